@@ -1,0 +1,198 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings every MetaChat Swift target shares: Swift 6 mode plus the upcoming features that make
+/// access control and existentials explicit.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "MetaChat",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "metachat", targets: ["MetaChat"]),
+        .executable(name: "protoc-gen-metachat", targets: ["protoc-gen-metachat"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: C system libraries (one per library, imported only by the folder that wraps it)
+        .systemLibrary(
+            name: "CNGHTTP2",
+            pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CHiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CProtobufC",
+            path: "Tests/CProtobufC",
+            pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]
+        ),
+
+        // MARK: Libraries
+        .target(
+            name: "RPCServer",
+            dependencies: [
+                "CNGHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "RESTBridge",
+            dependencies: [
+                "RPCServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "MetaChatAPI",
+            dependencies: [
+                "RPCServer",
+                "RESTBridge",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Storage",
+            dependencies: [
+                "CPostgres",
+                "CHiredis",
+                "COpenSSL",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Handlers",
+            dependencies: [
+                "MetaChatAPI",
+                "RPCServer",
+                "Storage",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Codegen",
+            dependencies: [
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "SwiftProtobufPluginLibrary", package: "swift-protobuf"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "protoc-gen-metachat",
+            dependencies: [
+                "Codegen",
+                .product(name: "SwiftProtobufPluginLibrary", package: "swift-protobuf"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "MetaChat",
+            dependencies: [
+                "RPCServer",
+                "RESTBridge",
+                "MetaChatAPI",
+                "Handlers",
+                "Storage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Test support
+        .target(
+            name: "EchoFixture",
+            dependencies: [
+                "RPCServer",
+                "RESTBridge",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Tests/EchoFixture",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CWireFixtures",
+            dependencies: ["CProtobufC"],
+            path: "Tests/CWireFixtures"
+        ),
+
+        // MARK: Tests (one target per module)
+        .testTarget(
+            name: "RPCServerTests",
+            dependencies: ["RPCServer", "EchoFixture"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RESTBridgeTests",
+            dependencies: ["RESTBridge", "RPCServer"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MetaChatAPITests",
+            dependencies: [
+                "MetaChatAPI",
+                "RPCServer",
+                "CWireFixtures",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HandlersTests",
+            dependencies: ["Handlers", "MetaChatAPI", "RPCServer"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CodegenTests",
+            dependencies: [
+                "Codegen",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "SwiftProtobufPluginLibrary", package: "swift-protobuf"),
+            ],
+            exclude: ["Fixtures", "Golden"],
+            swiftSettings: strictSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,6 @@
+#ifndef CHiredis_H
+#define CHiredis_H
+
+#include <hiredis/hiredis.h>
+
+#endif

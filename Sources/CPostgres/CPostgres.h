@@ -1,0 +1,6 @@
+#ifndef CPostgres_H
+#define CPostgres_H
+
+#include <libpq-fe.h>
+
+#endif

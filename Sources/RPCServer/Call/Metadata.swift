@@ -1,0 +1,99 @@
+/// Key-value pairs sent with a call: request headers, response headers and trailers.
+///
+/// Keys are lower-cased ASCII. Keys ending in `-bin` carry binary values (base64 on the
+/// wire); all others carry printable ASCII strings. A key may appear more than once; order is
+/// kept.
+public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequence {
+    /// One metadata value: text, or bytes for `-bin` keys.
+    public enum Value: Sendable, Hashable {
+        /// A printable ASCII value.
+        case string(String)
+        /// A binary value, carried under a key ending in `-bin`.
+        case binary([UInt8])
+    }
+
+    /// One key and its value.
+    public struct Element: Sendable, Hashable {
+        /// The lower-cased key.
+        public var key: String
+        /// The value.
+        public var value: Value
+    }
+
+    private var elements: [Element]
+
+    /// Creates empty metadata.
+    public init() {
+        self.elements = []
+    }
+
+    public init(dictionaryLiteral elements: (String, Value)...) {
+        self.elements = elements.map { Element(key: $0.0.lowercased(), value: $0.1) }
+    }
+
+    /// The number of key-value pairs.
+    public var count: Int { self.elements.count }
+
+    /// Whether there are no pairs.
+    public var isEmpty: Bool { self.elements.isEmpty }
+
+    /// Appends a text value.
+    ///
+    /// - Parameters:
+    ///   - value: The value.
+    ///   - key: The key; lower-cased on insertion.
+    public mutating func addString(_ value: String, forKey key: String) {
+        self.elements.append(Element(key: key.lowercased(), value: .string(value)))
+    }
+
+    /// Appends a binary value. The key should end in `-bin`.
+    ///
+    /// - Parameters:
+    ///   - value: The bytes.
+    ///   - key: The key; lower-cased on insertion.
+    public mutating func addBinary(_ value: [UInt8], forKey key: String) {
+        self.elements.append(Element(key: key.lowercased(), value: .binary(value)))
+    }
+
+    /// Removes every value stored under a key.
+    ///
+    /// - Parameter key: The key, compared case-insensitively.
+    public mutating func removeAll(forKey key: String) {
+        let key = key.lowercased()
+        self.elements.removeAll { $0.key == key }
+    }
+
+    /// The text values stored under a key, in order.
+    ///
+    /// - Parameter key: The key, compared case-insensitively.
+    /// - Returns: Every `.string` value for the key.
+    public func strings(forKey key: String) -> [String] {
+        let key = key.lowercased()
+        return self.elements.compactMap { element in
+            guard element.key == key, case .string(let value) = element.value else { return nil }
+            return value
+        }
+    }
+
+    /// The first text value stored under a key.
+    ///
+    /// - Parameter key: The key, compared case-insensitively.
+    public func firstString(forKey key: String) -> String? {
+        self.strings(forKey: key).first
+    }
+
+    /// The binary values stored under a key, in order.
+    ///
+    /// - Parameter key: The key, compared case-insensitively.
+    public func binaries(forKey key: String) -> [[UInt8]] {
+        let key = key.lowercased()
+        return self.elements.compactMap { element in
+            guard element.key == key, case .binary(let value) = element.value else { return nil }
+            return value
+        }
+    }
+
+    public func makeIterator() -> IndexingIterator<[Element]> {
+        self.elements.makeIterator()
+    }
+}

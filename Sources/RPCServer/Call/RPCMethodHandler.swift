@@ -1,0 +1,43 @@
+/// One registered method with its typed decoding, handler and encoding erased to bytes.
+///
+/// Every call kind has the same erased shape, a stream of request messages in and a writer of
+/// response messages out, so transports (gRPC, gRPC-Web, the REST bridge, in-process) drive
+/// all of them the same way.
+public struct RPCMethodHandler: Sendable {
+    /// The method this handler serves.
+    public let descriptor: MethodDescriptor
+
+    private let body:
+        @Sendable (RPCAsyncSequence<[UInt8]>, RPCWriter<[UInt8]>, ServerContext) async throws -> Void
+
+    /// Creates an erased handler.
+    ///
+    /// - Parameters:
+    ///   - descriptor: The method served.
+    ///   - body: Reads encoded requests, writes encoded responses; throws to end the call with
+    ///     an error status.
+    public init(
+        descriptor: MethodDescriptor,
+        body:
+            @escaping @Sendable (RPCAsyncSequence<[UInt8]>, RPCWriter<[UInt8]>, ServerContext) async throws
+            -> Void
+    ) {
+        self.descriptor = descriptor
+        self.body = body
+    }
+
+    /// Runs the call.
+    ///
+    /// - Parameters:
+    ///   - requests: The encoded request messages.
+    ///   - responses: Where encoded response messages go.
+    ///   - context: The call's context.
+    /// - Throws: The error the call ends with; convert it with ``RPCError/from(_:)``.
+    public func handle(
+        requests: RPCAsyncSequence<[UInt8]>,
+        responses: RPCWriter<[UInt8]>,
+        context: ServerContext
+    ) async throws {
+        try await self.body(requests, responses, context)
+    }
+}

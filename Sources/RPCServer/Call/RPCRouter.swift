@@ -1,0 +1,154 @@
+/// The table of methods a server answers, keyed by gRPC path.
+///
+/// Generated `registerMethods(with:)` functions fill it; transports look handlers up by the
+/// request's `:path`. The router is plain data: list it with ``methods``.
+///
+/// ```swift
+/// var router = RPCRouter()
+/// tenantService.registerMethods(with: &router)
+/// ```
+public struct RPCRouter: Sendable {
+    private var handlers: [String: RPCMethodHandler]
+
+    /// Creates an empty router.
+    public init() {
+        self.handlers = [:]
+    }
+
+    /// The registered methods, sorted by path.
+    public var methods: [MethodDescriptor] {
+        self.handlers.values.map(\.descriptor).sorted { $0.path < $1.path }
+    }
+
+    /// The fully qualified names of the registered services, sorted.
+    public var serviceNames: [String] {
+        Array(Set(self.handlers.values.map(\.descriptor.service))).sorted()
+    }
+
+    /// The handler for a gRPC path such as `/metachat.v1.TenantService/GetTenant`.
+    ///
+    /// - Parameter path: The request's `:path`.
+    /// - Returns: The handler, or `nil` when no method has that path.
+    public func handler(forPath path: Substring) -> RPCMethodHandler? {
+        self.handlers[String(path)]
+    }
+
+    /// Registers an erased handler, replacing any handler with the same path.
+    ///
+    /// - Parameter handler: The handler.
+    public mutating func register(_ handler: RPCMethodHandler) {
+        self.handlers[handler.descriptor.path] = handler
+    }
+
+    /// Registers a unary method.
+    ///
+    /// - Parameters:
+    ///   - descriptor: The method.
+    ///   - deserializer: Decodes the request.
+    ///   - serializer: Encodes the response.
+    ///   - handler: Answers one request with one response.
+    public mutating func registerUnary<Request, Response>(
+        _ descriptor: MethodDescriptor,
+        deserializer: some MessageDeserializer<Request>,
+        serializer: some MessageSerializer<Response>,
+        handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
+    ) {
+        self.register(
+            RPCMethodHandler(descriptor: descriptor) { requests, responses, context in
+                let request = try deserializer.deserialize(try await Self.single(requests, for: descriptor))
+                let response = try await handler(request, context)
+                try await responses.write(try serializer.serialize(response))
+            }
+        )
+    }
+
+    /// Registers a server-streaming method.
+    ///
+    /// - Parameters:
+    ///   - descriptor: The method.
+    ///   - deserializer: Decodes the request.
+    ///   - serializer: Encodes each response.
+    ///   - handler: Answers one request with responses written to the writer.
+    public mutating func registerServerStreaming<Request, Response: Sendable>(
+        _ descriptor: MethodDescriptor,
+        deserializer: some MessageDeserializer<Request>,
+        serializer: some MessageSerializer<Response>,
+        handler: @escaping @Sendable (Request, RPCWriter<Response>, ServerContext) async throws -> Void
+    ) {
+        self.register(
+            RPCMethodHandler(descriptor: descriptor) { requests, responses, context in
+                let request = try deserializer.deserialize(try await Self.single(requests, for: descriptor))
+                try await handler(request, responses.mapMessages { try serializer.serialize($0) }, context)
+            }
+        )
+    }
+
+    /// Registers a client-streaming method.
+    ///
+    /// - Parameters:
+    ///   - descriptor: The method.
+    ///   - deserializer: Decodes each request.
+    ///   - serializer: Encodes the response.
+    ///   - handler: Reads the request stream and answers with one response.
+    public mutating func registerClientStreaming<Request: Sendable, Response>(
+        _ descriptor: MethodDescriptor,
+        deserializer: some MessageDeserializer<Request>,
+        serializer: some MessageSerializer<Response>,
+        handler: @escaping @Sendable (RPCAsyncSequence<Request>, ServerContext) async throws -> Response
+    ) {
+        self.register(
+            RPCMethodHandler(descriptor: descriptor) { requests, responses, context in
+                let typed = requests.mapMessages { try deserializer.deserialize($0) }
+                let response = try await handler(typed, context)
+                try await responses.write(try serializer.serialize(response))
+            }
+        )
+    }
+
+    /// Registers a bidirectional-streaming method.
+    ///
+    /// - Parameters:
+    ///   - descriptor: The method.
+    ///   - deserializer: Decodes each request.
+    ///   - serializer: Encodes each response.
+    ///   - handler: Reads the request stream and writes responses.
+    public mutating func registerBidirectionalStreaming<Request: Sendable, Response: Sendable>(
+        _ descriptor: MethodDescriptor,
+        deserializer: some MessageDeserializer<Request>,
+        serializer: some MessageSerializer<Response>,
+        handler:
+            @escaping @Sendable (RPCAsyncSequence<Request>, RPCWriter<Response>, ServerContext) async throws
+            -> Void
+    ) {
+        self.register(
+            RPCMethodHandler(descriptor: descriptor) { requests, responses, context in
+                let typed = requests.mapMessages { try deserializer.deserialize($0) }
+                try await handler(typed, responses.mapMessages { try serializer.serialize($0) }, context)
+            }
+        )
+    }
+
+    /// Reads the one request message of a unary or server-streaming call.
+    ///
+    /// - Throws: `internalError` when the client sent no message or more than one, as gRPC
+    ///   servers answer cardinality violations.
+    private static func single(
+        _ requests: RPCAsyncSequence<[UInt8]>,
+        for descriptor: MethodDescriptor
+    ) async throws -> [UInt8] {
+        var iterator = requests.makeAsyncIterator()
+        guard let first = try await iterator.next() else {
+            throw RPCError(
+                code: .internalError,
+                message: "\(descriptor.path) expects exactly one request message; the client sent none."
+            )
+        }
+        guard try await iterator.next() == nil else {
+            throw RPCError(
+                code: .internalError,
+                message: "\(descriptor.path) expects exactly one request message; the client sent more."
+            )
+        }
+        return first
+    }
+}

@@ -1,0 +1,1 @@
+int cwirefixtures_placeholder(void) { return 0; }

@@ -1,0 +1,32 @@
+import Codegen
+import Testing
+
+@Suite("Namer")
+struct NamerTests {
+    @Test(
+        "Method names become lower-camel Swift identifiers, keywords back-ticked",
+        arguments: [
+            ("GetTenant", "getTenant"),
+            ("URLCheck", "urlCheck"),
+            ("URL", "url"),
+            ("get_tenant", "getTenant"),
+            ("Delete", "delete"),
+            ("Import", "`import`"),
+            ("X", "x"),
+        ]
+    )
+    func lowerCamel(input: String, expected: String) {
+        #expect(Namer.lowerCamel(input) == expected)
+    }
+
+    @Test("Strings become Swift literals with quotes, backslashes and newlines escaped")
+    func stringLiterals() {
+        #expect(Namer.stringLiteral(#"a"b\c"#) == #""a\"b\\c""#)
+        #expect(Namer.stringLiteral("line\nbreak") == #""line\nbreak""#)
+    }
+
+    @Test("Output files are named after the proto path with underscores")
+    func outputNames() {
+        #expect(MetaChatGenerator.outputName(forProtoFile: "metachat/v1/tenants.proto") == "metachat_v1_tenants.metachat.swift")
+    }
+}
