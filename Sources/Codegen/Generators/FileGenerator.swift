@@ -31,6 +31,13 @@ package struct FileGenerator {
         )
         let importLevel = self.options.visibility == "internal" ? "internal" : self.options.visibility
         var modules = ["RESTBridge", "RPCServer"]
+        // Well-known types such as `SwiftProtobuf.Google_Protobuf_Empty` live in SwiftProtobuf.
+        let usesWellKnownTypes = self.services.contains { service in
+            service.methods.contains { $0.inputType.hasPrefix("SwiftProtobuf.") || $0.outputType.hasPrefix("SwiftProtobuf.") }
+        }
+        if usesWellKnownTypes {
+            modules.append("SwiftProtobuf")
+        }
         modules.append(contentsOf: self.options.extraImports)
         for module in Set(modules).sorted() {
             printer.print("\(importLevel) import \(module)")

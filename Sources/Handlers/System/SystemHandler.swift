@@ -1,0 +1,91 @@
+internal import Foundation
+public import MetaChatAPI
+public import RPCServer
+internal import SwiftProtobuf
+public import Storage
+
+/// Answers `metachat.v1.SystemService`: health, liveness and readiness.
+///
+/// PostgreSQL is critical (down → unhealthy); Redis is not (down → degraded: rate limits and
+/// live events fall back, chat keeps working).
+public struct SystemHandler: Metachat_V1_SystemService.Handler {
+    private let version: String
+    private let startedAt: ContinuousClock.Instant
+    private let database: any DependencyProbe
+    private let redis: any DependencyProbe
+
+    /// Creates the handler.
+    ///
+    /// - Parameters:
+    ///   - version: The server's version string.
+    ///   - startedAt: When the process started, for uptime.
+    ///   - database: Checks PostgreSQL.
+    ///   - redis: Checks Redis.
+    public init(
+        version: String,
+        startedAt: ContinuousClock.Instant,
+        database: any DependencyProbe,
+        redis: any DependencyProbe
+    ) {
+        self.version = version
+        self.startedAt = startedAt
+        self.database = database
+        self.redis = redis
+    }
+
+    public func getHealth(
+        request: Metachat_V1_GetHealthRequest,
+        context: ServerContext
+    ) async throws -> Metachat_V1_HealthReport {
+        async let databaseResult = self.database.probe()
+        async let redisResult = self.redis.probe()
+        let (database, redis) = await (databaseResult, redisResult)
+
+        var report = Metachat_V1_HealthReport()
+        report.database = Self.check(database)
+        report.redis = Self.check(redis)
+        report.status =
+            if !database.reachable {
+                .unhealthy
+            } else if !redis.reachable {
+                .degraded
+            } else {
+                .healthy
+            }
+        report.version = self.version
+        let (seconds, attoseconds) = (ContinuousClock.now - self.startedAt).components
+        report.uptimeSeconds = Double(seconds) + Double(attoseconds) / 1e18
+        report.serverTime = Google_Protobuf_Timestamp(date: .now)
+        return report
+    }
+
+    public func getLiveness(
+        request: Metachat_V1_GetLivenessRequest,
+        context: ServerContext
+    ) async throws -> Metachat_V1_LivenessResponse {
+        var response = Metachat_V1_LivenessResponse()
+        response.status = .healthy
+        response.serverTime = Google_Protobuf_Timestamp(date: .now)
+        return response
+    }
+
+    public func getReadiness(
+        request: Metachat_V1_GetReadinessRequest,
+        context: ServerContext
+    ) async throws -> Metachat_V1_ReadinessResponse {
+        let database = await self.database.probe()
+        var response = Metachat_V1_ReadinessResponse()
+        response.ready = database.reachable
+        response.message = database.reachable ? "ready" : "database: \(database.message)"
+        response.serverTime = Google_Protobuf_Timestamp(date: .now)
+        return response
+    }
+
+    private static func check(_ result: DependencyProbeResult) -> Metachat_V1_DependencyCheck {
+        var check = Metachat_V1_DependencyCheck()
+        check.status = result.reachable ? .healthy : .unhealthy
+        check.latencyMs = result.latencyMilliseconds
+        check.message = result.message
+        return check
+    }
+}

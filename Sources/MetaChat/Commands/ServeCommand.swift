@@ -1,0 +1,53 @@
+internal import ArgumentParser
+internal import Dispatch
+internal import Foundation
+internal import Handlers
+internal import Logging
+internal import RESTBridge
+internal import RPCServer
+internal import Storage
+
+/// `metachat serve`: runs the server until SIGINT or SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve gRPC and REST on one port (HOST, PORT, DATABASE_URL, REDIS_URL)."
+    )
+
+    func run() async throws {
+        let startedAt = ContinuousClock.now
+        let configuration: AppConfiguration
+        do {
+            configuration = try AppConfiguration(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            var standardError = StandardError()
+            print("metachat serve: \(error)", to: &standardError)
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        guard let databaseURL = configuration.databaseURL else {
+            var standardError = StandardError()
+            print("metachat serve: DATABASE_URL is required (postgresql://user:password@host:port/db)", to: &standardError)
+            throw ExitCode(78)
+        }
+        var configuredLogger = Logger(label: "metachat")
+        configuredLogger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        let logger = configuredLogger
+
+        let system = SystemHandler(
+            version: metaChatVersion,
+            startedAt: startedAt,
+            database: PostgresProbe(databaseURL: databaseURL),
+            redis: RedisProbe(url: configuration.redisURL)
+        )
+        var routes = RawRouteTable()
+        HealthRoutes.register(in: &routes, handler: system)
+
+        let server = RPCServer(configuration: configuration.server, responder: routes, logger: logger)
+        let signals = ShutdownSignals(onSignal: { name in
+            logger.info("shutting down", metadata: ["signal": "\(name)"])
+            server.shutDown()
+        })
+        defer { signals.cancel() }
+        try await server.run()
+    }
+}

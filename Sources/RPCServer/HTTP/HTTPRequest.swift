@@ -1,0 +1,42 @@
+/// An HTTP request as routes see it, whichever protocol carried it.
+public struct HTTPRequest: Sendable {
+    /// The method in upper case, e.g. `GET`.
+    public var method: String
+    /// The request target: path and query, e.g. `/api/tenants?pageSize=10`.
+    public var target: String
+    /// The header fields in arrival order; names as sent.
+    public var headers: [(name: String, value: String)]
+    /// The body bytes.
+    public var body: [UInt8]
+    /// The remote peer, e.g. `127.0.0.1:52144`.
+    public var peer: String
+
+    /// Creates a request.
+    ///
+    /// - Parameters:
+    ///   - method: The method.
+    ///   - target: The path and query.
+    ///   - headers: The header fields.
+    ///   - body: The body.
+    ///   - peer: The remote peer.
+    public init(method: String, target: String, headers: [(name: String, value: String)], body: [UInt8], peer: String) {
+        self.method = method
+        self.target = target
+        self.headers = headers
+        self.body = body
+        self.peer = peer
+    }
+
+    /// The path without the query string.
+    public var path: Substring {
+        self.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+    }
+
+    /// The first value of a header, compared case-insensitively.
+    ///
+    /// - Parameter name: The header name.
+    public func header(_ name: String) -> String? {
+        let lowered = name.lowercased()
+        return self.headers.first { $0.name.lowercased() == lowered }?.value
+    }
+}

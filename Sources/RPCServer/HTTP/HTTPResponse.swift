@@ -1,0 +1,31 @@
+/// An HTTP response a route produces.
+public struct HTTPResponse: Sendable {
+    /// The status code, e.g. 200.
+    public var status: Int
+    /// The header fields; `content-length` is added by the transport.
+    public var headers: [(name: String, value: String)]
+    /// The body bytes.
+    public var body: [UInt8]
+
+    /// Creates a response.
+    ///
+    /// - Parameters:
+    ///   - status: The status code.
+    ///   - headers: The header fields.
+    ///   - body: The body.
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A response with a JSON body.
+    ///
+    /// - Parameters:
+    ///   - status: The status code.
+    ///   - json: The UTF-8 JSON text.
+    /// - Returns: The response with `content-type: application/json`.
+    public static func json(status: Int, _ json: String) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("content-type", "application/json")], body: Array(json.utf8))
+    }
+}

@@ -1,0 +1,104 @@
+internal import NIOCore
+internal import NIOHTTP1
+
+/// Collects one HTTP/1.1 request at a time, hands it to the responder, writes the response.
+///
+/// Runs on the connection's event loop; the responder runs in a task and its answer hops back
+/// to the loop once. Requests on a keep-alive connection are answered in order because the
+/// next request is not read until the current response is written.
+final class HTTP1ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        /// Waiting for a request head; goes to `.receiving`.
+        case idle
+        /// Reading a body; goes to `.responding`, or `.discarding` when it grows too large.
+        case receiving(HTTPRequestHead, ByteBuffer)
+        /// The body passed the limit; the rest is dropped until `.end`, then `.idle` after 413.
+        case discarding(HTTPRequestHead)
+        /// The responder is running; goes to `.idle` once the response is written.
+        case responding
+    }
+
+    private let responder: any HTTPResponder
+    private let maxBodyBytes: Int
+    private var state: State = .idle
+
+    init(responder: any HTTPResponder, maxBodyBytes: Int) {
+        self.responder = responder
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch (self.unwrapInboundIn(data), self.state) {
+        case (.head(let head), .idle):
+            self.state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
+        case (.body(var chunk), .receiving(let head, var body)):
+            if body.readableBytes + chunk.readableBytes > self.maxBodyBytes {
+                self.state = .discarding(head)
+            } else {
+                body.writeBuffer(&chunk)
+                self.state = .receiving(head, body)
+            }
+        case (.end, .receiving(let head, let body)):
+            self.state = .responding
+            self.dispatch(head: head, body: body, context: context)
+        case (.end, .discarding(let head)):
+            self.state = .idle
+            let message = "The request body is larger than \(self.maxBodyBytes) bytes."
+            let response = HTTPResponse.json(
+                status: 413,
+                #"{"error":{"code":413,"status":"RESOURCE_EXHAUSTED","message":"\#(message)","details":[]}}"#
+            )
+            self.write(response, head: head, context: context)
+        case (.body, .discarding), (.head, _), (.body, _), (.end, _):
+            // Pipelined requests or protocol misuse: NIOHTTP1 has already validated framing.
+            break
+        }
+    }
+
+    private func dispatch(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
+        let request = HTTPRequest(
+            method: head.method.rawValue,
+            target: head.uri,
+            headers: head.headers.map { (name: $0.name, value: $0.value) },
+            body: Array(body.readableBytesView),
+            peer: context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+        )
+        let responder = self.responder
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask {
+            await responder.respond(to: request)
+        }.whenSuccess { response in
+            let (handler, context) = loopBound.value
+            handler.state = .idle
+            handler.write(response, head: head, context: context)
+        }
+    }
+
+    private func write(_ response: HTTPResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
+        headers.replaceOrAdd(name: "content-length", value: String(response.body.count))
+        let keepAlive = head.isKeepAlive
+        if !keepAlive {
+            headers.replaceOrAdd(name: "connection", value: "close")
+        }
+        let responseHead = HTTPResponseHead(
+            version: head.version,
+            status: HTTPResponseStatus(statusCode: response.status),
+            headers: headers
+        )
+        context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
+        if head.method != .HEAD && !response.body.isEmpty {
+            let buffer = context.channel.allocator.buffer(bytes: response.body)
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+        let done = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: done)
+        if !keepAlive {
+            let channel = context.channel
+            done.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}

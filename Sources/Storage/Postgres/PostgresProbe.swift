@@ -1,0 +1,44 @@
+private import CPostgres
+internal import NIOPosix
+
+/// Checks that PostgreSQL accepts connections, with libpq's `PQping`.
+///
+/// The blocking call runs on NIO's thread pool, never on an event loop.
+public struct PostgresProbe: DependencyProbe {
+    private let conninfo: String
+    private let threadPool: NIOThreadPool
+
+    /// Creates a probe.
+    ///
+    /// - Parameters:
+    ///   - databaseURL: A libpq connection URI such as `postgresql://user:pw@host:port/db`.
+    ///   - connectTimeoutSeconds: How long one check may wait for the server.
+    public init(databaseURL: String, connectTimeoutSeconds: Int = 2) {
+        let separator = databaseURL.contains("?") ? "&" : "?"
+        self.conninfo = databaseURL + separator + "connect_timeout=\(connectTimeoutSeconds)"
+        self.threadPool = NIOThreadPool.singleton
+    }
+
+    public func probe() async -> DependencyProbeResult {
+        let conninfo = self.conninfo
+        let clock = ContinuousClock()
+        let start = clock.now
+        let ping: PGPing
+        do {
+            ping = try await self.threadPool.runIfActive { PQping(conninfo) }
+        } catch {
+            return DependencyProbeResult(reachable: false, latencyMilliseconds: 0, message: "thread pool unavailable")
+        }
+        let elapsed = (clock.now - start).milliseconds
+        switch ping {
+        case PQPING_OK:
+            return DependencyProbeResult(reachable: true, latencyMilliseconds: elapsed, message: "accepting connections")
+        case PQPING_REJECT:
+            return DependencyProbeResult(reachable: false, latencyMilliseconds: elapsed, message: "rejecting connections")
+        case PQPING_NO_RESPONSE:
+            return DependencyProbeResult(reachable: false, latencyMilliseconds: elapsed, message: "no response")
+        default:
+            return DependencyProbeResult(reachable: false, latencyMilliseconds: elapsed, message: "invalid connection settings")
+        }
+    }
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# scripts/setup.sh — install everything MetaChat's scripts need. Idempotent and
+# quick when nothing changed:
+#   * Debian packages: apt runs only if dpkg-query reports one missing.
+#   * .venv: created with `python3 -m venv` if absent; `pip install -r
+#     requirements-dev.txt` runs only when that file's hash differs from the
+#     stamp stored in .venv/.requirements-dev.sha256.
+# The Swift toolchain itself is expected on PATH (it is not an apt package).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+APT_PACKAGES=(
+  pkg-config
+  libnghttp2-dev
+  libpq-dev
+  libhiredis-dev
+  libssl-dev
+  zlib1g-dev
+  libprotobuf-c-dev
+  protobuf-c-compiler
+  protobuf-compiler
+  libprotobuf-dev
+  redis-server
+  curl
+  nghttp2-client
+  # Needed to create .venv on a stock Debian python.
+  python3
+  python3-venv
+)
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+as_root() {
+  if [[ "$(id -u)" -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo "$@"
+  else
+    log "need root (or sudo) to run: $*"
+    exit 1
+  fi
+}
+
+# Stop and disable a distro redis-server that package installation may have
+# started; our scripts run private instances on free ports instead.
+disable_system_redis() {
+  if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null; then
+    as_root systemctl disable --now redis-server >/dev/null 2>&1 || true
+  else
+    if [[ -x /etc/init.d/redis-server ]]; then
+      as_root /etc/init.d/redis-server stop >/dev/null 2>&1 || true
+    fi
+    if command -v update-rc.d >/dev/null; then
+      as_root update-rc.d redis-server disable >/dev/null 2>&1 || true
+    fi
+  fi
+}
+
+install_apt_packages() {
+  local -a missing=()
+  local pkg status
+  for pkg in "${APT_PACKAGES[@]}"; do
+    status="$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)"
+    if [[ "$status" != ii* ]]; then
+      missing+=("$pkg")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    return 0
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+  local m
+  for m in "${missing[@]}"; do
+    if [[ "$m" == redis-server ]]; then
+      disable_system_redis
+    fi
+  done
+}
+
+setup_venv() {
+  local venv=.venv req=requirements-dev.txt
+  local stamp="$venv/.requirements-dev.sha256"
+  if [[ ! -x "$venv/bin/python" ]]; then
+    log "creating $venv"
+    python3 -m venv "$venv"
+    rm -f -- "$stamp"
+  fi
+  local want have=""
+  want="$(sha256sum -- "$req" | cut -d' ' -f1)"
+  if [[ -f "$stamp" ]]; then
+    have="$(cat -- "$stamp")"
+  fi
+  if [[ "$want" == "$have" ]]; then
+    return 0
+  fi
+  log "installing Python packages from $req"
+  "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$req"
+  printf '%s\n' "$want" >"$stamp"
+}
+
+install_apt_packages
+setup_venv
+log "ok"

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# scripts/test.sh — the full check suite (what CI runs via .ci/run).
+#
+#   scripts/test.sh              run every phase
+#   scripts/test.sh proto format run only the named phases (in suite order)
+#
+# Phases, in order, stopping at the first failure:
+#   build      swift build --build-tests
+#   test       swift test --skip-build
+#   proto      scripts/check-proto-python.sh
+#   generated  scripts/check-generated.sh
+#   format     swift format lint --strict over hand-written Swift files
+#
+# PostgreSQL and Redis run from a throwaway data dir (.data/test-XXXXXX) that
+# is deleted on exit. Exported for the tests: DATABASE_URL, REDIS_URL,
+# METACHAT_TEST_DATABASE_URL, METACHAT_TEST_REDIS_URL, METACHAT_PG_BIN.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+ALL_PHASES=(build test proto generated format)
+
+selected=()
+if (($#)); then
+  for want in "$@"; do
+    ok=0
+    for p in "${ALL_PHASES[@]}"; do [[ "$p" == "$want" ]] && ok=1; done
+    if ((!ok)); then
+      echo "test.sh: unknown phase '$want' (phases: ${ALL_PHASES[*]})" >&2
+      exit 2
+    fi
+  done
+  for p in "${ALL_PHASES[@]}"; do
+    for want in "$@"; do [[ "$p" == "$want" ]] && selected+=("$p") && break; done
+  done
+else
+  selected=("${ALL_PHASES[@]}")
+fi
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+fmt_ms() { printf '%d.%01ds' $(($1 / 1000)) $((($1 % 1000) / 100)); }
+
+suite_start="$(now_ms)"
+
+scripts/setup.sh
+
+# shellcheck source=scripts/lib/services.sh
+source scripts/lib/services.sh
+
+DATA_DIR=""
+cleanup() {
+  services_stop
+  if [[ -n "$DATA_DIR" && -d "$DATA_DIR" ]]; then
+    rm -rf -- "$DATA_DIR"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p .data
+# Remove throwaway dirs left by runs that were killed (kill -9, power loss):
+# older than 10 minutes and no live postgres/redis working in them.
+while IFS= read -r -d '' old; do
+  if [[ -z "$(_svc_pids_with_cwd "$old/pg")$(_svc_pids_with_cwd "$old/redis")" ]]; then
+    echo "test.sh: removing stale $old"
+    rm -rf -- "$old"
+  fi
+done < <(find .data -mindepth 1 -maxdepth 1 -type d -name 'test-*' -mmin +10 -print0)
+DATA_DIR="$(mktemp -d "$PWD/.data/test-XXXXXX")"
+services_start "$DATA_DIR" ephemeral
+export METACHAT_TEST_DATABASE_URL="$DATABASE_URL"
+export METACHAT_TEST_REDIS_URL="$REDIS_URL"
+
+phase_format() {
+  local -a files
+  # Generated code (*/Generated, Golden files) and C wire fixtures are not linted.
+  mapfile -d '' -t files < <(
+    find Sources Tests \
+      \( -path 'Sources/*/Generated' -o -path 'Tests/*/Generated' -o -path 'Tests/*/Golden' -o -path 'Tests/CWireFixtures' \) -prune \
+      -o -type f -name '*.swift' -print0 | sort -z
+  )
+  if [[ -f Package.swift ]]; then files+=(Package.swift); fi
+  echo "linting ${#files[@]} Swift file(s)"
+  swift format lint --strict "${files[@]}"
+}
+
+run_phase() {
+  case "$1" in
+    build) swift build --build-tests ;;
+    test) swift test --skip-build ;;
+    proto) scripts/check-proto-python.sh ;;
+    generated) scripts/check-generated.sh ;;
+    format) phase_format ;;
+  esac
+}
+
+results=()
+failed=""
+for phase in "${selected[@]}"; do
+  echo "==> [$phase]"
+  t0="$(now_ms)"
+  set +e
+  (set -e; run_phase "$phase")
+  rc=$?
+  set -e
+  dt="$(fmt_ms $(($(now_ms) - t0)))"
+  if ((rc == 0)); then
+    echo "<== [$phase] ok ($dt)"
+    results+=("$phase ok $dt")
+  else
+    echo "<== [$phase] FAILED with exit code $rc ($dt)"
+    results+=("$phase FAILED $dt")
+    failed="$phase"
+    break
+  fi
+done
+
+total="$(fmt_ms $(($(now_ms) - suite_start)))"
+echo
+echo "Phase durations:"
+for r in "${results[@]}"; do
+  read -r name status dur <<<"$r"
+  printf '  %-10s %-7s %s\n' "$name" "$status" "$dur"
+done
+if [[ -n "$failed" ]]; then
+  echo "test.sh: FAIL — phase '$failed' failed (${#results[@]}/${#selected[@]} phases run, total $total)"
+  exit 1
+fi
+echo "test.sh: PASS — ${#selected[@]}/${#selected[@]} phases ok (total $total)"
