@@ -149,13 +149,20 @@ let package = Package(
         .target(
             name: "CWireFixtures",
             dependencies: ["CProtobufC"],
-            path: "Tests/CWireFixtures"
+            path: "Tests/CWireFixtures",
+            cSettings: [.headerSearchPath("generated")]
         ),
 
         // MARK: Tests (one target per module)
         .testTarget(
             name: "RPCServerTests",
-            dependencies: ["RPCServer", "EchoFixture"],
+            dependencies: [
+                "RPCServer",
+                "EchoFixture",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -175,12 +182,22 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage"],
+            dependencies: [
+                "Storage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "HandlersTests",
-            dependencies: ["Handlers", "MetaChatAPI", "RPCServer"],
+            dependencies: [
+                "Handlers",
+                "MetaChatAPI",
+                "RPCServer",
+                "Storage",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -19,15 +19,13 @@ fi
 # Strip the leading "./" so paths are relative to the -I proto root.
 PROTOS=("${PROTOS[@]#./}")
 
-# Include root of googleapis-common-protos (google/api/*.proto etc.).
-GAPI_ROOT="$("$PY" -c 'import os, google.api.annotations_pb2 as m; print(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(m.__file__)))))')"
-
 OUT="$(mktemp -d "${TMPDIR:-/tmp}/metachat-proto-py.XXXXXX")"
 trap 'rm -rf -- "$OUT"' EXIT
 
 echo "check-proto-python: compiling ${#PROTOS[@]} proto file(s)"
-# grpc_tools.protoc adds its bundled well-known types (google/protobuf/*) itself.
-if ! (cd proto && "../$PY" -m grpc_tools.protoc -I . -I "$GAPI_ROOT" \
+# google/api/*.proto is part of proto/; grpc_tools.protoc adds its bundled well-known types
+# (google/protobuf/*) itself.
+if ! (cd proto && "../$PY" -m grpc_tools.protoc -I . \
   --python_out="$OUT" --grpc_python_out="$OUT" "${PROTOS[@]}"); then
   echo "check-proto-python: protoc failed (0 passed, ${#PROTOS[@]} failed to compile)" >&2
   exit 1

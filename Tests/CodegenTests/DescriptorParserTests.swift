@@ -33,7 +33,8 @@ struct DescriptorParserTests {
                     responseBody: "",
                     pathVariables: ["text"]
                 ),
-                HTTPBindingModel(httpMethod: "POST", pathTemplate: "/v1/echo", body: "*", responseBody: "", pathVariables: []),
+                HTTPBindingModel(
+                    httpMethod: "POST", pathTemplate: "/v1/echo", body: "*", responseBody: "", pathVariables: []),
             ]
         )
         #expect(byName["Update"]?.httpBindings.first?.pathVariables == ["target.room_id", "target.user_id"])

@@ -27,6 +27,8 @@ struct NamerTests {
 
     @Test("Output files are named after the proto path with underscores")
     func outputNames() {
-        #expect(MetaChatGenerator.outputName(forProtoFile: "metachat/v1/tenants.proto") == "metachat_v1_tenants.metachat.swift")
+        #expect(
+            MetaChatGenerator.outputName(forProtoFile: "metachat/v1/tenants.proto")
+                == "metachat_v1_tenants.metachat.swift")
     }
 }

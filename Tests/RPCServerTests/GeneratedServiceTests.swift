@@ -19,7 +19,9 @@ struct GeneratedServiceTests {
 
         #expect(router.methods.map(\.path).sorted() == Metachat_Fixture_V1_EchoService.Method.all.map(\.path).sorted())
         #expect(router.serviceNames == ["metachat.fixture.v1.EchoService"])
-        #expect(router.handler(forPath: "/metachat.fixture.v1.EchoService/Chat")?.descriptor.kind == .bidirectionalStreaming)
+        #expect(
+            router.handler(forPath: "/metachat.fixture.v1.EchoService/Chat")?.descriptor.kind == .bidirectionalStreaming
+        )
     }
 
     @Test("A unary call round-trips the request through encoding, the handler and decoding")
@@ -36,7 +38,8 @@ struct GeneratedServiceTests {
 
     @Test("Request metadata reaches the handler's context")
     func metadataReachesHandler() async throws {
-        let response = try await self.client.probe(Metachat_Fixture_V1_EchoRequest(), metadata: ["x-probe": .string("seen")])
+        let response = try await self.client.probe(
+            Metachat_Fixture_V1_EchoRequest(), metadata: ["x-probe": .string("seen")])
 
         #expect(response.text == "seen")
     }
@@ -131,7 +134,9 @@ struct GeneratedServiceTests {
     func unknownMethodIsUnimplemented() async throws {
         let emptyClient = Metachat_Fixture_V1_EchoService.Client(transport: InProcessTransport(router: RPCRouter()))
 
-        let error = await #expect(throws: RPCError.self) { try await emptyClient.get(Metachat_Fixture_V1_EchoRequest()) }
+        let error = await #expect(throws: RPCError.self) {
+            try await emptyClient.get(Metachat_Fixture_V1_EchoRequest())
+        }
 
         #expect(error?.code == .unimplemented)
         #expect(error?.message.contains("/metachat.fixture.v1.EchoService/Get") == true)

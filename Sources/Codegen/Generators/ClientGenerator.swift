@@ -53,7 +53,8 @@ package struct ClientGenerator {
             "deserializer: ProtobufDeserializer<\(method.outputType)>(),",
             "metadata: metadata,",
         ]
-        printer.printDocumentation(method.documentation.isEmpty ? ["Calls `\(method.protoName)`."] : method.documentation)
+        printer.printDocumentation(
+            method.documentation.isEmpty ? ["Calls `\(method.protoName)`."] : method.documentation)
         let visibility = self.visibility
         switch method.kind {
         case .unary:

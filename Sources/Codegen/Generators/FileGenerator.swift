@@ -33,7 +33,9 @@ package struct FileGenerator {
         var modules = ["RESTBridge", "RPCServer"]
         // Well-known types such as `SwiftProtobuf.Google_Protobuf_Empty` live in SwiftProtobuf.
         let usesWellKnownTypes = self.services.contains { service in
-            service.methods.contains { $0.inputType.hasPrefix("SwiftProtobuf.") || $0.outputType.hasPrefix("SwiftProtobuf.") }
+            service.methods.contains {
+                $0.inputType.hasPrefix("SwiftProtobuf.") || $0.outputType.hasPrefix("SwiftProtobuf.")
+            }
         }
         if usesWellKnownTypes {
             modules.append("SwiftProtobuf")

@@ -20,7 +20,8 @@ package struct HTTPBindingModel: Sendable, Hashable {
     ///   - body: The body binding.
     ///   - responseBody: The response body binding.
     ///   - pathVariables: The field paths bound by the template.
-    package init(httpMethod: String, pathTemplate: String, body: String, responseBody: String, pathVariables: [String]) {
+    package init(httpMethod: String, pathTemplate: String, body: String, responseBody: String, pathVariables: [String])
+    {
         self.httpMethod = httpMethod
         self.pathTemplate = pathTemplate
         self.body = body

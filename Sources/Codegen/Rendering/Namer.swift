@@ -25,7 +25,9 @@ package enum Namer {
         }
         let lowered: String
         if leadingUppercase <= 1 || leadingUppercase == scalars.count {
-            lowered = String(scalars.prefix(max(leadingUppercase, 1))).lowercased() + String(scalars.dropFirst(max(leadingUppercase, 1)))
+            lowered =
+                String(scalars.prefix(max(leadingUppercase, 1))).lowercased()
+                + String(scalars.dropFirst(max(leadingUppercase, 1)))
         } else {
             // Keep the last capital of an acronym as the start of the next word: URLCheck → urlCheck.
             let acronym = leadingUppercase - 1

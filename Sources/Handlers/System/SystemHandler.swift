@@ -1,8 +1,8 @@
 internal import Foundation
 public import MetaChatAPI
 public import RPCServer
-internal import SwiftProtobuf
 public import Storage
+internal import SwiftProtobuf
 
 /// Answers `metachat.v1.SystemService`: health, liveness and readiness.
 ///

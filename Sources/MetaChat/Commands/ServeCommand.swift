@@ -26,7 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard let databaseURL = configuration.databaseURL else {
             var standardError = StandardError()
-            print("metachat serve: DATABASE_URL is required (postgresql://user:password@host:port/db)", to: &standardError)
+            print(
+                "metachat serve: DATABASE_URL is required (postgresql://user:password@host:port/db)", to: &standardError
+            )
             throw ExitCode(78)
         }
         var configuredLogger = Logger(label: "metachat")

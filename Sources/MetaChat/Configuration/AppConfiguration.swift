@@ -31,7 +31,8 @@ struct AppConfiguration: Sendable {
         }
         if let portText = environment["PORT"], !portText.isEmpty {
             guard let port = Int(portText), (1...65535).contains(port) else {
-                throw ConfigurationError(variable: "PORT", problem: "must be a number from 1 to 65535, not '\(portText)'")
+                throw ConfigurationError(
+                    variable: "PORT", problem: "must be a number from 1 to 65535, not '\(portText)'")
             }
             server.port = port
         }

@@ -7,8 +7,7 @@ public struct RPCMethodHandler: Sendable {
     /// The method this handler serves.
     public let descriptor: MethodDescriptor
 
-    private let body:
-        @Sendable (RPCAsyncSequence<[UInt8]>, RPCWriter<[UInt8]>, ServerContext) async throws -> Void
+    private let body: @Sendable (RPCAsyncSequence<[UInt8]>, RPCWriter<[UInt8]>, ServerContext) async throws -> Void
 
     /// Creates an erased handler.
     ///

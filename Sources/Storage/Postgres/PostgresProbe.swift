@@ -32,13 +32,16 @@ public struct PostgresProbe: DependencyProbe {
         let elapsed = (clock.now - start).milliseconds
         switch ping {
         case PQPING_OK:
-            return DependencyProbeResult(reachable: true, latencyMilliseconds: elapsed, message: "accepting connections")
+            return DependencyProbeResult(
+                reachable: true, latencyMilliseconds: elapsed, message: "accepting connections")
         case PQPING_REJECT:
-            return DependencyProbeResult(reachable: false, latencyMilliseconds: elapsed, message: "rejecting connections")
+            return DependencyProbeResult(
+                reachable: false, latencyMilliseconds: elapsed, message: "rejecting connections")
         case PQPING_NO_RESPONSE:
             return DependencyProbeResult(reachable: false, latencyMilliseconds: elapsed, message: "no response")
         default:
-            return DependencyProbeResult(reachable: false, latencyMilliseconds: elapsed, message: "invalid connection settings")
+            return DependencyProbeResult(
+                reachable: false, latencyMilliseconds: elapsed, message: "invalid connection settings")
         }
     }
 }
