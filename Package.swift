@@ -153,6 +153,18 @@ let package = Package(
             cSettings: [.headerSearchPath("generated")]
         ),
 
+        .executableTarget(
+            name: "echo-server",
+            dependencies: [
+                "EchoFixture",
+                "RPCServer",
+                "RESTBridge",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/EchoServer",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Tests (one target per module)
         .testTarget(
             name: "RPCServerTests",

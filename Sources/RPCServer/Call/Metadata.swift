@@ -55,6 +55,13 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
         self.elements.append(Element(key: key.lowercased(), value: .binary(value)))
     }
 
+    /// Appends one pair as it is.
+    ///
+    /// - Parameter element: The pair.
+    public mutating func append(_ element: Element) {
+        self.elements.append(Element(key: element.key.lowercased(), value: element.value))
+    }
+
     /// Removes every value stored under a key.
     ///
     /// - Parameter key: The key, compared case-insensitively.

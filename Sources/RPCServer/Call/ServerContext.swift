@@ -10,6 +10,8 @@ public struct ServerContext: Sendable {
     public var deadline: ContinuousClock.Instant?
     /// The request id used in logs and echoed as `x-request-id`.
     public var requestID: String
+    /// Metadata the handler sends back with the response headers and trailers.
+    public let response: ResponseMetadata
 
     /// Creates a context.
     ///
@@ -31,5 +33,6 @@ public struct ServerContext: Sendable {
         self.peer = peer
         self.deadline = deadline
         self.requestID = requestID
+        self.response = ResponseMetadata()
     }
 }

@@ -1,13 +1,17 @@
-/// Where and how the server listens.
+/// Where and how the server listens, with every limit explicit.
 public struct RPCServerConfiguration: Sendable, Hashable {
     /// The address to bind. Default `127.0.0.1`.
     public var host: String
     /// The TCP port to bind; 0 picks a free one. Default 3000.
     public var port: Int
-    /// The largest HTTP/1.1 request body accepted, in bytes. Default 5 MiB.
+    /// The largest HTTP/1.1 (and non-gRPC HTTP/2) request body accepted, in bytes. Default 5 MiB.
     public var maxRequestBodyBytes: Int
+    /// HTTP/2 limits.
+    public var http2: HTTP2Limits
+    /// gRPC call limits.
+    public var rpc: RPCLimits
 
-    /// Creates a configuration.
+    /// Creates a configuration with default HTTP/2 and RPC limits.
     ///
     /// - Parameters:
     ///   - host: The address to bind.
@@ -17,10 +21,69 @@ public struct RPCServerConfiguration: Sendable, Hashable {
         self.host = host
         self.port = port
         self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.http2 = .defaults
+        self.rpc = .defaults
     }
 
-    /// `127.0.0.1:3000`, 5 MiB bodies.
+    /// `127.0.0.1:3000`, 5 MiB bodies, default HTTP/2 and RPC limits.
     public static var defaults: RPCServerConfiguration {
         RPCServerConfiguration(host: "127.0.0.1", port: 3000, maxRequestBodyBytes: 5 * 1024 * 1024)
+    }
+
+    /// Limits of each HTTP/2 connection, announced in SETTINGS and enforced by nghttp2.
+    public struct HTTP2Limits: Sendable, Hashable {
+        /// Streams a client may have open at once. Default 256.
+        public var maxConcurrentStreams: UInt32
+        /// The initial flow-control window of each stream, in bytes. Default 1 MiB.
+        public var initialStreamWindowBytes: UInt32
+        /// The connection's flow-control window, in bytes. Default 8 MiB.
+        public var connectionWindowBytes: Int
+        /// The largest header list accepted, in bytes (uncompressed). Default 16 KiB.
+        public var maxHeaderListBytes: UInt32
+        /// SETTINGS entries accepted in one frame. Default 32.
+        public var maxSettingsEntries: Int
+        /// RST_STREAMs a client may provoke in a burst before GOAWAY. Default 1000.
+        public var streamResetBurst: UInt64
+        /// RST_STREAMs per second refilled after the burst. Default 33.
+        public var streamResetRatePerSecond: UInt64
+        /// CONTINUATION frames accepted per header block. Default 8.
+        public var maxContinuations: Int
+        /// Queued outbound SETTINGS/PING ACKs before the connection is dropped. Default 1000.
+        public var maxOutboundAcks: Int
+
+        /// The defaults listed on each property.
+        public static var defaults: HTTP2Limits {
+            HTTP2Limits(
+                maxConcurrentStreams: 256,
+                initialStreamWindowBytes: 1024 * 1024,
+                connectionWindowBytes: 8 * 1024 * 1024,
+                maxHeaderListBytes: 16 * 1024,
+                maxSettingsEntries: 32,
+                streamResetBurst: 1000,
+                streamResetRatePerSecond: 33,
+                maxContinuations: 8,
+                maxOutboundAcks: 1000
+            )
+        }
+    }
+
+    /// Limits of each gRPC call.
+    public struct RPCLimits: Sendable, Hashable {
+        /// The largest request message accepted, in bytes (after decompression). Default 4 MiB.
+        public var maxReceiveMessageBytes: Int
+        /// Response bytes queued per stream before the handler's writer waits. Default 256 KiB.
+        public var maxBufferedResponseBytes: Int
+        /// Request bytes queued per stream, taken by no handler yet, before flow-control window
+        /// stops being returned to the client. Default 1 MiB.
+        public var maxBufferedRequestBytes: Int
+
+        /// The defaults listed on each property.
+        public static var defaults: RPCLimits {
+            RPCLimits(
+                maxReceiveMessageBytes: 4 * 1024 * 1024,
+                maxBufferedResponseBytes: 256 * 1024,
+                maxBufferedRequestBytes: 1024 * 1024
+            )
+        }
     }
 }

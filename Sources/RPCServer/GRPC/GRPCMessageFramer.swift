@@ -1,0 +1,17 @@
+internal import NIOCore
+
+/// Writes gRPC length-prefixed messages.
+enum GRPCMessageFramer {
+    /// Appends one message frame to a buffer.
+    ///
+    /// - Parameters:
+    ///   - payload: The (possibly compressed) message bytes.
+    ///   - compressed: Whether to set the compressed flag.
+    ///   - buffer: The buffer to append to.
+    static func frame(_ payload: [UInt8], compressed: Bool, into buffer: inout ByteBuffer) {
+        buffer.reserveCapacity(minimumWritableBytes: 5 + payload.count)
+        buffer.writeInteger(compressed ? 1 : 0, as: UInt8.self)
+        buffer.writeInteger(UInt32(payload.count), as: UInt32.self)
+        buffer.writeBytes(payload)
+    }
+}

@@ -1,0 +1,46 @@
+/// Converts between HTTP/2 header fields and call ``Metadata``.
+///
+/// Pseudo-headers and the headers the gRPC protocol reserves (`content-type`, `te`,
+/// `grpc-timeout`, `grpc-encoding`, `grpc-accept-encoding`, `grpc-status`, `grpc-message`) are
+/// not metadata. Values of `-bin` keys are base64 (padded or not) on the wire.
+enum GRPCMetadataCodec {
+    private static let reserved: Set<String> = [
+        "content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "grpc-status",
+        "grpc-message", "grpc-status-details-bin", "content-length", "connection", "host",
+    ]
+
+    /// The metadata carried by request headers.
+    ///
+    /// - Parameter headers: The header fields, names lower-case.
+    /// - Returns: The metadata; `-bin` values that are not valid base64 are dropped.
+    static func metadata(from headers: [(name: String, value: String)]) -> Metadata {
+        var metadata = Metadata()
+        for (name, value) in headers where !name.hasPrefix(":") && !Self.reserved.contains(name) {
+            if name.hasSuffix("-bin") {
+                if let bytes = Base64.decode(value) {
+                    metadata.addBinary(bytes, forKey: name)
+                }
+            } else {
+                metadata.addString(value, forKey: name)
+            }
+        }
+        return metadata
+    }
+
+    /// Header fields for metadata sent by the server.
+    ///
+    /// - Parameter metadata: The metadata.
+    /// - Returns: The header fields; reserved names are skipped.
+    static func headers(from metadata: Metadata) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        for element in metadata where !Self.reserved.contains(element.key) && !element.key.hasPrefix(":") {
+            switch element.value {
+            case .string(let value):
+                headers.append((element.key, value))
+            case .binary(let bytes):
+                headers.append((element.key, Base64.encode(bytes)))
+            }
+        }
+        return headers
+    }
+}

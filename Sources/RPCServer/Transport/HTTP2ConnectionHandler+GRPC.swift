@@ -1,0 +1,249 @@
+internal import NIOCore
+
+extension HTTP2ConnectionHandler {
+    /// Validates a gRPC request's headers and starts its handler in a task on this loop.
+    func startCall(_ stream: HTTP2ServerStream) {
+        guard let context = self.context, let executor = self.executor else { return }
+        let path = stream.header(":path") ?? ""
+        guard stream.header(":method") == "POST" else {
+            self.respondHTTPError(stream, status: 405, message: "gRPC requests must use POST.")
+            return
+        }
+        guard let method = self.services.router.handler(forPath: Substring(path)) else {
+            self.finishCall(stream, error: RPCError(code: .unimplemented, message: "Method not found: \(path)"))
+            return
+        }
+        if let encoding = stream.header("grpc-encoding"), encoding != "identity" {
+            self.finishCall(
+                stream,
+                error: RPCError(code: .unimplemented, message: "Message compression '\(encoding)' is not supported.")
+            )
+            return
+        }
+        var deadline: ContinuousClock.Instant?
+        if let timeoutText = stream.header("grpc-timeout") {
+            guard let timeout = GRPCTimeout.parse(Substring(timeoutText)) else {
+                self.finishCall(
+                    stream,
+                    error: RPCError(code: .invalidArgument, message: "Malformed grpc-timeout '\(timeoutText)'.")
+                )
+                return
+            }
+            deadline = ContinuousClock.now.advanced(by: timeout)
+            let (seconds, attoseconds) = timeout.components
+            let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+            stream.deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) {
+                stream.deadlineTimer = nil
+                self.finishCall(stream, error: RPCError(code: .deadlineExceeded, message: "Deadline exceeded"))
+                stream.task?.cancel()
+            }
+        }
+
+        let metadata = GRPCMetadataCodec.metadata(from: stream.headers)
+        let serverContext = ServerContext(
+            descriptor: method.descriptor,
+            requestMetadata: metadata,
+            peer: Self.peer(of: context.channel),
+            deadline: deadline,
+            requestID: metadata.firstString(forKey: "x-request-id") ?? ""
+        )
+        stream.responseMetadata = serverContext.response
+
+        let (requests, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        stream.requestContinuation = continuation
+        let loop = context.eventLoop
+        let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
+        let requestMessages = RPCAsyncSequence(wrapping: requests).mapMessages { bytes in
+            CallEndpoint.onLoop(loop, bound) { $0.connection.requestTaken($0.stream, wireBytes: bytes.count + 5) }
+            return bytes
+        }
+        let responses = RPCWriter<[UInt8]> { bytes in
+            try await CallEndpoint.write(bytes, loop: loop, bound: bound)
+        }
+        let interceptors = self.services.interceptors
+        stream.task = Task(executorPreference: executor) {
+            var failure: RPCError?
+            do {
+                try await interceptors.run(context: serverContext) { context in
+                    try await method.handle(requests: requestMessages, responses: responses, context: context)
+                }
+            } catch {
+                failure = RPCError.from(error)
+            }
+            let status = failure
+            CallEndpoint.onLoop(loop, bound) { $0.connection.finishCall($0.stream, error: status) }
+        }
+    }
+
+    /// Splits received bytes into messages and hands them to the call.
+    func receiveMessageBytes(_ stream: HTTP2ServerStream, bytes: UnsafeRawBufferPointer) {
+        stream.unconsumedBytes += bytes.count
+        defer { self.returnWindow(stream) }
+        guard let continuation = stream.requestContinuation else { return }
+        stream.deframer.append(bytes)
+        do {
+            while let message = try stream.deframer.next() {
+                guard !message.compressed else {
+                    throw RPCError(
+                        code: .internalError,
+                        message: "A message has the compressed flag set but the request has no grpc-encoding."
+                    )
+                }
+                stream.queuedRequestBytes += message.wireBytes
+                continuation.yield(message.bytes)
+            }
+        } catch {
+            let failure = RPCError.from(error)
+            stream.requestContinuation = nil
+            continuation.finish(throwing: failure)
+            self.finishCall(stream, error: failure)
+            stream.task?.cancel()
+        }
+    }
+
+    /// The client finished sending: ends the handler's request stream.
+    func endRequestMessages(_ stream: HTTP2ServerStream) {
+        guard let continuation = stream.requestContinuation else { return }
+        stream.requestContinuation = nil
+        if stream.deframer.hasPartialMessage {
+            let failure = RPCError(code: .internalError, message: "The request ended inside a message.")
+            continuation.finish(throwing: failure)
+            self.finishCall(stream, error: failure)
+        } else {
+            continuation.finish()
+        }
+    }
+
+    /// The handler took a message: its bytes may be re-opened for the client.
+    func requestTaken(_ stream: HTTP2ServerStream, wireBytes: Int) {
+        stream.queuedRequestBytes -= wireBytes
+        self.returnWindow(stream)
+        self.scheduleFlush()
+    }
+
+    /// Returns flow-control window for received bytes while the handler keeps up.
+    func returnWindow(_ stream: HTTP2ServerStream) {
+        guard stream.unconsumedBytes > 0,
+            stream.queuedRequestBytes <= self.services.configuration.rpc.maxBufferedRequestBytes
+        else { return }
+        self.session?.consume(streamID: stream.streamID, bytes: stream.unconsumedBytes)
+        stream.unconsumedBytes = 0
+    }
+
+    /// Queues one response message.
+    ///
+    /// - Returns: Whether the writer should wait for the stream to drain.
+    /// - Throws: ``RPCError`` `cancelled` when the stream is closed or the call already ended.
+    func enqueueResponse(_ stream: HTTP2ServerStream, bytes: [UInt8]) throws -> Bool {
+        guard !stream.closed, !stream.responseFinished, let session = self.session else {
+            throw RPCError(code: .cancelled, message: "The call has ended.")
+        }
+        GRPCMessageFramer.frame(bytes, compressed: false, into: &stream.outbound)
+        if stream.headersSent {
+            session.resumeBody(streamID: stream.streamID)
+        } else {
+            stream.headersSent = true
+            var headers: [(name: String, value: String)] = [(":status", "200"), ("content-type", "application/grpc")]
+            if let initial = stream.responseMetadata?.initial, !initial.isEmpty {
+                headers += GRPCMetadataCodec.headers(from: initial)
+            }
+            do {
+                try session.submitResponse(streamID: stream.streamID, headers: headers, hasBody: true)
+            } catch {
+                throw RPCError(code: .internalError, message: "The response could not be started.")
+            }
+        }
+        self.scheduleFlush()
+        return stream.outbound.readableBytes > self.services.configuration.rpc.maxBufferedResponseBytes
+    }
+
+    /// Whether a writer should keep waiting for the stream to drain.
+    func writerMustWait(_ stream: HTTP2ServerStream) -> Bool {
+        !stream.closed && stream.outbound.readableBytes > self.services.configuration.rpc.maxBufferedResponseBytes / 2
+    }
+
+    /// Ends a call with a status: in the trailers after the queued messages, or as a
+    /// trailers-only response when nothing was sent yet. Later calls do nothing.
+    func finishCall(_ stream: HTTP2ServerStream, error: RPCError?) {
+        guard !stream.closed, !stream.responseFinished, let session = self.session else { return }
+        stream.responseFinished = true
+        stream.deadlineTimer?.cancel()
+        stream.deadlineTimer = nil
+        var trailers: [(name: String, value: String)] = [("grpc-status", String(error?.code.rawValue ?? 0))]
+        if let error, !error.message.isEmpty {
+            trailers.append(("grpc-message", GRPCStatusMessage.encode(error.message)))
+        }
+        if let error {
+            trailers += GRPCMetadataCodec.headers(from: error.metadata)
+        }
+        if let trailing = stream.responseMetadata?.trailing, !trailing.isEmpty {
+            trailers += GRPCMetadataCodec.headers(from: trailing)
+        }
+        if stream.headersSent {
+            stream.pendingTrailers = trailers
+            session.resumeBody(streamID: stream.streamID)
+        } else {
+            stream.headersSent = true
+            var headers: [(name: String, value: String)] = [(":status", "200"), ("content-type", "application/grpc")]
+            if let initial = stream.responseMetadata?.initial, !initial.isEmpty {
+                headers += GRPCMetadataCodec.headers(from: initial)
+            }
+            try? session.submitResponse(streamID: stream.streamID, headers: headers + trailers, hasBody: false)
+        }
+        if let continuation = stream.requestContinuation, error != nil {
+            stream.requestContinuation = nil
+            continuation.finish(throwing: RPCError(code: .cancelled, message: "The call has ended."))
+        }
+        self.scheduleFlush()
+    }
+
+    static func peer(of channel: any Channel) -> String {
+        guard let address = channel.remoteAddress else { return "unknown" }
+        return "\(address.ipAddress ?? "unknown"):\(address.port ?? 0)"
+    }
+}
+
+/// A call's connection and stream, carried into its task as one loop-bound value.
+struct CallEndpoint {
+    let connection: HTTP2ConnectionHandler
+    let stream: HTTP2ServerStream
+
+    /// Runs `body` on the loop: at once when already there, otherwise in a loop task.
+    static func onLoop(
+        _ loop: any EventLoop,
+        _ bound: NIOLoopBound<CallEndpoint>,
+        _ body: @escaping @Sendable (CallEndpoint) -> Void
+    ) {
+        if loop.inEventLoop {
+            body(bound.value)
+        } else {
+            loop.execute { body(bound.value) }
+        }
+    }
+
+    /// Queues one response message, waiting while the stream holds too many unsent bytes.
+    static func write(_ bytes: [UInt8], loop: any EventLoop, bound: NIOLoopBound<CallEndpoint>) async throws {
+        let mustWait: Bool
+        if loop.inEventLoop {
+            let endpoint = bound.value
+            mustWait = try endpoint.connection.enqueueResponse(endpoint.stream, bytes: bytes)
+        } else {
+            mustWait = try await loop.submit {
+                let endpoint = bound.value
+                return try endpoint.connection.enqueueResponse(endpoint.stream, bytes: bytes)
+            }.get()
+        }
+        guard mustWait else { return }
+        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
+            Self.onLoop(loop, bound) { endpoint in
+                if endpoint.stream.closed {
+                    waiter.resume(throwing: RPCError(code: .cancelled, message: "The client cancelled the call."))
+                } else if endpoint.connection.writerMustWait(endpoint.stream) {
+                    endpoint.stream.writerWaiter = waiter
+                } else {
+                    waiter.resume()
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+internal import NIOCore
+
+extension HTTP2ConnectionHandler {
+    /// Hands a complete plain HTTP request (the REST face over HTTP/2) to the responder.
+    func startHTTPRequest(_ stream: HTTP2ServerStream) {
+        guard let context = self.context, let executor = self.executor else { return }
+        let request = HTTPRequest(
+            method: stream.header(":method") ?? "GET",
+            target: stream.header(":path") ?? "/",
+            headers: stream.headers.filter { !$0.name.hasPrefix(":") },
+            body: Array(stream.httpBody.readableBytesView),
+            peer: Self.peer(of: context.channel)
+        )
+        stream.httpBody = ByteBuffer()
+        let loop = context.eventLoop
+        let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
+        let responder = self.services.responder
+        stream.task = Task(executorPreference: executor) {
+            let response = await responder.respond(to: request)
+            CallEndpoint.onLoop(loop, bound) { endpoint in
+                endpoint.connection.sendHTTPResponse(endpoint.stream, response: response, isHead: request.method == "HEAD")
+            }
+        }
+    }
+
+    /// Sends a plain HTTP response on a stream.
+    func sendHTTPResponse(_ stream: HTTP2ServerStream, response: HTTPResponse, isHead: Bool) {
+        guard !stream.closed, !stream.headersSent, let session = self.session else { return }
+        stream.headersSent = true
+        stream.responseFinished = true
+        var headers: [(name: String, value: String)] = [(":status", String(response.status))]
+        for (name, value) in response.headers {
+            let lowered = name.lowercased()
+            guard !["connection", "keep-alive", "transfer-encoding", "upgrade", "content-length"].contains(lowered)
+            else { continue }
+            headers.append((lowered, value))
+        }
+        headers.append(("content-length", String(response.body.count)))
+        let hasBody = !isHead && !response.body.isEmpty
+        if hasBody {
+            stream.outbound.writeBytes(response.body)
+            stream.endsWithoutTrailers = true
+        }
+        try? session.submitResponse(streamID: stream.streamID, headers: headers, hasBody: hasBody)
+        self.scheduleFlush()
+    }
+
+    /// Answers a stream with an HTTP error in the one JSON error shape.
+    func respondHTTPError(_ stream: HTTP2ServerStream, status: Int, message: String) {
+        let body = #"{"error":{"code":\#(status),"status":"\#(status == 413 ? "RESOURCE_EXHAUSTED" : "METHOD_NOT_ALLOWED")","message":"\#(message)","details":[]}}"#
+        self.sendHTTPResponse(
+            stream,
+            response: HTTPResponse.json(status: status, body),
+            isHead: false
+        )
+    }
+}

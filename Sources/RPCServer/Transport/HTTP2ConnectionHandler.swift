@@ -1,0 +1,253 @@
+internal import NIOCore
+
+/// Drives one HTTP/2 connection: bytes from the socket go into nghttp2 with `mem_recv`, frames
+/// nghttp2 produces go out with `mem_send`, written once per read batch or once per event-loop
+/// tick for completions that arrive between reads.
+///
+/// Everything here runs on the connection's event loop. Handlers run in tasks that prefer that
+/// loop as their executor, so a call normally never changes thread.
+final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let services: ServerServices
+    private(set) var session: NGHTTP2Session?
+    private(set) var context: ChannelHandlerContext?
+    private(set) var executor: EventLoopTaskExecutor?
+    var streams: [Int32: HTTP2ServerStream] = [:]
+    private var readInProgress = false
+    private var flushScheduled = false
+    private var closing = false
+
+    /// Creates a handler.
+    ///
+    /// - Parameter services: The router, responder, interceptors and limits.
+    init(services: ServerServices) {
+        self.services = services
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
+        do {
+            self.session = try NGHTTP2Session(limits: self.services.configuration.http2, delegate: self)
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        if context.channel.isActive {
+            self.flush()
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.tearDown()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.flush()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.tearDown()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = self.unwrapInboundIn(data)
+        guard let session = self.session else { return }
+        self.readInProgress = true
+        do {
+            try buffer.withUnsafeReadableBytes { try session.receive($0) }
+        } catch {
+            // nghttp2 has queued GOAWAY; send it, then close.
+            self.readInProgress = false
+            self.flush()
+            context.close(promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.readInProgress = false
+        self.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    // MARK: Output
+
+    /// Writes every frame nghttp2 has pending; closes the connection once the session wants
+    /// neither to read nor to write (after GOAWAY).
+    func flush() {
+        guard let context = self.context, let session = self.session else { return }
+        var output: ByteBuffer?
+        do {
+            try session.send { chunk in
+                if output == nil {
+                    output = context.channel.allocator.buffer(capacity: chunk.count)
+                }
+                output?.writeBytes(chunk)
+            }
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        if let output {
+            context.writeAndFlush(self.wrapOutboundOut(output), promise: nil)
+        }
+        if !session.wantsIO && !self.closing {
+            self.closing = true
+            context.close(promise: nil)
+        }
+    }
+
+    /// Flushes soon: at the end of the current read batch, or in one event-loop task shared by
+    /// every completion of this tick.
+    func scheduleFlush() {
+        guard !self.readInProgress, !self.flushScheduled, let context = self.context else { return }
+        self.flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            self.flush()
+        }
+    }
+
+    /// Starts a graceful shutdown: GOAWAY now, close when in-flight streams are done.
+    func beginGracefulShutdown() {
+        self.session?.goAway(errorCode: 0)
+        self.flush()
+    }
+
+    private func tearDown() {
+        for stream in self.streams.values {
+            self.abandon(stream)
+        }
+        self.streams.removeAll()
+        self.session?.close()
+        self.session = nil
+    }
+
+    /// Ends everything a stream started: the handler's task, its deadline, waiting writers and
+    /// readers.
+    func abandon(_ stream: HTTP2ServerStream) {
+        stream.closed = true
+        stream.task?.cancel()
+        stream.deadlineTimer?.cancel()
+        stream.deadlineTimer = nil
+        stream.requestContinuation?.finish(throwing: RPCError(code: .cancelled, message: "The client cancelled the call."))
+        stream.requestContinuation = nil
+        if let waiter = stream.writerWaiter {
+            stream.writerWaiter = nil
+            waiter.resume(throwing: RPCError(code: .cancelled, message: "The client cancelled the call."))
+        }
+    }
+
+    // MARK: NGHTTP2SessionDelegate
+
+    func sessionDidBeginRequest(streamID: Int32) {
+        self.streams[streamID] = HTTP2ServerStream(
+            streamID: streamID,
+            maxMessageBytes: self.services.configuration.rpc.maxReceiveMessageBytes
+        )
+    }
+
+    func sessionDidReceiveHeader(streamID: Int32, name: String, value: String) {
+        self.streams[streamID]?.headers.append((name, value))
+    }
+
+    func sessionDidFinishRequestHeaders(streamID: Int32, endStream: Bool) {
+        guard let stream = self.streams[streamID] else { return }
+        let contentType = stream.header("content-type") ?? ""
+        if contentType.hasPrefix("application/grpc") {
+            stream.kind = .grpc
+            self.startCall(stream)
+        } else {
+            stream.kind = .http
+        }
+        if endStream {
+            self.sessionDidReceiveEndStream(streamID: streamID)
+        }
+    }
+
+    func sessionDidReceiveData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
+        guard let stream = self.streams[streamID] else {
+            self.session?.consume(streamID: streamID, bytes: bytes.count)
+            return
+        }
+        switch stream.kind {
+        case .grpc:
+            self.receiveMessageBytes(stream, bytes: bytes)
+        case .http:
+            self.session?.consume(streamID: streamID, bytes: bytes.count)
+            if stream.httpBody.readableBytes + bytes.count > self.services.configuration.maxRequestBodyBytes {
+                stream.kind = .pending
+                self.respondHTTPError(stream, status: 413, message: "The request body is too large.")
+                self.session?.resetStream(streamID: streamID, errorCode: 0)
+            } else {
+                stream.httpBody.writeBytes(bytes)
+            }
+        case .pending:
+            self.session?.consume(streamID: streamID, bytes: bytes.count)
+        }
+    }
+
+    func sessionDidReceiveEndStream(streamID: Int32) {
+        guard let stream = self.streams[streamID], !stream.requestEnded else { return }
+        stream.requestEnded = true
+        switch stream.kind {
+        case .grpc:
+            self.endRequestMessages(stream)
+        case .http:
+            self.startHTTPRequest(stream)
+        case .pending:
+            break
+        }
+    }
+
+    func sessionDidCloseStream(streamID: Int32, errorCode: UInt32) {
+        guard let stream = self.streams.removeValue(forKey: streamID) else { return }
+        self.abandon(stream)
+    }
+
+    func sessionReadResponseBody(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer)
+        -> NGHTTP2Session.BodyChunk
+    {
+        guard let stream = self.streams[streamID] else { return .end(bytesWritten: 0, trailers: []) }
+        let count = min(buffer.count, stream.outbound.readableBytes)
+        if count > 0 {
+            stream.outbound.withUnsafeReadableBytes { source in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(count)))
+            }
+            stream.outbound.moveReaderIndex(forwardBy: count)
+            if stream.outbound.readableBytes == 0 {
+                stream.outbound.clear()
+            }
+            self.resumeWriterIfDrained(stream)
+        }
+        if stream.outbound.readableBytes == 0 {
+            if let trailers = stream.pendingTrailers {
+                stream.pendingTrailers = nil
+                return .end(bytesWritten: count, trailers: trailers)
+            }
+            if stream.endsWithoutTrailers {
+                return .end(bytesWritten: count, trailers: [])
+            }
+        }
+        return count > 0 ? .bytes(count) : .deferred
+    }
+
+    private func resumeWriterIfDrained(_ stream: HTTP2ServerStream) {
+        guard let waiter = stream.writerWaiter,
+            stream.outbound.readableBytes <= self.services.configuration.rpc.maxBufferedResponseBytes / 2
+        else { return }
+        stream.writerWaiter = nil
+        waiter.resume()
+    }
+}

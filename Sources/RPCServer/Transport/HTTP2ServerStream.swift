@@ -1,0 +1,82 @@
+internal import NIOCore
+
+/// The state of one HTTP/2 request stream, owned by its connection's event loop.
+///
+/// A stream carries either a gRPC call (messages in, messages and a status out) or a plain
+/// HTTP request for the REST face (a body in, a body out).
+final class HTTP2ServerStream {
+    /// What the stream carries; decided when its headers are complete.
+    enum Kind {
+        /// Headers still arriving.
+        case pending
+        /// A gRPC (or gRPC-Web) call.
+        case grpc
+        /// A plain HTTP request for the responder.
+        case http
+    }
+
+    /// The stream id.
+    let streamID: Int32
+    /// The request header fields, names lower-case as HTTP/2 requires.
+    var headers: [(name: String, value: String)] = []
+    /// What the stream carries.
+    var kind: Kind = .pending
+
+    // MARK: Request side
+
+    /// Splits the gRPC request body into messages.
+    var deframer: GRPCMessageDeframer
+    /// Delivers request messages to the handler; `nil` once finished.
+    var requestContinuation: AsyncThrowingStream<[UInt8], any Error>.Continuation?
+    /// Bytes of complete messages delivered to the handler but not yet taken by it.
+    var queuedRequestBytes = 0
+    /// DATA bytes received whose flow-control window has not been returned yet.
+    var unconsumedBytes = 0
+    /// Whether the client finished sending.
+    var requestEnded = false
+    /// The plain HTTP request body.
+    var httpBody = ByteBuffer()
+
+    // MARK: Response side
+
+    /// Response bytes (framed messages, or the HTTP body) not yet taken by nghttp2.
+    var outbound = ByteBuffer()
+    /// Whether the response headers were submitted.
+    var headersSent = false
+    /// Trailers to send once `outbound` is drained; set when the call finished.
+    var pendingTrailers: [(name: String, value: String)]?
+    /// Whether the body ends without trailers once drained (plain HTTP responses).
+    var endsWithoutTrailers = false
+    /// Whether the response is complete (status decided); later writes are refused.
+    var responseFinished = false
+    /// Metadata the handler sends with the headers and trailers.
+    var responseMetadata: ResponseMetadata?
+    /// A handler waiting for `outbound` to drain.
+    var writerWaiter: CheckedContinuation<Void, any Error>?
+
+    // MARK: Lifecycle
+
+    /// The task running the handler.
+    var task: Task<Void, Never>?
+    /// The deadline timer.
+    var deadlineTimer: Scheduled<Void>?
+    /// Whether nghttp2 closed the stream; nothing may be submitted for it afterwards.
+    var closed = false
+
+    /// Creates the state of a new stream.
+    ///
+    /// - Parameters:
+    ///   - streamID: The stream id.
+    ///   - maxMessageBytes: The largest request message accepted.
+    init(streamID: Int32, maxMessageBytes: Int) {
+        self.streamID = streamID
+        self.deframer = GRPCMessageDeframer(maxMessageBytes: maxMessageBytes)
+    }
+
+    /// The first value of a request header.
+    ///
+    /// - Parameter name: The lower-case name.
+    func header(_ name: String) -> String? {
+        self.headers.first { $0.name == name }?.value
+    }
+}

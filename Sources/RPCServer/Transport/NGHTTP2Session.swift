@@ -1,0 +1,380 @@
+private import CNGHTTP2
+
+/// The only owner of an `nghttp2_session*`: a server-side HTTP/2 session driven with
+/// `mem_recv`/`mem_send`.
+///
+/// Callbacks reach the ``NGHTTP2SessionDelegate`` through `user_data` (an unretained pointer to
+/// this object), never through globals. The session is deleted in ``close()`` or `deinit`.
+final class NGHTTP2Session {
+    /// What the response body provider produced for one read.
+    enum BodyChunk {
+        /// This many bytes were written into the buffer.
+        case bytes(Int)
+        /// Nothing is ready yet; call ``resumeBody(streamID:)`` when there is.
+        case deferred
+        /// The body is complete; `trailers` (if any) end the stream.
+        case end(bytesWritten: Int, trailers: [(name: String, value: String)])
+    }
+
+    /// Why a session call failed.
+    struct SessionError: Error, CustomStringConvertible {
+        /// nghttp2's error code.
+        var code: Int
+        /// Which call failed.
+        var operation: String
+
+        var description: String {
+            "\(self.operation) failed: \(String(cString: nghttp2_strerror(Int32(self.code))))"
+        }
+    }
+
+    private var session: OpaquePointer?
+    private unowned(unsafe) let delegate: any NGHTTP2SessionDelegate
+
+    /// Creates a server session and queues the server's SETTINGS.
+    ///
+    /// - Parameters:
+    ///   - limits: The HTTP/2 limits to enforce and announce.
+    ///   - delegate: Receives parsed events; must outlive the session.
+    init(limits: RPCServerConfiguration.HTTP2Limits, delegate: any NGHTTP2SessionDelegate) throws {
+        self.delegate = delegate
+        var callbacks: OpaquePointer?
+        guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else {
+            throw SessionError(code: Int(NGHTTP2_ERR_NOMEM.rawValue), operation: "nghttp2_session_callbacks_new")
+        }
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        NGHTTP2Callbacks.install(into: callbacks)
+
+        var option: OpaquePointer?
+        guard nghttp2_option_new(&option) == 0, let option else {
+            throw SessionError(code: Int(NGHTTP2_ERR_NOMEM.rawValue), operation: "nghttp2_option_new")
+        }
+        defer { nghttp2_option_del(option) }
+        // The application consumes flow-control window as handlers take messages, so a slow
+        // handler cannot make the server buffer without bound.
+        nghttp2_option_set_no_auto_window_update(option, 1)
+        nghttp2_option_set_max_settings(option, limits.maxSettingsEntries)
+        nghttp2_option_set_stream_reset_rate_limit(option, limits.streamResetBurst, limits.streamResetRatePerSecond)
+        nghttp2_option_set_max_continuations(option, limits.maxContinuations)
+        nghttp2_option_set_max_outbound_ack(option, limits.maxOutboundAcks)
+
+        let userData = Unmanaged.passUnretained(self).toOpaque()
+        var session: OpaquePointer?
+        let created = nghttp2_session_server_new2(&session, callbacks, userData, option)
+        guard created == 0, let session else {
+            throw SessionError(code: Int(created), operation: "nghttp2_session_server_new2")
+        }
+        self.session = session
+
+        var settings = [
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
+                value: limits.maxConcurrentStreams
+            ),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
+                value: limits.initialStreamWindowBytes
+            ),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
+                value: limits.maxHeaderListBytes
+            ),
+        ]
+        let submitted = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count)
+        guard submitted == 0 else {
+            throw SessionError(code: Int(submitted), operation: "nghttp2_submit_settings")
+        }
+        let window = nghttp2_session_set_local_window_size(
+            session,
+            UInt8(NGHTTP2_FLAG_NONE.rawValue),
+            0,
+            Int32(clamping: limits.connectionWindowBytes)
+        )
+        guard window == 0 else {
+            throw SessionError(code: Int(window), operation: "nghttp2_session_set_local_window_size")
+        }
+    }
+
+    deinit {
+        self.close()
+    }
+
+    /// Deletes the session; later calls do nothing.
+    func close() {
+        if let session = self.session {
+            nghttp2_session_del(session)
+            self.session = nil
+        }
+    }
+
+    /// Whether the session still exists.
+    var isOpen: Bool { self.session != nil }
+
+    /// Whether the session wants to read or write more; when neither, the connection can close.
+    var wantsIO: Bool {
+        guard let session = self.session else { return false }
+        return nghttp2_session_want_read(session) != 0 || nghttp2_session_want_write(session) != 0
+    }
+
+    /// Feeds received bytes to the parser, which calls the delegate.
+    ///
+    /// - Parameter bytes: Bytes read from the socket.
+    /// - Throws: ``SessionError`` on a connection-level protocol error (the connection should
+    ///   be flushed, to send GOAWAY, and closed).
+    func receive(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let session = self.session, let base = bytes.baseAddress else { return }
+        let consumed = nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
+        if consumed < 0 {
+            throw SessionError(code: consumed, operation: "nghttp2_session_mem_recv")
+        }
+    }
+
+    /// Serialises every pending frame.
+    ///
+    /// - Parameter append: Called with each chunk; the pointer is valid only during the call.
+    /// - Throws: ``SessionError`` when the session fails.
+    func send(_ append: (UnsafeRawBufferPointer) -> Void) throws {
+        guard let session = self.session else { return }
+        while true {
+            var pointer: UnsafePointer<UInt8>?
+            let length = nghttp2_session_mem_send(session, &pointer)
+            if length < 0 {
+                throw SessionError(code: length, operation: "nghttp2_session_mem_send")
+            }
+            guard length > 0, let pointer else { return }
+            append(UnsafeRawBufferPointer(start: pointer, count: length))
+        }
+    }
+
+    /// Starts a response whose body comes from the delegate's
+    /// ``NGHTTP2SessionDelegate/sessionReadResponseBody(streamID:into:)``.
+    ///
+    /// - Parameters:
+    ///   - streamID: The request's stream.
+    ///   - headers: `:status` first, then the response headers.
+    ///   - hasBody: `false` ends the stream with the headers (a trailers-only response).
+    func submitResponse(streamID: Int32, headers: [(name: String, value: String)], hasBody: Bool) throws {
+        guard let session = self.session else { return }
+        let result = HeaderBlock.withNameValuePairs(headers) { pairs, count in
+            if hasBody {
+                var provider = nghttp2_data_provider(
+                    source: nghttp2_data_source(ptr: nil),
+                    read_callback: NGHTTP2Callbacks.readResponseBody
+                )
+                return nghttp2_submit_response(session, streamID, pairs, count, &provider)
+            }
+            return nghttp2_submit_response(session, streamID, pairs, count, nil)
+        }
+        guard result == 0 else {
+            throw SessionError(code: Int(result), operation: "nghttp2_submit_response")
+        }
+    }
+
+    /// Tells the session that a deferred body has bytes (or its end) ready.
+    ///
+    /// - Parameter streamID: The stream.
+    func resumeBody(streamID: Int32) {
+        guard let session = self.session else { return }
+        // Fails only when the stream is gone or not deferred, both harmless here.
+        _ = nghttp2_session_resume_data(session, streamID)
+    }
+
+    /// Resets a stream.
+    ///
+    /// - Parameters:
+    ///   - streamID: The stream.
+    ///   - errorCode: The HTTP/2 error code (e.g. 0x8 CANCEL).
+    func resetStream(streamID: Int32, errorCode: UInt32) {
+        guard let session = self.session else { return }
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode)
+    }
+
+    /// Returns flow-control window for bytes the application has taken.
+    ///
+    /// - Parameters:
+    ///   - streamID: The stream the bytes arrived on.
+    ///   - bytes: How many bytes of DATA payload were taken.
+    func consume(streamID: Int32, bytes: Int) {
+        guard let session = self.session, bytes > 0 else { return }
+        if nghttp2_session_consume(session, streamID, bytes) != 0 {
+            // The stream is gone: still return the connection-level window.
+            _ = nghttp2_session_consume_connection(session, bytes)
+        }
+    }
+
+    /// Queues GOAWAY with the last stream id seen, so in-flight streams may finish.
+    ///
+    /// - Parameter errorCode: The HTTP/2 error code (0 for a graceful shutdown).
+    func goAway(errorCode: UInt32) {
+        guard let session = self.session else { return }
+        let lastStreamID = nghttp2_session_get_last_proc_stream_id(session)
+        _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), lastStreamID, errorCode, nil, 0)
+    }
+
+    /// Ends the session with GOAWAY and the given error; nothing more is read.
+    ///
+    /// - Parameter errorCode: The HTTP/2 error code.
+    func terminate(errorCode: UInt32) {
+        guard let session = self.session else { return }
+        _ = nghttp2_session_terminate_session(session, errorCode)
+    }
+
+    // MARK: Callback entry points (called by NGHTTP2Callbacks)
+
+    fileprivate var delegateForCallbacks: any NGHTTP2SessionDelegate { self.delegate }
+
+    static func from(_ userData: UnsafeMutableRawPointer?) -> NGHTTP2Session? {
+        guard let userData else { return nil }
+        return Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
+    }
+
+    func submitTrailers(streamID: Int32, trailers: [(name: String, value: String)]) -> Int32 {
+        guard let session = self.session else { return -1 }
+        return HeaderBlock.withNameValuePairs(trailers) { pairs, count in
+            nghttp2_submit_trailer(session, streamID, pairs, count)
+        }
+    }
+}
+
+/// The `@convention(c)` callbacks of every session; each finds its session through
+/// `user_data`.
+fileprivate enum NGHTTP2Callbacks {
+    static func install(into callbacks: OpaquePointer) {
+        nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
+            guard let frame, let session = NGHTTP2Session.from(userData) else { return 0 }
+            if frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue),
+                frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
+            {
+                session.delegateForCallbacks.sessionDidBeginRequest(streamID: frame.pointee.hd.stream_id)
+            }
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_header_callback(callbacks) {
+            _,
+            frame,
+            name,
+            nameLength,
+            value,
+            valueLength,
+            _,
+            userData in
+            guard let frame, let name, let value, let session = NGHTTP2Session.from(userData) else { return 0 }
+            guard frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue) else { return 0 }
+            session.delegateForCallbacks.sessionDidReceiveHeader(
+                streamID: frame.pointee.hd.stream_id,
+                name: String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
+                value: String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)
+            )
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
+            guard let frame, let session = NGHTTP2Session.from(userData) else { return 0 }
+            let header = frame.pointee.hd
+            let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+            switch UInt32(header.type) {
+            case NGHTTP2_HEADERS.rawValue:
+                if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
+                    session.delegateForCallbacks.sessionDidFinishRequestHeaders(
+                        streamID: header.stream_id,
+                        endStream: endStream
+                    )
+                } else if endStream {
+                    session.delegateForCallbacks.sessionDidReceiveEndStream(streamID: header.stream_id)
+                }
+            case NGHTTP2_DATA.rawValue:
+                if endStream {
+                    session.delegateForCallbacks.sessionDidReceiveEndStream(streamID: header.stream_id)
+                }
+            default:
+                break
+            }
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, streamID, data, length, userData in
+            guard let data, let session = NGHTTP2Session.from(userData) else { return 0 }
+            session.delegateForCallbacks.sessionDidReceiveData(
+                streamID: streamID,
+                bytes: UnsafeRawBufferPointer(start: data, count: length)
+            )
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
+            guard let session = NGHTTP2Session.from(userData) else { return 0 }
+            session.delegateForCallbacks.sessionDidCloseStream(streamID: streamID, errorCode: errorCode)
+            return 0
+        }
+    }
+
+    /// The data provider's read callback: asks the delegate for body bytes; on the body's end,
+    /// submits the trailers from inside the callback as nghttp2 requires.
+    static let readResponseBody: nghttp2_data_source_read_callback = {
+        _,
+        streamID,
+        buffer,
+        length,
+        flags,
+        _,
+        userData in
+        guard let buffer, let flags, let session = NGHTTP2Session.from(userData) else {
+            return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+        }
+        let chunk = session.delegateForCallbacks.sessionReadResponseBody(
+            streamID: streamID,
+            into: UnsafeMutableRawBufferPointer(start: buffer, count: length)
+        )
+        switch chunk {
+        case .bytes(let count):
+            return count
+        case .deferred:
+            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+        case .end(let count, let trailers):
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+            if !trailers.isEmpty {
+                flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+                if session.submitTrailers(streamID: streamID, trailers: trailers) != 0 {
+                    return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+                }
+            }
+            return count
+        }
+    }
+}
+
+/// Lays header names and values out for nghttp2, which copies them during the submit call.
+fileprivate enum HeaderBlock {
+    static func withNameValuePairs<Result>(
+        _ headers: [(name: String, value: String)],
+        _ body: (UnsafePointer<nghttp2_nv>, Int) -> Result
+    ) -> Result {
+        var storage: [UInt8] = []
+        var offsets: [(name: Range<Int>, value: Range<Int>)] = []
+        offsets.reserveCapacity(headers.count)
+        for (name, value) in headers {
+            let nameStart = storage.count
+            storage.append(contentsOf: name.utf8)
+            let valueStart = storage.count
+            storage.append(contentsOf: value.utf8)
+            offsets.append((nameStart..<valueStart, valueStart..<storage.count))
+        }
+        storage.append(0)  // never empty, so the base address exists
+        return storage.withUnsafeMutableBufferPointer { bytes in
+            let base = bytes.baseAddress ?? UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+            let pairs = offsets.map { offset in
+                nghttp2_nv(
+                    name: base + offset.name.lowerBound,
+                    value: base + offset.value.lowerBound,
+                    namelen: offset.name.count,
+                    valuelen: offset.value.count,
+                    flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
+                )
+            }
+            return pairs.withUnsafeBufferPointer { pairBuffer in
+                guard let pairBase = pairBuffer.baseAddress else {
+                    var empty = nghttp2_nv()
+                    return body(&empty, 0)
+                }
+                return body(pairBase, pairBuffer.count)
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+/// What every connection of a server needs: the RPC router, the HTTP responder for the REST
+/// face, interceptors and limits. Shared, immutable.
+struct ServerServices: Sendable {
+    /// The gRPC methods.
+    var router: RPCRouter
+    /// Answers plain HTTP requests (REST, health, metrics).
+    var responder: any HTTPResponder
+    /// Runs around every gRPC call, in order.
+    var interceptors: [any ServerInterceptor]
+    /// The server's limits.
+    var configuration: RPCServerConfiguration
+}
