@@ -50,11 +50,17 @@ let package = Package(
             providers: [.apt(["libprotobuf-c-dev"])]
         ),
 
+        .target(
+            name: "CZlib",
+            linkerSettings: [.linkedLibrary("z")]
+        ),
+
         // MARK: Libraries
         .target(
             name: "RPCServer",
             dependencies: [
                 "CNGHTTP2",
+                "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

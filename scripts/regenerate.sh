@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates every committed generated file from proto/ and the test fixtures:
 #   Sources/MetaChatAPI/Generated      messages (protoc-gen-swift) + services (protoc-gen-metachat)
+#   Sources/RPCServer/Generated        grpc.health.v1 and grpc.reflection messages
 #   Sources/Codegen/Generated          google.api.http option types the generator reads
 #   Tests/EchoFixture/Generated        the generator's test fixture, compiled and golden-tested
 #   Tests/CodegenTests/Fixtures/*.pb   descriptor sets the golden tests feed the generator
@@ -18,7 +19,7 @@ wkt=/usr/include   # google/protobuf/*.proto from Debian's libprotobuf-dev
 fresh() { rm -rf "$1" && mkdir -p "$1"; }
 
 # The platform's contract.
-api_protos=$(cd proto && find . -path ./google -prune -o -name '*.proto' -print | sed 's|^\./||' | sort)
+api_protos=$(cd proto && find metachat -name '*.proto' | sort)
 fresh Sources/MetaChatAPI/Generated
 [ -n "$api_protos" ] || { echo "regenerate: no .proto files under proto/metachat or proto/grpc" >&2; exit 1; }
 # shellcheck disable=SC2086
@@ -27,6 +28,15 @@ protoc -I proto -I "$wkt" "${plugins[@]}" \
   --swift_opt=Visibility=Public,UseAccessLevelOnImports=true,FileNaming=PathToUnderscores \
   --metachat_out=Sources/MetaChatAPI/Generated \
   $api_protos
+
+# The standard services every server carries (health, reflection): messages only, the
+# schema-agnostic RPCServer registers them by hand.
+fresh Sources/RPCServer/Generated
+# shellcheck disable=SC2046
+protoc -I proto -I "$wkt" "${plugins[@]}" \
+  --swift_out=Sources/RPCServer/Generated \
+  --swift_opt=Visibility=Public,UseAccessLevelOnImports=true,FileNaming=PathToUnderscores \
+  $(cd proto && find grpc -name '*.proto' | sort)
 
 # The option types the generator itself reads.
 fresh Sources/Codegen/Generated

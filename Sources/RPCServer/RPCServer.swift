@@ -19,6 +19,11 @@ public final class RPCServer: Sendable {
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let listening: Mutex<(any Channel)?>
+    private let connections: ConnectionRegistry
+
+    /// The server's `grpc.health.v1.Health` service: every routed service is `SERVING` while
+    /// the server listens and `NOT_SERVING` once shutdown begins.
+    public let health: HealthService
 
     /// Creates a server; nothing is bound until ``run(onListening:)``.
     ///
@@ -36,15 +41,25 @@ public final class RPCServer: Sendable {
         logger: Logger
     ) {
         self.configuration = configuration
+        let health = HealthService()
+        var router = router
+        health.registerMethods(with: &router)
+        self.health = health
         self.services = ServerServices(
             router: router,
-            responder: responder,
+            responder: GRPCWebResponder(
+                router: router,
+                interceptors: interceptors,
+                maxMessageBytes: configuration.rpc.maxReceiveMessageBytes,
+                next: responder
+            ),
             interceptors: interceptors,
             configuration: configuration
         )
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup.singleton
         self.listening = Mutex(nil)
+        self.connections = ConnectionRegistry()
     }
 
     /// Binds, serves until ``shutDown()``, then returns.
@@ -53,12 +68,14 @@ public final class RPCServer: Sendable {
     ///   connections (useful when the configured port is 0).
     public func run(onListening: @Sendable (Int) -> Void = { _ in }) async throws {
         let services = self.services
+        let connections = self.connections
         let channel = try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                connections.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ProtocolSniffingHandler(services: services))
                 }
             }
@@ -67,14 +84,42 @@ public final class RPCServer: Sendable {
         self.listening.withLock { $0 = channel }
         let port = channel.localAddress?.port ?? self.configuration.port
         self.logger.info("listening", metadata: ["host": "\(self.configuration.host)", "port": "\(port)"])
+        self.health.setStatus(.serving, forService: "")
+        for service in self.services.router.serviceNames {
+            self.health.setStatus(.serving, forService: service)
+        }
         onListening(port)
         try await channel.closeFuture.get()
         self.logger.info("stopped listening")
+        await self.waitForConnections()
     }
 
-    /// Stops accepting connections; ``run(onListening:)`` returns once the listener closes.
-    public func shutDown() {
-        let channel = self.listening.withLock { $0 }
-        channel?.close(promise: nil)
+    /// Begins a graceful shutdown: marks every service `NOT_SERVING`, stops accepting
+    /// connections, sends GOAWAY on HTTP/2 connections and lets in-flight calls finish; after
+    /// `gracePeriod` the remaining connections are closed. ``run(onListening:)`` returns when
+    /// every connection is closed.
+    ///
+    /// - Parameter gracePeriod: How long in-flight calls may take to finish.
+    public func shutDown(gracePeriod: Duration = .seconds(10)) {
+        self.health.setAll(.notServing)
+        let listener = self.listening.withLock { $0 }
+        listener?.close(promise: nil)
+        for connection in self.connections.open {
+            connection.pipeline.fireUserInboundEventTriggered(GracefulShutdownEvent())
+        }
+        let (seconds, attoseconds) = gracePeriod.components
+        let deadline = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let connections = self.connections
+        self.group.next().scheduleTask(in: deadline) {
+            for connection in connections.open {
+                connection.close(promise: nil)
+            }
+        }
+    }
+
+    private func waitForConnections() async {
+        for connection in self.connections.open {
+            try? await connection.closeFuture.get()
+        }
     }
 }

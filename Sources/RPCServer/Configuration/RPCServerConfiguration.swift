@@ -76,13 +76,17 @@ public struct RPCServerConfiguration: Sendable, Hashable {
         /// Request bytes queued per stream, taken by no handler yet, before flow-control window
         /// stops being returned to the client. Default 1 MiB.
         public var maxBufferedRequestBytes: Int
+        /// The smallest response message gzip-compressed when the client accepts gzip; smaller
+        /// ones are sent uncompressed (the per-message flag allows both). Default 1 KiB.
+        public var minCompressedResponseBytes: Int
 
         /// The defaults listed on each property.
         public static var defaults: RPCLimits {
             RPCLimits(
                 maxReceiveMessageBytes: 4 * 1024 * 1024,
                 maxBufferedResponseBytes: 256 * 1024,
-                maxBufferedRequestBytes: 1024 * 1024
+                maxBufferedRequestBytes: 1024 * 1024,
+                minCompressedResponseBytes: 1024
             )
         }
     }

@@ -4,8 +4,11 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     /// The header fields; `content-length` is added by the transport.
     public var headers: [(name: String, value: String)]
-    /// The body bytes.
+    /// The body bytes (sent first when ``bodyStream`` is also set).
     public var body: [UInt8]
+    /// More body bytes that arrive over time (server streams); the response ends when the
+    /// sequence finishes. Sent chunked on HTTP/1.1 and as DATA frames on HTTP/2.
+    public var bodyStream: RPCAsyncSequence<[UInt8]>?
 
     /// Creates a response.
     ///
@@ -17,6 +20,7 @@ public struct HTTPResponse: Sendable {
         self.status = status
         self.headers = headers
         self.body = body
+        self.bodyStream = nil
     }
 
     /// A response with a JSON body.

@@ -24,10 +24,23 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     private let responder: any HTTPResponder
     private let maxBodyBytes: Int
     private var state: State = .idle
+    private var closeAfterResponse = false
 
     init(responder: any HTTPResponder, maxBodyBytes: Int) {
         self.responder = responder
         self.maxBodyBytes = maxBodyBytes
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is GracefulShutdownEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        if case .idle = self.state {
+            context.close(promise: nil)
+        } else {
+            self.closeAfterResponse = true
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -45,7 +58,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
             self.state = .responding
             self.dispatch(head: head, body: body, context: context)
         case (.end, .discarding(let head)):
-            self.state = .idle
+            self.state = .responding
             let message = "The request body is larger than \(self.maxBodyBytes) bytes."
             let response = HTTPResponse.json(
                 status: 413,
@@ -72,15 +85,18 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
             await responder.respond(to: request)
         }.whenSuccess { response in
             let (handler, context) = loopBound.value
-            handler.state = .idle
             handler.write(response, head: head, context: context)
         }
     }
 
     private func write(_ response: HTTPResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
         var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
-        headers.replaceOrAdd(name: "content-length", value: String(response.body.count))
-        let keepAlive = head.isKeepAlive
+        if response.bodyStream == nil {
+            headers.replaceOrAdd(name: "content-length", value: String(response.body.count))
+        } else {
+            headers.remove(name: "content-length")
+        }
+        let keepAlive = head.isKeepAlive && !self.closeAfterResponse
         if !keepAlive {
             headers.replaceOrAdd(name: "connection", value: "close")
         }
@@ -94,6 +110,44 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
             let buffer = context.channel.allocator.buffer(bytes: response.body)
             context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         }
+        if let stream = response.bodyStream, head.method != .HEAD {
+            context.flush()
+            self.streamBody(stream, keepAlive: keepAlive, context: context)
+        } else {
+            self.finishResponse(keepAlive: keepAlive, context: context)
+        }
+    }
+
+    /// Writes a streamed body chunk by chunk, each after the previous one was written (so a
+    /// slow reader slows the producer), then ends the response.
+    private func streamBody(_ stream: RPCAsyncSequence<[UInt8]>, keepAlive: Bool, context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        context.eventLoop.makeFutureWithTask {
+            do {
+                for try await chunk in stream where !chunk.isEmpty {
+                    try await loop.flatSubmit {
+                        let (handler, context) = loopBound.value
+                        let buffer = context.channel.allocator.buffer(bytes: chunk)
+                        return context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(buffer))))
+                    }.get()
+                }
+                return true
+            } catch {
+                return false
+            }
+        }.whenSuccess { completed in
+            let (handler, context) = loopBound.value
+            if completed {
+                handler.finishResponse(keepAlive: keepAlive, context: context)
+            } else {
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    private func finishResponse(keepAlive: Bool, context: ChannelHandlerContext) {
+        self.state = .idle
         let done = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: done)
         if !keepAlive {

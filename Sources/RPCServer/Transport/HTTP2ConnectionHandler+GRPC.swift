@@ -13,12 +13,26 @@ extension HTTP2ConnectionHandler {
             self.finishCall(stream, error: RPCError(code: .unimplemented, message: "Method not found: \(path)"))
             return
         }
-        if let encoding = stream.header("grpc-encoding"), encoding != "identity" {
+        switch stream.header("grpc-encoding") {
+        case nil, "identity":
+            break
+        case "gzip":
+            stream.requestGzip = true
+        case let encoding?:
             self.finishCall(
                 stream,
-                error: RPCError(code: .unimplemented, message: "Message compression '\(encoding)' is not supported.")
+                error: RPCError(
+                    code: .unimplemented,
+                    message: "Message compression '\(encoding)' is not supported.",
+                    metadata: ["grpc-accept-encoding": .string("identity,gzip")]
+                )
             )
             return
+        }
+        if let accepted = stream.header("grpc-accept-encoding"),
+            accepted.split(separator: ",").contains(where: { $0.filter { $0 != " " } == "gzip" })
+        {
+            stream.responseGzip = true
         }
         var deadline: ContinuousClock.Instant?
         if let timeoutText = stream.header("grpc-timeout") {
@@ -54,7 +68,7 @@ extension HTTP2ConnectionHandler {
         let loop = context.eventLoop
         let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
         let requestMessages = RPCAsyncSequence(wrapping: requests).mapMessages { bytes in
-            CallEndpoint.onLoop(loop, bound) { $0.connection.requestTaken($0.stream, wireBytes: bytes.count + 5) }
+            CallEndpoint.onLoop(loop, bound) { $0.connection.requestTaken($0.stream) }
             return bytes
         }
         let responses = RPCWriter<[UInt8]> { bytes in
@@ -83,14 +97,19 @@ extension HTTP2ConnectionHandler {
         stream.deframer.append(bytes)
         do {
             while let message = try stream.deframer.next() {
-                guard !message.compressed else {
-                    throw RPCError(
-                        code: .internalError,
-                        message: "A message has the compressed flag set but the request has no grpc-encoding."
-                    )
+                var bytes = message.bytes
+                if message.compressed {
+                    guard stream.requestGzip else {
+                        throw RPCError(
+                            code: .internalError,
+                            message: "A message has the compressed flag set but the request has no grpc-encoding."
+                        )
+                    }
+                    bytes = try Gzip.decompress(bytes, limit: self.services.configuration.rpc.maxReceiveMessageBytes)
                 }
                 stream.queuedRequestBytes += message.wireBytes
-                continuation.yield(message.bytes)
+                stream.queuedMessageWireSizes.append(message.wireBytes)
+                continuation.yield(bytes)
             }
         } catch {
             let failure = RPCError.from(error)
@@ -115,8 +134,9 @@ extension HTTP2ConnectionHandler {
     }
 
     /// The handler took a message: its bytes may be re-opened for the client.
-    func requestTaken(_ stream: HTTP2ServerStream, wireBytes: Int) {
-        stream.queuedRequestBytes -= wireBytes
+    func requestTaken(_ stream: HTTP2ServerStream) {
+        guard !stream.queuedMessageWireSizes.isEmpty else { return }
+        stream.queuedRequestBytes -= stream.queuedMessageWireSizes.removeFirst()
         self.returnWindow(stream)
         self.scheduleFlush()
     }
@@ -138,12 +158,19 @@ extension HTTP2ConnectionHandler {
         guard !stream.closed, !stream.responseFinished, let session = self.session else {
             throw RPCError(code: .cancelled, message: "The call has ended.")
         }
-        GRPCMessageFramer.frame(bytes, compressed: false, into: &stream.outbound)
+        if stream.responseGzip && bytes.count >= self.services.configuration.rpc.minCompressedResponseBytes {
+            GRPCMessageFramer.frame(try Gzip.compress(bytes), compressed: true, into: &stream.outbound)
+        } else {
+            GRPCMessageFramer.frame(bytes, compressed: false, into: &stream.outbound)
+        }
         if stream.headersSent {
             session.resumeBody(streamID: stream.streamID)
         } else {
             stream.headersSent = true
             var headers: [(name: String, value: String)] = [(":status", "200"), ("content-type", "application/grpc")]
+            if stream.responseGzip {
+                headers.append(("grpc-encoding", "gzip"))
+            }
             if let initial = stream.responseMetadata?.initial, !initial.isEmpty {
                 headers += GRPCMetadataCodec.headers(from: initial)
             }
@@ -223,15 +250,28 @@ struct CallEndpoint {
 
     /// Queues one response message, waiting while the stream holds too many unsent bytes.
     static func write(_ bytes: [UInt8], loop: any EventLoop, bound: NIOLoopBound<CallEndpoint>) async throws {
+        try await Self.enqueue(loop: loop, bound: bound) { endpoint in
+            try endpoint.connection.enqueueResponse(endpoint.stream, bytes: bytes)
+        }
+    }
+
+    /// Queues raw body bytes of a streamed HTTP response, with the same backpressure.
+    static func writeRaw(_ bytes: [UInt8], loop: any EventLoop, bound: NIOLoopBound<CallEndpoint>) async throws {
+        try await Self.enqueue(loop: loop, bound: bound) { endpoint in
+            try endpoint.connection.enqueueRawBody(endpoint.stream, bytes: bytes)
+        }
+    }
+
+    private static func enqueue(
+        loop: any EventLoop,
+        bound: NIOLoopBound<CallEndpoint>,
+        _ body: @escaping @Sendable (CallEndpoint) throws -> Bool
+    ) async throws {
         let mustWait: Bool
         if loop.inEventLoop {
-            let endpoint = bound.value
-            mustWait = try endpoint.connection.enqueueResponse(endpoint.stream, bytes: bytes)
+            mustWait = try body(bound.value)
         } else {
-            mustWait = try await loop.submit {
-                let endpoint = bound.value
-                return try endpoint.connection.enqueueResponse(endpoint.stream, bytes: bytes)
-            }.get()
+            mustWait = try await loop.submit { try body(bound.value) }.get()
         }
         guard mustWait else { return }
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in

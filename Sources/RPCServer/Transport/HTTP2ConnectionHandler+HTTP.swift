@@ -35,13 +35,51 @@ extension HTTP2ConnectionHandler {
             else { continue }
             headers.append((lowered, value))
         }
-        headers.append(("content-length", String(response.body.count)))
-        let hasBody = !isHead && !response.body.isEmpty
+        let bodyStream = isHead ? nil : response.bodyStream
+        if bodyStream == nil {
+            headers.append(("content-length", String(response.body.count)))
+        }
+        let hasBody = !isHead && (!response.body.isEmpty || bodyStream != nil)
         if hasBody {
             stream.outbound.writeBytes(response.body)
-            stream.endsWithoutTrailers = true
+            stream.endsWithoutTrailers = bodyStream == nil
         }
         try? session.submitResponse(streamID: stream.streamID, headers: headers, hasBody: hasBody)
+        self.scheduleFlush()
+        if let bodyStream, let context = self.context, let executor = self.executor {
+            let loop = context.eventLoop
+            let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
+            stream.task = Task(executorPreference: executor) {
+                do {
+                    for try await chunk in bodyStream {
+                        try await CallEndpoint.writeRaw(chunk, loop: loop, bound: bound)
+                    }
+                } catch {
+                    // The client went away or the producer failed: the stream is reset below.
+                }
+                CallEndpoint.onLoop(loop, bound) { $0.connection.endRawBody($0.stream) }
+            }
+        }
+    }
+
+    /// Queues raw body bytes of a streamed HTTP response.
+    ///
+    /// - Returns: Whether the producer should wait for the stream to drain.
+    func enqueueRawBody(_ stream: HTTP2ServerStream, bytes: [UInt8]) throws -> Bool {
+        guard !stream.closed, let session = self.session else {
+            throw RPCError(code: .cancelled, message: "The request has ended.")
+        }
+        stream.outbound.writeBytes(bytes)
+        session.resumeBody(streamID: stream.streamID)
+        self.scheduleFlush()
+        return stream.outbound.readableBytes > self.services.configuration.rpc.maxBufferedResponseBytes
+    }
+
+    /// Ends a streamed HTTP response once its queued bytes are sent.
+    func endRawBody(_ stream: HTTP2ServerStream) {
+        guard !stream.closed else { return }
+        stream.endsWithoutTrailers = true
+        self.session?.resumeBody(streamID: stream.streamID)
         self.scheduleFlush()
     }
 

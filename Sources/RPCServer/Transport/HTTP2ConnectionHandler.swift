@@ -77,6 +77,14 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         context.fireChannelReadComplete()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is GracefulShutdownEvent {
+            self.beginGracefulShutdown()
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
@@ -165,7 +173,9 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     func sessionDidFinishRequestHeaders(streamID: Int32, endStream: Bool) {
         guard let stream = self.streams[streamID] else { return }
         let contentType = stream.header("content-type") ?? ""
-        if contentType.hasPrefix("application/grpc") {
+        if contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
+            || contentType.hasPrefix("application/grpc;")
+        {
             stream.kind = .grpc
             self.startCall(stream)
         } else {

@@ -30,8 +30,14 @@ final class HTTP2ServerStream {
     var requestContinuation: AsyncThrowingStream<[UInt8], any Error>.Continuation?
     /// Bytes of complete messages delivered to the handler but not yet taken by it.
     var queuedRequestBytes = 0
+    /// The wire sizes of the queued messages, oldest first.
+    var queuedMessageWireSizes: [Int] = []
     /// DATA bytes received whose flow-control window has not been returned yet.
     var unconsumedBytes = 0
+    /// Whether request messages with the compressed flag are gzip (`grpc-encoding: gzip`).
+    var requestGzip = false
+    /// Whether response messages may be gzip-compressed (`grpc-accept-encoding` lists gzip).
+    var responseGzip = false
     /// Whether the client finished sending.
     var requestEnded = false
     /// The plain HTTP request body.

@@ -17,6 +17,14 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
         self.services = services
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is GracefulShutdownEvent {
+            context.close(promise: nil)  // nothing was read yet: nothing is in flight
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = self.unwrapInboundIn(data)
         if var buffered = self.buffered {

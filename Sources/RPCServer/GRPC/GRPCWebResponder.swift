@@ -1,0 +1,203 @@
+/// Serves gRPC-Web (`application/grpc-web`, `+proto`, and the base64 `-text` variants) from
+/// the RPC router on plain HTTP requests of either protocol, and hands every other request to
+/// the next responder.
+///
+/// The response is HTTP 200 with initial metadata as headers, each response message as a
+/// length-prefixed frame, and the status and trailing metadata as a final frame whose flag byte
+/// is `0x80`, as the gRPC-Web protocol specifies; server streams are sent as they are produced.
+public struct GRPCWebResponder: HTTPResponder {
+    private let router: RPCRouter
+    private let interceptors: [any ServerInterceptor]
+    private let maxMessageBytes: Int
+    private let next: any HTTPResponder
+
+    /// Creates the responder.
+    ///
+    /// - Parameters:
+    ///   - router: The gRPC methods.
+    ///   - interceptors: Run around every call, in order.
+    ///   - maxMessageBytes: The largest request message accepted.
+    ///   - next: Answers requests that are not gRPC-Web.
+    public init(
+        router: RPCRouter,
+        interceptors: [any ServerInterceptor],
+        maxMessageBytes: Int,
+        next: any HTTPResponder
+    ) {
+        self.router = router
+        self.interceptors = interceptors
+        self.maxMessageBytes = maxMessageBytes
+        self.next = next
+    }
+
+    /// Whether a content type is a gRPC-Web one.
+    ///
+    /// - Parameter contentType: The `content-type` header value.
+    public static func isGRPCWeb(_ contentType: String) -> Bool {
+        contentType.hasPrefix("application/grpc-web")
+    }
+
+    public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        guard let contentType = request.header("content-type"), Self.isGRPCWeb(contentType) else {
+            return await self.next.respond(to: request)
+        }
+        let isText = contentType.hasPrefix("application/grpc-web-text")
+        let responseType = isText ? "application/grpc-web-text+proto" : "application/grpc-web+proto"
+        guard request.method == "POST" else {
+            return Self.trailersOnly(RPCError(code: .unimplemented, message: "gRPC-Web calls use POST."), responseType)
+        }
+        guard let handler = self.router.handler(forPath: request.path) else {
+            return Self.trailersOnly(
+                RPCError(code: .unimplemented, message: "Method not found: \(request.path)"),
+                responseType
+            )
+        }
+        let messages: [[UInt8]]
+        do {
+            messages = try self.requestMessages(request.body, isText: isText)
+        } catch {
+            return Self.trailersOnly(RPCError.from(error), responseType)
+        }
+        var deadline: ContinuousClock.Instant?
+        if let timeout = request.header("grpc-timeout").flatMap({ GRPCTimeout.parse(Substring($0)) }) {
+            deadline = ContinuousClock.now.advanced(by: timeout)
+        }
+        let metadata = GRPCMetadataCodec.metadata(from: request.headers.map { ($0.name.lowercased(), $0.value) })
+        let context = ServerContext(
+            descriptor: handler.descriptor,
+            requestMetadata: metadata,
+            peer: request.peer,
+            deadline: deadline,
+            requestID: metadata.firstString(forKey: "x-request-id") ?? ""
+        )
+        return await self.run(handler, messages: messages, context: context, isText: isText, responseType: responseType)
+    }
+
+    private func run(
+        _ handler: RPCMethodHandler,
+        messages: [[UInt8]],
+        context: ServerContext,
+        isText: Bool,
+        responseType: String
+    ) async -> HTTPResponse {
+        let (body, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let interceptors = self.interceptors
+        let encode = TextEncoding(base64: isText)
+        let task = Task {
+            var failure: RPCError?
+            do {
+                try await interceptors.run(context: context) { context in
+                    try await handler.handle(
+                        requests: .elements(messages),
+                        responses: RPCWriter { message in
+                            try Task.checkCancellation()
+                            var frame: [UInt8] = []
+                            frame.reserveCapacity(5 + message.count)
+                            Self.appendFrame(message, flag: 0, to: &frame)
+                            continuation.yield(encode.apply(frame))
+                        },
+                        context: context
+                    )
+                }
+            } catch {
+                failure = RPCError.from(error)
+            }
+            continuation.yield(encode.apply(Self.trailerFrame(status: failure, trailing: context.response.trailing)))
+            continuation.finish()
+        }
+        continuation.onTermination = { termination in
+            if case .cancelled = termination { task.cancel() }
+        }
+        var headers: [(name: String, value: String)] = [("content-type", responseType)]
+        // Initial metadata goes in the headers when the handler set it before its first message.
+        var iterator = body.makeAsyncIterator()
+        let first = try? await iterator.next()
+        headers += GRPCMetadataCodec.headers(from: context.response.initial)
+        var response = HTTPResponse(status: 200, headers: headers, body: first ?? [])
+        response.bodyStream = RPCAsyncSequence(wrapping: RemainingChunks(iterator: iterator))
+        return response
+    }
+
+    private func requestMessages(_ body: [UInt8], isText: Bool) throws -> [[UInt8]] {
+        var bytes = body
+        if isText {
+            guard let decoded = Base64.decode(String(decoding: body, as: UTF8.self)) else {
+                throw RPCError(code: .invalidArgument, message: "The gRPC-Web text body is not valid base64.")
+            }
+            bytes = decoded
+        }
+        var deframer = GRPCMessageDeframer(maxMessageBytes: self.maxMessageBytes)
+        bytes.withUnsafeBytes { deframer.append($0) }
+        var messages: [[UInt8]] = []
+        while let message = try deframer.next() {
+            guard !message.compressed else {
+                throw RPCError(code: .unimplemented, message: "Compressed gRPC-Web messages are not supported.")
+            }
+            messages.append(message.bytes)
+        }
+        guard !deframer.hasPartialMessage else {
+            throw RPCError(code: .internalError, message: "The request ended inside a message.")
+        }
+        return messages
+    }
+
+    private static func trailersOnly(_ error: RPCError, _ responseType: String) -> HTTPResponse {
+        var headers: [(name: String, value: String)] = [
+            ("content-type", responseType),
+            ("grpc-status", String(error.code.rawValue)),
+            ("grpc-message", GRPCStatusMessage.encode(error.message)),
+        ]
+        headers += GRPCMetadataCodec.headers(from: error.metadata)
+        return HTTPResponse(status: 200, headers: headers)
+    }
+
+    private static func trailerFrame(status: RPCError?, trailing: Metadata) -> [UInt8] {
+        var text = "grpc-status:\(status?.code.rawValue ?? 0)\r\n"
+        if let status, !status.message.isEmpty {
+            text += "grpc-message:\(GRPCStatusMessage.encode(status.message))\r\n"
+        }
+        var trailers = trailing
+        for element in status?.metadata ?? [:] {
+            trailers.append(element)
+        }
+        for (name, value) in GRPCMetadataCodec.headers(from: trailers) {
+            text += "\(name):\(value)\r\n"
+        }
+        var frame: [UInt8] = []
+        Self.appendFrame(Array(text.utf8), flag: 0x80, to: &frame)
+        return frame
+    }
+
+    private static func appendFrame(_ payload: [UInt8], flag: UInt8, to frame: inout [UInt8]) {
+        let length = UInt32(payload.count)
+        frame.append(flag)
+        frame.append(UInt8(truncatingIfNeeded: length >> 24))
+        frame.append(UInt8(truncatingIfNeeded: length >> 16))
+        frame.append(UInt8(truncatingIfNeeded: length >> 8))
+        frame.append(UInt8(truncatingIfNeeded: length))
+        frame.append(contentsOf: payload)
+    }
+}
+
+/// The body encoding of a gRPC-Web response: binary, or base64 for the `-text` variants.
+private struct TextEncoding: Sendable {
+    let base64: Bool
+
+    func apply(_ bytes: [UInt8]) -> [UInt8] {
+        self.base64 ? Array(Base64.encode(bytes).utf8) : bytes
+    }
+}
+
+/// The rest of a body stream after its first chunk was taken.
+private struct RemainingChunks: AsyncSequence, @unchecked Sendable {
+    // @unchecked: the iterator is moved into the one consumer that iterates it; the response
+    // body stream is iterated exactly once by the transport.
+    typealias Element = [UInt8]
+    typealias Failure = any Error
+
+    let iterator: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
+
+    func makeAsyncIterator() -> AsyncThrowingStream<[UInt8], any Error>.AsyncIterator {
+        self.iterator
+    }
+}

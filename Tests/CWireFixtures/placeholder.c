@@ -1,1 +1,0 @@
-int cwirefixtures_placeholder(void) { return 0; }
