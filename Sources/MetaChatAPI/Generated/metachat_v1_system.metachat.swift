@@ -64,8 +64,9 @@ public protocol Metachat_V1_SystemServiceHandler: Sendable {
     /// Redis, so a failing database does not get the process restarted.
     func getLiveness(request: Metachat_V1_GetLivenessRequest, context: ServerContext) async throws -> Metachat_V1_LivenessResponse
 
-    /// Readiness: migrations are applied, PostgreSQL and Redis answer, and the server is not
-    /// draining for shutdown. Load balancers should route traffic only while ready.
+    /// Readiness: PostgreSQL answers and the server is not draining for shutdown. Redis is not
+    /// required (without it the server runs degraded). Load balancers should route traffic only
+    /// while ready.
     func getReadiness(request: Metachat_V1_GetReadinessRequest, context: ServerContext) async throws -> Metachat_V1_ReadinessResponse
 }
 
@@ -151,8 +152,9 @@ public struct Metachat_V1_SystemServiceClient: Sendable {
         )
     }
 
-    /// Readiness: migrations are applied, PostgreSQL and Redis answer, and the server is not
-    /// draining for shutdown. Load balancers should route traffic only while ready.
+    /// Readiness: PostgreSQL answers and the server is not draining for shutdown. Redis is not
+    /// required (without it the server runs degraded). Load balancers should route traffic only
+    /// while ready.
     public func getReadiness(
         _ request: Metachat_V1_GetReadinessRequest,
         metadata: Metadata = [:],
