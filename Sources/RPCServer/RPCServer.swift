@@ -32,18 +32,21 @@ public final class RPCServer: Sendable {
     ///   - router: The gRPC methods.
     ///   - interceptors: Run around every gRPC call, in order.
     ///   - responder: Answers plain HTTP requests on either protocol.
+    ///   - reflection: Serves `grpc.reflection` from these descriptors when given.
     ///   - logger: Where lifecycle events are logged.
     public init(
         configuration: RPCServerConfiguration,
         router: RPCRouter = RPCRouter(),
         interceptors: [any ServerInterceptor] = [],
         responder: any HTTPResponder,
+        reflection: ReflectionService? = nil,
         logger: Logger
     ) {
         self.configuration = configuration
         let health = HealthService()
         var router = router
         health.registerMethods(with: &router)
+        reflection?.registerMethods(with: &router)
         self.health = health
         self.services = ServerServices(
             router: router,

@@ -20,7 +20,13 @@ enum EchoServerCommand {
         var logger = Logger(label: "echo-server")
         logger.logLevel = .warning
         let configuration = RPCServerConfiguration(host: "127.0.0.1", port: port, maxRequestBodyBytes: 5 * 1024 * 1024)
-        let server = RPCServer(configuration: configuration, router: router, responder: routes, logger: logger)
+        let server = RPCServer(
+            configuration: configuration,
+            router: router,
+            responder: routes,
+            reflection: try ReflectionService(descriptorSets: [EchoDescriptorSet.bytes]),
+            logger: logger
+        )
         let stdinWatcher = Thread {
             while readLine() != nil {}
             server.shutDown()

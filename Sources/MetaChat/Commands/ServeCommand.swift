@@ -3,6 +3,7 @@ internal import Dispatch
 internal import Foundation
 internal import Handlers
 internal import Logging
+internal import MetaChatAPI
 internal import RESTBridge
 internal import RPCServer
 internal import Storage
@@ -43,8 +44,16 @@ struct ServeCommand: AsyncParsableCommand {
         )
         var routes = RawRouteTable()
         HealthRoutes.register(in: &routes, handler: system)
+        var router = RPCRouter()
+        system.registerMethods(with: &router)
 
-        let server = RPCServer(configuration: configuration.server, responder: routes, logger: logger)
+        let server = RPCServer(
+            configuration: configuration.server,
+            router: router,
+            responder: routes,
+            reflection: try ReflectionService(descriptorSets: [MetaChatDescriptorSet.bytes]),
+            logger: logger
+        )
         let signals = ShutdownSignals(onSignal: { name in
             logger.info("shutting down", metadata: ["signal": "\(name)"])
             server.shutDown()

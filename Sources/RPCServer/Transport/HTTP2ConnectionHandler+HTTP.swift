@@ -18,7 +18,8 @@ extension HTTP2ConnectionHandler {
         stream.task = Task(executorPreference: executor) {
             let response = await responder.respond(to: request)
             CallEndpoint.onLoop(loop, bound) { endpoint in
-                endpoint.connection.sendHTTPResponse(endpoint.stream, response: response, isHead: request.method == "HEAD")
+                endpoint.connection.sendHTTPResponse(
+                    endpoint.stream, response: response, isHead: request.method == "HEAD")
             }
         }
     }
@@ -85,7 +86,8 @@ extension HTTP2ConnectionHandler {
 
     /// Answers a stream with an HTTP error in the one JSON error shape.
     func respondHTTPError(_ stream: HTTP2ServerStream, status: Int, message: String) {
-        let body = #"{"error":{"code":\#(status),"status":"\#(status == 413 ? "RESOURCE_EXHAUSTED" : "METHOD_NOT_ALLOWED")","message":"\#(message)","details":[]}}"#
+        let body =
+            #"{"error":{"code":\#(status),"status":"\#(status == 413 ? "RESOURCE_EXHAUSTED" : "METHOD_NOT_ALLOWED")","message":"\#(message)","details":[]}}"#
         self.sendHTTPResponse(
             stream,
             response: HTTPResponse.json(status: status, body),

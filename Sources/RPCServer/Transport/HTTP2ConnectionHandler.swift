@@ -149,7 +149,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         stream.task?.cancel()
         stream.deadlineTimer?.cancel()
         stream.deadlineTimer = nil
-        stream.requestContinuation?.finish(throwing: RPCError(code: .cancelled, message: "The client cancelled the call."))
+        stream.requestContinuation?.finish(
+            throwing: RPCError(code: .cancelled, message: "The client cancelled the call."))
         stream.requestContinuation = nil
         if let waiter = stream.writerWaiter {
             stream.writerWaiter = nil

@@ -238,7 +238,7 @@ final class NGHTTP2Session {
 
 /// The `@convention(c)` callbacks of every session; each finds its session through
 /// `user_data`.
-fileprivate enum NGHTTP2Callbacks {
+private enum NGHTTP2Callbacks {
     static func install(into callbacks: OpaquePointer) {
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
             guard let frame, let session = NGHTTP2Session.from(userData) else { return 0 }
@@ -341,7 +341,7 @@ fileprivate enum NGHTTP2Callbacks {
 }
 
 /// Lays header names and values out for nghttp2, which copies them during the submit call.
-fileprivate enum HeaderBlock {
+private enum HeaderBlock {
     static func withNameValuePairs<Result>(
         _ headers: [(name: String, value: String)],
         _ body: (UnsafePointer<nghttp2_nv>, Int) -> Result

@@ -15,7 +15,9 @@ enum RunningServer {
         _ body: (Int) async throws -> Result
     ) async throws -> Result {
         let configuration = RPCServerConfiguration(host: "127.0.0.1", port: 0, maxRequestBodyBytes: maxRequestBodyBytes)
-        let server = RPCServer(configuration: configuration, responder: responder, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let server = RPCServer(
+            configuration: configuration, responder: responder,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let running = Task {
             try await server.run { port in portContinuation.yield(port) }
