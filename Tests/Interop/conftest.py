@@ -180,6 +180,7 @@ def open_channels() -> Iterator[Callable[..., grpc.Channel]]:
     opened: list[grpc.Channel] = []
 
     def make(server: EchoServer, **kwargs) -> grpc.Channel:
+        """Opens one channel and remembers it for closing."""
         ch = open_channel(server, **kwargs)
         opened.append(ch)
         return ch
@@ -193,11 +194,15 @@ def open_channels() -> Iterator[Callable[..., grpc.Channel]]:
 
 
 def _graft_generated_packages(out: Path) -> None:
-    """Lets generated `grpc/health/v1` live beside the installed `grpc` package.
+    """Lets generated `grpc/health/v1` and `grpc/reflection/*` live beside the installed `grpc`.
 
     The installed grpcio is a regular package, which would shadow the generated namespace
     directory of the same name; appending the generated directory to its `__path__` makes
     `grpc.health.v1.health_pb2` importable without touching grpcio.
+
+    When grpcio-health-checking or grpcio-reflection is installed, grpcio's `__init__` also
+    registers `grpc.health` / `grpc.reflection` in `sys.modules` as aliases of those packages,
+    which would hide the generated modules; those aliases are dropped for this process.
     """
     for top in sorted(p for p in out.iterdir() if p.is_dir()):
         if (top / "__init__.py").exists():
@@ -207,13 +212,23 @@ def _graft_generated_packages(out: Path) -> None:
         except ImportError:
             continue
         path = getattr(package, "__path__", None)
-        if path is not None and str(top) not in list(path):
+        if path is None:
+            continue
+        if str(top) not in list(path):
             path.append(str(top))
+        for sub in (d.name for d in top.iterdir() if d.is_dir()):
+            alias = f"{top.name}.{sub}"
+            for name in [n for n in sys.modules if n == alias or n.startswith(alias + ".")]:
+                if str(top) not in (getattr(sys.modules[name], "__file__", None) or ""):
+                    del sys.modules[name]
+            if hasattr(package, sub):
+                delattr(package, sub)
 
 
 @pytest.fixture(scope="session")
 def stubs() -> Iterator[SimpleNamespace]:
-    """Python messages and stubs for echo.proto and grpc.health.v1, generated for this run."""
+    """Python messages and stubs for echo.proto, grpc.health.v1 and grpc.reflection (v1 and
+    v1alpha), generated from the repository's protos for this run."""
     with tempfile.TemporaryDirectory(prefix="metachat-interop-stubs-") as tmp:
         out = Path(tmp)
         command = [
@@ -230,6 +245,8 @@ def stubs() -> Iterator[SimpleNamespace]:
             "google/api/annotations.proto",
             "google/api/http.proto",
             "grpc/health/v1/health.proto",
+            "grpc/reflection/v1/reflection.proto",
+            "grpc/reflection/v1alpha/reflection.proto",
         ]
         result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
@@ -242,6 +259,13 @@ def stubs() -> Iterator[SimpleNamespace]:
                 echo_pb2_grpc=importlib.import_module("echo_pb2_grpc"),
                 health_pb2=importlib.import_module("grpc.health.v1.health_pb2"),
                 health_pb2_grpc=importlib.import_module("grpc.health.v1.health_pb2_grpc"),
+                reflection={
+                    version: (
+                        importlib.import_module(f"grpc.reflection.{version}.reflection_pb2"),
+                        importlib.import_module(f"grpc.reflection.{version}.reflection_pb2_grpc"),
+                    )
+                    for version in ("v1", "v1alpha")
+                },
             )
         finally:
             sys.path.remove(str(out))

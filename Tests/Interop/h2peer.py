@@ -28,9 +28,6 @@ FRAME_TYPES = {
     0x8: "WINDOW_UPDATE",
     0x9: "CONTINUATION",
 }
-FLAG_END_STREAM = 0x1
-FLAG_ACK = 0x1
-FLAG_END_HEADERS = 0x4
 ERROR_CANCEL = 0x8
 
 
@@ -99,7 +96,6 @@ class Observation:
     timed_out: bool = False
     ping_acked: bool = False
     bytes_read: int = 0
-    raw_head: bytes = b""
 
     @property
     def closed_or_goaway(self) -> bool:
@@ -154,12 +150,11 @@ class FrameReader:
                 obs.eof = True
                 self._parse(ping_payload)
                 return obs
-            if len(obs.raw_head) < 256:
-                obs.raw_head += chunk[: 256 - len(obs.raw_head)]
             obs.bytes_read += len(chunk)
             self.buffer += chunk
 
     def _parse(self, ping_payload: bytes | None) -> None:
+        """Moves every whole frame in the buffer into the observation."""
         obs = self.observation
         while len(self.buffer) >= 9:
             try:
@@ -263,24 +258,11 @@ class H2Client:
         if data:
             self.sock.sendall(data)
 
-    def close(self) -> None:
-        """Closes the socket."""
-        self.sock.close()
-
     def grpc_call(self, path: str, message: bytes, extra_headers=None, compressed: bool = False) -> int:
         """Starts a gRPC call with one message and end of stream; returns the stream id."""
         stream_id = self.conn.get_next_available_stream_id()
         self.conn.send_headers(stream_id, grpc_request_headers(self.port, path, extra_headers))
         self.conn.send_data(stream_id, grpc_message(message, compressed), end_stream=True)
-        self.flush()
-        return stream_id
-
-    def request(self, headers: list[tuple[str, str]], body: bytes = b"") -> int:
-        """Sends a plain HTTP/2 request; returns the stream id."""
-        stream_id = self.conn.get_next_available_stream_id()
-        self.conn.send_headers(stream_id, headers, end_stream=not body)
-        if body:
-            self.conn.send_data(stream_id, body, end_stream=True)
         self.flush()
         return stream_id
 

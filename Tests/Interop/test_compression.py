@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 
 import grpc
@@ -26,7 +27,7 @@ def test_server_gzips_its_response_when_the_client_accepts_gzip(stubs, echo_serv
     """With grpc-accept-encoding: gzip the response says grpc-encoding: gzip and its message
     carries the compressed flag and gzip bytes."""
     client = H2Client(echo_server.port)
-    try:
+    with contextlib.closing(client.sock):
         text = "compressible " * 500
         request = stubs.echo_pb2.EchoRequest(text=text).SerializeToString()
         stream_id = client.grpc_call(
@@ -35,8 +36,6 @@ def test_server_gzips_its_response_when_the_client_accepts_gzip(stubs, echo_serv
             extra_headers=[("grpc-accept-encoding", "gzip")],
         )
         response = client.read_response(stream_id)
-    finally:
-        client.close()
     status = response.trailers.get("grpc-status", response.headers.get("grpc-status"))
     assert status == "0", (response.headers, response.trailers)
     assert response.headers.get("grpc-encoding") == "gzip", response.headers

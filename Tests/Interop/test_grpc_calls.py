@@ -55,6 +55,7 @@ def test_bidi_chat_answers_each_message_before_the_next_is_sent(stubs, echo_stub
     outbox: queue.Queue = queue.Queue()
 
     def requests():
+        """Yields what the test queues, until None."""
         while (item := outbox.get(timeout=CALL_TIMEOUT_S)) is not None:
             yield item
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 CALL_TIMEOUT_S = 10.0
 ECHO_SERVICE = "metachat.fixture.v1.EchoService"
@@ -38,8 +37,10 @@ def test_health_watch_yields_serving_first(stubs, channel):
     assert first.status == stubs.health_pb2.HealthCheckResponse.SERVING
 
 
-def test_reflection_lists_echo_and_health_services(channel):
+@pytest.mark.parametrize("version", ["v1alpha", "v1"])
+def test_reflection_lists_echo_and_health_services(stubs, channel, version):
     """ServerReflectionInfo's list_services names the echo service and grpc.health.v1.Health."""
+    reflection_pb2, reflection_pb2_grpc = stubs.reflection[version]
     reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
     requests = iter([reflection_pb2.ServerReflectionRequest(list_services="")])
     responses = reflection.ServerReflectionInfo(requests, timeout=CALL_TIMEOUT_S)

@@ -15,7 +15,6 @@ import pytest
 
 from h2peer import (
     ERROR_CANCEL,
-    FLAG_END_HEADERS,
     PREFACE,
     FrameReader,
     H2Client,
@@ -65,7 +64,7 @@ def test_rapid_reset_of_two_thousand_streams_is_stopped_and_server_keeps_serving
     headers = grpc_request_headers(fresh_server.port, GET)
     sent_all = True
     with contextlib.closing(client.sock):
-        for batch in range(20):
+        for _ in range(20):
             for _ in range(100):
                 stream_id = client.conn.get_next_available_stream_id()
                 client.conn.send_headers(stream_id, headers)

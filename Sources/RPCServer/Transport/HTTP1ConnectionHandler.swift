@@ -43,6 +43,12 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // NIO's protocol-error handler has already answered 400 for malformed requests; the
+        // connection cannot be trusted to frame another request.
+        context.close(promise: nil)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (self.unwrapInboundIn(data), self.state) {
         case (.head(let head), .idle):

@@ -85,6 +85,13 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         }
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            self.flush()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
@@ -95,6 +102,9 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     /// neither to read nor to write (after GOAWAY).
     func flush() {
         guard let context = self.context, let session = self.session else { return }
+        // While the socket cannot take more, frames stay inside nghttp2 and response bytes stay
+        // in each stream's bounded buffer, so a client that never reads costs bounded memory.
+        guard context.channel.isWritable else { return }
         var output: ByteBuffer?
         do {
             try session.send { chunk in
@@ -168,11 +178,34 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     }
 
     func sessionDidReceiveHeader(streamID: Int32, name: String, value: String) {
-        self.streams[streamID]?.headers.append((name, value))
+        guard let stream = self.streams[streamID] else { return }
+        // nghttp2 announces SETTINGS_MAX_HEADER_LIST_SIZE but leaves enforcing it to us.
+        stream.headerListBytes += name.utf8.count + value.utf8.count + 32
+        if stream.headerListBytes <= Int(self.services.configuration.http2.maxHeaderListBytes) {
+            stream.headers.append((name, value))
+        }
+    }
+
+    func sessionCouldNotSendHeaders(streamID: Int32) {
+        guard let stream = self.streams[streamID] else { return }
+        self.abandon(stream)
+        self.session?.resetStream(streamID: streamID, errorCode: 2)  // INTERNAL_ERROR
     }
 
     func sessionDidFinishRequestHeaders(streamID: Int32, endStream: Bool) {
         guard let stream = self.streams[streamID] else { return }
+        let limit = Int(self.services.configuration.http2.maxHeaderListBytes)
+        if stream.headerListBytes > limit {
+            let message = "The request's header list is \(stream.headerListBytes) bytes; the limit is \(limit)."
+            if stream.header("content-type")?.hasPrefix("application/grpc") == true {
+                stream.kind = .grpc
+                self.finishCall(stream, error: RPCError(code: .resourceExhausted, message: message))
+            } else {
+                stream.kind = .pending
+                self.respondHTTPError(stream, status: 431, message: message)
+            }
+            return
+        }
         let contentType = stream.header("content-type") ?? ""
         if contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
             || contentType.hasPrefix("application/grpc;")
@@ -209,6 +242,12 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         }
     }
 
+    func sessionDidFinishHeaders(streamID: Int32, endStream: Bool) {
+        if endStream {
+            self.sessionDidReceiveEndStream(streamID: streamID)
+        }
+    }
+
     func sessionDidReceiveEndStream(streamID: Int32) {
         guard let stream = self.streams[streamID], !stream.requestEnded else { return }
         stream.requestEnded = true
@@ -227,7 +266,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         self.abandon(stream)
     }
 
-    func sessionReadResponseBody(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer)
+    func sessionReadOutgoingBody(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer)
         -> NGHTTP2Session.BodyChunk
     {
         guard let stream = self.streams[streamID] else { return .end(bytesWritten: 0, trailers: []) }

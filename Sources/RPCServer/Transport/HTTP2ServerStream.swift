@@ -21,6 +21,9 @@ final class HTTP2ServerStream {
     var headers: [(name: String, value: String)] = []
     /// What the stream carries.
     var kind: Kind = .pending
+    /// The header list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (name + value + 32
+    /// per field).
+    var headerListBytes = 0
 
     // MARK: Request side
 

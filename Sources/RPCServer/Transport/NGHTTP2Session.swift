@@ -1,7 +1,7 @@
 private import CNGHTTP2
 
-/// The only owner of an `nghttp2_session*`: a server-side HTTP/2 session driven with
-/// `mem_recv`/`mem_send`.
+/// The only owner of an `nghttp2_session*`: a server- or client-side HTTP/2 session driven
+/// with `mem_recv`/`mem_send`.
 ///
 /// Callbacks reach the ``NGHTTP2SessionDelegate`` through `user_data` (an unretained pointer to
 /// this object), never through globals. The session is deleted in ``close()`` or `deinit`.
@@ -95,8 +95,69 @@ final class NGHTTP2Session {
         }
     }
 
+    /// Creates a client session (its connection preface and SETTINGS go out with the first
+    /// ``send(_:)``); flow-control window is returned automatically.
+    ///
+    /// - Parameters:
+    ///   - windowBytes: The stream and connection receive windows to announce.
+    ///   - delegate: Receives parsed events; must outlive the session.
+    init(clientWithWindowBytes windowBytes: UInt32, delegate: any NGHTTP2SessionDelegate) throws {
+        self.delegate = delegate
+        var callbacks: OpaquePointer?
+        guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else {
+            throw SessionError(code: Int(NGHTTP2_ERR_NOMEM.rawValue), operation: "nghttp2_session_callbacks_new")
+        }
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        NGHTTP2Callbacks.install(into: callbacks)
+        let userData = Unmanaged.passUnretained(self).toOpaque()
+        var session: OpaquePointer?
+        let created = nghttp2_session_client_new(&session, callbacks, userData)
+        guard created == 0, let session else {
+            throw SessionError(code: Int(created), operation: "nghttp2_session_client_new")
+        }
+        self.session = session
+        var settings = [
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
+                value: windowBytes
+            )
+        ]
+        let submitted = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count)
+        guard submitted == 0 else {
+            throw SessionError(code: Int(submitted), operation: "nghttp2_submit_settings")
+        }
+        _ = nghttp2_session_set_local_window_size(
+            session,
+            UInt8(NGHTTP2_FLAG_NONE.rawValue),
+            0,
+            Int32(clamping: Int(windowBytes) * 4)
+        )
+    }
+
     deinit {
         self.close()
+    }
+
+    /// Starts a request whose body comes from the delegate's
+    /// ``NGHTTP2SessionDelegate/sessionReadOutgoingBody(streamID:into:)``; clients only.
+    ///
+    /// - Parameter headers: The pseudo-headers first, then the request headers.
+    /// - Returns: The new stream's id.
+    func submitRequest(headers: [(name: String, value: String)]) throws -> Int32 {
+        guard let session = self.session else {
+            throw SessionError(code: Int(NGHTTP2_ERR_INVALID_STATE.rawValue), operation: "nghttp2_submit_request")
+        }
+        let streamID = HeaderBlock.withNameValuePairs(headers) { pairs, count in
+            var provider = nghttp2_data_provider(
+                source: nghttp2_data_source(ptr: nil),
+                read_callback: NGHTTP2Callbacks.readResponseBody
+            )
+            return nghttp2_submit_request(session, nil, pairs, count, &provider, nil)
+        }
+        guard streamID > 0 else {
+            throw SessionError(code: Int(streamID), operation: "nghttp2_submit_request")
+        }
+        return streamID
     }
 
     /// Deletes the session; later calls do nothing.
@@ -278,8 +339,11 @@ private enum NGHTTP2Callbacks {
                         streamID: header.stream_id,
                         endStream: endStream
                     )
-                } else if endStream {
-                    session.delegateForCallbacks.sessionDidReceiveEndStream(streamID: header.stream_id)
+                } else {
+                    session.delegateForCallbacks.sessionDidFinishHeaders(
+                        streamID: header.stream_id,
+                        endStream: endStream
+                    )
                 }
             case NGHTTP2_DATA.rawValue:
                 if endStream {
@@ -296,6 +360,13 @@ private enum NGHTTP2Callbacks {
                 streamID: streamID,
                 bytes: UnsafeRawBufferPointer(start: data, count: length)
             )
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_frame_not_send_callback(callbacks) { _, frame, _, userData in
+            guard let frame, let session = NGHTTP2Session.from(userData) else { return 0 }
+            if frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue) {
+                session.delegateForCallbacks.sessionCouldNotSendHeaders(streamID: frame.pointee.hd.stream_id)
+            }
             return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
@@ -318,7 +389,7 @@ private enum NGHTTP2Callbacks {
         guard let buffer, let flags, let session = NGHTTP2Session.from(userData) else {
             return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
         }
-        let chunk = session.delegateForCallbacks.sessionReadResponseBody(
+        let chunk = session.delegateForCallbacks.sessionReadOutgoingBody(
             streamID: streamID,
             into: UnsafeMutableRawBufferPointer(start: buffer, count: length)
         )
