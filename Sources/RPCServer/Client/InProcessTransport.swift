@@ -56,7 +56,10 @@ public struct InProcessTransport: ClientTransport {
                 }
             }
             let result = try await responses(RPCAsyncSequence(wrapping: responseStream))
-            try await group.waitForAll()
+            // The call ends when the response reader returns, as on the wire: a handler still
+            // running (a watch, say) is cancelled rather than awaited.
+            group.cancelAll()
+            requestContinuation.finish()
             return result
         }
     }

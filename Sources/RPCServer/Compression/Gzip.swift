@@ -69,6 +69,9 @@ enum Gzip {
                 }
                 // Possible returns: Z_OK (progress), Z_STREAM_END (done), Z_BUF_ERROR (no
                 // progress: truncated input), Z_DATA_ERROR / Z_NEED_DICT (corrupt), Z_MEM_ERROR.
+                if status == Z_BUF_ERROR && stream.avail_in == 0 {
+                    throw RPCError(code: .internalError, message: "A compressed message is truncated.")
+                }
                 guard status == Z_OK || status == Z_STREAM_END else {
                     throw RPCError(code: .internalError, message: "A compressed message is not valid gzip.")
                 }

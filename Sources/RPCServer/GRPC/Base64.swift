@@ -38,14 +38,21 @@ enum Base64 {
     /// - Returns: The bytes, or `nil` when a character is outside the alphabet or the length is
     ///   impossible.
     static func decode(_ text: String) -> [UInt8]? {
+        var utf8 = Substring(text).utf8[...]
+        var padding = 0
+        while utf8.last == UInt8(ascii: "=") {
+            utf8 = utf8.dropLast()
+            padding += 1
+        }
+        guard padding <= 2 else { return nil }
         var values: [UInt8] = []
-        values.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 where byte != UInt8(ascii: "=") {
+        values.reserveCapacity(utf8.count)
+        for byte in utf8 {
             let value = Self.reverse[Int(byte)]
             guard value != 0xFF else { return nil }
             values.append(value)
         }
-        guard values.count % 4 != 1 else { return nil }
+        guard values.count % 4 != 1, padding == 0 || (values.count + padding) % 4 == 0 else { return nil }
         var output: [UInt8] = []
         output.reserveCapacity(values.count * 3 / 4)
         var index = 0

@@ -27,12 +27,12 @@ public final class HealthService: Sendable {
     ///   - status: The new status.
     ///   - service: The fully qualified service name, or `""` for the whole server.
     public func setStatus(_ status: Status, forService service: String) {
-        let watchers = self.state.withLock { state in
+        // Yield under the lock so watchers see changes in the order they were stored.
+        self.state.withLock { state in
             state.statuses[service] = status
-            return Array((state.watchers[service] ?? [:]).values)
-        }
-        for watcher in watchers {
-            watcher.yield(status)
+            for watcher in (state.watchers[service] ?? [:]).values {
+                watcher.yield(status)
+            }
         }
     }
 
@@ -83,16 +83,16 @@ public final class HealthService: Sendable {
         writer: RPCWriter<Grpc_Health_V1_HealthCheckResponse>
     ) async throws {
         let (updates, continuation) = AsyncStream<Status>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let (id, current) = self.state.withLock { state in
+        let id = self.state.withLock { state in
             let id = state.nextWatcherID
             state.nextWatcherID += 1
             state.watchers[service, default: [:]][id] = continuation
-            return (id, state.statuses[service])
+            continuation.yield(state.statuses[service] ?? .serviceUnknown)
+            return id
         }
         defer {
             _ = self.state.withLock { $0.watchers[service]?.removeValue(forKey: id) }
         }
-        continuation.yield(current ?? .serviceUnknown)
         var last: Status?
         for await status in updates where status != last {
             last = status

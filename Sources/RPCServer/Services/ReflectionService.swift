@@ -1,4 +1,4 @@
-public import SwiftProtobuf
+internal import SwiftProtobuf
 
 /// The gRPC server reflection service, `grpc.reflection.v1` and `v1alpha` (the two are
 /// wire-identical), answered from embedded file descriptors so tools such as grpcurl can list
