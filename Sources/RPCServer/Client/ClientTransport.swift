@@ -20,4 +20,48 @@ public protocol ClientTransport: Sendable {
         requests: @escaping @Sendable (RPCWriter<[UInt8]>) async throws -> Void,
         responses: @escaping @Sendable (RPCAsyncSequence<[UInt8]>) async throws -> Result
     ) async throws -> Result
+
+    /// Makes a unary call; transports may override this with a faster path.
+    ///
+    /// - Parameters:
+    ///   - descriptor: The method.
+    ///   - request: The encoded request.
+    ///   - metadata: Request metadata.
+    ///   - options: Call options.
+    /// - Returns: The encoded response.
+    func unary(
+        _ descriptor: MethodDescriptor,
+        request: [UInt8],
+        metadata: Metadata,
+        options: CallOptions
+    ) async throws -> [UInt8]
+}
+
+extension ClientTransport {
+    public func unary(
+        _ descriptor: MethodDescriptor,
+        request: [UInt8],
+        metadata: Metadata,
+        options: CallOptions
+    ) async throws -> [UInt8] {
+        try await self.call(
+            descriptor,
+            metadata: metadata,
+            options: options,
+            requests: { try await $0.write(request) },
+            responses: { responses in
+                var iterator = responses.makeAsyncIterator()
+                guard let first = try await iterator.next() else {
+                    throw RPCError(code: .internalError, message: "\(descriptor.path) answered with no response message.")
+                }
+                guard try await iterator.next() == nil else {
+                    throw RPCError(
+                        code: .internalError,
+                        message: "\(descriptor.path) answered with more than one response message."
+                    )
+                }
+                return first
+            }
+        )
+    }
 }

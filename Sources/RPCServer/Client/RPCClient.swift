@@ -30,13 +30,8 @@ public struct RPCClient: Sendable {
         options: CallOptions
     ) async throws -> Response {
         let encoded = try serializer.serialize(request)
-        return try await self.transport.call(
-            descriptor,
-            metadata: metadata,
-            options: options,
-            requests: { try await $0.write(encoded) },
-            responses: { try deserializer.deserialize(try await Self.single($0, for: descriptor)) }
-        )
+        let response = try await self.transport.unary(descriptor, request: encoded, metadata: metadata, options: options)
+        return try deserializer.deserialize(response)
     }
 
     /// Makes a server-streaming call.

@@ -10,14 +10,18 @@ enum RunningServer {
     ///   - maxRequestBodyBytes: The body limit.
     ///   - body: The test, given the bound port.
     static func with<Result: Sendable>(
+        router: RPCRouter = RPCRouter(),
         responder: any HTTPResponder,
         maxRequestBodyBytes: Int = 1024,
         _ body: (Int) async throws -> Result
     ) async throws -> Result {
         let configuration = RPCServerConfiguration(host: "127.0.0.1", port: 0, maxRequestBodyBytes: maxRequestBodyBytes)
         let server = RPCServer(
-            configuration: configuration, responder: responder,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+            configuration: configuration,
+            router: router,
+            responder: responder,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let running = Task {
             try await server.run { port in portContinuation.yield(port) }
