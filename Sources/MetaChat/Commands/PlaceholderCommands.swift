@@ -53,15 +53,3 @@ struct RetentionCommand: AsyncParsableCommand {
         }
     }
 }
-
-/// `metachat bench`: the binary load client.
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Drive a server with gRPC load (arrives with the HTTP/2 server)."
-    )
-
-    func run() async throws {
-        try notYetAvailable("bench", arrivesWith: "the HTTP/2 gRPC server")
-    }
-}

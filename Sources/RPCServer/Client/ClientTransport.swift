@@ -52,7 +52,8 @@ extension ClientTransport {
             responses: { responses in
                 var iterator = responses.makeAsyncIterator()
                 guard let first = try await iterator.next() else {
-                    throw RPCError(code: .internalError, message: "\(descriptor.path) answered with no response message.")
+                    throw RPCError(
+                        code: .internalError, message: "\(descriptor.path) answered with no response message.")
                 }
                 guard try await iterator.next() == nil else {
                     throw RPCError(

@@ -243,7 +243,8 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionD
             while let message = try stream.deframer.next() {
                 if message.compressed {
                     guard stream.responseGzip else {
-                        throw RPCError(code: .internalError, message: "A compressed message arrived without grpc-encoding.")
+                        throw RPCError(
+                            code: .internalError, message: "A compressed message arrived without grpc-encoding.")
                     }
                     continuation.yield(try Gzip.decompress(message.bytes, limit: self.maxMessageBytes))
                 } else {
@@ -268,7 +269,8 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionD
         if let continuation = stream.responses {
             stream.responses = nil
             continuation.finish(
-                throwing: RPCError(code: .unavailable, message: "The stream closed without a status (error \(errorCode)).")
+                throwing: RPCError(
+                    code: .unavailable, message: "The stream closed without a status (error \(errorCode)).")
             )
         }
     }

@@ -30,7 +30,8 @@ public struct RPCClient: Sendable {
         options: CallOptions
     ) async throws -> Response {
         let encoded = try serializer.serialize(request)
-        let response = try await self.transport.unary(descriptor, request: encoded, metadata: metadata, options: options)
+        let response = try await self.transport.unary(
+            descriptor, request: encoded, metadata: metadata, options: options)
         return try deserializer.deserialize(response)
     }
 
