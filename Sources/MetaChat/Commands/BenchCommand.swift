@@ -23,7 +23,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Total calls.") var requests = 200_000
     @Option(help: "Bytes of payload text per request.") var payload = 16
     @Option(help: "unary or stream.") var mode = "unary"
-    @Option(help: "Messages per server stream (stream mode).") var streamMessages = 1000
+    @Option(name: .customLong("repeat"), help: "Messages per server stream (stream mode).") var streamMessages = 1000
     @Option(help: "Unary method path.") var unaryMethod = "/metachat.fixture.v1.EchoService/Get"
     @Option(help: "Server-streaming method path.") var streamMethod = "/metachat.fixture.v1.EchoService/Expand"
 
@@ -115,6 +115,10 @@ struct BenchCommand: AsyncParsableCommand {
         print(
             "latency µs p50 \(h.valueAtPercentile(50)) p90 \(h.valueAtPercentile(90)) "
                 + "p99 \(h.valueAtPercentile(99)) max \(h.max)"
+        )
+        // One JSON line last, for scripts (scripts/bench-rpc.sh reads it).
+        print(
+            #"{"requests":\#(Int(calls)),"failed":\#(results.failures),"seconds":\#(seconds),"messages":\#(results.messages)}"#
         )
         if results.failures > 0 {
             throw ExitCode.failure

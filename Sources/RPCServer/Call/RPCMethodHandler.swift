@@ -9,6 +9,10 @@ public struct RPCMethodHandler: Sendable {
 
     private let body: @Sendable (RPCAsyncSequence<[UInt8]>, RPCWriter<[UInt8]>, ServerContext) async throws -> Void
 
+    /// For unary methods: the same work without streams, one request in and one response out;
+    /// transports that hold the whole request use it to skip stream machinery.
+    public let unaryBody: (@Sendable ([UInt8], ServerContext) async throws -> [UInt8])?
+
     /// Creates an erased handler.
     ///
     /// - Parameters:
@@ -23,6 +27,36 @@ public struct RPCMethodHandler: Sendable {
     ) {
         self.descriptor = descriptor
         self.body = body
+        self.unaryBody = nil
+    }
+
+    /// Creates an erased unary handler with both shapes.
+    ///
+    /// - Parameters:
+    ///   - descriptor: The method served (its kind should be unary).
+    ///   - unary: Turns the encoded request into the encoded response.
+    public init(
+        descriptor: MethodDescriptor,
+        unary: @escaping @Sendable ([UInt8], ServerContext) async throws -> [UInt8]
+    ) {
+        self.descriptor = descriptor
+        self.unaryBody = unary
+        self.body = { requests, responses, context in
+            var iterator = requests.makeAsyncIterator()
+            guard let request = try await iterator.next() else {
+                throw RPCError(
+                    code: .internalError,
+                    message: "\(descriptor.path) expects exactly one request message; the client sent none."
+                )
+            }
+            guard try await iterator.next() == nil else {
+                throw RPCError(
+                    code: .internalError,
+                    message: "\(descriptor.path) expects exactly one request message; the client sent more."
+                )
+            }
+            try await responses.write(try await unary(request, context))
+        }
     }
 
     /// Runs the call.

@@ -54,10 +54,8 @@ public struct RPCRouter: Sendable {
         handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
     ) {
         self.register(
-            RPCMethodHandler(descriptor: descriptor) { requests, responses, context in
-                let request = try deserializer.deserialize(try await Self.single(requests, for: descriptor))
-                let response = try await handler(request, context)
-                try await responses.write(try serializer.serialize(response))
+            RPCMethodHandler(descriptor: descriptor) { (request: [UInt8], context: ServerContext) in
+                try serializer.serialize(try await handler(try deserializer.deserialize(request), context))
             }
         )
     }

@@ -63,6 +63,12 @@ extension HTTP2ConnectionHandler {
         )
         stream.responseMetadata = serverContext.response
 
+        if method.unaryBody != nil {
+            // Unary fast path: collect the one message, then run the handler without streams.
+            stream.pendingUnary = (method, serverContext)
+            return
+        }
+
         let (requests, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
         stream.requestContinuation = continuation
         let loop = context.eventLoop
@@ -93,6 +99,10 @@ extension HTTP2ConnectionHandler {
     func receiveMessageBytes(_ stream: HTTP2ServerStream, bytes: UnsafeRawBufferPointer) {
         stream.unconsumedBytes += bytes.count
         defer { self.returnWindow(stream) }
+        if stream.pendingUnary != nil {
+            self.receiveUnaryBytes(stream, bytes: bytes)
+            return
+        }
         guard let continuation = stream.requestContinuation else { return }
         stream.deframer.append(bytes)
         do {
@@ -120,8 +130,83 @@ extension HTTP2ConnectionHandler {
         }
     }
 
+    /// Collects the one request message of a unary call.
+    private func receiveUnaryBytes(_ stream: HTTP2ServerStream, bytes: UnsafeRawBufferPointer) {
+        stream.deframer.append(bytes)
+        do {
+            while let message = try stream.deframer.next() {
+                guard stream.unaryRequest == nil else {
+                    throw RPCError(
+                        code: .internalError,
+                        message: "\(stream.header(":path") ?? "") expects exactly one request message; the client sent more."
+                    )
+                }
+                var payload = message.bytes
+                if message.compressed {
+                    guard stream.requestGzip else {
+                        throw RPCError(
+                            code: .internalError,
+                            message: "A message has the compressed flag set but the request has no grpc-encoding."
+                        )
+                    }
+                    payload = try Gzip.decompress(payload, limit: self.services.configuration.rpc.maxReceiveMessageBytes)
+                }
+                stream.unaryRequest = payload
+            }
+        } catch {
+            stream.pendingUnary = nil
+            self.finishCall(stream, error: RPCError.from(error))
+        }
+    }
+
+    /// Runs a unary call whose request is complete: one task, no streams, one hop back.
+    private func runUnary(_ stream: HTTP2ServerStream) {
+        guard let (method, serverContext) = stream.pendingUnary, let unary = method.unaryBody,
+            let context = self.context, let executor = self.executor
+        else { return }
+        stream.pendingUnary = nil
+        guard let request = stream.unaryRequest, !stream.deframer.hasPartialMessage else {
+            let message =
+                stream.deframer.hasPartialMessage
+                ? "The request ended inside a message."
+                : "\(method.descriptor.path) expects exactly one request message; the client sent none."
+            self.finishCall(stream, error: RPCError(code: .internalError, message: message))
+            return
+        }
+        stream.unaryRequest = nil
+        let loop = context.eventLoop
+        let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
+        let interceptors = self.services.interceptors
+        stream.task = Task(executorPreference: executor) {
+            var response: [UInt8] = []
+            var failure: RPCError?
+            do {
+                if interceptors.isEmpty {
+                    response = try await unary(request, serverContext)
+                } else {
+                    try await interceptors.run(context: serverContext) { context in
+                        response = try await unary(request, context)
+                    }
+                }
+            } catch {
+                failure = RPCError.from(error)
+            }
+            let (answer, status) = (response, failure)
+            CallEndpoint.onLoop(loop, bound) { endpoint in
+                if status == nil {
+                    _ = try? endpoint.connection.enqueueResponse(endpoint.stream, bytes: answer)
+                }
+                endpoint.connection.finishCall(endpoint.stream, error: status)
+            }
+        }
+    }
+
     /// The client finished sending: ends the handler's request stream.
     func endRequestMessages(_ stream: HTTP2ServerStream) {
+        if stream.pendingUnary != nil {
+            self.runUnary(stream)
+            return
+        }
         guard let continuation = stream.requestContinuation else { return }
         stream.requestContinuation = nil
         if stream.deframer.hasPartialMessage {

@@ -27,6 +27,12 @@ final class HTTP2ServerStream {
 
     // MARK: Request side
 
+    /// For unary methods with a unary fast path: the handler and context waiting for the one
+    /// request message, which is collected in ``unaryRequest``.
+    var pendingUnary: (handler: RPCMethodHandler, context: ServerContext)?
+    /// The unary request message once complete.
+    var unaryRequest: [UInt8]?
+
     /// Splits the gRPC request body into messages.
     var deframer: GRPCMessageDeframer
     /// Delivers request messages to the handler; `nil` once finished.

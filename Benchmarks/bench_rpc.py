@@ -1,0 +1,665 @@
+#!/usr/bin/env python3
+"""Driver for scripts/bench-rpc.sh: interleaved gRPC Echo benchmark of several servers.
+
+scripts/bench-rpc.sh builds the servers and then runs this file with the project's .venv python
+(grpcio + grpcio-tools). Run it directly only with servers already built:
+
+    .venv/bin/python Benchmarks/bench_rpc.py --server NAME=PATH [--server NAME=PATH ...]
+
+Each server binary takes a port argument (0 = any free port), prints `listening <port>` on its
+first stdout line once ready, and stops when its standard input closes (SIGTERM as a fallback).
+
+Per round (servers in a rotating order), each server is started pinned to --server-cpu and:
+  1. checked with one grpcio unary Get and one Expand (text, labels, indices, status OK);
+  2. warmed up with a short h2load run (not measured);
+  3. measured: h2load (pinned to --client-cpu) on unary Get, then on server-streaming Expand
+     (repeat=--stream-repeat); around each run the server's utime+stime (/proc/PID/stat) are
+     read, and the server core's busy time (/proc/stat) to tell how much else ran on it;
+  4. optionally measured with $METACHAT_BENCH_CLIENT (see below);
+  5. asked for VmHWM (/proc/PID/status), then stopped by closing its standard input.
+Every h2load run must report all requests succeeded, 0 failed/errored/timeout, every status
+2xx, and exactly the DATA bytes that correct responses carry (gRPC answers HTTP 200 even on
+error; an error answer is trailers-only and carries no DATA, so a byte count short of the
+expected total means some calls failed).
+
+$METACHAT_BENCH_CLIENT hook: if set, it is a command (split like a shell would, no expansion)
+run pinned to --client-cpu as
+    $METACHAT_BENCH_CLIENT --host 127.0.0.1 --port P --connections 8 --streams 32 \
+        --requests 200000 --payload 16 --mode unary
+    $METACHAT_BENCH_CLIENT --host 127.0.0.1 --port P --connections 8 --streams 8 \
+        --requests 2000 --payload 16 --mode stream --repeat 1000
+(the numbers follow this script's options). Expected: unary mode calls
+/metachat.fixture.v1.EchoService/Get with an EchoRequest whose text is `payload` bytes; stream
+mode calls Expand with that text and `repeat`; `streams` is the number of calls in flight per
+connection. It exits 0 when every call ended with grpc-status 0 and prints, as its LAST stdout
+line, one JSON object:
+    {"requests": <calls that succeeded>, "failed": <calls that did not>,
+     "seconds": <wall time of the measured part>, "messages": <response messages received>}
+The driver computes req/s = requests/seconds and msgs/s = messages/seconds from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import select
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "Tests" / "CodegenTests" / "Fixtures"
+WORK = ROOT / "Benchmarks" / ".build" / "bench-rpc"
+GET_PATH = "/metachat.fixture.v1.EchoService/Get"
+EXPAND_PATH = "/metachat.fixture.v1.EchoService/Expand"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# ---------------------------------------------------------------------------------------------
+# Stubs and request bodies
+
+
+def load_stubs():
+    """Generates Python stubs for echo.proto (into Benchmarks/.build) and imports them."""
+    out = WORK / "py"
+    out.mkdir(parents=True, exist_ok=True)
+    import grpc_tools  # noqa: PLC0415
+    from grpc_tools import protoc  # noqa: PLC0415
+
+    well_known = Path(grpc_tools.__file__).parent / "_proto"  # google/protobuf/*.proto
+    args = [
+        "protoc",
+        f"-I{ROOT / 'proto'}",
+        f"-I{FIXTURES}",
+        f"-I{well_known}",
+        f"--python_out={out}",
+        f"--grpc_python_out={out}",
+        "echo.proto",
+        "google/api/annotations.proto",
+        "google/api/http.proto",
+    ]
+    if protoc.main(args) != 0:
+        raise SystemExit("bench-rpc: grpc_tools.protoc failed on echo.proto")
+    sys.path.insert(0, str(out))
+    import echo_pb2  # noqa: PLC0415
+    import echo_pb2_grpc  # noqa: PLC0415
+
+    return echo_pb2, echo_pb2_grpc
+
+
+def frame(message_bytes: bytes) -> bytes:
+    """One gRPC length-prefixed message: uncompressed flag + 4-byte big-endian length."""
+    return b"\x00" + len(message_bytes).to_bytes(4, "big") + message_bytes
+
+
+# ---------------------------------------------------------------------------------------------
+# /proc readings
+
+
+def cpu_ticks(pid: int) -> int:
+    """utime + stime of a whole process (all threads), in clock ticks."""
+    with open(f"/proc/{pid}/stat") as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    return int(rest[11]) + int(rest[12])
+
+
+def vm_hwm_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def core_busy_ticks(cpu: int) -> int:
+    """Busy ticks of one core (everything but idle and iowait), from /proc/stat."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith(f"cpu{cpu} "):
+                values = [int(v) for v in line.split()[1:]]
+                return sum(values) - values[3] - values[4]
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Servers
+
+
+class ServerFailure(Exception):
+    pass
+
+
+class Server:
+    def __init__(self, name: str, command: list[str], cpu: int, log_dir: Path, tag: str):
+        self.name = name
+        self.stderr_path = log_dir / f"{tag}-{name}.stderr"
+        self.stderr_file = open(self.stderr_path, "wb")
+        self.process = subprocess.Popen(
+            ["taskset", "-c", str(cpu), *command, "0"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr_file,
+        )
+        self.port = self._read_port(timeout=30)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def _read_port(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        buffer = b""
+        fd = self.process.stdout.fileno()
+        while b"\n" not in buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ServerFailure(f"{self.name}: no `listening <port>` line within {timeout}s")
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if ready:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    raise ServerFailure(f"{self.name}: exited before listening ({self.stderr_tail()})")
+                buffer += chunk
+        line = buffer.split(b"\n", 1)[0].decode()
+        match = re.fullmatch(r"listening (\d+)", line.strip())
+        if not match:
+            raise ServerFailure(f"{self.name}: unexpected first line {line!r}")
+        return int(match.group(1))
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def check_alive(self, when: str):
+        if not self.alive():
+            raise ServerFailure(
+                f"{self.name}: died {when} (exit status {self.process.returncode}); "
+                f"stderr: {self.stderr_tail()}"
+            )
+
+    def stderr_tail(self, limit: int = 2000) -> str:
+        if not self.stderr_file.closed:
+            self.stderr_file.flush()
+        try:
+            data = self.stderr_path.read_bytes()
+        except OSError:
+            return ""
+        text = data[-limit:].decode(errors="replace").strip()
+        return text or "(empty)"
+
+    def stop(self) -> str:
+        """Closes stdin and waits; escalates to SIGTERM, then SIGKILL. Returns how it stopped."""
+        if not self.alive():
+            return f"already exited ({self.process.returncode})"
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        for how, action, wait in (
+            ("stdin close", None, 10),
+            ("SIGTERM", signal.SIGTERM, 10),
+            ("SIGKILL", signal.SIGKILL, 10),
+        ):
+            if action is not None:
+                self.process.send_signal(action)
+            try:
+                code = self.process.wait(timeout=wait)
+                self.stderr_file.close()
+                return f"{how} (exit {code})"
+            except subprocess.TimeoutExpired:
+                continue
+        return "did not stop"
+
+
+# ---------------------------------------------------------------------------------------------
+# Load runs
+
+
+@dataclass
+class Run:
+    ok: bool
+    seconds: float = 0.0
+    requests: int = 0
+    messages: int = 0
+    server_cpu_s: float = 0.0
+    client_cpu_s: float = 0.0
+    foreign_core_pct: float = 0.0  # busy share of the server's core not spent in the server
+    foreign_client_core_pct: float = 0.0  # busy share of the client's core not spent in the client
+    problems: list[str] = field(default_factory=list)
+    output: str = ""
+
+
+def parse_duration(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if not match:
+        raise ValueError(text)
+    scale = {"us": 1e-6, "ms": 1e-3, "s": 1.0}[match.group(2)]
+    return float(match.group(1)) * scale
+
+
+def check_h2load(output: str, n: int, expected_data: int) -> tuple[float, list[str]]:
+    problems = []
+    finished = re.search(r"finished in ([\d.]+(?:us|ms|s)),", output)
+    requests = re.search(
+        r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, "
+        r"(\d+) errored, (\d+) timeout",
+        output,
+    )
+    codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", output)
+    traffic = re.search(r"traffic: .*?, [\d.]+\w*B \((\d+)\) data", output)
+    if not (finished and requests and codes and traffic):
+        return 0.0, ["h2load output not understood"]
+    total, _, done, succeeded, failed, errored, timeout = map(int, requests.groups())
+    if succeeded != n or done != n:
+        problems.append(f"{succeeded}/{n} succeeded, {done} done")
+    if failed or errored or timeout:
+        problems.append(f"{failed} failed, {errored} errored, {timeout} timeout")
+    if int(codes.group(1)) != n:
+        problems.append(f"status codes: {codes.group(0)}")
+    data = int(traffic.group(1))
+    if data != expected_data:
+        problems.append(
+            f"DATA bytes {data} != expected {expected_data} (some calls answered without the "
+            f"expected messages, e.g. a trailers-only error)"
+        )
+    return parse_duration(finished.group(1)), problems
+
+
+def measured(server: Server, args, command: list[str], log_path: Path) -> dict:
+    """Runs a load command; measures the server's CPU time, the load client's own CPU time
+    (wait4 rusage) and how busy each core was with anything else."""
+    server_cpu, client_cpu = args.server_cpu, args.client_cpu
+    ticks0, t0 = cpu_ticks(server.pid), time.monotonic()
+    s_core0, c_core0 = core_busy_ticks(server_cpu), core_busy_ticks(client_cpu)
+    with open(log_path, "w+") as out:
+        out.write(" ".join(shlex.quote(c) for c in command) + "\n\n")
+        out.flush()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        deadline = t0 + args.run_timeout
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                code = os.waitstatus_to_exitcode(status)
+                break
+            if time.monotonic() > deadline:
+                process.kill()
+                _, status, usage = os.wait4(process.pid, 0)
+                out.write(f"\n[bench-rpc: killed after {args.run_timeout}s]\n")
+                code = -1
+                break
+            time.sleep(0.02)
+        process.returncode = code  # reaped by wait4 above
+        elapsed = time.monotonic() - t0
+        ticks1 = cpu_ticks(server.pid) if server.alive() else ticks0
+        s_core1, c_core1 = core_busy_ticks(server_cpu), core_busy_ticks(client_cpu)
+        out.seek(0)
+        output = out.read()
+    server_s = (ticks1 - ticks0) / CLK_TCK
+    client_s = usage.ru_utime + usage.ru_stime
+
+    def other(busy_ticks: int, own_s: float) -> float:
+        return max(0.0, busy_ticks / CLK_TCK - own_s) / elapsed * 100 if elapsed else 0.0
+
+    return {
+        "output": output,
+        "code": code,
+        "server_cpu_s": server_s,
+        "client_cpu_s": client_s,
+        "foreign_core_pct": other(s_core1 - s_core0, server_s),
+        "foreign_client_core_pct": other(c_core1 - c_core0, client_s),
+    }
+
+
+def h2load_run(server, args, path: str, body: Path, n: int, c: int, m: int, expected_data: int,
+               log_path: Path, per_request_messages: int) -> Run:
+    command = [
+        "taskset", "-c", str(args.client_cpu), "h2load",
+        "-n", str(n), "-c", str(c), "-m", str(m),
+        "-d", str(body),
+        "-H", "content-type: application/grpc",
+        "-H", "te: trailers",
+        f"http://127.0.0.1:{server.port}{path}",
+    ]
+    m = measured(server, args, command, log_path)
+    output, code = m.pop("output"), m.pop("code")
+    run = Run(ok=False, output=output, **m)
+    if code != 0:
+        run.problems.append(f"h2load exit status {code}")
+    seconds, problems = check_h2load(output, n, expected_data)
+    run.problems += problems
+    run.seconds = seconds
+    run.requests = n
+    run.messages = n * per_request_messages
+    if not server.alive():
+        run.problems.append(
+            f"server died (exit status {server.process.returncode}); stderr: {server.stderr_tail()}"
+        )
+    run.ok = not run.problems and seconds > 0
+    return run
+
+
+def client_run(server, args, mode: str, log_path: Path) -> Run:
+    base = shlex.split(os.environ["METACHAT_BENCH_CLIENT"])
+    if mode == "unary":
+        extra = ["--connections", str(args.connections), "--streams", str(args.streams),
+                 "--requests", str(args.requests), "--payload", str(args.payload), "--mode", "unary"]
+    else:
+        extra = ["--connections", str(args.connections), "--streams", str(args.stream_streams),
+                 "--requests", str(args.stream_requests), "--payload", str(args.payload),
+                 "--mode", "stream", "--repeat", str(args.stream_repeat)]
+    command = ["taskset", "-c", str(args.client_cpu), *base,
+               "--host", "127.0.0.1", "--port", str(server.port), *extra]
+    m = measured(server, args, command, log_path)
+    output, code = m.pop("output"), m.pop("code")
+    run = Run(ok=False, output=output, **m)
+    if code != 0:
+        run.problems.append(f"client exit status {code}")
+    try:
+        lines = [line for line in output.splitlines() if line.strip().startswith("{")]
+        result = json.loads(lines[-1])
+        run.requests = int(result["requests"])
+        run.seconds = float(result["seconds"])
+        run.messages = int(result.get("messages", run.requests))
+        if int(result.get("failed", 0)):
+            run.problems.append(f"{result['failed']} calls failed")
+    except (IndexError, KeyError, ValueError) as error:
+        run.problems.append(f"client output not understood ({error!r})")
+    if not server.alive():
+        run.problems.append(f"server died (exit status {server.process.returncode})")
+    run.ok = not run.problems and run.seconds > 0
+    return run
+
+
+def grpcio_check(pb, pb_grpc, port: int, payload: str):
+    """One unary Get and one short Expand through grpcio; raises on any mismatch."""
+    import grpc  # noqa: PLC0415
+
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = pb_grpc.EchoServiceStub(channel)
+        request = pb.EchoRequest(text=payload, labels={"bench": "rpc"})
+        response, call = stub.Get.with_call(request, timeout=10)
+        if call.code() != grpc.StatusCode.OK:
+            raise ServerFailure(f"Get answered {call.code()}")
+        if response.text != payload or dict(response.labels) != {"bench": "rpc"} or response.index:
+            raise ServerFailure(f"Get answered a wrong echo: {response}")
+        stream = stub.Expand(pb.EchoRequest(text=payload, repeat=3), timeout=10)
+        indices = [(r.text, r.index) for r in stream]
+        if stream.code() != grpc.StatusCode.OK or indices != [(payload, i) for i in range(3)]:
+            raise ServerFailure(f"Expand answered {stream.code()} {indices}")
+
+
+# ---------------------------------------------------------------------------------------------
+# One server, one round
+
+
+def bench_server(name, command, args, pb, pb_grpc, bodies, round_index, log_dir) -> dict:
+    tag = f"r{round_index + 1}"
+    result: dict = {"server": name, "round": round_index + 1, "problems": []}
+    try:
+        server = Server(name, command, args.server_cpu, log_dir, tag)
+    except ServerFailure as error:
+        result["problems"].append(str(error))
+        return result
+    result["port"] = server.port
+    try:
+        payload = bodies["payload"]
+        # Warm-up (not measured): allocator, connection setup paths, thread pools.
+        grpcio_check(pb, pb_grpc, server.port, payload)
+        warm = h2load_run(server, args, GET_PATH, bodies["unary"], args.warmup, args.connections,
+                          args.streams, bodies["unary_data"] * args.warmup,
+                          log_dir / f"{tag}-{name}-warmup.txt", 1)
+        if not warm.ok:
+            result["problems"].append("warm-up: " + "; ".join(warm.problems))
+        server.check_alive("during warm-up")
+
+        grpcio_check(pb, pb_grpc, server.port, payload)
+        unary = h2load_run(server, args, GET_PATH, bodies["unary"], args.requests, args.connections,
+                           args.streams, bodies["unary_data"] * args.requests,
+                           log_dir / f"{tag}-{name}-unary.txt", 1)
+        result["unary"] = unary
+        if not unary.ok:
+            result["problems"].append("unary: " + "; ".join(unary.problems))
+        server.check_alive("during the unary run")
+        result["rss_after_unary_kib"] = vm_hwm_kib(server.pid)
+
+        grpcio_check(pb, pb_grpc, server.port, payload)
+        stream = h2load_run(server, args, EXPAND_PATH, bodies["stream"], args.stream_requests,
+                            args.connections, args.stream_streams,
+                            bodies["stream_data"] * args.stream_requests,
+                            log_dir / f"{tag}-{name}-stream.txt", args.stream_repeat)
+        result["stream"] = stream
+        if not stream.ok:
+            result["problems"].append("stream: " + "; ".join(stream.problems))
+        server.check_alive("during the streaming run")
+
+        if os.environ.get("METACHAT_BENCH_CLIENT"):
+            for mode in ("unary", "stream"):
+                grpcio_check(pb, pb_grpc, server.port, payload)
+                run = client_run(server, args, mode, log_dir / f"{tag}-{name}-client-{mode}.txt")
+                result[f"client_{mode}"] = run
+                if not run.ok:
+                    result["problems"].append(f"client {mode}: " + "; ".join(run.problems))
+                server.check_alive(f"during the client {mode} run")
+
+        result["rss_kib"] = vm_hwm_kib(server.pid)
+    except ServerFailure as error:
+        result["problems"].append(str(error))
+    except Exception as error:  # a grpcio error, mostly
+        result["problems"].append(f"{type(error).__name__}: {error}")
+        if not server.alive():
+            result["problems"].append(
+                f"server exited ({server.process.returncode}); stderr: {server.stderr_tail()}"
+            )
+    finally:
+        result["stopped"] = server.stop()
+        tail = server.stderr_tail()
+        if tail != "(empty)":
+            result["stderr"] = tail
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def summarize(results: list[dict], names: list[str], args) -> list[dict]:
+    rows = []
+    for name in names:
+        mine = [r for r in results if r["server"] == name]
+
+        def runs(key):
+            return [r[key] for r in mine if key in r and r[key].ok]
+
+        row = {"server": name, "rounds": len(mine)}
+        unary, stream = runs("unary"), runs("stream")
+        row["unary_rps"] = median([r.requests / r.seconds for r in unary])
+        row["unary_cpu_us"] = median([r.server_cpu_s * 1e6 / r.requests for r in unary])
+        row["stream_mps"] = median([r.messages / r.seconds for r in stream])
+        row["stream_cpu_us"] = median([r.server_cpu_s * 1e6 / r.messages for r in stream])
+        row["rss_mib"] = median([r["rss_kib"] / 1024 for r in mine if "rss_kib" in r])
+        row["rss_unary_mib"] = median(
+            [r["rss_after_unary_kib"] / 1024 for r in mine if "rss_after_unary_kib" in r]
+        )
+        row["foreign_pct"] = median([r.foreign_core_pct for r in unary + stream])
+        row["foreign_client_pct"] = median([r.foreign_client_core_pct for r in unary + stream])
+        row["h2load_cpu_pct"] = median([r.client_cpu_s / r.seconds * 100 for r in unary])
+        row["ok_runs"] = f"{len(unary)}/{len(mine)} unary, {len(stream)}/{len(mine)} stream"
+        if os.environ.get("METACHAT_BENCH_CLIENT"):
+            cu, cs = runs("client_unary"), runs("client_stream")
+            row["client_unary_rps"] = median([r.requests / r.seconds for r in cu])
+            row["client_unary_cpu_us"] = median([r.server_cpu_s * 1e6 / r.requests for r in cu])
+            row["client_stream_mps"] = median([r.messages / r.seconds for r in cs])
+            row["client_stream_cpu_us"] = median(
+                [r.server_cpu_s * 1e6 / max(r.messages, 1) for r in cs]
+            )
+        rows.append(row)
+    return rows
+
+
+def table(rows: list[dict], reference: str) -> tuple[list[str], list[list[str]]]:
+    ref = next((r for r in rows if r["server"] == reference), None)
+
+    def ratio(row, key):
+        if not ref or ref.get(key) in (None, 0) or row.get(key) is None:
+            return "–"
+        return f"{row[key] / ref[key]:.2f}×"
+
+    def num(value, fmt):
+        return "failed" if value is None else format(value, fmt)
+
+    columns = [
+        ("unary req/s", "unary_rps", ",.0f"),
+        ("µs CPU/req", "unary_cpu_us", ".2f"),
+        ("stream msgs/s", "stream_mps", ",.0f"),
+        ("µs CPU/msg", "stream_cpu_us", ".3f"),
+        ("peak RSS MiB", "rss_mib", ".1f"),
+    ]
+    if rows and "client_unary_rps" in rows[0]:
+        columns += [
+            ("client unary req/s", "client_unary_rps", ",.0f"),
+            ("client µs CPU/req", "client_unary_cpu_us", ".2f"),
+            ("client stream msgs/s", "client_stream_mps", ",.0f"),
+            ("client µs CPU/msg", "client_stream_cpu_us", ".3f"),
+        ]
+    header = ["server"]
+    for title, _, _ in columns:
+        header += [title, "vs C++"]
+    header += ["RSS after unary MiB", "h2load CPU % (unary)", "other load % server core",
+               "other load % client core", "good runs"]
+    body = []
+    for row in rows:
+        line = [row["server"]]
+        for _, key, fmt in columns:
+            line += [num(row.get(key), fmt), ratio(row, key)]
+        line += [num(row.get("rss_unary_mib"), ".1f"), num(row.get("h2load_cpu_pct"), ".0f"),
+                 num(row.get("foreign_pct"), ".1f"), num(row.get("foreign_client_pct"), ".1f"), row["ok_runs"]]
+        body.append(line)
+    return header, body
+
+
+def print_plain(header, body):
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *body)]
+    for line in [header, ["-" * w for w in widths], *body]:
+        print("  ".join(str(cell).rjust(w) if i else str(cell).ljust(w) for i, (cell, w) in enumerate(zip(line, widths))))
+
+
+def markdown(header, body) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", action="append", required=True, metavar="NAME=COMMAND",
+                        help="a server to measure (COMMAND is split like a shell would)")
+    parser.add_argument("--reference", default="grpc-c++", help="server the ratios compare against")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=200_000)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--streams", type=int, default=32)
+    parser.add_argument("--payload", type=int, default=16, help="bytes of request text")
+    parser.add_argument("--warmup", type=int, default=20_000, help="unary requests before measuring")
+    parser.add_argument("--stream-requests", type=int, default=2_000)
+    parser.add_argument("--stream-streams", type=int, default=8, help="concurrent Expand calls per connection")
+    parser.add_argument("--stream-repeat", type=int, default=1_000)
+    parser.add_argument("--server-cpu", type=int, default=1)
+    parser.add_argument("--client-cpu", type=int, default=0)
+    parser.add_argument("--run-timeout", type=float, default=300, help="seconds before a load run is killed")
+    args = parser.parse_args()
+
+    pb, pb_grpc = load_stubs()
+    servers = []
+    for spec in args.server:
+        name, _, command = spec.partition("=")
+        servers.append((name, shlex.split(command)))
+    names = [name for name, _ in servers]
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    log_dir = WORK / "runs" / stamp
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    payload = ("0123456789abcdef" * (args.payload // 16 + 1))[: args.payload]
+    unary_body = log_dir / "get.body"
+    unary_body.write_bytes(frame(pb.EchoRequest(text=payload).SerializeToString()))
+    stream_body = log_dir / "expand.body"
+    stream_body.write_bytes(frame(pb.EchoRequest(text=payload, repeat=args.stream_repeat).SerializeToString()))
+    bodies = {
+        "payload": payload,
+        "unary": unary_body,
+        "stream": stream_body,
+        "unary_data": len(frame(pb.EchoResponse(text=payload).SerializeToString())),
+        "stream_data": sum(
+            len(frame(pb.EchoResponse(text=payload, index=i).SerializeToString()))
+            for i in range(args.stream_repeat)
+        ),
+    }
+
+    print(f"bench-rpc: logs in {log_dir}", flush=True)
+    results = []
+    for round_index in range(args.rounds):
+        shift = round_index % len(servers)
+        order = servers[shift:] + servers[:shift]
+        for name, command in order:
+            print(f"bench-rpc: round {round_index + 1}/{args.rounds}: {name} ...", flush=True)
+            result = bench_server(name, command, args, pb, pb_grpc, bodies, round_index, log_dir)
+            results.append(result)
+            parts = []
+            for key, unit in (("unary", "req/s"), ("stream", "msgs/s"), ("client_unary", "req/s"), ("client_stream", "msgs/s")):
+                run = result.get(key)
+                if run is not None and run.ok:
+                    per = run.requests if key.endswith("unary") else run.messages
+                    parts.append(f"{key} {(run.messages if 'stream' in key else run.requests) / run.seconds:,.0f} {unit} "
+                                 f"({run.server_cpu_s * 1e6 / per:.2f} µs server CPU, client CPU "
+                                 f"{run.client_cpu_s / run.seconds * 100:.0f}%, other load server/client core "
+                                 f"{run.foreign_core_pct:.0f}%/{run.foreign_client_core_pct:.0f}%)")
+            if "rss_kib" in result:
+                parts.append(f"VmHWM {result['rss_kib'] / 1024:.1f} MiB")
+            print("    " + "; ".join(parts or ["no successful run"]), flush=True)
+            for problem in result["problems"]:
+                print(f"    PROBLEM: {problem}", flush=True)
+            print(f"    stopped by {result.get('stopped', '(never started)')}", flush=True)
+            if "stderr" in result:
+                print(f"    stderr: {result['stderr'][:600]}", flush=True)
+
+    rows = summarize(results, names, args)
+    header, body = table(rows, args.reference)
+    print()
+    print(f"Medians over {args.rounds} round(s); unary: h2load -n {args.requests} -c {args.connections} "
+          f"-m {args.streams}, {args.payload}-byte text; stream: Expand repeat={args.stream_repeat}, "
+          f"h2load -n {args.stream_requests} -c {args.connections} -m {args.stream_streams}; server on "
+          f"CPU {args.server_cpu}, load on CPU {args.client_cpu}.")
+    print_plain(header, body)
+    print()
+    md = markdown(header, body)
+    print(md)
+    raw = []
+    for r in results:
+        entry = {k: v for k, v in r.items() if not isinstance(v, Run)}
+        for k, v in r.items():
+            if isinstance(v, Run):
+                entry[k] = {key: val for key, val in v.__dict__.items() if key != "output"}
+        raw.append(entry)
+    (log_dir / "results.json").write_text(json.dumps({"args": vars(args), "results": raw, "summary": rows}, indent=2))
+    (log_dir / "table.md").write_text(md + "\n")
+    failed = sum(1 for r in results if r["problems"])
+    print(f"\nbench-rpc: raw results {log_dir / 'results.json'}; {failed} server-round(s) with problems")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
