@@ -77,8 +77,13 @@ public final class RPCServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                connections.add(channel)
+                guard connections.add(channel, limit: services.configuration.maxConnections) else {
+                    return channel.close()
+                }
+                let (seconds, attoseconds) = services.configuration.idleTimeout.components
+                let idle = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
                 return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(ProtocolSniffingHandler(services: services))
                 }
             }
@@ -105,6 +110,7 @@ public final class RPCServer: Sendable {
     /// - Parameter gracePeriod: How long in-flight calls may take to finish.
     public func shutDown(gracePeriod: Duration = .seconds(10)) {
         self.health.setAll(.notServing)
+        self.connections.stopAccepting()
         let listener = self.listening.withLock { $0 }
         listener?.close(promise: nil)
         for connection in self.connections.open {

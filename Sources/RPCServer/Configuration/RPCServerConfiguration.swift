@@ -6,6 +6,13 @@ public struct RPCServerConfiguration: Sendable, Hashable {
     public var port: Int
     /// The largest HTTP/1.1 (and non-gRPC HTTP/2) request body accepted, in bytes. Default 5 MiB.
     public var maxRequestBodyBytes: Int
+    /// Connections open at once; further connections are closed as soon as they are accepted.
+    /// Default 10,000.
+    public var maxConnections: Int
+    /// A connection with no call in flight that sends nothing for this long is closed (HTTP/2
+    /// with GOAWAY first); it also bounds how long a client may take to send its first bytes.
+    /// Default 5 minutes.
+    public var idleTimeout: Duration
     /// HTTP/2 limits.
     public var http2: HTTP2Limits
     /// gRPC call limits.
@@ -21,11 +28,14 @@ public struct RPCServerConfiguration: Sendable, Hashable {
         self.host = host
         self.port = port
         self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.maxConnections = 10_000
+        self.idleTimeout = .seconds(300)
         self.http2 = .defaults
         self.rpc = .defaults
     }
 
-    /// `127.0.0.1:3000`, 5 MiB bodies, default HTTP/2 and RPC limits.
+    /// `127.0.0.1:3000`, 5 MiB bodies, 10,000 connections, 5-minute idle timeout, default
+    /// HTTP/2 and RPC limits.
     public static var defaults: RPCServerConfiguration {
         RPCServerConfiguration(host: "127.0.0.1", port: 3000, maxRequestBodyBytes: 5 * 1024 * 1024)
     }

@@ -32,7 +32,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is GracefulShutdownEvent else {
+        guard event is GracefulShutdownEvent || event is IdleStateHandler.IdleStateEvent else {
             context.fireUserInboundEventTriggered(event)
             return
         }

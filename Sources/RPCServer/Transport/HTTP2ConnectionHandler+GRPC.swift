@@ -138,7 +138,8 @@ extension HTTP2ConnectionHandler {
                 guard stream.unaryRequest == nil else {
                     throw RPCError(
                         code: .internalError,
-                        message: "\(stream.header(":path") ?? "") expects exactly one request message; the client sent more."
+                        message:
+                            "\(stream.header(":path") ?? "") expects exactly one request message; the client sent more."
                     )
                 }
                 var payload = message.bytes
@@ -149,7 +150,8 @@ extension HTTP2ConnectionHandler {
                             message: "A message has the compressed flag set but the request has no grpc-encoding."
                         )
                     }
-                    payload = try Gzip.decompress(payload, limit: self.services.configuration.rpc.maxReceiveMessageBytes)
+                    payload = try Gzip.decompress(
+                        payload, limit: self.services.configuration.rpc.maxReceiveMessageBytes)
                 }
                 stream.unaryRequest = payload
             }

@@ -80,6 +80,10 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is GracefulShutdownEvent {
             self.beginGracefulShutdown()
+        } else if event is IdleStateHandler.IdleStateEvent {
+            if self.streams.isEmpty {
+                self.beginGracefulShutdown()
+            }
         } else {
             context.fireUserInboundEventTriggered(event)
         }

@@ -18,7 +18,7 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is GracefulShutdownEvent {
+        if event is GracefulShutdownEvent || event is IdleStateHandler.IdleStateEvent {
             context.close(promise: nil)  // nothing was read yet: nothing is in flight
         } else {
             context.fireUserInboundEventTriggered(event)

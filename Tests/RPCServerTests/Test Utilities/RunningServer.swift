@@ -13,9 +13,11 @@ enum RunningServer {
         router: RPCRouter = RPCRouter(),
         responder: any HTTPResponder,
         maxRequestBodyBytes: Int = 1024,
+        configure: (inout RPCServerConfiguration) -> Void = { _ in },
         _ body: (Int) async throws -> Result
     ) async throws -> Result {
-        let configuration = RPCServerConfiguration(host: "127.0.0.1", port: 0, maxRequestBodyBytes: maxRequestBodyBytes)
+        var configuration = RPCServerConfiguration(host: "127.0.0.1", port: 0, maxRequestBodyBytes: maxRequestBodyBytes)
+        configure(&configuration)
         let server = RPCServer(
             configuration: configuration,
             router: router,
