@@ -10,8 +10,8 @@ struct ConnectionLimitTests {
 
     @Test("A connection that sends nothing is closed once the idle timeout passes")
     func silentConnectionIsClosed() async throws {
-        let answer = try await RunningServer.with(responder: OK(), configure: { $0.idleTimeout = .milliseconds(100) }) {
-            port in
+        let shortIdleTimeout: (inout RPCServerConfiguration) -> Void = { $0.idleTimeout = .milliseconds(100) }
+        let answer = try await RunningServer.with(responder: OK(), configure: shortIdleTimeout) { port in
             // Returns only when the server closes the connection.
             try await RawHTTPClient.exchange("", port: port)
         }
@@ -20,10 +20,8 @@ struct ConnectionLimitTests {
 
     @Test("Past maxConnections a new connection is closed unanswered while the existing one keeps working")
     func connectionsBeyondTheLimitAreClosed() async throws {
-        let (refused, existing) = try await RunningServer.with(
-            responder: OK(),
-            configure: { $0.maxConnections = 1 }
-        ) { port in
+        let oneConnection: (inout RPCServerConfiguration) -> Void = { $0.maxConnections = 1 }
+        let (refused, existing) = try await RunningServer.with(responder: OK(), configure: oneConnection) { port in
             let held = try await HTTP2ClientTransport.connect(host: "127.0.0.1", port: port)
             let refused = try await RawHTTPClient.exchange(
                 "GET /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
