@@ -33,6 +33,7 @@ public final class RPCServer: Sendable {
     ///   - interceptors: Run around every gRPC call, in order.
     ///   - responder: Answers plain HTTP requests on either protocol.
     ///   - reflection: Serves `grpc.reflection` from these descriptors when given.
+    ///   - metrics: Receives connection, stream and call measurements.
     ///   - logger: Where lifecycle events are logged.
     public init(
         configuration: RPCServerConfiguration,
@@ -40,6 +41,7 @@ public final class RPCServer: Sendable {
         interceptors: [any ServerInterceptor] = [],
         responder: any HTTPResponder,
         reflection: ReflectionService? = nil,
+        metrics: any RPCServerMetrics = NoMetrics(),
         logger: Logger
     ) {
         self.configuration = configuration
@@ -57,7 +59,8 @@ public final class RPCServer: Sendable {
                 next: responder
             ),
             interceptors: interceptors,
-            configuration: configuration
+            configuration: configuration,
+            metrics: metrics
         )
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup.singleton
@@ -80,6 +83,8 @@ public final class RPCServer: Sendable {
                 guard connections.add(channel, limit: services.configuration.maxConnections) else {
                     return channel.close()
                 }
+                services.metrics.connectionOpened()
+                channel.closeFuture.whenComplete { _ in services.metrics.connectionClosed() }
                 let (seconds, attoseconds) = services.configuration.idleTimeout.components
                 let idle = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
                 return channel.eventLoop.makeCompletedFuture {

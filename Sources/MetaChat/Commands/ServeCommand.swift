@@ -46,12 +46,21 @@ struct ServeCommand: AsyncParsableCommand {
         HealthRoutes.register(in: &routes, handler: system)
         var router = RPCRouter()
         system.registerMethods(with: &router)
+        let metrics = InMemoryRPCMetrics()
+        routes.add("GET", "/metrics") { _ in
+            HTTPResponse(
+                status: 200,
+                headers: [("content-type", "text/plain; version=0.0.4")],
+                body: Array(metrics.prometheusText().utf8)
+            )
+        }
 
         let server = RPCServer(
             configuration: configuration.server,
             router: router,
             responder: routes,
             reflection: try ReflectionService(descriptorSets: [MetaChatDescriptorSet.bytes]),
+            metrics: metrics,
             logger: logger
         )
         let signals = ShutdownSignals(onSignal: { name in

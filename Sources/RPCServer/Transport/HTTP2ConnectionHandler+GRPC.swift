@@ -281,6 +281,11 @@ extension HTTP2ConnectionHandler {
     func finishCall(_ stream: HTTP2ServerStream, error: RPCError?) {
         guard !stream.closed, !stream.responseFinished, let session = self.session else { return }
         stream.responseFinished = true
+        self.services.metrics.callFinished(
+            path: stream.header(":path") ?? "",
+            code: error?.code ?? .ok,
+            duration: ContinuousClock.now - stream.startedAt
+        )
         stream.deadlineTimer?.cancel()
         stream.deadlineTimer = nil
         var trailers: [(name: String, value: String)] = [("grpc-status", String(error?.code.rawValue ?? 0))]

@@ -149,6 +149,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
 
     private func tearDown() {
         for stream in self.streams.values {
+            self.services.metrics.streamClosed()
             self.abandon(stream)
         }
         self.streams.removeAll()
@@ -175,6 +176,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     // MARK: NGHTTP2SessionDelegate
 
     func sessionDidBeginRequest(streamID: Int32) {
+        self.services.metrics.streamOpened()
         self.streams[streamID] = HTTP2ServerStream(
             streamID: streamID,
             maxMessageBytes: self.services.configuration.rpc.maxReceiveMessageBytes
@@ -267,6 +269,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
 
     func sessionDidCloseStream(streamID: Int32, errorCode: UInt32) {
         guard let stream = self.streams.removeValue(forKey: streamID) else { return }
+        self.services.metrics.streamClosed()
         self.abandon(stream)
     }
 

@@ -17,6 +17,8 @@ final class HTTP2ServerStream {
 
     /// The stream id.
     let streamID: Int32
+    /// When the request headers completed, for the call's latency.
+    var startedAt = ContinuousClock.now
     /// The request header fields, names lower-case as HTTP/2 requires.
     var headers: [(name: String, value: String)] = []
     /// What the stream carries.

@@ -9,4 +9,6 @@ struct ServerServices: Sendable {
     var interceptors: [any ServerInterceptor]
     /// The server's limits.
     var configuration: RPCServerConfiguration
+    /// Where measurements go.
+    var metrics: any RPCServerMetrics
 }

@@ -25,7 +25,7 @@ enum RawHTTPClient {
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
-            self.done.fail(error)
+            // A reset ends the exchange like a close: the answer is what arrived before it.
             context.close(promise: nil)
         }
     }
@@ -47,7 +47,9 @@ enum RawHTTPClient {
             }
             .connect(host: "127.0.0.1", port: port)
             .get()
-        try await channel.writeAndFlush(ByteBuffer(string: request)).get()
+        // The server may close before reading (e.g. over its connection limit): what it sent
+        // until then, possibly nothing, is the answer.
+        try? await channel.writeAndFlush(ByteBuffer(string: request)).get()
         let received = try await promise.futureResult.get()
         return String(decoding: received.readableBytesView, as: UTF8.self)
     }

@@ -14,6 +14,7 @@ enum RunningServer {
         responder: any HTTPResponder,
         maxRequestBodyBytes: Int = 1024,
         configure: (inout RPCServerConfiguration) -> Void = { _ in },
+        metrics: any RPCServerMetrics = NoMetrics(),
         _ body: (Int) async throws -> Result
     ) async throws -> Result {
         var configuration = RPCServerConfiguration(host: "127.0.0.1", port: 0, maxRequestBodyBytes: maxRequestBodyBytes)
@@ -22,6 +23,7 @@ enum RunningServer {
             configuration: configuration,
             router: router,
             responder: responder,
+            metrics: metrics,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         )
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()

@@ -1,0 +1,83 @@
+internal import Synchronization
+
+/// Counts connections, streams and calls by method and status, with a latency histogram per
+/// method, and renders them in the Prometheus text format.
+public final class InMemoryRPCMetrics: RPCServerMetrics {
+    /// The upper bounds of the latency buckets, in seconds.
+    public static let latencyBuckets: [Double] = [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ]
+
+    /// A snapshot of one method's calls.
+    public struct MethodStatistics: Sendable, Hashable {
+        /// Calls per status name (e.g. `OK`, `NOT_FOUND`).
+        public var callsByStatus: [String: Int] = [:]
+        /// Calls per latency bucket (same order as ``InMemoryRPCMetrics/latencyBuckets``, plus
+        /// one for slower calls).
+        public var latencyBucketCounts = [Int](repeating: 0, count: InMemoryRPCMetrics.latencyBuckets.count + 1)
+        /// The sum of all latencies, in seconds.
+        public var latencySum: Double = 0
+    }
+
+    private struct State {
+        var activeConnections = 0
+        var activeStreams = 0
+        var methods: [String: MethodStatistics] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Creates empty metrics.
+    public init() {}
+
+    public func connectionOpened() { self.state.withLock { $0.activeConnections += 1 } }
+    public func connectionClosed() { self.state.withLock { $0.activeConnections -= 1 } }
+    public func streamOpened() { self.state.withLock { $0.activeStreams += 1 } }
+    public func streamClosed() { self.state.withLock { $0.activeStreams -= 1 } }
+
+    public func callFinished(path: String, code: RPCError.Code, duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        let elapsed = Double(seconds) + Double(attoseconds) / 1e18
+        let bucket = Self.latencyBuckets.firstIndex { elapsed <= $0 } ?? Self.latencyBuckets.count
+        self.state.withLock { state in
+            state.methods[path, default: MethodStatistics()].callsByStatus[code.name, default: 0] += 1
+            state.methods[path, default: MethodStatistics()].latencyBucketCounts[bucket] += 1
+            state.methods[path, default: MethodStatistics()].latencySum += elapsed
+        }
+    }
+
+    /// Connections open now.
+    public var activeConnections: Int { self.state.withLock { $0.activeConnections } }
+    /// HTTP/2 streams open now.
+    public var activeStreams: Int { self.state.withLock { $0.activeStreams } }
+    /// Per-method statistics, keyed by path.
+    public var methods: [String: MethodStatistics] { self.state.withLock { $0.methods } }
+
+    /// The metrics in the Prometheus text exposition format.
+    public func prometheusText() -> String {
+        let (connections, streams, methods) = self.state.withLock {
+            ($0.activeConnections, $0.activeStreams, $0.methods)
+        }
+        var text = "# TYPE rpc_server_active_connections gauge\nrpc_server_active_connections \(connections)\n"
+        text += "# TYPE rpc_server_active_streams gauge\nrpc_server_active_streams \(streams)\n"
+        text += "# TYPE rpc_server_calls_total counter\n"
+        for (path, statistics) in methods.sorted(by: { $0.key < $1.key }) {
+            for (status, count) in statistics.callsByStatus.sorted(by: { $0.key < $1.key }) {
+                text += "rpc_server_calls_total{method=\"\(path)\",status=\"\(status)\"} \(count)\n"
+            }
+        }
+        text += "# TYPE rpc_server_call_duration_seconds histogram\n"
+        for (path, statistics) in methods.sorted(by: { $0.key < $1.key }) {
+            var cumulative = 0
+            for (index, bound) in Self.latencyBuckets.enumerated() {
+                cumulative += statistics.latencyBucketCounts[index]
+                text += "rpc_server_call_duration_seconds_bucket{method=\"\(path)\",le=\"\(bound)\"} \(cumulative)\n"
+            }
+            cumulative += statistics.latencyBucketCounts[Self.latencyBuckets.count]
+            text += "rpc_server_call_duration_seconds_bucket{method=\"\(path)\",le=\"+Inf\"} \(cumulative)\n"
+            text += "rpc_server_call_duration_seconds_sum{method=\"\(path)\"} \(statistics.latencySum)\n"
+            text += "rpc_server_call_duration_seconds_count{method=\"\(path)\"} \(cumulative)\n"
+        }
+        return text
+    }
+}
