@@ -1,3 +1,4 @@
+import Foundation
 import RPCServer
 import Testing
 
@@ -41,5 +42,28 @@ struct ConnectionLimitTests {
         }
         #expect(refused.isEmpty)
         #expect(existing == .unimplemented)
+    }
+
+    @Test("An HTTP/1.1 client that never finishes its request head is disconnected unanswered")
+    func slowHeadersAreCutOff() async throws {
+        let shortHeaderTimeout: (inout RPCServerConfiguration) -> Void = {
+            $0.http1HeaderReadTimeout = .milliseconds(100)
+        }
+        let answer = try await RunningServer.with(responder: OK(), configure: shortHeaderTimeout) { port in
+            // Returns only when the server closes the connection.
+            try await RawHTTPClient.exchange("GET /slow HTTP/1.1\r\nHost: t\r\nX-Trickle: a", port: port)
+        }
+        #expect(answer.isEmpty)
+    }
+
+    @Test("Pipelined keep-alive requests are all answered while the header-read timer is re-armed between them")
+    func keepAliveRequestsAreAnswered() async throws {
+        let answer = try await RunningServer.with(responder: OK()) { port in
+            try await RawHTTPClient.exchange(
+                "GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                port: port
+            )
+        }
+        #expect(answer.components(separatedBy: "HTTP/1.1 200 OK").count == 3)
     }
 }

@@ -13,6 +13,9 @@ public struct RPCServerConfiguration: Sendable, Hashable {
     /// with GOAWAY first); it also bounds how long a client may take to send its first bytes.
     /// Default 5 minutes.
     public var idleTimeout: Duration
+    /// How long an HTTP/1.1 client may take to send a complete request head, counted from the
+    /// connection's start or the previous response; slower clients are disconnected. Default 30 s.
+    public var http1HeaderReadTimeout: Duration
     /// HTTP/2 limits.
     public var http2: HTTP2Limits
     /// gRPC call limits.
@@ -30,6 +33,7 @@ public struct RPCServerConfiguration: Sendable, Hashable {
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.maxConnections = 10_000
         self.idleTimeout = .seconds(300)
+        self.http1HeaderReadTimeout = .seconds(30)
         self.http2 = .defaults
         self.rpc = .defaults
     }

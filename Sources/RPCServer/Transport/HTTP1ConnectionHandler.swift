@@ -26,9 +26,33 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     private var state: State = .idle
     private var closeAfterResponse = false
 
-    init(responder: any HTTPResponder, maxBodyBytes: Int) {
+    private let headerReadTimeout: TimeAmount
+    private var headerTimer: Scheduled<Void>?
+
+    init(responder: any HTTPResponder, maxBodyBytes: Int, headerReadTimeout: Duration) {
         self.responder = responder
         self.maxBodyBytes = maxBodyBytes
+        let (seconds, attoseconds) = headerReadTimeout.components
+        self.headerReadTimeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.armHeaderTimer(context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.headerTimer?.cancel()
+        self.headerTimer = nil
+    }
+
+    /// Starts the clock for the next request head: a client that trickles its headers (or
+    /// sends nothing) is disconnected when it runs out.
+    private func armHeaderTimer(context: ChannelHandlerContext) {
+        self.headerTimer?.cancel()
+        let channel = context.channel
+        self.headerTimer = context.eventLoop.scheduleTask(in: self.headerReadTimeout) {
+            channel.close(promise: nil)
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -52,6 +76,8 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (self.unwrapInboundIn(data), self.state) {
         case (.head(let head), .idle):
+            self.headerTimer?.cancel()
+            self.headerTimer = nil
             self.state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
         case (.body(var chunk), .receiving(let head, var body)):
             if body.readableBytes + chunk.readableBytes > self.maxBodyBytes {
@@ -154,6 +180,9 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
 
     private func finishResponse(keepAlive: Bool, context: ChannelHandlerContext) {
         self.state = .idle
+        if keepAlive {
+            self.armHeaderTimer(context: context)
+        }
         let done = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: done)
         if !keepAlive {

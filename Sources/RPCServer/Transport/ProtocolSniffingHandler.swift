@@ -48,7 +48,8 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
             } else {
                 let http1 = HTTP1ConnectionHandler(
                     responder: self.services.responder,
-                    maxBodyBytes: self.services.configuration.maxRequestBodyBytes
+                    maxBodyBytes: self.services.configuration.maxRequestBodyBytes,
+                    headerReadTimeout: self.services.configuration.http1HeaderReadTimeout
                 )
                 try context.pipeline.syncOperations.addHandlers(
                     [
