@@ -227,7 +227,7 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "SwiftProtobufPluginLibrary", package: "swift-protobuf"),
             ],
-            exclude: ["Fixtures", "Golden"],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
     ],

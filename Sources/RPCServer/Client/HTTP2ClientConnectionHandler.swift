@@ -259,6 +259,8 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionD
 
     func sessionDidReceiveEndStream(streamID: Int32) {}
 
+    func sessionDidReceivePing() {}
+
     func sessionCouldNotSendHeaders(streamID: Int32) {
         guard let stream = self.streams[streamID] else { return }
         self.finish(stream, error: RPCError(code: .internalError, message: "The request headers could not be sent."))

@@ -64,6 +64,11 @@ public struct RPCServerConfiguration: Sendable, Hashable {
         public var maxContinuations: Int
         /// Queued outbound SETTINGS/PING ACKs before the connection is dropped. Default 1000.
         public var maxOutboundAcks: Int
+        /// PINGs a client may send per ``pingWindow`` before the server answers GOAWAY
+        /// ENHANCE_YOUR_CALM and closes (keepalive pings are far rarer). Default 100.
+        public var maxPingsPerWindow: Int
+        /// The window ``maxPingsPerWindow`` counts over. Default 10 seconds.
+        public var pingWindow: Duration
 
         /// The defaults listed on each property.
         public static var defaults: HTTP2Limits {
@@ -76,7 +81,9 @@ public struct RPCServerConfiguration: Sendable, Hashable {
                 streamResetBurst: 1000,
                 streamResetRatePerSecond: 33,
                 maxContinuations: 8,
-                maxOutboundAcks: 1000
+                maxOutboundAcks: 1000,
+                maxPingsPerWindow: 100,
+                pingWindow: .seconds(10)
             )
         }
     }

@@ -16,6 +16,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     private(set) var executor: EventLoopTaskExecutor?
     var streams: [Int32: HTTP2ServerStream] = [:]
     private var readInProgress = false
+    private var pingWindowStart = ContinuousClock.now
+    private var pingsInWindow = 0
     private var flushScheduled = false
     private var closing = false
 
@@ -245,6 +247,20 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
             }
         case .pending:
             self.session?.consume(streamID: streamID, bytes: bytes.count)
+        }
+    }
+
+    func sessionDidReceivePing() {
+        let limits = self.services.configuration.http2
+        let now = ContinuousClock.now
+        if now - self.pingWindowStart > limits.pingWindow {
+            self.pingWindowStart = now
+            self.pingsInWindow = 0
+        }
+        self.pingsInWindow += 1
+        if self.pingsInWindow > limits.maxPingsPerWindow {
+            // A ping flood: GOAWAY ENHANCE_YOUR_CALM; the connection closes once it is sent.
+            self.session?.terminate(errorCode: 0xB)
         }
     }
 

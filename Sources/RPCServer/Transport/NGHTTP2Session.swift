@@ -349,6 +349,10 @@ private enum NGHTTP2Callbacks {
                 if endStream {
                     session.delegateForCallbacks.sessionDidReceiveEndStream(streamID: header.stream_id)
                 }
+            case NGHTTP2_PING.rawValue:
+                if header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0 {
+                    session.delegateForCallbacks.sessionDidReceivePing()
+                }
             default:
                 break
             }

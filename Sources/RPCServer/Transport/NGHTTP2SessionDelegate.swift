@@ -19,6 +19,9 @@ protocol NGHTTP2SessionDelegate: AnyObject {
     /// client), or a request's trailers (on a server).
     func sessionDidFinishHeaders(streamID: Int32, endStream: Bool)
 
+    /// A PING (not an ACK) arrived; nghttp2 answers it by itself.
+    func sessionDidReceivePing()
+
     /// The peer finished sending on the stream.
     func sessionDidReceiveEndStream(streamID: Int32)
 
