@@ -85,8 +85,7 @@ public final class RPCServer: Sendable {
                 }
                 services.metrics.connectionOpened()
                 channel.closeFuture.whenComplete { _ in services.metrics.connectionClosed() }
-                let (seconds, attoseconds) = services.configuration.idleTimeout.components
-                let idle = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+                let idle = TimeAmount(services.configuration.idleTimeout)
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(ProtocolSniffingHandler(services: services))
@@ -121,8 +120,7 @@ public final class RPCServer: Sendable {
         for connection in self.connections.open {
             connection.pipeline.fireUserInboundEventTriggered(GracefulShutdownEvent())
         }
-        let (seconds, attoseconds) = gracePeriod.components
-        let deadline = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let deadline = TimeAmount(gracePeriod)
         let connections = self.connections
         self.group.next().scheduleTask(in: deadline) {
             for connection in connections.open {

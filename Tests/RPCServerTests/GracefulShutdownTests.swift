@@ -5,11 +5,6 @@ import Testing
 
 @Suite("Graceful shutdown")
 struct GracefulShutdownTests {
-    /// Answers every plain HTTP request with 404.
-    struct NotFound: HTTPResponder {
-        func respond(to request: HTTPRequest) async -> HTTPResponse { HTTPResponse(status: 404) }
-    }
-
     private static func request(_ text: String) -> Metachat_Fixture_V1_EchoRequest {
         var request = Metachat_Fixture_V1_EchoRequest()
         request.text = text
@@ -23,7 +18,7 @@ struct GracefulShutdownTests {
         let server = RPCServer(
             configuration: RPCServerConfiguration(host: "127.0.0.1", port: 0, maxRequestBodyBytes: 1024),
             router: router,
-            responder: NotFound(),
+            responder: NotFoundResponder(),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         )
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()

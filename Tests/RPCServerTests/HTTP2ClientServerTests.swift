@@ -4,17 +4,13 @@ import Testing
 
 @Suite("gRPC over a real HTTP/2 socket with the generated client")
 struct HTTP2ClientServerTests {
-    /// Answers every plain HTTP request with 404.
-    struct NotFound: HTTPResponder {
-        func respond(to request: HTTPRequest) async -> HTTPResponse { HTTPResponse(status: 404) }
-    }
-
     private static func withEchoClient<Result: Sendable>(
         _ body: (Metachat_Fixture_V1_EchoService.Client, HTTP2ClientTransport) async throws -> Result
     ) async throws -> Result {
         var router = RPCRouter()
         EchoHandler().registerMethods(with: &router)
-        return try await RunningServer.with(router: router, responder: NotFound(), maxRequestBodyBytes: 1024) { port in
+        return try await RunningServer.with(router: router, responder: NotFoundResponder(), maxRequestBodyBytes: 1024) {
+            port in
             let transport = try await HTTP2ClientTransport.connect(host: "127.0.0.1", port: port)
             do {
                 let result = try await body(Metachat_Fixture_V1_EchoService.Client(transport: transport), transport)

@@ -19,9 +19,6 @@ public enum ErrorBody {
     ///   - message: What was wrong.
     /// - Returns: A JSON response.
     public static func response(httpStatus: Int, statusName: String, message: String) -> HTTPResponse {
-        let code = "\"code\":\(httpStatus)"
-        let status = "\"status\":\(JSONText.quoted(statusName))"
-        let text = "\"message\":\(JSONText.quoted(message))"
-        return .json(status: httpStatus, "{\"error\":{\(code),\(status),\(text),\"details\":[]}}")
+        HTTPResponse.error(status: httpStatus, statusName: statusName, message: message)
     }
 }

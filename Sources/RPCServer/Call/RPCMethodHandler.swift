@@ -42,19 +42,7 @@ public struct RPCMethodHandler: Sendable {
         self.descriptor = descriptor
         self.unaryBody = unary
         self.body = { requests, responses, context in
-            var iterator = requests.makeAsyncIterator()
-            guard let request = try await iterator.next() else {
-                throw RPCError(
-                    code: .internalError,
-                    message: "\(descriptor.path) expects exactly one request message; the client sent none."
-                )
-            }
-            guard try await iterator.next() == nil else {
-                throw RPCError(
-                    code: .internalError,
-                    message: "\(descriptor.path) expects exactly one request message; the client sent more."
-                )
-            }
+            let request = try await requests.onlyRequest(of: descriptor.path)
             try await responses.write(try await unary(request, context))
         }
     }

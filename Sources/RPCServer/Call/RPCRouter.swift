@@ -75,7 +75,7 @@ public struct RPCRouter: Sendable {
     ) {
         self.register(
             RPCMethodHandler(descriptor: descriptor) { requests, responses, context in
-                let request = try deserializer.deserialize(try await Self.single(requests, for: descriptor))
+                let request = try deserializer.deserialize(try await requests.onlyRequest(of: descriptor.path))
                 try await handler(request, responses.mapMessages { try serializer.serialize($0) }, context)
             }
         )
@@ -124,29 +124,5 @@ public struct RPCRouter: Sendable {
                 try await handler(typed, responses.mapMessages { try serializer.serialize($0) }, context)
             }
         )
-    }
-
-    /// Reads the one request message of a unary or server-streaming call.
-    ///
-    /// - Throws: `internalError` when the client sent no message or more than one, as gRPC
-    ///   servers answer cardinality violations.
-    private static func single(
-        _ requests: RPCAsyncSequence<[UInt8]>,
-        for descriptor: MethodDescriptor
-    ) async throws -> [UInt8] {
-        var iterator = requests.makeAsyncIterator()
-        guard let first = try await iterator.next() else {
-            throw RPCError(
-                code: .internalError,
-                message: "\(descriptor.path) expects exactly one request message; the client sent none."
-            )
-        }
-        guard try await iterator.next() == nil else {
-            throw RPCError(
-                code: .internalError,
-                message: "\(descriptor.path) expects exactly one request message; the client sent more."
-            )
-        }
-        return first
     }
 }

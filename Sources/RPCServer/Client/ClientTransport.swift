@@ -49,20 +49,7 @@ extension ClientTransport {
             metadata: metadata,
             options: options,
             requests: { try await $0.write(request) },
-            responses: { responses in
-                var iterator = responses.makeAsyncIterator()
-                guard let first = try await iterator.next() else {
-                    throw RPCError(
-                        code: .internalError, message: "\(descriptor.path) answered with no response message.")
-                }
-                guard try await iterator.next() == nil else {
-                    throw RPCError(
-                        code: .internalError,
-                        message: "\(descriptor.path) answered with more than one response message."
-                    )
-                }
-                return first
-            }
+            responses: { try await $0.onlyResponse(of: descriptor.path) }
         )
     }
 }

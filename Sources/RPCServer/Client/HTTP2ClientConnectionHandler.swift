@@ -81,14 +81,9 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionD
 
     private func flush() {
         guard let context = self.context, let session = self.session, context.channel.isWritable else { return }
-        var output: ByteBuffer?
+        let output: ByteBuffer?
         do {
-            try session.send { chunk in
-                if output == nil {
-                    output = context.channel.allocator.buffer(capacity: chunk.count)
-                }
-                output?.writeBytes(chunk)
-            }
+            output = try session.pendingOutput(allocator: context.channel.allocator)
         } catch {
             context.close(promise: nil)
             return
@@ -281,18 +276,9 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionD
         -> NGHTTP2Session.BodyChunk
     {
         guard let stream = self.streams[streamID] else { return .end(bytesWritten: 0, trailers: []) }
-        let count = min(buffer.count, stream.outbound.readableBytes)
-        if count > 0 {
-            stream.outbound.withUnsafeReadableBytes { source in
-                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(count)))
-            }
-            stream.outbound.moveReaderIndex(forwardBy: count)
-        }
-        if stream.outbound.readableBytes == 0 {
-            stream.outbound.clear()
-            if stream.requestEnded {
-                return .end(bytesWritten: count, trailers: [])
-            }
+        let count = NGHTTP2Session.copyBody(from: &stream.outbound, into: buffer)
+        if stream.outbound.readableBytes == 0 && stream.requestEnded {
+            return .end(bytesWritten: count, trailers: [])
         }
         return count > 0 ? .bytes(count) : .deferred
     }

@@ -124,17 +124,7 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
             )
         }.get()
         return try await withTaskCancellationHandler {
-            var response: [UInt8]?
-            for try await message in responseStream {
-                guard response == nil else {
-                    throw RPCError(code: .internalError, message: "\(path) answered with more than one message.")
-                }
-                response = message
-            }
-            guard let response else {
-                throw RPCError(code: .internalError, message: "\(path) answered with no response message.")
-            }
-            return response
+            try await RPCAsyncSequence(wrapping: responseStream).onlyResponse(of: path)
         } onCancel: {
             loop.execute { handler.value.cancel(streamID: streamID) }
         }

@@ -88,7 +88,7 @@ public struct RPCClient: Sendable {
             metadata: metadata,
             options: options,
             requests: { try await requestProducer($0.mapMessages { try serializer.serialize($0) }) },
-            responses: { try deserializer.deserialize(try await Self.single($0, for: descriptor)) }
+            responses: { try deserializer.deserialize(try await $0.onlyResponse(of: descriptor.path)) }
         )
     }
 
@@ -119,26 +119,5 @@ public struct RPCClient: Sendable {
             requests: { try await requestProducer($0.mapMessages { try serializer.serialize($0) }) },
             responses: { try await onResponse($0.mapMessages { try deserializer.deserialize($0) }) }
         )
-    }
-
-    /// Reads the one response message of a unary or client-streaming call.
-    private static func single(
-        _ responses: RPCAsyncSequence<[UInt8]>,
-        for descriptor: MethodDescriptor
-    ) async throws -> [UInt8] {
-        var iterator = responses.makeAsyncIterator()
-        guard let first = try await iterator.next() else {
-            throw RPCError(
-                code: .internalError,
-                message: "\(descriptor.path) answered with no response message."
-            )
-        }
-        guard try await iterator.next() == nil else {
-            throw RPCError(
-                code: .internalError,
-                message: "\(descriptor.path) answered with more than one response message."
-            )
-        }
-        return first
     }
 }

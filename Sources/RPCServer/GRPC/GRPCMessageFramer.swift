@@ -9,8 +9,18 @@ enum GRPCMessageFramer {
     ///   - compressed: Whether to set the compressed flag.
     ///   - buffer: The buffer to append to.
     static func frame(_ payload: [UInt8], compressed: Bool, into buffer: inout ByteBuffer) {
+        Self.frame(payload, flag: compressed ? 1 : 0, into: &buffer)
+    }
+
+    /// Appends one frame with any flag byte (gRPC-Web marks its trailer frame with `0x80`).
+    ///
+    /// - Parameters:
+    ///   - payload: The frame's bytes.
+    ///   - flag: The flag byte.
+    ///   - buffer: The buffer to append to.
+    static func frame(_ payload: [UInt8], flag: UInt8, into buffer: inout ByteBuffer) {
         buffer.reserveCapacity(minimumWritableBytes: 5 + payload.count)
-        buffer.writeInteger(compressed ? 1 : 0, as: UInt8.self)
+        buffer.writeInteger(flag, as: UInt8.self)
         buffer.writeInteger(UInt32(payload.count), as: UInt32.self)
         buffer.writeBytes(payload)
     }

@@ -1,3 +1,5 @@
+internal import NIOCore
+
 /// Serves gRPC-Web (`application/grpc-web`, `+proto`, and the base64 `-text` variants) from
 /// the RPC router on plain HTTP requests of either protocol, and hands every other request to
 /// the next responder.
@@ -91,10 +93,7 @@ public struct GRPCWebResponder: HTTPResponder {
                         requests: .elements(messages),
                         responses: RPCWriter { message in
                             try Task.checkCancellation()
-                            var frame: [UInt8] = []
-                            frame.reserveCapacity(5 + message.count)
-                            Self.appendFrame(message, flag: 0, to: &frame)
-                            continuation.yield(encode.apply(frame))
+                            continuation.yield(encode.apply(Self.frame(message, flag: 0)))
                         },
                         context: context
                     )
@@ -163,19 +162,13 @@ public struct GRPCWebResponder: HTTPResponder {
         for (name, value) in GRPCMetadataCodec.headers(from: trailers) {
             text += "\(name):\(value)\r\n"
         }
-        var frame: [UInt8] = []
-        Self.appendFrame(Array(text.utf8), flag: 0x80, to: &frame)
-        return frame
+        return Self.frame(Array(text.utf8), flag: 0x80)
     }
 
-    private static func appendFrame(_ payload: [UInt8], flag: UInt8, to frame: inout [UInt8]) {
-        let length = UInt32(payload.count)
-        frame.append(flag)
-        frame.append(UInt8(truncatingIfNeeded: length >> 24))
-        frame.append(UInt8(truncatingIfNeeded: length >> 16))
-        frame.append(UInt8(truncatingIfNeeded: length >> 8))
-        frame.append(UInt8(truncatingIfNeeded: length))
-        frame.append(contentsOf: payload)
+    private static func frame(_ payload: [UInt8], flag: UInt8) -> [UInt8] {
+        var buffer = ByteBuffer()
+        GRPCMessageFramer.frame(payload, flag: flag, into: &buffer)
+        return Array(buffer.readableBytesView)
     }
 }
 

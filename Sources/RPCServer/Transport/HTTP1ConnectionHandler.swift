@@ -32,8 +32,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     init(responder: any HTTPResponder, maxBodyBytes: Int, headerReadTimeout: Duration) {
         self.responder = responder
         self.maxBodyBytes = maxBodyBytes
-        let (seconds, attoseconds) = headerReadTimeout.components
-        self.headerReadTimeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        self.headerReadTimeout = TimeAmount(headerReadTimeout)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -91,10 +90,10 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
             self.dispatch(head: head, body: body, context: context)
         case (.end, .discarding(let head)):
             self.state = .responding
-            let message = "The request body is larger than \(self.maxBodyBytes) bytes."
-            let response = HTTPResponse.json(
+            let response = HTTPResponse.error(
                 status: 413,
-                #"{"error":{"code":413,"status":"RESOURCE_EXHAUSTED","message":"\#(message)","details":[]}}"#
+                statusName: "RESOURCE_EXHAUSTED",
+                message: "The request body is larger than \(self.maxBodyBytes) bytes."
             )
             self.write(response, head: head, context: context)
         case (.body, .discarding), (.head, _), (.body, _), (.end, _):

@@ -44,9 +44,7 @@ extension HTTP2ConnectionHandler {
                 return
             }
             deadline = ContinuousClock.now.advanced(by: timeout)
-            let (seconds, attoseconds) = timeout.components
-            let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-            stream.deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) {
+            stream.deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) {
                 stream.deadlineTimer = nil
                 self.finishCall(stream, error: RPCError(code: .deadlineExceeded, message: "Deadline exceeded"))
                 stream.task?.cancel()

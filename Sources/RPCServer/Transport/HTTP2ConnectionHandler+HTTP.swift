@@ -86,11 +86,11 @@ extension HTTP2ConnectionHandler {
 
     /// Answers a stream with an HTTP error in the one JSON error shape.
     func respondHTTPError(_ stream: HTTP2ServerStream, status: Int, message: String) {
-        let body =
-            #"{"error":{"code":\#(status),"status":"\#(status == 413 ? "RESOURCE_EXHAUSTED" : "METHOD_NOT_ALLOWED")","message":"\#(message)","details":[]}}"#
+        // 405 is the only status here without an RPC equivalent; 413 and 431 are size limits.
+        let name = status == 405 ? "METHOD_NOT_ALLOWED" : "RESOURCE_EXHAUSTED"
         self.sendHTTPResponse(
             stream,
-            response: HTTPResponse.json(status: status, body),
+            response: HTTPResponse.error(status: status, statusName: name, message: message),
             isHead: false
         )
     }

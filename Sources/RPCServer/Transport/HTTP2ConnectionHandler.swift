@@ -111,14 +111,9 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         // While the socket cannot take more, frames stay inside nghttp2 and response bytes stay
         // in each stream's bounded buffer, so a client that never reads costs bounded memory.
         guard context.channel.isWritable else { return }
-        var output: ByteBuffer?
+        let output: ByteBuffer?
         do {
-            try session.send { chunk in
-                if output == nil {
-                    output = context.channel.allocator.buffer(capacity: chunk.count)
-                }
-                output?.writeBytes(chunk)
-            }
+            output = try session.pendingOutput(allocator: context.channel.allocator)
         } catch {
             context.close(promise: nil)
             return
@@ -293,15 +288,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         -> NGHTTP2Session.BodyChunk
     {
         guard let stream = self.streams[streamID] else { return .end(bytesWritten: 0, trailers: []) }
-        let count = min(buffer.count, stream.outbound.readableBytes)
+        let count = NGHTTP2Session.copyBody(from: &stream.outbound, into: buffer)
         if count > 0 {
-            stream.outbound.withUnsafeReadableBytes { source in
-                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(count)))
-            }
-            stream.outbound.moveReaderIndex(forwardBy: count)
-            if stream.outbound.readableBytes == 0 {
-                stream.outbound.clear()
-            }
             self.resumeWriterIfDrained(stream)
         }
         if stream.outbound.readableBytes == 0 {

@@ -1,4 +1,5 @@
 private import CNGHTTP2
+internal import NIOCore
 
 /// The only owner of an `nghttp2_session*`: a server- or client-side HTTP/2 session driven
 /// with `mem_recv`/`mem_send`.
@@ -205,6 +206,41 @@ final class NGHTTP2Session {
             guard length > 0, let pointer else { return }
             append(UnsafeRawBufferPointer(start: pointer, count: length))
         }
+    }
+
+    /// Serialises every pending frame into one buffer, for one write.
+    ///
+    /// - Parameter allocator: Allocates the buffer.
+    /// - Returns: The frames, or `nil` when nothing is pending.
+    /// - Throws: ``SessionError`` when the session fails.
+    func pendingOutput(allocator: ByteBufferAllocator) throws -> ByteBuffer? {
+        var output: ByteBuffer?
+        try self.send { chunk in
+            if output == nil {
+                output = allocator.buffer(capacity: chunk.count)
+            }
+            output?.writeBytes(chunk)
+        }
+        return output
+    }
+
+    /// Moves up to `destination.count` queued body bytes into nghttp2's buffer.
+    ///
+    /// - Parameters:
+    ///   - source: The stream's queued body bytes; what was copied is consumed.
+    ///   - destination: nghttp2's frame buffer.
+    /// - Returns: How many bytes were copied.
+    static func copyBody(from source: inout ByteBuffer, into destination: UnsafeMutableRawBufferPointer) -> Int {
+        let count = min(destination.count, source.readableBytes)
+        guard count > 0 else { return 0 }
+        source.withUnsafeReadableBytes { bytes in
+            destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(count)))
+        }
+        source.moveReaderIndex(forwardBy: count)
+        if source.readableBytes == 0 {
+            source.clear()
+        }
+        return count
     }
 
     /// Starts a response whose body comes from the delegate's

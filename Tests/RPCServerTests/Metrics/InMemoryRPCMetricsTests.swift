@@ -4,11 +4,6 @@ import Testing
 
 @Suite("Server metrics")
 struct InMemoryRPCMetricsTests {
-    /// Answers every plain HTTP request with 404.
-    struct NotFound: HTTPResponder {
-        func respond(to request: HTTPRequest) async -> HTTPResponse { HTTPResponse(status: 404) }
-    }
-
     @Test("Calls are counted by method and status with their latency; connections and streams are gauged")
     func countsCallsConnectionsAndStreams() async throws {
         let metrics = InMemoryRPCMetrics()
@@ -16,7 +11,7 @@ struct InMemoryRPCMetricsTests {
         EchoHandler().registerMethods(with: &router)
         let connectionsWhileOpen = try await RunningServer.with(
             router: router,
-            responder: NotFound(),
+            responder: NotFoundResponder(),
             metrics: metrics
         ) { port in
             let transport = try await HTTP2ClientTransport.connect(host: "127.0.0.1", port: port)

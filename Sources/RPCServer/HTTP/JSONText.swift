@@ -1,11 +1,11 @@
 /// Builds JSON text fragments by hand where a whole encoder is not needed.
-enum JSONText {
+package enum JSONText {
     /// A string as a JSON string literal, with quotes, backslashes and control characters
     /// escaped.
     ///
     /// - Parameter value: The string.
     /// - Returns: The quoted literal.
-    static func quoted(_ value: String) -> String {
+    package static func quoted(_ value: String) -> String {
         var result = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
