@@ -74,6 +74,7 @@ let package = Package(
             name: "RESTBridge",
             dependencies: [
                 "RPCServer",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -187,7 +188,13 @@ let package = Package(
         ),
         .testTarget(
             name: "RESTBridgeTests",
-            dependencies: ["RESTBridge", "RPCServer"],
+            dependencies: [
+                "RESTBridge",
+                "RPCServer",
+                "EchoFixture",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -9,6 +9,8 @@ internal import Synchronization
 ///   every cancellation seen is counted, and `Probe` with text `cancellations` answers the count.
 /// - Request metadata whose key starts with `echo-` comes back as initial and trailing metadata.
 /// - `Probe` answers the `x-probe` request header as its text.
+/// - Every response carries the request it answers in `request`; `Expand` numbers its messages
+///   in `eventID` and starts after `afterEventID` when set.
 public struct EchoHandler: Metachat_Fixture_V1_EchoService.Handler {
     /// Counts cancellations so tests can see a cancel reach the handler.
     private final class Ledger: Sendable {
@@ -78,8 +80,12 @@ public struct EchoHandler: Metachat_Fixture_V1_EchoService.Handler {
     ) async throws {
         try Self.check(request)
         self.echoMetadata(context)
-        for index in 0..<Int(request.repeat) {
-            try await response.write(Self.echo(request, index: index))
+        let first = Int(request.afterEventID).map { $0 + 1 } ?? 0
+        for index in first..<max(first, Int(request.repeat)) {
+            var message = Self.echo(request, index: index)
+            message.eventID = String(index)
+            message.echoed = request.text
+            try await response.write(message)
         }
         if request.text == "wait" {
             try await self.waitForCancellation()
@@ -152,6 +158,7 @@ public struct EchoHandler: Metachat_Fixture_V1_EchoService.Handler {
         response.text = request.text
         response.index = Int32(index)
         response.labels = request.labels
+        response.request = request
         return response
     }
 }

@@ -4,26 +4,49 @@ import Logging
 import RESTBridge
 import RPCServer
 
-/// Serves the echo fixture on `127.0.0.1:<port>` for interop tests and benchmarks.
+/// Serves the echo fixture on `127.0.0.1:<port>` for interop tests and benchmarks: gRPC, and
+/// the fixture's REST routes through the REST gateway.
 ///
 /// Usage: `echo-server [port]` (0 or none picks a free port). Prints `listening <port>` on one
 /// line once it accepts connections; stops on SIGTERM or when standard input closes.
+/// `API_CORS_ORIGINS`, `TRUSTED_PROXIES` and `SSE_HEARTBEAT_SECONDS` are read as `metachat serve`
+/// reads them.
 @main
 enum EchoServerCommand {
     static func main() async throws {
         let arguments = CommandLine.arguments.dropFirst()
         let port = arguments.first.flatMap { Int($0) } ?? 0
+        let environment = ProcessInfo.processInfo.environment
         var router = RPCRouter()
         EchoHandler().registerMethods(with: &router)
         var routes = RawRouteTable()
         routes.add("GET", "/ping") { _ in .json(status: 200, #"{"pong":true}"#) }
+        routes.add("POST", "/upload", maxBodyBytes: 64 * 1024) { request in
+            .json(status: 200, #"{"received":\#(request.body.count)}"#)
+        }
         var logger = Logger(label: "echo-server")
         logger.logLevel = .warning
+        var rest = RESTConfiguration()
+        rest.cors = CORSPolicy(list: environment["API_CORS_ORIGINS"] ?? "")
+        if let proxies = environment["TRUSTED_PROXIES"] {
+            rest.trustedProxies = proxies.split(separator: ",").compactMap { IPNetwork(String($0)) }
+        }
+        if let seconds = environment["SSE_HEARTBEAT_SECONDS"].flatMap(Double.init) {
+            rest.heartbeatInterval = .milliseconds(Int(seconds * 1000))
+        }
+        let gateway = try RESTGateway(
+            routes: Metachat_Fixture_V1_EchoService.restRoutes,
+            dispatcher: RPCDispatcher(router: router),
+            schema: try SchemaRegistry(descriptorSets: [EchoDescriptorSet.bytes]),
+            rawRoutes: routes,
+            configuration: rest,
+            logger: logger
+        )
         let configuration = RPCServerConfiguration(host: "127.0.0.1", port: port, maxRequestBodyBytes: 5 * 1024 * 1024)
         let server = RPCServer(
             configuration: configuration,
             router: router,
-            responder: routes,
+            responder: gateway,
             reflection: try ReflectionService(descriptorSets: [EchoDescriptorSet.bytes]),
             logger: logger
         )

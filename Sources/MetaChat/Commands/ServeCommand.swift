@@ -55,10 +55,20 @@ struct ServeCommand: AsyncParsableCommand {
             )
         }
 
+        let dispatcher = RPCDispatcher(router: router)
+        let schema = try SchemaRegistry(descriptorSets: [MetaChatDescriptorSet.bytes])
+        let gateway = try RESTGateway(
+            routes: MetaChatRESTRoutes.all,
+            dispatcher: dispatcher,
+            schema: schema,
+            rawRoutes: routes,
+            configuration: configuration.rest,
+            logger: logger
+        )
         let server = RPCServer(
             configuration: configuration.server,
             router: router,
-            responder: routes,
+            responder: gateway,
             reflection: try ReflectionService(descriptorSets: [MetaChatDescriptorSet.bytes]),
             metrics: metrics,
             logger: logger

@@ -1,3 +1,4 @@
+internal import RESTBridge
 internal import RPCServer
 internal import Storage
 
@@ -10,9 +11,15 @@ internal import Storage
 /// | `DATABASE_URL` | none (required by `serve`) | libpq URI of PostgreSQL |
 /// | `REDIS_URL` | `redis://127.0.0.1:6379/0` | Redis URL |
 /// | `LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
+/// | `API_CORS_ORIGINS` | empty (no browser origins) | comma-separated origins allowed by CORS, or `*` |
+/// | `TRUSTED_PROXIES` | `127.0.0.0/8,::1/128` | CIDRs whose `X-Forwarded-*` headers are believed |
+/// | `API_MAX_BODY_BYTES` | `5242880` | largest JSON request body (413 above) |
+/// | `SSE_HEARTBEAT_SECONDS` | `15` | comment interval on idle event streams |
 struct AppConfiguration: Sendable {
     /// The listener settings.
     var server: RPCServerConfiguration
+    /// The REST bridge settings.
+    var rest: RESTConfiguration
     /// The PostgreSQL URI, if set.
     var databaseURL: String?
     /// Where Redis listens.
@@ -54,6 +61,40 @@ struct AppConfiguration: Sendable {
             throw ConfigurationError(variable: "LOG_LEVEL", problem: "must be one of \(levels.joined(separator: ", "))")
         }
         self.logLevel = level
+        self.rest = try Self.restConfiguration(environment: environment)
+        self.server.maxRequestBodyBytes = self.rest.maxBodyBytes
+    }
+
+    private static func restConfiguration(environment: [String: String]) throws -> RESTConfiguration {
+        var rest = RESTConfiguration()
+        rest.cors = CORSPolicy(list: environment["API_CORS_ORIGINS"] ?? "")
+        if let proxies = environment["TRUSTED_PROXIES"] {
+            var networks: [IPNetwork] = []
+            for item in proxies.split(separator: ",") {
+                let text = String(item.filter { !$0.isWhitespace })
+                guard let network = IPNetwork(text) else {
+                    throw ConfigurationError(
+                        variable: "TRUSTED_PROXIES", problem: "must list CIDRs such as 10.0.0.0/8; '\(text)' is not one"
+                    )
+                }
+                networks.append(network)
+            }
+            rest.trustedProxies = networks
+        }
+        if let text = environment["API_MAX_BODY_BYTES"], !text.isEmpty {
+            guard let bytes = Int(text), bytes > 0 else {
+                throw ConfigurationError(variable: "API_MAX_BODY_BYTES", problem: "must be a positive number of bytes")
+            }
+            rest.maxBodyBytes = bytes
+        }
+        if let text = environment["SSE_HEARTBEAT_SECONDS"], !text.isEmpty {
+            guard let seconds = Double(text), seconds > 0, seconds <= 3600 else {
+                throw ConfigurationError(
+                    variable: "SSE_HEARTBEAT_SECONDS", problem: "must be a number of seconds from 0 to 3600")
+            }
+            rest.heartbeatInterval = .milliseconds(Int(seconds * 1000))
+        }
+        return rest
     }
 }
 

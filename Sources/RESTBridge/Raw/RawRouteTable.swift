@@ -1,15 +1,28 @@
 public import RPCServer
 
-/// Hand-written HTTP routes matched by exact method and path: health, metrics, and (later)
-/// Meta webhooks and uploads, which need the raw request.
+/// Hand-written HTTP routes matched by exact method and path: health, metrics, the OpenAPI
+/// document, and (later) Meta webhooks and uploads, which need the raw request.
 ///
-/// Unknown paths answer 404 and known paths with another method 405 with `Allow`, both in the
-/// one error shape. Every response carries `x-request-id`, echoed when the client sent one.
-public struct RawRouteTable: HTTPResponder {
+/// The table is data; ``RESTGateway`` serves it ahead of the generated routes, with the same
+/// request ids, error shape, CORS and security headers.
+public struct RawRouteTable: Sendable {
     /// Answers one request.
     public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
 
-    private var routes: [String: [String: Handler]]
+    /// One route.
+    struct Route: Sendable {
+        var handler: Handler
+        var maxBodyBytes: Int?
+    }
+
+    /// What a method and path found.
+    enum Lookup {
+        case found(Handler)
+        case methodNotAllowed(allowed: [String])
+        case notFound
+    }
+
+    private var routes: [String: [String: Route]]
 
     /// Creates an empty table.
     public init() {
@@ -21,9 +34,10 @@ public struct RawRouteTable: HTTPResponder {
     /// - Parameters:
     ///   - method: The HTTP method in upper case.
     ///   - path: The exact path, e.g. `/api/health`.
+    ///   - maxBodyBytes: The route's own body limit (uploads), or `nil` for the bridge's.
     ///   - handler: Answers the request.
-    public mutating func add(_ method: String, _ path: String, handler: @escaping Handler) {
-        self.routes[path, default: [:]][method.uppercased()] = handler
+    public mutating func add(_ method: String, _ path: String, maxBodyBytes: Int? = nil, handler: @escaping Handler) {
+        self.routes[path, default: [:]][method.uppercased()] = Route(handler: handler, maxBodyBytes: maxBodyBytes)
     }
 
     /// The registered routes as `METHOD path`, sorted.
@@ -31,25 +45,17 @@ public struct RawRouteTable: HTTPResponder {
         self.routes.flatMap { path, methods in methods.keys.map { "\($0) \(path)" } }.sorted()
     }
 
-    public func respond(to request: HTTPRequest) async -> HTTPResponse {
-        let requestID = request.header("x-request-id").flatMap(RequestID.validated) ?? RequestID.generate()
-        var response: HTTPResponse
-        if let methods = self.routes[String(request.path)] {
-            let method = request.method == "HEAD" && methods["HEAD"] == nil ? "GET" : request.method
-            if let handler = methods[method] {
-                response = await handler(request)
-            } else {
-                response = ErrorBody.response(
-                    httpStatus: 405,
-                    statusName: "METHOD_NOT_ALLOWED",
-                    message: "\(request.method) is not allowed on \(request.path)."
-                )
-                response.headers.append(("allow", methods.keys.sorted().joined(separator: ", ")))
-            }
-        } else {
-            response = ErrorBody.response(for: RPCError(code: .notFound, message: "No route matches \(request.path)."))
+    func lookup(method: String, path: Substring) -> Lookup {
+        guard let methods = self.routes[String(path)] else { return .notFound }
+        if let route = methods[method] ?? (method == "HEAD" ? methods["GET"] : nil) {
+            return .found(route.handler)
         }
-        response.headers.append(("x-request-id", requestID))
-        return response
+        var allowed = Set(methods.keys)
+        if allowed.contains("GET") { allowed.insert("HEAD") }
+        return .methodNotAllowed(allowed: allowed.sorted())
+    }
+
+    func maxBodyBytes(method: String, path: Substring) -> Int? {
+        self.routes[String(path)]?[method]?.maxBodyBytes
     }
 }

@@ -4,13 +4,13 @@ private import CZlib
 ///
 /// Each call owns its own `z_stream`, initialised and ended in the same function, so nothing
 /// leaks and nothing is shared between threads.
-enum Gzip {
+package enum Gzip {
     /// Compresses bytes into a gzip member.
     ///
     /// - Parameter input: The uncompressed bytes.
     /// - Returns: The gzip bytes.
     /// - Throws: ``RPCError`` `internalError` when zlib fails (out of memory).
-    static func compress(_ input: [UInt8]) throws -> [UInt8] {
+    package static func compress(_ input: [UInt8]) throws -> [UInt8] {
         var stream = z_stream()
         // windowBits 15 + 16 selects the gzip wrapper. Possible returns: Z_OK, Z_MEM_ERROR,
         // Z_STREAM_ERROR (bad parameters: impossible with these constants).
@@ -47,7 +47,7 @@ enum Gzip {
     /// - Throws: ``RPCError`` `resourceExhausted` when the output would exceed `limit` (checked
     ///   while inflating, so a small bomb cannot allocate past it), `internalError` when the
     ///   bytes are not valid gzip.
-    static func decompress(_ input: [UInt8], limit: Int) throws -> [UInt8] {
+    package static func decompress(_ input: [UInt8], limit: Int) throws -> [UInt8] {
         var stream = z_stream()
         // windowBits 15 + 32 detects gzip or zlib headers.
         guard CZlib_inflateInit2(&stream, 15 + 32) == Z_OK else {

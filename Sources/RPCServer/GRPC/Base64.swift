@@ -1,5 +1,5 @@
 /// Base64 for `-bin` metadata: encodes padded, decodes padded or unpadded input.
-enum Base64 {
+package enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     private static let reverse: [UInt8] = {
@@ -14,7 +14,7 @@ enum Base64 {
     ///
     /// - Parameter bytes: The bytes.
     /// - Returns: The base64 text.
-    static func encode(_ bytes: [UInt8]) -> String {
+    package static func encode(_ bytes: [UInt8]) -> String {
         var output: [UInt8] = []
         output.reserveCapacity((bytes.count + 2) / 3 * 4)
         var index = 0
@@ -37,7 +37,7 @@ enum Base64 {
     /// - Parameter text: The base64 text.
     /// - Returns: The bytes, or `nil` when a character is outside the alphabet or the length is
     ///   impossible.
-    static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         var utf8 = Substring(text).utf8[...]
         var padding = 0
         while utf8.last == UInt8(ascii: "=") {

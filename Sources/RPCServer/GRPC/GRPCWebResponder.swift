@@ -75,6 +75,10 @@ public struct GRPCWebResponder: HTTPResponder {
         return await self.run(handler, messages: messages, context: context, isText: isText, responseType: responseType)
     }
 
+    public func maxBodyBytes(method: String, target: String) -> Int? {
+        self.next.maxBodyBytes(method: method, target: target)
+    }
+
     private func run(
         _ handler: RPCMethodHandler,
         messages: [[UInt8]],

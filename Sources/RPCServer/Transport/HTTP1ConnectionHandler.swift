@@ -13,10 +13,12 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     private enum State {
         /// Waiting for a request head; goes to `.receiving`.
         case idle
-        /// Reading a body; goes to `.responding`, or `.discarding` when it grows too large.
-        case receiving(HTTPRequestHead, ByteBuffer)
-        /// The body passed the limit; the rest is dropped until `.end`, then `.idle` after 413.
-        case discarding(HTTPRequestHead)
+        /// Reading a body up to a limit; goes to `.responding`, or `.discarding` when it grows
+        /// too large.
+        case receiving(HTTPRequestHead, ByteBuffer, limit: Int)
+        /// The body passed the limit and 413 was sent; the rest is dropped until `.end`, then the
+        /// connection closes (after too many dropped bytes, at once).
+        case discarding(dropped: Int)
         /// The responder is running; goes to `.idle` once the response is written.
         case responding
     }
@@ -28,6 +30,12 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
 
     private let headerReadTimeout: TimeAmount
     private var headerTimer: Scheduled<Void>?
+    /// The task writing a streamed response body; cancelled when the client goes away so the
+    /// producing handler stops.
+    private var streamTask: Task<Bool, Never>?
+
+    /// How many bytes of a refused body are read and dropped before the connection is closed.
+    private static let maxDroppedBodyBytes = 64 * 1024 * 1024
 
     init(responder: any HTTPResponder, maxBodyBytes: Int, headerReadTimeout: Duration) {
         self.responder = responder
@@ -66,6 +74,12 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    func channelInactive(context: ChannelHandlerContext) {
+        self.streamTask?.cancel()
+        self.streamTask = nil
+        context.fireChannelInactive()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // NIO's protocol-error handler has already answered 400 for malformed requests; the
         // connection cannot be trusted to frame another request.
@@ -77,29 +91,54 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
         case (.head(let head), .idle):
             self.headerTimer?.cancel()
             self.headerTimer = nil
-            self.state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
-        case (.body(var chunk), .receiving(let head, var body)):
-            if body.readableBytes + chunk.readableBytes > self.maxBodyBytes {
-                self.state = .discarding(head)
+            let limit =
+                self.responder.maxBodyBytes(method: head.method.rawValue, target: head.uri) ?? self.maxBodyBytes
+            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limit {
+                self.rejectOversizedBody(head: head, limit: limit, context: context)
+            } else {
+                self.state = .receiving(head, context.channel.allocator.buffer(capacity: 0), limit: limit)
+            }
+        case (.body(var chunk), .receiving(let head, var body, let limit)):
+            if body.readableBytes + chunk.readableBytes > limit {
+                self.rejectOversizedBody(head: head, limit: limit, context: context)
             } else {
                 body.writeBuffer(&chunk)
-                self.state = .receiving(head, body)
+                self.state = .receiving(head, body, limit: limit)
             }
-        case (.end, .receiving(let head, let body)):
+        case (.end, .receiving(let head, let body, _)):
             self.state = .responding
             self.dispatch(head: head, body: body, context: context)
-        case (.end, .discarding(let head)):
-            self.state = .responding
-            let response = HTTPResponse.error(
-                status: 413,
-                statusName: "RESOURCE_EXHAUSTED",
-                message: "The request body is larger than \(self.maxBodyBytes) bytes."
-            )
-            self.write(response, head: head, context: context)
-        case (.body, .discarding), (.head, _), (.body, _), (.end, _):
+        case (.body(let chunk), .discarding(let dropped)):
+            self.state = .discarding(dropped: dropped + chunk.readableBytes)
+            if dropped + chunk.readableBytes > Self.maxDroppedBodyBytes {
+                context.close(promise: nil)
+            }
+        case (.end, .discarding):
+            context.close(promise: nil)
+        case (.head, _), (.body, _), (.end, _):
             // Pipelined requests or protocol misuse: NIOHTTP1 has already validated framing.
             break
         }
+    }
+
+    /// Answers 413 as soon as the body is known to be too large (from `content-length`, or when
+    /// the bytes read pass the limit), then drops the rest of the body and closes.
+    private func rejectOversizedBody(head: HTTPRequestHead, limit: Int, context: ChannelHandlerContext) {
+        self.state = .discarding(dropped: 0)
+        self.closeAfterResponse = true
+        let response = HTTPResponse.error(
+            status: 413,
+            statusName: "RESOURCE_EXHAUSTED",
+            message: "The request body is larger than the limit of \(limit) bytes."
+        )
+        var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
+        headers.replaceOrAdd(name: "content-length", value: String(response.body.count))
+        headers.replaceOrAdd(name: "connection", value: "close")
+        let responseHead = HTTPResponseHead(version: head.version, status: .payloadTooLarge, headers: headers)
+        context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
+        let buffer = context.channel.allocator.buffer(bytes: response.body)
+        context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
     }
 
     private func dispatch(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
@@ -154,7 +193,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     private func streamBody(_ stream: RPCAsyncSequence<[UInt8]>, keepAlive: Bool, context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        context.eventLoop.makeFutureWithTask {
+        let task = Task {
             do {
                 for try await chunk in stream where !chunk.isEmpty {
                     try await loop.flatSubmit {
@@ -163,12 +202,15 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
                         return context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(buffer))))
                     }.get()
                 }
-                return true
+                return !Task.isCancelled
             } catch {
                 return false
             }
-        }.whenSuccess { completed in
+        }
+        self.streamTask = task
+        loop.makeFutureWithTask { await task.value }.whenSuccess { completed in
             let (handler, context) = loopBound.value
+            handler.streamTask = nil
             if completed {
                 handler.finishResponse(keepAlive: keepAlive, context: context)
             } else {

@@ -85,6 +85,17 @@ extension HTTP2ConnectionHandler {
     }
 
     /// Answers a stream with an HTTP error in the one JSON error shape.
+    /// Answers 413 before the body is read and resets the stream so the client stops sending.
+    func rejectOversizedBody(_ stream: HTTP2ServerStream) {
+        stream.kind = .pending
+        self.respondHTTPError(
+            stream,
+            status: 413,
+            message: "The request body is larger than the limit of \(stream.httpBodyLimit) bytes."
+        )
+        self.session?.resetStream(streamID: stream.streamID, errorCode: 0)
+    }
+
     func respondHTTPError(_ stream: HTTP2ServerStream, status: Int, message: String) {
         // 405 is the only status here without an RPC equivalent; 413 and 431 are size limits.
         let name = status == 405 ? "METHOD_NOT_ALLOWED" : "RESOURCE_EXHAUSTED"

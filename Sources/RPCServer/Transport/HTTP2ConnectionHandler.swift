@@ -217,6 +217,15 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
             self.startCall(stream)
         } else {
             stream.kind = .http
+            stream.httpBodyLimit =
+                self.services.responder.maxBodyBytes(
+                    method: stream.header(":method") ?? "GET",
+                    target: stream.header(":path") ?? "/"
+                ) ?? self.services.configuration.maxRequestBodyBytes
+            if let length = stream.header("content-length").flatMap(Int.init), length > stream.httpBodyLimit {
+                self.rejectOversizedBody(stream)
+                return
+            }
         }
         if endStream {
             self.sessionDidReceiveEndStream(streamID: streamID)
@@ -233,10 +242,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
             self.receiveMessageBytes(stream, bytes: bytes)
         case .http:
             self.session?.consume(streamID: streamID, bytes: bytes.count)
-            if stream.httpBody.readableBytes + bytes.count > self.services.configuration.maxRequestBodyBytes {
-                stream.kind = .pending
-                self.respondHTTPError(stream, status: 413, message: "The request body is too large.")
-                self.session?.resetStream(streamID: streamID, errorCode: 0)
+            if stream.httpBody.readableBytes + bytes.count > stream.httpBodyLimit {
+                self.rejectOversizedBody(stream)
             } else {
                 stream.httpBody.writeBytes(bytes)
             }

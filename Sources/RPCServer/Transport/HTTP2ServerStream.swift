@@ -53,6 +53,8 @@ final class HTTP2ServerStream {
     var requestEnded = false
     /// The plain HTTP request body.
     var httpBody = ByteBuffer()
+    /// The largest plain HTTP request body accepted on this stream.
+    var httpBodyLimit = 0
 
     // MARK: Response side
 

@@ -1,0 +1,234 @@
+internal import RPCServer
+internal import SwiftProtobuf
+
+/// Builds an RPC request message from an HTTP request, as `google.api.http` describes: the JSON
+/// body fills all fields (`*`) or one field, path variables and query parameters fill the rest;
+/// path variables win over the body. Bad input is refused with a message naming the field.
+struct RequestBinder: Sendable {
+    let registry: SchemaRegistry
+
+    private static let decodingOptions: JSONDecodingOptions = {
+        var options = JSONDecodingOptions()
+        options.ignoreUnknownFields = false
+        return options
+    }()
+
+    /// The parts of an HTTP request a route binds.
+    struct Input {
+        var pathValues: [(fieldPath: String, value: String)]
+        var target: String
+        var body: [UInt8]
+        var contentType: String?
+        var lastEventID: String?
+    }
+
+    /// Binds a request.
+    ///
+    /// - Parameters:
+    ///   - route: The matched route.
+    ///   - input: The request's parts.
+    /// - Returns: The serialized request message.
+    func bind(_ route: RESTRoute, _ input: Input) throws(BridgeError) -> [UInt8] {
+        let typeName = route.requestType.protoMessageName
+        guard let schema = self.registry.message(typeName) else {
+            throw .rpc(RPCError(code: .internalError, message: "No schema for \(typeName)."))
+        }
+        let checker = JSONShapeChecker(registry: self.registry)
+        var params = JSONValue.object([])
+        var boundByPath: Set<String> = []
+        for (fieldPath, value) in input.pathValues {
+            let (jsonPath, field) = try self.resolve(fieldPath, in: schema, source: "Path parameter")
+            let json = try self.typed(value, field: field, name: fieldPath, source: "Path parameter", checker: checker)
+            params.insert(json, at: jsonPath[...], appending: false)
+            boundByPath.insert(jsonPath.joined(separator: "."))
+        }
+        let pairs: [(name: String, value: String)]
+        do {
+            pairs = try QueryString.pairs(in: input.target)
+        } catch {
+            throw .invalidArgument("The query string has a malformed escape in '\(error.pair)'.")
+        }
+        let bodyField = route.body == "*" || route.body.isEmpty ? nil : schema.field(named: route.body)
+        for (name, value) in pairs {
+            if route.body == "*" {
+                throw .invalidArgument(
+                    "Query parameter '\(name)' is not accepted: \(route.httpMethod) \(route.pathTemplate) takes its fields in the JSON body."
+                )
+            }
+            let (jsonPath, field) = try self.resolve(name, in: schema, source: "Query parameter")
+            if boundByPath.contains(jsonPath.joined(separator: ".")) {
+                throw .invalidArgument("Query parameter '\(name)' is already bound by the path.")
+            }
+            if let bodyField, jsonPath.first == bodyField.jsonName {
+                throw .invalidArgument("Query parameter '\(name)' is part of the body field '\(bodyField.jsonName)'.")
+            }
+            try self.requireQueryable(field, name: name)
+            var single = field
+            single.isRepeated = false
+            let json = try self.typed(value, field: single, name: name, source: "Query parameter", checker: checker)
+            params.insert(json, at: jsonPath[...], appending: field.isRepeated)
+        }
+        if let lastEventID = input.lastEventID, let resume = schema.field(named: "after_event_id"),
+            resume.kind == .string, params[resume.jsonName] == nil
+        {
+            params.insert(.string(lastEventID), at: [resume.jsonName], appending: false)
+        }
+
+        var message = try self.decodeBody(route, input, schema: schema, checker: checker)
+        if case .object(let members) = params, !members.isEmpty {
+            do {
+                let bound = try route.requestType.init(
+                    jsonUTF8Bytes: Array(params.text.utf8), options: Self.decodingOptions)
+                try message.merge(serializedBytes: try bound.serializedBytes() as [UInt8])
+            } catch {
+                throw .invalidArgument("The path and query parameters do not fit \(typeName): \(error).")
+            }
+        }
+        do {
+            return try message.serializedBytes()
+        } catch {
+            throw .rpc(RPCError(code: .internalError, message: "The request could not be encoded."))
+        }
+    }
+
+    private func decodeBody(
+        _ route: RESTRoute,
+        _ input: Input,
+        schema: MessageSchema,
+        checker: JSONShapeChecker
+    ) throws(BridgeError) -> any SwiftProtobuf.Message {
+        if route.body.isEmpty {
+            guard input.body.isEmpty else {
+                throw .invalidArgument("\(route.httpMethod) \(route.pathTemplate) takes no request body.")
+            }
+            return route.requestType.init()
+        }
+        if input.body.isEmpty {
+            return route.requestType.init()
+        }
+        if let contentType = input.contentType, !Self.isJSON(contentType) {
+            throw .unsupportedMediaType(contentType)
+        }
+        var field: FieldSchema?
+        var bytes = input.body
+        if route.body != "*" {
+            guard let bodyField = schema.field(named: route.body) else {
+                throw .rpc(RPCError(code: .internalError, message: "The route's body field \(route.body) is unknown."))
+            }
+            field = bodyField
+            bytes = Array("{\(JSONText.quoted(bodyField.jsonName)):".utf8) + input.body + Array("}".utf8)
+        }
+        do {
+            return try route.requestType.init(jsonUTF8Bytes: bytes, options: Self.decodingOptions)
+        } catch {
+            throw self.diagnose(input.body, field: field, schema: schema, checker: checker, decodingError: error)
+        }
+    }
+
+    /// Explains why a body did not decode: where the JSON is malformed, or which field is wrong.
+    private func diagnose(
+        _ body: [UInt8],
+        field: FieldSchema?,
+        schema: MessageSchema,
+        checker: JSONShapeChecker,
+        decodingError: any Error
+    ) -> BridgeError {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(body)
+        } catch {
+            return .invalidArgument("The request body is not valid JSON: \(error).")
+        }
+        do {
+            if let field {
+                try checker.check(value, field: field, path: field.jsonName)
+            } else {
+                try checker.check(value, message: schema.fullName, path: "")
+            }
+        } catch {
+            return .invalidArgument(error.description)
+        }
+        return .invalidArgument("The request body does not fit \(schema.fullName): \(decodingError).")
+    }
+
+    /// Resolves `a.b` (proto or JSON names) to the JSON member path and the leaf field.
+    private func resolve(
+        _ fieldPath: String,
+        in schema: MessageSchema,
+        source: String
+    ) throws(BridgeError) -> ([String], FieldSchema) {
+        var current = schema
+        var jsonPath: [String] = []
+        let components = fieldPath.split(separator: ".", omittingEmptySubsequences: false)
+        for (index, component) in components.enumerated() {
+            guard let field = current.field(named: component) else {
+                throw .invalidArgument("\(source) '\(fieldPath)' is not a field of \(current.fullName).")
+            }
+            jsonPath.append(field.jsonName)
+            if index == components.count - 1 {
+                return (jsonPath, field)
+            }
+            guard case .message(let next) = field.kind, !field.isRepeated, WellKnownJSON(fullName: next) == nil,
+                let nextSchema = self.registry.message(next)
+            else {
+                throw .invalidArgument("\(source) '\(fieldPath)': '\(component)' has no fields to select.")
+            }
+            current = nextSchema
+        }
+        throw .invalidArgument("\(source) '\(fieldPath)' is empty.")
+    }
+
+    private func requireQueryable(_ field: FieldSchema, name: String) throws(BridgeError) {
+        if field.isMap {
+            throw .invalidArgument("Query parameter '\(name)' is a map; send it in a JSON body instead.")
+        }
+        if case .message(let typeName) = field.kind {
+            switch WellKnownJSON(fullName: typeName) {
+            case .wrapper, .timestamp, .duration, .fieldMask: break
+            default:
+                throw .invalidArgument("Query parameter '\(name)' is a message; set its fields as '\(name).<field>'.")
+            }
+        }
+    }
+
+    /// Turns a path or query string into the JSON value the field's type reads, and checks it.
+    private func typed(
+        _ text: String,
+        field: FieldSchema,
+        name: String,
+        source: String,
+        checker: JSONShapeChecker
+    ) throws(BridgeError) -> JSONValue {
+        var kind = field.kind
+        if case .message(let typeName) = kind, case .wrapper(let wrapped) = WellKnownJSON(fullName: typeName) {
+            kind = wrapped
+        }
+        let value: JSONValue
+        switch kind {
+        case .bool where text == "true" || text == "false":
+            value = .bool(text == "true")
+        case .int32, .uint32, .float, .double:
+            if case .number = try? JSONParser.parse(Array(text.utf8)) {
+                value = .number(text)
+            } else {
+                value = .string(text)
+            }
+        default:
+            value = .string(text)
+        }
+        do {
+            try checker.check(value, field: field, path: name)
+        } catch {
+            throw .invalidArgument("\(source) '\(name)' \(error.problem).")
+        }
+        return value
+    }
+
+    private static func isJSON(_ contentType: String) -> Bool {
+        guard
+            let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.filter({ !$0.isWhitespace })
+                .lowercased()
+        else { return false }
+        return mediaType == "application/json" || mediaType.hasSuffix("+json")
+    }
+}

@@ -1,0 +1,291 @@
+public import Logging
+public import RPCServer
+internal import SwiftProtobuf
+
+/// The REST face: serves the routes generated from `google.api.http` annotations by calling the
+/// same handlers (through the same interceptors) as gRPC, plus the hand-written raw routes.
+///
+/// Every response carries `x-request-id` and the security headers; every error has the one
+/// JSON shape. Browser origins are checked against the CORS policy; the client address comes
+/// from trusted proxies' forwarding headers; bodies are gzip-compressed when the client asks.
+public struct RESTGateway: HTTPResponder {
+    private let table: RESTRouteTable
+    private let rawRoutes: RawRouteTable
+    private let dispatcher: RPCDispatcher
+    private let binder: RequestBinder
+    private let renderer: ResponseRenderer
+    private let eventLabels: [String: StreamEventLabels]
+    private let configuration: RESTConfiguration
+    private let clientAddress: ClientAddress
+    private let logger: Logger
+
+    /// Creates the gateway.
+    ///
+    /// - Parameters:
+    ///   - routes: The generated route tables of the services to serve; routes whose method has
+    ///     no handler in the dispatcher's router are left out.
+    ///   - dispatcher: The handlers and interceptors.
+    ///   - schema: The messages the routes use, for binding and error messages.
+    ///   - rawRoutes: Hand-written routes, matched first.
+    ///   - configuration: Limits, CORS, proxies and streaming settings.
+    ///   - logger: Logs failures with their request ids.
+    /// - Throws: When a route's path template is malformed.
+    public init(
+        routes: [RESTRoute],
+        dispatcher: RPCDispatcher,
+        schema: SchemaRegistry,
+        rawRoutes: RawRouteTable = RawRouteTable(),
+        configuration: RESTConfiguration = RESTConfiguration(),
+        logger: Logger
+    ) throws {
+        self.table = try RESTRouteTable(routes: routes, router: dispatcher.router)
+        self.rawRoutes = rawRoutes
+        self.dispatcher = dispatcher
+        self.binder = RequestBinder(registry: schema)
+        self.renderer = ResponseRenderer(registry: schema)
+        var labels: [String: StreamEventLabels] = [:]
+        for entry in self.table.entries where entry.handler.descriptor.kind == .serverStreaming {
+            let typeName = entry.route.responseType.protoMessageName
+            labels[typeName] = StreamEventLabels(schema: schema.message(typeName), fallbackName: typeName)
+        }
+        self.eventLabels = labels
+        self.configuration = configuration
+        self.clientAddress = ClientAddress(trustedProxies: configuration.trustedProxies)
+        self.logger = logger
+    }
+
+    /// The served generated routes as `METHOD template`, in registration order.
+    public var routeDescriptions: [String] {
+        self.table.entries.map { "\($0.route.httpMethod) \($0.route.pathTemplate)" }
+    }
+
+    /// Whether a generated route with this method and path template is served.
+    ///
+    /// - Parameters:
+    ///   - method: The HTTP method.
+    ///   - openAPIPath: The template as OpenAPI writes it (`{a.b}` without patterns).
+    public func serves(method: String, openAPIPath: String) -> Bool {
+        self.table.entries.contains {
+            $0.route.httpMethod == method.uppercased() && $0.template.openAPIPath == openAPIPath
+        }
+    }
+
+    public func maxBodyBytes(method: String, target: String) -> Int? {
+        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return self.rawRoutes.maxBodyBytes(method: method, path: path) ?? self.configuration.maxBodyBytes
+    }
+
+    public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        var request = request
+        let requestID = request.header("x-request-id").flatMap(RequestID.validated) ?? RequestID.generate()
+        request.headers.removeAll { $0.name.lowercased() == "x-request-id" }
+        request.headers.append(("x-request-id", requestID))
+        let client = self.clientAddress.resolve(peer: request.peer, header: request.header)
+        var response: HTTPResponse
+        if let origin = request.header("origin") {
+            if !self.configuration.cors.allows(origin) {
+                response = ErrorBody.response(
+                    for: RPCError(code: .permissionDenied, message: "Origin \(origin) is not allowed to call this API.")
+                )
+            } else if request.method == "OPTIONS", request.header("access-control-request-method") != nil {
+                response = HTTPResponse(status: 204, headers: self.configuration.cors.preflightHeaders(origin: origin))
+            } else {
+                response = await self.route(request, requestID: requestID, clientIP: client.ip)
+                response.headers += self.configuration.cors.responseHeaders(origin: origin)
+            }
+        } else {
+            response = await self.route(request, requestID: requestID, clientIP: client.ip)
+        }
+        response.headers.append(("x-request-id", requestID))
+        SecurityHeaders.add(to: &response, viaHTTPS: client.viaHTTPS)
+        ResponseCompression.apply(
+            to: &response,
+            acceptEncoding: request.header("accept-encoding"),
+            minimumBytes: self.configuration.compressionMinimumBytes
+        )
+        return response
+    }
+
+    private func route(_ request: HTTPRequest, requestID: String, clientIP: String) async -> HTTPResponse {
+        let path = request.path
+        var allowed: Set<String> = []
+        switch self.rawRoutes.lookup(method: request.method, path: path) {
+        case .found(let handler):
+            return await handler(request)
+        case .methodNotAllowed(let methods):
+            allowed.formUnion(methods)
+        case .notFound:
+            break
+        }
+        switch self.table.lookup(method: request.method, path: path) {
+        case .matched(let entry, let values):
+            return await self.call(
+                entry, pathValues: values, request: request, requestID: requestID, clientIP: clientIP)
+        case .methodNotAllowed(let methods):
+            allowed.formUnion(methods)
+        case .notFound:
+            break
+        }
+        if allowed.isEmpty {
+            return ErrorBody.response(for: RPCError(code: .notFound, message: "No route matches \(path)."))
+        }
+        var response = ErrorBody.response(
+            httpStatus: 405,
+            statusName: "METHOD_NOT_ALLOWED",
+            message:
+                "\(request.method) is not allowed on \(path); allowed: \(allowed.sorted().joined(separator: ", "))."
+        )
+        response.headers.append(("allow", allowed.sorted().joined(separator: ", ")))
+        return response
+    }
+
+    private func call(
+        _ entry: RESTRouteTable.Entry,
+        pathValues: [(fieldPath: String, value: String)],
+        request: HTTPRequest,
+        requestID: String,
+        clientIP: String
+    ) async -> HTTPResponse {
+        let message: [UInt8]
+        do {
+            message = try self.binder.bind(
+                entry.route,
+                RequestBinder.Input(
+                    pathValues: pathValues,
+                    target: request.target,
+                    body: request.body,
+                    contentType: request.header("content-type"),
+                    lastEventID: request.header("last-event-id")
+                )
+            )
+        } catch {
+            return error.response
+        }
+        let context = ServerContext(
+            descriptor: entry.handler.descriptor,
+            requestMetadata: CallMetadata.requestMetadata(from: request.headers, requestID: requestID),
+            peer: clientIP,
+            requestID: requestID
+        )
+        if entry.handler.descriptor.kind == .serverStreaming {
+            if request.method == "HEAD" {
+                return HTTPResponse(
+                    status: 200,
+                    headers: [("content-type", StreamFormat(accept: request.header("accept")).contentType)]
+                )
+            }
+            return await self.stream(
+                entry,
+                message: message,
+                context: context,
+                format: StreamFormat(accept: request.header("accept"))
+            )
+        }
+        do {
+            let answer = try await self.dispatcher.unary(entry.handler, request: message, context: context)
+            var response = HTTPResponse(
+                status: 200,
+                headers: [("content-type", "application/json")],
+                body: try self.renderer.render(answer, route: entry.route)
+            )
+            response.headers += CallMetadata.headers(from: context.response.initial)
+            response.headers += CallMetadata.headers(from: context.response.trailing)
+            return response
+        } catch {
+            return self.errorResponse(error, context: context)
+        }
+    }
+
+    private func errorResponse(_ error: any Error, context: ServerContext) -> HTTPResponse {
+        let rpcError = RPCError.from(error)
+        if rpcError.code == .internalError || rpcError.code == .unknown {
+            self.logger.error(
+                "REST call failed",
+                metadata: [
+                    "request-id": "\(context.requestID)", "method": "\(context.descriptor.path)",
+                    "error": "\(String(reflecting: error))",
+                ]
+            )
+        }
+        var response = ErrorBody.response(for: rpcError)
+        response.headers += CallMetadata.headers(from: context.response.initial)
+        response.headers += CallMetadata.headers(from: context.response.trailing)
+        response.headers += CallMetadata.headers(from: rpcError.metadata)
+        return response
+    }
+
+    private func stream(
+        _ entry: RESTRouteTable.Entry,
+        message: [UInt8],
+        context: ServerContext,
+        format: StreamFormat
+    ) async -> HTTPResponse {
+        let (body, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let first = FirstStreamEvent()
+        let dispatcher = self.dispatcher
+        let renderer = self.renderer
+        let route = entry.route
+        let handler = entry.handler
+        let labels = self.eventLabels[route.responseType.protoMessageName]
+        let heartbeat: Task<Void, Never>? = format.heartbeat.map { comment in
+            let interval = self.configuration.heartbeatInterval
+            return Task {
+                while (try? await Task.sleep(for: interval)) != nil {
+                    continuation.yield(comment)
+                }
+            }
+        }
+        let producer = Task {
+            do {
+                try await dispatcher.serverStreaming(
+                    handler,
+                    request: message,
+                    responses: RPCWriter { response in
+                        try Task.checkCancellation()
+                        let json = try renderer.render(response, route: route)
+                        let (id, name) = labels?.labels(of: json) ?? (nil, route.responseType.protoMessageName)
+                        continuation.yield(format.message(json, id: id, name: name))
+                        first.record(.started)
+                    },
+                    context: context
+                )
+                first.record(.started)
+            } catch {
+                let rpcError = RPCError.from(error)
+                if !first.record(.failed(rpcError)) {
+                    continuation.yield(format.error(rpcError))
+                }
+            }
+            heartbeat?.cancel()
+            continuation.finish()
+        }
+        continuation.onTermination = { termination in
+            if case .cancelled = termination {
+                producer.cancel()
+                heartbeat?.cancel()
+            }
+        }
+        let delay = self.configuration.streamHeadersDelay
+        let timer = Task {
+            if (try? await Task.sleep(for: delay)) != nil {
+                first.record(.started)
+            }
+        }
+        let outcome = await first.wait()
+        timer.cancel()
+        if case .failed(let error) = outcome {
+            return self.errorResponse(error, context: context)
+        }
+        var response = HTTPResponse(
+            status: 200,
+            headers: [
+                ("content-type", format.contentType),
+                ("cache-control", "no-cache"),
+                ("x-accel-buffering", "no"),
+            ]
+        )
+        response.headers += CallMetadata.headers(from: context.response.initial)
+        response.bodyStream = RPCAsyncSequence(wrapping: body)
+        return response
+    }
+}

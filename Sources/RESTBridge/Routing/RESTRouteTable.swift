@@ -1,0 +1,76 @@
+internal import RPCServer
+
+/// The generated routes compiled for matching: each template once, the handler resolved once.
+struct RESTRouteTable: Sendable {
+    /// A route ready to serve.
+    struct Entry: Sendable {
+        var route: RESTRoute
+        var template: PathTemplate
+        var handler: RPCMethodHandler
+    }
+
+    /// What a request's method and path found.
+    enum Lookup {
+        /// A route, with its path variables decoded.
+        case matched(Entry, [(fieldPath: String, value: String)])
+        /// The path exists, but not for this method.
+        case methodNotAllowed(allowed: [String])
+        /// No template matches the path.
+        case notFound
+    }
+
+    private(set) var entries: [Entry] = []
+
+    /// Compiles the routes whose RPC method has a handler in the router; routes of services
+    /// this server does not run are left out (they answer 404, and the served OpenAPI document
+    /// omits them).
+    ///
+    /// - Parameters:
+    ///   - routes: The generated routes.
+    ///   - router: The handlers.
+    /// - Throws: ``PathTemplate/Malformed`` for a bad template.
+    init(routes: [RESTRoute], router: RPCRouter) throws {
+        for route in routes {
+            guard let handler = router.handler(forPath: route.method.path[...]) else { continue }
+            self.entries.append(Entry(route: route, template: try PathTemplate(route.pathTemplate), handler: handler))
+        }
+    }
+
+    /// Finds the route for a request.
+    ///
+    /// - Parameters:
+    ///   - method: The HTTP method; `HEAD` falls back to `GET`.
+    ///   - path: The path without the query.
+    func lookup(method: String, path: Substring) -> Lookup {
+        guard path.first == "/" else { return .notFound }
+        let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        var best: (entry: Entry, values: [(fieldPath: String, value: String)])?
+        var bestHeadFallback: (entry: Entry, values: [(fieldPath: String, value: String)])?
+        var allowed: Set<String> = []
+        for entry in self.entries {
+            guard let values = entry.template.match(segments) else { continue }
+            allowed.insert(entry.route.httpMethod)
+            if entry.route.httpMethod == method {
+                if best.map({ Self.isMoreSpecific(entry.template, than: $0.entry.template) }) ?? true {
+                    best = (entry, values)
+                }
+            } else if method == "HEAD" && entry.route.httpMethod == "GET" {
+                if bestHeadFallback.map({ Self.isMoreSpecific(entry.template, than: $0.entry.template) }) ?? true {
+                    bestHeadFallback = (entry, values)
+                }
+            }
+        }
+        if let match = best ?? bestHeadFallback {
+            return .matched(match.entry, match.values)
+        }
+        if allowed.isEmpty {
+            return .notFound
+        }
+        if allowed.contains("GET") { allowed.insert("HEAD") }
+        return .methodNotAllowed(allowed: allowed.sorted())
+    }
+
+    private static func isMoreSpecific(_ candidate: PathTemplate, than current: PathTemplate) -> Bool {
+        current.specificity.lexicographicallyPrecedes(candidate.specificity)
+    }
+}

@@ -1,0 +1,103 @@
+internal import SwiftProtobuf
+
+/// Every message and enum of a schema, read from serialized `FileDescriptorSet`s (the ones
+/// `scripts/regenerate.sh` embeds for reflection), so the bridge can bind path and query
+/// parameters and name the field a bad request got wrong.
+public struct SchemaRegistry: Sendable {
+    private var messages: [String: MessageSchema] = [:]
+    private var enums: [String: [String]] = [:]
+
+    /// Reads descriptor sets.
+    ///
+    /// - Parameter descriptorSets: Serialized `google.protobuf.FileDescriptorSet`s.
+    /// - Throws: When a set cannot be decoded.
+    public init(descriptorSets: [[UInt8]]) throws {
+        for bytes in descriptorSets {
+            let set = try Google_Protobuf_FileDescriptorSet(serializedBytes: bytes)
+            for file in set.file {
+                let prefix = file.package.isEmpty ? "" : file.package + "."
+                for message in file.messageType {
+                    self.add(message, prefix: prefix)
+                }
+                for enumeration in file.enumType {
+                    self.enums[prefix + enumeration.name] = enumeration.value.map(\.name)
+                }
+            }
+        }
+    }
+
+    private mutating func add(_ message: Google_Protobuf_DescriptorProto, prefix: String) {
+        let fullName = prefix + message.name
+        let mapEntries = Set(message.nestedType.filter { $0.options.mapEntry }.map { fullName + "." + $0.name })
+        let fields = message.field.map { field in
+            let typeName = field.typeName.hasPrefix(".") ? String(field.typeName.dropFirst()) : field.typeName
+            let oneofName: String? =
+                field.hasOneofIndex && !field.proto3Optional && Int(field.oneofIndex) < message.oneofDecl.count
+                ? message.oneofDecl[Int(field.oneofIndex)].name : nil
+            return FieldSchema(
+                name: field.name,
+                jsonName: field.hasJsonName ? field.jsonName : Self.lowerCamel(field.name),
+                kind: Self.kind(of: field.type, typeName: typeName),
+                isRepeated: field.label == .repeated,
+                isMap: mapEntries.contains(typeName),
+                oneofName: oneofName
+            )
+        }
+        self.messages[fullName] = MessageSchema(fullName: fullName, fields: fields)
+        for nested in message.nestedType {
+            self.add(nested, prefix: fullName + ".")
+        }
+        for enumeration in message.enumType {
+            self.enums[fullName + "." + enumeration.name] = enumeration.value.map(\.name)
+        }
+    }
+
+    private static func kind(
+        of type: Google_Protobuf_FieldDescriptorProto.TypeEnum,
+        typeName: String
+    ) -> FieldSchema.Kind {
+        switch type {
+        case .string: .string
+        case .bytes: .bytes
+        case .bool: .bool
+        case .int32, .sint32, .sfixed32: .int32
+        case .uint32, .fixed32: .uint32
+        case .int64, .sint64, .sfixed64: .int64
+        case .uint64, .fixed64: .uint64
+        case .float: .float
+        case .double: .double
+        case .enum: .enumeration(typeName)
+        case .message, .group: .message(typeName)
+        }
+    }
+
+    private static func lowerCamel(_ name: String) -> String {
+        var result = ""
+        var upperNext = false
+        for character in name {
+            if character == "_" {
+                upperNext = true
+            } else if upperNext {
+                result += character.uppercased()
+                upperNext = false
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+
+    /// The message with this full name.
+    ///
+    /// - Parameter fullName: E.g. `metachat.v1.Tenant`.
+    public func message(_ fullName: String) -> MessageSchema? {
+        self.messages[fullName]
+    }
+
+    /// The value names of the enum with this full name.
+    ///
+    /// - Parameter fullName: E.g. `metachat.v1.ConversationStatus`.
+    public func enumValues(_ fullName: String) -> [String]? {
+        self.enums[fullName]
+    }
+}

@@ -1,0 +1,81 @@
+internal import Synchronization
+
+/// Calls the router's handlers through the interceptor chain, for faces other than gRPC over
+/// HTTP/2 (the REST bridge), so every face runs the same authentication, limits and metrics.
+public struct RPCDispatcher: Sendable {
+    /// The handlers by method path.
+    public let router: RPCRouter
+    private let interceptors: [any ServerInterceptor]
+
+    /// Creates a dispatcher.
+    ///
+    /// - Parameters:
+    ///   - router: The handlers.
+    ///   - interceptors: Run around every call, in order.
+    public init(router: RPCRouter, interceptors: [any ServerInterceptor] = []) {
+        self.router = router
+        self.interceptors = interceptors
+    }
+
+    /// Calls a method that takes one request and answers one response.
+    ///
+    /// - Parameters:
+    ///   - handler: The method's handler.
+    ///   - request: The serialized request.
+    ///   - context: The call's context.
+    /// - Returns: The serialized response.
+    public func unary(_ handler: RPCMethodHandler, request: [UInt8], context: ServerContext) async throws -> [UInt8] {
+        var response: [UInt8]?
+        try await self.interceptors.run(context: context) { context in
+            if let unary = handler.unaryBody {
+                response = try await unary(request, context)
+            } else {
+                let collected = CollectedResponse()
+                try await handler.handle(
+                    requests: .elements([request]),
+                    responses: RPCWriter { try collected.set($0) },
+                    context: context
+                )
+                response = collected.message
+            }
+        }
+        guard let response else {
+            throw RPCError(code: .internalError, message: "The method finished without a response.")
+        }
+        return response
+    }
+
+    /// Holds the one response of a unary method registered without the unary fast path.
+    private final class CollectedResponse: Sendable {
+        private let state = Mutex<[UInt8]?>(nil)
+
+        var message: [UInt8]? { self.state.withLock { $0 } }
+
+        func set(_ message: [UInt8]) throws {
+            try self.state.withLock { current in
+                guard current == nil else {
+                    throw RPCError(code: .internalError, message: "The method answered more than one message.")
+                }
+                current = message
+            }
+        }
+    }
+
+    /// Calls a method that takes one request and writes any number of responses.
+    ///
+    /// - Parameters:
+    ///   - handler: The method's handler.
+    ///   - request: The serialized request.
+    ///   - responses: Receives each serialized response.
+    ///   - context: The call's context.
+    public func serverStreaming(
+        _ handler: RPCMethodHandler,
+        request: [UInt8],
+        responses: RPCWriter<[UInt8]>,
+        context: ServerContext
+    ) async throws {
+        try await self.interceptors.run(context: context) { context in
+            try await handler.handle(requests: .elements([request]), responses: responses, context: context)
+        }
+    }
+}
