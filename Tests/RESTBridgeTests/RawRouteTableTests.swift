@@ -55,7 +55,7 @@ struct RawRouteTableTests {
         let response = try await Self.table().respond(to: Self.request("DELETE", "/api/health"))
 
         #expect(response.status == 405)
-        #expect(response.headers.contains { $0.name == "allow" && $0.value == "GET" })
+        #expect(response.headers.contains { $0.name == "allow" && $0.value == "GET, HEAD" })
         #expect(String(decoding: response.body, as: UTF8.self).contains(#""code":405,"status":"METHOD_NOT_ALLOWED""#))
     }
 

@@ -60,8 +60,25 @@ struct HTTP1ServerTests {
 
         #expect(response.hasPrefix("HTTP/1.1 413 Payload Too Large\r\n"))
         #expect(response.contains(#""code":413,"status":"RESOURCE_EXHAUSTED""#))
-        #expect(response.contains("larger than 1024 bytes"))
+        #expect(response.contains("larger than the limit of 1024 bytes"))
         #expect(!response.contains(#""path":"/upload""#))
+    }
+
+    @Test("A chunked body that grows past the limit is answered 413 before the body ends")
+    func oversizedChunkedBodyIsRefusedEarly() async throws {
+        let chunk = String(repeating: "y", count: 600)
+        let response = try await RunningServer.with(responder: Reflector(), maxRequestBodyBytes: 1024) { port in
+            // The request never ends (no last chunk), so the answer can only come from the limit.
+            try await RawHTTPClient.exchange(
+                "POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "258\r\n\(chunk)\r\n258\r\n\(chunk)\r\n",
+                port: port,
+                until: "\"details\":[]}}"
+            )
+        }
+
+        #expect(response.hasPrefix("HTTP/1.1 413 Payload Too Large\r\n"))
+        #expect(response.contains("connection: close"))
     }
 
     @Test("HEAD is answered with headers only")

@@ -10,14 +10,19 @@ enum RawHTTPClient {
 
         private var received = ByteBuffer()
         private let done: EventLoopPromise<ByteBuffer>
+        private let marker: String?
 
-        init(done: EventLoopPromise<ByteBuffer>) {
+        init(done: EventLoopPromise<ByteBuffer>, marker: String?) {
             self.done = done
+            self.marker = marker
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var buffer = self.unwrapInboundIn(data)
             self.received.writeBuffer(&buffer)
+            if let marker = self.marker, String(buffer: self.received).contains(marker) {
+                context.close(promise: nil)
+            }
         }
 
         func channelInactive(context: ChannelHandlerContext) {
@@ -35,14 +40,16 @@ enum RawHTTPClient {
     /// - Parameters:
     ///   - request: The raw request bytes (end the last request with `Connection: close`).
     ///   - port: The server's port on 127.0.0.1.
+    ///   - marker: Stop reading (and close) once the answer contains this text, for servers
+    ///     that answer before the request ends.
     /// - Returns: The raw response text.
-    static func exchange(_ request: String, port: Int) async throws -> String {
+    static func exchange(_ request: String, port: Int, until marker: String? = nil) async throws -> String {
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.next().makePromise(of: ByteBuffer.self)
         let channel = try await ClientBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Collector(done: promise))
+                    try channel.pipeline.syncOperations.addHandler(Collector(done: promise, marker: marker))
                 }
             }
             .connect(host: "127.0.0.1", port: port)
