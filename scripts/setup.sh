@@ -23,6 +23,8 @@ APT_PACKAGES=(
   redis-server
   curl
   nghttp2-client
+  # Reverse proxy the interop suite runs infrastructure/nginx/metachat.conf with.
+  nginx
   # Needed to create .venv on a stock Debian python.
   python3
   python3-venv

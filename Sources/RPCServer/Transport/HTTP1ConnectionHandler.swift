@@ -43,7 +43,12 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
         self.headerReadTimeout = TimeAmount(headerReadTimeout)
     }
 
+    /// Runs responders on this connection's event loop, so a request normally never changes
+    /// thread.
+    private var executor: EventLoopTaskExecutor?
+
     func handlerAdded(context: ChannelHandlerContext) {
+        self.executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
         self.armHeaderTimer(context: context)
     }
 
@@ -150,12 +155,30 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
             peer: context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
         )
         let responder = self.responder
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.eventLoop.makeFutureWithTask {
-            await responder.respond(to: request)
-        }.whenSuccess { response in
-            let (handler, context) = loopBound.value
-            handler.write(response, head: head, context: context)
+        let loop = context.eventLoop
+        let loopBound = NIOLoopBound(Endpoint(handler: self, context: context), eventLoop: loop)
+        let executor = self.executor
+        Task(executorPreference: executor) {
+            let response = await responder.respond(to: request)
+            HTTP1ConnectionHandler.onLoop(loop) {
+                let endpoint = loopBound.value
+                endpoint.handler.write(response, head: head, context: endpoint.context)
+            }
+        }
+    }
+
+    /// The handler and its context, used only on the event loop.
+    private struct Endpoint {
+        let handler: HTTP1ConnectionHandler
+        let context: ChannelHandlerContext
+    }
+
+    /// Runs `body` on the loop: at once when already there (the usual case), else enqueued.
+    private static func onLoop(_ loop: any EventLoop, _ body: @escaping @Sendable () -> Void) {
+        if loop.inEventLoop {
+            body()
+        } else {
+            loop.execute(body)
         }
     }
 
@@ -193,7 +216,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     private func streamBody(_ stream: RPCAsyncSequence<[UInt8]>, keepAlive: Bool, context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        let task = Task {
+        let task = Task(executorPreference: self.executor) {
             do {
                 for try await chunk in stream where !chunk.isEmpty {
                     try await loop.flatSubmit {

@@ -85,15 +85,17 @@ extension HTTP2ConnectionHandler {
     }
 
     /// Answers a stream with an HTTP error in the one JSON error shape.
-    /// Answers 413 before the body is read and resets the stream so the client stops sending.
+    /// Answers 413 before the body is read; once the answer has gone out the stream is reset
+    /// with NO_ERROR so the client stops sending (RFC 9113 §8.1). Resetting earlier would
+    /// discard the queued answer.
     func rejectOversizedBody(_ stream: HTTP2ServerStream) {
         stream.kind = .pending
+        stream.resetAfterResponse = !stream.requestEnded
         self.respondHTTPError(
             stream,
             status: 413,
             message: "The request body is larger than the limit of \(stream.httpBodyLimit) bytes."
         )
-        self.session?.resetStream(streamID: stream.streamID, errorCode: 0)
     }
 
     func respondHTTPError(_ stream: HTTP2ServerStream, status: Int, message: String) {

@@ -305,6 +305,16 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
                 return .end(bytesWritten: count, trailers: trailers)
             }
             if stream.endsWithoutTrailers {
+                if stream.resetAfterResponse, let loop = self.context?.eventLoop {
+                    stream.resetAfterResponse = false
+                    // After this send pass, so the final DATA frame goes out first.
+                    let streamID = stream.streamID
+                    let bound = NIOLoopBound(self, eventLoop: loop)
+                    loop.execute {
+                        bound.value.session?.resetStream(streamID: streamID, errorCode: 0)
+                        bound.value.scheduleFlush()
+                    }
+                }
                 return .end(bytesWritten: count, trailers: [])
             }
         }

@@ -55,6 +55,9 @@ final class HTTP2ServerStream {
     var httpBody = ByteBuffer()
     /// The largest plain HTTP request body accepted on this stream.
     var httpBodyLimit = 0
+    /// Reset the stream (NO_ERROR) once the response has ended: the client is still sending a
+    /// body the server refused (RFC 9113 §8.1).
+    var resetAfterResponse = false
 
     // MARK: Response side
 
