@@ -19,11 +19,13 @@ enum EchoServerCommand {
         routes.add("GET", "/ping") { _ in .json(status: 200, #"{"pong":true}"#) }
         var logger = Logger(label: "echo-server")
         logger.logLevel = .warning
-        let configuration = RPCServerConfiguration(host: "127.0.0.1", port: port, maxRequestBodyBytes: 5 * 1024 * 1024)
+        var configuration = RPCServerConfiguration(host: "127.0.0.1", port: port, maxRequestBodyBytes: 5 * 1024 * 1024)
+        configuration.webSocket = EchoWebSocketRoute.limits
         let server = RPCServer(
             configuration: configuration,
             router: router,
             responder: routes,
+            webSockets: EchoWebSocketRoute.table(),
             reflection: try ReflectionService(descriptorSets: [EchoDescriptorSet.bytes]),
             logger: logger
         )

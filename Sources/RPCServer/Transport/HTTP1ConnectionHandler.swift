@@ -6,7 +6,12 @@ internal import NIOHTTP1
 /// Runs on the connection's event loop; the responder runs in a task and its answer hops back
 /// to the loop once. Requests on a keep-alive connection are answered in order because the
 /// next request is not read until the current response is written.
-final class HTTP1ConnectionHandler: ChannelInboundHandler {
+///
+/// A WebSocket handshake for a path the ``WebSocketResponder`` routes turns the connection into
+/// a WebSocket (see `HTTP1ConnectionHandler+WebSocket.swift`); this handler then leaves the
+/// pipeline. Any other upgrade request is answered by the responder and the connection closes
+/// afterwards, because NIO's HTTP decoder parses nothing after an upgrade request.
+final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -22,6 +27,8 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     }
 
     private let responder: any HTTPResponder
+    let webSockets: (any WebSocketResponder)?
+    let webSocketLimits: RPCServerConfiguration.WebSocketLimits
     private let maxBodyBytes: Int
     private var state: State = .idle
     private var closeAfterResponse = false
@@ -29,8 +36,24 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     private let headerReadTimeout: TimeAmount
     private var headerTimer: Scheduled<Void>?
 
-    init(responder: any HTTPResponder, maxBodyBytes: Int, headerReadTimeout: Duration) {
+    /// Creates the handler of one HTTP/1.1 connection.
+    ///
+    /// - Parameters:
+    ///   - responder: Answers requests.
+    ///   - webSockets: Routes WebSocket handshakes; `nil` serves none.
+    ///   - webSocketLimits: Limits of upgraded connections.
+    ///   - maxBodyBytes: The request body limit.
+    ///   - headerReadTimeout: How long a client may take to send a request head.
+    init(
+        responder: any HTTPResponder,
+        webSockets: (any WebSocketResponder)? = nil,
+        webSocketLimits: RPCServerConfiguration.WebSocketLimits = .defaults,
+        maxBodyBytes: Int,
+        headerReadTimeout: Duration
+    ) {
         self.responder = responder
+        self.webSockets = webSockets
+        self.webSocketLimits = webSocketLimits
         self.maxBodyBytes = maxBodyBytes
         self.headerReadTimeout = TimeAmount(headerReadTimeout)
     }
@@ -40,6 +63,11 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.cancelHeaderTimer()
+    }
+
+    /// Stops the request-head clock (a head arrived, or the connection is leaving HTTP).
+    func cancelHeaderTimer() {
         self.headerTimer?.cancel()
         self.headerTimer = nil
     }
@@ -75,8 +103,10 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (self.unwrapInboundIn(data), self.state) {
         case (.head(let head), .idle):
-            self.headerTimer?.cancel()
-            self.headerTimer = nil
+            self.cancelHeaderTimer()
+            if Self.requestsUpgrade(head) {
+                self.closeAfterResponse = true
+            }
             self.state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
         case (.body(var chunk), .receiving(let head, var body)):
             if body.readableBytes + chunk.readableBytes > self.maxBodyBytes {
@@ -87,7 +117,12 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
             }
         case (.end, .receiving(let head, let body)):
             self.state = .responding
-            self.dispatch(head: head, body: body, context: context)
+            let request = Self.makeRequest(head: head, body: body, context: context)
+            if Self.requestsWebSocket(head), let route = self.webSockets?.route(for: request) {
+                self.upgradeToWebSocket(route: route, request: request, head: head, context: context)
+            } else {
+                self.dispatch(request, head: head, context: context)
+            }
         case (.end, .discarding(let head)):
             self.state = .responding
             let response = HTTPResponse.error(
@@ -102,14 +137,19 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func dispatch(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
-        let request = HTTPRequest(
+    private static func makeRequest(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext)
+        -> HTTPRequest
+    {
+        HTTPRequest(
             method: head.method.rawValue,
             target: head.uri,
             headers: head.headers.map { (name: $0.name, value: $0.value) },
             body: Array(body.readableBytesView),
             peer: context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
         )
+    }
+
+    private func dispatch(_ request: HTTPRequest, head: HTTPRequestHead, context: ChannelHandlerContext) {
         let responder = self.responder
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         context.eventLoop.makeFutureWithTask {
@@ -120,7 +160,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func write(_ response: HTTPResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
+    func write(_ response: HTTPResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
         var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
         if response.bodyStream == nil {
             headers.replaceOrAdd(name: "content-length", value: String(response.body.count))
