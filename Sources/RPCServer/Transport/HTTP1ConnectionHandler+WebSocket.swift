@@ -19,7 +19,8 @@ extension HTTP1ConnectionHandler {
         if head.method == .CONNECT {
             return true
         }
-        return !head.headers["upgrade"].isEmpty && Self.containsToken("upgrade", head.headers[canonicalForm: "connection"])
+        return !head.headers["upgrade"].isEmpty
+            && Self.containsToken("upgrade", head.headers[canonicalForm: "connection"])
     }
 
     /// Whether `head` is a WebSocket opening handshake: `GET` over HTTP/1.1 with
@@ -93,7 +94,8 @@ extension HTTP1ConnectionHandler {
         let pipeline = context.pipeline.syncOperations
         do {
             // These would misread WebSocket traffic; the encoder goes once the 101 is out.
-            pipeline.removeHandler(context: try pipeline.context(handlerType: HTTPServerPipelineHandler.self), promise: nil)
+            pipeline.removeHandler(
+                context: try pipeline.context(handlerType: HTTPServerPipelineHandler.self), promise: nil)
             pipeline.removeHandler(
                 context: try pipeline.context(handlerType: HTTPServerProtocolErrorHandler.self),
                 promise: nil

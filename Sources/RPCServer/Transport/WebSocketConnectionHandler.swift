@@ -335,7 +335,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
             payload.writeInteger(self.pingPayload)
             let ping = WebSocketFrame(fin: true, opcode: .ping, data: payload)
             context.writeAndFlush(self.wrapOutboundOut(ping), promise: nil)
-            self.pongDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(self.limits.pongTimeout)) {
+            self.pongDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(self.limits.pongTimeout))
+            {
                 guard let context = self.context else { return }
                 let reason = "No pong arrived within \(self.limits.pongTimeout)."
                 self.fail(WebSocketFrameReader.Violation(code: .internalError, reason: reason), context: context)
@@ -384,7 +385,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
     }
 
     private func writeClose(code: WebSocketCloseCode, reason: String, context: ChannelHandlerContext) {
-        let payload = WebSocketFrameReader.closePayload(code: code, reason: reason, allocator: context.channel.allocator)
+        let payload = WebSocketFrameReader.closePayload(
+            code: code, reason: reason, allocator: context.channel.allocator)
         let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)
         context.writeAndFlush(self.wrapOutboundOut(frame), promise: nil)
     }
@@ -422,7 +424,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
     private func connectionEnded() {
         let wasOpen = self.state == .open
         self.state = .closed
-        self.stopSession(inboundError: wasOpen ? RPCError(code: .unavailable, message: "The client disconnected.") : nil)
+        self.stopSession(
+            inboundError: wasOpen ? RPCError(code: .unavailable, message: "The client disconnected.") : nil)
         self.closeTimer?.cancel()
         self.closeTimer = nil
         self.task?.cancel()

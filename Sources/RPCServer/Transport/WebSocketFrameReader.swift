@@ -71,7 +71,8 @@ struct WebSocketFrameReader {
             return .none
         case .continuation:
             guard var partial = self.partial else {
-                throw Violation(code: .protocolError, reason: "A continuation frame arrived without a message to continue.")
+                throw Violation(
+                    code: .protocolError, reason: "A continuation frame arrived without a message to continue.")
             }
             try self.checkSize(adding: frame.length)
             var fragment = frame.unmaskedData
@@ -84,7 +85,8 @@ struct WebSocketFrameReader {
             return .none
         case .ping, .pong, .connectionClose:
             guard frame.fin, frame.length <= 125 else {
-                throw Violation(code: .protocolError, reason: "Control frames must be unfragmented and at most 125 bytes.")
+                throw Violation(
+                    code: .protocolError, reason: "Control frames must be unfragmented and at most 125 bytes.")
             }
             return try Self.control(opcode: frame.opcode, payload: frame.unmaskedData)
         default:

@@ -69,24 +69,32 @@ struct WebSocketFrameReaderTests {
     func messageLimit() {
         let half = [UInt8](repeating: 0, count: 8)
 
-        #expect(Self.violation([Self.frame(.binary, half, fin: false), Self.frame(.continuation, half)], maxMessageBytes: 16) == nil)
         #expect(
-            Self.violation([Self.frame(.binary, half, fin: false), Self.frame(.continuation, half + [0])], maxMessageBytes: 16)?
+            Self.violation(
+                [Self.frame(.binary, half, fin: false), Self.frame(.continuation, half)], maxMessageBytes: 16) == nil)
+        #expect(
+            Self.violation(
+                [Self.frame(.binary, half, fin: false), Self.frame(.continuation, half + [0])], maxMessageBytes: 16)?
                 .code == .messageTooBig
         )
         #expect(Self.violation([Self.frame(.text, half + half + [0])], maxMessageBytes: 16)?.code == .messageTooBig)
     }
 
-    @Test("Protocol violations are 1002", arguments: [
-        ("unmasked", [Self.frame(.text, [0x61], masked: false)]),
-        ("reserved bit", [Self.frame(.text, [0x61], rsv1: true)]),
-        ("continuation without a message", [Self.frame(.continuation, [0x61])]),
-        ("new message inside a fragmented one", [Self.frame(.text, [0x61], fin: false), Self.frame(.text, [0x62])]),
-        ("fragmented ping", [Self.frame(.ping, [], fin: false)]),
-        ("close with a one-byte payload", [Self.frame(.connectionClose, [0x03])]),
-        ("close with code 1005", [Self.frame(.connectionClose, [0x03, 0xED])]),
-        ("unknown opcode", [Self.frame(WebSocketOpcode(encodedWebSocketOpcode: 0x3) ?? .text, [])]),
-    ])
+    @Test(
+        "Protocol violations are 1002",
+        arguments: [
+            ("unmasked", [Self.frame(.text, [0x61], masked: false)]),
+            ("reserved bit", [Self.frame(.text, [0x61], rsv1: true)]),
+            ("continuation without a message", [Self.frame(.continuation, [0x61])]),
+            (
+                "new message inside a fragmented one",
+                [Self.frame(.text, [0x61], fin: false), Self.frame(.text, [0x62])]
+            ),
+            ("fragmented ping", [Self.frame(.ping, [], fin: false)]),
+            ("close with a one-byte payload", [Self.frame(.connectionClose, [0x03])]),
+            ("close with code 1005", [Self.frame(.connectionClose, [0x03, 0xED])]),
+            ("unknown opcode", [Self.frame(WebSocketOpcode(encodedWebSocketOpcode: 0x3) ?? .text, [])]),
+        ])
     func protocolViolations(name: String, frames: [WebSocketFrame]) {
         #expect(Self.violation(frames)?.code == .protocolError, "\(name)")
     }
@@ -118,7 +126,8 @@ struct WebSocketFrameReaderTests {
     @Test("A close payload is the big-endian code and the reason cut to 123 bytes at a character boundary")
     func closePayload() {
         let reason = String(repeating: "a", count: 122) + "é"  // 124 bytes: é would be split
-        let payload = WebSocketFrameReader.closePayload(code: .messageTooBig, reason: reason, allocator: ByteBufferAllocator())
+        let payload = WebSocketFrameReader.closePayload(
+            code: .messageTooBig, reason: reason, allocator: ByteBufferAllocator())
 
         #expect(Array(payload.readableBytesView.prefix(2)) == [0x03, 0xF1])
         #expect(payload.readableBytes == 2 + 122)

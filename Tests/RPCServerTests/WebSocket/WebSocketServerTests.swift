@@ -29,8 +29,9 @@ struct WebSocketServerTests {
     }
 
     /// Connects and completes the handshake for `/ws`; returns the client and the response head.
-    private static func open(port: Int, path: String = "/ws", extraHeaders: String = "") async throws -> (Client, String)
-    {
+    private static func open(port: Int, path: String = "/ws", extraHeaders: String = "") async throws -> (
+        Client, String
+    ) {
         let client = try await Client.connect(port: port)
         try await client.send(Client.handshake(path: path, extraHeaders: extraHeaders))
         return (client, await client.readResponseHead())
@@ -58,7 +59,8 @@ struct WebSocketServerTests {
     func frameBehindHandshakeIsEchoed() async throws {
         let frame = try await Self.withServer { port in
             let client = try await Client.connect(port: port)
-            try await client.send(Array(Client.handshake(path: "/ws").utf8) + Client.frame(opcode: Opcode.text, Array("héllo".utf8)))
+            try await client.send(
+                Array(Client.handshake(path: "/ws").utf8) + Client.frame(opcode: Opcode.text, Array("héllo".utf8)))
             _ = await client.readResponseHead()
             let frame = await client.nextFrame()
             await client.disconnect()
@@ -72,7 +74,8 @@ struct WebSocketServerTests {
     func handlerSeesRequest() async throws {
         let route = WebSocketRoute { session in
             let request = session.request
-            let summary = "\(request.method) \(request.target) \(request.header("x-tenant") ?? "-") \(request.peer.hasPrefix("127.0.0.1:"))"
+            let summary =
+                "\(request.method) \(request.target) \(request.header("x-tenant") ?? "-") \(request.peer.hasPrefix("127.0.0.1:"))"
             try await session.send(text: summary)
         }
         let frame = try await Self.withServer(route: route) { port in
@@ -152,7 +155,9 @@ struct WebSocketServerTests {
             return [first, second]
         }
 
-        #expect(frames[0] == Client.Frame(fin: true, opcode: Opcode.pong, masked: false, payload: Array("are you there".utf8)))
+        #expect(
+            frames[0]
+                == Client.Frame(fin: true, opcode: Opcode.pong, masked: false, payload: Array("are you there".utf8)))
         #expect(frames[1] == Client.Frame(fin: true, opcode: Opcode.binary, masked: false, payload: [1, 2, 3, 4, 5]))
     }
 
@@ -187,7 +192,8 @@ struct WebSocketServerTests {
         let returning = WebSocketRoute { session in try await session.send(text: "done") }
         let throwing = WebSocketRoute { _ in throw Secret() }
         let responder = WebSocketTestResponder(routes: ["/returns": returning, "/throws": throwing])
-        let (returned, threw) = try await RunningServer.with(responder: NotFoundResponder(), webSockets: responder) { port in
+        let (returned, threw) = try await RunningServer.with(responder: NotFoundResponder(), webSockets: responder) {
+            port in
             let (first, _) = try await Self.open(port: port, path: "/returns")
             let returned = await first.framesUntilClosed(answeringClose: true)
             let (second, _) = try await Self.open(port: port, path: "/throws")
@@ -249,7 +255,8 @@ struct WebSocketServerTests {
     func oversizedMessage() async throws {
         let fragment = [UInt8](repeating: 7, count: 600)
         let (frames, outcome) = try await Self.violation(
-            Client.frame(opcode: Opcode.binary, fragment, fin: false) + Client.frame(opcode: Opcode.continuation, fragment)
+            Client.frame(opcode: Opcode.binary, fragment, fin: false)
+                + Client.frame(opcode: Opcode.continuation, fragment)
         )
 
         #expect(frames.map(\.closeCode) == [1009])
@@ -258,14 +265,16 @@ struct WebSocketServerTests {
 
     @Test("A frame over maxFrameBytes fails with 1009 as soon as its header arrives")
     func oversizedFrame() async throws {
-        let (frames, _) = try await Self.violation(Array(Client.frame(opcode: Opcode.binary, [UInt8](repeating: 1, count: 2000)).prefix(14)))
+        let (frames, _) = try await Self.violation(
+            Array(Client.frame(opcode: Opcode.binary, [UInt8](repeating: 1, count: 2000)).prefix(14)))
 
         #expect(frames.map(\.closeCode) == [1009])
     }
 
     @Test("An unmasked client frame fails with 1002 and INVALID_ARGUMENT")
     func unmaskedFrame() async throws {
-        let (frames, outcome) = try await Self.violation(Client.frame(opcode: Opcode.text, Array("hi".utf8), masked: false))
+        let (frames, outcome) = try await Self.violation(
+            Client.frame(opcode: Opcode.text, Array("hi".utf8), masked: false))
 
         #expect(frames.map(\.closeCode) == [1002])
         #expect(outcome == "\(RPCError.Code.invalidArgument)")
@@ -273,7 +282,8 @@ struct WebSocketServerTests {
 
     @Test("Reserved bits without an extension fail with 1002")
     func reservedBits() async throws {
-        let (frames, _) = try await Self.violation(Client.frame(opcode: Opcode.text, Array("hi".utf8), reservedBits: 0b100))
+        let (frames, _) = try await Self.violation(
+            Client.frame(opcode: Opcode.text, Array("hi".utf8), reservedBits: 0b100))
 
         #expect(frames.map(\.closeCode) == [1002])
     }
