@@ -27,7 +27,9 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private let responder: any HTTPResponder
+    /// Routes WebSocket handshakes; `nil` serves none.
     let webSockets: (any WebSocketResponder)?
+    /// Limits of connections upgraded to WebSocket.
     let webSocketLimits: RPCServerConfiguration.WebSocketLimits
     private let maxBodyBytes: Int
     private var state: State = .idle
@@ -160,6 +162,8 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
+    /// Writes a whole response to the request `head`, then ends it (closing the connection when
+    /// it is not kept alive).
     func write(_ response: HTTPResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
         var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
         if response.bodyStream == nil {
