@@ -7,7 +7,8 @@ internal import Synchronization
 ///
 /// A connection's first bytes choose its face: the HTTP/2 preface starts an nghttp2 session
 /// serving gRPC (methods from the ``RPCRouter``) and plain HTTP/2 requests (the
-/// ``HTTPResponder``); anything else is HTTP/1.1 for the responder.
+/// ``HTTPResponder``); anything else is HTTP/1.1 for the responder, where WebSocket handshakes
+/// for the ``WebSocketResponder``'s routes become WebSocket sessions.
 ///
 /// ```swift
 /// let server = RPCServer(configuration: .defaults, router: router, responder: routes, logger: logger)
@@ -32,6 +33,8 @@ public final class RPCServer: Sendable {
     ///   - router: The gRPC methods.
     ///   - interceptors: Run around every gRPC call, in order.
     ///   - responder: Answers plain HTTP requests on either protocol.
+    ///   - webSockets: Routes WebSocket handshakes on HTTP/1.1; `nil` (the default) serves none,
+    ///     so every handshake reaches `responder`.
     ///   - reflection: Serves `grpc.reflection` from these descriptors when given.
     ///   - metrics: Receives connection, stream and call measurements.
     ///   - logger: Where lifecycle events are logged.
@@ -40,6 +43,7 @@ public final class RPCServer: Sendable {
         router: RPCRouter = RPCRouter(),
         interceptors: [any ServerInterceptor] = [],
         responder: any HTTPResponder,
+        webSockets: (any WebSocketResponder)? = nil,
         reflection: ReflectionService? = nil,
         metrics: any RPCServerMetrics = NoMetrics(),
         logger: Logger
@@ -58,6 +62,7 @@ public final class RPCServer: Sendable {
                 maxMessageBytes: configuration.rpc.maxReceiveMessageBytes,
                 next: responder
             ),
+            webSockets: webSockets,
             interceptors: interceptors,
             configuration: configuration,
             metrics: metrics

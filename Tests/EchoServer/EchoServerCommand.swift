@@ -42,11 +42,13 @@ enum EchoServerCommand {
             configuration: rest,
             logger: logger
         )
-        let configuration = RPCServerConfiguration(host: "127.0.0.1", port: port, maxRequestBodyBytes: 5 * 1024 * 1024)
+        var configuration = RPCServerConfiguration(host: "127.0.0.1", port: port, maxRequestBodyBytes: 5 * 1024 * 1024)
+        configuration.webSocket = EchoWebSocketRoute.limits
         let server = RPCServer(
             configuration: configuration,
             router: router,
             responder: gateway,
+            webSockets: EchoWebSocketRoute.table(),
             reflection: try ReflectionService(descriptorSets: [EchoDescriptorSet.bytes]),
             logger: logger
         )

@@ -20,8 +20,10 @@ public struct RPCServerConfiguration: Sendable, Hashable {
     public var http2: HTTP2Limits
     /// gRPC call limits.
     public var rpc: RPCLimits
+    /// WebSocket limits and keepalive.
+    public var webSocket: WebSocketLimits
 
-    /// Creates a configuration with default HTTP/2 and RPC limits.
+    /// Creates a configuration with default HTTP/2, RPC and WebSocket limits.
     ///
     /// - Parameters:
     ///   - host: The address to bind.
@@ -36,10 +38,11 @@ public struct RPCServerConfiguration: Sendable, Hashable {
         self.http1HeaderReadTimeout = .seconds(30)
         self.http2 = .defaults
         self.rpc = .defaults
+        self.webSocket = .defaults
     }
 
     /// `127.0.0.1:3000`, 5 MiB bodies, 10,000 connections, 5-minute idle timeout, default
-    /// HTTP/2 and RPC limits.
+    /// HTTP/2, RPC and WebSocket limits.
     public static var defaults: RPCServerConfiguration {
         RPCServerConfiguration(host: "127.0.0.1", port: 3000, maxRequestBodyBytes: 5 * 1024 * 1024)
     }

@@ -6,7 +6,12 @@ internal import NIOHTTP1
 /// Runs on the connection's event loop; the responder runs in a task and its answer hops back
 /// to the loop once. Requests on a keep-alive connection are answered in order because the
 /// next request is not read until the current response is written.
-final class HTTP1ConnectionHandler: ChannelInboundHandler {
+///
+/// A WebSocket handshake for a path the ``WebSocketResponder`` routes turns the connection into
+/// a WebSocket (see `HTTP1ConnectionHandler+WebSocket.swift`); this handler then leaves the
+/// pipeline. Any other upgrade request is answered by the responder and the connection closes
+/// afterwards, because NIO's HTTP decoder parses nothing after an upgrade request.
+final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -24,6 +29,10 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     }
 
     private let responder: any HTTPResponder
+    /// Routes WebSocket handshakes; `nil` serves none.
+    let webSockets: (any WebSocketResponder)?
+    /// Limits of connections upgraded to WebSocket.
+    let webSocketLimits: RPCServerConfiguration.WebSocketLimits
     private let maxBodyBytes: Int
     private var state: State = .idle
     private var closeAfterResponse = false
@@ -37,8 +46,24 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     /// How many bytes of a refused body are read and dropped before the connection is closed.
     private static let maxDroppedBodyBytes = 64 * 1024 * 1024
 
-    init(responder: any HTTPResponder, maxBodyBytes: Int, headerReadTimeout: Duration) {
+    /// Creates the handler of one HTTP/1.1 connection.
+    ///
+    /// - Parameters:
+    ///   - responder: Answers requests.
+    ///   - webSockets: Routes WebSocket handshakes; `nil` serves none.
+    ///   - webSocketLimits: Limits of upgraded connections.
+    ///   - maxBodyBytes: The request body limit.
+    ///   - headerReadTimeout: How long a client may take to send a request head.
+    init(
+        responder: any HTTPResponder,
+        webSockets: (any WebSocketResponder)? = nil,
+        webSocketLimits: RPCServerConfiguration.WebSocketLimits = .defaults,
+        maxBodyBytes: Int,
+        headerReadTimeout: Duration
+    ) {
         self.responder = responder
+        self.webSockets = webSockets
+        self.webSocketLimits = webSocketLimits
         self.maxBodyBytes = maxBodyBytes
         self.headerReadTimeout = TimeAmount(headerReadTimeout)
     }
@@ -53,6 +78,11 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.cancelHeaderTimer()
+    }
+
+    /// Stops the request-head clock (a head arrived, or the connection is leaving HTTP).
+    func cancelHeaderTimer() {
         self.headerTimer?.cancel()
         self.headerTimer = nil
     }
@@ -94,8 +124,10 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (self.unwrapInboundIn(data), self.state) {
         case (.head(let head), .idle):
-            self.headerTimer?.cancel()
-            self.headerTimer = nil
+            self.cancelHeaderTimer()
+            if Self.requestsUpgrade(head) {
+                self.closeAfterResponse = true
+            }
             let limit =
                 self.responder.maxBodyBytes(method: head.method.rawValue, target: head.uri) ?? self.maxBodyBytes
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limit {
@@ -112,7 +144,12 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
             }
         case (.end, .receiving(let head, let body, _)):
             self.state = .responding
-            self.dispatch(head: head, body: body, context: context)
+            let request = Self.makeRequest(head: head, body: body, context: context)
+            if Self.requestsWebSocket(head), let route = self.webSockets?.route(for: request) {
+                self.upgradeToWebSocket(route: route, request: request, head: head, context: context)
+            } else {
+                self.dispatch(request, head: head, context: context)
+            }
         case (.body(let chunk), .discarding(let dropped)):
             self.state = .discarding(dropped: dropped + chunk.readableBytes)
             if dropped + chunk.readableBytes > Self.maxDroppedBodyBytes {
@@ -146,14 +183,19 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
     }
 
-    private func dispatch(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
-        let request = HTTPRequest(
+    private static func makeRequest(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext)
+        -> HTTPRequest
+    {
+        HTTPRequest(
             method: head.method.rawValue,
             target: head.uri,
             headers: head.headers.map { (name: $0.name, value: $0.value) },
             body: Array(body.readableBytesView),
             peer: context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
         )
+    }
+
+    private func dispatch(_ request: HTTPRequest, head: HTTPRequestHead, context: ChannelHandlerContext) {
         let responder = self.responder
         let loop = context.eventLoop
         let loopBound = NIOLoopBound(Endpoint(handler: self, context: context), eventLoop: loop)
@@ -182,7 +224,9 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func write(_ response: HTTPResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
+    /// Writes a whole response to the request `head`, then ends it (closing the connection when
+    /// it is not kept alive).
+    func write(_ response: HTTPResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
         var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
         if response.bodyStream == nil {
             headers.replaceOrAdd(name: "content-length", value: String(response.body.count))

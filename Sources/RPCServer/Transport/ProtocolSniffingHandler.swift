@@ -48,6 +48,8 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
             } else {
                 let http1 = HTTP1ConnectionHandler(
                     responder: self.services.responder,
+                    webSockets: self.services.webSockets,
+                    webSocketLimits: self.services.configuration.webSocket,
                     maxBodyBytes: self.services.configuration.maxRequestBodyBytes,
                     headerReadTimeout: self.services.configuration.http1HeaderReadTimeout
                 )

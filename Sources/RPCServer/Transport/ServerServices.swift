@@ -5,6 +5,8 @@ struct ServerServices: Sendable {
     var router: RPCRouter
     /// Answers plain HTTP requests (REST, health, metrics).
     var responder: any HTTPResponder
+    /// Routes WebSocket handshakes on HTTP/1.1; `nil` serves none.
+    var webSockets: (any WebSocketResponder)?
     /// Runs around every gRPC call, in order.
     var interceptors: [any ServerInterceptor]
     /// The server's limits.

@@ -7,11 +7,13 @@ enum RunningServer {
     ///
     /// - Parameters:
     ///   - responder: What answers requests.
+    ///   - webSockets: Routes WebSocket handshakes, if any.
     ///   - maxRequestBodyBytes: The body limit.
     ///   - body: The test, given the bound port.
     static func with<Result: Sendable>(
         router: RPCRouter = RPCRouter(),
         responder: any HTTPResponder,
+        webSockets: (any WebSocketResponder)? = nil,
         maxRequestBodyBytes: Int = 1024,
         configure: (inout RPCServerConfiguration) -> Void = { _ in },
         metrics: any RPCServerMetrics = NoMetrics(),
@@ -23,6 +25,7 @@ enum RunningServer {
             configuration: configuration,
             router: router,
             responder: responder,
+            webSockets: webSockets,
             metrics: metrics,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         )
