@@ -6,6 +6,9 @@ scripts/bench-rpc.sh builds the servers and then runs this file with the project
 
     .venv/bin/python Benchmarks/bench_rpc.py --server NAME=PATH [--server NAME=PATH ...]
 
+Starting and stopping servers, the CPU and /proc measurements and the table printing live in
+bench_common.py, shared with bench_rest.py.
+
 Each server binary takes a port argument (0 = any free port), prints `listening <port>` on its
 first stdout line once ready, and stops when its standard input closes (SIGTERM as a fallback).
 
@@ -44,22 +47,19 @@ import argparse
 import json
 import os
 import re
-import select
 import shlex
-import signal
-import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bench_common import Server, ServerFailure, markdown, measured, median, print_plain, vm_hwm_kib
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "Tests" / "CodegenTests" / "Fixtures"
 WORK = ROOT / "Benchmarks" / ".build" / "bench-rpc"
 GET_PATH = "/metachat.fixture.v1.EchoService/Get"
 EXPAND_PATH = "/metachat.fixture.v1.EchoService/Expand"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,124 +97,6 @@ def load_stubs():
 def frame(message_bytes: bytes) -> bytes:
     """One gRPC length-prefixed message: uncompressed flag + 4-byte big-endian length."""
     return b"\x00" + len(message_bytes).to_bytes(4, "big") + message_bytes
-
-
-# ---------------------------------------------------------------------------------------------
-# /proc readings
-
-
-def cpu_ticks(pid: int) -> int:
-    """utime + stime of a whole process (all threads), in clock ticks."""
-    with open(f"/proc/{pid}/stat") as f:
-        rest = f.read().rsplit(")", 1)[1].split()
-    return int(rest[11]) + int(rest[12])
-
-
-def vm_hwm_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
-
-
-def core_busy_ticks(cpu: int) -> int:
-    """Busy ticks of one core (everything but idle and iowait), from /proc/stat."""
-    with open("/proc/stat") as f:
-        for line in f:
-            if line.startswith(f"cpu{cpu} "):
-                values = [int(v) for v in line.split()[1:]]
-                return sum(values) - values[3] - values[4]
-    return 0
-
-
-# ---------------------------------------------------------------------------------------------
-# Servers
-
-
-class ServerFailure(Exception):
-    pass
-
-
-class Server:
-    def __init__(self, name: str, command: list[str], cpu: int, log_dir: Path, tag: str):
-        self.name = name
-        self.stderr_path = log_dir / f"{tag}-{name}.stderr"
-        self.stderr_file = open(self.stderr_path, "wb")
-        self.process = subprocess.Popen(
-            ["taskset", "-c", str(cpu), *command, "0"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.stderr_file,
-        )
-        self.port = self._read_port(timeout=30)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def _read_port(self, timeout: float) -> int:
-        deadline = time.monotonic() + timeout
-        buffer = b""
-        fd = self.process.stdout.fileno()
-        while b"\n" not in buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ServerFailure(f"{self.name}: no `listening <port>` line within {timeout}s")
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if ready:
-                chunk = os.read(fd, 4096)
-                if not chunk:
-                    raise ServerFailure(f"{self.name}: exited before listening ({self.stderr_tail()})")
-                buffer += chunk
-        line = buffer.split(b"\n", 1)[0].decode()
-        match = re.fullmatch(r"listening (\d+)", line.strip())
-        if not match:
-            raise ServerFailure(f"{self.name}: unexpected first line {line!r}")
-        return int(match.group(1))
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def check_alive(self, when: str):
-        if not self.alive():
-            raise ServerFailure(
-                f"{self.name}: died {when} (exit status {self.process.returncode}); "
-                f"stderr: {self.stderr_tail()}"
-            )
-
-    def stderr_tail(self, limit: int = 2000) -> str:
-        if not self.stderr_file.closed:
-            self.stderr_file.flush()
-        try:
-            data = self.stderr_path.read_bytes()
-        except OSError:
-            return ""
-        text = data[-limit:].decode(errors="replace").strip()
-        return text or "(empty)"
-
-    def stop(self) -> str:
-        """Closes stdin and waits; escalates to SIGTERM, then SIGKILL. Returns how it stopped."""
-        if not self.alive():
-            return f"already exited ({self.process.returncode})"
-        try:
-            self.process.stdin.close()
-        except OSError:
-            pass
-        for how, action, wait in (
-            ("stdin close", None, 10),
-            ("SIGTERM", signal.SIGTERM, 10),
-            ("SIGKILL", signal.SIGKILL, 10),
-        ):
-            if action is not None:
-                self.process.send_signal(action)
-            try:
-                code = self.process.wait(timeout=wait)
-                self.stderr_file.close()
-                return f"{how} (exit {code})"
-            except subprocess.TimeoutExpired:
-                continue
-        return "did not stop"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,51 +151,6 @@ def check_h2load(output: str, n: int, expected_data: int) -> tuple[float, list[s
             f"expected messages, e.g. a trailers-only error)"
         )
     return parse_duration(finished.group(1)), problems
-
-
-def measured(server: Server, args, command: list[str], log_path: Path) -> dict:
-    """Runs a load command; measures the server's CPU time, the load client's own CPU time
-    (wait4 rusage) and how busy each core was with anything else."""
-    server_cpu, client_cpu = args.server_cpu, args.client_cpu
-    ticks0, t0 = cpu_ticks(server.pid), time.monotonic()
-    s_core0, c_core0 = core_busy_ticks(server_cpu), core_busy_ticks(client_cpu)
-    with open(log_path, "w+") as out:
-        out.write(" ".join(shlex.quote(c) for c in command) + "\n\n")
-        out.flush()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-        deadline = t0 + args.run_timeout
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                code = os.waitstatus_to_exitcode(status)
-                break
-            if time.monotonic() > deadline:
-                process.kill()
-                _, status, usage = os.wait4(process.pid, 0)
-                out.write(f"\n[bench-rpc: killed after {args.run_timeout}s]\n")
-                code = -1
-                break
-            time.sleep(0.02)
-        process.returncode = code  # reaped by wait4 above
-        elapsed = time.monotonic() - t0
-        ticks1 = cpu_ticks(server.pid) if server.alive() else ticks0
-        s_core1, c_core1 = core_busy_ticks(server_cpu), core_busy_ticks(client_cpu)
-        out.seek(0)
-        output = out.read()
-    server_s = (ticks1 - ticks0) / CLK_TCK
-    client_s = usage.ru_utime + usage.ru_stime
-
-    def other(busy_ticks: int, own_s: float) -> float:
-        return max(0.0, busy_ticks / CLK_TCK - own_s) / elapsed * 100 if elapsed else 0.0
-
-    return {
-        "output": output,
-        "code": code,
-        "server_cpu_s": server_s,
-        "client_cpu_s": client_s,
-        "foreign_core_pct": other(s_core1 - s_core0, server_s),
-        "foreign_client_core_pct": other(c_core1 - c_core0, client_s),
-    }
 
 
 def h2load_run(server, args, path: str, body: Path, n: int, c: int, m: int, expected_data: int,
@@ -468,11 +305,6 @@ def bench_server(name, command, args, pb, pb_grpc, bodies, round_index, log_dir)
 # Report
 
 
-def median(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
 def summarize(results: list[dict], names: list[str], args) -> list[dict]:
     rows = []
     for name in names:
@@ -546,18 +378,6 @@ def table(rows: list[dict], reference: str) -> tuple[list[str], list[list[str]]]
                  num(row.get("foreign_pct"), ".1f"), num(row.get("foreign_client_pct"), ".1f"), row["ok_runs"]]
         body.append(line)
     return header, body
-
-
-def print_plain(header, body):
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *body)]
-    for line in [header, ["-" * w for w in widths], *body]:
-        print("  ".join(str(cell).rjust(w) if i else str(cell).ljust(w) for i, (cell, w) in enumerate(zip(line, widths))))
-
-
-def markdown(header, body) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------
