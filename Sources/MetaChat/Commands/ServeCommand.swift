@@ -44,6 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         var routes = RawRouteTable()
         HealthRoutes.register(in: &routes, handler: system)
+        OpenAPIRoute.register(in: &routes)
         var router = RPCRouter()
         system.registerMethods(with: &router)
         let metrics = InMemoryRPCMetrics()
