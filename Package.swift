@@ -204,6 +204,7 @@ let package = Package(
             name: "MetaChatAPITests",
             dependencies: [
                 "MetaChatAPI",
+                "RESTBridge",
                 "RPCServer",
                 "CWireFixtures",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # scripts/check-generated.sh — fail if the checked-in generated code is stale.
 #
-# Runs scripts/regenerate.sh, then looks for drift under Sources/ and Tests/:
+# Runs scripts/regenerate.sh, then looks for drift under Sources/, Tests/ and in the
+# generated docs (docs/openapi.json, docs/api.md):
 #   strict mode (CI=true, or --strict):
-#     `git diff --exit-code -- Sources Tests` must be clean and there must be
+#     `git diff --exit-code` over those must be clean and there must be
 #     no untracked files under Sources/*/Generated or Tests.
 #   local mode (default outside CI):
 #     only changes made BY regenerate.sh count, so uncommitted hand edits in
@@ -11,6 +12,9 @@
 #     before and after regeneration.)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Where regenerate.sh writes.
+generated=(Sources Tests docs/openapi.json docs/api.md)
 
 strict=0
 if [[ "${CI:-}" == true || "${1:-}" == --strict ]]; then
@@ -23,11 +27,11 @@ if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 fi
 
 # Print "<sha256|DELETED>  <path>" for every modified/deleted/untracked
-# (non-ignored) file under Sources and Tests, sorted.
+# (non-ignored) file among the generated paths, sorted.
 fingerprint() {
   local -a paths existing=()
   local p
-  mapfile -d '' -t paths < <(git ls-files -z --modified --deleted --others --exclude-standard -- Sources Tests)
+  mapfile -d '' -t paths < <(git ls-files -z --modified --deleted --others --exclude-standard -- "${generated[@]}")
   {
     for p in "${paths[@]}"; do
       if [[ -f "$p" ]]; then existing+=("$p"); else printf 'DELETED  %s\n' "$p"; fi
@@ -48,8 +52,8 @@ scripts/regenerate.sh
 
 drift=()
 if ((strict)); then
-  mapfile -t tracked < <(git diff --name-only -- Sources Tests)
-  mapfile -t untracked < <(git ls-files --others --exclude-standard -- 'Sources/*/Generated' Tests)
+  mapfile -t tracked < <(git diff --name-only -- "${generated[@]}")
+  mapfile -t untracked < <(git ls-files --others --exclude-standard -- 'Sources/*/Generated' Tests docs/openapi.json docs/api.md)
   drift=("${tracked[@]}" "${untracked[@]}")
 else
   after="$(fingerprint)"

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates every committed generated file from proto/ and the test fixtures:
-#   Sources/MetaChatAPI/Generated      messages (protoc-gen-swift) + services (protoc-gen-metachat)
+#   Sources/MetaChatAPI/Generated      messages (protoc-gen-swift) + services and the embedded
+#                                      OpenAPI document (protoc-gen-metachat)
+#   docs/openapi.json, docs/api.md     the OpenAPI 3.1 document and the REST reference
 #   Sources/RPCServer/Generated        grpc.health.v1 and grpc.reflection messages
 #   Sources/Codegen/Generated          google.api.http option types the generator reads
 #   Tests/EchoFixture/Generated        the generator's test fixture, compiled and golden-tested
 #   Tests/CodegenTests/Fixtures/*.pb   descriptor sets the golden tests feed the generator
+#   Tests/CodegenTests/Fixtures/*.openapi.json, echo.api.md   golden API documents of the fixtures
 #   Tests/CWireFixtures                C code from protoc-c for the wire-compatibility tests
 # scripts/check-generated.sh runs this and fails when git sees a difference.
 set -euo pipefail
@@ -62,11 +65,21 @@ PY
 api_protos=$(cd proto && find metachat -name '*.proto' | sort)
 fresh Sources/MetaChatAPI/Generated
 [ -n "$api_protos" ] || { echo "regenerate: no .proto files under proto/metachat or proto/grpc" >&2; exit 1; }
+# The API documents carry the server's version and its hand-written routes.
+api_version=$(sed -n 's/^let metaChatVersion = "\(.*\)"$/\1/p' Sources/MetaChat/Commands/VersionCommand.swift)
+[ -n "$api_version" ] || { echo "regenerate: no metaChatVersion in Sources/MetaChat/Commands/VersionCommand.swift" >&2; exit 1; }
+api_docs_opt="RawRoutes=MetaChat,APIVersion=$api_version"
 # shellcheck disable=SC2086
 protoc -I proto -I "$wkt" "${plugins[@]}" \
   --swift_out=Sources/MetaChatAPI/Generated \
   --swift_opt=Visibility=Public,UseAccessLevelOnImports=true,FileNaming=PathToUnderscores \
   --metachat_out=Sources/MetaChatAPI/Generated \
+  --metachat_opt="Output=Services,Output=OpenAPISwift,$api_docs_opt" \
+  $api_protos
+# The same document as a file, and the Markdown reference (docs/openapi.json, docs/api.md).
+# shellcheck disable=SC2086
+protoc -I proto -I "$wkt" "${plugins[@]}" \
+  --metachat_out=docs --metachat_opt="Output=OpenAPIJSON,Output=Markdown,$api_docs_opt" \
   $api_protos
 
 # shellcheck disable=SC2086
@@ -92,10 +105,19 @@ protoc -I proto -I "$wkt" "${plugins[@]}" \
   --swift_opt=Visibility=Package,UseAccessLevelOnImports=true,FileNaming=DropPath \
   google/api/http.proto google/api/annotations.proto
 
-# The generator's fixture: descriptor set for golden tests, and compiled output.
+# The generator's fixtures: descriptor sets for golden tests, the golden API documents, and
+# the echo fixture's compiled output. types.proto only feeds the schema tests.
 fixtures=Tests/CodegenTests/Fixtures
-protoc -I proto -I "$fixtures" -I "$wkt" --include_imports --include_source_info \
-  --descriptor_set_out="$fixtures/echo.pb" echo.proto
+for fixture in echo types; do
+  protoc -I proto -I "$fixtures" -I "$wkt" --include_imports --include_source_info \
+    --descriptor_set_out="$fixtures/$fixture.pb" "$fixture.proto"
+  docs_out=$(mktemp -d)
+  protoc -I proto -I "$fixtures" -I "$wkt" "${plugins[@]}" \
+    --metachat_out="$docs_out" --metachat_opt=Output=OpenAPIJSON,Output=Markdown "$fixture.proto"
+  mv "$docs_out/openapi.json" "$fixtures/$fixture.openapi.json"
+  if [ "$fixture" = echo ]; then mv "$docs_out/api.md" "$fixtures/$fixture.api.md"; fi
+  rm -rf "$docs_out"
+done
 fresh Tests/EchoFixture/Generated
 protoc -I proto -I "$fixtures" -I "$wkt" "${plugins[@]}" \
   --swift_out=Tests/EchoFixture/Generated \
@@ -111,4 +133,4 @@ if [ -x scripts/regenerate-wire-fixtures.sh ]; then
   scripts/regenerate-wire-fixtures.sh
 fi
 
-echo "regenerated: $(git status --porcelain -- Sources Tests | wc -l) paths differ from HEAD"
+echo "regenerated: $(git status --porcelain -- Sources Tests docs | wc -l) paths differ from HEAD"

@@ -31,4 +31,19 @@ struct NamerTests {
             MetaChatGenerator.outputName(forProtoFile: "metachat/v1/tenants.proto")
                 == "metachat_v1_tenants.metachat.swift")
     }
+
+    @Test(
+        "JSON names drop underscores and capitalise the next letter, as protoc does",
+        arguments: [("tenant_id", "tenantId"), ("page_size", "pageSize"), ("text", "text"), ("a_b_c", "aBC")]
+    )
+    func protoJSONNames(input: String, expected: String) {
+        #expect(Namer.protoJSONName(input) == expected)
+    }
+
+    @Test("The raw string delimiter grows until neither the closing quotes nor an escape can occur in the text")
+    func rawStringDelimiters() {
+        #expect(Namer.rawStringDelimiter(for: ##"{"$ref": "#/components"}"##) == "#")
+        #expect(Namer.rawStringDelimiter(for: ##"a \# b"##) == "##")
+        #expect(Namer.rawStringDelimiter(for: "x \"\"\"# and \\## y") == "###")
+    }
 }

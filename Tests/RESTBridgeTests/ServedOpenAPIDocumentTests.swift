@@ -9,7 +9,8 @@ struct ServedOpenAPIDocumentTests {
         {"openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{
           "/v1/echo/{text}":{"get":{"operationId":"Get"},"put":{"operationId":"Replace"},"parameters":[]},
           "/v1/rooms/{target.room_id}/users/{target.user_id}":{"patch":{"operationId":"Update"}},
-          "/v1/other":{"get":{"operationId":"Other"}}},
+          "/v1/other":{"get":{"operationId":"Other"}},
+          "/metrics":{"get":{"operationId":"Metrics"}}},
          "components":{"schemas":{}}}
         """
 
@@ -25,8 +26,11 @@ struct ServedOpenAPIDocumentTests {
         let full = try JSONParser.parse(
             ServedOpenAPIDocument.narrow(Self.document, routes: Metachat_Fixture_V1_EchoService.restRoutes, router: router)
         )
+        var raw = RawRouteTable()
+        raw.add("GET", "/metrics") { _ in HTTPResponse(status: 200) }
         let narrowed = try JSONParser.parse(
-            ServedOpenAPIDocument.narrow(Self.document, routes: Metachat_Fixture_V1_EchoService.restRoutes, router: onlyGet)
+            ServedOpenAPIDocument.narrow(
+                Self.document, routes: Metachat_Fixture_V1_EchoService.restRoutes, router: onlyGet, rawRoutes: raw)
         )
 
         #expect(full["paths"]?["/v1/echo/{text}"]?["put"] != nil)
@@ -37,6 +41,8 @@ struct ServedOpenAPIDocumentTests {
         #expect(narrowed["paths"]?["/v1/echo/{text}"]?["parameters"] == .array([]))
         #expect(narrowed["paths"]?["/v1/rooms/{target.room_id}/users/{target.user_id}"] == nil)
         #expect(narrowed["info"]?["title"] == .string("t"))
+        #expect(narrowed["paths"]?["/metrics"]?["get"] != nil)
+        #expect(full["paths"]?["/metrics"] == nil)
         #expect(narrowed["components"] != nil)
     }
 }

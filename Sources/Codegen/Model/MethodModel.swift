@@ -30,6 +30,10 @@ package struct MethodModel: Sendable, Hashable {
     package var inputType: String
     /// The Swift type of the response message.
     package var outputType: String
+    /// The fully qualified proto name of the request message, e.g. `metachat.v1.GetTenantRequest`.
+    package var inputMessage: String
+    /// The fully qualified proto name of the response message.
+    package var outputMessage: String
     /// The call kind.
     package var kind: Kind
     /// The documentation comment lines from the proto file.

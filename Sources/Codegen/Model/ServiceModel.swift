@@ -9,6 +9,8 @@ package struct ServiceModel: Sendable, Hashable {
     /// The service's methods in declaration order.
     package var methods: [MethodModel]
 
+    /// The proto name without the package, e.g. `TenantService`.
+    package var name: String { self.fullName.split(separator: ".").last.map(String.init) ?? self.fullName }
     /// The handler protocol's name.
     package var handlerProtocol: String { self.namespace + "Handler" }
     /// The typed client's name.

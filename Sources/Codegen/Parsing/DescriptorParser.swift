@@ -46,6 +46,8 @@ package struct DescriptorParser {
             swiftName: Namer.lowerCamel(method.name),
             inputType: self.namer.fullName(message: method.inputType),
             outputType: self.namer.fullName(message: method.outputType),
+            inputMessage: method.inputType.fullName,
+            outputMessage: method.outputType.fullName,
             kind: kind,
             documentation: Self.documentation(method.sourceCodeInfoLocation),
             httpBindings: try self.httpBindings(method)
@@ -130,7 +132,7 @@ package struct DescriptorParser {
     }
 
     /// The leading comment of a declaration, as lines without comment markers.
-    private static func documentation(_ location: Google_Protobuf_SourceCodeInfo.Location?) -> [String] {
+    static func documentation(_ location: Google_Protobuf_SourceCodeInfo.Location?) -> [String] {
         guard let comments = location?.leadingComments, !comments.isEmpty else { return [] }
         var lines = comments.split(separator: "\n", omittingEmptySubsequences: false).map { line in
             line.hasPrefix(" ") ? String(line.dropFirst()) : String(line)

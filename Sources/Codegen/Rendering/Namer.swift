@@ -47,6 +47,41 @@ package enum Namer {
         }.joined()
     }
 
+    /// The JSON name protoc derives from a field name: underscores dropped, the letter after
+    /// each one upper-cased. `tenant_id` → `tenantId`; `page_size` → `pageSize`.
+    ///
+    /// - Parameter fieldName: A proto field name.
+    /// - Returns: The lowerCamelCase JSON name.
+    package static func protoJSONName(_ fieldName: String) -> String {
+        var result = ""
+        var capitalizeNext = false
+        for character in fieldName {
+            if character == "_" {
+                capitalizeNext = true
+            } else if capitalizeNext {
+                result += character.uppercased()
+                capitalizeNext = false
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+
+    /// The `#` delimiter of the shortest Swift raw string literal that holds a text unchanged:
+    /// the text may contain neither the closing delimiter (three quotes, then the `#`s) nor the
+    /// escape introducer (a backslash, then the `#`s).
+    ///
+    /// - Parameter text: The literal's content.
+    /// - Returns: One or more `#`.
+    package static func rawStringDelimiter(for text: String) -> String {
+        var delimiter = "#"
+        while text.contains("\"\"\"" + delimiter) || text.contains("\\" + delimiter) {
+            delimiter += "#"
+        }
+        return delimiter
+    }
+
     /// A string as a Swift string literal, with quotes and escapes.
     ///
     /// - Parameter value: The string.

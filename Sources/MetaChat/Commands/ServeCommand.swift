@@ -54,6 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
                 body: Array(metrics.prometheusText().utf8)
             )
         }
+        try OpenAPIRoute.register(in: &routes, routes: MetaChatRESTRoutes.all, router: router)
 
         let dispatcher = RPCDispatcher(router: router)
         let schema = try SchemaRegistry(descriptorSets: [MetaChatDescriptorSet.bytes])

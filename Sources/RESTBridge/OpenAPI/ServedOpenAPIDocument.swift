@@ -14,11 +14,23 @@ public enum ServedOpenAPIDocument {
     ///   - document: The generated OpenAPI 3.1 JSON.
     ///   - routes: Every generated route.
     ///   - router: The handlers this server runs.
+    ///   - rawRoutes: The hand-written routes the server serves; their operations stay too.
     /// - Returns: The narrowed document as compact JSON.
     /// - Throws: When the document is not JSON or a route template is malformed.
-    public static func narrow(_ document: String, routes: [RESTRoute], router: RPCRouter) throws -> [UInt8] {
+    public static func narrow(
+        _ document: String,
+        routes: [RESTRoute],
+        router: RPCRouter,
+        rawRoutes: RawRouteTable = RawRouteTable()
+    ) throws -> [UInt8] {
         let table = try RESTRouteTable(routes: routes, router: router)
-        let served = Set(table.entries.map { "\($0.route.httpMethod.lowercased()) \($0.template.openAPIPath)" })
+        var served = Set(table.entries.map { "\($0.route.httpMethod.lowercased()) \($0.template.openAPIPath)" })
+        for description in rawRoutes.descriptions {
+            let parts = description.split(separator: " ", maxSplits: 1)
+            if parts.count == 2 {
+                served.insert("\(parts[0].lowercased()) \(parts[1])")
+            }
+        }
         guard case .object(var members) = try JSONParser.parse(Array(document.utf8)) else {
             throw RPCError(code: .internalError, message: "The OpenAPI document is not a JSON object.")
         }
