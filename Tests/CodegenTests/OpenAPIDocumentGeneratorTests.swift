@@ -33,7 +33,12 @@ struct OpenAPIDocumentGeneratorTests {
         let get = try #require(try APIFixture.document("echo").operation("get", "/v1/echo/{text}"))
 
         // `labels` is a map and cannot be a query parameter; `target` contributes its fields.
-        #expect(get.parameterNames(in: "query") == ["repeat", "target.roomId", "target.userId"])
+        #expect(
+            get.parameterNames(in: "query") == [
+                "repeat", "target.roomId", "target.userId", "big", "flag", "mood", "at", "tags", "limit", "ratio",
+                "afterEventId",
+            ]
+        )
         #expect(get["requestBody"] == nil)
         let repeatSchema: JSONValue = [
             "type": "integer", "format": "int32", "minimum": -2_147_483_648, "maximum": 2_147_483_647,
@@ -56,7 +61,11 @@ struct OpenAPIDocumentGeneratorTests {
 
         let schema = try #require(put["requestBody"]?["content"]?["application/json"]?["schema"])
         #expect(schema["type"] == "object")
-        #expect(schema["properties"]?.keys == ["repeat", "target", "labels"])
+        #expect(
+            schema["properties"]?.keys == [
+                "repeat", "target", "labels", "big", "flag", "mood", "at", "tags", "limit", "ratio", "afterEventId",
+            ]
+        )
         #expect(put.parameterNames(in: "query").isEmpty)
     }
 
@@ -69,7 +78,11 @@ struct OpenAPIDocumentGeneratorTests {
         let schema = try #require(update["requestBody"]?["content"]?["application/json"]?["schema"])
         #expect(schema["type"] == "object")
         #expect(schema["additionalProperties"] == ["type": "string"])
-        #expect(update.parameterNames(in: "query") == ["text", "repeat"])
+        #expect(
+            update.parameterNames(in: "query") == [
+                "text", "repeat", "big", "flag", "mood", "at", "tags", "limit", "ratio", "afterEventId",
+            ]
+        )
     }
 
     @Test("response_body makes the 200 answer that field's schema instead of the whole response")

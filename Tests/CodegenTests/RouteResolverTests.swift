@@ -72,7 +72,11 @@ struct RouteResolverTests {
             return
         }
         #expect(message == "metachat.fixture.v1.EchoRequest")
-        #expect(fields.map(\.protoName) == ["repeat", "target", "labels"])
+        #expect(
+            fields.map(\.protoName) == [
+                "repeat", "target", "labels", "big", "flag", "mood", "at", "tags", "limit", "ratio", "after_event_id",
+            ]
+        )
         guard case .field(let field) = try Self.route("echo", "Update").body else {
             Issue.record("Update's body is not a field")
             return

@@ -24,7 +24,8 @@ struct ServedOpenAPIDocumentTests {
         }
 
         let full = try JSONParser.parse(
-            ServedOpenAPIDocument.narrow(Self.document, routes: Metachat_Fixture_V1_EchoService.restRoutes, router: router)
+            ServedOpenAPIDocument.narrow(
+                Self.document, routes: Metachat_Fixture_V1_EchoService.restRoutes, router: router)
         )
         var raw = RawRouteTable()
         raw.add("GET", "/metrics") { _ in HTTPResponse(status: 200) }
