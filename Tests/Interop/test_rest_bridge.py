@@ -761,7 +761,13 @@ def test_upgrade_offer_that_is_not_taken_leaves_the_connection_usable(fresh_serv
         sock.sendall(b"GET /v1/echo/second HTTP/1.1\r\nHost: x\r\n\r\n")
         if headers.get("connection", "").lower() == "close":
             sock.settimeout(PROMPT_S)
-            assert sock.recv(1) == b"", "announced Connection: close but kept the connection"
+            try:
+                received = sock.recv(1)
+            except ConnectionResetError:
+                # The second request reached a socket the server had already closed: the
+                # kernel answers it with a reset, which is the close showing up.
+                received = b""
+            assert received == b"", "announced Connection: close but kept the connection"
         else:
             status, _, body = read_http1_response(sock, PROMPT_S)
             assert (status, json.loads(body)) == (200, {"text": "second", "request": {"text": "second"}})
