@@ -18,6 +18,7 @@ public struct RESTGateway: HTTPResponder {
     private let configuration: RESTConfiguration
     private let clientAddress: ClientAddress
     private let logger: Logger
+    private let requestIDs = RequestIDGenerator()
 
     /// Creates the gateway.
     ///
@@ -77,8 +78,8 @@ public struct RESTGateway: HTTPResponder {
 
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
         var request = request
-        let requestID = request.header("x-request-id").flatMap(RequestID.validated) ?? RequestID.generate()
-        request.headers.removeAll { $0.name.lowercased() == "x-request-id" }
+        let requestID = request.header("x-request-id").flatMap(RequestID.validated) ?? self.requestIDs.next()
+        request.headers.removeAll { HeaderName.matches($0.name, "x-request-id") }
         request.headers.append(("x-request-id", requestID))
         let client = self.clientAddress.resolve(peer: request.peer, header: request.header)
         var response: HTTPResponse

@@ -67,6 +67,9 @@ struct RESTBadInputTests {
             name: "query boolean that is not one", method: "GET", target: "/v1/echo/a?flag=yes",
             status: 400, statusName: "INVALID_ARGUMENT", mentions: ["Query parameter 'flag' must be true or false"]),
         Case(
+            name: "a single-valued query parameter given twice", method: "GET", target: "/v1/echo/a?repeat=1&repeat=2",
+            status: 400, statusName: "INVALID_ARGUMENT", mentions: ["'repeat' is given more than once"]),
+        Case(
             name: "query map", method: "GET", target: "/v1/echo/a?labels=x",
             status: 400, statusName: "INVALID_ARGUMENT", mentions: ["'labels' is a map"]),
         Case(

@@ -66,4 +66,33 @@ struct RoutingUnitTests {
         #expect(IPNetwork("10.0.0.0/33") == nil)
         #expect(IPNetwork("not-an-ip") == nil)
     }
+
+    @Test("Parameters are written in the protobuf wire format: varint, zig-zag, fixed, nested and enums")
+    func binaryParameters() throws {
+        let registry = try SchemaRegistry(descriptorSets: [])
+        let zigzag = FieldSchema(number: 1, wireEncoding: .zigzag, name: "s", jsonName: "s", kind: .int64)
+        let fixed = FieldSchema(number: 2, wireEncoding: .fixed32, name: "f", jsonName: "f", kind: .uint32)
+        let double = FieldSchema(number: 3, wireEncoding: .fixed64, name: "d", jsonName: "d", kind: .double)
+        let negative = FieldSchema(number: 4, wireEncoding: .varint, name: "n", jsonName: "n", kind: .int32)
+        let parent = FieldSchema(number: 5, name: "p", jsonName: "p", kind: .message("x.P"))
+        let child = FieldSchema(number: 1, name: "c", jsonName: "c", kind: .string)
+        var writer = BinaryParameterWriter(registry: registry)
+
+        try writer.append(.number("-1"), along: [zigzag])
+        try writer.append(.string("7"), along: [fixed])
+        try writer.append(.number("1.5"), along: [double])
+        try writer.append(.number("-2"), along: [negative])
+        try writer.append(.string("hi"), along: [parent, child])
+
+        let expected: [UInt8] =
+            [0x08, 0x01]  // field 1 varint, zig-zag(-1) = 1
+            + [0x15, 0x07, 0x00, 0x00, 0x00]  // field 2 fixed32 7
+            + [0x19, 0, 0, 0, 0, 0, 0, 0xF8, 0x3F]  // field 3 fixed64 1.5
+            + [0x20, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]  // field 4 varint -2
+            + [0x2A, 0x04, 0x0A, 0x02, 0x68, 0x69]  // field 5 { field 1 "hi" }
+        #expect(writer.bytes == expected)
+        #expect(throws: BinaryParameterWriter.Unsupported.self) {
+            try writer.append(.string("x"), along: [FieldSchema(name: "m", jsonName: "m", kind: .message("x.M"))])
+        }
+    }
 }

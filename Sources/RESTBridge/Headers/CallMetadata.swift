@@ -4,7 +4,7 @@ internal import RPCServer
 /// interceptors see the same names on both faces.
 enum CallMetadata {
     /// Request headers that become metadata under their own name.
-    private static let passedHeaders: Set<String> = [
+    private static let passedHeaders: [String] = [
         "x-api-key", "x-admin-key", "authorization", "last-event-id", "user-agent", "idempotency-key",
     ]
 
@@ -22,11 +22,13 @@ enum CallMetadata {
     static func requestMetadata(from headers: [(name: String, value: String)], requestID: String) -> Metadata {
         var metadata = Metadata()
         for (name, value) in headers {
-            let lowered = name.lowercased()
-            if Self.passedHeaders.contains(lowered) {
-                metadata.addString(value, forKey: lowered)
-            } else if lowered.hasPrefix("grpc-metadata-") {
-                let key = String(lowered.dropFirst("grpc-metadata-".count))
+            if let passed = Self.passedHeaders.first(where: { HeaderName.matches(name, $0) }) {
+                metadata.addString(value, forKey: passed)
+            } else if name.utf8.count > "grpc-metadata-".utf8.count,
+                HeaderName.matches(
+                    String(name.prefix("grpc-metadata-".count)), "grpc-metadata-")
+            {
+                let key = String(name.dropFirst("grpc-metadata-".count)).lowercased()
                 guard !key.isEmpty else { continue }
                 if key.hasSuffix("-bin") {
                     if let bytes = Base64.decode(value) { metadata.addBinary(bytes, forKey: key) }

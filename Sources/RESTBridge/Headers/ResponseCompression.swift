@@ -11,8 +11,8 @@ enum ResponseCompression {
     static func apply(to response: inout HTTPResponse, acceptEncoding: String?, minimumBytes: Int) {
         guard response.bodyStream == nil, response.body.count >= minimumBytes, let acceptEncoding,
             Self.acceptsGzip(acceptEncoding),
-            !response.headers.contains(where: { $0.name.lowercased() == "content-encoding" }),
-            let contentType = response.headers.first(where: { $0.name.lowercased() == "content-type" })?.value,
+            !response.headers.contains(where: { HeaderName.matches($0.name, "content-encoding") }),
+            let contentType = response.headers.first(where: { HeaderName.matches($0.name, "content-type") })?.value,
             contentType.hasPrefix("application/json") || contentType.hasPrefix("text/")
                 || contentType.hasPrefix("application/x-ndjson")
         else { return }

@@ -17,7 +17,7 @@ enum SecurityHeaders {
         if viaHTTPS {
             wanted.append(("strict-transport-security", "max-age=31536000; includeSubDomains"))
         }
-        for header in wanted where !response.headers.contains(where: { $0.name.lowercased() == header.name }) {
+        for header in wanted where !response.headers.contains(where: { HeaderName.matches($0.name, header.name) }) {
             response.headers.append(header)
         }
     }

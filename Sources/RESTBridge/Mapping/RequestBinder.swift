@@ -35,11 +35,21 @@ struct RequestBinder: Sendable {
         }
         let checker = JSONShapeChecker(registry: self.registry)
         var params = JSONValue.object([])
+        var binary: BinaryParameterWriter? = BinaryParameterWriter(registry: self.registry)
+        func bindValue(_ value: JSONValue, chain: [FieldSchema], jsonPath: [String], appending: Bool) {
+            params.insert(value, at: jsonPath[...], appending: appending)
+            do {
+                try binary?.append(value, along: chain)
+            } catch {
+                binary = nil
+            }
+        }
         var boundByPath: Set<String> = []
         for (fieldPath, value) in input.pathValues {
-            let (jsonPath, field) = try self.resolve(fieldPath, in: schema, source: "Path parameter")
+            let (jsonPath, chain) = try self.resolve(fieldPath, in: schema, source: "Path parameter")
+            guard let field = chain.last else { continue }
             let json = try self.typed(value, field: field, name: fieldPath, source: "Path parameter", checker: checker)
-            params.insert(json, at: jsonPath[...], appending: false)
+            bindValue(json, chain: chain, jsonPath: jsonPath, appending: false)
             boundByPath.insert(jsonPath.joined(separator: "."))
         }
         let pairs: [(name: String, value: String)]
@@ -49,42 +59,62 @@ struct RequestBinder: Sendable {
             throw .invalidArgument("The query string has a malformed escape in '\(error.pair)'.")
         }
         let bodyField = route.body == "*" || route.body.isEmpty ? nil : schema.field(named: route.body)
+        var boundByQuery: Set<String> = []
         for (name, value) in pairs {
             if route.body == "*" {
                 throw .invalidArgument(
                     "Query parameter '\(name)' is not accepted: \(route.httpMethod) \(route.pathTemplate) takes its fields in the JSON body."
                 )
             }
-            let (jsonPath, field) = try self.resolve(name, in: schema, source: "Query parameter")
-            if boundByPath.contains(jsonPath.joined(separator: ".")) {
+            let (jsonPath, chain) = try self.resolve(name, in: schema, source: "Query parameter")
+            guard var field = chain.last else { continue }
+            let joined = jsonPath.joined(separator: ".")
+            if boundByPath.contains(joined) {
                 throw .invalidArgument("Query parameter '\(name)' is already bound by the path.")
             }
             if let bodyField, jsonPath.first == bodyField.jsonName {
                 throw .invalidArgument("Query parameter '\(name)' is part of the body field '\(bodyField.jsonName)'.")
             }
             try self.requireQueryable(field, name: name)
-            var single = field
-            single.isRepeated = false
-            let json = try self.typed(value, field: single, name: name, source: "Query parameter", checker: checker)
-            params.insert(json, at: jsonPath[...], appending: field.isRepeated)
+            let repeated = field.isRepeated
+            if !repeated && !boundByQuery.insert(joined).inserted {
+                throw .invalidArgument("Query parameter '\(name)' is given more than once.")
+            }
+            field.isRepeated = false
+            let json = try self.typed(value, field: field, name: name, source: "Query parameter", checker: checker)
+            var leafChain = chain
+            leafChain[leafChain.count - 1] = field
+            bindValue(json, chain: leafChain, jsonPath: jsonPath, appending: repeated)
         }
         if let lastEventID = input.lastEventID, let resume = schema.field(named: "after_event_id"),
             resume.kind == .string, params[resume.jsonName] == nil
         {
-            params.insert(.string(lastEventID), at: [resume.jsonName], appending: false)
+            bindValue(.string(lastEventID), chain: [resume], jsonPath: [resume.jsonName], appending: false)
         }
 
-        var message = try self.decodeBody(route, input, schema: schema, checker: checker)
-        if case .object(let members) = params, !members.isEmpty {
+        let parameters: [UInt8]
+        if let binary {
+            parameters = binary.bytes
+        } else if case .object(let members) = params, !members.isEmpty {
             do {
-                let bound = try route.requestType.init(
-                    jsonUTF8Bytes: Array(params.text.utf8), options: Self.decodingOptions)
-                try message.merge(serializedBytes: try bound.serializedBytes() as [UInt8])
+                parameters = try route.requestType.init(
+                    jsonUTF8Bytes: Array(params.text.utf8), options: Self.decodingOptions
+                ).serializedBytes()
             } catch {
                 throw .invalidArgument("The path and query parameters do not fit \(typeName): \(error).")
             }
+        } else {
+            parameters = []
         }
+        if input.body.isEmpty {
+            // No body: the parameters alone are the request (the common GET).
+            return parameters
+        }
+        var message = try self.decodeBody(route, input, schema: schema, checker: checker)
         do {
+            if !parameters.isEmpty {
+                try message.merge(serializedBytes: parameters)
+            }
             return try message.serializedBytes()
         } catch {
             throw .rpc(RPCError(code: .internalError, message: "The request could not be encoded."))
@@ -151,22 +181,25 @@ struct RequestBinder: Sendable {
         return .invalidArgument("The request body does not fit \(schema.fullName): \(decodingError).")
     }
 
-    /// Resolves `a.b` (proto or JSON names) to the JSON member path and the leaf field.
+    /// Resolves `a.b` (proto or JSON names) to the JSON member path and the chain of fields
+    /// from the request message to the leaf.
     private func resolve(
         _ fieldPath: String,
         in schema: MessageSchema,
         source: String
-    ) throws(BridgeError) -> ([String], FieldSchema) {
+    ) throws(BridgeError) -> ([String], [FieldSchema]) {
         var current = schema
         var jsonPath: [String] = []
+        var chain: [FieldSchema] = []
         let components = fieldPath.split(separator: ".", omittingEmptySubsequences: false)
         for (index, component) in components.enumerated() {
             guard let field = current.field(named: component) else {
                 throw .invalidArgument("\(source) '\(fieldPath)' is not a field of \(current.fullName).")
             }
             jsonPath.append(field.jsonName)
+            chain.append(field)
             if index == components.count - 1 {
-                return (jsonPath, field)
+                return (jsonPath, chain)
             }
             guard case .message(let next) = field.kind, !field.isRepeated, WellKnownJSON(fullName: next) == nil,
                 let nextSchema = self.registry.message(next)

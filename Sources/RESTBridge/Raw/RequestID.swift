@@ -18,7 +18,7 @@ enum RequestID {
         return Self.hex(high) + Self.hex(low)
     }
 
-    private static func hex(_ value: UInt64) -> String {
+    static func hex(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }

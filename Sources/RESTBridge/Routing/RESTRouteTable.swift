@@ -46,24 +46,30 @@ struct RESTRouteTable: Sendable {
         let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
         var best: (entry: Entry, values: [(fieldPath: String, value: String)])?
         var bestHeadFallback: (entry: Entry, values: [(fieldPath: String, value: String)])?
-        var allowed: Set<String> = []
+        var pathMatched = false
         for entry in self.entries {
+            let routeMethod = entry.route.httpMethod
+            let candidate = routeMethod == method || (method == "HEAD" && routeMethod == "GET")
+            // Templates of other methods are matched only to tell 405 from 404, after a miss.
+            guard candidate else { continue }
             guard let values = entry.template.match(segments) else { continue }
-            allowed.insert(entry.route.httpMethod)
-            if entry.route.httpMethod == method {
+            pathMatched = true
+            if routeMethod == method {
                 if best.map({ Self.isMoreSpecific(entry.template, than: $0.entry.template) }) ?? true {
                     best = (entry, values)
                 }
-            } else if method == "HEAD" && entry.route.httpMethod == "GET" {
-                if bestHeadFallback.map({ Self.isMoreSpecific(entry.template, than: $0.entry.template) }) ?? true {
-                    bestHeadFallback = (entry, values)
-                }
+            } else if bestHeadFallback.map({ Self.isMoreSpecific(entry.template, than: $0.entry.template) }) ?? true {
+                bestHeadFallback = (entry, values)
             }
         }
         if let match = best ?? bestHeadFallback {
             return .matched(match.entry, match.values)
         }
-        if allowed.isEmpty {
+        var allowed: Set<String> = []
+        for entry in self.entries where entry.template.match(segments) != nil {
+            allowed.insert(entry.route.httpMethod)
+        }
+        if allowed.isEmpty && !pathMatched {
             return .notFound
         }
         if allowed.contains("GET") { allowed.insert("HEAD") }

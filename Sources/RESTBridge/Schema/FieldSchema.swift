@@ -27,6 +27,24 @@ public struct FieldSchema: Sendable {
         case message(String)
     }
 
+    /// How a single value is laid out in the binary wire format.
+    public enum WireEncoding: Sendable, Equatable {
+        /// A varint (int32, int64, uint32, uint64, bool, enum).
+        case varint
+        /// A zig-zag varint (sint32, sint64).
+        case zigzag
+        /// Four little-endian bytes (fixed32, sfixed32, float).
+        case fixed32
+        /// Eight little-endian bytes (fixed64, sfixed64, double).
+        case fixed64
+        /// Length-delimited (string, bytes, messages).
+        case lengthDelimited
+    }
+
+    /// The field number.
+    public var number: Int
+    /// The binary wire encoding of one value.
+    public var wireEncoding: WireEncoding
     /// The name in the `.proto` file, e.g. `tenant_id`.
     public var name: String
     /// The JSON name, e.g. `tenantId`.
@@ -49,7 +67,11 @@ public struct FieldSchema: Sendable {
     ///   - isRepeated: Whether it repeats.
     ///   - isMap: Whether it is a map.
     ///   - oneofName: Its oneof.
+    ///   - number: The field number.
+    ///   - wireEncoding: The binary layout of one value.
     public init(
+        number: Int = 0,
+        wireEncoding: WireEncoding = .lengthDelimited,
         name: String,
         jsonName: String,
         kind: Kind,
@@ -57,6 +79,8 @@ public struct FieldSchema: Sendable {
         isMap: Bool = false,
         oneofName: String? = nil
     ) {
+        self.number = number
+        self.wireEncoding = wireEncoding
         self.name = name
         self.jsonName = jsonName
         self.kind = kind

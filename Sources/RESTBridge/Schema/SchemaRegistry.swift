@@ -6,6 +6,7 @@ internal import SwiftProtobuf
 public struct SchemaRegistry: Sendable {
     private var messages: [String: MessageSchema] = [:]
     private var enums: [String: [String]] = [:]
+    private var enumNumbers: [String: [String: Int32]] = [:]
 
     /// Reads descriptor sets.
     ///
@@ -20,7 +21,7 @@ public struct SchemaRegistry: Sendable {
                     self.add(message, prefix: prefix)
                 }
                 for enumeration in file.enumType {
-                    self.enums[prefix + enumeration.name] = enumeration.value.map(\.name)
+                    self.addEnum(enumeration, fullName: prefix + enumeration.name)
                 }
             }
         }
@@ -35,6 +36,8 @@ public struct SchemaRegistry: Sendable {
                 field.hasOneofIndex && !field.proto3Optional && Int(field.oneofIndex) < message.oneofDecl.count
                 ? message.oneofDecl[Int(field.oneofIndex)].name : nil
             return FieldSchema(
+                number: Int(field.number),
+                wireEncoding: Self.wireEncoding(of: field.type),
                 name: field.name,
                 jsonName: field.hasJsonName ? field.jsonName : Self.lowerCamel(field.name),
                 kind: Self.kind(of: field.type, typeName: typeName),
@@ -48,7 +51,26 @@ public struct SchemaRegistry: Sendable {
             self.add(nested, prefix: fullName + ".")
         }
         for enumeration in message.enumType {
-            self.enums[fullName + "." + enumeration.name] = enumeration.value.map(\.name)
+            self.addEnum(enumeration, fullName: fullName + "." + enumeration.name)
+        }
+    }
+
+    private mutating func addEnum(_ enumeration: Google_Protobuf_EnumDescriptorProto, fullName: String) {
+        self.enums[fullName] = enumeration.value.map(\.name)
+        self.enumNumbers[fullName] = Dictionary(
+            enumeration.value.map { ($0.name, $0.number) },
+            uniquingKeysWith: { first, _ in first }
+        )
+    }
+
+    private static func wireEncoding(of type: Google_Protobuf_FieldDescriptorProto.TypeEnum) -> FieldSchema.WireEncoding
+    {
+        switch type {
+        case .sint32, .sint64: .zigzag
+        case .fixed32, .sfixed32, .float: .fixed32
+        case .fixed64, .sfixed64, .double: .fixed64
+        case .string, .bytes, .message, .group: .lengthDelimited
+        default: .varint
         }
     }
 
@@ -92,6 +114,15 @@ public struct SchemaRegistry: Sendable {
     /// - Parameter fullName: E.g. `metachat.v1.Tenant`.
     public func message(_ fullName: String) -> MessageSchema? {
         self.messages[fullName]
+    }
+
+    /// The number of an enum value.
+    ///
+    /// - Parameters:
+    ///   - name: The value's name.
+    ///   - enumName: The enum's full name.
+    public func enumNumber(_ name: String, in enumName: String) -> Int32? {
+        self.enumNumbers[enumName]?[name]
     }
 
     /// The value names of the enum with this full name.

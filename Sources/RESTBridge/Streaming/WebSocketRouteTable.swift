@@ -43,7 +43,7 @@ public struct WebSocketRouteTable: WebSocketResponder {
         guard let handler = self.routes[String(request.path)] else { return nil }
         let requestID = request.header("x-request-id").flatMap(RequestID.validated) ?? RequestID.generate()
         var request = request
-        request.headers.removeAll { $0.name.lowercased() == "x-request-id" }
+        request.headers.removeAll { HeaderName.matches($0.name, "x-request-id") }
         request.headers.append(("x-request-id", requestID))
         let upgradeRequest = request
         return WebSocketRoute(responseHeaders: [("x-request-id", requestID)]) { session in

@@ -37,6 +37,6 @@ public struct HTTPRequest: Sendable {
     /// - Parameter name: The header name.
     public func header(_ name: String) -> String? {
         let lowered = name.lowercased()
-        return self.headers.first { $0.name.lowercased() == lowered }?.value
+        return self.headers.first { HeaderName.matches($0.name, lowered) }?.value
     }
 }

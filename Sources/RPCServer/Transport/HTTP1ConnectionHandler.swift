@@ -68,6 +68,9 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         self.headerReadTimeout = TimeAmount(headerReadTimeout)
     }
 
+    /// The remote peer as `ip:port`, read once per connection.
+    private var peer: String?
+
     /// Runs responders on this connection's event loop, so a request normally never changes
     /// thread.
     private var executor: EventLoopTaskExecutor?
@@ -144,7 +147,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             }
         case (.end, .receiving(let head, let body, _)):
             self.state = .responding
-            let request = Self.makeRequest(head: head, body: body, context: context)
+            let request = self.makeRequest(head: head, body: body, context: context)
             if Self.requestsWebSocket(head), let route = self.webSockets?.route(for: request) {
                 self.upgradeToWebSocket(route: route, request: request, head: head, context: context)
             } else {
@@ -183,15 +186,20 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
     }
 
-    private static func makeRequest(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext)
-        -> HTTPRequest
-    {
-        HTTPRequest(
+    private func makeRequest(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) -> HTTPRequest {
+        let peer: String
+        if let known = self.peer {
+            peer = known
+        } else {
+            peer = context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+            self.peer = peer
+        }
+        return HTTPRequest(
             method: head.method.rawValue,
             target: head.uri,
             headers: head.headers.map { (name: $0.name, value: $0.value) },
             body: Array(body.readableBytesView),
-            peer: context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+            peer: peer
         )
     }
 
