@@ -12,6 +12,8 @@ public struct ServerContext: Sendable {
     public var requestID: String
     /// Metadata the handler sends back with the response headers and trailers.
     public let response: ResponseMetadata
+    /// Values interceptors attach for the handler, e.g. the authenticated caller.
+    public var values: ContextValues
 
     /// Creates a context.
     ///
@@ -34,5 +36,6 @@ public struct ServerContext: Sendable {
         self.deadline = deadline
         self.requestID = requestID
         self.response = ResponseMetadata()
+        self.values = ContextValues()
     }
 }
