@@ -95,7 +95,9 @@ let package = Package(
                 "CPostgres",
                 "CHiredis",
                 "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -204,6 +206,7 @@ let package = Package(
             name: "StorageTests",
             dependencies: [
                 "Storage",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
