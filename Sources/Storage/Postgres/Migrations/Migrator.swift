@@ -112,7 +112,8 @@ public struct Migrator: Sendable {
             do {
                 try await connection.transaction(setup: ["SET LOCAL statement_timeout = 0"]) { connection in
                     _ = try await connection.executeScript(migration.sql)
-                    let milliseconds = Int32(clamping: (clock.now - start).components.seconds * 1000)
+                    let (seconds, attoseconds) = (clock.now - start).components
+                    let milliseconds = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
                     try await connection.execute(
                         """
                         INSERT INTO schema_migrations (version, file_name, checksum, duration_ms)
