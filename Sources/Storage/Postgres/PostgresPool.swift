@@ -80,6 +80,7 @@ public final class PostgresPool: Sendable {
     ///   connection stays busy for the acquire timeout, ``PostgresError/Code/connectionFailed`` when
     ///   no connection can be opened, ``PostgresError/Code/poolShutDown`` after ``shutdown()``; or
     ///   what `body` threw.
+    @discardableResult
     public func withConnection<Result>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> sending Result
@@ -142,6 +143,7 @@ public final class PostgresPool: Sendable {
     /// No row-level-security scope is set: tenant-owned tables show no rows. Use
     /// ``withTenantTransaction(tenantID:isolation:_:)`` or ``withAdminTransaction(isolation:_:)``
     /// for them.
+    @discardableResult
     public func withTransaction<Result>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> sending Result
@@ -154,6 +156,7 @@ public final class PostgresPool: Sendable {
     /// Runs `body` in a transaction scoped to one tenant: it first runs
     /// `SELECT set_config('app.tenant_id', $1, true)`, so row-level security shows and accepts
     /// only that tenant's rows. The setting ends with the transaction.
+    @discardableResult
     public func withTenantTransaction<Result>(
         tenantID: UUID,
         isolation: isolated (any Actor)? = #isolation,
@@ -168,6 +171,7 @@ public final class PostgresPool: Sendable {
     /// Runs `body` in a transaction with the admin scope (`app.scope = 'admin'`), in which
     /// row-level security shows and accepts every tenant's rows: for operator endpoints and for
     /// lookups that come before a tenant is known (finding an API key by its prefix).
+    @discardableResult
     public func withAdminTransaction<Result>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> sending Result

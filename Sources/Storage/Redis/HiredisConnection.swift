@@ -125,6 +125,9 @@ final class HiredisConnection: @unchecked Sendable {
             redisFree(context)
             throw RedisError(code: .connectionFailed, message: "could not connect to Redis")
         }
+        // Programs the process starts must not inherit the connection (hiredis leaves the socket
+        // inheritable); fcntl cannot fail on a descriptor just opened.
+        _ = fcntl(context.pointee.fd, F_SETFD, FD_CLOEXEC)
         // Both return REDIS_ERR only when setsockopt fails on a valid socket, which does not happen.
         _ = redisEnableKeepAlive(context)
         if let commandTimeout = self.commandTimeout {

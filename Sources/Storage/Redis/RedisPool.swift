@@ -68,6 +68,7 @@ public final class RedisPool: Sendable {
     ///
     /// - Throws: ``RedisError`` (``RedisError/Code/acquireTimeout``,
     ///   ``RedisError/Code/connectionFailed``, ``RedisError/Code/shutDown``) or what `body` threw.
+    @discardableResult
     public func withConnection<Result>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (RedisConnection) async throws -> sending Result
