@@ -105,7 +105,7 @@ struct PostgresPoolTests {
 
     @Test("execute reports affected rows; a repeated statement runs from the prepared-statement cache")
     func affectedRowsAndRepeatedStatements() async throws {
-        try await TestSchema.with(configure: { $0.maximumConnections = 1 }) { pool, _ in
+        try await TestSchema.with(options: .testing(maximumConnections: 1)) { pool, _ in
             try await pool.execute("CREATE TABLE items (n int)")
             for n in 1...5 {
                 try await pool.execute("INSERT INTO items (n) VALUES (\(Int32(n)))")
@@ -123,11 +123,9 @@ struct PostgresPoolTests {
     @Test("50 concurrent queries on a pool of 4 all succeed on at most 4 server sessions")
     func poolBoundIsRespected() async throws {
         let applicationName = "bound-" + UUID().uuidString
-        try await TestSchema.with(configure: {
-            $0.maximumConnections = 4
-            $0.acquireTimeout = .seconds(60)
-            $0.applicationName = applicationName
-        }) { pool, _ in
+        try await TestSchema.with(
+            options: .testing(maximumConnections: 4, acquireTimeout: .seconds(60), applicationName: applicationName)
+        ) { pool, _ in
             let pids = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<50 {
                     group.addTask {
@@ -149,10 +147,8 @@ struct PostgresPoolTests {
 
     @Test("When every connection stays busy, a caller fails after the acquire timeout with an unavailable error")
     func acquireTimeout() async throws {
-        try await TestSchema.with(configure: {
-            $0.maximumConnections = 1
-            $0.acquireTimeout = .milliseconds(300)
-        }) { pool, _ in
+        try await TestSchema.with(options: .testing(maximumConnections: 1, acquireTimeout: .milliseconds(300))) {
+            pool, _ in
             let (held, heldContinuation) = AsyncStream.makeStream(of: Void.self)
             let (release, releaseContinuation) = AsyncStream.makeStream(of: Void.self)
             let holder = Task {
@@ -181,10 +177,8 @@ struct PostgresPoolTests {
 
     @Test("A statement past statement_timeout fails with SQLSTATE 57014 and the connection stays usable")
     func statementTimeout() async throws {
-        try await TestSchema.with(configure: {
-            $0.maximumConnections = 1
-            $0.statementTimeout = .milliseconds(200)
-        }) { pool, _ in
+        try await TestSchema.with(options: .testing(maximumConnections: 1, statementTimeout: .milliseconds(200))) {
+            pool, _ in
             let clock = ContinuousClock()
             let start = clock.now
 
@@ -201,7 +195,7 @@ struct PostgresPoolTests {
 
     @Test("Cancelling the task running a statement cancels it on the server")
     func cancellationReachesTheServer() async throws {
-        try await TestSchema.with(configure: { $0.maximumConnections = 1 }) { pool, _ in
+        try await TestSchema.with(options: .testing(maximumConnections: 1)) { pool, _ in
             let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
             let clock = ContinuousClock()
             let task = Task {

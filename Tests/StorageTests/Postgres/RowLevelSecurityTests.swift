@@ -56,7 +56,7 @@ struct RowLevelSecurityTests {
 
     @Test("A tenant cannot write a row for another tenant, and the scope ends with its transaction")
     func tenantCannotWriteForAnotherTenant() async throws {
-        try await TestSchema.with(configure: { $0.maximumConnections = 1 }) { pool, _ in
+        try await TestSchema.with(options: .testing(maximumConnections: 1)) { pool, _ in
             _ = try await Migrator(migrations: Migration.metaChat).migrate(on: pool)
             let (tenantA, tenantB) = try await Self.seedTwoTenants(pool)
 

@@ -10,10 +10,10 @@ enum TestSchema {
     /// pool down and drops the schema.
     ///
     /// - Parameters:
-    ///   - configure: Adjusts the pool's options (the search path is set afterwards).
+    ///   - options: The pool's options (the search path is replaced by the schema).
     ///   - body: The test, given the pool and the schema's name.
     static func with<R>(
-        configure: (inout PostgresPool.Configuration.Options) -> Void = { _ in },
+        options: PostgresPool.Configuration.Options = .defaults,
         _ body: (PostgresPool, String) async throws -> R
     ) async throws -> R {
         let url = try TestEnvironment.databaseURL()
@@ -25,8 +25,7 @@ enum TestSchema {
             await administration.shutdown()
             throw error
         }
-        var options = PostgresPool.Configuration.Options.defaults
-        configure(&options)
+        var options = options
         options.searchPath = [schema]
         let pool = PostgresPool(configuration: .init(url: url, options: options), logger: .quiet)
         let result: Result<R, any Error>
@@ -47,5 +46,22 @@ enum TestSchema {
         options.maximumConnections = 2
         options.searchPath = searchPath
         return PostgresPool(configuration: .init(url: url, options: options), logger: .quiet)
+    }
+}
+
+extension PostgresPool.Configuration.Options {
+    /// The defaults with some values replaced, for tests.
+    static func testing(
+        maximumConnections: Int = 10,
+        acquireTimeout: Duration = .seconds(5),
+        statementTimeout: Duration? = .seconds(30),
+        applicationName: String = "metachat-tests"
+    ) -> Self {
+        var options = Self.defaults
+        options.maximumConnections = maximumConnections
+        options.acquireTimeout = acquireTimeout
+        options.statementTimeout = statementTimeout
+        options.applicationName = applicationName
+        return options
     }
 }
