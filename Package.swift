@@ -97,7 +97,9 @@ let package = Package(
                 "CPostgres",
                 "CHiredis",
                 "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -215,6 +217,7 @@ let package = Package(
             name: "StorageTests",
             dependencies: [
                 "Storage",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

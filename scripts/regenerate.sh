@@ -9,6 +9,7 @@
 #   Tests/CodegenTests/Fixtures/*.pb   descriptor sets the golden tests feed the generator
 #   Tests/CodegenTests/Fixtures/*.openapi.json, echo.api.md   golden API documents of the fixtures
 #   Tests/CWireFixtures                C code from protoc-c for the wire-compatibility tests
+#   Sources/Storage/Generated          migrations/*.sql as string literals (scripts/embed-migrations.sh)
 # scripts/check-generated.sh runs this and fails when git sees a difference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -132,5 +133,8 @@ embed_descriptor_set Tests/EchoFixture/Generated/echo_descriptor_set.swift EchoD
 if [ -x scripts/regenerate-wire-fixtures.sh ]; then
   scripts/regenerate-wire-fixtures.sh
 fi
+
+# The SQL migrations, embedded in the Storage module.
+scripts/embed-migrations.sh
 
 echo "regenerated: $(git status --porcelain -- Sources Tests docs | wc -l) paths differ from HEAD"

@@ -1,17 +1,5 @@
 internal import ArgumentParser
 
-/// `metachat migrate`: applies the numbered SQL migrations.
-struct MigrateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "migrate",
-        abstract: "Apply database migrations (arrives with the storage layer)."
-    )
-
-    func run() async throws {
-        try notYetAvailable("migrate", arrivesWith: "the storage layer (PostgreSQL pool and migrations)")
-    }
-}
-
 /// `metachat seed-admin`: creates the super admin and prints its key.
 struct SeedAdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

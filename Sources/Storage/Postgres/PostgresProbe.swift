@@ -11,11 +11,15 @@ public struct PostgresProbe: DependencyProbe {
     /// Creates a probe.
     ///
     /// - Parameters:
-    ///   - databaseURL: A libpq connection URI such as `postgresql://user:pw@host:port/db`.
+    ///   - databaseURL: A libpq connection URI such as `postgresql://user:pw@host:port/db`; a
+    ///     Prisma-style `schema=NAME` parameter is ignored.
     ///   - connectTimeoutSeconds: How long one check may wait for the server.
     public init(databaseURL: String, connectTimeoutSeconds: Int = 2) {
-        let separator = databaseURL.contains("?") ? "&" : "?"
-        self.conninfo = databaseURL + separator + "connect_timeout=\(connectTimeoutSeconds)"
+        // A Prisma-style `schema` parameter would make libpq reject the URL; the schema does not
+        // matter for a ping.
+        let url = PostgresConnectionURL.removingSchemaParameter(databaseURL).url
+        let separator = url.contains("?") ? "&" : "?"
+        self.conninfo = url + separator + "connect_timeout=\(connectTimeoutSeconds)"
         self.threadPool = NIOThreadPool.singleton
     }
 

@@ -120,3 +120,15 @@ extension PostgresProbeTests {
         }
     }
 }
+
+extension PostgresProbeTests {
+    @Test("A Prisma-style schema parameter, which libpq does not know, does not make the probe fail")
+    func prismaSchemaParameterIsIgnored() async throws {
+        let url = try TestEnvironment.databaseURL() + "?schema=public&application_name=probe-test"
+
+        let result = await PostgresProbe(databaseURL: url).probe()
+
+        #expect(result.reachable)
+        #expect(result.message == "accepting connections")
+    }
+}

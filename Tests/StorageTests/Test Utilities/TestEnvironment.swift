@@ -29,6 +29,11 @@ enum TestEnvironment {
         try self.value(of: self.databaseURLVariable)
     }
 
+    /// The directory with PostgreSQL's programs (`initdb`, `pg_ctl`), for tests that run a server of their own.
+    static func postgresBinDirectory() throws -> String {
+        try self.value(of: "METACHAT_PG_BIN")
+    }
+
     /// Redis' address.
     static func redisURL() throws -> RedisURL {
         let text = try self.value(of: self.redisURLVariable)

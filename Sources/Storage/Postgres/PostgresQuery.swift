@@ -1,0 +1,67 @@
+/// SQL text with its bind parameters, built so that values never become part of the text.
+///
+/// Every interpolated value becomes the next `$n` parameter:
+///
+/// ```swift
+/// let rows = try await pool.query("SELECT name FROM tenants WHERE id = \(tenantID) AND enabled = \(true)")
+/// // sql: "SELECT name FROM tenants WHERE id = $1 AND enabled = $2", binds: [.uuid(tenantID), .bool(true)]
+/// ```
+///
+/// SQL assembled at run time has to say so with ``init(unsafeSQL:binds:)``.
+public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolation {
+    /// The SQL text, with `$1`, `$2`, … where the binds go.
+    public var sql: String
+    /// The parameters, in order; `nil` is SQL `NULL`.
+    public var binds: [PostgresValue?]
+
+    /// Creates a query from SQL text built at run time and its parameters.
+    ///
+    /// - Parameters:
+    ///   - sql: SQL text; it must not contain values that came from outside.
+    ///   - binds: The values of `$1`, `$2`, …
+    public init(unsafeSQL sql: String, binds: [PostgresValue?] = []) {
+        self.sql = sql
+        self.binds = binds
+    }
+
+    /// Creates a query without parameters from a literal.
+    public init(stringLiteral value: String) {
+        self.init(unsafeSQL: value)
+    }
+
+    /// Creates a query from a literal with interpolated parameters.
+    public init(stringInterpolation: StringInterpolation) {
+        self.init(unsafeSQL: stringInterpolation.sql, binds: stringInterpolation.binds)
+    }
+
+    /// Collects the literal parts and the interpolated parameters of a ``PostgresQuery``.
+    public struct StringInterpolation: StringInterpolationProtocol {
+        var sql: String
+        var binds: [PostgresValue?]
+
+        /// Reserves room for the literal parts and parameters.
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            self.sql = ""
+            self.sql.reserveCapacity(literalCapacity + interpolationCount * 3)
+            self.binds = []
+            self.binds.reserveCapacity(interpolationCount)
+        }
+
+        /// Appends SQL text.
+        public mutating func appendLiteral(_ literal: String) {
+            self.sql += literal
+        }
+
+        /// Appends a parameter.
+        public mutating func appendInterpolation(_ value: some PostgresEncodable) {
+            self.binds.append(value.postgresValue)
+            self.sql += "$\(self.binds.count)"
+        }
+
+        /// Appends a parameter that may be SQL `NULL`.
+        public mutating func appendInterpolation(_ value: (some PostgresEncodable)?) {
+            self.binds.append(value?.postgresValue)
+            self.sql += "$\(self.binds.count)"
+        }
+    }
+}

@@ -1,0 +1,68 @@
+internal import Foundation
+
+extension PostgresValue {
+    /// Decodes a result value from PostgreSQL's text format by its column's type OID.
+    ///
+    /// The session runs with `DateStyle = ISO`, `TimeZone = UTC` and `bytea_output = hex`
+    /// (``LibpqConnection`` sets them), which is the form parsed here. Text that does not parse as
+    /// its type is kept as ``otherText`` rather than dropped.
+    ///
+    /// - Parameters:
+    ///   - bytes: The value's bytes.
+    ///   - oid: The column's type OID.
+    static func decodeText(_ bytes: UnsafeBufferPointer<UInt8>, oid: UInt32) -> PostgresValue {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let decoded: Storage?
+        switch oid {
+        case PostgresTypeOID.text, PostgresTypeOID.varchar, PostgresTypeOID.bpchar, PostgresTypeOID.name,
+            PostgresTypeOID.char:
+            decoded = .text(text)
+        case PostgresTypeOID.int2, PostgresTypeOID.int4:
+            decoded = Int32(text).map(Storage.int32)
+        case PostgresTypeOID.int8, PostgresTypeOID.oid:
+            decoded = Int64(text).map(Storage.int64)
+        case PostgresTypeOID.float4, PostgresTypeOID.float8:
+            decoded = Double(text).map(Storage.float64)
+        case PostgresTypeOID.bool:
+            decoded = text == "t" ? .bool(true) : text == "f" ? .bool(false) : nil
+        case PostgresTypeOID.uuid:
+            decoded = UUID(uuidString: text).map(Storage.uuid)
+        case PostgresTypeOID.timestamptz, PostgresTypeOID.timestamp:
+            decoded = PostgresTimestamp.parse(text).map(Storage.timestamp)
+        case PostgresTypeOID.bytea:
+            decoded = Self.decodeHexBytea(bytes).map(Storage.bytea)
+        case PostgresTypeOID.json, PostgresTypeOID.jsonb:
+            decoded = .jsonb(text)
+        default:
+            decoded = nil
+        }
+        return PostgresValue(decoded ?? .other(oid: oid, text: text))
+    }
+
+    /// `\x0a1b…` to bytes.
+    private static func decodeHexBytea(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "\\"), bytes[1] == UInt8(ascii: "x"),
+            bytes.count % 2 == 0
+        else { return nil }
+        var output: [UInt8] = []
+        output.reserveCapacity((bytes.count - 2) / 2)
+        var index = 2
+        while index < bytes.count {
+            guard let high = Self.hexDigit(bytes[index]), let low = Self.hexDigit(bytes[index + 1]) else {
+                return nil
+            }
+            output.append(high << 4 | low)
+            index += 2
+        }
+        return output
+    }
+
+    private static func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,70 @@
+internal import NIOPosix
+internal import Synchronization
+
+/// A pooled Redis connection leased to one closure (``RedisPool/withConnection(isolation:_:)``),
+/// for command sequences that need one connection (`WATCH`/`MULTI`/`EXEC`); using it after that
+/// closure returns fails with ``RedisError/Code/connectionNotLeased``.
+public struct RedisConnection: Sendable {
+    /// Whether the lease is still held; shared by every copy of the handle.
+    final class Lease: Sendable {
+        private let active = Mutex(true)
+
+        var isActive: Bool { self.active.withLock { $0 } }
+
+        func end() {
+            self.active.withLock { $0 = false }
+        }
+    }
+
+    let connection: HiredisConnection
+    let lease: Lease
+    let threadPool: NIOThreadPool
+
+    /// Sends one command and returns its reply.
+    ///
+    /// ```swift
+    /// let reply = try await connection.command(["INCR", "visits"])   // .integer(1)
+    /// ```
+    ///
+    /// - Throws: ``RedisError``; an error reply is thrown with code ``RedisError/Code/errorReply``.
+    public func command(_ arguments: [any RedisArgument]) async throws -> RedisReply {
+        let bytes = arguments.map(\.redisBytes)
+        guard self.lease.isActive else {
+            throw RedisError(
+                code: .connectionNotLeased,
+                message: "a RedisConnection was used after the closure that leased it returned"
+            )
+        }
+        let connection = self.connection
+        let reply: RedisReply
+        do {
+            reply = try await self.threadPool.runIfActive { try connection.command(bytes) }
+        } catch is NIOThreadPoolError.ThreadPoolInactive {
+            throw RedisError(code: .shutDown, message: "the Redis pool is shut down")
+        }
+        if case .error(let message) = reply {
+            throw RedisError(code: .errorReply, message: message)
+        }
+        return reply
+    }
+
+    /// Runs a Lua script with `EVALSHA`, sending its source with `EVAL` when Redis does not have
+    /// it cached.
+    ///
+    /// - Parameters:
+    ///   - script: The script.
+    ///   - keys: The keys it touches (`KEYS[1]`, …).
+    ///   - arguments: Its other arguments (`ARGV[1]`, …).
+    public func evaluate(
+        _ script: RedisScript,
+        keys: [any RedisArgument] = [],
+        arguments: [any RedisArgument] = []
+    ) async throws -> RedisReply {
+        let tail: [any RedisArgument] = [keys.count] + keys + arguments
+        do {
+            return try await self.command(["EVALSHA", script.sha1] + tail)
+        } catch let error as RedisError where error.isNoScript {
+            return try await self.command(["EVAL", script.source] + tail)
+        }
+    }
+}
