@@ -1,0 +1,80 @@
+internal import Storage
+
+/// A plaintext API key and the parts stored about it.
+///
+/// Format: `adm_` (admin) or `ten_` (tenant), then 43 base62 characters (256 random bits).
+/// The first 12 characters are the `prefix`: unique, shown in listings and used to find the
+/// row; the last four are `lastFour`. Only an HMAC-SHA256 of the whole key under the server's
+/// pepper is stored: the keys carry 256 bits of entropy, so a slow password hash would add
+/// nothing but latency, and the pepper keeps a stolen database from confirming guesses.
+public struct ApiKeyMaterial: Sendable {
+    /// Whose key it is, by its type tag.
+    public enum Kind: String, Sendable {
+        /// `adm_`: an admin user's key.
+        case admin = "adm_"
+        /// `ten_`: a tenant's key.
+        case tenant = "ten_"
+    }
+
+    /// How many characters of the key form the stored lookup prefix.
+    public static let prefixLength = 12
+
+    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+
+    /// The plaintext key; shown to its owner exactly once.
+    public let plaintext: String
+    /// The key's kind.
+    public let kind: Kind
+
+    /// A new random key.
+    ///
+    /// - Parameter kind: Admin or tenant.
+    public init(generating kind: Kind) {
+        var body: [UInt8] = []
+        // Rejection sampling keeps every character equally likely.
+        while body.count < 43 {
+            for byte in Secrets.randomBytes(48) where byte < 248 && body.count < 43 {
+                body.append(Self.alphabet[Int(byte % 62)])
+            }
+        }
+        self.kind = kind
+        self.plaintext = kind.rawValue + String(decoding: body, as: UTF8.self)
+    }
+
+    /// Reads a key a client sent, without checking it against storage.
+    ///
+    /// - Parameter plaintext: The presented key.
+    /// - Returns: `nil` when it is not shaped like one of our keys.
+    public init?(presented plaintext: String) {
+        guard plaintext.utf8.count == 47,
+            let kind = Kind.allCases.first(where: { plaintext.hasPrefix($0.rawValue) }),
+            plaintext.utf8.dropFirst(4).allSatisfy({ Self.alphabet.contains($0) })
+        else { return nil }
+        self.kind = kind
+        self.plaintext = plaintext
+    }
+
+    /// The lookup prefix, e.g. `ten_3f9aK2xQ`.
+    public var prefix: String { String(self.plaintext.prefix(Self.prefixLength)) }
+
+    /// The last four characters.
+    public var lastFour: String { String(self.plaintext.suffix(4)) }
+
+    /// The stored hash: HMAC-SHA256 under the pepper.
+    ///
+    /// - Parameter pepper: The server's secret pepper.
+    public func hash(pepper: [UInt8]) -> [UInt8] {
+        Secrets.hmacSHA256(Array(self.plaintext.utf8), key: pepper)
+    }
+
+    /// Whether this key matches a stored hash, compared in constant time.
+    ///
+    /// - Parameters:
+    ///   - storedHash: The hash from the database.
+    ///   - pepper: The server's secret pepper.
+    public func matches(_ storedHash: [UInt8], pepper: [UInt8]) -> Bool {
+        Secrets.constantTimeEquals(self.hash(pepper: pepper), storedHash)
+    }
+}
+
+extension ApiKeyMaterial.Kind: CaseIterable {}

@@ -1,0 +1,56 @@
+private import COpenSSL
+
+/// The few primitives secrets need, from OpenSSL's libcrypto: random bytes, HMAC-SHA256 and a
+/// constant-time comparison.
+public enum Secrets {
+    /// Cryptographically strong random bytes.
+    ///
+    /// - Parameter count: How many bytes.
+    /// - Returns: The bytes; the process stops if the system has no entropy source.
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let status = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
+        precondition(status == 1, "RAND_bytes failed: the system has no entropy source")
+        return bytes
+    }
+
+    /// HMAC-SHA256 of a message under a key.
+    ///
+    /// - Parameters:
+    ///   - message: The message.
+    ///   - key: The key (the server's pepper for API keys).
+    /// - Returns: The 32-byte MAC.
+    public static func hmacSHA256(_ message: [UInt8], key: [UInt8]) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        key.withUnsafeBufferPointer { keyBytes in
+            message.withUnsafeBufferPointer { messageBytes in
+                output.withUnsafeMutableBufferPointer { out in
+                    _ = HMAC(
+                        EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count), messageBytes.baseAddress,
+                        messageBytes.count, out.baseAddress, &length)
+                }
+            }
+        }
+        return output
+    }
+
+    /// Whether two byte strings are equal, taking the same time wherever they differ.
+    ///
+    /// - Parameters:
+    ///   - lhs: One value.
+    ///   - rhs: The other.
+    public static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        return lhs.withUnsafeBytes { left in
+            rhs.withUnsafeBytes { right in CRYPTO_memcmp(left.baseAddress, right.baseAddress, left.count) == 0 }
+        }
+    }
+
+    /// SHA-256 of bytes.
+    ///
+    /// - Parameter bytes: The input.
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        Digest.sha256(bytes)
+    }
+}
