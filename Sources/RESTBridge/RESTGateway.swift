@@ -19,6 +19,7 @@ public struct RESTGateway: HTTPResponder {
     private let clientAddress: ClientAddress
     private let logger: Logger
     private let requestIDs = RequestIDGenerator()
+    private let rawRoutesHaveOwnLimits: Bool
 
     /// Creates the gateway.
     ///
@@ -41,6 +42,7 @@ public struct RESTGateway: HTTPResponder {
     ) throws {
         self.table = try RESTRouteTable(routes: routes, router: dispatcher.router)
         self.rawRoutes = rawRoutes
+        self.rawRoutesHaveOwnLimits = rawRoutes.hasOwnBodyLimits
         self.dispatcher = dispatcher
         self.binder = RequestBinder(registry: schema)
         self.renderer = ResponseRenderer(registry: schema)
@@ -72,6 +74,7 @@ public struct RESTGateway: HTTPResponder {
     }
 
     public func maxBodyBytes(method: String, target: String) -> Int? {
+        guard self.rawRoutesHaveOwnLimits else { return self.configuration.maxBodyBytes }
         let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         return self.rawRoutes.maxBodyBytes(method: method, path: path) ?? self.configuration.maxBodyBytes
     }

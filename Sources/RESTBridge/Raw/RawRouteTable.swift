@@ -55,6 +55,11 @@ public struct RawRouteTable: Sendable {
         return .methodNotAllowed(allowed: allowed.sorted())
     }
 
+    /// Whether any route sets its own body limit.
+    var hasOwnBodyLimits: Bool {
+        self.routes.values.contains { methods in methods.values.contains { $0.maxBodyBytes != nil } }
+    }
+
     func maxBodyBytes(method: String, path: Substring) -> Int? {
         self.routes[String(path)]?[method]?.maxBodyBytes
     }

@@ -39,6 +39,10 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     private let headerReadTimeout: TimeAmount
     private var headerTimer: Scheduled<Void>?
+    /// When the awaited request head must have arrived; `nil` while a request is in progress.
+    /// One timer serves many keep-alive requests: it re-arms itself for a later deadline
+    /// instead of being cancelled and scheduled again per request.
+    private var headerDeadline: NIODeadline?
     /// The task writing a streamed response body; cancelled when the client goes away so the
     /// producing handler stops.
     private var streamTask: Task<Bool, Never>?
@@ -82,21 +86,40 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.cancelHeaderTimer()
+        self.headerTimer?.cancel()
+        self.headerTimer = nil
     }
 
     /// Stops the request-head clock (a head arrived, or the connection is leaving HTTP).
     func cancelHeaderTimer() {
-        self.headerTimer?.cancel()
-        self.headerTimer = nil
+        self.headerDeadline = nil
     }
 
     /// Starts the clock for the next request head: a client that trickles its headers (or
     /// sends nothing) is disconnected when it runs out.
     private func armHeaderTimer(context: ChannelHandlerContext) {
-        self.headerTimer?.cancel()
-        let channel = context.channel
-        self.headerTimer = context.eventLoop.scheduleTask(in: self.headerReadTimeout) {
-            channel.close(promise: nil)
+        let deadline = NIODeadline.now() + self.headerReadTimeout
+        self.headerDeadline = deadline
+        if self.headerTimer == nil {
+            self.scheduleHeaderTimer(at: deadline, context: context)
+        }
+    }
+
+    private func scheduleHeaderTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        let bound = NIOLoopBound(Endpoint(handler: self, context: context), eventLoop: context.eventLoop)
+        self.headerTimer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let endpoint = bound.value
+            endpoint.handler.headerTimerFired(context: endpoint.context)
+        }
+    }
+
+    private func headerTimerFired(context: ChannelHandlerContext) {
+        self.headerTimer = nil
+        guard let deadline = self.headerDeadline else { return }  // a request is in progress
+        if deadline <= NIODeadline.now() {
+            context.close(promise: nil)
+        } else {
+            self.scheduleHeaderTimer(at: deadline, context: context)
         }
     }
 
