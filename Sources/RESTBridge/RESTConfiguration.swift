@@ -13,6 +13,8 @@ public struct RESTConfiguration: Sendable {
     public var streamHeadersDelay: Duration
     /// Responses smaller than this are not gzip-compressed.
     public var compressionMinimumBytes: Int
+    /// How many bytes of a stream may wait for a slow client before the handler's writes wait.
+    public var streamBufferBytes: Int
 
     /// Creates settings.
     ///
@@ -23,13 +25,15 @@ public struct RESTConfiguration: Sendable {
     ///   - heartbeatInterval: The SSE heartbeat interval.
     ///   - streamHeadersDelay: The longest wait before a stream's headers.
     ///   - compressionMinimumBytes: The gzip threshold.
+    ///   - streamBufferBytes: The stream buffer per client.
     public init(
         maxBodyBytes: Int = 5 * 1024 * 1024,
         cors: CORSPolicy = CORSPolicy(allowedOrigins: []),
         trustedProxies: [IPNetwork] = IPNetwork.loopback,
         heartbeatInterval: Duration = .seconds(15),
         streamHeadersDelay: Duration = .milliseconds(250),
-        compressionMinimumBytes: Int = 1024
+        compressionMinimumBytes: Int = 1024,
+        streamBufferBytes: Int = 256 * 1024
     ) {
         self.maxBodyBytes = maxBodyBytes
         self.cors = cors
@@ -37,5 +41,6 @@ public struct RESTConfiguration: Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.streamHeadersDelay = streamHeadersDelay
         self.compressionMinimumBytes = compressionMinimumBytes
+        self.streamBufferBytes = streamBufferBytes
     }
 }

@@ -224,7 +224,7 @@ public struct RESTGateway: HTTPResponder {
         context: ServerContext,
         format: StreamFormat
     ) async -> HTTPResponse {
-        let (body, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let body = BoundedChunkStream(limit: self.configuration.streamBufferBytes)
         let first = FirstStreamEvent()
         let dispatcher = self.dispatcher
         let renderer = self.renderer
@@ -235,7 +235,7 @@ public struct RESTGateway: HTTPResponder {
             let interval = self.configuration.heartbeatInterval
             return Task {
                 while (try? await Task.sleep(for: interval)) != nil {
-                    continuation.yield(comment)
+                    guard (try? await body.write(comment)) != nil else { return }
                 }
             }
         }
@@ -248,8 +248,8 @@ public struct RESTGateway: HTTPResponder {
                         try Task.checkCancellation()
                         let json = try renderer.render(response, route: route)
                         let (id, name) = labels?.labels(of: json) ?? (nil, route.responseType.protoMessageName)
-                        continuation.yield(format.message(json, id: id, name: name))
                         first.record(.started)
+                        try await body.write(format.message(json, id: id, name: name))
                     },
                     context: context
                 )
@@ -257,17 +257,15 @@ public struct RESTGateway: HTTPResponder {
             } catch {
                 let rpcError = RPCError.from(error)
                 if !first.record(.failed(rpcError)) {
-                    continuation.yield(format.error(rpcError))
+                    try? await body.write(format.error(rpcError))
                 }
             }
             heartbeat?.cancel()
-            continuation.finish()
+            body.finish()
         }
-        continuation.onTermination = { termination in
-            if case .cancelled = termination {
-                producer.cancel()
-                heartbeat?.cancel()
-            }
+        body.onTermination = {
+            producer.cancel()
+            heartbeat?.cancel()
         }
         let delay = self.configuration.streamHeadersDelay
         let timer = Task {
