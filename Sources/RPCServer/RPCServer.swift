@@ -60,6 +60,7 @@ public final class RPCServer: Sendable {
                 router: router,
                 interceptors: interceptors,
                 maxMessageBytes: configuration.rpc.maxReceiveMessageBytes,
+                maxBufferedBytes: configuration.rpc.maxBufferedResponseBytes,
                 next: responder
             ),
             webSockets: webSockets,

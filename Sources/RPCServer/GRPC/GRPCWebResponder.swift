@@ -11,6 +11,7 @@ public struct GRPCWebResponder: HTTPResponder {
     private let router: RPCRouter
     private let interceptors: [any ServerInterceptor]
     private let maxMessageBytes: Int
+    private let maxBufferedBytes: Int
     private let next: any HTTPResponder
 
     /// Creates the responder.
@@ -19,16 +20,20 @@ public struct GRPCWebResponder: HTTPResponder {
     ///   - router: The gRPC methods.
     ///   - interceptors: Run around every call, in order.
     ///   - maxMessageBytes: The largest request message accepted.
+    ///   - maxBufferedBytes: Response bytes that may wait for a slow client before the
+    ///     handler's writes wait.
     ///   - next: Answers requests that are not gRPC-Web.
     public init(
         router: RPCRouter,
         interceptors: [any ServerInterceptor],
         maxMessageBytes: Int,
+        maxBufferedBytes: Int = 256 * 1024,
         next: any HTTPResponder
     ) {
         self.router = router
         self.interceptors = interceptors
         self.maxMessageBytes = maxMessageBytes
+        self.maxBufferedBytes = maxBufferedBytes
         self.next = next
     }
 
@@ -86,7 +91,7 @@ public struct GRPCWebResponder: HTTPResponder {
         isText: Bool,
         responseType: String
     ) async -> HTTPResponse {
-        let (body, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let body = BoundedChunkStream(limit: self.maxBufferedBytes)
         let interceptors = self.interceptors
         let encode = TextEncoding(base64: isText)
         let task = Task {
@@ -97,7 +102,7 @@ public struct GRPCWebResponder: HTTPResponder {
                         requests: .elements(messages),
                         responses: RPCWriter { message in
                             try Task.checkCancellation()
-                            continuation.yield(encode.apply(Self.frame(message, flag: 0)))
+                            try await body.write(encode.apply(Self.frame(message, flag: 0)))
                         },
                         context: context
                     )
@@ -105,12 +110,10 @@ public struct GRPCWebResponder: HTTPResponder {
             } catch {
                 failure = RPCError.from(error)
             }
-            continuation.yield(encode.apply(Self.trailerFrame(status: failure, trailing: context.response.trailing)))
-            continuation.finish()
+            try? await body.write(encode.apply(Self.trailerFrame(status: failure, trailing: context.response.trailing)))
+            body.finish()
         }
-        continuation.onTermination = { termination in
-            if case .cancelled = termination { task.cancel() }
-        }
+        body.onTermination = { task.cancel() }
         var headers: [(name: String, value: String)] = [("content-type", responseType)]
         // Initial metadata goes in the headers when the handler set it before its first message.
         var iterator = body.makeAsyncIterator()
@@ -192,9 +195,9 @@ private struct RemainingChunks: AsyncSequence, @unchecked Sendable {
     typealias Element = [UInt8]
     typealias Failure = any Error
 
-    let iterator: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
+    let iterator: BoundedChunkStream.AsyncIterator
 
-    func makeAsyncIterator() -> AsyncThrowingStream<[UInt8], any Error>.AsyncIterator {
+    func makeAsyncIterator() -> BoundedChunkStream.AsyncIterator {
         self.iterator
     }
 }
