@@ -6,7 +6,7 @@
 #   hummingbird  Benchmarks/ package: Hummingbird 2.28.1, one event loop thread, Codable struct
 #                encoded with JSONEncoder per request (release)
 # Both must answer `GET /v1/echo/{text}` with 200, application/json,
-# {"text":"<text>","index":0,"labels":{}}; the driver checks that before and after measuring and
+# {"text":"<text>","request":{"text":"<text>"}}; the driver checks that before and after measuring and
 # stops with the server's answer when it does not (our echo-server serves the route through the
 # REST bridge's route table).
 #

@@ -1,6 +1,7 @@
 // Reference Hummingbird 2 server for scripts/bench-rest.sh: the REST form of the echo fixture's
-// `Get` (`GET /v1/echo/{text}`) answering `{"text":"<text>","index":0,"labels":{}}` as
-// `application/json`, the document our echo-server's REST bridge produces for the same route.
+// `Get` (`GET /v1/echo/{text}`) answering `{"text":"<text>","request":{"text":"<text>"}}` as
+// `application/json`, the document our echo-server's REST bridge produces for the same route
+// (proto3 JSON leaves out fields with default values; the fixture echoes the request it got).
 //
 // Usage: hummingbird-json-server <port>   (0 picks a free port)
 // Prints `listening <port>` once bound; stops when standard input closes or on SIGTERM/SIGINT
@@ -22,9 +23,13 @@ import ServiceLifecycle
 
 /// The JSON document of one echo: the fields of the fixture's `EchoResponse` that `Get` sets.
 struct EchoDocument: ResponseEncodable {
+    /// The echoed request: only its text is set.
+    struct Request: Codable {
+        let text: String
+    }
+
     let text: String
-    let index: Int32
-    let labels: [String: String]
+    let request: Request
 }
 
 @main
@@ -37,7 +42,8 @@ enum HummingbirdJSONServer {
         let router = Router()
         router.get("/v1/echo/:text") { _, context -> EchoDocument in
             let text = try context.parameters.require("text")
-            return EchoDocument(text: text.removingPercentEncoding ?? text, index: 0, labels: [:])
+            let decoded = text.removingPercentEncoding ?? text
+            return EchoDocument(text: decoded, request: .init(text: decoded))
         }
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let application = Application(
