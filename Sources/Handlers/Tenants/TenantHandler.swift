@@ -207,8 +207,7 @@ public struct TenantHandler: Metachat_V1_TenantService.Handler {
     /// The caller, who must be an admin or tenant `id` itself (compared as UUIDs, whatever the case
     /// of the request's text).
     private static func requireAccess(to id: UUID, context: ServerContext) throws -> Principal {
-        if case .tenant(let own, _)? = context.principal, UUID(uuidString: own) == id, let principal = context.principal
-        {
+        if let principal = context.principal, case .tenant(let own, _) = principal, UUID(uuidString: own) == id {
             return principal
         }
         return try context.requireAccess(toTenant: id.uuidString.lowercased())

@@ -23,6 +23,7 @@ struct TenantAccessTests {
                 get.tenantID = target
                 let getError = await TenantFixtures.rpcError { try await handler.getTenant(request: get, context: asB) }
                 #expect(getError?.code == .notFound)
+                #expect(getError?.message == "Tenant \(target.lowercased()) was not found.")
 
                 var update = Metachat_V1_UpdateTenantRequest()
                 update.tenantID = target

@@ -135,6 +135,9 @@ struct TenantLifecycleTests {
                     try row.decode("embedding_api_key", as: String?.self)
                 )
             }
+            var disable = Metachat_V1_DisableTenantRequest()
+            disable.tenantID = created.id
+            try TenantFixtures.expectNoSecrets(try await handler.disableTenant(request: disable, context: admin))
             #expect(!stored.0.contains("sk-"))
             #expect(stored.1 == "sk-new-key-000000-LMNO")
             #expect(stored.2 == nil)
