@@ -1,0 +1,253 @@
+internal import Foundation
+public import MetaChatAPI
+public import RPCServer
+public import Storage
+internal import SwiftProtobuf
+
+/// Answers `metachat.v1.TenantService`: creating, listing, reading, updating and disabling tenants.
+///
+/// Admins may do everything; a tenant key may read and update its own tenant (not `enabled` or
+/// its rate limit) and gets `NOT_FOUND` for any other. Every change is written to `audit_log` in
+/// the same transaction and announced to the ``TenantChangeListener`` after the commit. Provider
+/// API keys in the settings are write-only: responses carry only their last four characters.
+public struct TenantHandler: Metachat_V1_TenantService.Handler {
+    private let pool: PostgresPool
+    private let changes: any TenantChangeListener
+
+    /// Creates the handler.
+    ///
+    /// - Parameters:
+    ///   - pool: The database holding the tenants.
+    ///   - changes: Told about every committed change, e.g. to drop cached tenant state.
+    public init(pool: PostgresPool, changes: any TenantChangeListener = IgnoringTenantChangeListener()) {
+        self.pool = pool
+        self.changes = changes
+    }
+
+    public func createTenant(
+        request: Metachat_V1_CreateTenantRequest,
+        context: ServerContext
+    ) async throws -> Metachat_V1_Tenant {
+        let principal = try context.requireAdmin()
+        let name = try TenantFieldRules.name(request.name)
+        try TenantSettingsValidator.check(request.settings)
+        let llmKey = request.settings.llm.apiKey
+        let embeddingKey = request.settings.rag.embedding.apiKey
+        try TenantSettingsValidator.checkSecret(llmKey, field: "settings.llm.apiKey")
+        try TenantSettingsValidator.checkSecret(embeddingKey, field: "settings.rag.embedding.apiKey")
+        try TenantFieldRules.checkMetadata(request.metadata)
+        let enabled = request.hasEnabled ? request.enabled.value : true
+        let settingsJSON = try TenantRow.settingsJSON(request.settings)
+        let metadataJSON = try TenantRow.metadataJSON(request.metadata)
+        let settings = request.settings
+        let row = try await self.storage {
+            try await self.pool.withAdminTransaction { connection in
+                let store = TenantStore(connection: connection)
+                try await Self.checkTextSearchLanguage(settings, in: store)
+                let row = try await store.insert(
+                    name: name,
+                    enabled: enabled,
+                    settingsJSON: settingsJSON,
+                    metadataJSON: metadataJSON,
+                    llmAPIKey: llmKey.isEmpty ? nil : llmKey,
+                    embeddingAPIKey: embeddingKey.isEmpty ? nil : embeddingKey
+                )
+                try await store.audit(
+                    tenantID: row.tenant.id, actor: TenantAuditActor.name(of: principal), action: "tenant.created",
+                    requestID: context.requestID, details: [:])
+                return row
+            }
+        }
+        await self.changes.tenantChanged(tenantID: row.tenant.id)
+        return row.tenant
+    }
+
+    public func listTenants(
+        request: Metachat_V1_ListTenantsRequest,
+        context: ServerContext
+    ) async throws -> Metachat_V1_ListTenantsResponse {
+        _ = try context.requireAdmin()
+        guard request.pageSize >= 0 else {
+            throw TenantFieldViolation.error("pageSize", "must not be negative")
+        }
+        let pageSize = request.pageSize == 0 ? 50 : min(Int(request.pageSize), 200)
+        try TenantTextRules.check(request.nameQuery, field: "nameQuery", maximum: 200)
+        let enabled = request.hasEnabled ? request.enabled.value : nil
+        let nameQuery = request.nameQuery
+        var cursor: (createdMicros: Int64, id: UUID)?
+        if !request.pageToken.isEmpty {
+            let token = try TenantPageToken(decoding: request.pageToken)
+            guard token.enabled == enabled, token.nameQuery == nameQuery else {
+                throw TenantFieldViolation.error("pageToken", "was issued for other filters")
+            }
+            cursor = (token.createdMicros, token.id)
+        }
+        let after = cursor
+        let rows = try await self.storage {
+            try await self.pool.withAdminTransaction { connection in
+                try await TenantStore(connection: connection).list(
+                    enabled: enabled, nameQuery: nameQuery, after: after, limit: pageSize + 1)
+            }
+        }
+        var response = Metachat_V1_ListTenantsResponse()
+        response.tenants = rows.prefix(pageSize).map(\.tenant)
+        if rows.count > pageSize, let last = rows.prefix(pageSize).last, let lastID = UUID(uuidString: last.tenant.id) {
+            response.nextPageToken = TenantPageToken(
+                createdMicros: last.createdMicros, id: lastID, enabled: enabled, nameQuery: nameQuery
+            ).encoded()
+        }
+        return response
+    }
+
+    public func getTenant(
+        request: Metachat_V1_GetTenantRequest,
+        context: ServerContext
+    ) async throws -> Metachat_V1_Tenant {
+        let id = try TenantFieldRules.tenantID(request.tenantID)
+        let principal = try Self.requireAccess(to: id, context: context)
+        let row = try await self.storage {
+            try await self.withScope(of: principal, tenantID: id) { connection in
+                try await TenantStore(connection: connection).find(id: id)
+            }
+        }
+        guard let row else { throw Self.notFound(id) }
+        return row.tenant
+    }
+
+    public func updateTenant(
+        request: Metachat_V1_UpdateTenantRequest,
+        context: ServerContext
+    ) async throws -> Metachat_V1_Tenant {
+        let id = try TenantFieldRules.tenantID(request.tenantID)
+        let principal = try Self.requireAccess(to: id, context: context)
+        let body = request.tenant
+        let mask = try TenantUpdateMask(mask: request.updateMask.paths, body: body)
+        if !principal.isAdmin {
+            if mask.touches("enabled") {
+                throw RPCError(code: .permissionDenied, message: "A tenant key cannot enable or disable its tenant.")
+            }
+            if mask.touches("settings.rate_limit") {
+                throw RPCError(code: .permissionDenied, message: "A tenant key cannot change its own rate limit.")
+            }
+        }
+        let name = mask.covers("name") ? try TenantFieldRules.name(body.name) : nil
+        if mask.covers("metadata") {
+            try TenantFieldRules.checkMetadata(body.metadata)
+        }
+        let llmChange = mask.secretChange(at: "settings.llm.api_key", value: body.settings.llm.apiKey)
+        let embeddingChange = mask.secretChange(
+            at: "settings.rag.embedding.api_key", value: body.settings.rag.embedding.apiKey)
+        if case .set(let key) = llmChange {
+            try TenantSettingsValidator.checkSecret(key, field: "settings.llm.apiKey")
+        }
+        if case .set(let key) = embeddingChange {
+            try TenantSettingsValidator.checkSecret(key, field: "settings.rag.embedding.apiKey")
+        }
+        let paths = mask.paths
+        let row: TenantRow? = try await self.storage {
+            try await self.withScope(of: principal, tenantID: id) { connection in
+                let store = TenantStore(connection: connection)
+                guard let current = try await store.find(id: id, forUpdate: true) else { return nil }
+                var updated = current.tenant
+                for entry in mask.entries {
+                    entry.apply(&updated, body)
+                }
+                if let name {
+                    updated.name = name
+                }
+                try TenantSettingsValidator.check(updated.settings)
+                try await Self.checkTextSearchLanguage(updated.settings, in: store)
+                let row = try await store.update(
+                    id: id,
+                    name: updated.name,
+                    enabled: updated.enabled,
+                    settingsJSON: try TenantRow.settingsJSON(updated.settings),
+                    metadataJSON: try TenantRow.metadataJSON(updated.metadata),
+                    llmAPIKey: llmChange,
+                    embeddingAPIKey: embeddingChange
+                )
+                try await store.audit(
+                    tenantID: current.tenant.id, actor: TenantAuditActor.name(of: principal),
+                    action: "tenant.updated", requestID: context.requestID, details: ["paths": paths])
+                return row
+            }
+        }
+        guard let row else { throw Self.notFound(id) }
+        await self.changes.tenantChanged(tenantID: row.tenant.id)
+        return row.tenant
+    }
+
+    public func disableTenant(
+        request: Metachat_V1_DisableTenantRequest,
+        context: ServerContext
+    ) async throws -> Metachat_V1_Tenant {
+        let principal = try context.requireAdmin()
+        let id = try TenantFieldRules.tenantID(request.tenantID)
+        let outcome: (row: TenantRow, changed: Bool)? = try await self.storage {
+            try await self.pool.withAdminTransaction { connection in
+                let store = TenantStore(connection: connection)
+                guard let current = try await store.find(id: id, forUpdate: true) else { return nil }
+                guard current.tenant.enabled else { return (current, false) }
+                guard let row = try await store.disable(id: id) else { return nil }
+                try await store.audit(
+                    tenantID: row.tenant.id, actor: TenantAuditActor.name(of: principal), action: "tenant.disabled",
+                    requestID: context.requestID, details: [:])
+                return (row, true)
+            }
+        }
+        guard let outcome else { throw Self.notFound(id) }
+        if outcome.changed {
+            await self.changes.tenantChanged(tenantID: outcome.row.tenant.id)
+        }
+        return outcome.row.tenant
+    }
+
+    // MARK: - Helpers
+
+    /// The caller, who must be an admin or tenant `id` itself (compared as UUIDs, whatever the case
+    /// of the request's text).
+    private static func requireAccess(to id: UUID, context: ServerContext) throws -> Principal {
+        if let principal = context.principal, case .tenant(let own, _) = principal, UUID(uuidString: own) == id {
+            return principal
+        }
+        return try context.requireAccess(toTenant: id.uuidString.lowercased())
+    }
+
+    /// Runs `body` in a transaction whose row-level security scope fits the caller: every tenant
+    /// for admins, only tenant `tenantID` for a tenant key.
+    private func withScope<Result: Sendable>(
+        of principal: Principal,
+        tenantID: UUID,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        if principal.isAdmin {
+            return try await self.pool.withAdminTransaction { try await body($0) }
+        }
+        return try await self.pool.withTenantTransaction(tenantID: tenantID) { try await body($0) }
+    }
+
+    /// Runs a storage call, turning PostgreSQL failures into RPC statuses.
+    private func storage<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch {
+            throw TenantErrorMapping.rpcError(error)
+        }
+    }
+
+    /// Refuses a `textSearchLanguage` PostgreSQL does not know.
+    private static func checkTextSearchLanguage(_ settings: Metachat_V1_TenantSettings, in store: TenantStore)
+        async throws
+    {
+        let language = settings.rag.textSearchLanguage
+        guard !language.isEmpty else { return }
+        guard try await store.textSearchConfigurationExists(language) else {
+            throw TenantFieldViolation.error(
+                "settings.rag.textSearchLanguage", "is not a text search configuration of the database")
+        }
+    }
+
+    private static func notFound(_ id: UUID) -> RPCError {
+        RPCError(code: .notFound, message: "Tenant \(id.uuidString.lowercased()) was not found.")
+    }
+}

@@ -1,0 +1,159 @@
+internal import Foundation
+internal import MetaChatAPI
+internal import Storage
+
+/// The SQL of the tenant endpoints, run on a connection inside a transaction whose row-level
+/// security scope the caller chose.
+struct TenantStore {
+    /// The connection, leased inside a transaction.
+    let connection: PostgresConnection
+
+    /// Inserts a tenant and returns it.
+    func insert(
+        name: String,
+        enabled: Bool,
+        settingsJSON: String,
+        metadataJSON: String,
+        llmAPIKey: String?,
+        embeddingAPIKey: String?
+    ) async throws -> TenantRow {
+        let rows = try await self.connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO tenants (name, enabled, disabled_at, settings, metadata,
+                        llm_api_key, llm_api_key_last_four, embedding_api_key, embedding_api_key_last_four)
+                    VALUES ($1, $2, CASE WHEN $2 THEN NULL ELSE now() END, $3, $4, $5, $6, $7, $8)
+                    RETURNING \(TenantRow.columns)
+                    """,
+                binds: [
+                    .text(name), .bool(enabled), .jsonb(settingsJSON), .jsonb(metadataJSON),
+                    llmAPIKey.map(PostgresValue.text), llmAPIKey.map { .text(TenantSecretChange.lastFour(of: $0)) },
+                    embeddingAPIKey.map(PostgresValue.text),
+                    embeddingAPIKey.map { .text(TenantSecretChange.lastFour(of: $0)) },
+                ]
+            )
+        )
+        return try TenantRow(rows[0])
+    }
+
+    /// The tenant with `id`, locked for the rest of the transaction when `forUpdate`; `nil` when
+    /// it does not exist or the scope does not show it.
+    func find(id: UUID, forUpdate: Bool = false) async throws -> TenantRow? {
+        let rows = try await self.connection.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(TenantRow.columns) FROM tenants WHERE id = $1"
+                    + (forUpdate ? " FOR UPDATE" : ""),
+                binds: [.uuid(id)]
+            )
+        )
+        return try rows.first.map(TenantRow.init)
+    }
+
+    /// Writes the updatable columns of a tenant and returns it. `enabled` moves `disabled_at`:
+    /// cleared when enabled, set to now when it becomes disabled, kept while it stays disabled.
+    func update(
+        id: UUID,
+        name: String,
+        enabled: Bool,
+        settingsJSON: String,
+        metadataJSON: String,
+        llmAPIKey: TenantSecretChange,
+        embeddingAPIKey: TenantSecretChange
+    ) async throws -> TenantRow? {
+        var binds: [PostgresValue?] = [
+            .uuid(id), .text(name), .bool(enabled), .jsonb(settingsJSON), .jsonb(metadataJSON),
+        ]
+        var assignments = ""
+        for (column, change) in [("llm_api_key", llmAPIKey), ("embedding_api_key", embeddingAPIKey)] {
+            switch change {
+            case .keep:
+                continue
+            case .clear:
+                assignments += ", \(column) = NULL, \(column)_last_four = NULL"
+            case .set(let key):
+                binds.append(.text(key))
+                binds.append(.text(TenantSecretChange.lastFour(of: key)))
+                assignments += ", \(column) = $\(binds.count - 1), \(column)_last_four = $\(binds.count)"
+            }
+        }
+        let rows = try await self.connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    UPDATE tenants SET name = $2, enabled = $3,
+                        disabled_at = CASE WHEN $3 THEN NULL ELSE coalesce(disabled_at, now()) END,
+                        settings = $4, metadata = $5\(assignments)
+                    WHERE id = $1
+                    RETURNING \(TenantRow.columns)
+                    """,
+                binds: binds
+            )
+        )
+        return try rows.first.map(TenantRow.init)
+    }
+
+    /// Disables a tenant (keeping `disabled_at` when it already was) and returns it.
+    func disable(id: UUID) async throws -> TenantRow? {
+        let rows = try await self.connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    UPDATE tenants SET enabled = false, disabled_at = coalesce(disabled_at, now())
+                    WHERE id = $1
+                    RETURNING \(TenantRow.columns)
+                    """,
+                binds: [.uuid(id)]
+            )
+        )
+        return try rows.first.map(TenantRow.init)
+    }
+
+    /// Up to `limit` tenants, newest first, after the cursor when given.
+    func list(
+        enabled: Bool?,
+        nameQuery: String,
+        after cursor: (createdMicros: Int64, id: UUID)?,
+        limit: Int
+    ) async throws -> [TenantRow] {
+        let rows = try await self.connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(TenantRow.columns) FROM tenants
+                    WHERE ($1::bool IS NULL OR enabled = $1::bool)
+                      AND ($2::text = '' OR strpos(lower(name), lower($2::text)) > 0)
+                      AND ($3::int8 IS NULL
+                           OR ((extract(epoch FROM created_at) * 1000000)::int8, id) < ($3::int8, $4::uuid))
+                    ORDER BY created_at DESC, id DESC
+                    LIMIT $5
+                    """,
+                binds: [
+                    enabled.map(PostgresValue.bool), .text(nameQuery),
+                    cursor.map { .int64($0.createdMicros) }, cursor.map { .uuid($0.id) }, .int64(Int64(limit)),
+                ]
+            )
+        )
+        return try rows.map(TenantRow.init)
+    }
+
+    /// Whether PostgreSQL has a text search configuration with this name.
+    func textSearchConfigurationExists(_ name: String) async throws -> Bool {
+        let rows = try await self.connection.query(
+            "SELECT count(*) AS n FROM pg_catalog.pg_ts_config WHERE cfgname = \(name)")
+        return try rows[0].decode("n", as: Int.self) > 0
+    }
+
+    /// Appends an audit entry about tenant `tenantID`.
+    func audit(
+        tenantID: String, actor: String, action: String, requestID: String, details: [String: [String]]
+    ) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let detailsJSON = String(decoding: try encoder.encode(details), as: UTF8.self)
+        let tenant = UUID(uuidString: tenantID)
+        try await self.connection.execute(
+            """
+            INSERT INTO audit_log (tenant_id, actor, action, target, request_id, details)
+            VALUES (\(tenant), \(actor), \(action), \(tenantID), \(requestID.isEmpty ? nil : requestID), \
+            \(PostgresValue.jsonb(detailsJSON)))
+            """
+        )
+    }
+}
