@@ -109,6 +109,7 @@ let package = Package(
                 "MetaChatAPI",
                 "RPCServer",
                 "Storage",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -230,6 +231,7 @@ let package = Package(
                 "MetaChatAPI",
                 "RPCServer",
                 "Storage",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: strictSettings
