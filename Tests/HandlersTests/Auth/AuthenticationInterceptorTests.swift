@@ -5,7 +5,7 @@ import RPCServer
 import Storage
 import Testing
 
-@Suite("Authentication interceptor")
+@Suite("Authentication interceptor", .serialized)
 struct AuthenticationInterceptorTests {
     private static func interceptor(_ pool: PostgresPool, global: String? = "global-bootstrap-key") -> (
         AuthenticationInterceptor, KeyDirectory, KeyUsageRecorder

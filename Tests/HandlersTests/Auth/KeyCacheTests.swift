@@ -5,7 +5,7 @@ import RPCServer
 import Storage
 import Testing
 
-@Suite("Key cache and its invalidation through Redis")
+@Suite("Key cache and its invalidation through Redis", .serialized)
 struct KeyCacheTests {
     /// One server instance's authentication: its own cache, Redis pool and subscriber.
     private struct Instance {

@@ -5,7 +5,7 @@ import RPCServer
 import Storage
 import Testing
 
-@Suite("Rate limits")
+@Suite("Rate limits", .serialized)
 struct RateLimitTests {
     private static func limiter(_ url: RedisURL, retryInterval: Duration = .seconds(1)) -> (RateLimiter, RedisPool) {
         var options = RedisPool.Configuration.Options.defaults

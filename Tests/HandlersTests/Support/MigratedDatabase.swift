@@ -11,7 +11,12 @@ enum MigratedDatabase {
     static func with<R>(_ body: (PostgresPool) async throws -> R) async throws -> R {
         let url = try TestEnvironment.databaseURL()
         let schema = "auth_" + UUID().uuidString.lowercased().filter { $0 != "-" }.prefix(20)
-        let administration = PostgresPool(configuration: .init(url: url), logger: .quiet)
+        // Small pools, and the suites using this run their tests one at a time: every test target
+        // shares one server with a connection limit.
+        var administrationOptions = PostgresPool.Configuration.Options.defaults
+        administrationOptions.maximumConnections = 1
+        let administration = PostgresPool(
+            configuration: .init(url: url, options: administrationOptions), logger: .quiet)
         do {
             try await administration.execute(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"))
         } catch {
@@ -20,6 +25,7 @@ enum MigratedDatabase {
         }
         var options = PostgresPool.Configuration.Options.defaults
         options.searchPath = [schema]
+        options.maximumConnections = 2
         let pool = PostgresPool(configuration: .init(url: url, options: options), logger: .quiet)
         let result: Result<R, any Error>
         do {
