@@ -21,6 +21,8 @@ public actor KeyDirectory {
     public let lifetime: Duration
     /// How long an unknown prefix stays cached.
     public let negativeLifetime: Duration
+    /// The most entries kept; beyond it expired entries go first, then unknown prefixes.
+    public let maximumEntries: Int
     private let clock = ContinuousClock()
     private var entries: [String: Entry] = [:]
     private var loading: [String: Task<StoredKey?, any Error>] = [:]
@@ -33,11 +35,20 @@ public actor KeyDirectory {
     ///   - pool: Where `api_keys` lives; read in the admin scope.
     ///   - lifetime: How long a found key stays cached without an invalidation (60 s unless given).
     ///   - negativeLifetime: How long an unknown prefix stays cached (5 s unless given).
-    public init(pool: PostgresPool, lifetime: Duration = .seconds(60), negativeLifetime: Duration = .seconds(5)) {
+    ///   - maximumEntries: The most entries kept (100 000 unless given), so a flood of made-up
+    ///     prefixes cannot grow the cache without bound.
+    public init(
+        pool: PostgresPool, lifetime: Duration = .seconds(60), negativeLifetime: Duration = .seconds(5),
+        maximumEntries: Int = 100_000
+    ) {
         self.pool = pool
         self.lifetime = lifetime
         self.negativeLifetime = negativeLifetime
+        self.maximumEntries = max(1, maximumEntries)
     }
+
+    /// How many prefixes are cached, known or unknown.
+    public var cachedCount: Int { self.entries.count }
 
     /// How many times a key was read from PostgreSQL, for metrics and tests.
     public var loadCount: Int { self.loads }
@@ -73,9 +84,24 @@ public actor KeyDirectory {
         // An invalidation that arrived while the row was being read may describe a change the
         // read did not see; the answer is used for this call but not kept.
         if generation == self.generation {
+            self.makeRoom()
             self.entries[prefix] = Entry(key: key, loadedAt: self.clock.now)
         }
         return key
+    }
+
+    private func makeRoom() {
+        guard self.entries.count >= self.maximumEntries else { return }
+        let now = self.clock.now
+        self.entries = self.entries.filter { _, entry in
+            entry.loadedAt.duration(to: now) < (entry.key == nil ? self.negativeLifetime : self.lifetime)
+        }
+        if self.entries.count >= self.maximumEntries {
+            self.entries = self.entries.filter { $0.value.key != nil }
+        }
+        if self.entries.count >= self.maximumEntries {
+            self.entries = [:]
+        }
     }
 
     /// Forgets the key `keyID` and every unknown prefix (a key created since may carry one).

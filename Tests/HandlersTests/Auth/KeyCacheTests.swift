@@ -148,3 +148,52 @@ struct KeyCacheTests {
         }
     }
 }
+
+@Suite("Key cache bounds and failures", .serialized)
+struct KeyCacheBoundsTests {
+    @Test("Made-up prefixes cannot grow the cache past its bound; known keys stay cached")
+    func bounded() async throws {
+        try await MigratedDatabase.with { pool in
+            let fixture = AuthFixture(pool: pool)
+            let key = try await fixture.key(tenant: try await fixture.tenant())
+            let directory = KeyDirectory(pool: pool, maximumEntries: 4)
+            _ = try await directory.key(
+                prefix: key.material.prefix, hash: key.material.hash(pepper: AuthFixture.pepper))
+
+            for _ in 0..<10 {
+                let unknown = ApiKeyMaterial(generating: .tenant)
+                _ = try await directory.key(prefix: unknown.prefix, hash: unknown.hash(pepper: AuthFixture.pepper))
+                #expect(await directory.cachedCount <= 4)
+            }
+            let loads = await directory.loadCount
+            let again = try await directory.key(
+                prefix: key.material.prefix, hash: key.material.hash(pepper: AuthFixture.pepper))
+
+            #expect(again?.id == key.id)
+            #expect(await directory.loadCount == loads, "the known key was answered from the cache")
+        }
+    }
+
+    @Test("PostgreSQL unreachable on a cache miss is UNAVAILABLE, not INTERNAL")
+    func databaseDown() async throws {
+        // A reserved loopback port on which no server was started: connections are refused.
+        let port = try RedisOnFreePort().url.port
+        var options = PostgresPool.Configuration.Options.defaults
+        options.maximumConnections = 1
+        options.connectTimeout = .milliseconds(500)
+        let pool = PostgresPool(
+            configuration: .init(url: "postgresql://metachat@127.0.0.1:\(port)/metachat", options: options),
+            logger: .quiet)
+        let interceptor = AuthenticationInterceptor(
+            directory: KeyDirectory(pool: pool), usage: KeyUsageRecorder(pool: pool), pepper: AuthFixture.pepper,
+            globalAPIKey: nil)
+
+        let error = await statusOf {
+            _ = try await AuthFixture.call(
+                [interceptor], metadata: ["x-api-key": ApiKeyMaterial(generating: .tenant).plaintext])
+        }
+        await pool.shutdown()
+
+        #expect(error?.code == .unavailable)
+    }
+}

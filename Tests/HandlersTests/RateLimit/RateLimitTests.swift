@@ -136,3 +136,53 @@ struct RateLimitTests {
         try await redisServer.stop()
     }
 }
+
+@Suite("Rate-limit policy")
+struct RateLimitPolicyTests {
+    @Test("Defaults come from RATE_LIMIT_MAX_REQUESTS and RATE_LIMIT_WINDOW_MS, falling back to 100 per 60 s")
+    func environment() {
+        #expect(RateLimitPolicy.fromEnvironment([:]) == RateLimitPolicy(requests: 100, windowMilliseconds: 60_000))
+        #expect(
+            RateLimitPolicy.fromEnvironment(["RATE_LIMIT_MAX_REQUESTS": "7", "RATE_LIMIT_WINDOW_MS": "1500"])
+                == RateLimitPolicy(requests: 7, windowMilliseconds: 1500))
+        #expect(
+            RateLimitPolicy.fromEnvironment(["RATE_LIMIT_MAX_REQUESTS": "0", "RATE_LIMIT_WINDOW_MS": "soon"])
+                == RateLimitPolicy(requests: 100, windowMilliseconds: 60_000))
+    }
+
+    @Test("A tenant's settings replace the parts they set; zero keeps the default")
+    func tenantOverride() {
+        let defaults = RateLimitPolicy(requests: 100, windowMilliseconds: 60_000)
+        #expect(
+            defaults.applying(TenantRateLimit(requestsPerWindow: 5, windowSeconds: 0))
+                == RateLimitPolicy(requests: 5, windowMilliseconds: 60_000))
+        #expect(
+            defaults.applying(TenantRateLimit(requestsPerWindow: nil, windowSeconds: 10))
+                == RateLimitPolicy(requests: 100, windowMilliseconds: 10_000))
+    }
+
+    @Test("Calls without credentials share an allowance per client address, IPv6 included, whatever the port")
+    func perAddress() async throws {
+        var options = RedisPool.Configuration.Options.defaults
+        options.maximumConnections = 1
+        let pool = RedisPool(
+            configuration: .init(url: try TestEnvironment.redisURL(), options: options), logger: .quiet)
+        let limiter = RateLimiter(redis: pool, health: RateLimiterHealth(), logger: .quiet)
+        let interceptor = RateLimitInterceptor(
+            limiter: limiter, defaults: RateLimitPolicy(requests: 1, windowMilliseconds: 60_000))
+        let host = "2001:db8::\(String(Int.random(in: 1...0xffff), radix: 16))"
+
+        let first = await statusOf { _ = try await AuthFixture.call([interceptor], peer: "ipv6:[\(host)]:1000") }
+        let samePeerOtherPort = await statusOf {
+            _ = try await AuthFixture.call([interceptor], peer: "ipv6:[\(host)]:2000")
+        }
+        let otherHost = await statusOf {
+            _ = try await AuthFixture.call([interceptor], peer: "ipv6:[\(host)1]:1000")
+        }
+        await pool.shutdown()
+
+        #expect(first == nil)
+        #expect(samePeerOtherPort?.code == .resourceExhausted)
+        #expect(otherHost == nil)
+    }
+}
