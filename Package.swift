@@ -109,6 +109,7 @@ let package = Package(
                 "MetaChatAPI",
                 "RPCServer",
                 "Storage",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,0 +1,193 @@
+internal import Foundation
+internal import MetaChatAPI
+public import Storage
+
+/// The API keys this instance has looked up, by prefix, so authentication does not touch
+/// PostgreSQL on the hot path.
+///
+/// A miss loads the row once, however many calls ask for the same prefix at the same moment; an
+/// unknown prefix is remembered for ``negativeLifetime`` so guessing does not reach the database
+/// on every call. Entries are dropped when ``invalidate(keyID:)`` or ``invalidate(tenantID:)``
+/// is called (``RedisKeyInvalidation`` does that on every instance when a key or tenant changes)
+/// and, as a safety net for a lost message, after ``lifetime``.
+public actor KeyDirectory {
+    private struct Entry {
+        var key: StoredKey?
+        var loadedAt: ContinuousClock.Instant
+    }
+
+    private let pool: PostgresPool
+    /// How long a found key stays cached.
+    public let lifetime: Duration
+    /// How long an unknown prefix stays cached.
+    public let negativeLifetime: Duration
+    /// The most entries kept; beyond it expired entries go first, then unknown prefixes.
+    public let maximumEntries: Int
+    private let clock = ContinuousClock()
+    private var entries: [String: Entry] = [:]
+    private var loading: [String: Task<StoredKey?, any Error>] = [:]
+    private var generation = 0
+    private var loads = 0
+
+    /// Creates an empty directory.
+    ///
+    /// - Parameters:
+    ///   - pool: Where `api_keys` lives; read in the admin scope.
+    ///   - lifetime: How long a found key stays cached without an invalidation (60 s unless given).
+    ///   - negativeLifetime: How long an unknown prefix stays cached (5 s unless given).
+    ///   - maximumEntries: The most entries kept (100 000 unless given), so a flood of made-up
+    ///     prefixes cannot grow the cache without bound.
+    public init(
+        pool: PostgresPool, lifetime: Duration = .seconds(60), negativeLifetime: Duration = .seconds(5),
+        maximumEntries: Int = 100_000
+    ) {
+        self.pool = pool
+        self.lifetime = lifetime
+        self.negativeLifetime = negativeLifetime
+        self.maximumEntries = max(1, maximumEntries)
+    }
+
+    /// How many prefixes are cached, known or unknown.
+    public var cachedCount: Int { self.entries.count }
+
+    /// How many times a key was read from PostgreSQL, for metrics and tests.
+    public var loadCount: Int { self.loads }
+
+    /// The key with `prefix`, from the cache or PostgreSQL; `nil` when no key has that prefix.
+    ///
+    /// A rotation gives the row the new key's prefix, so a key replaced by a rotation is found by
+    /// its hash in `previous_key_hash` while its grace period lasts, and cached under its own
+    /// prefix.
+    ///
+    /// - Parameters:
+    ///   - prefix: The presented key's lookup prefix.
+    ///   - hash: The presented key's hash under the pepper.
+    /// - Throws: ``PostgresError`` when the key is not cached and PostgreSQL cannot be read.
+    public func key(prefix: String, hash: [UInt8]) async throws -> StoredKey? {
+        if let entry = self.entries[prefix] {
+            let age = entry.loadedAt.duration(to: self.clock.now)
+            if age < (entry.key == nil ? self.negativeLifetime : self.lifetime) {
+                return entry.key
+            }
+            self.entries[prefix] = nil
+        }
+        if let running = self.loading[prefix] {
+            return try await running.value
+        }
+        let generation = self.generation
+        let pool = self.pool
+        let task = Task { try await Self.load(prefix: prefix, hash: hash, from: pool) }
+        self.loading[prefix] = task
+        self.loads += 1
+        defer { self.loading[prefix] = nil }
+        let key = try await task.value
+        // An invalidation that arrived while the row was being read may describe a change the
+        // read did not see; the answer is used for this call but not kept.
+        if generation == self.generation {
+            self.makeRoom()
+            self.entries[prefix] = Entry(key: key, loadedAt: self.clock.now)
+        }
+        return key
+    }
+
+    private func makeRoom() {
+        guard self.entries.count >= self.maximumEntries else { return }
+        let now = self.clock.now
+        self.entries = self.entries.filter { _, entry in
+            entry.loadedAt.duration(to: now) < (entry.key == nil ? self.negativeLifetime : self.lifetime)
+        }
+        if self.entries.count >= self.maximumEntries {
+            self.entries = self.entries.filter { $0.value.key != nil }
+        }
+        if self.entries.count >= self.maximumEntries {
+            self.entries = [:]
+        }
+    }
+
+    /// Forgets the key `keyID` and every unknown prefix (a key created since may carry one).
+    ///
+    /// - Parameter keyID: The key's id.
+    public func invalidate(keyID: String) {
+        self.generation += 1
+        let id = UUID(uuidString: keyID)
+        self.entries = self.entries.filter { _, entry in
+            guard let key = entry.key else { return false }
+            return key.id != id
+        }
+    }
+
+    /// Forgets every key of the tenant `tenantID`.
+    ///
+    /// - Parameter tenantID: The tenant's id.
+    public func invalidate(tenantID: String) {
+        self.generation += 1
+        let id = UUID(uuidString: tenantID)
+        self.entries = self.entries.filter { _, entry in
+            entry.key.map { $0.tenantID != id } ?? false
+        }
+    }
+
+    /// Forgets everything, e.g. after the invalidation channel was disconnected.
+    public func invalidateAll() {
+        self.generation += 1
+        self.entries = [:]
+    }
+
+    private static func load(prefix: String, hash: [UInt8], from pool: PostgresPool) async throws -> StoredKey? {
+        let rows = try await pool.withAdminTransaction { connection in
+            try await connection.query(
+                """
+                SELECT k.id, k.owner_kind, k.admin_id, k.tenant_id, k.key_hash, k.active, k.expires_at,
+                       k.previous_key_hash, k.previous_key_valid_until, a.role, t.enabled AS tenant_enabled,
+                       CASE WHEN jsonb_typeof(rl.requests) = 'number' THEN rl.requests::text::numeric::int8 END
+                           AS rate_limit_requests,
+                       CASE WHEN jsonb_typeof(rl.window) = 'number' THEN rl.window::text::numeric::int8 END
+                           AS rate_limit_window_seconds
+                FROM api_keys k
+                LEFT JOIN admin_users a ON a.id = k.admin_id
+                LEFT JOIN tenants t ON t.id = k.tenant_id
+                LEFT JOIN LATERAL (
+                    SELECT coalesce(t.settings #> '{rate_limit,requests_per_window}',
+                                    t.settings #> '{rateLimit,requestsPerWindow}') AS requests,
+                           coalesce(t.settings #> '{rate_limit,window_seconds}',
+                                    t.settings #> '{rateLimit,windowSeconds}') AS window
+                ) rl ON true
+                WHERE k.prefix = \(prefix)
+                   OR (k.previous_key_hash = \(hash) AND k.previous_key_valid_until > now())
+                ORDER BY k.prefix = \(prefix) DESC
+                LIMIT 1
+                """
+            )
+        }
+        guard let row = rows.first else { return nil }
+        let owner: StoredKey.Owner
+        switch try row.decode("owner_kind", as: String.self) {
+        case "admin":
+            let role: Metachat_V1_AdminRole =
+                switch try row.decode("role", as: String?.self) {
+                case "SUPER": .super
+                case "STANDARD": .standard
+                default: .unspecified
+                }
+            owner = .admin(adminID: try row.decode("admin_id", as: UUID.self), role: role)
+        default:
+            owner = .tenant(
+                tenantID: try row.decode("tenant_id", as: UUID.self),
+                enabled: try row.decode("tenant_enabled", as: Bool?.self) ?? false,
+                rateLimit: TenantRateLimit(
+                    requestsPerWindow: try row.decode("rate_limit_requests", as: Int?.self),
+                    windowSeconds: try row.decode("rate_limit_window_seconds", as: Int?.self)
+                )
+            )
+        }
+        return StoredKey(
+            id: try row.decode("id", as: UUID.self),
+            owner: owner,
+            hash: try row.decode("key_hash", as: [UInt8].self),
+            previousHash: try row.decode("previous_key_hash", as: [UInt8]?.self),
+            previousValidUntil: try row.decode("previous_key_valid_until", as: Date?.self),
+            active: try row.decode("active", as: Bool.self),
+            expiresAt: try row.decode("expires_at", as: Date?.self)
+        )
+    }
+}

@@ -1,0 +1,54 @@
+internal import RPCServer
+
+/// The credential a call carried and the header it came in.
+struct PresentedCredential {
+    /// Where a credential can come from.
+    enum Header {
+        /// `x-admin-key`.
+        case adminKey
+        /// `x-api-key`.
+        case apiKey
+        /// `authorization: Bearer <key>`.
+        case bearer
+
+        /// The header's name, for messages.
+        var name: String {
+            switch self {
+            case .adminKey: "x-admin-key"
+            case .apiKey: "x-api-key"
+            case .bearer: "authorization"
+            }
+        }
+    }
+
+    /// The header.
+    var header: Header
+    /// The presented value (never logged or echoed).
+    var value: String
+
+    /// The first credential in `x-admin-key`, `x-api-key`, `authorization: Bearer`, or `nil` when
+    /// there is none. An `authorization` header with another scheme counts as none.
+    ///
+    /// - Parameter metadata: The request metadata.
+    init?(metadata: Metadata) {
+        if let value = metadata.firstString(forKey: "x-admin-key"), !value.isEmpty {
+            self.init(header: .adminKey, value: value)
+        } else if let value = metadata.firstString(forKey: "x-api-key"), !value.isEmpty {
+            self.init(header: .apiKey, value: value)
+        } else if let authorization = metadata.firstString(forKey: "authorization"),
+            let space = authorization.firstIndex(of: " "),
+            authorization[..<space].lowercased() == "bearer"
+        {
+            let token = authorization[space...].drop(while: { $0 == " " })
+            guard !token.isEmpty else { return nil }
+            self.init(header: .bearer, value: String(token))
+        } else {
+            return nil
+        }
+    }
+
+    private init(header: Header, value: String) {
+        self.header = header
+        self.value = value
+    }
+}

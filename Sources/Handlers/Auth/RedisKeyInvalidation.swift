@@ -1,0 +1,103 @@
+public import Logging
+public import Storage
+internal import Synchronization
+
+/// Spreads key and tenant changes to every server instance through Redis pub/sub, so a rotation,
+/// revocation or tenant change takes effect everywhere within about a second.
+///
+/// ``keyChanged(keyID:)`` publishes the id on ``keyChannel`` (and drops the local entry at once);
+/// ``tenantChanged(tenantID:)`` on ``tenantChannel``. After ``start()`` every instance listens on
+/// both and drops the matching ``KeyDirectory`` entries.
+///
+/// ```swift
+/// let invalidation = RedisKeyInvalidation(directory: directory, redis: redisPool, subscriber: subscriber, logger: logger)
+/// try await invalidation.start()
+/// // SecurityHandler(keyChanges: invalidation, ...), TenantHandler(tenantChanges: invalidation, ...)
+/// await invalidation.stop()
+/// ```
+public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener {
+    /// The channel carrying changed key ids.
+    public static let keyChannel = "metachat:keys:changed"
+    /// The channel carrying changed tenant ids.
+    public static let tenantChannel = "metachat:tenants:changed"
+
+    private let directory: KeyDirectory
+    private let redis: RedisPool
+    private let subscriber: RedisSubscriber
+    private let logger: Logger
+    private let listeners = Mutex<[Task<Void, Never>]>([])
+
+    /// Creates the invalidation; call ``start()`` to listen.
+    ///
+    /// - Parameters:
+    ///   - directory: The cache to invalidate.
+    ///   - redis: Publishes changes.
+    ///   - subscriber: Receives changes.
+    ///   - logger: Receives publish failures.
+    public init(directory: KeyDirectory, redis: RedisPool, subscriber: RedisSubscriber, logger: Logger) {
+        self.directory = directory
+        self.redis = redis
+        self.subscriber = subscriber
+        self.logger = logger
+    }
+
+    /// Subscribes to both channels and returns once Redis confirmed, so every change published
+    /// afterwards reaches this instance.
+    ///
+    /// - Throws: ``RedisError`` when Redis did not confirm in time; the directory's entry lifetime
+    ///   still bounds how long a stale entry lives.
+    public func start() async throws {
+        let keys = try await self.subscriber.subscribe(to: Self.keyChannel)
+        let tenants: RedisSubscription
+        do {
+            tenants = try await self.subscriber.subscribe(to: Self.tenantChannel)
+        } catch {
+            keys.cancel()
+            throw error
+        }
+        let directory = self.directory
+        let keyTask = Task {
+            for await message in keys {
+                if let id = message.string { await directory.invalidate(keyID: id) }
+            }
+        }
+        let tenantTask = Task {
+            for await message in tenants {
+                if let id = message.string { await directory.invalidate(tenantID: id) }
+            }
+        }
+        self.listeners.withLock { $0 += [keyTask, tenantTask] }
+    }
+
+    /// Stops listening.
+    public func stop() async {
+        let tasks = self.listeners.withLock { tasks in
+            defer { tasks = [] }
+            return tasks
+        }
+        for task in tasks {
+            task.cancel()
+            await task.value
+        }
+    }
+
+    public func keyChanged(keyID: String) async {
+        await self.directory.invalidate(keyID: keyID)
+        await self.publish(keyID, on: Self.keyChannel)
+    }
+
+    public func tenantChanged(tenantID: String) async {
+        await self.directory.invalidate(tenantID: tenantID)
+        await self.publish(tenantID, on: Self.tenantChannel)
+    }
+
+    private func publish(_ id: String, on channel: String) async {
+        do {
+            _ = try await self.redis.command(["PUBLISH", channel, id])
+        } catch {
+            self.logger.warning(
+                "could not publish a cache invalidation; other instances keep their entry until it expires",
+                metadata: ["channel": "\(channel)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,58 @@
+public import Foundation
+public import MetaChatAPI
+
+/// What the authentication interceptor needs to know about one API key, read from `api_keys` with
+/// its owner (admin role or tenant state) and cached by ``KeyDirectory``.
+public struct StoredKey: Sendable, Equatable {
+    /// Who owns the key.
+    public enum Owner: Sendable, Equatable {
+        /// An admin user with a role.
+        case admin(adminID: UUID, role: Metachat_V1_AdminRole)
+        /// A tenant; `enabled` is the tenant's flag, `rateLimit` its rate-limit settings.
+        case tenant(tenantID: UUID, enabled: Bool, rateLimit: TenantRateLimit)
+    }
+
+    /// The key's id.
+    public var id: UUID
+    /// The owner.
+    public var owner: Owner
+    /// HMAC-SHA256 of the current key under the pepper.
+    public var hash: [UInt8]
+    /// The hash of the key replaced by the last rotation, while it is still accepted.
+    public var previousHash: [UInt8]?
+    /// Until when ``previousHash`` is accepted.
+    public var previousValidUntil: Date?
+    /// `false` once revoked.
+    public var active: Bool
+    /// When the key stops working, if ever.
+    public var expiresAt: Date?
+
+    /// Creates a stored key.
+    ///
+    /// - Parameters:
+    ///   - id: The key's id.
+    ///   - owner: The owner.
+    ///   - hash: The current hash.
+    ///   - previousHash: The replaced key's hash, if still accepted.
+    ///   - previousValidUntil: Until when the replaced key is accepted.
+    ///   - active: Whether the key is not revoked.
+    ///   - expiresAt: When the key expires, if ever.
+    public init(
+        id: UUID, owner: Owner, hash: [UInt8], previousHash: [UInt8]?, previousValidUntil: Date?, active: Bool,
+        expiresAt: Date?
+    ) {
+        self.id = id
+        self.owner = owner
+        self.hash = hash
+        self.previousHash = previousHash
+        self.previousValidUntil = previousValidUntil
+        self.active = active
+        self.expiresAt = expiresAt
+    }
+
+    /// The owning tenant's id, for tenant keys.
+    public var tenantID: UUID? {
+        if case .tenant(let tenantID, _, _) = self.owner { return tenantID }
+        return nil
+    }
+}

@@ -1,0 +1,29 @@
+public import RPCServer
+
+/// A tenant's rate-limit settings (`settings.rate_limit` in `tenants`): requests per window and
+/// the window in seconds, each `nil` or 0 for the server default.
+///
+/// The authentication interceptor attaches it to the call context (``TenantRateLimitKey``) for the
+/// rate-limit interceptor.
+public struct TenantRateLimit: Sendable, Equatable {
+    /// Requests allowed per window; `nil` or 0 for the server default.
+    public var requestsPerWindow: Int?
+    /// The window in seconds; `nil` or 0 for the server default.
+    public var windowSeconds: Int?
+
+    /// Creates settings.
+    ///
+    /// - Parameters:
+    ///   - requestsPerWindow: Requests per window, `nil` for the default.
+    ///   - windowSeconds: Window in seconds, `nil` for the default.
+    public init(requestsPerWindow: Int? = nil, windowSeconds: Int? = nil) {
+        self.requestsPerWindow = requestsPerWindow
+        self.windowSeconds = windowSeconds
+    }
+}
+
+/// The context key under which the authentication interceptor stores the caller's tenant
+/// ``TenantRateLimit``.
+public enum TenantRateLimitKey: ContextKey {
+    public typealias Value = TenantRateLimit
+}

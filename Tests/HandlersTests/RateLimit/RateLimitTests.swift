@@ -1,0 +1,188 @@
+import Foundation
+import Handlers
+import Logging
+import RPCServer
+import Storage
+import Testing
+
+@Suite("Rate limits", .serialized)
+struct RateLimitTests {
+    private static func limiter(_ url: RedisURL, retryInterval: Duration = .seconds(1)) -> (RateLimiter, RedisPool) {
+        var options = RedisPool.Configuration.Options.defaults
+        options.connectTimeout = .milliseconds(500)
+        options.commandTimeout = .seconds(2)
+        let pool = RedisPool(configuration: .init(url: url, options: options), logger: .quiet)
+        return (
+            RateLimiter(redis: pool, health: RateLimiterHealth(), retryInterval: retryInterval, logger: .quiet), pool
+        )
+    }
+
+    private static func subject() -> String { "test:" + UUID().uuidString }
+
+    @Test("One allowance shared by two limiters on one Redis: N allowed, then refused with a retry time")
+    func sharedAllowance() async throws {
+        let url = try TestEnvironment.redisURL()
+        let (first, firstPool) = Self.limiter(url)
+        let (second, secondPool) = Self.limiter(url)
+        let subject = Self.subject()
+        let policy = RateLimitPolicy(requests: 4, windowMilliseconds: 60_000)
+
+        var decisions: [RateLimitDecision] = []
+        for index in 0..<5 {
+            decisions.append(await (index.isMultiple(of: 2) ? first : second).check(subject: subject, policy: policy))
+        }
+        await firstPool.shutdown()
+        await secondPool.shutdown()
+
+        #expect(decisions.prefix(4).allSatisfy { $0.allowed })
+        #expect(decisions.map(\.remaining) == [3, 2, 1, 0, 0])
+        #expect(!decisions[4].allowed)
+        #expect(decisions[4].retryAfterMilliseconds > 0 && decisions[4].retryAfterMilliseconds <= 15_000)
+        #expect(decisions.allSatisfy { $0.limit == 4 })
+        #expect(!first.health.isDegraded && !second.health.isDegraded)
+    }
+
+    @Test("The interceptor sets ratelimit-* metadata and answers RESOURCE_EXHAUSTED with retry-after")
+    func interceptorMetadata() async throws {
+        let (limiter, pool) = Self.limiter(try TestEnvironment.redisURL())
+        let interceptor = RateLimitInterceptor(
+            limiter: limiter, defaults: RateLimitPolicy(requests: 2, windowMilliseconds: 60_000))
+        let peer = "ipv4:198.51.100.\(Int.random(in: 1...254)):\(Int.random(in: 1000...60000))"
+        let sameHostOtherPort = String(peer.prefix(upTo: try #require(peer.lastIndex(of: ":")))) + ":1"
+
+        let first = try await AuthFixture.call([interceptor], peer: peer)
+        let second = try await AuthFixture.call([interceptor], peer: sameHostOtherPort)
+        let error = await statusOf { _ = try await AuthFixture.call([interceptor], peer: peer) }
+        await pool.shutdown()
+
+        #expect(first.response.initial.firstString(forKey: "ratelimit-limit") == "2")
+        #expect(first.response.initial.firstString(forKey: "ratelimit-remaining") == "1")
+        #expect(second.response.initial.firstString(forKey: "ratelimit-remaining") == "0")
+        #expect(Int(first.response.initial.firstString(forKey: "ratelimit-reset") ?? "") ?? 0 > 0)
+        #expect(error?.code == .resourceExhausted)
+        #expect(error?.metadata.firstString(forKey: "ratelimit-remaining") == "0")
+        #expect(Int(error?.metadata.firstString(forKey: "retry-after") ?? "") ?? 0 >= 1)
+    }
+
+    @Test("Authenticated calls count per key, and a tenant's settings override the default")
+    func perKeyAndTenantOverride() async throws {
+        try await MigratedDatabase.with { pool in
+            let fixture = AuthFixture(pool: pool)
+            let limited = try await fixture.key(
+                tenant: try await fixture.tenant(settings: #"{"rate_limit": {"requests_per_window": 2}}"#))
+            let ordinary = try await fixture.key(tenant: try await fixture.tenant())
+            let (limiter, redis) = Self.limiter(try TestEnvironment.redisURL())
+            let chain: [any ServerInterceptor] = [
+                AuthenticationInterceptor(
+                    directory: KeyDirectory(pool: pool), usage: KeyUsageRecorder(pool: pool),
+                    pepper: AuthFixture.pepper, globalAPIKey: nil),
+                RateLimitInterceptor(
+                    limiter: limiter, defaults: RateLimitPolicy(requests: 3, windowMilliseconds: 60_000)),
+            ]
+            func status(_ key: ApiKeyMaterial) async -> (RPCError.Code?, String?) {
+                var limit: String?
+                let error = await statusOf {
+                    let context = try await AuthFixture.call(chain, metadata: ["x-api-key": key.plaintext])
+                    limit = context.response.initial.firstString(forKey: "ratelimit-limit")
+                }
+                return (error?.code, limit ?? error?.metadata.firstString(forKey: "ratelimit-limit"))
+            }
+
+            var limitedResults: [(RPCError.Code?, String?)] = []
+            var ordinaryResults: [(RPCError.Code?, String?)] = []
+            for _ in 0..<4 {
+                limitedResults.append(await status(limited.material))
+                ordinaryResults.append(await status(ordinary.material))
+            }
+            await redis.shutdown()
+
+            #expect(limitedResults.map(\.0) == [nil, nil, .resourceExhausted, .resourceExhausted])
+            #expect(limitedResults.allSatisfy { $0.1 == "2" })
+            #expect(ordinaryResults.map(\.0) == [nil, nil, nil, .resourceExhausted])
+            #expect(ordinaryResults.allSatisfy { $0.1 == "3" })
+        }
+    }
+
+    @Test("Without Redis the local limiter takes over (degraded, still limited); when Redis returns it recovers")
+    func fallbackAndRecovery() async throws {
+        let redisServer = try RedisOnFreePort()
+        let (limiter, pool) = Self.limiter(redisServer.url, retryInterval: .milliseconds(50))
+        let policy = RateLimitPolicy(requests: 3, windowMilliseconds: 60_000)
+        let subject = Self.subject()
+
+        var local: [RateLimitDecision] = []
+        for _ in 0..<4 {
+            local.append(await limiter.check(subject: subject, policy: policy))
+        }
+        #expect(limiter.health.isDegraded)
+        #expect(local.map(\.allowed) == [true, true, true, false])
+        #expect(local[3].retryAfterMilliseconds > 0)
+
+        try await redisServer.start()
+        do {
+            let other = Self.subject()
+            try await Polling.until("the limiter to use Redis again", within: .seconds(10)) {
+                _ = await limiter.check(subject: other, policy: policy)
+                return !limiter.health.isDegraded
+            }
+            let counter = try await pool.command(["EXISTS", RateLimiter.keyPrefix + other])
+            #expect(counter.integerValue == 1, "the allowance is kept in Redis again")
+        } catch {
+            await pool.shutdown()
+            try await redisServer.stop()
+            throw error
+        }
+        await pool.shutdown()
+        try await redisServer.stop()
+    }
+}
+
+@Suite("Rate-limit policy")
+struct RateLimitPolicyTests {
+    @Test("Defaults come from RATE_LIMIT_MAX_REQUESTS and RATE_LIMIT_WINDOW_MS, falling back to 100 per 60 s")
+    func environment() {
+        #expect(RateLimitPolicy.fromEnvironment([:]) == RateLimitPolicy(requests: 100, windowMilliseconds: 60_000))
+        #expect(
+            RateLimitPolicy.fromEnvironment(["RATE_LIMIT_MAX_REQUESTS": "7", "RATE_LIMIT_WINDOW_MS": "1500"])
+                == RateLimitPolicy(requests: 7, windowMilliseconds: 1500))
+        #expect(
+            RateLimitPolicy.fromEnvironment(["RATE_LIMIT_MAX_REQUESTS": "0", "RATE_LIMIT_WINDOW_MS": "soon"])
+                == RateLimitPolicy(requests: 100, windowMilliseconds: 60_000))
+    }
+
+    @Test("A tenant's settings replace the parts they set; zero keeps the default")
+    func tenantOverride() {
+        let defaults = RateLimitPolicy(requests: 100, windowMilliseconds: 60_000)
+        #expect(
+            defaults.applying(TenantRateLimit(requestsPerWindow: 5, windowSeconds: 0))
+                == RateLimitPolicy(requests: 5, windowMilliseconds: 60_000))
+        #expect(
+            defaults.applying(TenantRateLimit(requestsPerWindow: nil, windowSeconds: 10))
+                == RateLimitPolicy(requests: 100, windowMilliseconds: 10_000))
+    }
+
+    @Test("Calls without credentials share an allowance per client address, IPv6 included, whatever the port")
+    func perAddress() async throws {
+        var options = RedisPool.Configuration.Options.defaults
+        options.maximumConnections = 1
+        let pool = RedisPool(
+            configuration: .init(url: try TestEnvironment.redisURL(), options: options), logger: .quiet)
+        let limiter = RateLimiter(redis: pool, health: RateLimiterHealth(), logger: .quiet)
+        let interceptor = RateLimitInterceptor(
+            limiter: limiter, defaults: RateLimitPolicy(requests: 1, windowMilliseconds: 60_000))
+        let host = "2001:db8::\(String(Int.random(in: 1...0xffff), radix: 16))"
+
+        let first = await statusOf { _ = try await AuthFixture.call([interceptor], peer: "ipv6:[\(host)]:1000") }
+        let samePeerOtherPort = await statusOf {
+            _ = try await AuthFixture.call([interceptor], peer: "ipv6:[\(host)]:2000")
+        }
+        let otherHost = await statusOf {
+            _ = try await AuthFixture.call([interceptor], peer: "ipv6:[\(host)1]:1000")
+        }
+        await pool.shutdown()
+
+        #expect(first == nil)
+        #expect(samePeerOtherPort?.code == .resourceExhausted)
+        #expect(otherHost == nil)
+    }
+}
