@@ -20,7 +20,11 @@ struct AuthFixture {
     func tenant(enabled: Bool = true, settings: String = "{}") async throws -> UUID {
         try await self.pool.withAdminTransaction { connection in
             try await connection.query(
-                "INSERT INTO tenants (name, enabled, settings) VALUES ('t', \(enabled), \(PostgresValue.jsonb(settings))) RETURNING id"
+                """
+                INSERT INTO tenants (name, enabled, disabled_at, settings)
+                VALUES ('t', \(enabled), CASE WHEN \(enabled) THEN NULL ELSE now() END, \(PostgresValue.jsonb(settings)))
+                RETURNING id
+                """
             )[0].decode("id", as: UUID.self)
         }
     }
