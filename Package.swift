@@ -230,6 +230,7 @@ let package = Package(
                 "MetaChatAPI",
                 "RPCServer",
                 "Storage",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: strictSettings
