@@ -98,10 +98,8 @@ struct SeedAdminCommand: AsyncParsableCommand {
         let adminID = seeded.adminID.uuidString.lowercased()
         let keyID = seeded.keyID.uuidString.lowercased()
         if self.json {
-            let object = ["adminId": adminID, "keyId": keyID, "apiKey": seeded.apiKey]
-            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-                print(String(decoding: data, as: UTF8.self))
-            }
+            // Ids are UUIDs and the key is base62, so none of the values needs escaping.
+            print("{\"adminId\":\"\(adminID)\",\"keyId\":\"\(keyID)\",\"apiKey\":\"\(seeded.apiKey)\"}")
             return
         }
         print(seeded.createdAdmin ? "created SUPER admin \(adminID) (\(self.email))" : "found SUPER admin \(adminID)")
