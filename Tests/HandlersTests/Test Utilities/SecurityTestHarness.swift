@@ -22,10 +22,28 @@ struct SecurityTestHarness {
     /// - Parameters:
     ///   - rotationTokenLifetime: The handler's default token lifetime.
     ///   - rotationGracePeriod: The handler's grace period for replaced secrets.
+    ///   - maximumConnections: The pool's size.
     static func with<R>(
         rotationTokenLifetime: Duration = .seconds(15 * 60),
         rotationGracePeriod: Duration = .zero,
-        maximumConnections: Int = 10,
+        maximumConnections: Int = 2,
+        _ body: (SecurityTestHarness) async throws -> R
+    ) async throws -> R {
+        try await Self.gate.withPlace {
+            try await Self.run(
+                rotationTokenLifetime: rotationTokenLifetime, rotationGracePeriod: rotationGracePeriod,
+                maximumConnections: maximumConnections, body)
+        }
+    }
+
+    /// At most two harnesses at once, so these tests stay far below PostgreSQL's connection limit
+    /// while the storage tests use the same server.
+    private static let gate = AsyncGate(limit: 2)
+
+    private static func run<R>(
+        rotationTokenLifetime: Duration,
+        rotationGracePeriod: Duration,
+        maximumConnections: Int,
         _ body: (SecurityTestHarness) async throws -> R
     ) async throws -> R {
         let url = try TestEnvironment.databaseURL()
