@@ -4,8 +4,9 @@
 #   1. scripts/setup.sh (packages + .venv)
 #   2. PostgreSQL (+pgvector) and Redis from the persistent dir .data/dev
 #   3. swift build --product metachat
-#   4. metachat migrate; metachat seed-admin (exit code 64 = "not implemented
-#      yet": noted and skipped; any other failure aborts)
+#   4. metachat migrate; metachat seed-admin --email admin@localhost --label
+#      bootstrap (each run rotates that key and prints the new one); API_KEY_PEPPER
+#      is generated once into .data/dev/pepper (mode 0600) and exported
 #   5. metachat serve in the foreground; Ctrl-C stops the server, PostgreSQL
 #      and Redis.
 #
@@ -103,7 +104,20 @@ run_step() {
 run_step migrate migrate
 [[ -n "$step_out" ]] && printf '%s\n' "$step_out"
 
-run_step seed-admin seed-admin --email admin@localhost --label bootstrap --json
+# The pepper for API-key hashes: made once, kept with the data it protects.
+if [[ ! -s "$DATA_DIR/pepper" ]]; then
+  (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' >"$DATA_DIR/pepper")
+fi
+API_KEY_PEPPER="$(<"$DATA_DIR/pepper")"
+export API_KEY_PEPPER
+
+seed_rc=0
+step_out="$("$BIN" seed-admin --email admin@localhost --label bootstrap --json)" || seed_rc=$?
+if ((seed_rc != 0)); then
+  [[ -n "$step_out" ]] && printf '%s\n' "$step_out"
+  echo "run.sh: 'metachat seed-admin' failed with exit code $seed_rc" >&2
+  exit "$seed_rc"
+fi
 api_key=""
 if [[ -n "$step_out" ]]; then
   api_key="$(printf '%s\n' "$step_out" | python3 -c '

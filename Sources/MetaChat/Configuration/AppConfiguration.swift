@@ -1,3 +1,4 @@
+internal import Handlers
 internal import RESTBridge
 internal import RPCServer
 internal import Storage
@@ -9,6 +10,7 @@ internal import Storage
 /// | `HOST` | `127.0.0.1` | address to listen on |
 /// | `PORT` | `3000` | port to listen on (1–65535) |
 /// | `DATABASE_URL` | none (required by `serve`) | libpq URI of PostgreSQL |
+/// | `API_KEY_PEPPER` | none (required by `serve` and `seed-admin`) | secret for key hashes: hex or text, ≥ 32 bytes |
 /// | `REDIS_URL` | `redis://127.0.0.1:6379/0` | Redis URL |
 /// | `LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
 /// | `API_CORS_ORIGINS` | empty (no browser origins) | comma-separated origins allowed by CORS, or `*` |
@@ -22,6 +24,8 @@ struct AppConfiguration: Sendable {
     var rest: RESTConfiguration
     /// The PostgreSQL URI, if set.
     var databaseURL: String?
+    /// The pepper for API-key and rotation-token hashes, if set.
+    var apiKeyPepper: ApiKeyPepper?
     /// Where Redis listens.
     var redisURL: RedisURL
     /// The log level name.
@@ -49,6 +53,13 @@ struct AppConfiguration: Sendable {
             !(databaseURL.hasPrefix("postgresql://") || databaseURL.hasPrefix("postgres://"))
         {
             throw ConfigurationError(variable: "DATABASE_URL", problem: "must start with postgresql://")
+        }
+        if let pepperText = environment["API_KEY_PEPPER"], !pepperText.isEmpty {
+            do {
+                self.apiKeyPepper = try ApiKeyPepper(text: pepperText)
+            } catch {
+                throw ConfigurationError(variable: "API_KEY_PEPPER", problem: "\(error)")
+            }
         }
         let redisText = environment["REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "redis://127.0.0.1:6379/0"
         guard let redisURL = RedisURL(redisText) else {

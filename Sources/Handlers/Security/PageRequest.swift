@@ -1,0 +1,44 @@
+internal import Foundation
+internal import RPCServer
+
+/// One page of a listing: how many rows and from where, read from `pageSize` and `pageToken`.
+///
+/// The token is opaque to clients: the base64 of `offset:<n>`.
+struct PageRequest: Sendable, Hashable {
+    /// The default page size.
+    static let defaultSize = 50
+    /// The largest page size.
+    static let maximumSize = 200
+
+    /// Rows on the page.
+    var size: Int
+    /// Rows before the page.
+    var offset: Int
+
+    /// Reads the request fields.
+    ///
+    /// - Throws: `INVALID_ARGUMENT` for a size outside 0...200 or a token this server did not issue.
+    init(size: Int32, token: String) throws {
+        guard (0...Int32(Self.maximumSize)).contains(size) else {
+            throw RPCError(code: .invalidArgument, message: "pageSize must be between 0 and 200.")
+        }
+        self.size = size == 0 ? Self.defaultSize : Int(size)
+        if token.isEmpty {
+            self.offset = 0
+        } else {
+            guard let data = Data(base64Encoded: token),
+                let text = String(data: data, encoding: .utf8), text.hasPrefix("offset:"),
+                let offset = Int(text.dropFirst("offset:".count)), offset >= 0
+            else {
+                throw RPCError(code: .invalidArgument, message: "pageToken is not a token from a previous page.")
+            }
+            self.offset = offset
+        }
+    }
+
+    /// The token for the page after this one, given whether more rows exist.
+    func nextToken(hasMore: Bool) -> String {
+        guard hasMore else { return "" }
+        return Data("offset:\(self.offset + self.size)".utf8).base64EncodedString()
+    }
+}

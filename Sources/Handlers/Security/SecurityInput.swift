@@ -1,0 +1,71 @@
+internal import Foundation
+internal import RPCServer
+internal import SwiftProtobuf
+
+/// Checks of the fields SecurityService requests carry; each failure is `INVALID_ARGUMENT` naming
+/// the field by its JSON name.
+enum SecurityInput {
+    /// The longest label.
+    static let maximumLabelLength = 100
+    /// The longest email address.
+    static let maximumEmailLength = 320
+
+    /// A required UUID field.
+    static func uuid(_ text: String, field: String) throws -> UUID {
+        guard !text.isEmpty else {
+            throw RPCError(code: .invalidArgument, message: "\(field) is required.")
+        }
+        guard text.utf8.count == 36, let id = UUID(uuidString: text) else {
+            throw RPCError(code: .invalidArgument, message: "\(field) must be a UUID.")
+        }
+        return id
+    }
+
+    /// A key label: 1–100 characters, not only spaces.
+    static func label(_ label: String) throws -> String {
+        let length = label.unicodeScalars.count
+        guard !label.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw RPCError(code: .invalidArgument, message: "label is required (1-100 characters).")
+        }
+        guard length <= Self.maximumLabelLength else {
+            throw RPCError(code: .invalidArgument, message: "label must be at most 100 characters, not \(length).")
+        }
+        return label
+    }
+
+    /// An email address: one `@` with text on both sides, no spaces, at most 320 characters.
+    static func email(_ email: String) throws -> String {
+        guard !email.isEmpty else {
+            throw RPCError(code: .invalidArgument, message: "email is required.")
+        }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.unicodeScalars.count <= Self.maximumEmailLength,
+            parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
+            !email.unicodeScalars.contains(where: { CharacterSet.whitespacesAndNewlines.contains($0) }),
+            !parts[1].hasPrefix("."), !parts[1].hasSuffix(".")
+        else {
+            throw RPCError(code: .invalidArgument, message: "email must be a valid address of at most 320 characters.")
+        }
+        return email
+    }
+
+    /// An optional expiry, which must lie in the future.
+    static func expiry(_ timestamp: Google_Protobuf_Timestamp?, now: Date = Date()) throws -> Date? {
+        guard let timestamp else { return nil }
+        let date = timestamp.date
+        guard date > now else {
+            throw RPCError(code: .invalidArgument, message: "expiresAt must be in the future.")
+        }
+        return date
+    }
+
+    /// A rotation token's lifetime: unset means `fallback`; otherwise 1 minute to 24 hours.
+    static func tokenLifetime(_ ttl: Google_Protobuf_Duration?, fallback: Duration) throws -> Duration {
+        guard let ttl else { return fallback }
+        let lifetime = Duration.seconds(ttl.seconds) + Duration.nanoseconds(Int64(ttl.nanos))
+        guard lifetime >= .seconds(60), lifetime <= .seconds(86_400) else {
+            throw RPCError(code: .invalidArgument, message: "tokenTtl must be between 1 minute and 24 hours.")
+        }
+        return lifetime
+    }
+}
