@@ -72,6 +72,9 @@ DATA_DIR="$(mktemp -d "$PWD/.data/test-XXXXXX")"
 services_start "$DATA_DIR" ephemeral
 export METACHAT_TEST_DATABASE_URL="$DATABASE_URL"
 export METACHAT_TEST_REDIS_URL="$REDIS_URL"
+# Servers started by the tests hash API keys under a pepper made for this run.
+API_KEY_PEPPER="$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')"
+export API_KEY_PEPPER
 
 phase_format() {
   local -a files
@@ -89,6 +92,8 @@ phase_format() {
 phase_interop() {
   local bin rc=0
   bin="$(swift build --show-bin-path)"
+  # The servers the suite starts (metachat serve) run against the migrated test database.
+  "$bin/metachat" migrate
   # The suite bounds every wait itself; the outer timeout only stops a wedged run.
   METACHAT_ECHO_SERVER="$bin/echo-server" timeout --kill-after=30 1200 \
     .venv/bin/python -m pytest -q -p no:cacheprovider Tests/Interop || rc=$?

@@ -32,6 +32,15 @@ struct ServeCommand: AsyncParsableCommand {
             )
             throw ExitCode(78)
         }
+        guard let pepper = configuration.apiKeyPepper else {
+            var standardError = StandardError()
+            print(
+                "metachat serve: API_KEY_PEPPER is required (64 hex digits, e.g. `openssl rand -hex 32`); "
+                    + "API keys are stored as HMACs under it",
+                to: &standardError
+            )
+            throw ExitCode(78)
+        }
         var configuredLogger = Logger(label: "metachat")
         configuredLogger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let logger = configuredLogger
@@ -42,10 +51,31 @@ struct ServeCommand: AsyncParsableCommand {
             database: PostgresProbe(databaseURL: databaseURL),
             redis: RedisProbe(url: configuration.redisURL)
         )
+        let dependencies = try ServeDependencies(
+            databaseURL: databaseURL,
+            redisURL: configuration.redisURL,
+            logger: logger
+        )
+        await dependencies.startInvalidation(logger: logger)
         var routes = RawRouteTable()
         HealthRoutes.register(in: &routes, handler: system)
         var router = RPCRouter()
         system.registerMethods(with: &router)
+        SecurityHandler(pool: dependencies.postgres, pepper: pepper.bytes, keyEvents: dependencies.invalidation)
+            .registerMethods(with: &router)
+        TenantHandler(pool: dependencies.postgres, changes: dependencies.invalidation).registerMethods(with: &router)
+        let interceptors: [any ServerInterceptor] = [
+            AuthenticationInterceptor(
+                directory: dependencies.keys,
+                usage: dependencies.usage,
+                pepper: pepper.bytes,
+                globalAPIKey: configuration.globalAPIKey
+            ),
+            RateLimitInterceptor(
+                limiter: dependencies.rateLimiter,
+                defaults: .fromEnvironment(ProcessInfo.processInfo.environment)
+            ),
+        ]
         let metrics = InMemoryRPCMetrics()
         routes.add("GET", "/metrics") { _ in
             HTTPResponse(
@@ -56,7 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try OpenAPIRoute.register(in: &routes, routes: MetaChatRESTRoutes.all, router: router)
 
-        let dispatcher = RPCDispatcher(router: router)
+        let dispatcher = RPCDispatcher(router: router, interceptors: interceptors)
         let schema = try SchemaRegistry(descriptorSets: [MetaChatDescriptorSet.bytes])
         let gateway = try RESTGateway(
             routes: MetaChatRESTRoutes.all,
@@ -69,6 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server = RPCServer(
             configuration: configuration.server,
             router: router,
+            interceptors: interceptors,
             responder: gateway,
             reflection: try ReflectionService(descriptorSets: [MetaChatDescriptorSet.bytes]),
             metrics: metrics,
@@ -79,6 +110,12 @@ struct ServeCommand: AsyncParsableCommand {
             server.shutDown()
         })
         defer { signals.cancel() }
-        try await server.run()
+        do {
+            try await server.run()
+        } catch {
+            await dependencies.shutdown()
+            throw error
+        }
+        await dependencies.shutdown()
     }
 }

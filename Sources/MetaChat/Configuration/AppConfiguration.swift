@@ -13,6 +13,9 @@ internal import Storage
 /// | `API_KEY_PEPPER` | none (required by `serve` and `seed-admin`) | secret for key hashes: hex or text, ≥ 32 bytes |
 /// | `REDIS_URL` | `redis://127.0.0.1:6379/0` | Redis URL |
 /// | `LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
+/// | `API_KEY_PEPPER` | none (required by `serve`) | secret under which API keys are hashed |
+/// | `GLOBAL_API_KEY` | unset (disabled) | bootstrap super-admin key, ≥ 32 characters |
+/// | `RATE_LIMIT_WINDOW_MS`, `RATE_LIMIT_MAX_REQUESTS` | `60000`, `100` | default rate limit per key or client IP |
 /// | `API_CORS_ORIGINS` | empty (no browser origins) | comma-separated origins allowed by CORS, or `*` |
 /// | `TRUSTED_PROXIES` | `127.0.0.0/8,::1/128` | CIDRs whose `X-Forwarded-*` headers are believed |
 /// | `API_MAX_BODY_BYTES` | `5242880` | largest JSON request body (413 above) |
@@ -24,6 +27,8 @@ struct AppConfiguration: Sendable {
     var rest: RESTConfiguration
     /// The PostgreSQL URI, if set.
     var databaseURL: String?
+    /// `GLOBAL_API_KEY`: a bootstrap super-admin key; `nil` disables it.
+    var globalAPIKey: String?
     /// The pepper for API-key and rotation-token hashes, if set.
     var apiKeyPepper: ApiKeyPepper?
     /// Where Redis listens.
@@ -53,6 +58,11 @@ struct AppConfiguration: Sendable {
             !(databaseURL.hasPrefix("postgresql://") || databaseURL.hasPrefix("postgres://"))
         {
             throw ConfigurationError(variable: "DATABASE_URL", problem: "must start with postgresql://")
+        }
+        self.globalAPIKey = environment["GLOBAL_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        if let key = self.globalAPIKey, key.utf8.count < 32 {
+            throw ConfigurationError(
+                variable: "GLOBAL_API_KEY", problem: "must be at least 32 characters (e.g. `openssl rand -hex 32`)")
         }
         if let pepperText = environment["API_KEY_PEPPER"], !pepperText.isEmpty {
             do {
