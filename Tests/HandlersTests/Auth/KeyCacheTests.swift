@@ -130,7 +130,8 @@ struct KeyCacheTests {
             let second = try await Instance(pool: pool)
             do {
                 #expect(await second.status(key.material) == nil)
-                try await fixture.execute("UPDATE tenants SET enabled = false, disabled_at = now() WHERE id = \(tenantID)")
+                try await fixture.execute(
+                    "UPDATE tenants SET enabled = false, disabled_at = now() WHERE id = \(tenantID)")
                 #expect(await second.status(key.material) == nil, "the second instance answers from its cache")
 
                 await first.invalidation.tenantChanged(tenantID: tenantID.uuidString.lowercased())
