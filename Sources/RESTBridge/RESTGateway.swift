@@ -75,7 +75,7 @@ public struct RESTGateway: HTTPResponder {
 
     public func maxBodyBytes(method: String, target: String) -> Int? {
         guard self.rawRoutesHaveOwnLimits else { return self.configuration.maxBodyBytes }
-        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let path = target[..<(target.firstIndex(of: "?") ?? target.endIndex)]
         return self.rawRoutes.maxBodyBytes(method: method, path: path) ?? self.configuration.maxBodyBytes
     }
 

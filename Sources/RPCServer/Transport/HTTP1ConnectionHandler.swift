@@ -154,8 +154,13 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             if Self.requestsUpgrade(head) {
                 self.closeAfterResponse = true
             }
+            // Only a request that announces a body needs its route's limit looked up.
+            let announcesBody =
+                head.headers.contains(name: "content-length") || head.headers.contains(name: "transfer-encoding")
             let limit =
-                self.responder.maxBodyBytes(method: head.method.rawValue, target: head.uri) ?? self.maxBodyBytes
+                announcesBody
+                ? self.responder.maxBodyBytes(method: head.method.rawValue, target: head.uri) ?? self.maxBodyBytes
+                : self.maxBodyBytes
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limit {
                 self.rejectOversizedBody(head: head, limit: limit, context: context)
             } else {
