@@ -1593,7 +1593,7 @@ public enum MetaChatOpenAPI {
               "SecurityService"
             ],
             "summary": "Step two of rotating an admin key: exchanges the rotation token for the new plaintext key.",
-            "description": "Step two of rotating an admin key: exchanges the rotation token for the new plaintext\nkey. SUPER admin only. INVALID_ARGUMENT for a wrong token, FAILED_PRECONDITION when no\nrotation is pending or the token has expired.\n\nRPC: `metachat.v1.SecurityService.ConfirmAdminApiKeyRotation`.",
+            "description": "Step two of rotating an admin key: exchanges the rotation token for the new plaintext\nkey. SUPER admin, or a STANDARD admin for their own keys. INVALID_ARGUMENT (400) for a\nwrong, expired or already used token, or when no rotation is pending; the message says\nwhich.\n\nRPC: `metachat.v1.SecurityService.ConfirmAdminApiKeyRotation`.",
             "operationId": "SecurityService_ConfirmAdminApiKeyRotation",
             "parameters": [
               {
@@ -2861,7 +2861,7 @@ public enum MetaChatOpenAPI {
               },
               "prefix": {
                 "type": "string",
-                "description": "Output only. Leading characters of the current secret (type tag plus a few random\ncharacters, e.g. \"mct_3f9a\"); safe to display and log.",
+                "description": "Output only. Leading characters of the current secret (type tag plus a few random\ncharacters, e.g. \"ten_3f9aK2xQ\"); safe to display and log.",
                 "readOnly": true
               },
               "lastFour": {
@@ -3562,7 +3562,7 @@ public enum MetaChatOpenAPI {
               },
               "apiKey": {
                 "type": "string",
-                "description": "The plaintext key. Returned once; store it immediately. Admin keys start \"mca_\",\ntenant keys \"mct_\"."
+                "description": "The plaintext key. Returned once; store it immediately. Admin keys start \"adm_\",\ntenant keys \"ten_\"."
               },
               "prefix": {
                 "type": "string",

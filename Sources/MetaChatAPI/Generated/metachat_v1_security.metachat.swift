@@ -159,8 +159,9 @@ public protocol Metachat_V1_SecurityServiceHandler: Sendable {
     func startAdminApiKeyRotation(request: Metachat_V1_StartAdminApiKeyRotationRequest, context: ServerContext) async throws -> Metachat_V1_StartKeyRotationResponse
 
     /// Step two of rotating an admin key: exchanges the rotation token for the new plaintext
-    /// key. SUPER admin only. INVALID_ARGUMENT for a wrong token, FAILED_PRECONDITION when no
-    /// rotation is pending or the token has expired.
+    /// key. SUPER admin, or a STANDARD admin for their own keys. INVALID_ARGUMENT (400) for a
+    /// wrong, expired or already used token, or when no rotation is pending; the message says
+    /// which.
     func confirmAdminApiKeyRotation(request: Metachat_V1_ConfirmAdminApiKeyRotationRequest, context: ServerContext) async throws -> Metachat_V1_ConfirmKeyRotationResponse
 
     /// Creates an API key for a tenant and answers its plaintext once. Any admin.
@@ -393,8 +394,9 @@ public struct Metachat_V1_SecurityServiceClient: Sendable {
     }
 
     /// Step two of rotating an admin key: exchanges the rotation token for the new plaintext
-    /// key. SUPER admin only. INVALID_ARGUMENT for a wrong token, FAILED_PRECONDITION when no
-    /// rotation is pending or the token has expired.
+    /// key. SUPER admin, or a STANDARD admin for their own keys. INVALID_ARGUMENT (400) for a
+    /// wrong, expired or already used token, or when no rotation is pending; the message says
+    /// which.
     public func confirmAdminApiKeyRotation(
         _ request: Metachat_V1_ConfirmAdminApiKeyRotationRequest,
         metadata: Metadata = [:],

@@ -176,7 +176,7 @@ public nonisolated struct Metachat_V1_ApiKey: @unchecked Sendable {
   }
 
   /// Output only. Leading characters of the current secret (type tag plus a few random
-  /// characters, e.g. "mct_3f9a"); safe to display and log.
+  /// characters, e.g. "ten_3f9aK2xQ"); safe to display and log.
   public var prefix: String {
     get {_storage._prefix}
     set {_uniqueStorage()._prefix = newValue}
@@ -389,8 +389,8 @@ public nonisolated struct Metachat_V1_CreateApiKeyResponse: Sendable {
   /// ID of the new key (UUID).
   public var id: String = String()
 
-  /// The plaintext key. Returned once; store it immediately. Admin keys start "mca_",
-  /// tenant keys "mct_".
+  /// The plaintext key. Returned once; store it immediately. Admin keys start "adm_",
+  /// tenant keys "ten_".
   public var apiKey: String = String()
 
   /// Leading characters of the key, as shown later in ApiKey.prefix.

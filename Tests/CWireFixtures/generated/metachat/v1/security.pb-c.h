@@ -132,7 +132,7 @@ struct  Metachat__V1__ApiKey
   char *label;
   /*
    * Output only. Leading characters of the current secret (type tag plus a few random
-   * characters, e.g. "mct_3f9a"); safe to display and log.
+   * characters, e.g. "ten_3f9aK2xQ"); safe to display and log.
    */
   char *prefix;
   /*
@@ -301,8 +301,8 @@ struct  Metachat__V1__CreateApiKeyResponse
    */
   char *id;
   /*
-   * The plaintext key. Returned once; store it immediately. Admin keys start "mca_",
-   * tenant keys "mct_".
+   * The plaintext key. Returned once; store it immediately. Admin keys start "adm_",
+   * tenant keys "ten_".
    */
   char *api_key;
   /*
