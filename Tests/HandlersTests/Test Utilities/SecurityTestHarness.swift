@@ -123,8 +123,12 @@ struct SecurityTestHarness {
     /// Inserts a tenant directly; returns its id.
     func makeTenant(enabled: Bool = true) async throws -> String {
         try await self.pool.withAdminTransaction { connection in
-            try await connection.query("INSERT INTO tenants (name, enabled) VALUES ('t', \(enabled)) RETURNING id")[0]
-                .decode("id", as: UUID.self).uuidString.lowercased()
+            try await connection.query(
+                """
+                INSERT INTO tenants (name, enabled, disabled_at)
+                VALUES ('t', \(enabled), CASE WHEN \(enabled) THEN NULL ELSE now() END) RETURNING id
+                """
+            )[0].decode("id", as: UUID.self).uuidString.lowercased()
         }
     }
 
