@@ -1,19 +1,12 @@
+internal import Storage
+
 /// Lowercase hexadecimal text for bytes, and back.
 enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
     /// The bytes as lowercase hex, two characters each.
     static func encode(_ bytes: [UInt8]) -> String {
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(Self.digits[Int(byte >> 4)])
-            text.append(Self.digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        Digest.hex(bytes)
     }
 
-    /// The bytes that hex text (either case) spells, or `nil` when it is not an even number of hex digits.
     static func decode(_ text: String) -> [UInt8]? {
         let characters = Array(text.utf8)
         guard characters.count % 2 == 0 else { return nil }

@@ -230,8 +230,8 @@ public struct TenantHandler: Metachat_V1_TenantService.Handler {
     private func storage<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()
-        } catch {
-            throw TenantErrorMapping.rpcError(error)
+        } catch let error as PostgresError {
+            throw RPCError(storage: error)
         }
     }
 

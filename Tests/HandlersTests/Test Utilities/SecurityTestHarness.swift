@@ -46,19 +46,7 @@ struct SecurityTestHarness {
         maximumConnections: Int,
         _ body: (SecurityTestHarness) async throws -> R
     ) async throws -> R {
-        let url = try TestEnvironment.databaseURL()
-        let schema = "test_" + UUID().uuidString.lowercased().filter { $0 != "-" }.prefix(20)
-        let administration = Self.pool(url: url, searchPath: nil, maximumConnections: 1)
-        do {
-            try await administration.execute(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"))
-        } catch {
-            await administration.shutdown()
-            throw error
-        }
-        let pool = Self.pool(url: url, searchPath: [schema], maximumConnections: maximumConnections)
-        let result: Result<R, any Error>
-        do {
-            _ = try await Migrator(migrations: Migration.metaChat).migrate(on: pool)
+        try await MigratedDatabase.with(maximumConnections: maximumConnections) { pool in
             let pepper = Secrets.randomBytes(32)
             let events = RecordingKeyChangeListener()
             let harness = SecurityTestHarness(
@@ -69,25 +57,8 @@ struct SecurityTestHarness {
                     pool: pool, pepper: pepper, rotationTokenLifetime: rotationTokenLifetime,
                     rotationGracePeriod: rotationGracePeriod, keyEvents: events)
             )
-            result = .success(try await body(harness))
-        } catch {
-            result = .failure(error)
+            return try await body(harness)
         }
-        await pool.shutdown()
-        _ = try? await administration.execute(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"))
-        await administration.shutdown()
-        return try result.get()
-    }
-
-    private static func pool(url: String, searchPath: [String]?, maximumConnections: Int) -> PostgresPool {
-        var options = PostgresPool.Configuration.Options.defaults
-        options.maximumConnections = maximumConnections
-        options.searchPath = searchPath
-        options.applicationName = "metachat-handler-tests"
-        return PostgresPool(
-            configuration: .init(url: url, options: options),
-            logger: Logger(label: "handler-tests", factory: { _ in SwiftLogNoOpLogHandler() })
-        )
     }
 
     /// A call context whose caller is `principal` (nil: no credentials).
