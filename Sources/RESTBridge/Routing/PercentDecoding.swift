@@ -16,7 +16,9 @@ enum PercentDecoding {
         var iterator = text.utf8.makeIterator()
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(Self.hex), let low = iterator.next().flatMap(Self.hex) else {
+                guard let high = iterator.next().flatMap(Self.hexValue),
+                    let low = iterator.next().flatMap(Self.hexValue)
+                else {
                     return nil
                 }
                 let decoded = high << 4 | low
@@ -34,7 +36,10 @@ enum PercentDecoding {
         return String(validating: bytes, as: UTF8.self)
     }
 
-    private static func hex(_ byte: UInt8) -> UInt8? {
+    /// The value of one ASCII hex digit, or `nil`.
+    ///
+    /// - Parameter byte: The character.
+    static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
