@@ -18,17 +18,36 @@ public struct RateLimitPolicy: Sendable, Equatable {
     /// The deployment default: 100 requests per 60 s.
     public static let standard = RateLimitPolicy(requests: 100, windowMilliseconds: 60_000)
 
-    /// The default policy from `RATE_LIMIT_MAX_REQUESTS` and `RATE_LIMIT_WINDOW_MS`; a missing or
-    /// non-positive value keeps the value of ``standard``.
+    /// The default policy from `RATE_LIMIT_MAX_REQUESTS` (1–1,000,000,000) and
+    /// `RATE_LIMIT_WINDOW_MS` (1–86,400,000); an unset or empty variable keeps the value of
+    /// ``standard``.
     ///
     /// - Parameter environment: The process environment.
-    public static func fromEnvironment(_ environment: [String: String]) -> RateLimitPolicy {
-        let requests = environment["RATE_LIMIT_MAX_REQUESTS"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
-        let window = environment["RATE_LIMIT_WINDOW_MS"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
-        return RateLimitPolicy(
-            requests: requests ?? Self.standard.requests,
-            windowMilliseconds: window ?? Self.standard.windowMilliseconds
+    /// - Throws: ``RateLimitPolicyError`` naming the variable whose value is not a number in range.
+    public static func fromEnvironment(_ environment: [String: String]) throws(RateLimitPolicyError) -> RateLimitPolicy
+    {
+        RateLimitPolicy(
+            requests: try Self.number(
+                "RATE_LIMIT_MAX_REQUESTS", in: environment, range: 1...1_000_000_000, default: Self.standard.requests),
+            windowMilliseconds: try Self.number(
+                "RATE_LIMIT_WINDOW_MS", in: environment, range: 1...86_400_000,
+                default: Self.standard.windowMilliseconds)
         )
+    }
+
+    private static func number(
+        _ variable: String,
+        in environment: [String: String],
+        range: ClosedRange<Int>,
+        default value: Int
+    ) throws(RateLimitPolicyError) -> Int {
+        guard let text = environment[variable], !text.isEmpty else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw RateLimitPolicyError(
+                variable: variable,
+                problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
+        return number
     }
 
     /// The policy for a tenant: its settings where they are set, `self` where they are not.

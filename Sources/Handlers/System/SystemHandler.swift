@@ -7,12 +7,14 @@ internal import SwiftProtobuf
 /// Answers `metachat.v1.SystemService`: health, liveness and readiness.
 ///
 /// PostgreSQL is critical (down → unhealthy); Redis is not (down → degraded: rate limits and
-/// live events fall back, chat keeps working).
+/// live events fall back, chat keeps working). The report is also degraded while the rate
+/// limiter counts per instance, which can outlast a Redis outage by up to its retry interval.
 public struct SystemHandler: Metachat_V1_SystemService.Handler {
     private let version: String
     private let startedAt: ContinuousClock.Instant
     private let database: any DependencyProbe
     private let redis: any DependencyProbe
+    private let rateLimits: RateLimiterHealth?
 
     /// Creates the handler.
     ///
@@ -21,16 +23,20 @@ public struct SystemHandler: Metachat_V1_SystemService.Handler {
     ///   - startedAt: When the process started, for uptime.
     ///   - database: Checks PostgreSQL.
     ///   - redis: Checks Redis.
+    ///   - rateLimits: Whether the rate limiter runs on its local fallback; `nil` when the server
+    ///     has no rate limiter.
     public init(
         version: String,
         startedAt: ContinuousClock.Instant,
         database: any DependencyProbe,
-        redis: any DependencyProbe
+        redis: any DependencyProbe,
+        rateLimits: RateLimiterHealth? = nil
     ) {
         self.version = version
         self.startedAt = startedAt
         self.database = database
         self.redis = redis
+        self.rateLimits = rateLimits
     }
 
     public func getHealth(
@@ -44,10 +50,14 @@ public struct SystemHandler: Metachat_V1_SystemService.Handler {
         var report = Metachat_V1_HealthReport()
         report.database = Self.check(database)
         report.redis = Self.check(redis)
+        let rateLimitsLocal = self.rateLimits?.isDegraded ?? false
+        if rateLimitsLocal {
+            report.redis.message += (report.redis.message.isEmpty ? "" : "; ") + Self.localRateLimitsMessage
+        }
         report.status =
             if !database.reachable {
                 .unhealthy
-            } else if !redis.reachable {
+            } else if !redis.reachable || rateLimitsLocal {
                 .degraded
             } else {
                 .healthy
@@ -80,6 +90,9 @@ public struct SystemHandler: Metachat_V1_SystemService.Handler {
         response.serverTime = Google_Protobuf_Timestamp(date: .now)
         return response
     }
+
+    /// Added to the Redis check's message while the rate limiter counts per instance.
+    static let localRateLimitsMessage = "rate limits counted per instance until Redis answers"
 
     private static func check(_ result: DependencyProbeResult) -> Metachat_V1_DependencyCheck {
         var check = Metachat_V1_DependencyCheck()

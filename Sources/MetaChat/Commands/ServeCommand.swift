@@ -45,16 +45,17 @@ struct ServeCommand: AsyncParsableCommand {
         configuredLogger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let logger = configuredLogger
 
-        let system = SystemHandler(
-            version: metaChatVersion,
-            startedAt: startedAt,
-            database: PostgresProbe(databaseURL: databaseURL),
-            redis: RedisProbe(url: configuration.redisURL)
-        )
         let dependencies = try ServeDependencies(
             databaseURL: databaseURL,
             redisURL: configuration.redisURL,
             logger: logger
+        )
+        let system = SystemHandler(
+            version: metaChatVersion,
+            startedAt: startedAt,
+            database: PostgresProbe(databaseURL: databaseURL),
+            redis: RedisProbe(url: configuration.redisURL),
+            rateLimits: dependencies.rateLimiterHealth
         )
         await dependencies.startInvalidation(logger: logger)
         var routes = RawRouteTable()
@@ -73,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
             ),
             RateLimitInterceptor(
                 limiter: dependencies.rateLimiter,
-                defaults: .fromEnvironment(ProcessInfo.processInfo.environment)
+                defaults: configuration.rateLimit
             ),
         ]
         let metrics = InMemoryRPCMetrics()

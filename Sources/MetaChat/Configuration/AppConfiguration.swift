@@ -13,9 +13,8 @@ internal import Storage
 /// | `API_KEY_PEPPER` | none (required by `serve` and `seed-admin`) | secret for key hashes: hex or text, ≥ 32 bytes |
 /// | `REDIS_URL` | `redis://127.0.0.1:6379/0` | Redis URL |
 /// | `LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
-/// | `API_KEY_PEPPER` | none (required by `serve`) | secret under which API keys are hashed |
 /// | `GLOBAL_API_KEY` | unset (disabled) | bootstrap super-admin key, ≥ 32 characters |
-/// | `RATE_LIMIT_WINDOW_MS`, `RATE_LIMIT_MAX_REQUESTS` | `60000`, `100` | default rate limit per key or client IP |
+/// | `RATE_LIMIT_WINDOW_MS`, `RATE_LIMIT_MAX_REQUESTS` | `60000`, `100` | default rate limit per key or client IP (1–86400000 ms, 1–1000000000) |
 /// | `API_CORS_ORIGINS` | empty (no browser origins) | comma-separated origins allowed by CORS, or `*` |
 /// | `TRUSTED_PROXIES` | `127.0.0.0/8,::1/128` | CIDRs whose `X-Forwarded-*` headers are believed |
 /// | `API_MAX_BODY_BYTES` | `5242880` | largest JSON request body (413 above) |
@@ -35,6 +34,8 @@ struct AppConfiguration: Sendable {
     var redisURL: RedisURL
     /// The log level name.
     var logLevel: String
+    /// The default rate limit per API key or client address.
+    var rateLimit: RateLimitPolicy
 
     /// Reads and validates the environment.
     ///
@@ -82,6 +83,11 @@ struct AppConfiguration: Sendable {
             throw ConfigurationError(variable: "LOG_LEVEL", problem: "must be one of \(levels.joined(separator: ", "))")
         }
         self.logLevel = level
+        do {
+            self.rateLimit = try RateLimitPolicy.fromEnvironment(environment)
+        } catch {
+            throw ConfigurationError(variable: error.variable, problem: error.problem)
+        }
         self.rest = try Self.restConfiguration(environment: environment)
         self.server.maxRequestBodyBytes = self.rest.maxBodyBytes
     }

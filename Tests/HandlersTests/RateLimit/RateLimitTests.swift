@@ -139,15 +139,31 @@ struct RateLimitTests {
 
 @Suite("Rate-limit policy")
 struct RateLimitPolicyTests {
-    @Test("Defaults come from RATE_LIMIT_MAX_REQUESTS and RATE_LIMIT_WINDOW_MS, falling back to 100 per 60 s")
-    func environment() {
-        #expect(RateLimitPolicy.fromEnvironment([:]) == RateLimitPolicy(requests: 100, windowMilliseconds: 60_000))
+    @Test("Defaults come from RATE_LIMIT_MAX_REQUESTS and RATE_LIMIT_WINDOW_MS, 100 per 60 s when unset")
+    func environment() throws {
+        #expect(try RateLimitPolicy.fromEnvironment([:]) == RateLimitPolicy(requests: 100, windowMilliseconds: 60_000))
         #expect(
-            RateLimitPolicy.fromEnvironment(["RATE_LIMIT_MAX_REQUESTS": "7", "RATE_LIMIT_WINDOW_MS": "1500"])
+            try RateLimitPolicy.fromEnvironment(["RATE_LIMIT_MAX_REQUESTS": "7", "RATE_LIMIT_WINDOW_MS": "1500"])
                 == RateLimitPolicy(requests: 7, windowMilliseconds: 1500))
         #expect(
-            RateLimitPolicy.fromEnvironment(["RATE_LIMIT_MAX_REQUESTS": "0", "RATE_LIMIT_WINDOW_MS": "soon"])
-                == RateLimitPolicy(requests: 100, windowMilliseconds: 60_000))
+            try RateLimitPolicy.fromEnvironment(["RATE_LIMIT_MAX_REQUESTS": "", "RATE_LIMIT_WINDOW_MS": "250"])
+                == RateLimitPolicy(requests: 100, windowMilliseconds: 250))
+    }
+
+    @Test(
+        "A rate-limit variable that is not a number in range is refused, naming the variable",
+        arguments: [
+            ("RATE_LIMIT_MAX_REQUESTS", "0"), ("RATE_LIMIT_MAX_REQUESTS", "-5"), ("RATE_LIMIT_MAX_REQUESTS", "lots"),
+            ("RATE_LIMIT_MAX_REQUESTS", "1000000001"), ("RATE_LIMIT_WINDOW_MS", "soon"), ("RATE_LIMIT_WINDOW_MS", "0"),
+            ("RATE_LIMIT_WINDOW_MS", "86400001"), ("RATE_LIMIT_WINDOW_MS", "1.5"),
+        ])
+    func invalidEnvironment(variable: String, value: String) {
+        #expect {
+            try RateLimitPolicy.fromEnvironment([variable: value])
+        } throws: { error in
+            guard let error = error as? RateLimitPolicyError else { return false }
+            return error.variable == variable && error.problem.contains("'\(value)'")
+        }
     }
 
     @Test("A tenant's settings replace the parts they set; zero keeps the default")

@@ -39,6 +39,29 @@ struct SystemHandlerTests {
         #expect(report.status == statusCase.expected)
     }
 
+    @Test("Health is DEGRADED while rate limits are counted per instance, even when the Redis probe answers")
+    func degradedWhileRateLimitsAreLocal() async throws {
+        let redisServer = try RedisOnFreePort()
+        var options = RedisPool.Configuration.Options.defaults
+        options.connectTimeout = .milliseconds(500)
+        let pool = RedisPool(configuration: .init(url: redisServer.url, options: options), logger: .quiet)
+        let health = RateLimiterHealth()
+        let limiter = RateLimiter(redis: pool, health: health, logger: .quiet)
+        let handler = SystemHandler(
+            version: "v", startedAt: .now, database: StubProbe.up(), redis: StubProbe.up(), rateLimits: health)
+
+        let before = try await handler.getHealth(request: Metachat_V1_GetHealthRequest(), context: Self.context)
+        _ = await limiter.check(subject: "health-test", policy: RateLimitPolicy(requests: 5, windowMilliseconds: 1000))
+        let during = try await handler.getHealth(request: Metachat_V1_GetHealthRequest(), context: Self.context)
+        await pool.shutdown()
+
+        #expect(before.status == .healthy)
+        #expect(health.isDegraded)
+        #expect(during.status == .degraded)
+        #expect(during.redis.status == .healthy)
+        #expect(during.redis.message.contains("rate limits counted per instance"))
+    }
+
     @Test("Each dependency check copies its probe's status, latency and message")
     func dependencyChecksCopyProbeResults() async throws {
         let handler = Self.handler(
