@@ -170,8 +170,10 @@ let package = Package(
             name: "echo-server",
             dependencies: [
                 "EchoFixture",
+                "Handlers",
                 "RPCServer",
                 "RESTBridge",
+                "Storage",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/EchoServer",

@@ -7,8 +7,10 @@ import RPCServer
 /// Serves the echo fixture on `127.0.0.1:<port>` for interop tests and benchmarks: gRPC, and
 /// the fixture's REST routes through the REST gateway.
 ///
-/// Usage: `echo-server [port]` (0 or none picks a free port). Prints `listening <port>` on one
-/// line once it accepts connections; stops on SIGTERM or when standard input closes.
+/// Usage: `echo-server [port] [--auth]` (0 or none picks a free port). Prints `listening <port>`
+/// on one line once it accepts connections; stops on SIGTERM or when standard input closes.
+/// With `--auth` every echo call passes the production authentication and rate-limit
+/// interceptors (``EchoAuthentication``), so it needs a tenant or admin key.
 /// `API_CORS_ORIGINS`, `TRUSTED_PROXIES` and `SSE_HEARTBEAT_SECONDS` are read as `metachat serve`
 /// reads them.
 @main
@@ -16,6 +18,7 @@ enum EchoServerCommand {
     static func main() async throws {
         let arguments = CommandLine.arguments.dropFirst()
         let port = arguments.first.flatMap { Int($0) } ?? 0
+        let requiresKeys = arguments.contains("--auth")
         let environment = ProcessInfo.processInfo.environment
         var router = RPCRouter()
         EchoHandler().registerMethods(with: &router)
@@ -26,6 +29,8 @@ enum EchoServerCommand {
         }
         var logger = Logger(label: "echo-server")
         logger.logLevel = .warning
+        let authentication = requiresKeys ? try EchoAuthentication(environment: environment, logger: logger) : nil
+        let interceptors = authentication?.interceptors ?? []
         var rest = RESTConfiguration()
         rest.cors = CORSPolicy(list: environment["API_CORS_ORIGINS"] ?? "")
         if let proxies = environment["TRUSTED_PROXIES"] {
@@ -36,7 +41,7 @@ enum EchoServerCommand {
         }
         let gateway = try RESTGateway(
             routes: Metachat_Fixture_V1_EchoService.restRoutes,
-            dispatcher: RPCDispatcher(router: router),
+            dispatcher: RPCDispatcher(router: router, interceptors: interceptors),
             schema: try SchemaRegistry(descriptorSets: [EchoDescriptorSet.bytes]),
             rawRoutes: routes,
             configuration: rest,
@@ -47,6 +52,7 @@ enum EchoServerCommand {
         let server = RPCServer(
             configuration: configuration,
             router: router,
+            interceptors: interceptors,
             responder: gateway,
             webSockets: EchoWebSocketRoute.table(),
             reflection: try ReflectionService(descriptorSets: [EchoDescriptorSet.bytes]),
@@ -60,5 +66,6 @@ enum EchoServerCommand {
         try await server.run { port in
             FileHandle.standardOutput.write(Data("listening \(port)\n".utf8))
         }
+        await authentication?.shutdown()
     }
 }

@@ -98,15 +98,13 @@ public struct AuthenticationInterceptor: ServerInterceptor {
             throw RPCError(code: .unauthenticated, message: "The API key has expired.")
         }
         switch (stored.owner, material.kind) {
-        case (.admin(let adminID, let role), .admin):
-            context.principal = .admin(
-                adminID: adminID.uuidString.lowercased(), keyID: stored.id.uuidString.lowercased(), role: role)
-        case (.tenant(let tenantID, let enabled, let rateLimit), .tenant):
+        case (.admin, .admin):
+            context.principal = stored.principal
+        case (.tenant(_, let enabled, let rateLimit), .tenant):
             guard enabled else {
                 throw RPCError(code: .permissionDenied, message: "The tenant is disabled.")
             }
-            context.principal = .tenant(
-                tenantID: tenantID.uuidString.lowercased(), keyID: stored.id.uuidString.lowercased())
+            context.principal = stored.principal
             context.values[TenantRateLimitKey.self] = rateLimit
         default:
             throw RPCError(code: .unauthenticated, message: "The API key is not valid.")

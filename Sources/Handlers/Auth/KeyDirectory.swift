@@ -1,6 +1,7 @@
 internal import Foundation
 internal import MetaChatAPI
 public import Storage
+internal import Synchronization
 
 /// The API keys this instance has looked up, by prefix, so authentication does not touch
 /// PostgreSQL on the hot path.
@@ -10,7 +11,9 @@ public import Storage
 /// on every call. Entries are dropped when ``invalidate(keyID:)`` or ``invalidate(tenantID:)``
 /// is called (``RedisKeyInvalidation`` does that on every instance when a key or tenant changes)
 /// and, as a safety net for a lost message, after ``lifetime``.
-public actor KeyDirectory {
+///
+/// A hit is answered under a lock without suspending, so authentication adds no executor hop.
+public final class KeyDirectory: Sendable {
     private struct Entry {
         var key: StoredKey?
         var loadedAt: ContinuousClock.Instant
@@ -24,10 +27,14 @@ public actor KeyDirectory {
     /// The most entries kept; beyond it expired entries go first, then unknown prefixes.
     public let maximumEntries: Int
     private let clock = ContinuousClock()
-    private var entries: [String: Entry] = [:]
-    private var loading: [String: Task<StoredKey?, any Error>] = [:]
-    private var generation = 0
-    private var loads = 0
+    private let state = Mutex(State())
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var loading: [String: Task<StoredKey?, any Error>] = [:]
+        var generation = 0
+        var loads = 0
+    }
 
     /// Creates an empty directory.
     ///
@@ -48,10 +55,10 @@ public actor KeyDirectory {
     }
 
     /// How many prefixes are cached, known or unknown.
-    public var cachedCount: Int { self.entries.count }
+    public var cachedCount: Int { self.state.withLock { $0.entries.count } }
 
     /// How many times a key was read from PostgreSQL, for metrics and tests.
-    public var loadCount: Int { self.loads }
+    public var loadCount: Int { self.state.withLock { $0.loads } }
 
     /// The key with `prefix`, from the cache or PostgreSQL; `nil` when no key has that prefix.
     ///
@@ -64,43 +71,59 @@ public actor KeyDirectory {
     ///   - hash: The presented key's hash under the pepper.
     /// - Throws: ``PostgresError`` when the key is not cached and PostgreSQL cannot be read.
     public func key(prefix: String, hash: [UInt8]) async throws -> StoredKey? {
-        if let entry = self.entries[prefix] {
-            let age = entry.loadedAt.duration(to: self.clock.now)
-            if age < (entry.key == nil ? self.negativeLifetime : self.lifetime) {
-                return entry.key
-            }
-            self.entries[prefix] = nil
+        enum Lookup {
+            case cached(StoredKey?)
+            case loading(Task<StoredKey?, any Error>, generation: Int, owner: Bool)
         }
-        if let running = self.loading[prefix] {
-            return try await running.value
-        }
-        let generation = self.generation
+        let now = self.clock.now
         let pool = self.pool
-        let task = Task { try await Self.load(prefix: prefix, hash: hash, from: pool) }
-        self.loading[prefix] = task
-        self.loads += 1
-        defer { self.loading[prefix] = nil }
-        let key = try await task.value
-        // An invalidation that arrived while the row was being read may describe a change the
-        // read did not see; the answer is used for this call but not kept.
-        if generation == self.generation {
-            self.makeRoom()
-            self.entries[prefix] = Entry(key: key, loadedAt: self.clock.now)
+        let lookup = self.state.withLock { state -> Lookup in
+            if let entry = state.entries[prefix] {
+                let age = entry.loadedAt.duration(to: now)
+                if age < (entry.key == nil ? self.negativeLifetime : self.lifetime) {
+                    return .cached(entry.key)
+                }
+                state.entries[prefix] = nil
+            }
+            if let running = state.loading[prefix] {
+                return .loading(running, generation: state.generation, owner: false)
+            }
+            let task = Task { try await Self.load(prefix: prefix, hash: hash, from: pool) }
+            state.loading[prefix] = task
+            state.loads += 1
+            return .loading(task, generation: state.generation, owner: true)
         }
-        return key
+        switch lookup {
+        case .cached(let key):
+            return key
+        case .loading(let task, _, owner: false):
+            return try await task.value
+        case .loading(let task, let generation, owner: true):
+            let result = await task.result
+            self.state.withLock { state in
+                state.loading[prefix] = nil
+                // An invalidation that arrived while the row was being read may describe a change
+                // the read did not see; the answer is used for this call but not kept.
+                if case .success(let key) = result, generation == state.generation {
+                    self.makeRoom(&state)
+                    state.entries[prefix] = Entry(key: key, loadedAt: self.clock.now)
+                }
+            }
+            return try result.get()
+        }
     }
 
-    private func makeRoom() {
-        guard self.entries.count >= self.maximumEntries else { return }
+    private func makeRoom(_ state: inout State) {
+        guard state.entries.count >= self.maximumEntries else { return }
         let now = self.clock.now
-        self.entries = self.entries.filter { _, entry in
+        state.entries = state.entries.filter { _, entry in
             entry.loadedAt.duration(to: now) < (entry.key == nil ? self.negativeLifetime : self.lifetime)
         }
-        if self.entries.count >= self.maximumEntries {
-            self.entries = self.entries.filter { $0.value.key != nil }
+        if state.entries.count >= self.maximumEntries {
+            state.entries = state.entries.filter { $0.value.key != nil }
         }
-        if self.entries.count >= self.maximumEntries {
-            self.entries = [:]
+        if state.entries.count >= self.maximumEntries {
+            state.entries = [:]
         }
     }
 
@@ -108,11 +131,13 @@ public actor KeyDirectory {
     ///
     /// - Parameter keyID: The key's id.
     public func invalidate(keyID: String) {
-        self.generation += 1
         let id = UUID(uuidString: keyID)
-        self.entries = self.entries.filter { _, entry in
-            guard let key = entry.key else { return false }
-            return key.id != id
+        self.state.withLock { state in
+            state.generation += 1
+            state.entries = state.entries.filter { _, entry in
+                guard let key = entry.key else { return false }
+                return key.id != id
+            }
         }
     }
 
@@ -120,17 +145,21 @@ public actor KeyDirectory {
     ///
     /// - Parameter tenantID: The tenant's id.
     public func invalidate(tenantID: String) {
-        self.generation += 1
         let id = UUID(uuidString: tenantID)
-        self.entries = self.entries.filter { _, entry in
-            entry.key.map { $0.tenantID != id } ?? false
+        self.state.withLock { state in
+            state.generation += 1
+            state.entries = state.entries.filter { _, entry in
+                entry.key.map { $0.tenantID != id } ?? false
+            }
         }
     }
 
     /// Forgets everything, e.g. after the invalidation channel was disconnected.
     public func invalidateAll() {
-        self.generation += 1
-        self.entries = [:]
+        self.state.withLock { state in
+            state.generation += 1
+            state.entries = [:]
+        }
     }
 
     private static func load(prefix: String, hash: [UInt8], from pool: PostgresPool) async throws -> StoredKey? {

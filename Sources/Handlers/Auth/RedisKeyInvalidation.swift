@@ -58,12 +58,12 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
         let directory = self.directory
         let keyTask = Task {
             for await message in keys {
-                if let id = message.string { await directory.invalidate(keyID: id) }
+                if let id = message.string { directory.invalidate(keyID: id) }
             }
         }
         let tenantTask = Task {
             for await message in tenants {
-                if let id = message.string { await directory.invalidate(tenantID: id) }
+                if let id = message.string { directory.invalidate(tenantID: id) }
             }
         }
         self.listeners.withLock { $0 += [keyTask, tenantTask] }
@@ -82,12 +82,12 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
     }
 
     public func keyChanged(keyID: String) async {
-        await self.directory.invalidate(keyID: keyID)
+        self.directory.invalidate(keyID: keyID)
         await self.publish(keyID, on: Self.keyChannel)
     }
 
     public func tenantChanged(tenantID: String) async {
-        await self.directory.invalidate(tenantID: tenantID)
+        self.directory.invalidate(tenantID: tenantID)
         await self.publish(tenantID, on: Self.tenantChannel)
     }
 

@@ -13,9 +13,12 @@ public struct StoredKey: Sendable, Equatable {
     }
 
     /// The key's id.
-    public var id: UUID
+    public let id: UUID
     /// The owner.
-    public var owner: Owner
+    public let owner: Owner
+    /// Who a call presenting this key acts as; built once when the row is read, so
+    /// authenticating a call formats no identifiers.
+    public let principal: Principal
     /// HMAC-SHA256 of the current key under the pepper.
     public var hash: [UInt8]
     /// The hash of the key replaced by the last rotation, while it is still accepted.
@@ -43,6 +46,13 @@ public struct StoredKey: Sendable, Equatable {
     ) {
         self.id = id
         self.owner = owner
+        let keyID = id.uuidString.lowercased()
+        self.principal =
+            switch owner {
+            case .admin(let adminID, let role):
+                .admin(adminID: adminID.uuidString.lowercased(), keyID: keyID, role: role)
+            case .tenant(let tenantID, _, _): .tenant(tenantID: tenantID.uuidString.lowercased(), keyID: keyID)
+            }
         self.hash = hash
         self.previousHash = previousHash
         self.previousValidUntil = previousValidUntil

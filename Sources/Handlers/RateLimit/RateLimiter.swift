@@ -6,10 +6,14 @@ internal import Synchronization
 /// Redis so every instance shares one allowance.
 ///
 /// The Redis script runs the same GCRA as ``RateLimitDecision/gcra(tat:now:policy:)`` on Redis'
-/// clock. When Redis fails, the ``LocalRateLimiter`` answers instead (same limits, per instance)
+/// clock, for one request or for a lease of several (``RateLimitLeases``: busy subjects under
+/// limits of 200 requests per window or more spend leased allowance locally instead of asking
+/// Redis every time). When Redis fails, the ``LocalRateLimiter`` answers instead (same limits, per instance)
 /// and ``health`` reports degraded: never an error and never unlimited. Redis is tried again
 /// after ``retryInterval``, and the flag clears once it answers.
 public final class RateLimiter: Sendable {
+    /// GCRA for up to `ARGV[3]` requests at once: grants as many as the allowance holds now
+    /// (at least one, or none and the time until one fits).
     private static let script = RedisScript(
         """
         if redis.replicate_commands then redis.replicate_commands() end
@@ -17,19 +21,22 @@ public final class RateLimiter: Sendable {
         local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
         local limit = tonumber(ARGV[1])
         local window = tonumber(ARGV[2])
+        local wanted = tonumber(ARGV[3])
         local interval = window / limit
         local stored = tonumber(redis.call('GET', KEYS[1]))
         local tat = stored or now
         if tat < now then tat = now end
-        local nexttat = tat + interval
-        local allowat = nexttat - window
-        if allowat > now then
+        local granted = math.floor((now + window - tat) / interval + 1e-9)
+        if granted > wanted then granted = wanted end
+        if granted < 1 then
+          local allowat = tat + interval - window
           return {0, 0, math.ceil(tat - now), math.max(1, math.ceil(allowat - now))}
         end
+        local nexttat = tat + granted * interval
         redis.call('SET', KEYS[1], string.format('%.3f', nexttat), 'PX', math.max(1, math.ceil(nexttat - now)))
         local remaining = math.floor((window - (nexttat - now)) / interval)
         if remaining < 0 then remaining = 0 end
-        return {1, remaining, math.ceil(nexttat - now), 0}
+        return {granted, remaining, math.ceil(nexttat - now), 0}
         """
     )
 
@@ -38,6 +45,7 @@ public final class RateLimiter: Sendable {
 
     private let redis: RedisPool
     private let local = LocalRateLimiter()
+    private let leases: RateLimitLeases
     private let logger: Logger
     private let nextRedisAttempt = Mutex<ContinuousClock.Instant?>(nil)
     /// Whether the limiter runs on the local fallback.
@@ -51,35 +59,72 @@ public final class RateLimiter: Sendable {
     ///   - redis: Where the counters live.
     ///   - health: The flag to report fallback through.
     ///   - retryInterval: Time between Redis attempts while on the fallback (1 s unless given).
+    ///   - maximumLease: The most requests of one subject's allowance taken from Redis at once
+    ///     (see ``RateLimitLeases``; 1000 unless given, 1 makes every request ask Redis).
     ///   - logger: Receives fallback and recovery events.
-    public init(redis: RedisPool, health: RateLimiterHealth, retryInterval: Duration = .seconds(1), logger: Logger) {
+    public init(
+        redis: RedisPool, health: RateLimiterHealth, retryInterval: Duration = .seconds(1), maximumLease: Int = 1000,
+        logger: Logger
+    ) {
         self.redis = redis
+        self.leases = RateLimitLeases(maximumLease: maximumLease)
         self.health = health
         self.retryInterval = retryInterval
         self.logger = logger
     }
 
-    /// Counts one request of `subject`.
+    /// Counts one request of `subject`: from this instance's lease when it holds one
+    /// (``RateLimitLeases``), otherwise through Redis.
     ///
     /// - Parameters:
     ///   - subject: Whose allowance to use, e.g. `key:<id>` or `ip:<address>`.
     ///   - policy: The limit.
     public func check(subject: String, policy: RateLimitPolicy) async -> RateLimitDecision {
         let clock = ContinuousClock()
-        let skipRedis = self.nextRedisAttempt.withLock { next in
+        while true {
+            // Checked again after waiting: the lease request waited for may have failed.
+            if self.onFallback(now: clock.now) {
+                return self.local.check(subject: subject, policy: policy)
+            }
+            switch self.leases.next(subject: subject, policy: policy, now: clock.now) {
+            case .decided(let decision):
+                return decision
+            case .wait:
+                await self.leases.waitForLease(subject: subject)
+            case .fetch(let count):
+                let grant = await self.lease(subject: subject, policy: policy, count: count)
+                if let decision = self.leases.finish(subject: subject, policy: policy, grant: grant, now: clock.now) {
+                    return decision
+                }
+                if grant != nil {
+                    // The policy changed while Redis answered; ask again under the new one.
+                    continue
+                }
+                return self.local.check(subject: subject, policy: policy)
+            }
+        }
+    }
+
+    /// Whether Redis is skipped for now; lets one caller through to probe it once the retry
+    /// interval has passed.
+    private func onFallback(now: ContinuousClock.Instant) -> Bool {
+        self.nextRedisAttempt.withLock { next in
             guard let at = next else { return false }
-            if clock.now < at { return true }
+            if now < at { return true }
             // One caller probes Redis; the others stay local until it answered.
-            next = clock.now + self.retryInterval
+            next = now + self.retryInterval
             return false
         }
-        if skipRedis {
-            return self.local.check(subject: subject, policy: policy)
-        }
+    }
+
+    /// Takes up to `count` requests of `subject`'s allowance from Redis; `nil` (and the fallback
+    /// switched on) when Redis fails.
+    private func lease(subject: String, policy: RateLimitPolicy, count: Int) async -> RateLimitLeases.Grant? {
+        let clock = ContinuousClock()
         do {
             let reply = try await self.redis.evaluate(
                 Self.script, keys: [Self.keyPrefix + subject],
-                arguments: [policy.requests, policy.windowMilliseconds])
+                arguments: [policy.requests, policy.windowMilliseconds, count])
             guard let values = reply.arrayValue?.compactMap(\.integerValue), values.count == 4 else {
                 throw RedisError(code: .errorReply, message: "unexpected rate-limit script reply")
             }
@@ -91,9 +136,9 @@ public final class RateLimiter: Sendable {
                 self.logger.info("Redis answers again; rate limits are shared across instances")
             }
             self.health.set(degraded: false)
-            return RateLimitDecision(
-                allowed: values[0] == 1, limit: policy.requests, remaining: Int(values[1]),
-                resetMilliseconds: Int(values[2]), retryAfterMilliseconds: Int(values[3]))
+            return RateLimitLeases.Grant(
+                granted: Int(values[0]), remaining: Int(values[1]), resetMilliseconds: Int(values[2]),
+                retryAfterMilliseconds: Int(values[3]))
         } catch {
             if !self.health.isDegraded {
                 self.logger.warning(
@@ -102,7 +147,7 @@ public final class RateLimiter: Sendable {
             }
             self.health.set(degraded: true)
             self.nextRedisAttempt.withLock { $0 = clock.now + self.retryInterval }
-            return self.local.check(subject: subject, policy: policy)
+            return nil
         }
     }
 }

@@ -48,13 +48,18 @@ public struct ApiKeyMaterial: Sendable {
     public init?(presented plaintext: String) {
         guard plaintext.utf8.count == 47,
             let kind = Kind.allCases.first(where: { plaintext.hasPrefix($0.rawValue) }),
-            plaintext.utf8.dropFirst(4).allSatisfy({ Self.alphabet.contains($0) })
+            plaintext.utf8.dropFirst(4).allSatisfy(Self.isAlphanumeric)
         else { return nil }
         self.kind = kind
         self.plaintext = plaintext
     }
 
     /// The lookup prefix, e.g. `ten_3f9aK2xQ`.
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+    }
+
     public var prefix: String { String(self.plaintext.prefix(Self.prefixLength)) }
 
     /// The last four characters.

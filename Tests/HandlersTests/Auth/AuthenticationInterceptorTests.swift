@@ -74,7 +74,7 @@ struct AuthenticationInterceptorTests {
                     [interceptor], method: method, metadata: ["x-api-key": "bogus"])
                 #expect(context.principal == nil)
             }
-            #expect(await directory.loadCount == 0)
+            #expect(directory.loadCount == 0)
         }
     }
 
@@ -157,7 +157,7 @@ struct AuthenticationInterceptorTests {
 
             try await fixture.execute(
                 "UPDATE api_keys SET previous_key_valid_until = now() - interval '1 second' WHERE id = \(old.id)")
-            await directory.invalidate(keyID: old.id.uuidString.lowercased())
+            directory.invalidate(keyID: old.id.uuidString.lowercased())
             let error = await statusOf {
                 _ = try await AuthFixture.call([interceptor], metadata: ["x-api-key": old.material.plaintext])
             }

@@ -60,14 +60,14 @@ struct KeyCacheTests {
                 }
                 try await group.waitForAll()
             }
-            #expect(await directory.loadCount == 1)
+            #expect(directory.loadCount == 1)
 
             // Revoked behind the cache's back: the cached row still answers, PostgreSQL is not read.
             try await fixture.execute("UPDATE api_keys SET active = false WHERE id = \(key.id)")
             let cached = try await AuthFixture.call([interceptor], metadata: ["x-api-key": key.material.plaintext])
 
             #expect(cached.principal != nil)
-            #expect(await directory.loadCount == 1)
+            #expect(directory.loadCount == 1)
         }
     }
 
@@ -85,7 +85,7 @@ struct KeyCacheTests {
                 }
                 #expect(error?.code == .unauthenticated)
             }
-            #expect(await directory.loadCount == 1)
+            #expect(directory.loadCount == 1)
         }
     }
 
@@ -164,14 +164,14 @@ struct KeyCacheBoundsTests {
             for _ in 0..<10 {
                 let unknown = ApiKeyMaterial(generating: .tenant)
                 _ = try await directory.key(prefix: unknown.prefix, hash: unknown.hash(pepper: AuthFixture.pepper))
-                #expect(await directory.cachedCount <= 4)
+                #expect(directory.cachedCount <= 4)
             }
-            let loads = await directory.loadCount
+            let loads = directory.loadCount
             let again = try await directory.key(
                 prefix: key.material.prefix, hash: key.material.hash(pepper: AuthFixture.pepper))
 
             #expect(again?.id == key.id)
-            #expect(await directory.loadCount == loads, "the known key was answered from the cache")
+            #expect(directory.loadCount == loads, "the known key was answered from the cache")
         }
     }
 

@@ -202,3 +202,46 @@ struct RateLimitPolicyTests {
         #expect(otherHost == nil)
     }
 }
+
+@Suite("Rate-limit leases on Redis", .serialized)
+struct RateLimitLeaseRedisTests {
+    @Test("Two limiters hammering one subject never admit more than the limit together, with far fewer Redis calls")
+    func leasesKeepTheSharedLimit() async throws {
+        let url = try TestEnvironment.redisURL()
+        let pools = (0..<2).map { _ in RedisPool(configuration: .init(url: url), logger: .quiet) }
+        let limiters = pools.map { RateLimiter(redis: $0, health: RateLimiterHealth(), logger: .quiet) }
+        let policy = RateLimitPolicy(requests: 2_000, windowMilliseconds: 3_600_000)
+        let subject = "test:" + UUID().uuidString
+        let before = try await Self.scriptCalls(pools[0])
+
+        let admitted = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<3_000 {
+                let limiter = limiters[index % 2]
+                group.addTask { await limiter.check(subject: subject, policy: policy).allowed }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        let calls = try await Self.scriptCalls(pools[0]) - before
+        for pool in pools { await pool.shutdown() }
+
+        #expect(admitted <= 2_000, "the shared limit was exceeded")
+        // Each limiter may hold at most one unspent lease (1 % of the limit) when the rest ran out.
+        #expect(admitted >= 2_000 - 2 * 20)
+        #expect(calls < 1_000, "\(calls) Redis calls for 3000 requests")
+        #expect(limiters.allSatisfy { !$0.health.isDegraded })
+    }
+
+    /// How many times Redis ran a script (EVALSHA and EVAL), from `INFO commandstats`.
+    private static func scriptCalls(_ pool: RedisPool) async throws -> Int {
+        let info = try await pool.command(["INFO", "commandstats"])
+        let text = info.stringValue ?? ""
+        var total = 0
+        for line in text.split(whereSeparator: \.isNewline)
+        where line.hasPrefix("cmdstat_evalsha:") || line.hasPrefix("cmdstat_eval:") {
+            if let field = line.split(separator: ",").first, let calls = Int(field.split(separator: "=").last ?? "") {
+                total += calls
+            }
+        }
+        return total
+    }
+}
