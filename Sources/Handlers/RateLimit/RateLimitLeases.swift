@@ -15,14 +15,17 @@ internal import Synchronization
 /// A refusal from Redis is remembered until its retry time: no token can appear earlier on any
 /// instance, so refusing locally until then is exact and keeps a flood of refused calls off
 /// Redis. Only one lease request per subject is in flight; other calls for that subject wait for
-/// its answer.
+/// its answer, which hands the granted tokens to them in order and makes the first one left over
+/// the next to ask.
 final class RateLimitLeases: Sendable {
     /// What ``RateLimiter`` does next for one request.
     enum Step: Equatable {
         /// Answered locally.
         case decided(RateLimitDecision)
-        /// Another call is asking Redis for this subject; ``waitForLease(subject:)`` and retry.
+        /// Another call is asking Redis for this subject; ``waitForLease(subject:)`` says what next.
         case wait
+        /// Start over with ``next(subject:policy:now:)`` (the lease request waited for failed).
+        case retry
         /// Ask Redis for up to `count` tokens, then report with ``finish(subject:policy:grant:now:)``.
         case fetch(count: Int)
     }
@@ -47,7 +50,7 @@ final class RateLimitLeases: Sendable {
         var fullAt: ContinuousClock.Instant
         var refusedUntil: ContinuousClock.Instant?
         var fetching = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var waiters: [CheckedContinuation<Step, Never>] = []
         var demandSince: ContinuousClock.Instant
         var demand = 0
         var previousDemand = 0
@@ -92,6 +95,13 @@ final class RateLimitLeases: Sendable {
 
     /// How many subjects are tracked, for tests.
     var subjectCount: Int { self.state.withLock { $0.subjects.count } }
+
+    /// How many calls wait for the lease request in flight for `subject`, for tests.
+    ///
+    /// - Parameter subject: Whose allowance.
+    func waitingCount(subject: String) -> Int {
+        self.state.withLock { $0.subjects[subject]?.waiters.count ?? 0 }
+    }
 
     /// The largest lease for `policy`: 1 % of the limit, at least 1, at most ``maximumLease``.
     ///
@@ -147,44 +157,45 @@ final class RateLimitLeases: Sendable {
         }
     }
 
-    /// Suspends until the lease request in flight for `subject` has been answered (at once when
-    /// none is).
+    /// Suspends until the lease request in flight for `subject` has been answered (at once, with
+    /// ``Step/retry``, when none is), and says what this call does next.
     ///
     /// - Parameter subject: Whose allowance.
-    func waitForLease(subject: String) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+    func waitForLease(subject: String) async -> Step {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Step, Never>) in
             let waiting = self.state.withLock { state in
                 guard state.subjects[subject]?.fetching == true else { return false }
                 state.subjects[subject]?.waiters.append(continuation)
                 return true
             }
             if !waiting {
-                continuation.resume()
+                continuation.resume(returning: .retry)
             }
         }
     }
 
-    /// Records Redis' answer to a lease request, spends one token on the call that asked and
-    /// wakes the calls waiting for it.
+    /// Records Redis' answer to a lease request: one token for the call that asked, the next
+    /// ones for the waiting calls in order, the rest kept as the lease. When calls are still
+    /// waiting after the tokens ran out, the first of them asks Redis next.
     ///
     /// - Parameters:
     ///   - subject: Whose allowance.
     ///   - policy: The limit the lease was asked under.
     ///   - grant: Redis' answer; `nil` when Redis failed (nothing is leased).
     ///   - now: The current time.
-    /// - Returns: The decision for the call that asked; `nil` when Redis failed.
+    /// - Returns: The decision for the call that asked; `nil` when Redis failed or the policy
+    ///   changed meanwhile.
     func finish(subject: String, policy: RateLimitPolicy, grant: Grant?, now: ContinuousClock.Instant)
         -> RateLimitDecision?
     {
-        let (decision, waiters) = self.state.withLock {
-            state -> (RateLimitDecision?, [CheckedContinuation<Void, Never>]) in
+        typealias Resumption = (CheckedContinuation<Step, Never>, Step)
+        let (decision, resumptions) = self.state.withLock { state -> (RateLimitDecision?, [Resumption]) in
             var entry = state.subjects[subject] ?? Subject(policy: policy, now: now)
             defer { state.subjects[subject] = entry }
-            let waiters = entry.waiters
-            entry.waiters = []
             entry.fetching = false
             guard let grant, entry.policy == policy else {
-                return (nil, waiters)
+                defer { entry.waiters = [] }
+                return (nil, entry.waiters.map { ($0, .retry) })
             }
             entry.fullAt = now + .milliseconds(grant.resetMilliseconds)
             entry.remainingAfterGrant = grant.remaining
@@ -192,14 +203,30 @@ final class RateLimitLeases: Sendable {
                 let until = now + .milliseconds(max(1, grant.retryAfterMilliseconds))
                 entry.refusedUntil = until
                 entry.tokens = 0
-                return (Self.refusal(entry, until: until, now: now), waiters)
+                let refusal = Self.refusal(entry, until: until, now: now)
+                defer { entry.waiters = [] }
+                return (refusal, entry.waiters.map { ($0, .decided(refusal)) })
             }
             entry.tokens = grant.granted - 1
             entry.leaseExpiresAt = now + self.leaseLifetime
-            return (Self.admission(entry, now: now), waiters)
+            let own = Self.admission(entry, now: now)
+            var resumptions: [Resumption] = []
+            let served = min(entry.tokens, entry.waiters.count)
+            for waiter in entry.waiters.prefix(served) {
+                entry.tokens -= 1
+                resumptions.append((waiter, .decided(Self.admission(entry, now: now))))
+            }
+            entry.waiters.removeFirst(served)
+            if !entry.waiters.isEmpty {
+                entry.fetching = true
+                let next = entry.waiters.removeFirst()
+                let wanted = max(entry.demand, entry.previousDemand, entry.waiters.count + 1)
+                resumptions.append((next, .fetch(count: min(self.cap(for: policy), wanted))))
+            }
+            return (own, resumptions)
         }
-        for waiter in waiters {
-            waiter.resume()
+        for (waiter, step) in resumptions {
+            waiter.resume(returning: step)
         }
         return decision
     }

@@ -81,26 +81,29 @@ public final class RateLimiter: Sendable {
     ///   - policy: The limit.
     public func check(subject: String, policy: RateLimitPolicy) async -> RateLimitDecision {
         let clock = ContinuousClock()
+        var step = RateLimitLeases.Step.retry
         while true {
-            // Checked again after waiting: the lease request waited for may have failed.
-            if self.onFallback(now: clock.now) {
-                return self.local.check(subject: subject, policy: policy)
-            }
-            switch self.leases.next(subject: subject, policy: policy, now: clock.now) {
+            switch step {
+            case .retry:
+                // Also after waiting: the lease request waited for may have failed.
+                if self.onFallback(now: clock.now) {
+                    return self.local.check(subject: subject, policy: policy)
+                }
+                step = self.leases.next(subject: subject, policy: policy, now: clock.now)
             case .decided(let decision):
                 return decision
             case .wait:
-                await self.leases.waitForLease(subject: subject)
+                step = await self.leases.waitForLease(subject: subject)
             case .fetch(let count):
                 let grant = await self.lease(subject: subject, policy: policy, count: count)
                 if let decision = self.leases.finish(subject: subject, policy: policy, grant: grant, now: clock.now) {
                     return decision
                 }
-                if grant != nil {
-                    // The policy changed while Redis answered; ask again under the new one.
-                    continue
+                if grant == nil {
+                    return self.local.check(subject: subject, policy: policy)
                 }
-                return self.local.check(subject: subject, policy: policy)
+                // The policy changed while Redis answered; ask again under the new one.
+                step = .retry
             }
         }
     }

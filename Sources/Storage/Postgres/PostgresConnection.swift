@@ -60,21 +60,21 @@ public struct PostgresConnection: Sendable {
         try await self.run { try $0.executeScript(sql) }
     }
 
-    /// Runs `body` in a transaction on this connection: `BEGIN`, the `setup` statements, `body`,
-    /// then `COMMIT`, or `ROLLBACK` when anything throws.
+    /// Runs `body` in a transaction on this connection: `BEGIN` and the `setup` statements in one
+    /// round trip, `body`, then `COMMIT`, or `ROLLBACK` when anything throws.
+    ///
+    /// `setup` is SQL text sent as it is: only constants or values formatted by this module (a
+    /// `UUID`'s text), never input.
     ///
     /// - Throws: What `body` threw, or ``PostgresError`` (SQLSTATE `25P02`) when `COMMIT` found the
     ///   transaction already failed, e.g. because `body` caught a statement's error and went on.
     func transaction<Result>(
         isolation: isolated (any Actor)? = #isolation,
-        setup: [PostgresQuery],
+        setup: String?,
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
-        _ = try await self.executeScript("BEGIN")
+        _ = try await self.executeScript(setup.map { "BEGIN; " + $0 } ?? "BEGIN")
         do {
-            for statement in setup {
-                _ = try await self.query(statement)
-            }
             let result = try await body(self)
             let commit = try await self.executeScript("COMMIT")
             if commit.commandTag == "ROLLBACK" {

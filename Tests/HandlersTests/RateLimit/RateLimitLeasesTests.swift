@@ -107,22 +107,66 @@ struct RateLimitLeasesTests {
         }
     }
 
-    @Test("One lease request per subject is in flight; the others wait for its answer")
-    func oneFetchInFlight() async {
+    @Test("One lease request per subject is in flight; its tokens go to the waiting calls in order")
+    func oneFetchInFlight() async throws {
         let leases = RateLimitLeases()
-        #expect(leases.next(subject: "s", policy: self.busy, now: self.start) == .fetch(count: 1))
-        #expect(leases.next(subject: "s", policy: self.busy, now: self.start) == .wait)
-        #expect(leases.next(subject: "t", policy: self.busy, now: self.start) == .fetch(count: 1))
         let policy = self.busy
         let start = self.start
-        async let waited: Void = leases.waitForLease(subject: "s")
-        _ = leases.finish(subject: "s", policy: policy, grant: self.grant(5, remaining: 0), now: start)
-        await waited
-        guard case .decided(let decision) = leases.next(subject: "s", policy: policy, now: start) else {
-            Issue.record("the waiter did not find the new lease")
-            return
+        #expect(leases.next(subject: "s", policy: policy, now: start) == .fetch(count: 1))
+        #expect(leases.next(subject: "t", policy: policy, now: start) == .fetch(count: 1))
+        let waiters = 3
+        let steps = try await withThrowingTaskGroup(of: RateLimitLeases.Step.self) { group in
+            for _ in 0..<waiters {
+                #expect(leases.next(subject: "s", policy: policy, now: start) == .wait)
+                group.addTask { await leases.waitForLease(subject: "s") }
+            }
+            // The three calls are queued once finish finds them; poll, as they enqueue themselves.
+            try await Polling.until("the calls to wait", within: .seconds(10)) {
+                leases.waitingCount(subject: "s") == waiters
+            }
+            let own = leases.finish(subject: "s", policy: policy, grant: self.grant(3, remaining: 10), now: start)
+            #expect(own?.remaining == 12)
+            return try await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(decision.allowed)
+        let remaining = steps.compactMap { step -> Int? in
+            if case .decided(let decision) = step, decision.allowed { return decision.remaining }
+            return nil
+        }
+        #expect(remaining.sorted() == [10, 11], "two waiters got the two spare tokens")
+        // Four calls asked in this demand interval, so the third waiter asks for four.
+        #expect(steps.filter { $0 == .fetch(count: 4) }.count == 1, "the next waiter asks for the demand seen")
+        #expect(steps.count == waiters)
+        #expect(steps.filter { $0 == .wait }.isEmpty)
+    }
+
+    @Test("A refusal answers every waiting call; a failed request sends them back to start over")
+    func refusalAndFailureReachWaiters() async throws {
+        let leases = RateLimitLeases()
+        let policy = self.busy
+        let start = self.start
+        for (grant, expected) in [
+            (Optional(self.grant(0, remaining: 0, retryAfter: 700)), "refused"), (nil, "retry"),
+        ] {
+            let subject = expected
+            #expect(leases.next(subject: subject, policy: policy, now: start) == .fetch(count: 1))
+            #expect(leases.next(subject: subject, policy: policy, now: start) == .wait)
+            async let waited = leases.waitForLease(subject: subject)
+            try await Polling.until("the call to wait", within: .seconds(10)) {
+                leases.waitingCount(subject: subject) == 1
+            }
+            _ = leases.finish(subject: subject, policy: policy, grant: grant, now: start)
+            let step = await waited
+            if grant == nil {
+                #expect(step == .retry)
+            } else {
+                guard case .decided(let decision) = step else {
+                    Issue.record("a waiter was not refused: \(step)")
+                    continue
+                }
+                #expect(!decision.allowed)
+                #expect(decision.retryAfterMilliseconds == 700)
+            }
+        }
     }
 
     @Test("A changed policy (a tenant's new limit) discards the lease and the remembered refusal")

@@ -210,7 +210,8 @@ struct RateLimitLeaseRedisTests {
         let url = try TestEnvironment.redisURL()
         let pools = (0..<2).map { _ in RedisPool(configuration: .init(url: url), logger: .quiet) }
         let limiters = pools.map { RateLimiter(redis: $0, health: RateLimiterHealth(), logger: .quiet) }
-        let policy = RateLimitPolicy(requests: 2_000, windowMilliseconds: 3_600_000)
+        // A day's window: the allowance refills one request per 43 s, none while the test runs.
+        let policy = RateLimitPolicy(requests: 2_000, windowMilliseconds: 86_400_000)
         let subject = "test:" + UUID().uuidString
         let before = try await Self.scriptCalls(pools[0])
 

@@ -59,7 +59,7 @@ public struct Migrator: Sendable {
     private func lock(_ connection: PostgresConnection) async throws {
         // Waiting for the lock may take as long as another migrator runs, so the pool's
         // statement_timeout is lifted for this transaction; the session lock outlives it.
-        _ = try await connection.transaction(setup: ["SET LOCAL statement_timeout = 0"]) { connection in
+        _ = try await connection.transaction(setup: "SET LOCAL statement_timeout = 0") { connection in
             try await connection.query("SELECT pg_advisory_lock(\(Self.advisoryLockKey))")
         }
     }
@@ -110,7 +110,7 @@ public struct Migrator: Sendable {
         for migration in self.migrations where recorded[migration.version] == nil {
             let start = clock.now
             do {
-                try await connection.transaction(setup: ["SET LOCAL statement_timeout = 0"]) { connection in
+                try await connection.transaction(setup: "SET LOCAL statement_timeout = 0") { connection in
                     _ = try await connection.executeScript(migration.sql)
                     let (seconds, attoseconds) = (clock.now - start).components
                     let milliseconds = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
