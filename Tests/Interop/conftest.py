@@ -275,3 +275,14 @@ def stubs() -> Iterator[SimpleNamespace]:
 def echo_stub(stubs: SimpleNamespace, channel: grpc.Channel):
     """An EchoService stub on the test's channel."""
     return stubs.echo_pb2_grpc.EchoServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def metachat_api() -> Iterator[SimpleNamespace]:
+    """Python messages and stubs for the MetaChat security, tenant and system services,
+    generated from `proto/metachat/v1` for this run (`metachat_process`)."""
+    # Imported here: metachat_process imports this module.
+    from metachat_process import metachat_stub_modules
+
+    with metachat_stub_modules() as modules:
+        yield modules

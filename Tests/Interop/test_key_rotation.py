@@ -7,12 +7,11 @@ reads the tenant's own record (a tenant-protected endpoint) while the old one is
 """
 
 import json
-import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
+import metachat_process
 import test_schemathesis as serving
 
 
@@ -28,18 +27,9 @@ def run_curl(arguments: list[str]) -> tuple[int, dict]:
     return int(status), (json.loads(body) if body.strip() else {})
 
 
-def seed_admin(binary: Path, label: str) -> dict:
+def seed_admin(label: str) -> dict:
     """`metachat seed-admin --json`: the admin id, key id and plaintext key."""
-    result = subprocess.run(
-        [str(binary), "seed-admin", "--email", "rotation-ops@example.com", "--label", label, "--json"],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1, result.stdout
-    return json.loads(lines[0])
+    return metachat_process.seed_admin("rotation-ops@example.com", label)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +41,7 @@ metachat = serving.metachat
 
 
 def test_admin_key_rotation_as_the_guide_writes_it(api):
-    seeded = seed_admin(serving.metachat_binary(), "guide-admin-rotation")
+    seeded = seed_admin("guide-admin-rotation")
     super_key, admin_id, key_id = seeded["apiKey"], seeded["adminId"], seeded["keyId"]
 
     # Step 2: request a rotation token.
@@ -97,7 +87,7 @@ def test_admin_key_rotation_as_the_guide_writes_it(api):
 
 
 def test_tenant_key_rotation_as_the_guide_writes_it(api):
-    super_key = seed_admin(serving.metachat_binary(), "guide-tenant-rotation")["apiKey"]
+    super_key = seed_admin("guide-tenant-rotation")["apiKey"]
     status, tenant = run_curl([
         "-X", "POST", "-H", f"x-admin-key: {super_key}", "-H", "Content-Type: application/json",
         "-d", json.dumps({"name": "Rotation Guide Tenant"}), f"{api}/api/tenants",

@@ -10,37 +10,20 @@ worker, a request timeout and an overall subprocess timeout)."""
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from conftest import REPO_ROOT, _server_binary
+from metachat_process import MetaChat, get, require_services, running_metachat
 
-STARTUP_TIMEOUT_S = 30.0
-SHUTDOWN_TIMEOUT_S = 15.0
 SCHEMATHESIS_TIMEOUT_S = 600
 MAX_EXAMPLES = 20
 REQUEST_TIMEOUT_S = 10
-
-
-def metachat_binary() -> Path:
-    """The metachat binary under test (absolute)."""
-    configured = os.environ.get("METACHAT_BINARY")
-    if configured:
-        path = Path(configured)
-        return path if path.is_absolute() else REPO_ROOT / path
-    return _server_binary().parent / "metachat"
 
 
 def schemathesis_cli() -> Path:
@@ -48,85 +31,12 @@ def schemathesis_cli() -> Path:
     return Path(sys.executable).parent / "st"
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(port: int, path: str) -> tuple[int, bytes]:
-    """GET over HTTP/1.1; (status, body)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
-@dataclass
-class MetaChat:
-    """A running `metachat serve`."""
-
-    process: subprocess.Popen
-    port: int
-    log_path: Path
-
-    def log_tail(self) -> str:
-        """The end of the server's output (for failure messages)."""
-        with contextlib.suppress(OSError):
-            return self.log_path.read_text(errors="replace")[-4000:]
-        return ""
-
-
-def wait_until_healthy(server: MetaChat) -> None:
-    """Polls `/api/health` until it answers 200, failing early if the server exits."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    last = "no answer"
-    while time.monotonic() < deadline:
-        try:
-            status, body = get(server.port, "/api/health")
-            if status == 200:
-                return
-            last = f"{status} {body[:300]!r}"
-        except OSError as error:
-            last = str(error)
-        # Waiting on the process both paces the polling and notices an early exit.
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            code = server.process.wait(timeout=0.1)
-            pytest.fail(f"metachat serve exited with {code}:\n{server.log_tail()}")
-    pytest.fail(f"/api/health not healthy within {STARTUP_TIMEOUT_S}s ({last}):\n{server.log_tail()}")
-
-
 @pytest.fixture(scope="module")
 def metachat(tmp_path_factory) -> Iterator[MetaChat]:
     """`metachat serve` on a free port, against the suite's PostgreSQL and Redis."""
-    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} not set: run this through `scripts/test.sh interop`")
-    binary = metachat_binary()
-    if not binary.is_file():
-        pytest.fail(f"metachat binary not found at {binary} (set METACHAT_BINARY)")
-    log_path = tmp_path_factory.mktemp("metachat") / "serve.log"
-    port = free_port()
-    environment = dict(os.environ, HOST="127.0.0.1", PORT=str(port), LOG_LEVEL="warning")
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [str(binary), "serve"], env=environment, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-        )
-    server = MetaChat(process=process, port=port, log_path=log_path)
-    try:
-        wait_until_healthy(server)
+    require_services()
+    with running_metachat(tmp_path_factory.mktemp("metachat")) as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=SHUTDOWN_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=SHUTDOWN_TIMEOUT_S)
 
 
 def test_openapi_document_is_served(metachat):
