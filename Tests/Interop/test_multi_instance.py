@@ -446,8 +446,11 @@ def test_without_redis_both_instances_degrade_and_recover_when_it_returns(redis_
     limited = create_tenant_with_key(a, admin, {"rateLimit": {"requestsPerWindow": 5, "windowSeconds": 3600}})
     # One whose Redis counter outlives a poll round (3.6 s), to see where an instance counts.
     probe = create_tenant_with_key(a, admin, {"rateLimit": {"requestsPerWindow": 1000, "windowSeconds": 3600}})
+    # A key rotated on A while Redis is down: B, which cached it, cannot hear of it then.
+    missed = create_tenant_with_key(a, admin)
     for server in servers:
         ok(read_own_tenant(server, tenant))
+        ok(read_own_tenant(server, missed))
     for report in wait_for_health(servers, "HEALTH_STATUS_HEALTHY"):
         assert report["redis"]["status"] == "HEALTH_STATUS_HEALTHY", report
     wait_for_subscribers(redis, 2)
@@ -471,6 +474,7 @@ def test_without_redis_both_instances_degrade_and_recover_when_it_returns(redis_
         assert refused.error()["status"] == "RESOURCE_EXHAUSTED"
         assert int(refused.header("retry-after") or 0) >= 1, refused.headers
         assert refused.header("ratelimit-limit") == "5", refused.headers
+    missed_new_key, _ = rotate(a, admin, missed)
 
     redis.start()
 
@@ -482,8 +486,12 @@ def test_without_redis_both_instances_degrade_and_recover_when_it_returns(redis_
     fresh = create_tenant_with_key(a, admin, {"rateLimit": {"requestsPerWindow": 5, "windowSeconds": 3600}})
     alternating = [read_own_tenant(servers[index % 2], fresh).status for index in range(10)]
     assert alternating == [200] * 5 + [429] * 5, alternating
-    # Both instances subscribe again by themselves; then rotations propagate within a second.
+    # Both instances subscribe again by themselves and drop their key caches, since changes
+    # published meanwhile were lost: B refuses the key rotated during the outage ...
     wait_for_subscribers(redis, 2)
+    refused_within(b, missed, missed.key, time.monotonic(), 401, PROPAGATION_DEADLINE_S)
+    assert ok(read_own_tenant(b, missed, missed_new_key))["id"] == missed.tenant_id
+    # ... and rotations propagate within a second again.
     ok(read_own_tenant(b, tenant))
     new_key, confirmed_at = rotate(a, admin, tenant)
     refused_within(b, tenant, tenant.key, confirmed_at, 401, PROPAGATION_DEADLINE_S)

@@ -42,7 +42,8 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
     }
 
     /// Subscribes to both channels and returns once Redis confirmed, so every change published
-    /// afterwards reaches this instance.
+    /// afterwards reaches this instance. Whenever the subscriber loses its connection and
+    /// subscribes again, the whole directory is dropped: changes published in between were missed.
     ///
     /// - Throws: ``RedisError`` when Redis did not confirm in time; the directory's entry lifetime
     ///   still bounds how long a stale entry lives.
@@ -66,7 +67,49 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
                 if let id = message.string { directory.invalidate(tenantID: id) }
             }
         }
-        self.listeners.withLock { $0 += [keyTask, tenantTask] }
+        let resubscriptions = self.subscriber.resubscriptions()
+        let logger = self.logger
+        let resubscriptionTask = Task {
+            for await _ in resubscriptions {
+                directory.invalidateAll()
+                logger.info("key-change subscription restored; key cache dropped")
+            }
+        }
+        self.listeners.withLock { $0 += [keyTask, tenantTask, resubscriptionTask] }
+    }
+
+    /// ``start()``, and when Redis does not confirm, keeps trying every `retryInterval` in the
+    /// background until it does, then drops the whole directory (changes published meanwhile
+    /// were missed). Until then the directory's entry lifetime bounds how stale an entry gets.
+    ///
+    /// - Parameter retryInterval: Time between attempts (1 s unless given).
+    /// - Returns: Whether the subscription was made at once.
+    @discardableResult
+    public func startRetrying(every retryInterval: Duration = .seconds(1)) async -> Bool {
+        do {
+            try await self.start()
+            return true
+        } catch {
+            self.logger.warning(
+                "key-change subscription failed; retrying in the background", metadata: ["error": "\(error)"])
+        }
+        let retry = Task {
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: retryInterval)
+                    try await self.start()
+                    self.directory.invalidateAll()
+                    self.logger.info("key-change subscription made; key cache dropped")
+                    return
+                } catch is CancellationError {
+                    return
+                } catch {
+                    continue
+                }
+            }
+        }
+        self.listeners.withLock { $0.append(retry) }
+        return false
     }
 
     /// Stops listening.

@@ -135,21 +135,25 @@ public final class RateLimiter: Sendable {
                 defer { next = nil }
                 return next != nil
             }
-            if recovered || self.health.isDegraded {
+            if recovered {
                 self.logger.info("Redis answers again; rate limits are shared across instances")
             }
-            self.health.set(degraded: false)
+            self.health.recovered()
             return RateLimitLeases.Grant(
                 granted: Int(values[0]), remaining: Int(values[1]), resetMilliseconds: Int(values[2]),
                 retryAfterMilliseconds: Int(values[3]))
         } catch {
-            if !self.health.isDegraded {
+            let retryAt = clock.now + self.retryInterval
+            self.health.fellBack(until: retryAt)
+            let firstFailure = self.nextRedisAttempt.withLock { next in
+                defer { next = retryAt }
+                return next == nil
+            }
+            if firstFailure {
                 self.logger.warning(
                     "Redis failed; rate limits are counted per instance until it answers",
                     metadata: ["error": "\(error)"])
             }
-            self.health.set(degraded: true)
-            self.nextRedisAttempt.withLock { $0 = clock.now + self.retryInterval }
             return nil
         }
     }

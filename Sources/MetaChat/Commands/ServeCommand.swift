@@ -57,7 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
             redis: RedisProbe(url: configuration.redisURL),
             rateLimits: dependencies.rateLimiterHealth
         )
-        await dependencies.startInvalidation(logger: logger)
+        await dependencies.startInvalidation()
         var routes = RawRouteTable()
         HealthRoutes.register(in: &routes, handler: system)
         var router = RPCRouter()

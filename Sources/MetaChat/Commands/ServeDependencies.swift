@@ -41,17 +41,11 @@ struct ServeDependencies {
         self.usageFlusher = Task { await usage.run(every: .seconds(30)) }
     }
 
-    /// Subscribes to key and tenant changes; with Redis down the server still starts, and the
-    /// cache's 60-second lifetime bounds how stale an entry can get until it is back.
-    ///
-    /// - Parameter logger: Where a failure is reported.
-    func startInvalidation(logger: Logger) async {
-        do {
-            try await self.invalidation.start()
-        } catch {
-            logger.warning(
-                "key-change subscription failed; caches expire after 60 s", metadata: ["error": "\(error)"])
-        }
+    /// Subscribes to key and tenant changes; with Redis down the server still starts and keeps
+    /// trying in the background, and the cache's 60-second lifetime bounds how stale an entry can
+    /// get until it is back.
+    func startInvalidation() async {
+        await self.invalidation.startRetrying()
     }
 
     /// Stops the background work, writes the last `last_used_at` batch and closes the pools.

@@ -55,6 +55,13 @@ public final class RedisSubscriber: Sendable {
         try await self.loop.subscribe(to: channel)
     }
 
+    /// Yields each time the connection broke and every channel has been subscribed again on a
+    /// new one: messages published in between were lost, so a cache kept fresh by them should
+    /// start over. Ends at ``shutdown()``.
+    public func resubscriptions() -> AsyncStream<Void> {
+        self.loop.resubscriptions()
+    }
+
     /// Ends every subscription, closes the connection and stops the thread.
     public func shutdown() async {
         self.loop.stop()

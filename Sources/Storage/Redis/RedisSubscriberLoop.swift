@@ -27,6 +27,11 @@ final class RedisSubscriberLoop: Sendable {
         var isConnected = false
         var isStopping = false
         var nextID: UInt64 = 0
+        /// Set when a connection with subscriptions broke: messages may have been lost until every
+        /// channel is confirmed again on a new connection.
+        var messagesMayBeLost = false
+        /// Callers of `resubscriptions()`.
+        var resubscriptionObservers: [UInt64: AsyncStream<Void>.Continuation] = [:]
     }
 
     private let state = Mutex(State())
@@ -101,15 +106,40 @@ final class RedisSubscriberLoop: Sendable {
         return RedisSubscription(channel: channel, stream: stream, continuation: continuation)
     }
 
+    /// A stream that yields each time every channel is subscribed again after the connection
+    /// broke; messages published meanwhile were lost.
+    func resubscriptions() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let registered = self.state.withLock { state -> UInt64? in
+            guard !state.isStopping else { return nil }
+            state.nextID &+= 1
+            state.resubscriptionObservers[state.nextID] = continuation
+            return state.nextID
+        }
+        guard let id = registered else {
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { _ in
+            _ = self.state.withLock { $0.resubscriptionObservers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
     /// Asks the loop to stop and ends every subscription.
     func stop() {
-        let (subscribers, waiters) = self.state.withLock { state in
+        let (subscribers, waiters, observers) = self.state.withLock { state in
             state.isStopping = true
             let subscribers = state.subscribers.values.flatMap(\.values)
             let waiters = state.confirmationWaiters.values.flatMap(\.values)
+            let observers = Array(state.resubscriptionObservers.values)
             state.subscribers = [:]
             state.confirmationWaiters = [:]
-            return (subscribers, waiters)
+            state.resubscriptionObservers = [:]
+            return (subscribers, waiters, observers)
+        }
+        for observer in observers {
+            observer.finish()
         }
         self.wake()
         for waiter in waiters {
@@ -279,15 +309,24 @@ final class RedisSubscriberLoop: Sendable {
                 subscriber.yield(message)
             }
         case "subscribe":
-            let waiters = self.state.withLock { state -> [Confirmation] in
+            let (waiters, observers) = self.state.withLock {
+                state -> ([Confirmation], [AsyncStream<Void>.Continuation]) in
                 let remaining = (state.expectedConfirmations[channel] ?? 1) - 1
                 state.expectedConfirmations[channel] = remaining > 0 ? remaining : nil
-                guard remaining <= 0, state.subscribers[channel] != nil else { return [] }
+                var observers: [AsyncStream<Void>.Continuation] = []
+                if state.messagesMayBeLost, state.expectedConfirmations.isEmpty {
+                    state.messagesMayBeLost = false
+                    observers = Array(state.resubscriptionObservers.values)
+                }
+                guard remaining <= 0, state.subscribers[channel] != nil else { return ([], observers) }
                 state.confirmed.insert(channel)
-                return Array((state.confirmationWaiters.removeValue(forKey: channel) ?? [:]).values)
+                return (Array((state.confirmationWaiters.removeValue(forKey: channel) ?? [:]).values), observers)
             }
             for waiter in waiters {
                 waiter.resume()
+            }
+            for observer in observers {
+                observer.yield()
             }
         default:
             break  // unsubscribe confirmations
@@ -296,6 +335,9 @@ final class RedisSubscriberLoop: Sendable {
 
     private func markDisconnected() {
         self.state.withLock { state in
+            if !state.subscribers.isEmpty {
+                state.messagesMayBeLost = true
+            }
             state.isConnected = false
             state.confirmed = []
             state.expectedConfirmations = [:]

@@ -92,6 +92,36 @@ struct RedisSubscriberTests {
         await server.destroy()
     }
 
+    @Test("After the connection broke, resubscriptions() yields once every channel is subscribed again")
+    func announcesResubscription() async throws {
+        let server = try await ScratchRedisServer.start()
+        do {
+            try await Self.with(url: server.url) { redis, subscriber in
+                let channel = "test:resubscribed"
+                let subscription = try await subscriber.subscribe(to: channel)
+                let resubscriptions = subscriber.resubscriptions()
+                _ = try await redis.command(["PUBLISH", channel, "before"])
+                #expect(try await Self.next(subscription)?.string == "before")
+
+                await server.stopServer()
+                try await server.startServer()
+                let announced = try await Deadline.run("the resubscription", within: .seconds(20)) {
+                    var iterator = resubscriptions.makeAsyncIterator()
+                    return await iterator.next() != nil
+                }
+                #expect(announced == true)
+                // Announced only after the channel was confirmed: a message published now arrives.
+                let listeners = try await redis.command(["PUBLISH", channel, "after"])
+                #expect(listeners.integerValue == 1)
+                #expect(try await Self.next(subscription)?.string == "after")
+            }
+        } catch {
+            await server.destroy()
+            throw error
+        }
+        await server.destroy()
+    }
+
     @Test("Subscribing while Redis is unreachable fails after the subscribe timeout")
     func subscribeTimesOutWithoutRedis() async throws {
         let port = try await ClosedPort.make()
