@@ -21,6 +21,7 @@ public struct AuthenticationInterceptor: ServerInterceptor {
     private let directory: KeyDirectory
     private let usage: KeyUsageRecorder
     private let pepper: [UInt8]
+    private let pepperKey: HMACSHA256Key?
     private let globalAPIKey: [UInt8]?
     private let publicMethods: MethodPatternList
 
@@ -42,6 +43,7 @@ public struct AuthenticationInterceptor: ServerInterceptor {
         self.directory = directory
         self.usage = usage
         self.pepper = pepper
+        self.pepperKey = HMACSHA256Key(pepper)
         self.globalAPIKey = globalAPIKey.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         self.publicMethods = publicMethods
     }
@@ -80,7 +82,7 @@ public struct AuthenticationInterceptor: ServerInterceptor {
                 code: .unauthenticated,
                 message: "A tenant key (ten_) must be sent in x-api-key or Authorization: Bearer.")
         }
-        let presented = material.hash(pepper: self.pepper)
+        let presented = self.pepperKey.map { material.hash(with: $0) } ?? material.hash(pepper: self.pepper)
         let stored: StoredKey?
         do {
             stored = try await self.directory.key(prefix: material.prefix, hash: presented)

@@ -1,4 +1,4 @@
-internal import Storage
+public import Storage
 
 /// A plaintext API key and the parts stored about it.
 ///
@@ -46,15 +46,15 @@ public struct ApiKeyMaterial: Sendable {
     /// - Parameter plaintext: The presented key.
     /// - Returns: `nil` when it is not shaped like one of our keys.
     public init?(presented plaintext: String) {
-        guard plaintext.utf8.count == 47,
-            let kind = Kind.allCases.first(where: { plaintext.hasPrefix($0.rawValue) }),
-            plaintext.utf8.dropFirst(4).allSatisfy(Self.isAlphanumeric)
+        let utf8 = plaintext.utf8
+        guard utf8.count == 47,
+            let kind = Kind.allCases.first(where: { utf8.starts(with: $0.rawValue.utf8) }),
+            utf8.dropFirst(4).allSatisfy(Self.isAlphanumeric)
         else { return nil }
         self.kind = kind
         self.plaintext = plaintext
     }
 
-    /// The lookup prefix, e.g. `ten_3f9aK2xQ`.
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
             || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
@@ -77,6 +77,13 @@ public struct ApiKeyMaterial: Sendable {
     /// - Parameters:
     ///   - storedHash: The hash from the database.
     ///   - pepper: The server's secret pepper.
+    /// ``hash(pepper:)`` with the pepper prepared once: the same bytes, cheaper per call.
+    ///
+    /// - Parameter key: The pepper as a prepared HMAC key.
+    public func hash(with key: HMACSHA256Key) -> [UInt8] {
+        key.authenticationCode(for: self.plaintext.utf8)
+    }
+
     public func matches(_ storedHash: [UInt8], pepper: [UInt8]) -> Bool {
         Secrets.constantTimeEquals(self.hash(pepper: pepper), storedHash)
     }
