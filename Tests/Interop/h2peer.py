@@ -4,6 +4,7 @@ frames, and a reader that records what the server sent back."""
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import struct
 import time
@@ -239,6 +240,18 @@ class Response:
     connection_closed: bool = False
 
 
+@dataclass
+class Upload:
+    """How an upload went that the server may answer before it is finished."""
+
+    response: Response = field(default_factory=Response)
+    # Body bytes sent in DATA frames, in all and when the response's HEADERS arrived.
+    sent: int = 0
+    sent_at_response: int | None = None
+    # Whether the whole body was sent (the last DATA frame carried END_STREAM).
+    finished: bool = False
+
+
 class H2Client:
     """A well-formed HTTP/2 client built on h2, for requests the grpcio client cannot make."""
 
@@ -287,6 +300,57 @@ class H2Client:
             with contextlib.suppress(OSError):
                 self.flush()
         return response
+
+    def upload(self, stream_id: int, body: bytes, timeout_s: float = 10.0) -> Upload:
+        """Sends `body` on a stream whose HEADERS are sent, as fast as flow control allows (like a
+        client uploading a file without waiting), while reading what the server sends.
+
+        Stops sending once the response is complete or the stream is reset (a server may answer
+        before the request is complete, then reset the stream with NO_ERROR: RFC 9113 §8.1) and
+        returns then, keeping the response read so far. Raises TimeoutError when the stream is
+        neither answered nor reset within `timeout_s`."""
+        upload = Upload()
+        response = upload.response
+        deadline = time.monotonic() + timeout_s
+        while not (response.ended or response.reset_code is not None or response.connection_closed):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"stream {stream_id} was not answered within {timeout_s}s: {upload}")
+            self.sock.settimeout(remaining)
+            window = 0
+            if not upload.finished:
+                window = min(
+                    self.conn.local_flow_control_window(stream_id),
+                    self.conn.max_outbound_frame_size,
+                    len(body) - upload.sent,
+                )
+            if window > 0:
+                upload.finished = upload.sent + window == len(body)
+                self.conn.send_data(stream_id, body[upload.sent : upload.sent + window], end_stream=upload.finished)
+                upload.sent += window
+                try:
+                    self.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    response.connection_closed = True
+                    break
+            # While there is window left, only look for what already arrived; otherwise wait for it.
+            readable, _, _ = select.select([self.sock], [], [], 0 if window > 0 else remaining)
+            if not readable:
+                continue
+            try:
+                chunk = self.sock.recv(1 << 16)
+            except ConnectionResetError:
+                chunk = b""
+            if not chunk:
+                response.connection_closed = True
+                break
+            for event in self.conn.receive_data(chunk):
+                self._apply(event, stream_id, response)
+                if response.headers and upload.sent_at_response is None:
+                    upload.sent_at_response = upload.sent
+            with contextlib.suppress(OSError):
+                self.flush()
+        return upload
 
     def _apply(self, event, stream_id: int, response: Response) -> None:
         if isinstance(event, h2.events.ConnectionTerminated):

@@ -346,7 +346,18 @@ def test_a_revoked_key_is_unauthenticated_and_a_disabled_tenant_is_denied(api, a
     answer = api.security.RevokeTenantApiKey(
         api.s.RevokeTenantApiKeyRequest(tenant_id=tenant.id, key_id=revoked.id), metadata=admin, timeout=TIMEOUT_S
     )
-    assert answer.id == revoked.id and not answer.active
+    assert answer.id == revoked.id and not answer.active and answer.HasField("revoked_at")
+    # Revoking again changes nothing: the revocation time stays the first one.
+    again = api.security.RevokeTenantApiKey(
+        api.s.RevokeTenantApiKeyRequest(tenant_id=tenant.id, key_id=revoked.id), metadata=admin, timeout=TIMEOUT_S
+    )
+    assert again.revoked_at == answer.revoked_at
+    listed = api.security.ListTenantApiKeys(
+        api.s.ListTenantApiKeysRequest(tenant_id=tenant.id, include_revoked=True), metadata=admin, timeout=TIMEOUT_S
+    )
+    by_id = {key.id: key for key in listed.api_keys}
+    assert by_id[revoked.id].revoked_at == answer.revoked_at
+    assert by_id[kept.id].active and not by_id[kept.id].HasField("revoked_at")
     error = refused(api.tenants.GetTenant, request, tenant_metadata(revoked.api_key))
     assert (error.code(), error.details()) == (grpc.StatusCode.UNAUTHENTICATED, "The API key has been revoked.")
     assert api.tenants.GetTenant(request, metadata=tenant_metadata(kept.api_key), timeout=TIMEOUT_S).id == tenant.id

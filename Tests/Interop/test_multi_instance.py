@@ -216,9 +216,13 @@ def test_a_key_revoked_on_a_is_refused_on_b_within_one_second(pair, admin_key):
     answer = ok(revoked)
     # `active: false` is the proto3 JSON default, so it is omitted.
     assert answer["id"] == tenant.key_id and "active" not in answer, json.dumps(answer)
+    assert answer["revokedAt"].endswith("Z"), json.dumps(answer)
 
     refused_within(b, tenant, tenant.key, revoked_at, 401, PROPAGATION_DEADLINE_S)
     assert read_own_tenant(a, tenant).status == 401
+    # Revoking again through the other instance changes nothing: same revocation time.
+    again = ok(call(b, "DELETE", f"/api/security/tenants/{tenant.tenant_id}/api-keys/{tenant.key_id}", admin=admin_key))
+    assert again["revokedAt"] == answer["revokedAt"], json.dumps(again)
 
 
 def test_a_tenant_disabled_on_a_is_refused_on_b_within_one_second(pair, admin_key):

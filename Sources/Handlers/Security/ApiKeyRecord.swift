@@ -19,6 +19,8 @@ struct ApiKeyRecord: Sendable, Hashable {
     var lastUsedAt: Date?
     var rotatedAt: Date?
     var expiresAt: Date?
+    /// When the key was revoked; nil while it is not.
+    var revokedAt: Date?
     /// When the pending rotation token expires, while one is pending and unexpired.
     var rotationExpiresAt: Date?
 
@@ -27,6 +29,7 @@ struct ApiKeyRecord: Sendable, Hashable {
     static let columns = """
         id, owner_kind, coalesce(admin_id, tenant_id) AS owner_id, label, prefix, last_four, active, \
         (expires_at IS NULL OR expires_at > now()) AS unexpired, created_at, last_used_at, rotated_at, expires_at, \
+        revoked_at, \
         CASE WHEN pending_rotation_expires_at > now() THEN pending_rotation_expires_at END AS rotation_expires_at
         """
 
@@ -44,6 +47,7 @@ struct ApiKeyRecord: Sendable, Hashable {
         self.lastUsedAt = try row.decode("last_used_at")
         self.rotatedAt = try row.decode("rotated_at")
         self.expiresAt = try row.decode("expires_at")
+        self.revokedAt = try row.decode("revoked_at")
         self.rotationExpiresAt = try row.decode("rotation_expires_at")
     }
 
@@ -66,6 +70,9 @@ struct ApiKeyRecord: Sendable, Hashable {
         }
         if let expiresAt = self.expiresAt {
             key.expiresAt = Google_Protobuf_Timestamp(date: expiresAt)
+        }
+        if let revokedAt = self.revokedAt {
+            key.revokedAt = Google_Protobuf_Timestamp(date: revokedAt)
         }
         key.rotationPending = self.rotationExpiresAt != nil
         if let rotationExpiresAt = self.rotationExpiresAt {

@@ -81,7 +81,8 @@ struct ApiKeyStore: Sendable {
         }
     }
 
-    /// Revokes a key at once; revoking a revoked key changes nothing and answers it.
+    /// Revokes a key at once, recording when; revoking a revoked key changes nothing (its
+    /// `revoked_at` stays the first revocation's) and answers it.
     ///
     /// - Parameter protectLastKey: Refuse when the key is its owner's last active key (an admin
     ///   revoking their own).
@@ -109,7 +110,7 @@ struct ApiKeyStore: Sendable {
                 }
             }
             let update: PostgresQuery = """
-                UPDATE api_keys SET active = false, pending_rotation_token_hash = NULL, \
+                UPDATE api_keys SET active = false, revoked_at = now(), pending_rotation_token_hash = NULL, \
                 pending_rotation_expires_at = NULL, previous_key_hash = NULL, previous_key_valid_until = NULL \
                 WHERE id = \(keyID) AND active
                 """

@@ -4898,7 +4898,7 @@ public enum MetaChatOpenAPI {
           },
           "metachat.v1.RateLimitSettings": {
             "type": "object",
-            "description": "Request rate limit for the tenant (all its keys together, fixed window).",
+            "description": "Request rate limit of the tenant's API keys. Each key is limited on its own: the tenant's\nvalues apply to every one of its keys separately, not to all of them together. The limit is\na GCRA (generic cell rate algorithm): an idle key may send up to requests_per_window\nrequests at once, and its allowance refills smoothly, one request every window_seconds /\nrequests_per_window seconds (never all at once at a window boundary). Every server\ninstance shares the same allowance of a key.",
             "properties": {
               "requestsPerWindow": {
                 "type": "integer",

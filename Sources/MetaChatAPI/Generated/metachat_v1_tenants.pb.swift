@@ -479,7 +479,12 @@ public nonisolated struct Metachat_V1_WidgetSettings: Sendable {
   public init() {}
 }
 
-/// Request rate limit for the tenant (all its keys together, fixed window).
+/// Request rate limit of the tenant's API keys. Each key is limited on its own: the tenant's
+/// values apply to every one of its keys separately, not to all of them together. The limit is
+/// a GCRA (generic cell rate algorithm): an idle key may send up to requests_per_window
+/// requests at once, and its allowance refills smoothly, one request every window_seconds /
+/// requests_per_window seconds (never all at once at a window boundary). Every server
+/// instance shares the same allowance of a key.
 public nonisolated struct Metachat_V1_RateLimitSettings: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for

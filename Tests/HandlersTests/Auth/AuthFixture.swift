@@ -46,9 +46,11 @@ struct AuthFixture {
         let id = try await self.pool.withAdminTransaction { connection in
             try await connection.query(
                 """
-                INSERT INTO api_keys (owner_kind, admin_id, tenant_id, label, prefix, last_four, key_hash, active, expires_at)
+                INSERT INTO api_keys (owner_kind, admin_id, tenant_id, label, prefix, last_four, key_hash, active,
+                                      revoked_at, expires_at)
                 VALUES (\(admin == nil ? "tenant" : "admin"), \(admin), \(tenant), \(UUID().uuidString), \(material.prefix),
-                        \(material.lastFour), \(material.hash(pepper: Self.pepper)), \(active), \(expiresAt))
+                        \(material.lastFour), \(material.hash(pepper: Self.pepper)), \(active),
+                        CASE WHEN \(active) THEN NULL ELSE now() END, \(expiresAt))
                 RETURNING id
                 """
             )[0].decode("id", as: UUID.self)

@@ -63,7 +63,7 @@ struct KeyCacheTests {
             #expect(directory.loadCount == 1)
 
             // Revoked behind the cache's back: the cached row still answers, PostgreSQL is not read.
-            try await fixture.execute("UPDATE api_keys SET active = false WHERE id = \(key.id)")
+            try await fixture.execute("UPDATE api_keys SET active = false, revoked_at = now() WHERE id = \(key.id)")
             let cached = try await AuthFixture.call([interceptor], metadata: ["x-api-key": key.material.plaintext])
 
             #expect(cached.principal != nil)
@@ -99,7 +99,7 @@ struct KeyCacheTests {
             do {
                 #expect(await first.status(key.material) == nil)
                 #expect(await second.status(key.material) == nil)
-                try await fixture.execute("UPDATE api_keys SET active = false WHERE id = \(key.id)")
+                try await fixture.execute("UPDATE api_keys SET active = false, revoked_at = now() WHERE id = \(key.id)")
                 #expect(await second.status(key.material) == nil, "the second instance answers from its cache")
 
                 await first.invalidation.keyChanged(keyID: key.id.uuidString.lowercased())

@@ -134,6 +134,14 @@ struct SecurityTestHarness {
         }
     }
 
+    /// The stored `revoked_at` of a key.
+    func revokedAt(_ keyID: String) async throws -> Date? {
+        try await self.pool.withAdminTransaction { connection in
+            try await connection.query("SELECT revoked_at FROM api_keys WHERE id = \(UUID(uuidString: keyID))")[0]
+                .decode("revoked_at", as: Date?.self)
+        }
+    }
+
     /// The audit entries about a target, oldest first.
     func audit(target: String) async throws -> [AuditRow] {
         try await self.pool.withAdminTransaction { connection in

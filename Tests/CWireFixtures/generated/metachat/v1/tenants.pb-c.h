@@ -400,7 +400,12 @@ struct  Metachat__V1__WidgetSettings
 
 
 /*
- * Request rate limit for the tenant (all its keys together, fixed window).
+ * Request rate limit of the tenant's API keys. Each key is limited on its own: the tenant's
+ * values apply to every one of its keys separately, not to all of them together. The limit is
+ * a GCRA (generic cell rate algorithm): an idle key may send up to requests_per_window
+ * requests at once, and its allowance refills smoothly, one request every window_seconds /
+ * requests_per_window seconds (never all at once at a window boundary). Every server
+ * instance shares the same allowance of a key.
  */
 struct  Metachat__V1__RateLimitSettings
 {
