@@ -296,6 +296,8 @@ EOF
     if [[ "$mode" == ephemeral ]]; then
       printf '# Throwaway cluster: durability is not needed.\n'
       printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n'
+      # The test suites run concurrently, each with its own pools: more than the default 100.
+      printf 'max_connections = 300\n'
     fi
   } >"$pgdata/metachat-runtime.conf"
   if _svc_is_root; then

@@ -199,12 +199,23 @@ struct PostgresPoolTests {
             let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
             let clock = ContinuousClock()
             let task = Task {
-                try await pool.withConnection { connection in
+                // Ends the stream also when no connection could be had, so the test fails instead of waiting.
+                defer { startedContinuation.finish() }
+                return try await pool.withConnection { connection in
                     startedContinuation.yield()
                     return try await connection.query("SELECT pg_sleep(30)")
                 }
             }
-            for await _ in started { break }
+            var begun = false
+            for await _ in started {
+                begun = true
+                break
+            }
+            if !begun {
+                _ = try await task.value
+                Issue.record("the statement never started")
+                return
+            }
             // The statement is on its way; cancel once the server shows it running.
             try await Deadline.poll("the sleeping statement to show in pg_stat_activity", within: .seconds(10)) {
                 let waiting = try await TestSchema.countSessions(runningQueryLike: "SELECT pg_sleep(30)")
