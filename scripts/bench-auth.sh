@@ -23,19 +23,9 @@ fi
 
 log() { printf 'bench-auth: %s\n' "$*" >&2; }
 
-missing=()
-for pkg in nghttp2-client wrk curl; do
-  if [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)" != ii* ]]; then
-    missing+=("$pkg")
-  fi
-done
-if ((${#missing[@]})); then
-  log "installing Debian packages: ${missing[*]}"
-  sudo_cmd=()
-  [[ "$(id -u)" -eq 0 ]] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
-  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+# shellcheck source=lib/debian-packages.sh
+source scripts/lib/debian-packages.sh
+ensure_debian_packages bench-auth nghttp2-client wrk curl
 [[ -x .venv/bin/python ]] || scripts/setup.sh
 
 if [[ ${BENCH_AUTH_NO_BUILD:-0} != 1 ]]; then

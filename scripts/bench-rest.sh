@@ -44,13 +44,9 @@ fi
 log() { printf 'bench-rest: %s\n' "$*" >&2; }
 
 # Tools: wrk (Debian package wrk), taskset (util-linux), python3 (standard library only).
-if [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' wrk 2>/dev/null || true)" != ii* ]]; then
-  log "installing Debian package: wrk"
-  sudo_cmd=()
-  [[ "$(id -u)" -eq 0 ]] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
-  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk
-fi
+# shellcheck source=lib/debian-packages.sh
+source scripts/lib/debian-packages.sh
+ensure_debian_packages bench-rest wrk
 for tool in wrk taskset python3; do
   command -v "$tool" >/dev/null || { log "missing $tool"; exit 1; }
 done

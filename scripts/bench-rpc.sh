@@ -48,19 +48,10 @@ log() { printf 'bench-rpc: %s\n' "$*" >&2; }
 
 # Tools: h2load (nghttp2-client), gRPC C++ (libgrpc++-dev, protobuf-compiler-grpc), protoc,
 # pkg-config, make, taskset (util-linux).
-missing=()
-for pkg in nghttp2-client libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev pkg-config make; do
-  if [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)" != ii* ]]; then
-    missing+=("$pkg")
-  fi
-done
-if ((${#missing[@]})); then
-  log "installing Debian packages: ${missing[*]}"
-  sudo_cmd=()
-  [[ "$(id -u)" -eq 0 ]] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
-  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+# shellcheck source=lib/debian-packages.sh
+source scripts/lib/debian-packages.sh
+ensure_debian_packages bench-rpc nghttp2-client libgrpc++-dev protobuf-compiler-grpc protobuf-compiler \
+  libprotobuf-dev pkg-config make
 python=.venv/bin/python
 if [[ ! -x $python ]] || ! $python -c 'import grpc, grpc_tools' 2>/dev/null; then
   log "need .venv with grpcio and grpcio-tools: run scripts/setup.sh"

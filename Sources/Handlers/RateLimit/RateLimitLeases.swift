@@ -152,8 +152,7 @@ final class RateLimitLeases: Sendable {
                 return .wait
             }
             entry.fetching = true
-            let wanted = max(entry.demand, entry.previousDemand, entry.waiters.count + 1)
-            return .fetch(count: min(self.cap(for: policy), wanted))
+            return .fetch(count: self.leaseSize(for: entry))
         }
     }
 
@@ -220,8 +219,7 @@ final class RateLimitLeases: Sendable {
             if !entry.waiters.isEmpty {
                 entry.fetching = true
                 let next = entry.waiters.removeFirst()
-                let wanted = max(entry.demand, entry.previousDemand, entry.waiters.count + 1)
-                resumptions.append((next, .fetch(count: min(self.cap(for: policy), wanted))))
+                resumptions.append((next, .fetch(count: self.leaseSize(for: entry))))
             }
             return (own, resumptions)
         }
@@ -229,6 +227,12 @@ final class RateLimitLeases: Sendable {
             waiter.resume(returning: step)
         }
         return decision
+    }
+
+    /// The next lease for a subject: the demand seen (this or the last interval, or the calls
+    /// waiting plus the one asking), within ``cap(for:)``.
+    private func leaseSize(for entry: Subject) -> Int {
+        min(self.cap(for: entry.policy), max(entry.demand, entry.previousDemand, entry.waiters.count + 1))
     }
 
     private static func admission(_ entry: Subject, now: ContinuousClock.Instant) -> RateLimitDecision {
