@@ -169,7 +169,8 @@ public struct RESTGateway: HTTPResponder {
             descriptor: entry.handler.descriptor,
             requestMetadata: CallMetadata.requestMetadata(from: request.headers, requestID: requestID),
             peer: clientIP,
-            requestID: requestID
+            requestID: requestID,
+            transport: .http
         )
         if entry.handler.descriptor.kind == .serverStreaming {
             if request.method == "HEAD" {

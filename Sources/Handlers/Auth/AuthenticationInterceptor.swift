@@ -15,6 +15,9 @@ internal import Storage
 ///   Messages never repeat the key.
 /// - Keys come from ``KeyDirectory``, so PostgreSQL is read only on a cache miss; if it cannot be
 ///   read then, the call ends with `UNAVAILABLE`.
+/// - On an HTTP/2 connection the last verified credential is remembered
+///   (``VerifiedCredential``): a call presenting the same bytes again skips parsing, hashing and
+///   the directory until any key or tenant changes.
 ///
 /// Put it before ``RateLimitInterceptor``, which limits per key.
 public struct AuthenticationInterceptor: ServerInterceptor {
@@ -59,15 +62,32 @@ public struct AuthenticationInterceptor: ServerInterceptor {
             return
         }
         var context = context
-        try await self.authenticate(credential, into: &context)
+        if let verified = self.rememberedVerification(of: credential, on: context) {
+            // The hot path: the connection presented these bytes before; nothing to suspend for.
+            context.caller = verified.caller
+            self.usage.record(keyID: verified.keyID)
+        } else {
+            try await self.authenticate(credential, into: &context)
+        }
         try await next(context)
+    }
+
+    /// The verification the call's connection remembers for `credential`, while it still holds.
+    private func rememberedVerification(
+        of credential: PresentedCredential, on context: ServerContext
+    ) -> VerifiedCredential? {
+        guard let verified = context.connection?[VerifiedCredentialKey.self],
+            verified.answers(for: credential, generation: self.directory.generation)
+        else { return nil }
+        return verified
     }
 
     private func authenticate(_ credential: PresentedCredential, into context: inout ServerContext) async throws {
         if let global = self.globalAPIKey, Secrets.constantTimeEquals(Array(credential.value.utf8), global) {
-            context.principal = .bootstrap
+            context.caller = .bootstrap
             return
         }
+        let generation = self.directory.generation
         guard let material = ApiKeyMaterial(presented: credential.value) else {
             throw RPCError(
                 code: .unauthenticated, message: "The credential in \(credential.header.name) is not a valid API key.")
@@ -83,14 +103,14 @@ public struct AuthenticationInterceptor: ServerInterceptor {
                 message: "A tenant key (ten_) must be sent in x-api-key or Authorization: Bearer.")
         }
         let presented = self.pepperKey.map { material.hash(with: $0) } ?? material.hash(pepper: self.pepper)
-        let stored: StoredKey?
+        let found: (key: StoredKey?, freshUntil: ContinuousClock.Instant)
         do {
-            stored = try await self.directory.key(prefix: material.prefix, hash: presented)
+            found = try await self.directory.lookup(prefix: material.prefix, hash: presented)
         } catch {
             throw RPCError(code: .unavailable, message: "Authentication is temporarily unavailable; retry shortly.")
         }
         let now = Date()
-        guard let stored, self.matches(presented, stored, now: now) else {
+        guard let stored = found.key, let match = self.match(presented, stored, now: now) else {
             throw RPCError(code: .unauthenticated, message: "The API key is not valid.")
         }
         guard stored.active else {
@@ -101,26 +121,45 @@ public struct AuthenticationInterceptor: ServerInterceptor {
         }
         switch (stored.owner, material.kind) {
         case (.admin, .admin):
-            context.principal = stored.principal
-        case (.tenant(_, let enabled, let rateLimit), .tenant):
+            break
+        case (.tenant(_, let enabled, _), .tenant):
             guard enabled else {
                 throw RPCError(code: .permissionDenied, message: "The tenant is disabled.")
             }
-            context.principal = stored.principal
-            context.values[TenantRateLimitKey.self] = rateLimit
         default:
             throw RPCError(code: .unauthenticated, message: "The API key is not valid.")
         }
+        context.caller = stored.caller
         self.usage.record(keyID: stored.id)
+        if let connection = context.connection {
+            let validUntil: Date? =
+                switch match {
+                case .current: stored.expiresAt
+                case .replaced(let graceEnd): min(graceEnd, stored.expiresAt ?? graceEnd)
+                }
+            connection[VerifiedCredentialKey.self] = VerifiedCredential(
+                header: credential.header, value: credential.value, caller: stored.caller, keyID: stored.id,
+                generation: generation, freshUntil: found.freshUntil, validUntil: validUntil)
+        }
     }
 
-    private func matches(_ presented: [UInt8], _ stored: StoredKey, now: Date) -> Bool {
+    /// Which of a stored key's hashes a presented key matched.
+    private enum HashMatch {
+        /// The current key.
+        case current
+        /// The key the last rotation replaced, accepted until the end of its grace period.
+        case replaced(until: Date)
+    }
+
+    private func match(_ presented: [UInt8], _ stored: StoredKey, now: Date) -> HashMatch? {
         if Secrets.constantTimeEquals(presented, stored.hash) {
-            return true
+            return .current
         }
-        if let previous = stored.previousHash, let until = stored.previousValidUntil, now < until {
-            return Secrets.constantTimeEquals(presented, previous)
+        if let previous = stored.previousHash, let until = stored.previousValidUntil, now < until,
+            Secrets.constantTimeEquals(presented, previous)
+        {
+            return .replaced(until: until)
         }
-        return false
+        return nil
     }
 }

@@ -28,11 +28,11 @@ public final class KeyDirectory: Sendable {
     public let maximumEntries: Int
     private let clock = ContinuousClock()
     private let state = Mutex(State())
+    private let invalidations = Atomic<Int>(0)
 
     private struct State {
         var entries: [String: Entry] = [:]
         var loading: [String: Task<StoredKey?, any Error>] = [:]
-        var generation = 0
         var loads = 0
     }
 
@@ -60,6 +60,11 @@ public final class KeyDirectory: Sendable {
     /// How many times a key was read from PostgreSQL, for metrics and tests.
     public var loadCount: Int { self.state.withLock { $0.loads } }
 
+    /// A number that changes whenever an invalidation arrives. An answer obtained while it had
+    /// one value may be relied on only while it still has that value (and until the answer's
+    /// `freshUntil`).
+    public var generation: Int { self.invalidations.load(ordering: .acquiring) }
+
     /// The key with `prefix`, from the cache or PostgreSQL; `nil` when no key has that prefix.
     ///
     /// A rotation gives the row the new key's prefix, so a key replaced by a rotation is found by
@@ -71,8 +76,21 @@ public final class KeyDirectory: Sendable {
     ///   - hash: The presented key's hash under the pepper.
     /// - Throws: ``PostgresError`` when the key is not cached and PostgreSQL cannot be read.
     public func key(prefix: String, hash: [UInt8]) async throws -> StoredKey? {
+        try await self.lookup(prefix: prefix, hash: hash).key
+    }
+
+    /// The key with `prefix` as ``key(prefix:hash:)`` finds it, and until when the answer may be
+    /// reused without asking again: ``lifetime`` after the row was read (at the latest).
+    ///
+    /// - Parameters:
+    ///   - prefix: The presented key's lookup prefix.
+    ///   - hash: The presented key's hash under the pepper.
+    /// - Throws: ``PostgresError`` when the key is not cached and PostgreSQL cannot be read.
+    public func lookup(
+        prefix: String, hash: [UInt8]
+    ) async throws -> (key: StoredKey?, freshUntil: ContinuousClock.Instant) {
         enum Lookup {
-            case cached(StoredKey?)
+            case cached(StoredKey?, loadedAt: ContinuousClock.Instant)
             case loading(Task<StoredKey?, any Error>, generation: Int, owner: Bool)
         }
         let now = self.clock.now
@@ -81,35 +99,37 @@ public final class KeyDirectory: Sendable {
             if let entry = state.entries[prefix] {
                 let age = entry.loadedAt.duration(to: now)
                 if age < (entry.key == nil ? self.negativeLifetime : self.lifetime) {
-                    return .cached(entry.key)
+                    return .cached(entry.key, loadedAt: entry.loadedAt)
                 }
                 state.entries[prefix] = nil
             }
+            let generation = self.invalidations.load(ordering: .acquiring)
             if let running = state.loading[prefix] {
-                return .loading(running, generation: state.generation, owner: false)
+                return .loading(running, generation: generation, owner: false)
             }
             let task = Task { try await Self.load(prefix: prefix, hash: hash, from: pool) }
             state.loading[prefix] = task
             state.loads += 1
-            return .loading(task, generation: state.generation, owner: true)
+            return .loading(task, generation: generation, owner: true)
         }
+        // A row read now was read after `now`, so it is fresh at least until `now + lifetime`.
         switch lookup {
-        case .cached(let key):
-            return key
+        case .cached(let key, let loadedAt):
+            return (key, loadedAt + self.lifetime)
         case .loading(let task, _, owner: false):
-            return try await task.value
+            return (try await task.value, now + self.lifetime)
         case .loading(let task, let generation, owner: true):
             let result = await task.result
             self.state.withLock { state in
                 state.loading[prefix] = nil
                 // An invalidation that arrived while the row was being read may describe a change
                 // the read did not see; the answer is used for this call but not kept.
-                if case .success(let key) = result, generation == state.generation {
+                if case .success(let key) = result, generation == self.invalidations.load(ordering: .acquiring) {
                     self.makeRoom(&state)
                     state.entries[prefix] = Entry(key: key, loadedAt: self.clock.now)
                 }
             }
-            return try result.get()
+            return (try result.get(), now + self.lifetime)
         }
     }
 
@@ -133,7 +153,7 @@ public final class KeyDirectory: Sendable {
     public func invalidate(keyID: String) {
         let id = UUID(uuidString: keyID)
         self.state.withLock { state in
-            state.generation += 1
+            self.invalidations.add(1, ordering: .releasing)
             state.entries = state.entries.filter { _, entry in
                 guard let key = entry.key else { return false }
                 return key.id != id
@@ -147,7 +167,7 @@ public final class KeyDirectory: Sendable {
     public func invalidate(tenantID: String) {
         let id = UUID(uuidString: tenantID)
         self.state.withLock { state in
-            state.generation += 1
+            self.invalidations.add(1, ordering: .releasing)
             state.entries = state.entries.filter { _, entry in
                 entry.key.map { $0.tenantID != id } ?? false
             }
@@ -157,7 +177,7 @@ public final class KeyDirectory: Sendable {
     /// Forgets everything, e.g. after the invalidation channel was disconnected.
     public func invalidateAll() {
         self.state.withLock { state in
-            state.generation += 1
+            self.invalidations.add(1, ordering: .releasing)
             state.entries = [:]
         }
     }

@@ -16,9 +16,9 @@ public struct StoredKey: Sendable, Equatable {
     public let id: UUID
     /// The owner.
     public let owner: Owner
-    /// Who a call presenting this key acts as; built once when the row is read, so
-    /// authenticating a call formats no identifiers.
-    public let principal: Principal
+    /// Who a call presenting this key acts as, with its rate-limit details; built once when the
+    /// row is read, so authenticating a call formats no identifiers.
+    public let caller: AuthenticatedCaller
     /// HMAC-SHA256 of the current key under the pepper.
     public var hash: [UInt8]
     /// The hash of the key replaced by the last rotation, while it is still accepted.
@@ -47,11 +47,14 @@ public struct StoredKey: Sendable, Equatable {
         self.id = id
         self.owner = owner
         let keyID = id.uuidString.lowercased()
-        self.principal =
+        self.caller =
             switch owner {
             case .admin(let adminID, let role):
-                .admin(adminID: adminID.uuidString.lowercased(), keyID: keyID, role: role)
-            case .tenant(let tenantID, _, _): .tenant(tenantID: tenantID.uuidString.lowercased(), keyID: keyID)
+                AuthenticatedCaller(
+                    principal: .admin(adminID: adminID.uuidString.lowercased(), keyID: keyID, role: role))
+            case .tenant(let tenantID, _, let rateLimit):
+                AuthenticatedCaller(
+                    principal: .tenant(tenantID: tenantID.uuidString.lowercased(), keyID: keyID), rateLimit: rateLimit)
             }
         self.hash = hash
         self.previousHash = previousHash
@@ -59,6 +62,9 @@ public struct StoredKey: Sendable, Equatable {
         self.active = active
         self.expiresAt = expiresAt
     }
+
+    /// Who a call presenting this key acts as.
+    public var principal: Principal { self.caller.principal }
 
     /// The owning tenant's id, for tenant keys.
     public var tenantID: UUID? {

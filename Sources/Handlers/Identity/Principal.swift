@@ -30,16 +30,19 @@ public enum Principal: Sendable, Equatable {
     }
 }
 
-/// The context key under which the interceptor stores the ``Principal``.
-public enum PrincipalKey: ContextKey {
-    public typealias Value = Principal
-}
-
 extension ServerContext {
-    /// The authenticated caller, or `nil` on a call that carried no credentials.
+    /// The authenticated caller with its rate-limit details, or `nil` on a call that carried no
+    /// credentials.
+    public var caller: AuthenticatedCaller? {
+        get { self.values[AuthenticatedCallerKey.self] }
+        set { self.values[AuthenticatedCallerKey.self] = newValue }
+    }
+
+    /// Who is calling, or `nil` on a call that carried no credentials. Setting it replaces the
+    /// ``caller`` with one that has no rate-limit override.
     public var principal: Principal? {
-        get { self.values[PrincipalKey.self] }
-        set { self.values[PrincipalKey.self] = newValue }
+        get { self.caller?.principal }
+        set { self.caller = newValue.map { AuthenticatedCaller(principal: $0) } }
     }
 
     /// The caller, who must be an admin.

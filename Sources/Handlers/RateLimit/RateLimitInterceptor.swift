@@ -6,10 +6,12 @@ public import RPCServer
 /// client's address (``ServerContext/peer`` without its port) for calls without credentials. A
 /// tenant's `settings.rate_limit` overrides the default policy for its keys.
 ///
-/// Every limited call gets `ratelimit-limit`, `ratelimit-remaining` and `ratelimit-reset`
-/// (seconds) in its response metadata, which the REST bridge sends as headers. A call over the
-/// limit ends with `RESOURCE_EXHAUSTED` (HTTP 429) carrying the same metadata plus
-/// `retry-after` (seconds).
+/// A call over the limit ends with `RESOURCE_EXHAUSTED` (HTTP 429) carrying `ratelimit-limit`,
+/// `ratelimit-remaining`, `ratelimit-reset` and `retry-after` (seconds) in its metadata, on
+/// every face. Calls within the limit carry the first three only when they came through the
+/// REST bridge (``CallTransport/http``), which sends them as headers, as HTTP clients expect;
+/// gRPC and gRPC-Web answers within the limit carry none, which keeps three literal headers out
+/// of every response on the hot path.
 public struct RateLimitInterceptor: ServerInterceptor {
     private let limiter: RateLimiter
     private let defaults: RateLimitPolicy
@@ -41,34 +43,35 @@ public struct RateLimitInterceptor: ServerInterceptor {
             return
         }
         var policy = self.defaults
-        if let tenant = context.values[TenantRateLimitKey.self] {
-            policy = policy.applying(tenant)
+        let subject: String
+        if let caller = context.caller {
+            subject = caller.rateLimitSubject
+            if let tenant = caller.rateLimit {
+                policy = policy.applying(tenant)
+            }
+        } else {
+            subject = "ip:" + Self.address(of: context.peer)
         }
-        let decision = await self.limiter.check(subject: Self.subject(of: context), policy: policy)
-        var metadata = Metadata()
-        metadata.addString(String(decision.limit), forKey: "ratelimit-limit")
-        metadata.addString(String(decision.remaining), forKey: "ratelimit-remaining")
-        metadata.addString(String(Self.seconds(decision.resetMilliseconds)), forKey: "ratelimit-reset")
-        guard decision.allowed else {
+        let decision: RateLimitDecision
+        switch self.limiter.admit(subject: subject, policy: policy) {
+        case .decided(let decided): decision = decided
+        case .pending(let pending): decision = await self.limiter.finish(pending)
+        }
+        if decision.allowed {
+            // gRPC clients learn of limits from RESOURCE_EXHAUSTED; plain HTTP clients expect
+            // the headers on every response.
+            if context.transport == .http {
+                context.response.addInitial(Self.metadata(of: decision))
+            }
+        } else {
+            var metadata = Self.metadata(of: decision)
             metadata.addString(String(max(1, Self.seconds(decision.retryAfterMilliseconds))), forKey: "retry-after")
             throw RPCError(
                 code: .resourceExhausted,
                 message: "Rate limit of \(decision.limit) requests exceeded; retry after the time in retry-after.",
                 metadata: metadata)
         }
-        context.response.addInitial(metadata)
         try await next(context)
-    }
-
-    /// Whose allowance a call uses.
-    ///
-    /// - Parameter context: The call's context.
-    static func subject(of context: ServerContext) -> String {
-        switch context.principal {
-        case .admin(_, let keyID, _), .tenant(_, let keyID): "key:" + keyID
-        case .bootstrap: "bootstrap"
-        case nil: "ip:" + Self.address(of: context.peer)
-        }
     }
 
     /// `ipv4:127.0.0.1:52144` → `127.0.0.1`, `ipv6:[::1]:443` → `::1`; anything else unchanged.
@@ -86,6 +89,16 @@ public struct RateLimitInterceptor: ServerInterceptor {
             return String(rest[..<colon])
         }
         return String(rest)
+    }
+
+    /// `ratelimit-limit`, `ratelimit-remaining` and `ratelimit-reset` (seconds) for a decision.
+    private static func metadata(of decision: RateLimitDecision) -> Metadata {
+        var metadata = Metadata()
+        metadata.reserveCapacity(4)
+        metadata.addString(String(decision.limit), forKey: "ratelimit-limit")
+        metadata.addString(String(decision.remaining), forKey: "ratelimit-remaining")
+        metadata.addString(String(Self.seconds(decision.resetMilliseconds)), forKey: "ratelimit-reset")
+        return metadata
     }
 
     private static func seconds(_ milliseconds: Int) -> Int {

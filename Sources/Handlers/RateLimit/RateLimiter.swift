@@ -73,6 +73,22 @@ public final class RateLimiter: Sendable {
         self.logger = logger
     }
 
+    /// How ``admit(subject:policy:)`` left a request.
+    public enum Admission: Sendable {
+        /// Decided without waiting: from this instance's lease, a remembered refusal, or the
+        /// local fallback.
+        case decided(RateLimitDecision)
+        /// Counting it needs Redis (or a lease request in flight); ``finish(_:)`` completes it.
+        case pending(PendingCheck)
+    }
+
+    /// A request ``admit(subject:policy:)`` could not decide alone.
+    public struct PendingCheck: Sendable {
+        let subject: String
+        let policy: RateLimitPolicy
+        let step: RateLimitLeases.Step
+    }
+
     /// Counts one request of `subject`: from this instance's lease when it holds one
     /// (``RateLimitLeases``), otherwise through Redis.
     ///
@@ -80,8 +96,38 @@ public final class RateLimiter: Sendable {
     ///   - subject: Whose allowance to use, e.g. `key:<id>` or `ip:<address>`.
     ///   - policy: The limit.
     public func check(subject: String, policy: RateLimitPolicy) async -> RateLimitDecision {
+        switch self.admit(subject: subject, policy: policy) {
+        case .decided(let decision): decision
+        case .pending(let pending): await self.finish(pending)
+        }
+    }
+
+    /// Starts counting one request of `subject` and decides it when that needs no waiting,
+    /// which is the common case for a busy subject; without suspending, so callers on the hot
+    /// path pay no executor hop for it.
+    ///
+    /// - Parameters:
+    ///   - subject: Whose allowance to use, e.g. `key:<id>` or `ip:<address>`.
+    ///   - policy: The limit.
+    public func admit(subject: String, policy: RateLimitPolicy) -> Admission {
+        let now = ContinuousClock.now
+        if self.onFallback(now: now) {
+            return .decided(self.local.check(subject: subject, policy: policy))
+        }
+        let step = self.leases.next(subject: subject, policy: policy, now: now)
+        if case .decided(let decision) = step {
+            return .decided(decision)
+        }
+        return .pending(PendingCheck(subject: subject, policy: policy, step: step))
+    }
+
+    /// Completes a request ``admit(subject:policy:)`` left pending.
+    ///
+    /// - Parameter pending: The pending request.
+    public func finish(_ pending: PendingCheck) async -> RateLimitDecision {
+        let (subject, policy) = (pending.subject, pending.policy)
         let clock = ContinuousClock()
-        var step = RateLimitLeases.Step.retry
+        var step = pending.step
         while true {
             switch step {
             case .retry:

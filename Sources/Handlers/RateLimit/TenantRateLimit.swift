@@ -1,5 +1,3 @@
-public import RPCServer
-
 /// A tenant's rate-limit settings (`settings.rate_limit` in `tenants`): requests per window and
 /// the window in seconds, each `nil` or 0 for the server default.
 ///
@@ -20,10 +18,4 @@ public struct TenantRateLimit: Sendable, Equatable {
         self.requestsPerWindow = requestsPerWindow
         self.windowSeconds = windowSeconds
     }
-}
-
-/// The context key under which the authentication interceptor stores the caller's tenant
-/// ``TenantRateLimit``.
-public enum TenantRateLimitKey: ContextKey {
-    public typealias Value = TenantRateLimit
 }

@@ -51,7 +51,8 @@ enum HealthRoutes {
             descriptor: method,
             requestMetadata: [:],
             peer: request.peer,
-            requestID: request.header("x-request-id") ?? ""
+            requestID: request.header("x-request-id") ?? "",
+            transport: .http
         )
     }
 

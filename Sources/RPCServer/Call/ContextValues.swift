@@ -8,12 +8,18 @@ public protocol ContextKey {
 /// Typed values interceptors attach to a call for the handler (the authenticated caller, its
 /// rate-limit state), keyed by type so modules cannot collide.
 ///
-/// A call carries a handful of values at most, so they are kept in a small array searched from
-/// the start rather than a dictionary; the accessors are inlinable so each key's cast is
-/// specialised where it is used.
+/// A call carries a handful of values at most: the first is kept inline and the others in a
+/// small array searched from the start, so a call with one value allocates nothing for it
+/// (when the value is a class instance or fits an existential's inline buffer). The accessors
+/// are inlinable so each key's cast is specialised where it is used.
 public struct ContextValues: Sendable {
     @usableFromInline
-    var storage: [(key: ObjectIdentifier, value: any Sendable)] = []
+    typealias Entry = (key: ObjectIdentifier, value: any Sendable)
+
+    @usableFromInline
+    var first: Entry?
+    @usableFromInline
+    var others: [Entry] = []
 
     /// Creates an empty set of values.
     public init() {}
@@ -25,18 +31,34 @@ public struct ContextValues: Sendable {
     public subscript<Key: ContextKey>(_ key: Key.Type) -> Key.Value? {
         get {
             let id = ObjectIdentifier(key)
-            for entry in self.storage where entry.key == id {
+            if let first = self.first, first.key == id {
+                return first.value as? Key.Value
+            }
+            for entry in self.others where entry.key == id {
                 return entry.value as? Key.Value
             }
             return nil
         }
         set {
             let id = ObjectIdentifier(key)
-            let index = self.storage.firstIndex { $0.key == id }
+            if let first = self.first, first.key == id {
+                if let newValue {
+                    self.first = (key: id, value: newValue)
+                } else {
+                    self.first = self.others.isEmpty ? nil : self.others.removeFirst()
+                }
+                return
+            }
+            let index = self.others.firstIndex { $0.key == id }
             switch (index, newValue) {
-            case (let index?, let value?): self.storage[index].value = value
-            case (let index?, nil): self.storage.remove(at: index)
-            case (nil, let value?): self.storage.append((key: id, value: value))
+            case (let index?, let value?): self.others[index].value = value
+            case (let index?, nil): self.others.remove(at: index)
+            case (nil, let value?):
+                if self.first == nil {
+                    self.first = (key: id, value: value)
+                } else {
+                    self.others.append((key: id, value: value))
+                }
             case (nil, nil): break
             }
         }

@@ -37,13 +37,20 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     /// Whether there are no pairs.
     public var isEmpty: Bool { self.elements.isEmpty }
 
+    /// Makes room for `count` pairs in total, so that many appends allocate once.
+    ///
+    /// - Parameter count: The number of pairs expected.
+    public mutating func reserveCapacity(_ count: Int) {
+        self.elements.reserveCapacity(count)
+    }
+
     /// Appends a text value.
     ///
     /// - Parameters:
     ///   - value: The value.
     ///   - key: The key; lower-cased on insertion.
     public mutating func addString(_ value: String, forKey key: String) {
-        self.elements.append(Element(key: key.lowercased(), value: .string(value)))
+        self.elements.append(Element(key: Self.lowercased(key), value: .string(value)))
     }
 
     /// Appends a binary value. The key should end in `-bin`.
@@ -52,21 +59,21 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     ///   - value: The bytes.
     ///   - key: The key; lower-cased on insertion.
     public mutating func addBinary(_ value: [UInt8], forKey key: String) {
-        self.elements.append(Element(key: key.lowercased(), value: .binary(value)))
+        self.elements.append(Element(key: Self.lowercased(key), value: .binary(value)))
     }
 
     /// Appends one pair as it is.
     ///
     /// - Parameter element: The pair.
     public mutating func append(_ element: Element) {
-        self.elements.append(Element(key: element.key.lowercased(), value: element.value))
+        self.elements.append(Element(key: Self.lowercased(element.key), value: element.value))
     }
 
     /// Removes every value stored under a key.
     ///
     /// - Parameter key: The key, compared case-insensitively.
     public mutating func removeAll(forKey key: String) {
-        let key = key.lowercased()
+        let key = Self.lowercased(key)
         self.elements.removeAll { $0.key == key }
     }
 
@@ -75,7 +82,7 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     /// - Parameter key: The key, compared case-insensitively.
     /// - Returns: Every `.string` value for the key.
     public func strings(forKey key: String) -> [String] {
-        let key = key.lowercased()
+        let key = Self.lowercased(key)
         return self.elements.compactMap { element in
             guard element.key == key, case .string(let value) = element.value else { return nil }
             return value
@@ -86,18 +93,30 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     ///
     /// - Parameter key: The key, compared case-insensitively.
     public func firstString(forKey key: String) -> String? {
-        self.strings(forKey: key).first
+        let key = Self.lowercased(key)
+        for element in self.elements where element.key == key {
+            if case .string(let value) = element.value {
+                return value
+            }
+        }
+        return nil
     }
 
     /// The binary values stored under a key, in order.
     ///
     /// - Parameter key: The key, compared case-insensitively.
     public func binaries(forKey key: String) -> [[UInt8]] {
-        let key = key.lowercased()
+        let key = Self.lowercased(key)
         return self.elements.compactMap { element in
             guard element.key == key, case .binary(let value) = element.value else { return nil }
             return value
         }
+    }
+
+    /// `key` in lower case; the same string, without copying, when it has no upper-case ASCII
+    /// letter (keys almost always arrive lower-cased).
+    private static func lowercased(_ key: String) -> String {
+        key.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? key.lowercased() : key
     }
 
     public func makeIterator() -> IndexingIterator<[Element]> {

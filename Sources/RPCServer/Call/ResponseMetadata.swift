@@ -21,7 +21,11 @@ public final class ResponseMetadata: Sendable {
     /// - Parameter metadata: The pairs to add.
     public func addInitial(_ metadata: Metadata) {
         self.state.withLock { state in
-            for element in metadata { state.initial.append(element) }
+            if state.initial.isEmpty {
+                state.initial = metadata
+            } else {
+                for element in metadata { state.initial.append(element) }
+            }
         }
     }
 
@@ -30,7 +34,11 @@ public final class ResponseMetadata: Sendable {
     /// - Parameter metadata: The pairs to add.
     public func addTrailing(_ metadata: Metadata) {
         self.state.withLock { state in
-            for element in metadata { state.trailing.append(element) }
+            if state.trailing.isEmpty {
+                state.trailing = metadata
+            } else {
+                for element in metadata { state.trailing.append(element) }
+            }
         }
     }
 

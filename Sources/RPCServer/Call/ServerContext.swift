@@ -14,6 +14,11 @@ public struct ServerContext: Sendable {
     public let response: ResponseMetadata
     /// Values interceptors attach for the handler, e.g. the authenticated caller.
     public var values: ContextValues
+    /// Values kept for the life of the call's connection (HTTP/2 connections only; `nil` for
+    /// calls that arrive otherwise).
+    public let connection: ConnectionValues?
+    /// How the call arrived.
+    public var transport: CallTransport
 
     /// Creates a context.
     ///
@@ -23,12 +28,16 @@ public struct ServerContext: Sendable {
     ///   - peer: The remote peer.
     ///   - deadline: The call's deadline, if any.
     ///   - requestID: The request id.
+    ///   - connection: The values of the call's connection, when it has one that outlives the call.
+    ///   - transport: How the call arrived (gRPC unless given).
     public init(
         descriptor: MethodDescriptor,
         requestMetadata: Metadata,
         peer: String,
         deadline: ContinuousClock.Instant? = nil,
-        requestID: String
+        requestID: String,
+        connection: ConnectionValues? = nil,
+        transport: CallTransport = .grpc
     ) {
         self.descriptor = descriptor
         self.requestMetadata = requestMetadata
@@ -37,5 +46,7 @@ public struct ServerContext: Sendable {
         self.requestID = requestID
         self.response = ResponseMetadata()
         self.values = ContextValues()
+        self.connection = connection
+        self.transport = transport
     }
 }

@@ -28,7 +28,8 @@ public struct InProcessTransport: ClientTransport {
             requestMetadata: metadata,
             peer: "in-process",
             deadline: options.timeout.map { ContinuousClock.now.advanced(by: $0) },
-            requestID: metadata.firstString(forKey: "x-request-id") ?? "in-process"
+            requestID: metadata.firstString(forKey: "x-request-id") ?? "in-process",
+            transport: .inProcess
         )
         let (requestStream, requestContinuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
         let (responseStream, responseContinuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()

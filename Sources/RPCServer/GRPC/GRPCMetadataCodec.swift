@@ -15,6 +15,7 @@ enum GRPCMetadataCodec {
     /// - Returns: The metadata; `-bin` values that are not valid base64 are dropped.
     static func metadata(from headers: [(name: String, value: String)]) -> Metadata {
         var metadata = Metadata()
+        metadata.reserveCapacity(headers.count)
         for (name, value) in headers where !name.hasPrefix(":") && !Self.reserved.contains(name) {
             if name.hasSuffix("-bin") {
                 if let bytes = Base64.decode(value) {
@@ -33,6 +34,7 @@ enum GRPCMetadataCodec {
     /// - Returns: The header fields; reserved names are skipped.
     static func headers(from metadata: Metadata) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(metadata.count)
         for element in metadata where !Self.reserved.contains(element.key) && !element.key.hasPrefix(":") {
             switch element.value {
             case .string(let value):

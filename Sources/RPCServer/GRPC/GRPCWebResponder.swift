@@ -75,7 +75,8 @@ public struct GRPCWebResponder: HTTPResponder {
             requestMetadata: metadata,
             peer: request.peer,
             deadline: deadline,
-            requestID: metadata.firstString(forKey: "x-request-id") ?? ""
+            requestID: metadata.firstString(forKey: "x-request-id") ?? "",
+            transport: .grpcWeb
         )
         return await self.run(handler, messages: messages, context: context, isText: isText, responseType: responseType)
     }

@@ -55,9 +55,10 @@ extension HTTP2ConnectionHandler {
         let serverContext = ServerContext(
             descriptor: method.descriptor,
             requestMetadata: metadata,
-            peer: Self.peer(of: context.channel),
+            peer: self.peer,
             deadline: deadline,
-            requestID: metadata.firstString(forKey: "x-request-id") ?? ""
+            requestID: metadata.firstString(forKey: "x-request-id") ?? "",
+            connection: self.connectionValues
         )
         stream.responseMetadata = serverContext.response
 

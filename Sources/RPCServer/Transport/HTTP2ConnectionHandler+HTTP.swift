@@ -9,7 +9,7 @@ extension HTTP2ConnectionHandler {
             target: stream.header(":path") ?? "/",
             headers: stream.headers.filter { !$0.name.hasPrefix(":") },
             body: Array(stream.httpBody.readableBytesView),
-            peer: Self.peer(of: context.channel)
+            peer: self.peer
         )
         stream.httpBody = ByteBuffer()
         let loop = context.eventLoop

@@ -20,6 +20,10 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     private var pingsInWindow = 0
     private var flushScheduled = false
     private var closing = false
+    /// The client's address as calls report it, formatted once per connection.
+    private(set) var peer = "unknown"
+    /// Values interceptors keep for this connection's calls.
+    let connectionValues = ConnectionValues()
 
     /// Creates a handler.
     ///
@@ -33,6 +37,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
+        self.peer = Self.peer(of: context.channel)
         do {
             self.session = try NGHTTP2Session(limits: self.services.configuration.http2, delegate: self)
         } catch {

@@ -70,11 +70,15 @@ struct AuthFixture {
         _ interceptors: [any ServerInterceptor],
         method: MethodDescriptor = Self.tenantMethod,
         metadata: [String: String] = [:],
-        peer: String = "ipv4:192.0.2.7:40000"
+        peer: String = "ipv4:192.0.2.7:40000",
+        connection: ConnectionValues? = nil,
+        transport: CallTransport = .grpc
     ) async throws -> ServerContext {
         var requestMetadata = Metadata()
         for (key, value) in metadata { requestMetadata.addString(value, forKey: key) }
-        let context = ServerContext(descriptor: method, requestMetadata: requestMetadata, peer: peer, requestID: "test")
+        let context = ServerContext(
+            descriptor: method, requestMetadata: requestMetadata, peer: peer, requestID: "test", connection: connection,
+            transport: transport)
         let seen = Seen()
         try await Self.run(interceptors[...], context: context) { await seen.set($0) }
         return try #require(await seen.context)

@@ -42,17 +42,22 @@ struct RateLimitTests {
         #expect(!first.health.isDegraded && !second.health.isDegraded)
     }
 
-    @Test("The interceptor sets ratelimit-* metadata and answers RESOURCE_EXHAUSTED with retry-after")
+    @Test("REST answers carry ratelimit-*, gRPC answers only when refused: RESOURCE_EXHAUSTED with retry-after")
     func interceptorMetadata() async throws {
         let (limiter, pool) = Self.limiter(try TestEnvironment.redisURL())
         let interceptor = RateLimitInterceptor(
             limiter: limiter, defaults: RateLimitPolicy(requests: 2, windowMilliseconds: 60_000))
-        let peer = "ipv4:198.51.100.\(Int.random(in: 1...254)):\(Int.random(in: 1000...60000))"
-        let sameHostOtherPort = String(peer.prefix(upTo: try #require(peer.lastIndex(of: ":")))) + ":1"
+        let host = "198.51.100.\(Int.random(in: 1...254))"
+        let peer = "ipv4:\(host):\(Int.random(in: 1000...60000))"
+        let sameHostOtherPort = "ipv4:\(host):1"
+        let grpcHost = "ipv4:203.0.113.\(Int.random(in: 1...254))"
 
-        let first = try await AuthFixture.call([interceptor], peer: peer)
-        let second = try await AuthFixture.call([interceptor], peer: sameHostOtherPort)
-        let error = await statusOf { _ = try await AuthFixture.call([interceptor], peer: peer) }
+        let first = try await AuthFixture.call([interceptor], peer: peer, transport: .http)
+        let second = try await AuthFixture.call([interceptor], peer: sameHostOtherPort, transport: .http)
+        let error = await statusOf { _ = try await AuthFixture.call([interceptor], peer: peer, transport: .http) }
+        let grpcAllowed = try await AuthFixture.call([interceptor], peer: grpcHost + ":2")
+        let webAllowed = try await AuthFixture.call([interceptor], peer: grpcHost + ":3", transport: .grpcWeb)
+        let grpcError = await statusOf { _ = try await AuthFixture.call([interceptor], peer: grpcHost + ":4") }
         await pool.shutdown()
 
         #expect(first.response.initial.firstString(forKey: "ratelimit-limit") == "2")
@@ -62,6 +67,12 @@ struct RateLimitTests {
         #expect(error?.code == .resourceExhausted)
         #expect(error?.metadata.firstString(forKey: "ratelimit-remaining") == "0")
         #expect(Int(error?.metadata.firstString(forKey: "retry-after") ?? "") ?? 0 >= 1)
+        #expect(grpcAllowed.response.initial.isEmpty)
+        #expect(webAllowed.response.initial.isEmpty)
+        #expect(grpcError?.code == .resourceExhausted)
+        #expect(grpcError?.metadata.firstString(forKey: "ratelimit-limit") == "2")
+        #expect(grpcError?.metadata.firstString(forKey: "ratelimit-remaining") == "0")
+        #expect(Int(grpcError?.metadata.firstString(forKey: "retry-after") ?? "") ?? 0 >= 1)
     }
 
     @Test("Authenticated calls count per key, and a tenant's settings override the default")
@@ -82,7 +93,8 @@ struct RateLimitTests {
             func status(_ key: ApiKeyMaterial) async -> (RPCError.Code?, String?) {
                 var limit: String?
                 let error = await statusOf {
-                    let context = try await AuthFixture.call(chain, metadata: ["x-api-key": key.plaintext])
+                    let context = try await AuthFixture.call(
+                        chain, metadata: ["x-api-key": key.plaintext], transport: .http)
                     limit = context.response.initial.firstString(forKey: "ratelimit-limit")
                 }
                 return (error?.code, limit ?? error?.metadata.firstString(forKey: "ratelimit-limit"))

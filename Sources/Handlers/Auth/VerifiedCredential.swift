@@ -1,0 +1,87 @@
+internal import Foundation
+internal import RPCServer
+
+/// The credential an HTTP/2 connection last presented and what it was verified as, kept in the
+/// connection's ``ConnectionValues`` so the next call presenting the same bytes skips parsing,
+/// hashing and the key-directory lookup.
+///
+/// It holds nothing the connection does not already hold: the client sent the key on this
+/// connection, and HPACK keeps it in the connection's header table anyway. It is used only
+/// while the ``KeyDirectory`` has seen no invalidation since (a revocation, rotation or tenant
+/// change on any instance), while the directory's answer is fresh, and while the key is neither
+/// expired nor past the grace period of the rotation that replaced it.
+final class VerifiedCredential: Sendable {
+    /// The header the credential came in.
+    let header: PresentedCredential.Header
+    /// The presented value.
+    let value: String
+    /// Who it identified.
+    let caller: AuthenticatedCaller
+    /// The key's id, for `last_used_at`.
+    let keyID: UUID
+    /// ``KeyDirectory/generation`` before the key was looked up.
+    let generation: Int
+    /// Until when the directory's answer is fresh.
+    let freshUntil: ContinuousClock.Instant
+    /// When the key expires, or the end of the grace period when it matched as a replaced key.
+    let validUntil: Date?
+
+    /// Records a verification.
+    ///
+    /// - Parameters:
+    ///   - header: The header the credential came in.
+    ///   - value: The presented value.
+    ///   - caller: Who it identified.
+    ///   - keyID: The key's id.
+    ///   - generation: ``KeyDirectory/generation`` before the key was looked up.
+    ///   - freshUntil: Until when the directory's answer is fresh.
+    ///   - validUntil: When the key (or the grace period it matched in) ends, if ever.
+    init(
+        header: PresentedCredential.Header, value: String, caller: AuthenticatedCaller, keyID: UUID, generation: Int,
+        freshUntil: ContinuousClock.Instant, validUntil: Date?
+    ) {
+        self.header = header
+        self.value = value
+        self.caller = caller
+        self.keyID = keyID
+        self.generation = generation
+        self.freshUntil = freshUntil
+        self.validUntil = validUntil
+    }
+
+    /// Whether this verification answers for `credential` now.
+    ///
+    /// - Parameters:
+    ///   - credential: The credential the call carries.
+    ///   - generation: The directory's generation now.
+    func answers(for credential: PresentedCredential, generation: Int) -> Bool {
+        guard self.header == credential.header, self.generation == generation,
+            Self.equalInConstantTime(self.value, credential.value), ContinuousClock.now < self.freshUntil
+        else { return false }
+        if let validUntil = self.validUntil {
+            return Date() < validUntil
+        }
+        return true
+    }
+
+    /// Compares two strings' UTF-8 bytes in time that depends only on their lengths.
+    private static func equalInConstantTime(_ lhs: String, _ rhs: String) -> Bool {
+        var lhs = lhs
+        var rhs = rhs
+        return lhs.withUTF8 { left in
+            rhs.withUTF8 { right in
+                guard left.count == right.count else { return false }
+                var difference: UInt8 = 0
+                for index in left.indices {
+                    difference |= left[index] ^ right[index]
+                }
+                return difference == 0
+            }
+        }
+    }
+}
+
+/// The ``ConnectionValues`` key of a connection's ``VerifiedCredential``.
+enum VerifiedCredentialKey: ContextKey {
+    typealias Value = VerifiedCredential
+}

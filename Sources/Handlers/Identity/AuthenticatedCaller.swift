@@ -1,0 +1,42 @@
+public import RPCServer
+
+/// A call's authenticated caller as the interceptors pass it on: the ``Principal`` and what the
+/// rate limiter needs about it, built once per cached key so authenticating a call formats and
+/// allocates nothing.
+///
+/// Handlers read ``ServerContext/principal``; the rate-limit interceptor reads the rest.
+public final class AuthenticatedCaller: Sendable, Equatable {
+    /// Who is calling.
+    public let principal: Principal
+    /// The tenant's rate-limit override, for tenant keys that have one.
+    public let rateLimit: TenantRateLimit?
+    /// Whose allowance the caller's calls use: `key:<keyID>`, or `bootstrap`.
+    public let rateLimitSubject: String
+
+    /// The caller presenting `GLOBAL_API_KEY`.
+    public static let bootstrap = AuthenticatedCaller(principal: .bootstrap)
+
+    /// Creates a caller.
+    ///
+    /// - Parameters:
+    ///   - principal: Who is calling.
+    ///   - rateLimit: The tenant's rate-limit override, if any.
+    public init(principal: Principal, rateLimit: TenantRateLimit? = nil) {
+        self.principal = principal
+        self.rateLimit = rateLimit
+        self.rateLimitSubject =
+            switch principal {
+            case .admin(_, let keyID, _), .tenant(_, let keyID): "key:" + keyID
+            case .bootstrap: "bootstrap"
+            }
+    }
+
+    public static func == (lhs: AuthenticatedCaller, rhs: AuthenticatedCaller) -> Bool {
+        lhs.principal == rhs.principal && lhs.rateLimit == rhs.rateLimit
+    }
+}
+
+/// The ``ServerContext/values`` key of the call's ``AuthenticatedCaller``.
+public enum AuthenticatedCallerKey: ContextKey {
+    public typealias Value = AuthenticatedCaller
+}
