@@ -25,7 +25,7 @@ public struct AuthenticationInterceptor: ServerInterceptor {
     private let usage: KeyUsageRecorder
     private let pepper: [UInt8]
     private let pepperKey: HMACSHA256Key?
-    private let globalAPIKey: [UInt8]?
+    private let globalAPIKey: String?
     private let publicMethods: MethodPatternList
 
     /// Creates the interceptor.
@@ -47,7 +47,7 @@ public struct AuthenticationInterceptor: ServerInterceptor {
         self.usage = usage
         self.pepper = pepper
         self.pepperKey = HMACSHA256Key(pepper)
-        self.globalAPIKey = globalAPIKey.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+        self.globalAPIKey = globalAPIKey.flatMap { $0.isEmpty ? nil : $0 }
         self.publicMethods = publicMethods
     }
 
@@ -83,7 +83,7 @@ public struct AuthenticationInterceptor: ServerInterceptor {
     }
 
     private func authenticate(_ credential: PresentedCredential, into context: inout ServerContext) async throws {
-        if let global = self.globalAPIKey, Secrets.constantTimeEquals(Array(credential.value.utf8), global) {
+        if let global = self.globalAPIKey, Secrets.constantTimeEquals(credential.value, global) {
             context.caller = .bootstrap
             return
         }

@@ -1,5 +1,6 @@
 internal import Foundation
 internal import RPCServer
+internal import Storage
 
 /// The credential an HTTP/2 connection last presented and what it was verified as, kept in the
 /// connection's ``ConnectionValues`` so the next call presenting the same bytes skips parsing,
@@ -56,28 +57,12 @@ final class VerifiedCredential: Sendable {
     ///   - generation: The directory's generation now.
     func answers(for credential: PresentedCredential, generation: Int) -> Bool {
         guard self.header == credential.header, self.generation == generation,
-            Self.equalInConstantTime(self.value, credential.value), ContinuousClock.now < self.freshUntil
+            Secrets.constantTimeEquals(self.value, credential.value), ContinuousClock.now < self.freshUntil
         else { return false }
         if let validUntil = self.validUntil {
             return Date() < validUntil
         }
         return true
-    }
-
-    /// Compares two strings' UTF-8 bytes in time that depends only on their lengths.
-    private static func equalInConstantTime(_ lhs: String, _ rhs: String) -> Bool {
-        var lhs = lhs
-        var rhs = rhs
-        return lhs.withUTF8 { left in
-            rhs.withUTF8 { right in
-                guard left.count == right.count else { return false }
-                var difference: UInt8 = 0
-                for index in left.indices {
-                    difference |= left[index] ^ right[index]
-                }
-                return difference == 0
-            }
-        }
     }
 }
 

@@ -5,7 +5,7 @@ internal import Synchronization
 /// credential it last verified there).
 ///
 /// Every call on an HTTP/2 connection sees the same instance in ``ServerContext/connection``;
-/// calls that arrive otherwise (HTTP/1.1 gRPC-Web, the REST bridge, in-process) have none. A
+/// calls that arrive otherwise (gRPC-Web, the REST bridge, in-process) have none. A
 /// value is only ever seen by calls of the connection that stored it, and goes away with it.
 public final class ConnectionValues: Sendable {
     private let values = Mutex(ContextValues())

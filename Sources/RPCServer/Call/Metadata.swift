@@ -69,6 +69,17 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
         self.elements.append(Element(key: Self.lowercased(element.key), value: element.value))
     }
 
+    /// Appends every pair of `other`, in order; empty metadata takes `other`'s storage as it is.
+    ///
+    /// - Parameter other: The pairs to append (their keys are lower-case already).
+    public mutating func append(contentsOf other: Metadata) {
+        if self.elements.isEmpty {
+            self.elements = other.elements
+        } else {
+            self.elements.append(contentsOf: other.elements)
+        }
+    }
+
     /// Removes every value stored under a key.
     ///
     /// - Parameter key: The key, compared case-insensitively.

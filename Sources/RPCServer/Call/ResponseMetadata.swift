@@ -20,26 +20,14 @@ public final class ResponseMetadata: Sendable {
     ///
     /// - Parameter metadata: The pairs to add.
     public func addInitial(_ metadata: Metadata) {
-        self.state.withLock { state in
-            if state.initial.isEmpty {
-                state.initial = metadata
-            } else {
-                for element in metadata { state.initial.append(element) }
-            }
-        }
+        self.state.withLock { $0.initial.append(contentsOf: metadata) }
     }
 
     /// Adds metadata to send with the status in the trailers.
     ///
     /// - Parameter metadata: The pairs to add.
     public func addTrailing(_ metadata: Metadata) {
-        self.state.withLock { state in
-            if state.trailing.isEmpty {
-                state.trailing = metadata
-            } else {
-                for element in metadata { state.trailing.append(element) }
-            }
-        }
+        self.state.withLock { $0.trailing.append(contentsOf: metadata) }
     }
 
     /// The initial metadata added so far.

@@ -47,6 +47,23 @@ public enum Secrets {
         }
     }
 
+    /// Whether two strings' UTF-8 bytes are equal, taking the same time wherever they differ;
+    /// native strings are compared in place, without copying.
+    ///
+    /// - Parameters:
+    ///   - lhs: One value.
+    ///   - rhs: The other.
+    public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
+        var lhs = lhs
+        var rhs = rhs
+        return lhs.withUTF8 { left in
+            rhs.withUTF8 { right in
+                left.count == right.count
+                    && CRYPTO_memcmp(left.baseAddress, right.baseAddress, left.count) == 0
+            }
+        }
+    }
+
     /// SHA-256 of bytes.
     ///
     /// - Parameter bytes: The input.

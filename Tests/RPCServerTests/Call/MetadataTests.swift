@@ -20,6 +20,20 @@ struct MetadataTests {
         )
     }
 
+    @Test("append(contentsOf:) keeps both sides' order, into empty metadata too")
+    func appendContentsOf() {
+        let added: Metadata = ["x-b": .string("2"), "x-c": .binary([3])]
+        var empty = Metadata()
+        empty.append(contentsOf: added)
+        var filled: Metadata = ["x-a": .string("1")]
+        filled.append(contentsOf: added)
+
+        #expect(empty == added)
+        #expect(Array(filled).map(\.key) == ["x-a", "x-b", "x-c"])
+        #expect(filled.firstString(forKey: "x-b") == "2")
+        #expect(filled.binaries(forKey: "x-c") == [[3]])
+    }
+
     @Test("append lower-cases keys")
     func appendLowerCasesKeys() {
         var metadata = Metadata()
