@@ -2,11 +2,16 @@
 import PackageDescription
 
 /// Settings every MetaChat Swift target shares: Swift 6 mode plus the upcoming features that make
-/// access control and existentials explicit.
+/// access control and existentials explicit, and nonisolated async functions run on their
+/// caller's executor (SE-0461), so the RPC path (interceptor chain, handlers, key and limit
+/// lookups) does not hop to the generic executor at every call level. Every target needs the
+/// same setting: a module built without it sees unannotated async closure types of one built
+/// with it differently and fails to link.
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
 ]
 
 let package = Package(

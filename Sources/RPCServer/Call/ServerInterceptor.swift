@@ -3,6 +3,9 @@
 /// Interceptors see the method, metadata, peer and deadline through the context, may replace
 /// the context passed on, and may throw to end the call before the handler runs.
 ///
+/// `intercept` and `next` run on their caller's executor (`nonisolated(nonsending)`, the
+/// package default), so a chain adds no executor hop per level.
+///
 /// ```swift
 /// struct RequireKey: ServerInterceptor {
 ///     func intercept(context: ServerContext, next: (ServerContext) async throws -> Void) async throws {
@@ -19,9 +22,9 @@ public protocol ServerInterceptor: Sendable {
     /// - Parameters:
     ///   - context: The call's context.
     ///   - next: Runs the rest of the chain and then the handler.
-    func intercept(
+    nonisolated(nonsending) func intercept(
         context: ServerContext,
-        next: (ServerContext) async throws -> Void
+        next: nonisolated(nonsending) (ServerContext) async throws -> Void
     ) async throws
 }
 

@@ -33,7 +33,7 @@ public struct RedisSubscription: AsyncSequence, Sendable {
 
         /// The next message, or `nil` once the subscription ended.
         public mutating func next() async -> RedisPubSubMessage? {
-            await self.base.next()
+            await self.base.next(isolation: #isolation)
         }
 
         /// The next message, or `nil` once the subscription ended.

@@ -98,15 +98,15 @@ struct HealthServiceTests {
         try await Self.withWatch("metachat.v1.ChatService", on: client) { statuses in
             // Each status is set only after the previous one arrived, so the watcher is
             // registered and nothing is coalesced.
-            let first = await statuses.next()
+            let first = await statuses.next(isolation: #isolation)
             #expect(first == .serving)
 
             health.setStatus(.notServing, forService: "metachat.v1.ChatService")
-            let second = await statuses.next()
+            let second = await statuses.next(isolation: #isolation)
             #expect(second == .notServing)
 
             health.setStatus(.serving, forService: "metachat.v1.ChatService")
-            let third = await statuses.next()
+            let third = await statuses.next(isolation: #isolation)
             #expect(third == .serving)
         }
     }
@@ -118,12 +118,12 @@ struct HealthServiceTests {
         let client = Self.client(for: health)
 
         try await Self.withWatch("svc", on: client) { statuses in
-            let first = await statuses.next()
+            let first = await statuses.next(isolation: #isolation)
             #expect(first == .serving)
 
             health.setStatus(.serving, forService: "svc")
             health.setStatus(.notServing, forService: "svc")
-            let second = await statuses.next()
+            let second = await statuses.next(isolation: #isolation)
             #expect(second == .notServing)
         }
     }
@@ -134,11 +134,11 @@ struct HealthServiceTests {
         let client = Self.client(for: health)
 
         try await Self.withWatch("metachat.v1.Later", on: client) { statuses in
-            let first = await statuses.next()
+            let first = await statuses.next(isolation: #isolation)
             #expect(first == .serviceUnknown)
 
             health.setStatus(.serving, forService: "metachat.v1.Later")
-            let second = await statuses.next()
+            let second = await statuses.next(isolation: #isolation)
             #expect(second == .serving)
         }
     }
@@ -151,12 +151,12 @@ struct HealthServiceTests {
         let client = Self.client(for: health)
 
         try await Self.withWatch("a", on: client) { statuses in
-            let first = await statuses.next()
+            let first = await statuses.next(isolation: #isolation)
             #expect(first == .serving)
 
             health.setStatus(.notServing, forService: "b")
             health.setStatus(.serviceUnknown, forService: "a")
-            let second = await statuses.next()
+            let second = await statuses.next(isolation: #isolation)
             #expect(second == .serviceUnknown)
         }
     }
@@ -187,11 +187,11 @@ struct HealthServiceTests {
         let client = Self.client(for: health)
 
         try await Self.withWatch("svc", on: client) { statuses in
-            let first = await statuses.next()
+            let first = await statuses.next(isolation: #isolation)
             #expect(first == .serving)
 
             health.setAll(.notServing)
-            let second = await statuses.next()
+            let second = await statuses.next(isolation: #isolation)
             #expect(second == .notServing)
         }
     }

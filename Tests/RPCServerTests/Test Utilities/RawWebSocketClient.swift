@@ -207,7 +207,7 @@ final class RawWebSocketClient {
     }
 
     private func fill() async -> Bool {
-        guard var chunk = await self.incoming.next() else { return false }
+        guard var chunk = await self.incoming.next(isolation: #isolation) else { return false }
         self.buffer.writeBuffer(&chunk)
         return true
     }

@@ -183,7 +183,7 @@ struct WebSocketServerTests {
         #expect(reply?.opcode == Opcode.close)
         #expect(reply?.closeCode == 4001)
         #expect(rest.isEmpty)
-        #expect(await iterator.next() == "finished")
+        #expect(await iterator.next(isolation: #isolation) == "finished")
     }
 
     @Test("A handler that returns closes with 1000; one that throws closes with 1011 without its error text")
@@ -355,9 +355,9 @@ struct WebSocketServerTests {
         var iterator = events.makeAsyncIterator()
         try await Self.withServer(route: route) { port in
             let (client, _) = try await Self.open(port: port)
-            #expect(await iterator.next() == "started")
+            #expect(await iterator.next(isolation: #isolation) == "started")
             await client.disconnect()
-            #expect(await iterator.next() == "cancelled")
+            #expect(await iterator.next(isolation: #isolation) == "cancelled")
         }
     }
 
