@@ -223,7 +223,8 @@ def grpcio_check(pb, pb_grpc, port: int, payload: str):
         response, call = stub.Get.with_call(request, timeout=10)
         if call.code() != grpc.StatusCode.OK:
             raise ServerFailure(f"Get answered {call.code()}")
-        if response.text != payload or dict(response.labels) != {"bench": "rpc"} or response.index:
+        if (response.text != payload or dict(response.labels) != {"bench": "rpc"} or response.index
+                or response.request != request):
             raise ServerFailure(f"Get answered a wrong echo: {response}")
         stream = stub.Expand(pb.EchoRequest(text=payload, repeat=3), timeout=10)
         indices = [(r.text, r.index) for r in stream]
@@ -415,16 +416,21 @@ def main():
 
     payload = ("0123456789abcdef" * (args.payload // 16 + 1))[: args.payload]
     unary_body = log_dir / "get.body"
-    unary_body.write_bytes(frame(pb.EchoRequest(text=payload).SerializeToString()))
+    unary_request = pb.EchoRequest(text=payload)
+    unary_body.write_bytes(frame(unary_request.SerializeToString()))
     stream_body = log_dir / "expand.body"
-    stream_body.write_bytes(frame(pb.EchoRequest(text=payload, repeat=args.stream_repeat).SerializeToString()))
+    stream_request = pb.EchoRequest(text=payload, repeat=args.stream_repeat)
+    stream_body.write_bytes(frame(stream_request.SerializeToString()))
+    # Every server answers the echo fixture's contract: the text, the index and the whole request,
+    # and in a stream each message's event id and the echoed text.
     bodies = {
         "payload": payload,
         "unary": unary_body,
         "stream": stream_body,
-        "unary_data": len(frame(pb.EchoResponse(text=payload).SerializeToString())),
+        "unary_data": len(frame(pb.EchoResponse(text=payload, request=unary_request).SerializeToString())),
         "stream_data": sum(
-            len(frame(pb.EchoResponse(text=payload, index=i).SerializeToString()))
+            len(frame(pb.EchoResponse(text=payload, index=i, request=stream_request, event_id=str(i),
+                                      echoed=payload).SerializeToString()))
             for i in range(args.stream_repeat)
         ),
     }

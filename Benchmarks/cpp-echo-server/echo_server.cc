@@ -54,6 +54,7 @@ void Echo(const EchoRequest& request, int index, EchoResponse* response) {
   response->set_text(request.text());
   response->set_index(index);
   *response->mutable_labels() = request.labels();
+  *response->mutable_request() = request;
 }
 
 class GetCall final : public Call {
@@ -128,6 +129,8 @@ class ExpandCall final : public Call {
     if (next_index_ < request_.repeat()) {
       response_.Clear();
       Echo(request_, next_index_, &response_);
+      response_.set_event_id(std::to_string(next_index_));
+      response_.set_echoed(request_.text());
       ++next_index_;
       writer_.Write(response_, this);
     } else {

@@ -21,6 +21,7 @@ struct EchoService: Metachat_Fixture_V1_EchoService.SimpleServiceProtocol {
         response.text = request.text
         response.index = Int32(index)
         response.labels = request.labels
+        response.request = request
         return response
     }
 
@@ -65,7 +66,10 @@ struct EchoService: Metachat_Fixture_V1_EchoService.SimpleServiceProtocol {
         context: ServerContext
     ) async throws {
         for index in 0..<Int(request.repeat) {
-            try await response.write(Self.echo(request, index: index))
+            var message = Self.echo(request, index: index)
+            message.eventID = String(index)
+            message.echoed = request.text
+            try await response.write(message)
         }
     }
 

@@ -24,6 +24,51 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// A mood, to exercise enums in the JSON mapping.
+nonisolated enum Metachat_Fixture_V1_Mood: SwiftProtobuf.Enum, Swift.CaseIterable {
+  typealias RawValue = Int
+
+  /// Not set.
+  case unspecified // = 0
+
+  /// Cheerful.
+  case happy // = 1
+
+  /// Gloomy.
+  case sad // = 2
+  case UNRECOGNIZED(Int)
+
+  init() {
+    self = .unspecified
+  }
+
+  init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .happy
+    case 2: self = .sad
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .happy: return 1
+    case .sad: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  static let allCases: [Metachat_Fixture_V1_Mood] = [
+    .unspecified,
+    .happy,
+    .sad,
+  ]
+
+}
+
 /// A message to echo.
 nonisolated struct Metachat_Fixture_V1_EchoRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -49,11 +94,51 @@ nonisolated struct Metachat_Fixture_V1_EchoRequest: Sendable {
   /// Extra labels, echoed back unchanged.
   var labels: Dictionary<String,String> = [:]
 
+  /// A 64-bit number (a string in JSON).
+  var big: Int64 = 0
+
+  /// A flag.
+  var flag: Bool = false
+
+  /// A mood, by name in JSON.
+  var mood: Metachat_Fixture_V1_Mood = .unspecified
+
+  /// A point in time (RFC 3339 in JSON).
+  var at: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_at ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_at = newValue}
+  }
+  /// Returns true if `at` has been explicitly set.
+  var hasAt: Bool {self._at != nil}
+  /// Clears the value of `at`. Subsequent reads from it will return its default value.
+  mutating func clearAt() {self._at = nil}
+
+  /// Tags; repeated query parameters append.
+  var tags: [String] = []
+
+  /// An optional limit (a wrapper: null or a number in JSON).
+  var limit: SwiftProtobuf.Google_Protobuf_Int32Value {
+    get {_limit ?? SwiftProtobuf.Google_Protobuf_Int32Value()}
+    set {_limit = newValue}
+  }
+  /// Returns true if `limit` has been explicitly set.
+  var hasLimit: Bool {self._limit != nil}
+  /// Clears the value of `limit`. Subsequent reads from it will return its default value.
+  mutating func clearLimit() {self._limit = nil}
+
+  /// A ratio.
+  var ratio: Double = 0
+
+  /// Resume a stream after this event id (a REST stream's Last-Event-ID fills it).
+  var afterEventID: String = String()
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
 
   fileprivate var _target: Metachat_Fixture_V1_Target? = nil
+  fileprivate var _at: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _limit: SwiftProtobuf.Google_Protobuf_Int32Value? = nil
 }
 
 /// An addressee of an echo.
@@ -74,35 +159,93 @@ nonisolated struct Metachat_Fixture_V1_Target: Sendable {
 }
 
 /// The echoed message.
-nonisolated struct Metachat_Fixture_V1_EchoResponse: Sendable {
+nonisolated struct Metachat_Fixture_V1_EchoResponse: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// The text that was received.
-  var text: String = String()
+  var text: String {
+    get {_storage._text}
+    set {_uniqueStorage()._text = newValue}
+  }
 
   /// The position of this response in a stream, from zero.
-  var index: Int32 = 0
+  var index: Int32 {
+    get {_storage._index}
+    set {_uniqueStorage()._index = newValue}
+  }
 
   /// The labels that were received.
-  var labels: Dictionary<String,String> = [:]
+  var labels: Dictionary<String,String> {
+    get {_storage._labels}
+    set {_uniqueStorage()._labels = newValue}
+  }
 
   /// A summary carried as the HTTP body when `response_body` selects it.
   var summary: Metachat_Fixture_V1_Summary {
-    get {_summary ?? Metachat_Fixture_V1_Summary()}
-    set {_summary = newValue}
+    get {_storage._summary ?? Metachat_Fixture_V1_Summary()}
+    set {_uniqueStorage()._summary = newValue}
   }
   /// Returns true if `summary` has been explicitly set.
-  var hasSummary: Bool {self._summary != nil}
+  var hasSummary: Bool {_storage._summary != nil}
   /// Clears the value of `summary`. Subsequent reads from it will return its default value.
-  mutating func clearSummary() {self._summary = nil}
+  mutating func clearSummary() {_uniqueStorage()._summary = nil}
+
+  /// The whole request as the handler received it.
+  var request: Metachat_Fixture_V1_EchoRequest {
+    get {_storage._request ?? Metachat_Fixture_V1_EchoRequest()}
+    set {_uniqueStorage()._request = newValue}
+  }
+  /// Returns true if `request` has been explicitly set.
+  var hasRequest: Bool {_storage._request != nil}
+  /// Clears the value of `request`. Subsequent reads from it will return its default value.
+  mutating func clearRequest() {_uniqueStorage()._request = nil}
+
+  /// The id of this message in a stream, for resuming.
+  var eventID: String {
+    get {_storage._eventID}
+    set {_uniqueStorage()._eventID = newValue}
+  }
+
+  /// What kind of echo this is; names a REST stream's events.
+  var detail: OneOf_Detail? {
+    get {return _storage._detail}
+    set {_uniqueStorage()._detail = newValue}
+  }
+
+  /// A plain echo of the text.
+  var echoed: String {
+    get {
+      if case .echoed(let v)? = _storage._detail {return v}
+      return String()
+    }
+    set {_uniqueStorage()._detail = .echoed(newValue)}
+  }
+
+  /// The echo ended the stream.
+  var finished: Metachat_Fixture_V1_Summary {
+    get {
+      if case .finished(let v)? = _storage._detail {return v}
+      return Metachat_Fixture_V1_Summary()
+    }
+    set {_uniqueStorage()._detail = .finished(newValue)}
+  }
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
+  /// What kind of echo this is; names a REST stream's events.
+  nonisolated enum OneOf_Detail: Equatable, Sendable {
+    /// A plain echo of the text.
+    case echoed(String)
+    /// The echo ended the stream.
+    case finished(Metachat_Fixture_V1_Summary)
+
+  }
+
   init() {}
 
-  fileprivate var _summary: Metachat_Fixture_V1_Summary? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// A short summary of an echo.
@@ -123,9 +266,13 @@ nonisolated struct Metachat_Fixture_V1_Summary: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "metachat.fixture.v1"
 
+nonisolated extension Metachat_Fixture_V1_Mood: SwiftProtobuf._ProtoNameProviding {
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MOOD_UNSPECIFIED\0\u{1}MOOD_HAPPY\0\u{1}MOOD_SAD\0")
+}
+
 nonisolated extension Metachat_Fixture_V1_EchoRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".EchoRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}repeat\0\u{1}target\0\u{1}labels\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}repeat\0\u{1}target\0\u{1}labels\0\u{1}big\0\u{1}flag\0\u{1}mood\0\u{1}at\0\u{1}tags\0\u{1}limit\0\u{1}ratio\0\u{3}after_event_id\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -137,6 +284,14 @@ nonisolated extension Metachat_Fixture_V1_EchoRequest: SwiftProtobuf.Message, Sw
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.`repeat`) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._target) }()
       case 4: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.labels) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.big) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.flag) }()
+      case 7: try { try decoder.decodeSingularEnumField(value: &self.mood) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._at) }()
+      case 9: try { try decoder.decodeRepeatedStringField(value: &self.tags) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._limit) }()
+      case 11: try { try decoder.decodeSingularDoubleField(value: &self.ratio) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.afterEventID) }()
       default: break
       }
     }
@@ -159,6 +314,30 @@ nonisolated extension Metachat_Fixture_V1_EchoRequest: SwiftProtobuf.Message, Sw
     if !self.labels.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.labels, fieldNumber: 4)
     }
+    if self.big != 0 {
+      try visitor.visitSingularInt64Field(value: self.big, fieldNumber: 5)
+    }
+    if self.flag != false {
+      try visitor.visitSingularBoolField(value: self.flag, fieldNumber: 6)
+    }
+    if self.mood != .unspecified {
+      try visitor.visitSingularEnumField(value: self.mood, fieldNumber: 7)
+    }
+    try { if let v = self._at {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
+    if !self.tags.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.tags, fieldNumber: 9)
+    }
+    try { if let v = self._limit {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
+    if self.ratio.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.ratio, fieldNumber: 11)
+    }
+    if !self.afterEventID.isEmpty {
+      try visitor.visitSingularStringField(value: self.afterEventID, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -167,6 +346,14 @@ nonisolated extension Metachat_Fixture_V1_EchoRequest: SwiftProtobuf.Message, Sw
     if lhs.`repeat` != rhs.`repeat` {return false}
     if lhs._target != rhs._target {return false}
     if lhs.labels != rhs.labels {return false}
+    if lhs.big != rhs.big {return false}
+    if lhs.flag != rhs.flag {return false}
+    if lhs.mood != rhs.mood {return false}
+    if lhs._at != rhs._at {return false}
+    if lhs.tags != rhs.tags {return false}
+    if lhs._limit != rhs._limit {return false}
+    if lhs.ratio != rhs.ratio {return false}
+    if lhs.afterEventID != rhs.afterEventID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -209,48 +396,139 @@ nonisolated extension Metachat_Fixture_V1_Target: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Metachat_Fixture_V1_EchoResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".EchoResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}index\0\u{1}labels\0\u{1}summary\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}index\0\u{1}labels\0\u{1}summary\0\u{1}request\0\u{3}event_id\0\u{1}echoed\0\u{1}finished\0")
+
+  fileprivate class _StorageClass {
+    var _text: String = String()
+    var _index: Int32 = 0
+    var _labels: Dictionary<String,String> = [:]
+    var _summary: Metachat_Fixture_V1_Summary? = nil
+    var _request: Metachat_Fixture_V1_EchoRequest? = nil
+    var _eventID: String = String()
+    var _detail: Metachat_Fixture_V1_EchoResponse.OneOf_Detail?
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _text = source._text
+      _index = source._index
+      _labels = source._labels
+      _summary = source._summary
+      _request = source._request
+      _eventID = source._eventID
+      _detail = source._detail
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.text) }()
-      case 2: try { try decoder.decodeSingularInt32Field(value: &self.index) }()
-      case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.labels) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._summary) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._text) }()
+        case 2: try { try decoder.decodeSingularInt32Field(value: &_storage._index) }()
+        case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._labels) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._summary) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._request) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._eventID) }()
+        case 7: try {
+          var v: String?
+          try decoder.decodeSingularStringField(value: &v)
+          if let v = v {
+            if _storage._detail != nil {try decoder.handleConflictingOneOf()}
+            _storage._detail = .echoed(v)
+          }
+        }()
+        case 8: try {
+          var v: Metachat_Fixture_V1_Summary?
+          var hadOneofValue = false
+          if let current = _storage._detail {
+            hadOneofValue = true
+            if case .finished(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._detail = .finished(v)
+          }
+        }()
+        default: break
+        }
       }
     }
   }
 
   func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.text.isEmpty {
-      try visitor.visitSingularStringField(value: self.text, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._text.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._text, fieldNumber: 1)
+      }
+      if _storage._index != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._index, fieldNumber: 2)
+      }
+      if !_storage._labels.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._labels, fieldNumber: 3)
+      }
+      try { if let v = _storage._summary {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      try { if let v = _storage._request {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if !_storage._eventID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._eventID, fieldNumber: 6)
+      }
+      switch _storage._detail {
+      case .echoed?: try {
+        guard case .echoed(let v)? = _storage._detail else { preconditionFailure() }
+        try visitor.visitSingularStringField(value: v, fieldNumber: 7)
+      }()
+      case .finished?: try {
+        guard case .finished(let v)? = _storage._detail else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      }()
+      case nil: break
+      }
     }
-    if self.index != 0 {
-      try visitor.visitSingularInt32Field(value: self.index, fieldNumber: 2)
-    }
-    if !self.labels.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.labels, fieldNumber: 3)
-    }
-    try { if let v = self._summary {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   static func ==(lhs: Metachat_Fixture_V1_EchoResponse, rhs: Metachat_Fixture_V1_EchoResponse) -> Bool {
-    if lhs.text != rhs.text {return false}
-    if lhs.index != rhs.index {return false}
-    if lhs.labels != rhs.labels {return false}
-    if lhs._summary != rhs._summary {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._text != rhs_storage._text {return false}
+        if _storage._index != rhs_storage._index {return false}
+        if _storage._labels != rhs_storage._labels {return false}
+        if _storage._summary != rhs_storage._summary {return false}
+        if _storage._request != rhs_storage._request {return false}
+        if _storage._eventID != rhs_storage._eventID {return false}
+        if _storage._detail != rhs_storage._detail {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
