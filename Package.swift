@@ -41,6 +41,11 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .systemLibrary(
+            name: "CJemalloc",
+            pkgConfig: "jemalloc",
+            providers: [.apt(["libjemalloc-dev"])]
+        ),
+        .systemLibrary(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
@@ -139,6 +144,7 @@ let package = Package(
         .executableTarget(
             name: "MetaChat",
             dependencies: [
+                "CJemalloc",
                 "RPCServer",
                 "RESTBridge",
                 "MetaChatAPI",
@@ -174,6 +180,7 @@ let package = Package(
         .executableTarget(
             name: "echo-server",
             dependencies: [
+                "CJemalloc",
                 "EchoFixture",
                 "Handlers",
                 "RPCServer",

@@ -22,8 +22,15 @@ have no socket errors and no non-2xx answers.
 
 Reported per workload (medians over rounds): req/s, server CPU per request (utime+stime from
 /proc), CPU per request of PostgreSQL and Redis together, peak RSS, and req/s against `echo`.
-The target: echo+auth keeps >= 90 % of echo's throughput, judged by the median of the rounds'
-paired ratios (echo and echo+auth run back to back in every round).
+
+Side by side: in every round echo and echo+auth also run at the same time, both servers pinned
+to the server core and each driven by its own h2load (-n --requests) on the client core. Each
+server's CPU per request is measured over its own load, so the machine's speed, which drifts by
+up to 2x between minutes on this kind of VM, is the same for both; the ratio echo CPU/request ÷
+echo+auth CPU/request is the share of echo's throughput a CPU-bound server keeps with
+authentication and rate limiting. The target: echo+auth keeps >= 90 % of echo's throughput,
+judged by the median of the side-by-side ratios. The back-to-back runs' paired throughput ratios
+are printed beside it.
 """
 
 from __future__ import annotations
@@ -39,7 +46,18 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench_common import CLK_TCK, Server, ServerFailure, free_port, markdown, measured, median, print_plain, vm_hwm_kib
+from bench_common import (
+    CLK_TCK,
+    Server,
+    ServerFailure,
+    cpu_ticks,
+    free_port,
+    markdown,
+    measured,
+    median,
+    print_plain,
+    vm_hwm_kib,
+)
 from bench_rpc import check_h2load, frame
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,6 +162,50 @@ def h2load(server: Server, args, path: str, body: Path, n: int, key: str | None,
     return run
 
 
+def side_by_side(servers: list[Server], args, body: Path, n: int, keys: list[str | None], answers: list[int],
+                 log_dir: Path, tag: str) -> list[Run]:
+    """Drives every server at once, each with its own h2load -n `n`; a server's CPU time is read
+    when its own load finishes."""
+    processes, ticks0, outputs = [], [], []
+    for index, (server, key) in enumerate(zip(servers, keys)):
+        command = ["taskset", "-c", str(args.client_cpu), "h2load", "-n", str(n), "-c", "8", "-m", "32",
+                   "-d", str(body), "-H", "content-type: application/grpc", "-H", "te: trailers"]
+        if key:
+            command += ["-H", f"x-api-key: {key}"]
+        command.append(f"http://127.0.0.1:{server.port}{ECHO_PATH}")
+        out = open(log_dir / f"{tag}-{server.name.replace('+', '-')}.log", "w+")
+        out.write(" ".join(command) + "\n\n")
+        out.flush()
+        outputs.append(out)
+        ticks0.append(cpu_ticks(server.pid))
+        processes.append(subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT))
+    runs = [Run(requests=n) for _ in servers]
+    pending = set(range(len(servers)))
+    deadline = time.monotonic() + args.run_timeout
+    while pending:
+        for index in list(pending):
+            if processes[index].poll() is not None:
+                runs[index].server_cpu_s = (cpu_ticks(servers[index].pid) - ticks0[index]) / CLK_TCK
+                pending.discard(index)
+        if pending and time.monotonic() > deadline:
+            for index in pending:
+                processes[index].kill()
+                processes[index].wait()
+                runs[index].problems.append(f"killed after {args.run_timeout}s")
+            break
+        time.sleep(0.01)
+    for index, (run, out) in enumerate(zip(runs, outputs)):
+        out.seek(0)
+        output = out.read()
+        out.close()
+        if processes[index].returncode not in (0, None):
+            run.problems.append(f"h2load exit status {processes[index].returncode}")
+        run.seconds, problems = check_h2load(output, n, n * answers[index])
+        run.problems += problems
+        run.ok = not run.problems and run.seconds > 0 and servers[index].alive()
+    return runs
+
+
 def wrk(server: Server, args, path: str, key: str, answer: int, data_dir: Path, log: Path) -> Run:
     command = ["taskset", "-c", str(args.client_cpu), "wrk", "-t", "1", "-c", "64", "-d", f"{args.wrk_seconds:g}s",
                "--latency", "-s", str(REPORT_LUA), "-H", f"x-api-key: {key}", f"http://127.0.0.1:{server.port}{path}"]
@@ -233,6 +295,20 @@ def main() -> int:
         finally:
             server.stop()
 
+    def side_by_side_run(tag: str) -> tuple[Run, Run]:
+        servers = [Server(name, [args.echo_server, *(["--auth"] if name == "echo+auth" else [])],
+                          args.server_cpu, log_dir, f"{tag}-{name.replace('+', '-')}")
+                   for name in ("echo", "echo+auth")]
+        try:
+            keys = [None, key]
+            answers = [grpc_answer_bytes(server.port, ECHO_PATH, echo_body, k) for server, k in zip(servers, keys)]
+            side_by_side(servers, args, echo_body, 20_000, keys, answers, log_dir, f"{tag}-warmup")
+            plain, authed = side_by_side(servers, args, echo_body, args.requests, keys, answers, log_dir, tag)
+            return plain, authed
+        finally:
+            for server in servers:
+                server.stop()
+
     def tenant_run(tag: str) -> tuple[Run, int]:
         server = serve(tag)
         try:
@@ -266,7 +342,14 @@ def main() -> int:
     # drifts more between rounds than within a pair.
     groups = [["echo", "echo+auth"], ["tenant"], ["rest-tenant"]]
     results: dict[str, list[tuple[Run, int]]] = {name: [] for name in names}
+    together: list[tuple[Run, Run]] = []
     for round_index in range(args.rounds):
+        plain, authed = side_by_side_run(f"r{round_index + 1}-side-by-side")
+        status = "ok" if plain.ok and authed.ok else "FAILED: " + "; ".join(plain.problems + authed.problems)
+        plain_cpu, authed_cpu = (run.server_cpu_s / run.requests * 1e6 for run in (plain, authed))
+        print(f"round {round_index + 1} side by side: echo {plain_cpu:.2f} µs, echo+auth {authed_cpu:.2f} µs "
+              f"server CPU/req, ratio {plain_cpu / authed_cpu if authed_cpu else 0:.2f}  {status}", flush=True)
+        together.append((plain, authed))
         rotated = groups[round_index % len(groups):] + groups[:round_index % len(groups)]
         order = [name for group in rotated
                  for name in (group if round_index % 2 == 0 else list(reversed(group)))]
@@ -281,6 +364,8 @@ def main() -> int:
             results[name].append((run, hwm))
 
     failed = [name for name in names if not all(run.ok for run, _ in results[name])]
+    if not all(plain.ok and authed.ok for plain, authed in together):
+        failed.append("side by side")
     rows = {}
     for name in names:
         good = [(run, hwm) for run, hwm in results[name] if run.ok]
@@ -309,12 +394,20 @@ def main() -> int:
     if pairs:
         ratios = [(a.requests / a.seconds) / (p.requests / p.seconds) for p, a in pairs]
         added = [a.server_cpu_s / a.requests * 1e6 - p.server_cpu_s / p.requests * 1e6 for p, a in pairs]
-        share = median(ratios)
-        print("\nper-round echo+auth / echo: " + ", ".join(f"{r:.2f}" for r in ratios)
-              + "; added server CPU per call (µs): " + ", ".join(f"{d:+.2f}" for d in added))
-        print(f"authentication + rate limiting keep {share:.1%} of echo's throughput (median of the paired "
+        print("\nback to back, per round echo+auth / echo req/s: " + ", ".join(f"{r:.2f}" for r in ratios)
+              + f" (median {median(ratios):.2f}); added server CPU per call (µs): "
+              + ", ".join(f"{d:+.2f}" for d in added))
+    measured_together = [(p, a) for p, a in together if p.ok and a.ok and a.server_cpu_s > 0]
+    if measured_together:
+        costs = [(p.server_cpu_s / p.requests * 1e6, a.server_cpu_s / a.requests * 1e6) for p, a in measured_together]
+        kept = [plain / authed for plain, authed in costs]
+        share = median(kept)
+        print("side by side, per round echo CPU/req ÷ echo+auth CPU/req: " + ", ".join(f"{k:.2f}" for k in kept)
+              + "; added server CPU per call (µs): " + ", ".join(f"{a - p:+.2f}" for p, a in costs))
+        print(f"authentication + rate limiting keep {share:.1%} of echo's throughput (median of the side-by-side "
               f"rounds; target >= 90 %): {'met' if share >= 0.9 else 'missed'}; they add "
-              f"{median(added):.2f} µs of server CPU per call")
+              f"{median([a - p for p, a in costs]):.2f} µs of server CPU per call")
+        rows["side by side"] = {"kept": kept, "costs": costs}
     (log_dir / "results.json").write_text(json.dumps(rows, indent=2))
     print(f"logs: {log_dir}")
     if failed:

@@ -14,6 +14,8 @@ APT_PACKAGES=(
   libnghttp2-dev
   libpq-dev
   libhiredis-dev
+  # The servers' allocator (docs/benchmarks.md, "Allocator").
+  libjemalloc-dev
   libssl-dev
   zlib1g-dev
   libprotobuf-c-dev

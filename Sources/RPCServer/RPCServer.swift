@@ -53,6 +53,7 @@ public final class RPCServer: Sendable {
         var router = router
         health.registerMethods(with: &router)
         reflection?.registerMethods(with: &router)
+        router = router.intercepted(by: interceptors)
         self.health = health
         self.services = ServerServices(
             router: router,
@@ -64,7 +65,6 @@ public final class RPCServer: Sendable {
                 next: responder
             ),
             webSockets: webSockets,
-            interceptors: interceptors,
             configuration: configuration,
             metrics: metrics
         )

@@ -1,3 +1,4 @@
+import CJemalloc
 import EchoFixture
 import Foundation
 import Logging
@@ -8,7 +9,8 @@ import RPCServer
 /// the fixture's REST routes through the REST gateway.
 ///
 /// Usage: `echo-server [port] [--auth]` (0 or none picks a free port). Prints `listening <port>`
-/// on one line once it accepts connections; stops on SIGTERM or when standard input closes.
+/// on one line once it accepts connections, after `allocator: jemalloc <version>` on standard
+/// error; stops on SIGTERM or when standard input closes.
 /// With `--auth` every echo call passes the production authentication and rate-limit
 /// interceptors (``EchoAuthentication``), so it needs a tenant or admin key.
 /// `API_CORS_ORIGINS`, `TRUSTED_PROXIES` and `SSE_HEARTBEAT_SECONDS` are read as `metachat serve`
@@ -20,6 +22,8 @@ enum EchoServerCommand {
         let port = arguments.first.flatMap { Int($0) } ?? 0
         let requiresKeys = arguments.contains("--auth")
         let environment = ProcessInfo.processInfo.environment
+        let allocator = cjemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "unknown"
+        FileHandle.standardError.write(Data("allocator: \(allocator)\n".utf8))
         var router = RPCRouter()
         EchoHandler().registerMethods(with: &router)
         var routes = RawRouteTable()

@@ -51,22 +51,38 @@ public struct AuthenticationInterceptor: ServerInterceptor {
         self.publicMethods = publicMethods
     }
 
+    /// Every method except ``MethodPatternList/publicMethods`` (or those given).
+    public func applies(to method: MethodDescriptor) -> Bool {
+        !self.publicMethods.contains(method)
+    }
+
+    /// Decides without suspending when the call has no credential, presents `GLOBAL_API_KEY`,
+    /// or presents the credential its connection verified last (``VerifiedCredential``, the hot
+    /// path); anything else needs the key directory and suspends.
+    public func interceptImmediately(context: inout ServerContext) throws -> ImmediateInterception {
+        guard let credential = PresentedCredential(metadata: context.requestMetadata) else {
+            return .proceed
+        }
+        if let verified = self.rememberedVerification(of: credential, on: context) {
+            context.caller = verified.caller
+            self.usage.record(keyID: verified.keyID)
+            return .proceed
+        }
+        if let global = self.globalAPIKey, Secrets.constantTimeEquals(credential.value, global) {
+            context.caller = .bootstrap
+            return .proceed
+        }
+        return .suspend
+    }
+
     public func intercept(
         context: ServerContext,
         next: (ServerContext) async throws -> Void
     ) async throws {
-        guard !self.publicMethods.contains(context.descriptor),
-            let credential = PresentedCredential(metadata: context.requestMetadata)
-        else {
-            try await next(context)
-            return
-        }
         var context = context
-        if let verified = self.rememberedVerification(of: credential, on: context) {
-            // The hot path: the connection presented these bytes before; nothing to suspend for.
-            context.caller = verified.caller
-            self.usage.record(keyID: verified.keyID)
-        } else {
+        if try self.interceptImmediately(context: &context) == .suspend,
+            let credential = PresentedCredential(metadata: context.requestMetadata)
+        {
             try await self.authenticate(credential, into: &context)
         }
         try await next(context)
@@ -82,11 +98,8 @@ public struct AuthenticationInterceptor: ServerInterceptor {
         return verified
     }
 
+    /// Verifies a credential that is neither remembered nor the global key.
     private func authenticate(_ credential: PresentedCredential, into context: inout ServerContext) async throws {
-        if let global = self.globalAPIKey, Secrets.constantTimeEquals(credential.value, global) {
-            context.caller = .bootstrap
-            return
-        }
         let generation = self.directory.generation
         guard let material = ApiKeyMaterial(presented: credential.value) else {
             throw RPCError(

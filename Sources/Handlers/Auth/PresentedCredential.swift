@@ -31,12 +31,24 @@ struct PresentedCredential {
     ///
     /// - Parameter metadata: The request metadata.
     init?(metadata: Metadata) {
-        if let value = metadata.firstString(forKey: "x-admin-key"), !value.isEmpty {
+        // One pass over the metadata, remembering the first value of each credential header.
+        var adminKey: String?
+        var apiKey: String?
+        var authorization: String?
+        for element in metadata {
+            guard case .string(let value) = element.value else { continue }
+            switch element.key {
+            case "x-admin-key" where adminKey == nil: adminKey = value
+            case "x-api-key" where apiKey == nil: apiKey = value
+            case "authorization" where authorization == nil: authorization = value
+            default: continue
+            }
+        }
+        if let value = adminKey, !value.isEmpty {
             self.init(header: .adminKey, value: value)
-        } else if let value = metadata.firstString(forKey: "x-api-key"), !value.isEmpty {
+        } else if let value = apiKey, !value.isEmpty {
             self.init(header: .apiKey, value: value)
-        } else if let authorization = metadata.firstString(forKey: "authorization"),
-            let space = authorization.firstIndex(of: " "),
+        } else if let authorization, let space = authorization.firstIndex(of: " "),
             authorization[..<space].lowercased() == "bearer"
         {
             let token = authorization[space...].drop(while: { $0 == " " })

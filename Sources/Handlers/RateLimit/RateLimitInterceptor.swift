@@ -34,44 +34,67 @@ public struct RateLimitInterceptor: ServerInterceptor {
         self.exemptMethods = exemptMethods
     }
 
+    /// Every method except the exempt ones.
+    public func applies(to method: MethodDescriptor) -> Bool {
+        !self.exemptMethods.contains(method)
+    }
+
+    /// Decides from this instance's lease without suspending (the common case for a busy
+    /// caller); when Redis must be asked, the check started here is finished in `intercept`.
+    public func interceptImmediately(context: inout ServerContext) throws -> ImmediateInterception {
+        let (subject, policy) = self.subjectAndPolicy(of: context)
+        switch self.limiter.admit(subject: subject, policy: policy) {
+        case .decided(let decision):
+            try Self.apply(decision, to: context)
+            return .proceed
+        case .pending(let pending):
+            context.values[PendingRateLimitCheckKey.self] = pending
+            return .suspend
+        }
+    }
+
     public func intercept(
         context: ServerContext,
         next: (ServerContext) async throws -> Void
     ) async throws {
-        guard !self.exemptMethods.contains(context.descriptor) else {
-            try await next(context)
-            return
-        }
-        var policy = self.defaults
-        let subject: String
-        if let caller = context.caller {
-            subject = caller.rateLimitSubject
-            if let tenant = caller.rateLimit {
-                policy = policy.applying(tenant)
-            }
-        } else {
-            subject = "ip:" + Self.address(of: context.peer)
-        }
+        var context = context
         let decision: RateLimitDecision
-        switch self.limiter.admit(subject: subject, policy: policy) {
-        case .decided(let decided): decision = decided
-        case .pending(let pending): decision = await self.limiter.finish(pending)
+        if let pending = context.values[PendingRateLimitCheckKey.self] {
+            context.values[PendingRateLimitCheckKey.self] = nil
+            decision = await self.limiter.finish(pending)
+        } else {
+            let (subject, policy) = self.subjectAndPolicy(of: context)
+            decision = await self.limiter.check(subject: subject, policy: policy)
         }
+        try Self.apply(decision, to: context)
+        try await next(context)
+    }
+
+    /// Whose allowance a call uses, and under which limit.
+    private func subjectAndPolicy(of context: ServerContext) -> (subject: String, policy: RateLimitPolicy) {
+        guard let caller = context.caller else {
+            return ("ip:" + Self.address(of: context.peer), self.defaults)
+        }
+        return (caller.rateLimitSubject, caller.rateLimit.map { self.defaults.applying($0) } ?? self.defaults)
+    }
+
+    /// Lets an admitted call go on (adding the `ratelimit-*` headers on REST) or ends a refused
+    /// one with `RESOURCE_EXHAUSTED`.
+    private static func apply(_ decision: RateLimitDecision, to context: ServerContext) throws {
         if decision.allowed {
             // gRPC clients learn of limits from RESOURCE_EXHAUSTED; plain HTTP clients expect
             // the headers on every response.
             if context.transport == .http {
                 context.response.addInitial(Self.metadata(of: decision))
             }
-        } else {
-            var metadata = Self.metadata(of: decision)
-            metadata.addString(String(max(1, Self.seconds(decision.retryAfterMilliseconds))), forKey: "retry-after")
-            throw RPCError(
-                code: .resourceExhausted,
-                message: "Rate limit of \(decision.limit) requests exceeded; retry after the time in retry-after.",
-                metadata: metadata)
+            return
         }
-        try await next(context)
+        var metadata = Self.metadata(of: decision)
+        metadata.addString(String(max(1, Self.seconds(decision.retryAfterMilliseconds))), forKey: "retry-after")
+        throw RPCError(
+            code: .resourceExhausted,
+            message: "Rate limit of \(decision.limit) requests exceeded; retry after the time in retry-after.",
+            metadata: metadata)
     }
 
     /// `ipv4:127.0.0.1:52144` → `127.0.0.1`, `ipv6:[::1]:443` → `::1`; anything else unchanged.
@@ -104,4 +127,10 @@ public struct RateLimitInterceptor: ServerInterceptor {
     private static func seconds(_ milliseconds: Int) -> Int {
         (milliseconds + 999) / 1000
     }
+}
+
+/// A rate-limit check ``RateLimitInterceptor/interceptImmediately(context:)`` started and
+/// `intercept` finishes.
+private enum PendingRateLimitCheckKey: ContextKey {
+    typealias Value = RateLimiter.PendingCheck
 }

@@ -124,36 +124,41 @@ final class RateLimitLeases: Sendable {
                 }
                 state.pruneAt = max(Self.pruneThreshold, state.subjects.count * 2)
             }
-            var entry = state.subjects[subject] ?? Subject(policy: policy, now: now)
-            defer { state.subjects[subject] = entry }
-            if entry.policy != policy {
-                entry.policy = policy
-                entry.tokens = 0
-                entry.refusedUntil = nil
-            }
-            if entry.demandSince.duration(to: now) >= self.demandInterval {
-                entry.previousDemand = entry.demand
-                entry.demand = 0
-                entry.demandSince = now
-            }
-            entry.demand += 1
-            if let until = entry.refusedUntil {
-                if now < until {
-                    return .decided(Self.refusal(entry, until: until, now: now))
-                }
-                entry.refusedUntil = nil
-            }
-            if entry.tokens > 0, now < entry.leaseExpiresAt {
-                entry.tokens -= 1
-                return .decided(Self.admission(entry, now: now))
-            }
-            entry.tokens = 0
-            if entry.fetching {
-                return .wait
-            }
-            entry.fetching = true
-            return .fetch(count: self.leaseSize(for: entry))
+            // One lookup, and the entry is changed where it is stored.
+            return self.step(
+                &state.subjects[subject, default: Subject(policy: policy, now: now)], policy: policy, now: now)
         }
+    }
+
+    /// One request's step for a subject's entry, changed in place.
+    private func step(_ entry: inout Subject, policy: RateLimitPolicy, now: ContinuousClock.Instant) -> Step {
+        if entry.policy != policy {
+            entry.policy = policy
+            entry.tokens = 0
+            entry.refusedUntil = nil
+        }
+        if entry.demandSince.duration(to: now) >= self.demandInterval {
+            entry.previousDemand = entry.demand
+            entry.demand = 0
+            entry.demandSince = now
+        }
+        entry.demand += 1
+        if let until = entry.refusedUntil {
+            if now < until {
+                return .decided(Self.refusal(entry, until: until, now: now))
+            }
+            entry.refusedUntil = nil
+        }
+        if entry.tokens > 0, now < entry.leaseExpiresAt {
+            entry.tokens -= 1
+            return .decided(Self.admission(entry, now: now))
+        }
+        entry.tokens = 0
+        if entry.fetching {
+            return .wait
+        }
+        entry.fetching = true
+        return .fetch(count: self.leaseSize(for: entry))
     }
 
     /// Suspends until the lease request in flight for `subject` has been answered (at once, with

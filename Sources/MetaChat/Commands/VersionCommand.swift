@@ -1,4 +1,5 @@
 internal import ArgumentParser
+internal import CJemalloc
 internal import RPCServer
 internal import Storage
 
@@ -18,5 +19,6 @@ struct VersionCommand: AsyncParsableCommand {
         print("libpq \(LinkedLibraries.libpq)")
         print("hiredis \(LinkedLibraries.hiredis)")
         print(LinkedLibraries.openSSL)
+        print("jemalloc \(cjemalloc_version().map { String(cString: $0) } ?? "unknown")")
     }
 }

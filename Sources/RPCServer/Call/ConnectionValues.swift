@@ -16,8 +16,20 @@ public final class ConnectionValues: Sendable {
     /// The value for a key, or `nil` when none was stored on this connection.
     ///
     /// - Parameter key: The key type.
+    @inlinable
     public subscript<Key: ContextKey>(_ key: Key.Type) -> Key.Value? {
-        get { self.values.withLock { $0[key] } }
-        set { self.values.withLock { $0[key] = newValue } }
+        // Inlined, so the cast is specialised for the caller's key; the lock is not generic.
+        get { self.value(for: ObjectIdentifier(key)) as? Key.Value }
+        set { self.setValue(newValue, for: ObjectIdentifier(key)) }
+    }
+
+    @usableFromInline
+    func value(for key: ObjectIdentifier) -> (any Sendable)? {
+        self.values.withLock { $0.value(for: key) }
+    }
+
+    @usableFromInline
+    func setValue(_ value: (any Sendable)?, for key: ObjectIdentifier) {
+        self.values.withLock { $0.setValue(value, for: key) }
     }
 }

@@ -29,38 +29,44 @@ public struct ContextValues: Sendable {
     /// - Parameter key: The key type.
     @inlinable
     public subscript<Key: ContextKey>(_ key: Key.Type) -> Key.Value? {
-        get {
-            let id = ObjectIdentifier(key)
-            if let first = self.first, first.key == id {
-                return first.value as? Key.Value
-            }
-            for entry in self.others where entry.key == id {
-                return entry.value as? Key.Value
-            }
-            return nil
+        get { self.value(for: ObjectIdentifier(key)) as? Key.Value }
+        set { self.setValue(newValue, for: ObjectIdentifier(key)) }
+    }
+
+    /// The value stored under a key's identifier.
+    @inlinable
+    func value(for id: ObjectIdentifier) -> (any Sendable)? {
+        if let first = self.first, first.key == id {
+            return first.value
         }
-        set {
-            let id = ObjectIdentifier(key)
-            if let first = self.first, first.key == id {
-                if let newValue {
-                    self.first = (key: id, value: newValue)
-                } else {
-                    self.first = self.others.isEmpty ? nil : self.others.removeFirst()
-                }
-                return
+        for entry in self.others where entry.key == id {
+            return entry.value
+        }
+        return nil
+    }
+
+    /// Stores or (with `nil`) removes the value under a key's identifier.
+    @inlinable
+    mutating func setValue(_ newValue: (any Sendable)?, for id: ObjectIdentifier) {
+        if let first = self.first, first.key == id {
+            if let newValue {
+                self.first = (key: id, value: newValue)
+            } else {
+                self.first = self.others.isEmpty ? nil : self.others.removeFirst()
             }
-            let index = self.others.firstIndex { $0.key == id }
-            switch (index, newValue) {
-            case (let index?, let value?): self.others[index].value = value
-            case (let index?, nil): self.others.remove(at: index)
-            case (nil, let value?):
-                if self.first == nil {
-                    self.first = (key: id, value: value)
-                } else {
-                    self.others.append((key: id, value: value))
-                }
-            case (nil, nil): break
+            return
+        }
+        let index = self.others.firstIndex { $0.key == id }
+        switch (index, newValue) {
+        case (let index?, let value?): self.others[index].value = value
+        case (let index?, nil): self.others.remove(at: index)
+        case (nil, let value?):
+            if self.first == nil {
+                self.first = (key: id, value: value)
+            } else {
+                self.others.append((key: id, value: value))
             }
+        case (nil, nil): break
         }
     }
 }

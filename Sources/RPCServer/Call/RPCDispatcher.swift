@@ -3,7 +3,7 @@ internal import Synchronization
 /// Calls the router's handlers through the interceptor chain, for faces other than gRPC over
 /// HTTP/2 (the REST bridge), so every face runs the same authentication, limits and metrics.
 public struct RPCDispatcher: Sendable {
-    /// The handlers by method path.
+    /// The handlers by method path, each with its interceptor chain.
     public let router: RPCRouter
     private let interceptors: [any ServerInterceptor]
 
@@ -11,10 +11,20 @@ public struct RPCDispatcher: Sendable {
     ///
     /// - Parameters:
     ///   - router: The handlers.
-    ///   - interceptors: Run around every call, in order.
+    ///   - interceptors: Run around every call they apply to, in order.
     public init(router: RPCRouter, interceptors: [any ServerInterceptor] = []) {
-        self.router = router
+        self.router = router.intercepted(by: interceptors)
         self.interceptors = interceptors
+    }
+
+    /// The chain for `handler`: the one its method was given here, or, for a handler from
+    /// another router, the dispatcher's interceptors that apply to it (so no handler runs
+    /// without them).
+    private func chain(for handler: RPCMethodHandler) -> [any ServerInterceptor] {
+        if let known = self.router.handler(forPath: handler.descriptor.path) {
+            return known.interceptors
+        }
+        return self.interceptors.applying(to: handler.descriptor)
     }
 
     /// Calls a method that takes one request and answers one response.
@@ -26,7 +36,7 @@ public struct RPCDispatcher: Sendable {
     /// - Returns: The serialized response.
     public func unary(_ handler: RPCMethodHandler, request: [UInt8], context: ServerContext) async throws -> [UInt8] {
         var response: [UInt8]?
-        try await self.interceptors.run(context: context) { context in
+        try await self.chain(for: handler).run(context: context) { context in
             if let unary = handler.unaryBody {
                 response = try await unary(request, context)
             } else {
@@ -74,7 +84,7 @@ public struct RPCDispatcher: Sendable {
         responses: RPCWriter<[UInt8]>,
         context: ServerContext
     ) async throws {
-        try await self.interceptors.run(context: context) { context in
+        try await self.chain(for: handler).run(context: context) { context in
             try await handler.handle(requests: .elements([request]), responses: responses, context: context)
         }
     }

@@ -7,6 +7,10 @@ public struct RPCMethodHandler: Sendable {
     /// The method this handler serves.
     public let descriptor: MethodDescriptor
 
+    /// The interceptors that run around this method's calls, in order: the server's chain
+    /// narrowed to this method by ``RPCRouter/intercepted(by:)``; empty until then.
+    public internal(set) var interceptors: [any ServerInterceptor] = []
+
     private let body: @Sendable (RPCAsyncSequence<[UInt8]>, RPCWriter<[UInt8]>, ServerContext) async throws -> Void
 
     /// For unary methods: the same work without streams, one request in and one response out;

@@ -33,6 +33,30 @@ public struct RPCRouter: Sendable {
         self.handlers[String(path)]
     }
 
+    /// The handler registered for a `/service/method` path.
+    ///
+    /// - Parameter path: The request's `:path`.
+    /// - Returns: The handler, or `nil` for an unknown method.
+    public func handler(forPath path: String) -> RPCMethodHandler? {
+        self.handlers[path]
+    }
+
+    /// This router with each method's ``RPCMethodHandler/interceptors`` set to those of
+    /// `interceptors` that apply to it (``ServerInterceptor/applies(to:)``), in order; decided
+    /// here once, so calls run their chain without asking.
+    ///
+    /// - Parameter interceptors: The server's chain; replaces any set before.
+    /// - Returns: The router the server's faces dispatch through.
+    public func intercepted(by interceptors: [any ServerInterceptor]) -> RPCRouter {
+        var router = self
+        for (path, handler) in self.handlers {
+            var handler = handler
+            handler.interceptors = interceptors.applying(to: handler.descriptor)
+            router.handlers[path] = handler
+        }
+        return router
+    }
+
     /// Registers an erased handler, replacing any handler with the same path.
     ///
     /// - Parameter handler: The handler.

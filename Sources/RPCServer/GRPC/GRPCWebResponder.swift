@@ -9,7 +9,6 @@ internal import NIOCore
 /// is `0x80`, as the gRPC-Web protocol specifies; server streams are sent as they are produced.
 public struct GRPCWebResponder: HTTPResponder {
     private let router: RPCRouter
-    private let interceptors: [any ServerInterceptor]
     private let maxMessageBytes: Int
     private let maxBufferedBytes: Int
     private let next: any HTTPResponder
@@ -18,7 +17,7 @@ public struct GRPCWebResponder: HTTPResponder {
     ///
     /// - Parameters:
     ///   - router: The gRPC methods.
-    ///   - interceptors: Run around every call, in order.
+    ///   - interceptors: Run around every call they apply to, in order.
     ///   - maxMessageBytes: The largest request message accepted.
     ///   - maxBufferedBytes: Response bytes that may wait for a slow client before the
     ///     handler's writes wait.
@@ -30,8 +29,7 @@ public struct GRPCWebResponder: HTTPResponder {
         maxBufferedBytes: Int = 256 * 1024,
         next: any HTTPResponder
     ) {
-        self.router = router
-        self.interceptors = interceptors
+        self.router = router.intercepted(by: interceptors)
         self.maxMessageBytes = maxMessageBytes
         self.maxBufferedBytes = maxBufferedBytes
         self.next = next
@@ -93,7 +91,7 @@ public struct GRPCWebResponder: HTTPResponder {
         responseType: String
     ) async -> HTTPResponse {
         let body = BoundedChunkStream(limit: self.maxBufferedBytes)
-        let interceptors = self.interceptors
+        let interceptors = handler.interceptors
         let encode = TextEncoding(base64: isText)
         let task = Task {
             var failure: RPCError?

@@ -9,7 +9,7 @@ extension HTTP2ConnectionHandler {
             self.respondHTTPError(stream, status: 405, message: "gRPC requests must use POST.")
             return
         }
-        guard let method = self.services.router.handler(forPath: Substring(path)) else {
+        guard let method = self.services.router.handler(forPath: path) else {
             self.finishCall(stream, error: RPCError(code: .unimplemented, message: "Method not found: \(path)"))
             return
         }
@@ -79,7 +79,7 @@ extension HTTP2ConnectionHandler {
         let responses = RPCWriter<[UInt8]> { bytes in
             try await CallEndpoint.write(bytes, loop: loop, bound: bound)
         }
-        let interceptors = self.services.interceptors
+        let interceptors = method.interceptors
         stream.task = Task(executorPreference: executor) {
             var failure: RPCError?
             do {
@@ -177,7 +177,7 @@ extension HTTP2ConnectionHandler {
         stream.unaryRequest = nil
         let loop = context.eventLoop
         let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
-        let interceptors = self.services.interceptors
+        let interceptors = method.interceptors
         stream.task = Task(executorPreference: executor) {
             var response: [UInt8] = []
             var failure: RPCError?

@@ -65,7 +65,9 @@ struct AuthFixture {
         }
     }
 
-    /// Runs `interceptors` in order around a stub handler and returns the context the handler saw.
+    /// Runs `interceptors` around a stub handler through an ``RPCDispatcher`` (the chain every
+    /// face runs: only the interceptors that apply to `method`, immediate decisions first) and
+    /// returns the context the handler saw.
     static func call(
         _ interceptors: [any ServerInterceptor],
         method: MethodDescriptor = Self.tenantMethod,
@@ -80,22 +82,18 @@ struct AuthFixture {
             descriptor: method, requestMetadata: requestMetadata, peer: peer, requestID: "test", connection: connection,
             transport: transport)
         let seen = Seen()
-        try await Self.run(interceptors[...], context: context) { await seen.set($0) }
+        var router = RPCRouter()
+        router.register(
+            RPCMethodHandler(
+                descriptor: method,
+                unary: { request, context in
+                    await seen.set(context)
+                    return request
+                }))
+        let dispatcher = RPCDispatcher(router: router, interceptors: interceptors)
+        let handler = try #require(dispatcher.router.handler(forPath: method.path))
+        _ = try await dispatcher.unary(handler, request: [], context: context)
         return try #require(await seen.context)
-    }
-
-    private static func run(
-        _ interceptors: ArraySlice<any ServerInterceptor>,
-        context: ServerContext,
-        handler: (ServerContext) async throws -> Void
-    ) async throws {
-        guard let first = interceptors.first else {
-            try await handler(context)
-            return
-        }
-        try await first.intercept(context: context) { next in
-            try await Self.run(interceptors.dropFirst(), context: next, handler: handler)
-        }
     }
 
     private actor Seen {
