@@ -1,6 +1,8 @@
 import CJemalloc
+import Dispatch
 import EchoFixture
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import RESTBridge
 import RPCServer
@@ -23,7 +25,8 @@ enum EchoServerCommand {
         let requiresKeys = arguments.contains("--auth")
         let environment = ProcessInfo.processInfo.environment
         let allocator = cjemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "unknown"
-        FileHandle.standardError.write(Data("allocator: \(allocator)\n".utf8))
+        var notice = "allocator: \(allocator)\n"
+        notice.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
         var router = RPCRouter()
         EchoHandler().registerMethods(with: &router)
         var routes = RawRouteTable()
@@ -62,13 +65,14 @@ enum EchoServerCommand {
             reflection: try ReflectionService(descriptorSets: [EchoDescriptorSet.bytes]),
             logger: logger
         )
-        let stdinWatcher = Thread {
+        // A blocking read, so on a thread of its own rather than the cooperative pool.
+        DispatchQueue(label: "echo-server.stdin").async {
             while readLine() != nil {}
             server.shutDown()
         }
-        stdinWatcher.start()
         try await server.run { port in
-            FileHandle.standardOutput.write(Data("listening \(port)\n".utf8))
+            print("listening \(port)")
+            fflush(nil)
         }
         await authentication?.shutdown()
     }

@@ -1,4 +1,4 @@
-internal import Foundation
+internal import FoundationEssentials
 internal import MetaChatAPI
 public import Storage
 internal import Synchronization

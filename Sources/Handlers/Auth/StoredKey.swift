@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 public import MetaChatAPI
 
 /// What the authentication interceptor needs to know about one API key, read from `api_keys` with

@@ -1,4 +1,4 @@
-internal import Foundation
+internal import FoundationEssentials
 
 /// Whose API key a call is about: an admin user's or a tenant's.
 enum ApiKeyOwner: Sendable, Hashable {

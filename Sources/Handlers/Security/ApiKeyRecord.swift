@@ -1,4 +1,4 @@
-internal import Foundation
+internal import FoundationEssentials
 internal import MetaChatAPI
 internal import Storage
 internal import SwiftProtobuf

@@ -1,4 +1,4 @@
-internal import Foundation
+internal import FoundationEssentials
 internal import Storage
 
 /// One row of `audit_log`, written in the same transaction as the change it records.
@@ -18,7 +18,9 @@ struct AuditEntry: Sendable {
 
     /// Inserts the entry.
     func write(on connection: PostgresConnection) async throws {
-        let json = try JSONSerialization.data(withJSONObject: self.details, options: [.sortedKeys])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = try encoder.encode(self.details)
         try await connection.execute(
             """
             INSERT INTO audit_log (tenant_id, actor, action, target, request_id, details)

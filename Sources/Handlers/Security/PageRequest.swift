@@ -1,4 +1,4 @@
-internal import Foundation
+internal import FoundationEssentials
 internal import RPCServer
 
 /// One page of a listing: how many rows and from where, read from `pageSize` and `pageToken`.

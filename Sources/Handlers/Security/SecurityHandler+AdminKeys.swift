@@ -1,4 +1,4 @@
-internal import Foundation
+internal import FoundationEssentials
 public import MetaChatAPI
 public import RPCServer
 internal import SwiftProtobuf

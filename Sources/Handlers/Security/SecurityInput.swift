@@ -1,4 +1,4 @@
-internal import Foundation
+internal import FoundationEssentials
 internal import RPCServer
 internal import SwiftProtobuf
 
@@ -24,7 +24,7 @@ enum SecurityInput {
     /// A key label: 1–100 characters, not only spaces.
     static func label(_ label: String) throws -> String {
         let length = label.unicodeScalars.count
-        guard !label.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard !label.allSatisfy(\.isWhitespace) else {
             throw RPCError(code: .invalidArgument, message: "label is required (1-100 characters).")
         }
         guard length <= Self.maximumLabelLength else {
@@ -41,7 +41,7 @@ enum SecurityInput {
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard email.unicodeScalars.count <= Self.maximumEmailLength,
             parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
-            !email.unicodeScalars.contains(where: { CharacterSet.whitespacesAndNewlines.contains($0) }),
+            !email.unicodeScalars.contains(where: \.properties.isWhitespace),
             !parts[1].hasPrefix("."), !parts[1].hasSuffix(".")
         else {
             throw RPCError(code: .invalidArgument, message: "email must be a valid address of at most 320 characters.")

@@ -1,10 +1,10 @@
-internal import Foundation
+internal import FoundationEssentials
 
 /// The rules for a tenant's own fields besides its settings: name, metadata and ID.
 enum TenantFieldRules {
     /// The name trimmed of surrounding whitespace, which must leave 1 to 200 characters.
     static func name(_ name: String) throws -> String {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = String(name.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
         try TenantTextRules.check(trimmed, field: "name", minimum: 1, maximum: 200)
         return trimmed
     }

@@ -1,4 +1,4 @@
-internal import Foundation
+internal import FoundationEssentials
 
 /// The opaque `page_token` of ListTenants: the last tenant of the previous page (its `created_at`
 /// in microseconds and its ID) plus the filters the page was listed with, as base64url JSON.
@@ -26,16 +26,16 @@ struct TenantPageToken: Codable, Equatable {
         // Encoding a struct of an integer, a UUID, an optional Bool and a String cannot fail.
         let json = (try? encoder.encode(self)) ?? Data()
         return json.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+            .replacing("+", with: "-")
+            .replacing("/", with: "_")
+            .replacing("=", with: "")
     }
 
     /// Reads a token.
     ///
     /// - Throws: `INVALID_ARGUMENT` naming `pageToken` when it is not one this server made.
     init(decoding text: String) throws {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        var base64 = text.replacing("-", with: "+").replacing("_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         guard text.count <= 1024, let data = Data(base64Encoded: base64),
             let token = try? JSONDecoder().decode(Self.self, from: data)

@@ -1,4 +1,4 @@
-internal import Foundation
+internal import FoundationEssentials
 
 /// What every libpq connection of a pool is opened with, worked out once from the configuration.
 struct LibpqSettings: Sendable {
@@ -51,6 +51,6 @@ struct LibpqSettings: Sendable {
 
     /// `name` as a double-quoted SQL identifier.
     static func quoteIdentifier(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        "\"" + name.replacing("\"", with: "\"\"") + "\""
     }
 }

@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 
 /// A Swift type a result value can be decoded into with ``PostgresRow/decode(_:as:)``.
 ///

@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 
 /// A Swift value that can be sent to PostgreSQL as a bind parameter.
 ///

@@ -1,4 +1,4 @@
-internal import Foundation
+internal import FoundationEssentials
 
 /// Conversions between `Date` and PostgreSQL's timestamp representations.
 enum PostgresTimestamp {

@@ -1,4 +1,4 @@
-internal import Foundation
+internal import FoundationEssentials
 
 extension PostgresValue {
     /// The value in PostgreSQL's binary wire format, as a bind parameter.

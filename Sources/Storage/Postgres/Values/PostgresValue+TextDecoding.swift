@@ -1,4 +1,4 @@
-internal import Foundation
+internal import FoundationEssentials
 
 extension PostgresValue {
     /// Decodes a result value from PostgreSQL's text format by its column's type OID.

@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 
 /// One non-null value sent to PostgreSQL as a bind parameter or read back from a result.
 ///
