@@ -25,8 +25,7 @@ enum EchoServerCommand {
         let requiresKeys = arguments.contains("--auth")
         let environment = ProcessInfo.processInfo.environment
         let allocator = cjemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "unknown"
-        var notice = "allocator: \(allocator)\n"
-        notice.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        Self.writeLine("allocator: \(allocator)", to: STDERR_FILENO)
         var router = RPCRouter()
         EchoHandler().registerMethods(with: &router)
         var routes = RawRouteTable()
@@ -71,9 +70,15 @@ enum EchoServerCommand {
             server.shutDown()
         }
         try await server.run { port in
-            print("listening \(port)")
-            fflush(nil)
+            Self.writeLine("listening \(port)", to: STDOUT_FILENO)
         }
         await authentication?.shutdown()
+    }
+
+    /// Writes one line straight to a descriptor, unbuffered. Not through stdio: flushing its
+    /// streams would wait for stdin's lock, which the watcher holds while it reads.
+    private static func writeLine(_ text: String, to descriptor: Int32) {
+        var line = text + "\n"
+        line.withUTF8 { bytes in _ = write(descriptor, bytes.baseAddress, bytes.count) }
     }
 }

@@ -65,7 +65,7 @@ public struct AuthenticationInterceptor: ServerInterceptor {
         }
         if let verified = self.rememberedVerification(of: credential, on: context) {
             context.caller = verified.caller
-            self.usage.record(keyID: verified.keyID)
+            self.usage.record(keyID: verified.keyID, rememberedIn: verified.usageRecorded)
             return .proceed
         }
         if let global = self.globalAPIKey, Secrets.constantTimeEquals(credential.value, global) {

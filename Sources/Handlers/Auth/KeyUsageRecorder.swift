@@ -14,6 +14,9 @@ internal import Synchronization
 public final class KeyUsageRecorder: Sendable {
     private let pool: PostgresPool
     private let pending = Mutex<Set<UUID>>([])
+    /// Counts flushes; a caller that remembers the count at its last ``record(keyID:)`` can skip
+    /// the next until a flush has taken the ids (``record(keyID:rememberedIn:)``).
+    private let flushes = Atomic<Int>(0)
 
     /// Creates a recorder.
     ///
@@ -29,6 +32,19 @@ public final class KeyUsageRecorder: Sendable {
         _ = self.pending.withLock { $0.insert(keyID) }
     }
 
+    /// Notes `keyID` unless `memo` says this caller already did since the last flush, and
+    /// remembers that it did: the remembered-credential path skips the lock and the set.
+    ///
+    /// - Parameters:
+    ///   - keyID: The key's id.
+    ///   - memo: The flush count at the caller's last record of this key, `-1` at first.
+    func record(keyID: UUID, rememberedIn memo: borrowing Atomic<Int>) {
+        let flushes = self.flushes.load(ordering: .acquiring)
+        guard memo.load(ordering: .relaxed) != flushes else { return }
+        self.record(keyID: keyID)
+        memo.store(flushes, ordering: .relaxed)
+    }
+
     /// How many key ids wait for the next flush.
     public var pendingCount: Int { self.pending.withLock { $0.count } }
 
@@ -40,7 +56,12 @@ public final class KeyUsageRecorder: Sendable {
     @discardableResult
     public func flush() async throws -> Int {
         let ids = self.pending.withLock { pending in
-            defer { pending = [] }
+            defer {
+                pending = []
+                // Inside the lock: a record that read the old count either landed in the set
+                // taken here or lands in the new one.
+                self.flushes.add(1, ordering: .releasing)
+            }
             return pending
         }
         guard !ids.isEmpty else { return 0 }

@@ -1,6 +1,7 @@
 internal import FoundationEssentials
 internal import RPCServer
 internal import Storage
+internal import Synchronization
 
 /// The credential an HTTP/2 connection last presented and what it was verified as, kept in the
 /// connection's ``ConnectionValues`` so the next call presenting the same bytes skips parsing,
@@ -26,6 +27,9 @@ final class VerifiedCredential: Sendable {
     let freshUntil: ContinuousClock.Instant
     /// When the key expires, or the end of the grace period when it matched as a replaced key.
     let validUntil: Date?
+    /// The key-usage flush count when a call through this memory last recorded the key's use
+    /// (``KeyUsageRecorder/record(keyID:rememberedIn:)``); `-1` before the first.
+    let usageRecorded = Atomic<Int>(-1)
 
     /// Records a verification.
     ///

@@ -95,7 +95,9 @@ public struct RPCServerConfiguration: Sendable, Hashable {
     public struct RPCLimits: Sendable, Hashable {
         /// The largest request message accepted, in bytes (after decompression). Default 4 MiB.
         public var maxReceiveMessageBytes: Int
-        /// Response bytes queued per stream before the handler's writer waits. Default 256 KiB.
+        /// Response bytes queued per stream before the handler's writer waits. Default 32 KiB:
+        /// enough to keep the socket busy between event-loop ticks, and 8 MiB at most for a
+        /// connection of 256 streams whose client stopped reading.
         public var maxBufferedResponseBytes: Int
         /// Request bytes queued per stream, taken by no handler yet, before flow-control window
         /// stops being returned to the client. Default 1 MiB.
@@ -108,7 +110,7 @@ public struct RPCServerConfiguration: Sendable, Hashable {
         public static var defaults: RPCLimits {
             RPCLimits(
                 maxReceiveMessageBytes: 4 * 1024 * 1024,
-                maxBufferedResponseBytes: 256 * 1024,
+                maxBufferedResponseBytes: 32 * 1024,
                 maxBufferedRequestBytes: 1024 * 1024,
                 minCompressedResponseBytes: 1024
             )

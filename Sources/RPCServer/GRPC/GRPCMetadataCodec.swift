@@ -4,10 +4,17 @@
 /// `grpc-timeout`, `grpc-encoding`, `grpc-accept-encoding`, `grpc-status`, `grpc-message`) are
 /// not metadata. Values of `-bin` keys are base64 (padded or not) on the wire.
 enum GRPCMetadataCodec {
-    private static let reserved: Set<String> = [
-        "content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "grpc-status",
-        "grpc-message", "grpc-status-details-bin", "content-length", "connection", "host",
-    ]
+    /// Header names that belong to the protocol, not to metadata. A switch over literals: no
+    /// hashing per header, and most names differ from each in length alone.
+    private static func isReserved(_ name: String) -> Bool {
+        switch name {
+        case "content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "grpc-status",
+            "grpc-message", "grpc-status-details-bin", "content-length", "connection", "host":
+            true
+        default:
+            false
+        }
+    }
 
     /// The metadata carried by request headers.
     ///
@@ -16,7 +23,7 @@ enum GRPCMetadataCodec {
     static func metadata(from headers: [(name: String, value: String)]) -> Metadata {
         var metadata = Metadata()
         metadata.reserveCapacity(headers.count)
-        for (name, value) in headers where !name.hasPrefix(":") && !Self.reserved.contains(name) {
+        for (name, value) in headers where !name.hasPrefix(":") && !Self.isReserved(name) {
             if name.hasSuffix("-bin") {
                 if let bytes = Base64.decode(value) {
                     metadata.addBinary(bytes, forKey: name)
@@ -35,7 +42,7 @@ enum GRPCMetadataCodec {
     static func headers(from metadata: Metadata) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(metadata.count)
-        for element in metadata where !Self.reserved.contains(element.key) && !element.key.hasPrefix(":") {
+        for element in metadata where !Self.isReserved(element.key) && !element.key.hasPrefix(":") {
             switch element.value {
             case .string(let value):
                 headers.append((element.key, value))

@@ -19,8 +19,13 @@ final class HTTP2ServerStream {
     let streamID: Int32
     /// When the request headers completed, for the call's latency.
     var startedAt = ContinuousClock.now
-    /// The request header fields, names lower-case as HTTP/2 requires.
-    var headers: [(name: String, value: String)] = []
+    /// The request header fields, names lower-case as HTTP/2 requires. Room for a typical gRPC
+    /// request's fields from the start, so appending them does not reallocate several times.
+    var headers: [(name: String, value: String)] = {
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(12)
+        return headers
+    }()
     /// What the stream carries.
     var kind: Kind = .pending
     /// The header list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (name + value + 32

@@ -195,4 +195,29 @@ struct AuthenticationInterceptorTests {
             #expect(usage.pendingCount == 0)
         }
     }
+
+    @Test("A remembered credential's use is recorded once per flush, and again after each flush")
+    func rememberedUseIsRecordedOncePerFlush() async throws {
+        try await MigratedDatabase.with { pool in
+            let fixture = AuthFixture(pool: pool)
+            let (interceptor, _, usage) = Self.interceptor(pool)
+            let key = try await fixture.key(tenant: try await fixture.tenant())
+            let connection = ConnectionValues()
+            let call = {
+                _ = try await AuthFixture.call(
+                    [interceptor], metadata: ["x-api-key": key.material.plaintext], connection: connection)
+            }
+
+            try await call()
+            try await call()
+            #expect(usage.pendingCount == 1)
+            #expect(try await usage.flush() == 1)
+            #expect(usage.pendingCount == 0)
+
+            // The connection's memory recorded before the flush; its next call records again.
+            try await call()
+            #expect(usage.pendingCount == 1)
+            #expect(try await usage.flush() == 1)
+        }
+    }
 }
