@@ -1,5 +1,5 @@
 internal import ArgumentParser
-internal import Foundation
+internal import FoundationEssentials
 internal import Histogram
 internal import RPCServer
 internal import Synchronization
@@ -108,9 +108,9 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let calls = Double(results.latencies.totalCount)
         print("mode \(self.mode), \(self.connections) connections x \(self.streams) streams, payload \(self.payload) B")
-        print(String(format: "calls      %.0f ok, %d failed in %.2f s", calls, results.failures, seconds))
-        print(String(format: "calls/s    %.0f", calls / seconds))
-        print(String(format: "msgs/s     %.0f", Double(results.messages) / seconds))
+        print("calls      \(Int(calls)) ok, \(results.failures) failed in \(Self.hundredths(seconds)) s")
+        print("calls/s    \(Int((calls / seconds).rounded()))")
+        print("msgs/s     \(Int((Double(results.messages) / seconds).rounded()))")
         let h = results.latencies
         print(
             "latency µs p50 \(h.valueAtPercentile(50)) p90 \(h.valueAtPercentile(90)) "
@@ -123,6 +123,13 @@ struct BenchCommand: AsyncParsableCommand {
         if results.failures > 0 {
             throw ExitCode.failure
         }
+    }
+
+    /// `value` rounded to two decimals, e.g. `12.50`.
+    static func hundredths(_ value: Double) -> String {
+        let scaled = Int((value * 100).rounded())
+        let fraction = scaled % 100
+        return "\(scaled / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     /// Field 1 (string) and, when non-zero, field 2 (varint): an `EchoRequest`.

@@ -1,6 +1,6 @@
 internal import ArgumentParser
 internal import Dispatch
-internal import Foundation
+internal import FoundationEssentials
 internal import Handlers
 internal import Logging
 internal import MetaChatAPI
