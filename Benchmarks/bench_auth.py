@@ -142,13 +142,19 @@ def grpc_answer_bytes(port: int, path: str, body: Path, key: str | None) -> int:
     return len(result.stdout)
 
 
-def h2load(server: Server, args, path: str, body: Path, n: int, key: str | None, answer: int,
-           data_dir: Path, log: Path) -> Run:
+def h2load_command(args, server: Server, path: str, body: Path, n: int, key: str | None) -> list[str]:
+    """h2load -c 8 -m 32 posting `body` to `path` `n` times, pinned to the client core."""
     command = ["taskset", "-c", str(args.client_cpu), "h2load", "-n", str(n), "-c", "8", "-m", "32",
                "-d", str(body), "-H", "content-type: application/grpc", "-H", "te: trailers"]
     if key:
         command += ["-H", f"x-api-key: {key}"]
     command.append(f"http://127.0.0.1:{server.port}{path}")
+    return command
+
+
+def h2load(server: Server, args, path: str, body: Path, n: int, key: str | None, answer: int,
+           data_dir: Path, log: Path) -> Run:
+    command = h2load_command(args, server, path, body, n, key)
     pids = service_pids(data_dir)
     services0 = ticks_of(pids)
     m = measured(server, args, command, log)
@@ -167,12 +173,8 @@ def side_by_side(servers: list[Server], args, body: Path, n: int, keys: list[str
     """Drives every server at once, each with its own h2load -n `n`; a server's CPU time is read
     when its own load finishes."""
     processes, ticks0, outputs = [], [], []
-    for index, (server, key) in enumerate(zip(servers, keys)):
-        command = ["taskset", "-c", str(args.client_cpu), "h2load", "-n", str(n), "-c", "8", "-m", "32",
-                   "-d", str(body), "-H", "content-type: application/grpc", "-H", "te: trailers"]
-        if key:
-            command += ["-H", f"x-api-key: {key}"]
-        command.append(f"http://127.0.0.1:{server.port}{ECHO_PATH}")
+    for server, key in zip(servers, keys):
+        command = h2load_command(args, server, ECHO_PATH, body, n, key)
         out = open(log_dir / f"{tag}-{server.name.replace('+', '-')}.log", "w+")
         out.write(" ".join(command) + "\n\n")
         out.flush()

@@ -4,7 +4,9 @@ internal import FoundationEssentials
 enum TenantFieldRules {
     /// The name trimmed of surrounding whitespace, which must leave 1 to 200 characters.
     static func name(_ name: String) throws -> String {
-        let trimmed = String(name.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        let start = name.firstIndex { !$0.isWhitespace } ?? name.endIndex
+        let end = name.lastIndex { !$0.isWhitespace }.map(name.index(after:)) ?? start
+        let trimmed = String(name[start..<end])
         try TenantTextRules.check(trimmed, field: "name", minimum: 1, maximum: 200)
         return trimmed
     }
