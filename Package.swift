@@ -12,6 +12,9 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+    // Debug builds (every test run) keep the runtime exclusivity checks; release builds drop
+    // them, as they cost ~6% of a unary call (docs/benchmarks.md, "Exclusivity checks").
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -68,12 +71,14 @@ let package = Package(
             name: "CZlib",
             linkerSettings: [.linkedLibrary("z")]
         ),
+        .target(name: "CProcessorAffinity"),
 
         // MARK: Libraries
         .target(
             name: "RPCServer",
             dependencies: [
                 "CNGHTTP2",
+                "CProcessorAffinity",
                 "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -18,7 +18,6 @@ public final class RPCServer: Sendable {
     private let configuration: RPCServerConfiguration
     private let services: ServerServices
     private let logger: Logger
-    private let group: MultiThreadedEventLoopGroup
     private let listening: Mutex<(any Channel)?>
     private let connections: ConnectionRegistry
 
@@ -69,19 +68,32 @@ public final class RPCServer: Sendable {
             metrics: metrics
         )
         self.logger = logger
-        self.group = MultiThreadedEventLoopGroup.singleton
         self.listening = Mutex(nil)
         self.connections = ConnectionRegistry()
     }
 
     /// Binds, serves until ``shutDown()``, then returns.
     ///
+    /// The server's event loops (``RPCServerConfiguration/eventLoopThreads`` threads) start
+    /// here and stop before this returns.
+    ///
     /// - Parameter onListening: Called with the bound port once the server accepts
     ///   connections (useful when the configured port is 0).
     public func run(onListening: @Sendable (Int) -> Void = { _ in }) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, self.configuration.eventLoopThreads))
+        do {
+            try await self.serve(on: group, onListening: onListening)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await group.shutdownGracefully()
+    }
+
+    private func serve(on group: MultiThreadedEventLoopGroup, onListening: @Sendable (Int) -> Void) async throws {
         let services = self.services
         let connections = self.connections
-        let channel = try await ServerBootstrap(group: self.group)
+        let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -126,9 +138,11 @@ public final class RPCServer: Sendable {
         for connection in self.connections.open {
             connection.pipeline.fireUserInboundEventTriggered(GracefulShutdownEvent())
         }
-        let deadline = TimeAmount(gracePeriod)
         let connections = self.connections
-        self.group.next().scheduleTask(in: deadline) {
+        guard let listener else {
+            return
+        }
+        listener.eventLoop.scheduleTask(in: TimeAmount(gracePeriod)) {
             for connection in connections.open {
                 connection.close(promise: nil)
             }

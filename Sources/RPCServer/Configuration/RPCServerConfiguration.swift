@@ -4,6 +4,9 @@ public struct RPCServerConfiguration: Sendable, Hashable {
     public var host: String
     /// The TCP port to bind; 0 picks a free one. Default 3000.
     public var port: Int
+    /// Event-loop threads serving connections. Default: the CPUs the process may run on
+    /// (``ProcessorAffinity/allowedCPUCount``), so a server pinned to one core runs one loop.
+    public var eventLoopThreads: Int
     /// The largest HTTP/1.1 (and non-gRPC HTTP/2) request body accepted, in bytes. Default 5 MiB.
     public var maxRequestBodyBytes: Int
     /// Connections open at once; further connections are closed as soon as they are accepted.
@@ -32,6 +35,7 @@ public struct RPCServerConfiguration: Sendable, Hashable {
     public init(host: String, port: Int, maxRequestBodyBytes: Int) {
         self.host = host
         self.port = port
+        self.eventLoopThreads = ProcessorAffinity.allowedCPUCount
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.maxConnections = 10_000
         self.idleTimeout = .seconds(300)

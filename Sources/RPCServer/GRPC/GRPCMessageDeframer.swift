@@ -36,6 +36,50 @@ struct GRPCMessageDeframer {
         self.buffer.writeBytes(bytes)
     }
 
+    /// Splits received body bytes into messages, calling `body` with each complete one.
+    ///
+    /// Messages that arrive whole in `bytes` are copied out of it directly; only a message cut
+    /// by the end of `bytes` is buffered until the rest arrives.
+    ///
+    /// - Parameters:
+    ///   - bytes: Bytes from one DATA frame.
+    ///   - body: Receives each complete message, in order.
+    /// - Throws: As ``next()``, or what `body` throws.
+    mutating func process(_ bytes: UnsafeRawBufferPointer, _ body: (Message) throws -> Void) throws {
+        guard self.buffer.readableBytes == 0 else {
+            self.append(bytes)
+            while let message = try self.next() {
+                try body(message)
+            }
+            return
+        }
+        var offset = 0
+        while bytes.count - offset >= 5 {
+            let flag = bytes[offset]
+            let length = Int(bytes.loadUnaligned(fromByteOffset: offset + 1, as: UInt32.self).bigEndian)
+            try self.check(flag: flag, length: length)
+            guard bytes.count - offset - 5 >= length else { break }
+            let payload = Array(UnsafeRawBufferPointer(rebasing: bytes[(offset + 5)..<(offset + 5 + length)]))
+            offset += 5 + length
+            try body(Message(compressed: flag == 1, bytes: payload, wireBytes: 5 + length))
+        }
+        if offset < bytes.count {
+            self.append(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+        }
+    }
+
+    private func check(flag: UInt8, length: Int) throws {
+        guard flag <= 1 else {
+            throw RPCError(code: .internalError, message: "Invalid gRPC message flag \(flag).")
+        }
+        guard length <= self.maxMessageBytes else {
+            throw RPCError(
+                code: .resourceExhausted,
+                message: "Received message larger than max (\(length) vs. \(self.maxMessageBytes))"
+            )
+        }
+    }
+
     /// The next complete message, if one is buffered.
     ///
     /// - Throws: ``RPCError`` with `resourceExhausted` when the announced length exceeds the
@@ -46,15 +90,7 @@ struct GRPCMessageDeframer {
             let flag = self.buffer.getInteger(at: self.buffer.readerIndex, as: UInt8.self),
             let length = self.buffer.getInteger(at: self.buffer.readerIndex + 1, as: UInt32.self)
         else { return nil }
-        guard flag <= 1 else {
-            throw RPCError(code: .internalError, message: "Invalid gRPC message flag \(flag).")
-        }
-        guard Int(length) <= self.maxMessageBytes else {
-            throw RPCError(
-                code: .resourceExhausted,
-                message: "Received message larger than max (\(length) vs. \(self.maxMessageBytes))"
-            )
-        }
+        try self.check(flag: flag, length: Int(length))
         guard self.buffer.readableBytes >= 5 + Int(length) else { return nil }
         self.buffer.moveReaderIndex(forwardBy: 5)
         let bytes = self.buffer.readBytes(length: Int(length)) ?? []

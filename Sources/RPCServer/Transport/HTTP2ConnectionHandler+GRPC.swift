@@ -80,7 +80,9 @@ extension HTTP2ConnectionHandler {
             try await CallEndpoint.write(bytes, loop: loop, bound: bound)
         }
         let interceptors = method.interceptors
-        stream.task = Task(executorPreference: executor) {
+        // Starts on this loop at once and runs until the handler first suspends (waiting for a
+        // request message); it resumes on the loop, its preferred executor.
+        stream.task = Task.immediate(executorPreference: executor) {
             var failure: RPCError?
             do {
                 try await interceptors.run(context: serverContext) { context in
@@ -103,9 +105,8 @@ extension HTTP2ConnectionHandler {
             return
         }
         guard let continuation = stream.requestContinuation else { return }
-        stream.deframer.append(bytes)
         do {
-            while let message = try stream.deframer.next() {
+            try stream.deframer.process(bytes) { message in
                 var bytes = message.bytes
                 if message.compressed {
                     guard stream.requestGzip else {
@@ -131,9 +132,8 @@ extension HTTP2ConnectionHandler {
 
     /// Collects the one request message of a unary call.
     private func receiveUnaryBytes(_ stream: HTTP2ServerStream, bytes: UnsafeRawBufferPointer) {
-        stream.deframer.append(bytes)
         do {
-            while let message = try stream.deframer.next() {
+            try stream.deframer.process(bytes) { message in
                 guard stream.unaryRequest == nil else {
                     throw RPCError(
                         code: .internalError,
@@ -178,7 +178,9 @@ extension HTTP2ConnectionHandler {
         let loop = context.eventLoop
         let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
         let interceptors = method.interceptors
-        stream.task = Task(executorPreference: executor) {
+        // Runs the handler right here, on the loop, until it first suspends: a handler that
+        // answers without waiting is answered within this read, with no task hop at all.
+        stream.task = Task.immediate(executorPreference: executor) {
             var response: [UInt8] = []
             var failure: RPCError?
             do {
@@ -253,10 +255,7 @@ extension HTTP2ConnectionHandler {
             session.resumeBody(streamID: stream.streamID)
         } else {
             stream.headersSent = true
-            var headers: [(name: String, value: String)] = [(":status", "200"), ("content-type", "application/grpc")]
-            if stream.responseGzip {
-                headers.append(("grpc-encoding", "gzip"))
-            }
+            var headers = stream.responseGzip ? GRPCResponseHeaders.gzipResponse : GRPCResponseHeaders.response
             if let initial = stream.responseMetadata?.initial, !initial.isEmpty {
                 headers += GRPCMetadataCodec.headers(from: initial)
             }
@@ -287,11 +286,12 @@ extension HTTP2ConnectionHandler {
         )
         stream.deadlineTimer?.cancel()
         stream.deadlineTimer = nil
-        var trailers: [(name: String, value: String)] = [("grpc-status", String(error?.code.rawValue ?? 0))]
-        if let error, !error.message.isEmpty {
-            trailers.append(("grpc-message", GRPCStatusMessage.encode(error.message)))
-        }
+        var trailers = GRPCResponseHeaders.okTrailers
         if let error {
+            trailers = [("grpc-status", String(error.code.rawValue))]
+            if !error.message.isEmpty {
+                trailers.append(("grpc-message", GRPCStatusMessage.encode(error.message)))
+            }
             trailers += GRPCMetadataCodec.headers(from: error.metadata)
         }
         if let trailing = stream.responseMetadata?.trailing, !trailing.isEmpty {
@@ -302,7 +302,7 @@ extension HTTP2ConnectionHandler {
             session.resumeBody(streamID: stream.streamID)
         } else {
             stream.headersSent = true
-            var headers: [(name: String, value: String)] = [(":status", "200"), ("content-type", "application/grpc")]
+            var headers = GRPCResponseHeaders.response
             if let initial = stream.responseMetadata?.initial, !initial.isEmpty {
                 headers += GRPCMetadataCodec.headers(from: initial)
             }

@@ -30,6 +30,8 @@ final class NGHTTP2Session {
     }
 
     private var session: OpaquePointer?
+    /// Strings of the header fields this connection repeats.
+    fileprivate var headerFields = HeaderFieldCache()
     private unowned(unsafe) let delegate: any NGHTTP2SessionDelegate
 
     /// Creates a server session and queues the server's SETTINGS.
@@ -357,10 +359,14 @@ private enum NGHTTP2Callbacks {
             userData in
             guard let frame, let name, let value, let session = NGHTTP2Session.from(userData) else { return 0 }
             guard frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue) else { return 0 }
+            let field = session.headerFields.field(
+                name: UnsafeBufferPointer(start: name, count: nameLength),
+                value: UnsafeBufferPointer(start: value, count: valueLength)
+            )
             session.delegateForCallbacks.sessionDidReceiveHeader(
                 streamID: frame.pointee.hd.stream_id,
-                name: String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
-                value: String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)
+                name: field.name,
+                value: field.value
             )
             return 0
         }
@@ -452,40 +458,58 @@ private enum NGHTTP2Callbacks {
 }
 
 /// Lays header names and values out for nghttp2, which copies them during the submit call.
+///
+/// Both the bytes and the `nghttp2_nv` array live in temporary (stack) storage for the call:
+/// submitting headers allocates nothing on the heap.
 private enum HeaderBlock {
     static func withNameValuePairs<Result>(
         _ headers: [(name: String, value: String)],
         _ body: (UnsafePointer<nghttp2_nv>, Int) -> Result
     ) -> Result {
-        var storage: [UInt8] = []
-        var offsets: [(name: Range<Int>, value: Range<Int>)] = []
-        offsets.reserveCapacity(headers.count)
+        var byteCount = 1  // never empty, so the base address exists
         for (name, value) in headers {
-            let nameStart = storage.count
-            storage.append(contentsOf: name.utf8)
-            let valueStart = storage.count
-            storage.append(contentsOf: value.utf8)
-            offsets.append((nameStart..<valueStart, valueStart..<storage.count))
+            byteCount += name.utf8.count + value.utf8.count
         }
-        storage.append(0)  // never empty, so the base address exists
-        return storage.withUnsafeMutableBufferPointer { bytes in
-            let base = bytes.baseAddress ?? UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
-            let pairs = offsets.map { offset in
-                nghttp2_nv(
-                    name: base + offset.name.lowerBound,
-                    value: base + offset.value.lowerBound,
-                    namelen: offset.name.count,
-                    valuelen: offset.value.count,
-                    flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
-                )
-            }
-            return pairs.withUnsafeBufferPointer { pairBuffer in
-                guard let pairBase = pairBuffer.baseAddress else {
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: byteCount) { bytes in
+            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(1, headers.count)) { pairs in
+                guard let base = bytes.baseAddress, let pairBase = pairs.baseAddress else {
                     var empty = nghttp2_nv()
                     return body(&empty, 0)
                 }
-                return body(pairBase, pairBuffer.count)
+                var offset = 0
+                for (index, (name, value)) in headers.enumerated() {
+                    let nameStart = offset
+                    offset = Self.copy(name, into: bytes, at: offset)
+                    let valueStart = offset
+                    offset = Self.copy(value, into: bytes, at: offset)
+                    (pairBase + index).initialize(
+                        to: nghttp2_nv(
+                            name: base + nameStart,
+                            value: base + valueStart,
+                            namelen: valueStart - nameStart,
+                            valuelen: offset - valueStart,
+                            flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
+                        )
+                    )
+                }
+                return body(pairBase, headers.count)
             }
         }
+    }
+
+    /// Copies a string's UTF-8 into `bytes` at `offset`; returns the offset after it.
+    private static func copy(_ text: String, into bytes: UnsafeMutableBufferPointer<UInt8>, at offset: Int) -> Int {
+        let copied = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            UnsafeMutableBufferPointer(rebasing: bytes[offset..<(offset + utf8.count)]).update(fromContentsOf: utf8)
+        }
+        if let copied {
+            return offset + copied
+        }
+        var end = offset
+        for byte in text.utf8 {
+            bytes[end] = byte
+            end += 1
+        }
+        return end
     }
 }
