@@ -160,7 +160,7 @@ extension HTTP2ConnectionHandler {
         }
     }
 
-    /// Runs a unary call whose request is complete: one task, no streams, one hop back.
+    /// Runs a unary call whose request is complete: one task started in place, no streams.
     private func runUnary(_ stream: HTTP2ServerStream) {
         guard let (method, serverContext) = stream.pendingUnary, let unary = method.unaryBody,
             let context = self.context, let executor = self.executor
@@ -181,26 +181,20 @@ extension HTTP2ConnectionHandler {
         // Runs the handler right here, on the loop, until it first suspends: a handler that
         // answers without waiting is answered within this read, with no task hop at all.
         stream.task = Task.immediate(executorPreference: executor) {
-            var response: [UInt8] = []
-            var failure: RPCError?
-            do {
-                if interceptors.isEmpty {
-                    response = try await unary(request, serverContext)
-                } else {
-                    try await interceptors.run(context: serverContext) { context in
-                        response = try await unary(request, context)
-                    }
-                }
-            } catch {
-                failure = RPCError.from(error)
-            }
-            let (answer, status) = (response, failure)
-            CallEndpoint.onLoop(loop, bound) { endpoint in
-                if status == nil {
-                    _ = try? endpoint.connection.enqueueResponse(endpoint.stream, bytes: answer)
-                }
-                endpoint.connection.finishCall(endpoint.stream, error: status)
-            }
+            let outcome = await CallEndpoint.respond(
+                to: request, unary: unary, interceptors: interceptors, context: serverContext)
+            CallEndpoint.deliver(outcome, loop: loop, bound: bound)
+        }
+    }
+
+    /// Sends a unary call's response (or error) and status.
+    func completeUnary(_ stream: HTTP2ServerStream, with outcome: Result<[UInt8], RPCError>) {
+        switch outcome {
+        case .success(let response):
+            _ = try? self.enqueueResponse(stream, bytes: response)
+            self.finishCall(stream, error: nil)
+        case .failure(let error):
+            self.finishCall(stream, error: error)
         }
     }
 
@@ -247,9 +241,9 @@ extension HTTP2ConnectionHandler {
             throw RPCError(code: .cancelled, message: "The call has ended.")
         }
         if stream.responseGzip && bytes.count >= self.services.configuration.rpc.minCompressedResponseBytes {
-            GRPCMessageFramer.frame(try Gzip.compress(bytes), compressed: true, into: &stream.outbound)
+            stream.outbound.appendMessage(try Gzip.compress(bytes), compressed: true)
         } else {
-            GRPCMessageFramer.frame(bytes, compressed: false, into: &stream.outbound)
+            stream.outbound.appendMessage(bytes, compressed: false)
         }
         if stream.headersSent {
             session.resumeBody(streamID: stream.streamID)
@@ -325,6 +319,41 @@ extension HTTP2ConnectionHandler {
 struct CallEndpoint {
     let connection: HTTP2ConnectionHandler
     let stream: HTTP2ServerStream
+
+    /// Completes a unary call on its loop: at once when already there (the handler did not
+    /// suspend, or resumed on the loop), otherwise in a loop task.
+    static func deliver(
+        _ outcome: Result<[UInt8], RPCError>,
+        loop: any EventLoop,
+        bound: NIOLoopBound<CallEndpoint>
+    ) {
+        if loop.inEventLoop {
+            bound.value.connection.completeUnary(bound.value.stream, with: outcome)
+        } else {
+            loop.execute { bound.value.connection.completeUnary(bound.value.stream, with: outcome) }
+        }
+    }
+
+    /// Runs a unary handler behind its interceptors.
+    static func respond(
+        to request: [UInt8],
+        unary: @Sendable ([UInt8], ServerContext) async throws -> [UInt8],
+        interceptors: [any ServerInterceptor],
+        context: ServerContext
+    ) async -> Result<[UInt8], RPCError> {
+        do {
+            if interceptors.isEmpty {
+                return .success(try await unary(request, context))
+            }
+            var response: [UInt8] = []
+            try await interceptors.run(context: context) { context in
+                response = try await unary(request, context)
+            }
+            return .success(response)
+        } catch {
+            return .failure(RPCError.from(error))
+        }
+    }
 
     /// Runs `body` on the loop: at once when already there, otherwise in a loop task.
     static func onLoop(

@@ -42,7 +42,7 @@ extension HTTP2ConnectionHandler {
         }
         let hasBody = !isHead && (!response.body.isEmpty || bodyStream != nil)
         if hasBody {
-            stream.outbound.writeBytes(response.body)
+            stream.outbound.appendRaw(response.body)
             stream.endsWithoutTrailers = bodyStream == nil
         }
         try? session.submitResponse(streamID: stream.streamID, headers: headers, hasBody: hasBody)
@@ -70,7 +70,7 @@ extension HTTP2ConnectionHandler {
         guard !stream.closed, let session = self.session else {
             throw RPCError(code: .cancelled, message: "The request has ended.")
         }
-        stream.outbound.writeBytes(bytes)
+        stream.outbound.appendRaw(bytes)
         session.resumeBody(streamID: stream.streamID)
         self.scheduleFlush()
         return stream.outbound.readableBytes > self.services.configuration.rpc.maxBufferedResponseBytes

@@ -300,7 +300,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         -> NGHTTP2Session.BodyChunk
     {
         guard let stream = self.streams[streamID] else { return .end(bytesWritten: 0, trailers: []) }
-        let count = NGHTTP2Session.copyBody(from: &stream.outbound, into: buffer)
+        let count = stream.outbound.take(into: buffer)
         if count > 0 {
             self.resumeWriterIfDrained(stream)
         }

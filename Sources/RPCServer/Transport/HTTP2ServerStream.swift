@@ -67,7 +67,7 @@ final class HTTP2ServerStream {
     // MARK: Response side
 
     /// Response bytes (framed messages, or the HTTP body) not yet taken by nghttp2.
-    var outbound = ByteBuffer()
+    var outbound = OutboundBody()
     /// Whether the response headers were submitted.
     var headersSent = false
     /// Trailers to send once `outbound` is drained; set when the call finished.
