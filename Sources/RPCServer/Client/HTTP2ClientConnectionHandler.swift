@@ -195,8 +195,8 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionD
 
     func sessionDidBeginRequest(streamID: Int32) {}
 
-    func sessionDidReceiveHeader(streamID: Int32, name: String, value: String) {
-        self.streams[streamID]?.headers.append((name, value))
+    func sessionDidReceiveHeader(streamID: Int32, field: HTTP2HeaderField) {
+        self.streams[streamID]?.headers.append((field.name, field.value))
     }
 
     func sessionDidFinishRequestHeaders(streamID: Int32, endStream: Bool) {}

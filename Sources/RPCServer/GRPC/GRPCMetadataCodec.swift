@@ -6,7 +6,7 @@
 enum GRPCMetadataCodec {
     /// Header names that belong to the protocol, not to metadata. A switch over literals: no
     /// hashing per header, and most names differ from each in length alone.
-    private static func isReserved(_ name: String) -> Bool {
+    static func isReserved(_ name: String) -> Bool {
         switch name {
         case "content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "grpc-status",
             "grpc-message", "grpc-status-details-bin", "content-length", "connection", "host":
@@ -30,6 +30,29 @@ enum GRPCMetadataCodec {
                 }
             } else {
                 metadata.addString(value, forKey: name)
+            }
+        }
+        return metadata
+    }
+
+    /// The metadata carried by received HTTP/2 header fields, by the role each was given when
+    /// it first arrived on its connection.
+    ///
+    /// - Parameter fields: The fields.
+    /// - Returns: The metadata; `-bin` values that are not valid base64 are dropped.
+    static func metadata(from fields: [HTTP2HeaderField]) -> Metadata {
+        var metadata = Metadata()
+        metadata.reserveCapacity(fields.count)
+        for field in fields {
+            switch field.role {
+            case .metadata:
+                metadata.append(lowercased: Metadata.Element(key: field.name, value: .string(field.value)))
+            case .binaryMetadata:
+                if let bytes = Base64.decode(field.value) {
+                    metadata.append(lowercased: Metadata.Element(key: field.name, value: .binary(bytes)))
+                }
+            default:
+                break
             }
         }
         return metadata

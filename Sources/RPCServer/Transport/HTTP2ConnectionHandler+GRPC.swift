@@ -4,16 +4,16 @@ extension HTTP2ConnectionHandler {
     /// Validates a gRPC request's headers and starts its handler in a task on this loop.
     func startCall(_ stream: HTTP2ServerStream) {
         guard let context = self.context, let executor = self.executor else { return }
-        let path = stream.header(":path") ?? ""
-        guard stream.header(":method") == "POST" else {
+        let path = stream.path ?? ""
+        guard stream.method == "POST" else {
             self.respondHTTPError(stream, status: 405, message: "gRPC requests must use POST.")
             return
         }
-        guard let method = self.services.router.handler(forPath: path) else {
+        guard let method = self.route(path) else {
             self.finishCall(stream, error: RPCError(code: .unimplemented, message: "Method not found: \(path)"))
             return
         }
-        switch stream.header("grpc-encoding") {
+        switch stream.grpcEncoding {
         case nil, "identity":
             break
         case "gzip":
@@ -29,13 +29,13 @@ extension HTTP2ConnectionHandler {
             )
             return
         }
-        if let accepted = stream.header("grpc-accept-encoding"),
+        if let accepted = stream.grpcAcceptEncoding,
             accepted.split(separator: ",").contains(where: { $0.filter { $0 != " " } == "gzip" })
         {
             stream.responseGzip = true
         }
         var deadline: ContinuousClock.Instant?
-        if let timeoutText = stream.header("grpc-timeout") {
+        if let timeoutText = stream.grpcTimeout {
             guard let timeout = GRPCTimeout.parse(Substring(timeoutText)) else {
                 self.finishCall(
                     stream,
@@ -138,7 +138,7 @@ extension HTTP2ConnectionHandler {
                     throw RPCError(
                         code: .internalError,
                         message:
-                            "\(stream.header(":path") ?? "") expects exactly one request message; the client sent more."
+                            "\(stream.path ?? "") expects exactly one request message; the client sent more."
                     )
                 }
                 var payload = message.bytes
@@ -274,7 +274,7 @@ extension HTTP2ConnectionHandler {
         guard !stream.closed, !stream.responseFinished, let session = self.session else { return }
         stream.responseFinished = true
         self.services.metrics.callFinished(
-            path: stream.header(":path") ?? "",
+            path: stream.path ?? "",
             code: error?.code ?? .ok,
             duration: ContinuousClock.now - stream.startedAt
         )

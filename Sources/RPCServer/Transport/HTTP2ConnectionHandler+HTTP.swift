@@ -5,9 +5,9 @@ extension HTTP2ConnectionHandler {
     func startHTTPRequest(_ stream: HTTP2ServerStream) {
         guard let context = self.context, let executor = self.executor else { return }
         let request = HTTPRequest(
-            method: stream.header(":method") ?? "GET",
-            target: stream.header(":path") ?? "/",
-            headers: stream.headers.filter { !$0.name.hasPrefix(":") },
+            method: stream.method ?? "GET",
+            target: stream.path ?? "/",
+            headers: stream.headers.compactMap { $0.role.isPseudo ? nil : ($0.name, $0.value) },
             body: Array(stream.httpBody.readableBytesView),
             peer: self.peer
         )

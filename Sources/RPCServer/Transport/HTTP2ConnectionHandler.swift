@@ -24,6 +24,10 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     private(set) var peer = "unknown"
     /// Values interceptors keep for this connection's calls.
     let connectionValues = ConnectionValues()
+    /// The method last routed on this connection. Clients call the same methods again and
+    /// again, and a repeated `:path` is the very string ``HeaderFieldCache`` handed out before,
+    /// so recognising it is a comparison of two pointers rather than a hash lookup.
+    private var lastRoute: (path: String, handler: RPCMethodHandler)?
 
     /// Creates a handler.
     ///
@@ -107,6 +111,18 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         context.close(promise: nil)
     }
 
+    /// The handler of a gRPC path.
+    func route(_ path: String) -> RPCMethodHandler? {
+        if let lastRoute = self.lastRoute, lastRoute.path == path {
+            return lastRoute.handler
+        }
+        let handler = self.services.router.handler(forPath: path)
+        if let handler {
+            self.lastRoute = (path, handler)
+        }
+        return handler
+    }
+
     // MARK: Output
 
     /// Writes every frame nghttp2 has pending; closes the connection once the session wants
@@ -185,12 +201,12 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         )
     }
 
-    func sessionDidReceiveHeader(streamID: Int32, name: String, value: String) {
+    func sessionDidReceiveHeader(streamID: Int32, field: HTTP2HeaderField) {
         guard let stream = self.streams[streamID] else { return }
         // nghttp2 announces SETTINGS_MAX_HEADER_LIST_SIZE but leaves enforcing it to us.
-        stream.headerListBytes += name.utf8.count + value.utf8.count + 32
+        stream.headerListBytes += field.name.utf8.count + field.value.utf8.count + 32
         if stream.headerListBytes <= Int(self.services.configuration.http2.maxHeaderListBytes) {
-            stream.headers.append((name, value))
+            stream.add(field)
         }
     }
 
@@ -205,7 +221,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         let limit = Int(self.services.configuration.http2.maxHeaderListBytes)
         if stream.headerListBytes > limit {
             let message = "The request's header list is \(stream.headerListBytes) bytes; the limit is \(limit)."
-            if stream.header("content-type")?.hasPrefix("application/grpc") == true {
+            if stream.contentType?.hasPrefix("application/grpc") == true {
                 stream.kind = .grpc
                 self.finishCall(stream, error: RPCError(code: .resourceExhausted, message: message))
             } else {
@@ -214,7 +230,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
             }
             return
         }
-        let contentType = stream.header("content-type") ?? ""
+        let contentType = stream.contentType ?? ""
         if contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
             || contentType.hasPrefix("application/grpc;")
         {
@@ -224,10 +240,10 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
             stream.kind = .http
             stream.httpBodyLimit =
                 self.services.responder.maxBodyBytes(
-                    method: stream.header(":method") ?? "GET",
-                    target: stream.header(":path") ?? "/"
+                    method: stream.method ?? "GET",
+                    target: stream.path ?? "/"
                 ) ?? self.services.configuration.maxRequestBodyBytes
-            if let length = stream.header("content-length").flatMap(Int.init), length > stream.httpBodyLimit {
+            if let length = stream.contentLength.flatMap(Int.init), length > stream.httpBodyLimit {
                 self.rejectOversizedBody(stream)
                 return
             }

@@ -21,11 +21,25 @@ final class HTTP2ServerStream {
     var startedAt = ContinuousClock.now
     /// The request header fields, names lower-case as HTTP/2 requires. Room for a typical gRPC
     /// request's fields from the start, so appending them does not reallocate several times.
-    var headers: [(name: String, value: String)] = {
-        var headers: [(name: String, value: String)] = []
+    private(set) var headers: [HTTP2HeaderField] = {
+        var headers: [HTTP2HeaderField] = []
         headers.reserveCapacity(12)
         return headers
     }()
+    /// The first `:method`.
+    private(set) var method: String?
+    /// The first `:path`.
+    private(set) var path: String?
+    /// The first `content-type`.
+    private(set) var contentType: String?
+    /// The first `content-length`.
+    private(set) var contentLength: String?
+    /// The first `grpc-timeout`.
+    private(set) var grpcTimeout: String?
+    /// The first `grpc-encoding`.
+    private(set) var grpcEncoding: String?
+    /// The first `grpc-accept-encoding`.
+    private(set) var grpcAcceptEncoding: String?
     /// What the stream carries.
     var kind: Kind = .pending
     /// The header list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (name + value + 32
@@ -100,10 +114,21 @@ final class HTTP2ServerStream {
         self.deframer = GRPCMessageDeframer(maxMessageBytes: maxMessageBytes)
     }
 
-    /// The first value of a request header.
+    /// Adds a received header field; the first of each field the server reads is kept in its
+    /// property as well.
     ///
-    /// - Parameter name: The lower-case name.
-    func header(_ name: String) -> String? {
-        self.headers.first { $0.name == name }?.value
+    /// - Parameter field: The field.
+    func add(_ field: HTTP2HeaderField) {
+        self.headers.append(field)
+        switch field.role {
+        case .method: self.method = self.method ?? field.value
+        case .path: self.path = self.path ?? field.value
+        case .contentType: self.contentType = self.contentType ?? field.value
+        case .contentLength: self.contentLength = self.contentLength ?? field.value
+        case .grpcTimeout: self.grpcTimeout = self.grpcTimeout ?? field.value
+        case .grpcEncoding: self.grpcEncoding = self.grpcEncoding ?? field.value
+        case .grpcAcceptEncoding: self.grpcAcceptEncoding = self.grpcAcceptEncoding ?? field.value
+        case .otherPseudo, .reserved, .metadata, .binaryMetadata: break
+        }
     }
 }

@@ -2,12 +2,12 @@
     private import Glibc
 #endif
 
-/// The strings of header fields a connection keeps repeating.
+/// The header fields a connection keeps repeating, decoded once.
 ///
 /// HPACK lets a client resend the same fields on every request for a byte or two each, and
 /// clients do: `:path`, `content-type`, `user-agent`, `te`. Decoding them into new strings on
 /// every request costs an allocation and a UTF-8 validation apiece; this cache hands back the
-/// strings decoded the first time. It holds at most ``capacity`` fields of at most
+/// strings decoded the first time, with the field's ``HTTP2HeaderField/Role``. It holds at most ``capacity`` fields of at most
 /// ``maxFieldBytes`` bytes each, replaced round-robin, so a client sending endless distinct
 /// fields costs it a bounded amount of memory and a bounded scan per field.
 struct HeaderFieldCache {
@@ -20,13 +20,13 @@ struct HeaderFieldCache {
         /// The name's bytes followed by the value's.
         var bytes: [UInt8]
         var nameLength: Int
-        var field: (name: String, value: String)
+        var field: HTTP2HeaderField
     }
 
     private var entries: [Entry] = []
     private var nextReplaced = 0
 
-    /// The strings of one header field: from the cache when the same field came before.
+    /// One header field: from the cache, strings and role, when the same field came before.
     ///
     /// - Parameters:
     ///   - name: The name's bytes as nghttp2 decoded them.
@@ -34,7 +34,7 @@ struct HeaderFieldCache {
     mutating func field(
         name: UnsafeBufferPointer<UInt8>,
         value: UnsafeBufferPointer<UInt8>
-    ) -> (name: String, value: String) {
+    ) -> HTTP2HeaderField {
         let total = name.count + value.count
         for entry in self.entries
         where entry.nameLength == name.count && entry.bytes.count == total
@@ -42,7 +42,7 @@ struct HeaderFieldCache {
         {
             return entry.field
         }
-        let field = (
+        let field = HTTP2HeaderField(
             name: String(decoding: name, as: UTF8.self),
             value: String(decoding: value, as: UTF8.self)
         )

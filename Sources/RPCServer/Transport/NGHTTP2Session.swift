@@ -363,11 +363,7 @@ private enum NGHTTP2Callbacks {
                 name: UnsafeBufferPointer(start: name, count: nameLength),
                 value: UnsafeBufferPointer(start: value, count: valueLength)
             )
-            session.delegateForCallbacks.sessionDidReceiveHeader(
-                streamID: frame.pointee.hd.stream_id,
-                name: field.name,
-                value: field.value
-            )
+            session.delegateForCallbacks.sessionDidReceiveHeader(streamID: frame.pointee.hd.stream_id, field: field)
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in

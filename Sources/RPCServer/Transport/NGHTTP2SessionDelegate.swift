@@ -7,7 +7,7 @@ protocol NGHTTP2SessionDelegate: AnyObject {
     func sessionDidBeginRequest(streamID: Int32)
 
     /// One header field arrived.
-    func sessionDidReceiveHeader(streamID: Int32, name: String, value: String)
+    func sessionDidReceiveHeader(streamID: Int32, field: HTTP2HeaderField)
 
     /// A request's header block is complete; servers only.
     func sessionDidFinishRequestHeaders(streamID: Int32, endStream: Bool)
