@@ -13,8 +13,21 @@ public protocol ContextKey {
 /// (when the value is a class instance or fits an existential's inline buffer). The accessors
 /// are inlinable so each key's cast is specialised where it is used.
 public struct ContextValues: Sendable {
+    /// One value and its key. A struct, not a tuple: copying an optional tuple goes through
+    /// the runtime's generic tuple witnesses, a struct's copy is compiled in.
     @usableFromInline
-    typealias Entry = (key: ObjectIdentifier, value: any Sendable)
+    struct Entry: Sendable {
+        @usableFromInline
+        var key: ObjectIdentifier
+        @usableFromInline
+        var value: any Sendable
+
+        @inlinable
+        init(key: ObjectIdentifier, value: any Sendable) {
+            self.key = key
+            self.value = value
+        }
+    }
 
     @usableFromInline
     var first: Entry?
@@ -50,7 +63,7 @@ public struct ContextValues: Sendable {
     mutating func setValue(_ newValue: (any Sendable)?, for id: ObjectIdentifier) {
         if let first = self.first, first.key == id {
             if let newValue {
-                self.first = (key: id, value: newValue)
+                self.first = Entry(key: id, value: newValue)
             } else {
                 self.first = self.others.isEmpty ? nil : self.others.removeFirst()
             }
@@ -62,9 +75,9 @@ public struct ContextValues: Sendable {
         case (let index?, nil): self.others.remove(at: index)
         case (nil, let value?):
             if self.first == nil {
-                self.first = (key: id, value: value)
+                self.first = Entry(key: id, value: value)
             } else {
-                self.others.append((key: id, value: value))
+                self.others.append(Entry(key: id, value: value))
             }
         case (nil, nil): break
         }

@@ -1,24 +1,78 @@
 /// What a handler knows about the call it serves, besides its messages.
+///
+/// A context is copied several times on its way from the transport through the interceptors to
+/// the handler; the fields fixed when the call starts live in one shared, immutable box, so a
+/// copy costs one reference count rather than one per field. Setting a field replaces the box
+/// for that copy only.
 public struct ServerContext: Sendable {
-    /// The method being called.
-    public var descriptor: MethodDescriptor
-    /// The request metadata (headers) the client sent.
-    public var requestMetadata: Metadata
-    /// The remote peer, e.g. `ipv4:127.0.0.1:52144`, or `in-process`.
-    public var peer: String
-    /// When the call must be finished by, from the client's `grpc-timeout`; `nil` for none.
-    public var deadline: ContinuousClock.Instant?
-    /// The request id used in logs and echoed as `x-request-id`.
-    public var requestID: String
-    /// Metadata the handler sends back with the response headers and trailers.
-    public let response: ResponseMetadata
+    /// The fields fixed when the call starts.
+    private struct Fields: Sendable {
+        var descriptor: MethodDescriptor
+        var requestMetadata: Metadata
+        var peer: String
+        var deadline: ContinuousClock.Instant?
+        var requestID: String
+        var response: ResponseMetadata
+        var connection: ConnectionValues?
+        var transport: CallTransport
+    }
+
+    /// Holds ``Fields`` for every copy of a context until one of them sets a field.
+    private final class Box: Sendable {
+        let fields: Fields
+
+        init(_ fields: Fields) {
+            self.fields = fields
+        }
+    }
+
+    private var box: Box
+
     /// Values interceptors attach for the handler, e.g. the authenticated caller.
     public var values: ContextValues
+
+    /// The method being called.
+    public var descriptor: MethodDescriptor {
+        get { self.box.fields.descriptor }
+        set { self.update { $0.descriptor = newValue } }
+    }
+
+    /// The request metadata (headers) the client sent.
+    public var requestMetadata: Metadata {
+        get { self.box.fields.requestMetadata }
+        set { self.update { $0.requestMetadata = newValue } }
+    }
+
+    /// The remote peer, e.g. `ipv4:127.0.0.1:52144`, or `in-process`.
+    public var peer: String {
+        get { self.box.fields.peer }
+        set { self.update { $0.peer = newValue } }
+    }
+
+    /// When the call must be finished by, from the client's `grpc-timeout`; `nil` for none.
+    public var deadline: ContinuousClock.Instant? {
+        get { self.box.fields.deadline }
+        set { self.update { $0.deadline = newValue } }
+    }
+
+    /// The request id used in logs and echoed as `x-request-id`.
+    public var requestID: String {
+        get { self.box.fields.requestID }
+        set { self.update { $0.requestID = newValue } }
+    }
+
+    /// Metadata the handler sends back with the response headers and trailers.
+    public var response: ResponseMetadata { self.box.fields.response }
+
     /// Values kept for the life of the call's connection (HTTP/2 connections only; `nil` for
     /// calls that arrive otherwise).
-    public let connection: ConnectionValues?
+    public var connection: ConnectionValues? { self.box.fields.connection }
+
     /// How the call arrived.
-    public var transport: CallTransport
+    public var transport: CallTransport {
+        get { self.box.fields.transport }
+        set { self.update { $0.transport = newValue } }
+    }
 
     /// Creates a context.
     ///
@@ -39,14 +93,24 @@ public struct ServerContext: Sendable {
         connection: ConnectionValues? = nil,
         transport: CallTransport = .grpc
     ) {
-        self.descriptor = descriptor
-        self.requestMetadata = requestMetadata
-        self.peer = peer
-        self.deadline = deadline
-        self.requestID = requestID
-        self.response = ResponseMetadata()
+        self.box = Box(
+            Fields(
+                descriptor: descriptor,
+                requestMetadata: requestMetadata,
+                peer: peer,
+                deadline: deadline,
+                requestID: requestID,
+                response: ResponseMetadata(),
+                connection: connection,
+                transport: transport
+            )
+        )
         self.values = ContextValues()
-        self.connection = connection
-        self.transport = transport
+    }
+
+    private mutating func update(_ change: (inout Fields) -> Void) {
+        var fields = self.box.fields
+        change(&fields)
+        self.box = Box(fields)
     }
 }

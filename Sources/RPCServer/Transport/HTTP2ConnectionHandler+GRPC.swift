@@ -64,7 +64,7 @@ extension HTTP2ConnectionHandler {
 
         if method.unaryBody != nil {
             // Unary fast path: collect the one message, then run the handler without streams.
-            stream.pendingUnary = (method, serverContext)
+            stream.pendingUnary = HTTP2ServerStream.PendingUnaryCall(handler: method, context: serverContext)
             return
         }
 
@@ -162,7 +162,7 @@ extension HTTP2ConnectionHandler {
 
     /// Runs a unary call whose request is complete: one task started in place, no streams.
     private func runUnary(_ stream: HTTP2ServerStream) {
-        guard let (method, serverContext) = stream.pendingUnary, let unary = method.unaryBody,
+        guard let pending = stream.pendingUnary, let unary = pending.handler.unaryBody,
             let context = self.context, let executor = self.executor
         else { return }
         stream.pendingUnary = nil
@@ -170,14 +170,15 @@ extension HTTP2ConnectionHandler {
             let message =
                 stream.deframer.hasPartialMessage
                 ? "The request ended inside a message."
-                : "\(method.descriptor.path) expects exactly one request message; the client sent none."
+                : "\(pending.handler.descriptor.path) expects exactly one request message; the client sent none."
             self.finishCall(stream, error: RPCError(code: .internalError, message: message))
             return
         }
         stream.unaryRequest = nil
         let loop = context.eventLoop
         let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
-        let interceptors = method.interceptors
+        let interceptors = pending.handler.interceptors
+        let serverContext = pending.context
         // Runs the handler right here, on the loop, until it first suspends: a handler that
         // answers without waiting is answered within this read, with no task hop at all.
         stream.task = Task.immediate(executorPreference: executor) {

@@ -14,7 +14,10 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     private(set) var session: NGHTTP2Session?
     private(set) var context: ChannelHandlerContext?
     private(set) var executor: EventLoopTaskExecutor?
-    var streams: [Int32: HTTP2ServerStream] = [:]
+    private var streams: [Int32: HTTP2ServerStream] = [:]
+    /// The stream of the latest lookup: nghttp2 reports a request's frames one after another,
+    /// so most lookups ask for the same stream again.
+    private var lastStream: HTTP2ServerStream?
     private var readInProgress = false
     private var pingWindowStart = ContinuousClock.now
     private var pingsInWindow = 0
@@ -123,6 +126,16 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         return handler
     }
 
+    /// The open stream with this id.
+    private func stream(_ streamID: Int32) -> HTTP2ServerStream? {
+        if let stream = self.lastStream, stream.streamID == streamID {
+            return stream
+        }
+        let stream = self.streams[streamID]
+        self.lastStream = stream
+        return stream
+    }
+
     // MARK: Output
 
     /// Writes every frame nghttp2 has pending; closes the connection once the session wants
@@ -171,6 +184,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
             self.abandon(stream)
         }
         self.streams.removeAll()
+        self.lastStream = nil
         self.session?.close()
         self.session = nil
     }
@@ -195,14 +209,16 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
 
     func sessionDidBeginRequest(streamID: Int32) {
         self.services.metrics.streamOpened()
-        self.streams[streamID] = HTTP2ServerStream(
+        let stream = HTTP2ServerStream(
             streamID: streamID,
             maxMessageBytes: self.services.configuration.rpc.maxReceiveMessageBytes
         )
+        self.streams[streamID] = stream
+        self.lastStream = stream
     }
 
     func sessionDidReceiveHeader(streamID: Int32, field: HTTP2HeaderField) {
-        guard let stream = self.streams[streamID] else { return }
+        guard let stream = self.stream(streamID) else { return }
         // nghttp2 announces SETTINGS_MAX_HEADER_LIST_SIZE but leaves enforcing it to us.
         stream.headerListBytes += field.name.utf8.count + field.value.utf8.count + 32
         if stream.headerListBytes <= Int(self.services.configuration.http2.maxHeaderListBytes) {
@@ -211,13 +227,13 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     }
 
     func sessionCouldNotSendHeaders(streamID: Int32) {
-        guard let stream = self.streams[streamID] else { return }
+        guard let stream = self.stream(streamID) else { return }
         self.abandon(stream)
         self.session?.resetStream(streamID: streamID, errorCode: 2)  // INTERNAL_ERROR
     }
 
     func sessionDidFinishRequestHeaders(streamID: Int32, endStream: Bool) {
-        guard let stream = self.streams[streamID] else { return }
+        guard let stream = self.stream(streamID) else { return }
         let limit = Int(self.services.configuration.http2.maxHeaderListBytes)
         if stream.headerListBytes > limit {
             let message = "The request's header list is \(stream.headerListBytes) bytes; the limit is \(limit)."
@@ -254,7 +270,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     }
 
     func sessionDidReceiveData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
-        guard let stream = self.streams[streamID] else {
+        guard let stream = self.stream(streamID) else {
             self.session?.consume(streamID: streamID, bytes: bytes.count)
             return
         }
@@ -294,7 +310,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     }
 
     func sessionDidReceiveEndStream(streamID: Int32) {
-        guard let stream = self.streams[streamID], !stream.requestEnded else { return }
+        guard let stream = self.stream(streamID), !stream.requestEnded else { return }
         stream.requestEnded = true
         switch stream.kind {
         case .grpc:
@@ -308,6 +324,9 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
 
     func sessionDidCloseStream(streamID: Int32, errorCode: UInt32) {
         guard let stream = self.streams.removeValue(forKey: streamID) else { return }
+        if self.lastStream === stream {
+            self.lastStream = nil
+        }
         self.services.metrics.streamClosed()
         self.abandon(stream)
     }
@@ -315,7 +334,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     func sessionReadOutgoingBody(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer)
         -> NGHTTP2Session.BodyChunk
     {
-        guard let stream = self.streams[streamID] else { return .end(bytesWritten: 0, trailers: []) }
+        guard let stream = self.stream(streamID) else { return .end(bytesWritten: 0, trailers: []) }
         let count = stream.outbound.take(into: buffer)
         if count > 0 {
             self.resumeWriterIfDrained(stream)

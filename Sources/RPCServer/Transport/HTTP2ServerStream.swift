@@ -50,7 +50,7 @@ final class HTTP2ServerStream {
 
     /// For unary methods with a unary fast path: the handler and context waiting for the one
     /// request message, which is collected in ``unaryRequest``.
-    var pendingUnary: (handler: RPCMethodHandler, context: ServerContext)?
+    var pendingUnary: PendingUnaryCall?
     /// The unary request message once complete.
     var unaryRequest: [UInt8]?
 
@@ -103,6 +103,14 @@ final class HTTP2ServerStream {
     var deadlineTimer: Scheduled<Void>?
     /// Whether nghttp2 closed the stream; nothing may be submitted for it afterwards.
     var closed = false
+
+    /// A unary call waiting for its request message.
+    struct PendingUnaryCall {
+        /// The method's handler.
+        var handler: RPCMethodHandler
+        /// The call's context.
+        var context: ServerContext
+    }
 
     /// Creates the state of a new stream.
     ///
