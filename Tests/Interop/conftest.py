@@ -102,8 +102,10 @@ class EchoServer:
 
 
 @contextlib.contextmanager
-def start_echo_server() -> Iterator[EchoServer]:
-    """Starts echo-server on a free port, yields it, stops it by closing its stdin."""
+def start_echo_server(cpus: set[int] | None = None) -> Iterator[EchoServer]:
+    """Starts echo-server on a free port, yields it, stops it by closing its stdin.
+
+    With `cpus`, the server may run on those CPUs only (as under `taskset`)."""
     binary = _server_binary()
     if not binary.is_file():
         pytest.fail(f"echo-server binary not found at {binary} (set METACHAT_ECHO_SERVER)")
@@ -116,6 +118,7 @@ def start_echo_server() -> Iterator[EchoServer]:
                 stdout=subprocess.PIPE,
                 stderr=stderr,
                 cwd=REPO_ROOT,
+                preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
             )
         try:
             line = _read_line(process.stdout, STARTUP_TIMEOUT_S).decode().strip()

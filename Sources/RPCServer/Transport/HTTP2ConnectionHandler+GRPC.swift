@@ -29,9 +29,7 @@ extension HTTP2ConnectionHandler {
             )
             return
         }
-        if let accepted = stream.grpcAcceptEncoding,
-            accepted.split(separator: ",").contains(where: { $0.filter { $0 != " " } == "gzip" })
-        {
+        if let accepted = stream.grpcAcceptEncoding, GRPCAcceptEncoding.listsGzip(accepted) {
             stream.responseGzip = true
         }
         var deadline: ContinuousClock.Instant?
@@ -62,9 +60,13 @@ extension HTTP2ConnectionHandler {
         )
         stream.responseMetadata = serverContext.response
 
-        if method.unaryBody != nil {
+        if let unary = method.unaryBody {
             // Unary fast path: collect the one message, then run the handler without streams.
-            stream.pendingUnary = HTTP2ServerStream.PendingUnaryCall(handler: method, context: serverContext)
+            stream.pendingUnary = HTTP2ServerStream.PendingUnaryCall(
+                unary: unary,
+                interceptors: method.interceptors,
+                context: serverContext
+            )
             return
         }
 
@@ -162,7 +164,7 @@ extension HTTP2ConnectionHandler {
 
     /// Runs a unary call whose request is complete: one task started in place, no streams.
     private func runUnary(_ stream: HTTP2ServerStream) {
-        guard let pending = stream.pendingUnary, let unary = pending.handler.unaryBody,
+        guard let pending = stream.pendingUnary,
             let context = self.context, let executor = self.executor
         else { return }
         stream.pendingUnary = nil
@@ -170,15 +172,14 @@ extension HTTP2ConnectionHandler {
             let message =
                 stream.deframer.hasPartialMessage
                 ? "The request ended inside a message."
-                : "\(pending.handler.descriptor.path) expects exactly one request message; the client sent none."
+                : "\(pending.context.descriptor.path) expects exactly one request message; the client sent none."
             self.finishCall(stream, error: RPCError(code: .internalError, message: message))
             return
         }
         stream.unaryRequest = nil
         let loop = context.eventLoop
         let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
-        let interceptors = pending.handler.interceptors
-        let serverContext = pending.context
+        let (unary, interceptors, serverContext) = (pending.unary, pending.interceptors, pending.context)
         // Runs the handler right here, on the loop, until it first suspends: a handler that
         // answers without waiting is answered within this read, with no task hop at all.
         stream.task = Task.immediate(executorPreference: executor) {

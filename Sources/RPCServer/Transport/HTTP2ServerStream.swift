@@ -104,10 +104,13 @@ final class HTTP2ServerStream {
     /// Whether nghttp2 closed the stream; nothing may be submitted for it afterwards.
     var closed = false
 
-    /// A unary call waiting for its request message.
+    /// A unary call waiting for its request message: what running it takes, without the rest
+    /// of its method's handler.
     struct PendingUnaryCall {
-        /// The method's handler.
-        var handler: RPCMethodHandler
+        /// The method's unary body.
+        var unary: @Sendable ([UInt8], ServerContext) async throws -> [UInt8]
+        /// The method's interceptors.
+        var interceptors: [any ServerInterceptor]
         /// The call's context.
         var context: ServerContext
     }

@@ -60,6 +60,9 @@ final class NGHTTP2Session {
         nghttp2_option_set_stream_reset_rate_limit(option, limits.streamResetBurst, limits.streamResetRatePerSecond)
         nghttp2_option_set_max_continuations(option, limits.maxContinuations)
         nghttp2_option_set_max_outbound_ack(option, limits.maxOutboundAcks)
+        // gRPC has no use for RFC 7540 stream priorities (RFC 9113 deprecates them): closed
+        // streams are dropped at once instead of being kept for a priority tree.
+        nghttp2_option_set_no_closed_streams(option, 1)
 
         let userData = Unmanaged.passUnretained(self).toOpaque()
         var session: OpaquePointer?
@@ -81,6 +84,11 @@ final class NGHTTP2Session {
             nghttp2_settings_entry(
                 settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
                 value: limits.maxHeaderListBytes
+            ),
+            // RFC 9218: this server ignores RFC 7540 priority signals.
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue),
+                value: 1
             ),
         ]
         let submitted = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count)
