@@ -344,14 +344,7 @@ struct CallEndpoint {
         context: ServerContext
     ) async -> Result<[UInt8], RPCError> {
         do {
-            if interceptors.isEmpty {
-                return .success(try await unary(request, context))
-            }
-            var response: [UInt8] = []
-            try await interceptors.run(context: context) { context in
-                response = try await unary(request, context)
-            }
-            return .success(response)
+            return .success(try await interceptors.runUnary(request, context: context, body: unary))
         } catch {
             return .failure(RPCError.from(error))
         }
