@@ -50,10 +50,10 @@ from bench_common import (
     CLK_TCK,
     Server,
     ServerFailure,
-    cpu_ticks,
     free_port,
     markdown,
     measured,
+    measured_at_once,
     median,
     print_plain,
     vm_hwm_kib,
@@ -172,39 +172,18 @@ def side_by_side(servers: list[Server], args, body: Path, n: int, keys: list[str
                  log_dir: Path, tag: str) -> list[Run]:
     """Drives every server at once, each with its own h2load -n `n`; a server's CPU time is read
     when its own load finishes."""
-    processes, ticks0, outputs = [], [], []
-    for server, key in zip(servers, keys):
-        command = h2load_command(args, server, ECHO_PATH, body, n, key)
-        out = open(log_dir / f"{tag}-{server.name.replace('+', '-')}.log", "w+")
-        out.write(" ".join(command) + "\n\n")
-        out.flush()
-        outputs.append(out)
-        ticks0.append(cpu_ticks(server.pid))
-        processes.append(subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT))
-    runs = [Run(requests=n) for _ in servers]
-    pending = set(range(len(servers)))
-    deadline = time.monotonic() + args.run_timeout
-    while pending:
-        for index in list(pending):
-            if processes[index].poll() is not None:
-                runs[index].server_cpu_s = (cpu_ticks(servers[index].pid) - ticks0[index]) / CLK_TCK
-                pending.discard(index)
-        if pending and time.monotonic() > deadline:
-            for index in pending:
-                processes[index].kill()
-                processes[index].wait()
-                runs[index].problems.append(f"killed after {args.run_timeout}s")
-            break
-        time.sleep(0.01)
-    for index, (run, out) in enumerate(zip(runs, outputs)):
-        out.seek(0)
-        output = out.read()
-        out.close()
-        if processes[index].returncode not in (0, None):
-            run.problems.append(f"h2load exit status {processes[index].returncode}")
-        run.seconds, problems = check_h2load(output, n, n * answers[index])
+    commands = [h2load_command(args, server, ECHO_PATH, body, n, key) for server, key in zip(servers, keys)]
+    logs = [log_dir / f"{tag}-{server.name.replace('+', '-')}.log" for server in servers]
+    runs = []
+    for server, answer, measured_run in zip(servers, answers, measured_at_once(servers, commands, logs,
+                                                                                args.run_timeout)):
+        run = Run(requests=n, server_cpu_s=measured_run["server_cpu_s"])
+        if measured_run["code"] != 0:
+            run.problems.append(f"h2load exit status {measured_run['code']}")
+        run.seconds, problems = check_h2load(measured_run["output"], n, n * answer)
         run.problems += problems
-        run.ok = not run.problems and run.seconds > 0 and servers[index].alive()
+        run.ok = not run.problems and run.seconds > 0 and server.alive()
+        runs.append(run)
     return runs
 
 

@@ -230,6 +230,44 @@ def measured(server: Server, args, command: list[str], log_path: Path) -> dict:
     }
 
 
+def measured_at_once(servers: list[Server], commands: list[list[str]], log_paths: list[Path],
+                     timeout: float) -> list[dict]:
+    """Runs one load command per server, all at the same time (side by side). A server's CPU
+    time is read when its own command finishes, so a server that is done is not charged for
+    the others. Returns per server {"output", "code", "server_cpu_s"}; a command still running
+    after `timeout` seconds is killed (code -1)."""
+    processes, ticks0, outputs = [], [], []
+    for server, command, log_path in zip(servers, commands, log_paths):
+        out = open(log_path, "w+")
+        out.write(" ".join(shlex.quote(c) for c in command) + "\n\n")
+        out.flush()
+        outputs.append(out)
+        ticks0.append(cpu_ticks(server.pid))
+        processes.append(subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT))
+    results = [{"code": None, "server_cpu_s": 0.0} for _ in servers]
+    pending = set(range(len(servers)))
+    deadline = time.monotonic() + timeout
+    while pending:
+        for index in list(pending):
+            if processes[index].poll() is not None:
+                results[index]["code"] = processes[index].returncode
+                results[index]["server_cpu_s"] = (cpu_ticks(servers[index].pid) - ticks0[index]) / CLK_TCK
+                pending.discard(index)
+        if pending and time.monotonic() > deadline:
+            for index in pending:
+                processes[index].kill()
+                processes[index].wait()
+                outputs[index].write(f"\n[killed after {timeout}s]\n")
+                results[index]["code"] = -1
+            break
+        time.sleep(0.01)
+    for result, out in zip(results, outputs):
+        out.seek(0)
+        result["output"] = out.read()
+        out.close()
+    return results
+
+
 # ---------------------------------------------------------------------------------------------
 # Report
 

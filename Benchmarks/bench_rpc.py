@@ -53,7 +53,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench_common import Server, ServerFailure, markdown, measured, median, print_plain, vm_hwm_kib
+from bench_common import (
+    Server,
+    ServerFailure,
+    markdown,
+    measured,
+    measured_at_once,
+    median,
+    print_plain,
+    vm_hwm_kib,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "Tests" / "CodegenTests" / "Fixtures"
@@ -153,9 +162,9 @@ def check_h2load(output: str, n: int, expected_data: int) -> tuple[float, list[s
     return parse_duration(finished.group(1)), problems
 
 
-def h2load_run(server, args, path: str, body: Path, n: int, c: int, m: int, expected_data: int,
-               log_path: Path, per_request_messages: int) -> Run:
-    command = [
+def h2load_command(server, args, path: str, body: Path, n: int, c: int, m: int) -> list[str]:
+    """h2load pinned to the client core, posting `body` as a gRPC call `n` times."""
+    return [
         "taskset", "-c", str(args.client_cpu), "h2load",
         "-n", str(n), "-c", str(c), "-m", str(m),
         "-d", str(body),
@@ -163,6 +172,11 @@ def h2load_run(server, args, path: str, body: Path, n: int, c: int, m: int, expe
         "-H", "te: trailers",
         f"http://127.0.0.1:{server.port}{path}",
     ]
+
+
+def h2load_run(server, args, path: str, body: Path, n: int, c: int, m: int, expected_data: int,
+               log_path: Path, per_request_messages: int) -> Run:
+    command = h2load_command(server, args, path, body, n, c, m)
     m = measured(server, args, command, log_path)
     output, code = m.pop("output"), m.pop("code")
     run = Run(ok=False, output=output, **m)
@@ -302,6 +316,44 @@ def bench_server(name, command, args, pb, pb_grpc, bodies, round_index, log_dir)
     return result
 
 
+def side_by_side(first, second, args, bodies, round_index, log_dir) -> dict:
+    """Serves the unary load from two servers at the same time: both pinned to the server core,
+    each driven by its own h2load on the client core, so both see the same machine speed. A
+    server's CPU time is read when its own load finishes. Returns µs of CPU per call for each and
+    their ratio (first ÷ second), or the problems that spoiled the run."""
+    tag = f"r{round_index + 1}-side-by-side"
+    result: dict = {"round": round_index + 1, "problems": []}
+    servers = []
+    try:
+        for name, command in (first, second):
+            servers.append(Server(name, command, args.server_cpu, log_dir, f"{tag}"))
+        for server in servers:
+            warm = h2load_run(server, args, GET_PATH, bodies["unary"], args.warmup, args.connections,
+                              args.streams, bodies["unary_data"] * args.warmup,
+                              log_dir / f"{tag}-{server.name}-warmup.txt", 1)
+            if not warm.ok:
+                result["problems"].append(f"{server.name} warm-up: " + "; ".join(warm.problems))
+        n = args.requests
+        commands = [h2load_command(server, args, GET_PATH, bodies["unary"], n, args.connections, args.streams)
+                    for server in servers]
+        runs = measured_at_once(servers, commands, [log_dir / f"{tag}-{server.name}.txt" for server in servers],
+                                args.run_timeout)
+        for server, run in zip(servers, runs):
+            problems = [] if run["code"] == 0 else [f"h2load exit status {run['code']}"]
+            problems += check_h2load(run["output"], n, n * bodies["unary_data"])[1]
+            result["problems"] += [f"{server.name}: {problem}" for problem in problems]
+        cpu = [run["server_cpu_s"] for run in runs]
+        result["us_per_call"] = [seconds * 1e6 / n for seconds in cpu]
+        if not result["problems"] and cpu[1] > 0:
+            result["ratio"] = cpu[0] / cpu[1]
+    except ServerFailure as error:
+        result["problems"].append(str(error))
+    finally:
+        for server in servers:
+            server.stop()
+    return result
+
+
 # ---------------------------------------------------------------------------------------------
 # Report
 
@@ -400,6 +452,9 @@ def main():
     parser.add_argument("--stream-repeat", type=int, default=1_000)
     parser.add_argument("--server-cpu", type=int, default=1)
     parser.add_argument("--client-cpu", type=int, default=0)
+    parser.add_argument("--side-by-side", action="store_true",
+                        help="after the rounds, also run the first server and --reference at the same time, "
+                             "one h2load each, and report their CPU per unary call and its ratio")
     parser.add_argument("--run-timeout", type=float, default=300, help="seconds before a load run is killed")
     args = parser.parse_args()
 
@@ -462,6 +517,22 @@ def main():
             if "stderr" in result:
                 print(f"    stderr: {result['stderr'][:600]}", flush=True)
 
+    side = []
+    if args.side_by_side:
+        first = servers[0]
+        second = next(server for server in servers if server[0] == args.reference)
+        for round_index in range(args.rounds):
+            print(f"bench-rpc: round {round_index + 1}/{args.rounds}: {first[0]} and {second[0]} side by side ...",
+                  flush=True)
+            entry = side_by_side(first, second, args, bodies, round_index, log_dir)
+            side.append(entry)
+            if "us_per_call" in entry:
+                a, b = entry["us_per_call"]
+                print(f"    {first[0]} {a:.2f} µs, {second[0]} {b:.2f} µs server CPU per call"
+                      + (f", ratio {entry['ratio']:.2f}" if "ratio" in entry else ""), flush=True)
+            for problem in entry["problems"]:
+                print(f"    PROBLEM: {problem}", flush=True)
+
     rows = summarize(results, names, args)
     header, body = table(rows, args.reference)
     print()
@@ -480,9 +551,15 @@ def main():
             if isinstance(v, Run):
                 entry[k] = {key: val for key, val in v.__dict__.items() if key != "output"}
         raw.append(entry)
-    (log_dir / "results.json").write_text(json.dumps({"args": vars(args), "results": raw, "summary": rows}, indent=2))
+    if side:
+        ratios = [entry["ratio"] for entry in side if "ratio" in entry]
+        print(f"\nside by side, per round {servers[0][0]} CPU/call ÷ {args.reference} CPU/call: "
+              + (", ".join(f"{ratio:.2f}" for ratio in ratios) or "no clean round")
+              + (f" (median {median(ratios):.2f})" if ratios else ""))
+    (log_dir / "results.json").write_text(
+        json.dumps({"args": vars(args), "results": raw, "summary": rows, "side_by_side": side}, indent=2))
     (log_dir / "table.md").write_text(md + "\n")
-    failed = sum(1 for r in results if r["problems"])
+    failed = sum(1 for r in results if r["problems"]) + sum(1 for entry in side if entry["problems"])
     print(f"\nbench-rpc: raw results {log_dir / 'results.json'}; {failed} server-round(s) with problems")
     return 1 if failed else 0
 

@@ -9,7 +9,10 @@
 #   BENCH_RPC_NO_BUILD=1 skips the three builds and uses the binaries already built.
 #   Extra options go to the driver after `--`, e.g.
 #   scripts/bench-rpc.sh 1 -- --requests 50000 --stream-requests 500
-#   (Benchmarks/bench_rpc.py --help lists them.)
+#   (Benchmarks/bench_rpc.py --help lists them.) With `-- --side-by-side`, the rounds are followed
+#   by as many unary runs where metachat and grpc-c++ serve at the same time (both on CPU 1, one
+#   h2load each on CPU 0), so both see the same machine speed; their CPU per call and its ratio
+#   are printed, with the median.
 #
 # For each round the three servers run one after another (order rotates each round): server
 # pinned to CPU 1 (`taskset -c 1`), h2load pinned to CPU 0:
