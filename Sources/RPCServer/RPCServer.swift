@@ -84,10 +84,10 @@ public final class RPCServer: Sendable {
         do {
             try await self.serve(on: group, onListening: onListening)
         } catch {
-            try? await group.shutdownGracefully()
+            try? await Self.stop(group, after: self.services.tasks, timeout: .seconds(10))
             throw error
         }
-        try await group.shutdownGracefully()
+        try await Self.stop(group, after: self.services.tasks, timeout: .seconds(10))
     }
 
     private func serve(on group: MultiThreadedEventLoopGroup, onListening: @Sendable (Int) -> Void) async throws {
@@ -122,6 +122,16 @@ public final class RPCServer: Sendable {
         try await channel.closeFuture.get()
         self.logger.info("stopped listening")
         await self.waitForConnections()
+    }
+
+    /// Stops the event loops once the handler tasks that run on them have ended. A task that
+    /// has not ended within `timeout` (a handler ignoring cancellation) keeps the loops alive:
+    /// stopping them would strand it.
+    private static func stop(_ group: MultiThreadedEventLoopGroup, after tasks: HandlerTasks, timeout: Duration)
+        async throws
+    {
+        guard await tasks.waitUntilDrained(timeout: timeout) else { return }
+        try await group.shutdownGracefully()
     }
 
     /// Begins a graceful shutdown: marks every service `NOT_SERVING`, stops accepting

@@ -132,7 +132,11 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     /// `key` in lower case; the same string, without copying, when it has no upper-case ASCII
     /// letter (keys almost always arrive lower-cased).
     private static func lowercased(_ key: String) -> String {
-        key.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? key.lowercased() : key
+        let hasUppercase =
+            key.utf8.withContiguousStorageIfAvailable { bytes in
+                bytes.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
+            } ?? key.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
+        return hasUppercase ? key.lowercased() : key
     }
 
     public func makeIterator() -> IndexingIterator<[Element]> {

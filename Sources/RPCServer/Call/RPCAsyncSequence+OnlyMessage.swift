@@ -22,6 +22,7 @@ extension RPCAsyncSequence {
     /// ``onlyMessage(none:more:)`` with the server's wording for a request stream.
     ///
     /// - Parameter path: The method's path, named in the error.
+    @usableFromInline
     func onlyRequest(of path: String) async throws -> Element {
         try await self.onlyMessage(
             none: "\(path) expects exactly one request message; the client sent none.",

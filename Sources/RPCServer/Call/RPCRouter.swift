@@ -71,6 +71,7 @@ public struct RPCRouter: Sendable {
     ///   - deserializer: Decodes the request.
     ///   - serializer: Encodes the response.
     ///   - handler: Answers one request with one response.
+    @inlinable
     public mutating func registerUnary<Request, Response>(
         _ descriptor: MethodDescriptor,
         deserializer: some MessageDeserializer<Request>,
@@ -91,6 +92,7 @@ public struct RPCRouter: Sendable {
     ///   - deserializer: Decodes the request.
     ///   - serializer: Encodes each response.
     ///   - handler: Answers one request with responses written to the writer.
+    @inlinable
     public mutating func registerServerStreaming<Request, Response: Sendable>(
         _ descriptor: MethodDescriptor,
         deserializer: some MessageDeserializer<Request>,
@@ -112,6 +114,7 @@ public struct RPCRouter: Sendable {
     ///   - deserializer: Decodes each request.
     ///   - serializer: Encodes the response.
     ///   - handler: Reads the request stream and answers with one response.
+    @inlinable
     public mutating func registerClientStreaming<Request: Sendable, Response>(
         _ descriptor: MethodDescriptor,
         deserializer: some MessageDeserializer<Request>,
@@ -134,6 +137,7 @@ public struct RPCRouter: Sendable {
     ///   - deserializer: Decodes each request.
     ///   - serializer: Encodes each response.
     ///   - handler: Reads the request stream and writes responses.
+    @inlinable
     public mutating func registerBidirectionalStreaming<Request: Sendable, Response: Sendable>(
         _ descriptor: MethodDescriptor,
         deserializer: some MessageDeserializer<Request>,

@@ -3,8 +3,10 @@ public import SwiftProtobuf
 /// Encodes protobuf messages in the binary wire format.
 public struct ProtobufSerializer<Message: SwiftProtobuf.Message>: MessageSerializer {
     /// Creates a serializer.
+    @inlinable
     public init() {}
 
+    @inlinable
     public func serialize(_ message: Message) throws -> [UInt8] {
         do {
             return try message.serializedBytes()
@@ -20,8 +22,10 @@ public struct ProtobufSerializer<Message: SwiftProtobuf.Message>: MessageSeriali
 /// Decodes protobuf messages from the binary wire format.
 public struct ProtobufDeserializer<Message: SwiftProtobuf.Message>: MessageDeserializer {
     /// Creates a deserializer.
+    @inlinable
     public init() {}
 
+    @inlinable
     public func deserialize(_ bytes: [UInt8]) throws -> Message {
         do {
             return try Message(serializedBytes: bytes)

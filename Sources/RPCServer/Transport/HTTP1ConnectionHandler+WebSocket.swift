@@ -51,6 +51,7 @@ extension HTTP1ConnectionHandler {
         context: ChannelHandlerContext
     ) {
         let limits = self.webSocketLimits
+        let tasks = self.tasks
         let responseHeaders = HTTPHeaders(route.responseHeaders.map { ($0.name, $0.value) })
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: min(limits.maxFrameBytes, Int(UInt32.max)),
@@ -60,7 +61,8 @@ extension HTTP1ConnectionHandler {
             },
             upgradePipelineHandler: { channel, _ in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = WebSocketConnectionHandler(request: request, route: route, limits: limits)
+                    let handler = WebSocketConnectionHandler(
+                        request: request, route: route, limits: limits, tasks: tasks)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

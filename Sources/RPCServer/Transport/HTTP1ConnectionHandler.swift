@@ -29,6 +29,8 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private let responder: any HTTPResponder
+    /// The server's count of running handler tasks.
+    let tasks: HandlerTasks
     /// Routes WebSocket handshakes; `nil` serves none.
     let webSockets: (any WebSocketResponder)?
     /// Limits of connections upgraded to WebSocket.
@@ -58,13 +60,16 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     ///   - webSocketLimits: Limits of upgraded connections.
     ///   - maxBodyBytes: The request body limit.
     ///   - headerReadTimeout: How long a client may take to send a request head.
+    ///   - tasks: Counts the responder tasks this connection starts.
     init(
         responder: any HTTPResponder,
         webSockets: (any WebSocketResponder)? = nil,
         webSocketLimits: RPCServerConfiguration.WebSocketLimits = .defaults,
         maxBodyBytes: Int,
-        headerReadTimeout: Duration
+        headerReadTimeout: Duration,
+        tasks: HandlerTasks = HandlerTasks()
     ) {
+        self.tasks = tasks
         self.responder = responder
         self.webSockets = webSockets
         self.webSocketLimits = webSocketLimits
@@ -236,7 +241,10 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         let loop = context.eventLoop
         let loopBound = NIOLoopBound(Endpoint(handler: self, context: context), eventLoop: loop)
         let executor = self.executor
+        let handlerTasks = self.tasks
+        handlerTasks.begin()
         Task(executorPreference: executor) {
+            defer { handlerTasks.end() }
             let response = await responder.respond(to: request)
             HTTP1ConnectionHandler.onLoop(loop) {
                 let endpoint = loopBound.value
@@ -296,7 +304,10 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private func streamBody(_ stream: RPCAsyncSequence<[UInt8]>, keepAlive: Bool, context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
+        let handlerTasks = self.tasks
+        handlerTasks.begin()
         let task = Task(executorPreference: self.executor) {
+            defer { handlerTasks.end() }
             do {
                 for try await chunk in stream where !chunk.isEmpty {
                     try await loop.flatSubmit {

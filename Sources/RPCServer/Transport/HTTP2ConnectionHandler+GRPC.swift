@@ -84,7 +84,10 @@ extension HTTP2ConnectionHandler {
         let interceptors = method.interceptors
         // Starts on this loop at once and runs until the handler first suspends (waiting for a
         // request message); it resumes on the loop, its preferred executor.
+        let handlerTasks = self.services.tasks
+        handlerTasks.begin()
         stream.task = Task.immediate(executorPreference: executor) {
+            defer { handlerTasks.end() }
             var failure: RPCError?
             do {
                 try await interceptors.run(context: serverContext) { context in
@@ -164,10 +167,8 @@ extension HTTP2ConnectionHandler {
 
     /// Runs a unary call whose request is complete: one task started in place, no streams.
     private func runUnary(_ stream: HTTP2ServerStream) {
-        guard let pending = stream.pendingUnary,
-            let context = self.context, let executor = self.executor
+        guard let context = self.context, let executor = self.executor, let pending = stream.pendingUnary.take()
         else { return }
-        stream.pendingUnary = nil
         guard let request = stream.unaryRequest, !stream.deframer.hasPartialMessage else {
             let message =
                 stream.deframer.hasPartialMessage
@@ -182,7 +183,10 @@ extension HTTP2ConnectionHandler {
         let (unary, interceptors, serverContext) = (pending.unary, pending.interceptors, pending.context)
         // Runs the handler right here, on the loop, until it first suspends: a handler that
         // answers without waiting is answered within this read, with no task hop at all.
+        let handlerTasks = self.services.tasks
+        handlerTasks.begin()
         stream.task = Task.immediate(executorPreference: executor) {
+            defer { handlerTasks.end() }
             let outcome = await CallEndpoint.respond(
                 to: request, unary: unary, interceptors: interceptors, context: serverContext)
             CallEndpoint.deliver(outcome, loop: loop, bound: bound)

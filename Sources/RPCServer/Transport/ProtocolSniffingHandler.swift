@@ -51,7 +51,8 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
                     webSockets: self.services.webSockets,
                     webSocketLimits: self.services.configuration.webSocket,
                     maxBodyBytes: self.services.configuration.maxRequestBodyBytes,
-                    headerReadTimeout: self.services.configuration.http1HeaderReadTimeout
+                    headerReadTimeout: self.services.configuration.http1HeaderReadTimeout,
+                    tasks: self.services.tasks
                 )
                 try context.pipeline.syncOperations.addHandlers(
                     [

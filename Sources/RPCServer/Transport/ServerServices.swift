@@ -11,4 +11,6 @@ struct ServerServices: Sendable {
     var configuration: RPCServerConfiguration
     /// Where measurements go.
     var metrics: any RPCServerMetrics
+    /// The handler tasks running, which shutdown waits for before it stops the event loops.
+    var tasks = HandlerTasks()
 }

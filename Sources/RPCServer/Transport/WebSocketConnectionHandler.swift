@@ -31,6 +31,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
     private let request: HTTPRequest
     private let route: WebSocketRoute
     private let limits: RPCServerConfiguration.WebSocketLimits
+    /// The server's count of running handler tasks.
+    private let tasks: HandlerTasks
     private var state = State.open
     private var reader: WebSocketFrameReader
     private var context: ChannelHandlerContext?
@@ -61,7 +63,14 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
     ///   - request: The upgrade request, as the handler sees it.
     ///   - route: What serves the session.
     ///   - limits: Message limits, keepalive and close timeouts.
-    init(request: HTTPRequest, route: WebSocketRoute, limits: RPCServerConfiguration.WebSocketLimits) {
+    ///   - tasks: Counts the session task this connection starts.
+    init(
+        request: HTTPRequest,
+        route: WebSocketRoute,
+        limits: RPCServerConfiguration.WebSocketLimits,
+        tasks: HandlerTasks = HandlerTasks()
+    ) {
+        self.tasks = tasks
         self.request = request
         self.route = route
         self.limits = limits
@@ -190,7 +199,10 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
         )
         let handler = self.route.handler
         let executor = EventLoopTaskExecutor(eventLoop: loop)
+        let handlerTasks = self.tasks
+        handlerTasks.begin()
         self.task = Task(executorPreference: executor) {
+            defer { handlerTasks.end() }
             await WebSocketConnectionHandler.run(handler, session: session, loop: loop, bound: bound)
         }
     }
