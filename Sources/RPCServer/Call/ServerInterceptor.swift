@@ -77,39 +77,6 @@ extension Array where Element == any ServerInterceptor {
         try await self.run(from: 0, context: context, handler: handler)
     }
 
-    /// Runs the chain in order around a unary body and returns its response.
-    ///
-    /// Interceptors that decide immediately are passed before anything is awaited: when all of
-    /// them do, `body` is called directly, with no closure or async frame for the chain.
-    ///
-    /// - Parameters:
-    ///   - request: The encoded request.
-    ///   - context: The call's context.
-    ///   - body: The method's unary body.
-    /// - Returns: The encoded response.
-    func runUnary(
-        _ request: [UInt8],
-        context: ServerContext,
-        body: @Sendable ([UInt8], ServerContext) async throws -> [UInt8]
-    ) async throws -> [UInt8] {
-        var context = context
-        var index = 0
-        while index < self.count, try self[index].interceptImmediately(context: &context) == .proceed {
-            index += 1
-        }
-        if index == self.count {
-            return try await body(request, context)
-        }
-        var response: [UInt8] = []
-        let interceptor = self[index]
-        try await interceptor.intercept(context: context) { next in
-            try await self.run(from: index + 1, context: next) { context in
-                response = try await body(request, context)
-            }
-        }
-        return response
-    }
-
     /// Interceptors that decide immediately are passed in this loop; the first that needs to
     /// suspend runs with the rest of the chain as its `next`.
     private func run(from start: Int, context: ServerContext, handler: (ServerContext) async throws -> Void)

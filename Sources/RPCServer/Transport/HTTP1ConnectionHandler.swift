@@ -241,10 +241,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         let loop = context.eventLoop
         let loopBound = NIOLoopBound(Endpoint(handler: self, context: context), eventLoop: loop)
         let executor = self.executor
-        let handlerTasks = self.tasks
-        handlerTasks.begin()
-        Task(executorPreference: executor) {
-            defer { handlerTasks.end() }
+        self.tasks.start(on: executor) {
             let response = await responder.respond(to: request)
             HTTP1ConnectionHandler.onLoop(loop) {
                 let endpoint = loopBound.value
@@ -304,10 +301,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private func streamBody(_ stream: RPCAsyncSequence<[UInt8]>, keepAlive: Bool, context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        let handlerTasks = self.tasks
-        handlerTasks.begin()
-        let task = Task(executorPreference: self.executor) {
-            defer { handlerTasks.end() }
+        let task = self.tasks.start(on: self.executor) {
             do {
                 for try await chunk in stream where !chunk.isEmpty {
                     try await loop.flatSubmit {

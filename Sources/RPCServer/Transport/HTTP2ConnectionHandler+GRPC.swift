@@ -84,10 +84,7 @@ extension HTTP2ConnectionHandler {
         let interceptors = method.interceptors
         // Starts on this loop at once and runs until the handler first suspends (waiting for a
         // request message); it resumes on the loop, its preferred executor.
-        let handlerTasks = self.services.tasks
-        handlerTasks.begin()
-        stream.task = Task.immediate(executorPreference: executor) {
-            defer { handlerTasks.end() }
+        stream.task = self.services.tasks.start(on: executor, immediately: true) {
             var failure: RPCError?
             do {
                 try await interceptors.run(context: serverContext) { context in
@@ -183,6 +180,8 @@ extension HTTP2ConnectionHandler {
         let (unary, interceptors, serverContext) = (pending.unary, pending.interceptors, pending.context)
         // Runs the handler right here, on the loop, until it first suspends: a handler that
         // answers without waiting is answered within this read, with no task hop at all.
+        // Not `tasks.start`: its closure around `operation` costs an allocation per call, and
+        // this is the path every unary call takes.
         let handlerTasks = self.services.tasks
         handlerTasks.begin()
         stream.task = Task.immediate(executorPreference: executor) {
@@ -348,7 +347,14 @@ struct CallEndpoint {
         context: ServerContext
     ) async -> Result<[UInt8], RPCError> {
         do {
-            return .success(try await interceptors.runUnary(request, context: context, body: unary))
+            if interceptors.isEmpty {
+                return .success(try await unary(request, context))
+            }
+            var response: [UInt8] = []
+            try await interceptors.run(context: context) { context in
+                response = try await unary(request, context)
+            }
+            return .success(response)
         } catch {
             return .failure(RPCError.from(error))
         }

@@ -15,10 +15,7 @@ extension HTTP2ConnectionHandler {
         let loop = context.eventLoop
         let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
         let responder = self.services.responder
-        let handlerTasks = self.services.tasks
-        handlerTasks.begin()
-        stream.task = Task(executorPreference: executor) {
-            defer { handlerTasks.end() }
+        stream.task = self.services.tasks.start(on: executor) {
             let response = await responder.respond(to: request)
             CallEndpoint.onLoop(loop, bound) { endpoint in
                 endpoint.connection.sendHTTPResponse(
@@ -53,10 +50,7 @@ extension HTTP2ConnectionHandler {
         if let bodyStream, let context = self.context, let executor = self.executor {
             let loop = context.eventLoop
             let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
-            let handlerTasks = self.services.tasks
-            handlerTasks.begin()
-            stream.task = Task(executorPreference: executor) {
-                defer { handlerTasks.end() }
+            stream.task = self.services.tasks.start(on: executor) {
                 do {
                     for try await chunk in bodyStream {
                         try await CallEndpoint.writeRaw(chunk, loop: loop, bound: bound)

@@ -30,7 +30,13 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     /// The method last routed on this connection. Clients call the same methods again and
     /// again, and a repeated `:path` is the very string ``HeaderFieldCache`` handed out before,
     /// so recognising it is a comparison of two pointers rather than a hash lookup.
-    private var lastRoute: (path: String, handler: RPCMethodHandler)?
+    private var lastRoute: Route?
+
+    /// A path and the handler it routes to.
+    private struct Route {
+        var path: String
+        var handler: RPCMethodHandler
+    }
 
     /// Creates a handler.
     ///
@@ -121,7 +127,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         }
         let handler = self.services.router.handler(forPath: path)
         if let handler {
-            self.lastRoute = (path, handler)
+            self.lastRoute = Route(path: path, handler: handler)
         }
         return handler
     }

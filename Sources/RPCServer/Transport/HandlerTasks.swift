@@ -14,6 +14,33 @@ final class HandlerTasks: Sendable {
 
     private let state = Mutex(State())
 
+    /// Starts a counted handler task.
+    ///
+    /// - Parameters:
+    ///   - executor: The executor the task prefers (its connection's event loop).
+    ///   - immediately: Run the task on the calling thread until it first suspends
+    ///     (`Task.immediate`) instead of enqueueing it.
+    ///   - operation: The task's work.
+    /// - Returns: The task.
+    @discardableResult
+    func start<Success: Sendable>(
+        on executor: (any TaskExecutor)?,
+        immediately: Bool = false,
+        _ operation: sending @escaping () async -> Success
+    ) -> Task<Success, Never> {
+        self.begin()
+        if immediately {
+            return Task.immediate(executorPreference: executor) {
+                defer { self.end() }
+                return await operation()
+            }
+        }
+        return Task(executorPreference: executor) {
+            defer { self.end() }
+            return await operation()
+        }
+    }
+
     /// A task is about to start; call before creating it.
     func begin() {
         self.state.withLock { $0.running += 1 }

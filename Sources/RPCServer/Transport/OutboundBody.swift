@@ -57,17 +57,9 @@ struct OutboundBody {
         if let offset = self.messageOffset {
             written = self.takeMessage(from: offset, into: destination)
         }
-        let count = min(destination.count - written, self.buffer.readableBytes)
-        guard count > 0 else { return written }
-        self.buffer.withUnsafeReadableBytes { bytes in
-            UnsafeMutableRawBufferPointer(rebasing: destination[written..<(written + count)])
-                .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(count)))
-        }
-        self.buffer.moveReaderIndex(forwardBy: count)
-        if self.buffer.readableBytes == 0 {
-            self.buffer.clear()
-        }
-        return written + count
+        return written
+            + NGHTTP2Session.copyBody(
+                from: &self.buffer, into: UnsafeMutableRawBufferPointer(rebasing: destination[written...]))
     }
 
     /// Copies what remains of the waiting message (prefix first) into `destination`.

@@ -199,10 +199,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
         )
         let handler = self.route.handler
         let executor = EventLoopTaskExecutor(eventLoop: loop)
-        let handlerTasks = self.tasks
-        handlerTasks.begin()
-        self.task = Task(executorPreference: executor) {
-            defer { handlerTasks.end() }
+        self.task = self.tasks.start(on: executor) {
             await WebSocketConnectionHandler.run(handler, session: session, loop: loop, bound: bound)
         }
     }
