@@ -31,6 +31,15 @@ echo+auth CPU/request is the share of echo's throughput a CPU-bound server keeps
 authentication and rate limiting. The target: echo+auth keeps >= 90 % of echo's throughput,
 judged by the median of the side-by-side ratios. The back-to-back runs' paired throughput ratios
 are printed beside it.
+
+Alternating: in every round both servers are also started once and loaded alone in turn,
+--alternations pairs of h2load runs (-n --alternation-requests) back to back, the order flipping
+each pair, each server alone on the server core as in the RPC benchmark. Pairs a second apart
+see the same machine speed, and the median over every pair of every round is printed beside the
+side-by-side figure. Side by side is not neutral: both load generators share the client core,
+and waking a load generator that sleeps costs the server more (sock_def_readable, about twice
+per write for the slower server's client in the profiles of 2026-11-29), so it widens the gap
+between a faster and a slower server.
 """
 
 from __future__ import annotations
@@ -232,6 +241,8 @@ def main() -> int:
     parser.add_argument("--server-cpu", type=int, default=1)
     parser.add_argument("--client-cpu", type=int, default=0)
     parser.add_argument("--run-timeout", type=float, default=300)
+    parser.add_argument("--alternations", type=int, default=5, help="pairs of alone runs per round")
+    parser.add_argument("--alternation-requests", type=int, default=100_000, help="h2load -n per alone run")
     args = parser.parse_args()
 
     log_dir = WORK / "runs" / time.strftime("%Y%m%d-%H%M%S")
@@ -290,6 +301,32 @@ def main() -> int:
             for server in servers:
                 server.stop()
 
+    def alternating_run(tag: str) -> list[tuple[Run, Run]]:
+        """Both echo servers up; each loaded alone in turn, --alternations pairs."""
+        servers = [Server(name, [args.echo_server, *(["--auth"] if name == "echo+auth" else [])],
+                          args.server_cpu, log_dir, f"{tag}-{name.replace('+', '-')}")
+                   for name in ("echo", "echo+auth")]
+        try:
+            keys = [None, key]
+            answers = [grpc_answer_bytes(server.port, ECHO_PATH, echo_body, k) for server, k in zip(servers, keys)]
+            for server, k, answer in zip(servers, keys, answers):
+                h2load(server, args, ECHO_PATH, echo_body, 20_000, k, answer, args.data_dir,
+                       log_dir / f"{tag}-{server.name.replace('+', '-')}-warmup.log")
+            pairs = []
+            for index in range(args.alternations):
+                order = [0, 1] if index % 2 == 0 else [1, 0]
+                runs: dict[int, Run] = {}
+                for which in order:
+                    server = servers[which]
+                    runs[which] = h2load(server, args, ECHO_PATH, echo_body, args.alternation_requests, keys[which],
+                                         answers[which], args.data_dir,
+                                         log_dir / f"{tag}-{index + 1}-{server.name.replace('+', '-')}.log")
+                pairs.append((runs[0], runs[1]))
+            return pairs
+        finally:
+            for server in servers:
+                server.stop()
+
     def tenant_run(tag: str) -> tuple[Run, int]:
         server = serve(tag)
         try:
@@ -324,6 +361,7 @@ def main() -> int:
     groups = [["echo", "echo+auth"], ["tenant"], ["rest-tenant"]]
     results: dict[str, list[tuple[Run, int]]] = {name: [] for name in names}
     together: list[tuple[Run, Run]] = []
+    alternating: list[tuple[Run, Run]] = []
     for round_index in range(args.rounds):
         plain, authed = side_by_side_run(f"r{round_index + 1}-side-by-side")
         status = "ok" if plain.ok and authed.ok else "FAILED: " + "; ".join(plain.problems + authed.problems)
@@ -331,6 +369,11 @@ def main() -> int:
         print(f"round {round_index + 1} side by side: echo {plain_cpu:.2f} µs, echo+auth {authed_cpu:.2f} µs "
               f"server CPU/req, ratio {plain_cpu / authed_cpu if authed_cpu else 0:.2f}  {status}", flush=True)
         together.append((plain, authed))
+        round_pairs = alternating_run(f"r{round_index + 1}-alternating")
+        alternating += round_pairs
+        print(f"round {round_index + 1} alternating alone, echo CPU/req ÷ echo+auth CPU/req: "
+              + ", ".join(f"{p.server_cpu_s / p.requests / (a.server_cpu_s / a.requests):.2f}"
+                          if p.ok and a.ok and a.server_cpu_s > 0 else "failed" for p, a in round_pairs), flush=True)
         rotated = groups[round_index % len(groups):] + groups[:round_index % len(groups)]
         order = [name for group in rotated
                  for name in (group if round_index % 2 == 0 else list(reversed(group)))]
@@ -347,6 +390,8 @@ def main() -> int:
     failed = [name for name in names if not all(run.ok for run, _ in results[name])]
     if not all(plain.ok and authed.ok for plain, authed in together):
         failed.append("side by side")
+    if not all(plain.ok and authed.ok for plain, authed in alternating):
+        failed.append("alternating")
     rows = {}
     for name in names:
         good = [(run, hwm) for run, hwm in results[name] if run.ok]
@@ -389,6 +434,17 @@ def main() -> int:
               f"rounds; target >= 90 %): {'met' if share >= 0.9 else 'missed'}; they add "
               f"{median([a - p for p, a in costs]):.2f} µs of server CPU per call")
         rows["side by side"] = {"kept": kept, "costs": costs}
+    measured_alone = [(p, a) for p, a in alternating if p.ok and a.ok and a.server_cpu_s > 0 and p.server_cpu_s > 0]
+    if measured_alone:
+        costs = [(p.server_cpu_s / p.requests * 1e6, a.server_cpu_s / a.requests * 1e6) for p, a in measured_alone]
+        kept = [plain / authed for plain, authed in costs]
+        share = median(kept)
+        print(f"alternating alone, {len(kept)} pairs, echo CPU/req ÷ echo+auth CPU/req: "
+              + ", ".join(f"{k:.2f}" for k in kept))
+        print(f"authentication + rate limiting keep {share:.1%} of echo's throughput (median of the alternating "
+              f"pairs, each server alone; target >= 90 %): {'met' if share >= 0.9 else 'missed'}; they add "
+              f"{median([a - p for p, a in costs]):.2f} µs of server CPU per call")
+        rows["alternating"] = {"kept": kept, "costs": costs}
     (log_dir / "results.json").write_text(json.dumps(rows, indent=2))
     print(f"logs: {log_dir}")
     if failed:

@@ -23,10 +23,11 @@ final class VerifiedCredential: Sendable {
     let keyID: UUID
     /// ``KeyDirectory/generation`` before the key was looked up.
     let generation: Int
-    /// Until when the directory's answer is fresh.
-    let freshUntil: ContinuousClock.Instant
-    /// When the key expires, or the end of the grace period when it matched as a replaced key.
-    let validUntil: Date?
+    /// The earlier of the directory answer's freshness and the key's validity, on the coarse
+    /// clock (one read per call costs less there). Measured from the verification on the
+    /// monotonic clock, so a wall-clock step moves the key's expiry by at most the directory's
+    /// freshness lifetime, after which the key is verified against the directory again.
+    let usableUntil: CoarseInstant
     /// The key-usage flush count when a call through this memory last recorded the key's use
     /// (``KeyUsageRecorder/record(keyID:rememberedIn:)``); `-1` before the first.
     let usageRecorded = Atomic<Int>(-1)
@@ -50,8 +51,11 @@ final class VerifiedCredential: Sendable {
         self.caller = caller
         self.keyID = keyID
         self.generation = generation
-        self.freshUntil = freshUntil
-        self.validUntil = validUntil
+        var remaining = ContinuousClock.now.duration(to: freshUntil)
+        if let validUntil {
+            remaining = min(remaining, .seconds(validUntil.timeIntervalSinceNow))
+        }
+        self.usableUntil = CoarseInstant.deadline(after: remaining)
     }
 
     /// Whether this verification answers for `credential` now.
@@ -60,13 +64,8 @@ final class VerifiedCredential: Sendable {
     ///   - credential: The credential the call carries.
     ///   - generation: The directory's generation now.
     func answers(for credential: PresentedCredential, generation: Int) -> Bool {
-        guard self.header == credential.header, self.generation == generation,
-            Secrets.constantTimeEquals(self.value, credential.value), ContinuousClock.now < self.freshUntil
-        else { return false }
-        if let validUntil = self.validUntil {
-            return Date() < validUntil
-        }
-        return true
+        self.header == credential.header && self.generation == generation
+            && Secrets.constantTimeEquals(self.value, credential.value) && CoarseInstant.now < self.usableUntil
     }
 }
 

@@ -12,6 +12,9 @@ public final class AuthenticatedCaller: Sendable, Equatable {
     public let rateLimit: TenantRateLimit?
     /// Whose allowance the caller's calls use: `key:<keyID>`, or `bootstrap`.
     public let rateLimitSubject: String
+    /// The rate limiter's lease entry for ``rateLimitSubject``, remembered by the first limiter
+    /// that counts a call of this caller.
+    let rateLimitEntry = RememberedLeaseEntry()
 
     /// The caller presenting `GLOBAL_API_KEY`.
     public static let bootstrap = AuthenticatedCaller(principal: .bootstrap)

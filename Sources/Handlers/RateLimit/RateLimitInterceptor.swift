@@ -42,8 +42,15 @@ public struct RateLimitInterceptor: ServerInterceptor {
     /// Decides from this instance's lease without suspending (the common case for a busy
     /// caller); when Redis must be asked, the check started here is finished in `intercept`.
     public func interceptImmediately(context: inout ServerContext) throws -> ImmediateInterception {
-        let (subject, policy) = self.subjectAndPolicy(of: context)
-        switch self.limiter.admit(subject: subject, policy: policy) {
+        let admission: RateLimiter.Admission
+        if let caller = context.caller {
+            admission = self.limiter.admit(
+                subject: caller.rateLimitSubject, policy: self.policy(of: caller), rememberingIn: caller.rateLimitEntry)
+        } else {
+            let (subject, policy) = self.subjectAndPolicy(of: context)
+            admission = self.limiter.admit(subject: subject, policy: policy)
+        }
+        switch admission {
         case .decided(let decision):
             try Self.apply(decision, to: context)
             return .proceed
@@ -75,7 +82,12 @@ public struct RateLimitInterceptor: ServerInterceptor {
         guard let caller = context.caller else {
             return ("ip:" + Self.address(of: context.peer), self.defaults)
         }
-        return (caller.rateLimitSubject, caller.rateLimit.map { self.defaults.applying($0) } ?? self.defaults)
+        return (caller.rateLimitSubject, self.policy(of: caller))
+    }
+
+    /// The limit of an authenticated caller: the defaults, with its tenant's override applied.
+    private func policy(of caller: AuthenticatedCaller) -> RateLimitPolicy {
+        caller.rateLimit.map { self.defaults.applying($0) } ?? self.defaults
     }
 
     /// Lets an admitted call go on (adding the `ratelimit-*` headers on REST) or ends a refused

@@ -17,6 +17,13 @@ internal import Synchronization
 /// Redis. Only one lease request per subject is in flight; other calls for that subject wait for
 /// its answer, which hands the granted tokens to them in order and makes the first one left over
 /// the next to ask.
+///
+/// A busy subject's lease is renewed before it runs out: once a lease of at least
+/// ``renewalMinimum`` tokens is down to half, the call that spent the token is admitted with
+/// ``Step/renew(_:count:)`` and ``RateLimiter`` asks Redis for the next lease in the background
+/// (``renewed(subject:policy:grant:now:)``), so the calls behind it keep spending instead of
+/// waiting for Redis. The tokens left over join the new lease and live as long as it does; they
+/// were charged in Redis when they were leased, so nothing is admitted that Redis did not count.
 final class RateLimitLeases: Sendable {
     /// What ``RateLimiter`` does next for one request.
     enum Step: Equatable {
@@ -28,6 +35,9 @@ final class RateLimitLeases: Sendable {
         case retry
         /// Ask Redis for up to `count` tokens, then report with ``finish(subject:policy:grant:now:)``.
         case fetch(count: Int)
+        /// Admitted from the lease, which is running low: ask Redis for up to `count` more tokens
+        /// without making this call wait, then report with ``renewed(subject:policy:grant:now:)``.
+        case renew(RateLimitDecision, count: Int)
     }
 
     /// Redis' answer to a lease request.
@@ -42,7 +52,7 @@ final class RateLimitLeases: Sendable {
         var retryAfterMilliseconds: Int
     }
 
-    private struct Subject {
+    fileprivate struct Subject {
         var policy: RateLimitPolicy
         var tokens = 0
         var leaseExpiresAt: ContinuousClock.Instant
@@ -54,6 +64,12 @@ final class RateLimitLeases: Sendable {
         var demandSince: ContinuousClock.Instant
         var demand = 0
         var previousDemand = 0
+        /// The size of the last lease granted, which sets when the next one is asked for early.
+        var lastGrant = 0
+        /// Until when no renewal is asked for: Redis refused one while tokens were left.
+        var renewalRefusedUntil: ContinuousClock.Instant?
+        /// Pruned from the book: callers that remember the entry look the subject up again.
+        var retired = false
 
         init(policy: RateLimitPolicy, now: ContinuousClock.Instant) {
             self.policy = policy
@@ -65,12 +81,36 @@ final class RateLimitLeases: Sendable {
         var isIdle: Bool { !self.fetching && self.waiters.isEmpty }
     }
 
+    /// One subject's lease state behind a lock of its own, so that a caller remembering it
+    /// (``next(subject:policy:now:rememberingIn:)``) spends a token without the book's lock and
+    /// without looking its name up.
+    final class Entry: Sendable {
+        /// The book's identity, held strongly so it is never reused while the entry exists.
+        fileprivate let book: Identity
+        fileprivate let state: Mutex<Subject>
+
+        fileprivate init(book: Identity, subject: Subject) {
+            self.book = book
+            self.state = Mutex(subject)
+        }
+    }
+
+    /// Tells one book's entries from another's.
+    fileprivate final class Identity: Sendable {}
+
     private struct State {
-        var subjects: [String: Subject] = [:]
+        var subjects: [String: Entry] = [:]
         var pruneAt = RateLimitLeases.pruneThreshold
     }
 
+    /// A waiting call and the step it resumes with.
+    private typealias Resumption = (CheckedContinuation<Step, Never>, Step)
+
     private static let pruneThreshold = 10_000
+
+    /// The smallest lease renewed before it runs out; smaller ones belong to subjects that ask
+    /// rarely, for which the next call may as well ask Redis itself.
+    static let renewalMinimum = 8
 
     /// How long leased tokens may be spent.
     let leaseLifetime: Duration
@@ -79,6 +119,7 @@ final class RateLimitLeases: Sendable {
     /// The period over which demand is counted to size the next lease.
     let demandInterval: Duration
     private let state = Mutex(State())
+    private let identity = Identity()
 
     /// Creates an empty book.
     ///
@@ -100,7 +141,7 @@ final class RateLimitLeases: Sendable {
     ///
     /// - Parameter subject: Whose allowance.
     func waitingCount(subject: String) -> Int {
-        self.state.withLock { $0.subjects[subject]?.waiters.count ?? 0 }
+        self.existingEntry(subject)?.state.withLock { $0.waiters.count } ?? 0
     }
 
     /// The largest lease for `policy`: 1 % of the limit, at least 1, at most ``maximumLease``.
@@ -117,17 +158,74 @@ final class RateLimitLeases: Sendable {
     ///   - policy: The limit; a different policy than the lease's discards the lease.
     ///   - now: The current time.
     func next(subject: String, policy: RateLimitPolicy, now: ContinuousClock.Instant) -> Step {
+        while true {
+            if let step = self.step(in: self.entry(subject, policy: policy, now: now), policy: policy, now: now) {
+                return step
+            }
+        }
+    }
+
+    /// ``next(subject:policy:now:)`` for a caller that keeps `slot` for this subject: the entry
+    /// found is remembered there, and the next calls use it directly.
+    ///
+    /// - Parameters:
+    ///   - subject: Whose allowance.
+    ///   - policy: The limit; a different policy than the lease's discards the lease.
+    ///   - now: The current time.
+    ///   - slot: Where the caller keeps this subject's entry; the first book to fill it owns it.
+    func next(
+        subject: String, policy: RateLimitPolicy, now: ContinuousClock.Instant,
+        rememberingIn slot: borrowing RememberedLeaseEntry
+    ) -> Step {
+        if let entry = slot.load(), entry.book === self.identity,
+            let step = self.step(in: entry, policy: policy, now: now)
+        {
+            return step
+        }
+        while true {
+            let entry = self.entry(subject, policy: policy, now: now)
+            slot.storeIfNil(entry)
+            if let step = self.step(in: entry, policy: policy, now: now) {
+                return step
+            }
+        }
+    }
+
+    /// A request's step under the entry's lock; `nil` when the entry was pruned meanwhile.
+    private func step(in entry: Entry, policy: RateLimitPolicy, now: ContinuousClock.Instant) -> Step? {
+        entry.state.withLock { subject in
+            subject.retired ? nil : self.step(&subject, policy: policy, now: now)
+        }
+    }
+
+    /// The subject's entry, created when missing; idle entries are pruned (and retired) once
+    /// the book has grown past its threshold.
+    private func entry(_ subject: String, policy: RateLimitPolicy, now: ContinuousClock.Instant) -> Entry {
         self.state.withLock { state in
+            if let entry = state.subjects[subject] {
+                return entry
+            }
             if state.subjects.count >= state.pruneAt {
                 state.subjects = state.subjects.filter { _, entry in
-                    !entry.isIdle || entry.leaseExpiresAt > now || (entry.refusedUntil.map { $0 > now } ?? false)
+                    entry.state.withLock { subject in
+                        let keep =
+                            !subject.isIdle || subject.leaseExpiresAt > now
+                            || (subject.refusedUntil.map { $0 > now } ?? false)
+                        subject.retired = !keep
+                        return keep
+                    }
                 }
                 state.pruneAt = max(Self.pruneThreshold, state.subjects.count * 2)
             }
-            // One lookup, and the entry is changed where it is stored.
-            return self.step(
-                &state.subjects[subject, default: Subject(policy: policy, now: now)], policy: policy, now: now)
+            let entry = Entry(book: self.identity, subject: Subject(policy: policy, now: now))
+            state.subjects[subject] = entry
+            return entry
         }
+    }
+
+    /// The subject's entry, if the book has one.
+    private func existingEntry(_ subject: String) -> Entry? {
+        self.state.withLock { $0.subjects[subject] }
     }
 
     /// One request's step for a subject's entry, changed in place.
@@ -151,7 +249,12 @@ final class RateLimitLeases: Sendable {
         }
         if entry.tokens > 0, now < entry.leaseExpiresAt {
             entry.tokens -= 1
-            return .decided(Self.admission(entry, now: now))
+            let admission = Self.admission(entry, now: now)
+            if self.shouldRenew(entry, now: now) {
+                entry.fetching = true
+                return .renew(admission, count: self.leaseSize(for: entry))
+            }
+            return .decided(admission)
         }
         entry.tokens = 0
         if entry.fetching {
@@ -167,11 +270,12 @@ final class RateLimitLeases: Sendable {
     /// - Parameter subject: Whose allowance.
     func waitForLease(subject: String) async -> Step {
         await withCheckedContinuation { (continuation: CheckedContinuation<Step, Never>) in
-            let waiting = self.state.withLock { state in
-                guard state.subjects[subject]?.fetching == true else { return false }
-                state.subjects[subject]?.waiters.append(continuation)
-                return true
-            }
+            let waiting =
+                self.existingEntry(subject)?.state.withLock { entry in
+                    guard entry.fetching else { return false }
+                    entry.waiters.append(continuation)
+                    return true
+                } ?? false
             if !waiting {
                 continuation.resume(returning: .retry)
             }
@@ -192,10 +296,8 @@ final class RateLimitLeases: Sendable {
     func finish(subject: String, policy: RateLimitPolicy, grant: Grant?, now: ContinuousClock.Instant)
         -> RateLimitDecision?
     {
-        typealias Resumption = (CheckedContinuation<Step, Never>, Step)
-        let (decision, resumptions) = self.state.withLock { state -> (RateLimitDecision?, [Resumption]) in
-            var entry = state.subjects[subject] ?? Subject(policy: policy, now: now)
-            defer { state.subjects[subject] = entry }
+        let stored = self.entry(subject, policy: policy, now: now)
+        let (decision, resumptions) = stored.state.withLock { entry -> (RateLimitDecision?, [Resumption]) in
             entry.fetching = false
             guard let grant, entry.policy == policy else {
                 defer { entry.waiters = [] }
@@ -212,26 +314,92 @@ final class RateLimitLeases: Sendable {
                 return (refusal, entry.waiters.map { ($0, .decided(refusal)) })
             }
             entry.tokens = grant.granted - 1
+            entry.lastGrant = grant.granted
             entry.leaseExpiresAt = now + self.leaseLifetime
             let own = Self.admission(entry, now: now)
-            var resumptions: [Resumption] = []
-            let served = min(entry.tokens, entry.waiters.count)
-            for waiter in entry.waiters.prefix(served) {
-                entry.tokens -= 1
-                resumptions.append((waiter, .decided(Self.admission(entry, now: now))))
-            }
-            entry.waiters.removeFirst(served)
-            if !entry.waiters.isEmpty {
-                entry.fetching = true
-                let next = entry.waiters.removeFirst()
-                resumptions.append((next, .fetch(count: self.leaseSize(for: entry))))
-            }
-            return (own, resumptions)
+            return (own, self.serveWaiters(&entry, now: now))
         }
         for (waiter, step) in resumptions {
             waiter.resume(returning: step)
         }
         return decision
+    }
+
+    /// Records Redis' answer to a renewal (``Step/renew(_:count:)``): the granted tokens join
+    /// the ones left, all living as long as the new lease; calls that ran out meanwhile and wait
+    /// get them in order. A refusal leaves the remaining tokens to be spent and asks for no
+    /// renewal until its retry time; a failure (`nil`) sends the waiting calls back to start over.
+    ///
+    /// - Parameters:
+    ///   - subject: Whose allowance.
+    ///   - policy: The limit the renewal was asked under.
+    ///   - grant: Redis' answer; `nil` when Redis failed.
+    ///   - now: The current time.
+    func renewed(subject: String, policy: RateLimitPolicy, grant: Grant?, now: ContinuousClock.Instant) {
+        guard let stored = self.existingEntry(subject) else { return }
+        let resumptions = stored.state.withLock { entry -> [Resumption] in
+            entry.fetching = false
+            guard let grant, entry.policy == policy else {
+                defer { entry.waiters = [] }
+                return entry.waiters.map { ($0, .retry) }
+            }
+            entry.fullAt = now + .milliseconds(grant.resetMilliseconds)
+            entry.remainingAfterGrant = grant.remaining
+            guard grant.granted > 0 else {
+                let until = now + .milliseconds(max(1, grant.retryAfterMilliseconds))
+                entry.renewalRefusedUntil = until
+                guard entry.tokens == 0 || now >= entry.leaseExpiresAt else {
+                    return self.serveWaiters(&entry, now: now)
+                }
+                // Nothing left to spend: refuse like a refused lease request.
+                entry.tokens = 0
+                entry.refusedUntil = until
+                let refusal = Self.refusal(entry, until: until, now: now)
+                defer { entry.waiters = [] }
+                return entry.waiters.map { ($0, .decided(refusal)) }
+            }
+            if now >= entry.leaseExpiresAt {
+                entry.tokens = 0
+            }
+            entry.tokens += grant.granted
+            entry.lastGrant = grant.granted
+            entry.leaseExpiresAt = now + self.leaseLifetime
+            return self.serveWaiters(&entry, now: now)
+        }
+        for (waiter, step) in resumptions {
+            waiter.resume(returning: step)
+        }
+    }
+
+    /// Hands spare tokens to the waiting calls in order; when calls still wait after the tokens
+    /// ran out, the first of them asks Redis next.
+    private func serveWaiters(_ entry: inout Subject, now: ContinuousClock.Instant)
+        -> [Resumption]
+    {
+        var resumptions: [Resumption] = []
+        let served = min(entry.tokens, entry.waiters.count)
+        for waiter in entry.waiters.prefix(served) {
+            entry.tokens -= 1
+            resumptions.append((waiter, .decided(Self.admission(entry, now: now))))
+        }
+        entry.waiters.removeFirst(served)
+        if !entry.waiters.isEmpty {
+            entry.fetching = true
+            let next = entry.waiters.removeFirst()
+            resumptions.append((next, .fetch(count: self.leaseSize(for: entry))))
+        }
+        return resumptions
+    }
+
+    /// Whether a subject's lease is low enough to be renewed in the background now.
+    private func shouldRenew(_ entry: Subject, now: ContinuousClock.Instant) -> Bool {
+        guard !entry.fetching, entry.lastGrant >= Self.renewalMinimum, entry.tokens <= entry.lastGrant / 2 else {
+            return false
+        }
+        if let until = entry.renewalRefusedUntil, now < until {
+            return false
+        }
+        return true
     }
 
     /// The next lease for a subject: the demand seen (this or the last interval, or the calls

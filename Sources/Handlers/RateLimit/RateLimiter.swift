@@ -48,6 +48,12 @@ public final class RateLimiter: Sendable {
     private let leases: RateLimitLeases
     private let logger: Logger
     private let nextRedisAttempt = Mutex<ContinuousClock.Instant?>(nil)
+    /// Whether `nextRedisAttempt` is set, readable without its lock: calls while Redis answers
+    /// (all but a few) learn they are not on the fallback from one atomic load.
+    private let fallingBack = Atomic<Bool>(false)
+    /// The time of the decisions made without waiting, read once per call: lease lifetimes and
+    /// remembered refusals do not change within a clock tick.
+    private let coarseClock = CoarseContinuousClock()
     /// Whether the limiter runs on the local fallback.
     public let health: RateLimiterHealth
     /// How long the limiter stays on the fallback before trying Redis again.
@@ -110,15 +116,52 @@ public final class RateLimiter: Sendable {
     ///   - subject: Whose allowance to use, e.g. `key:<id>` or `ip:<address>`.
     ///   - policy: The limit.
     public func admit(subject: String, policy: RateLimitPolicy) -> Admission {
-        let now = ContinuousClock.now
+        let now = self.coarseClock.now
         if self.onFallback(now: now) {
             return .decided(self.local.check(subject: subject, policy: policy))
         }
-        let step = self.leases.next(subject: subject, policy: policy, now: now)
-        if case .decided(let decision) = step {
-            return .decided(decision)
+        return self.admission(self.leases.next(subject: subject, policy: policy, now: now), subject, policy)
+    }
+
+    /// ``admit(subject:policy:)`` for a caller that keeps `slot` for its subject, so that its
+    /// calls reach the subject's lease without looking the subject up (``RateLimitLeases/Entry``).
+    ///
+    /// - Parameters:
+    ///   - subject: Whose allowance to use.
+    ///   - policy: The limit.
+    ///   - slot: The caller's remembered lease entry for `subject`.
+    func admit(
+        subject: String, policy: RateLimitPolicy, rememberingIn slot: borrowing RememberedLeaseEntry
+    ) -> Admission {
+        let now = self.coarseClock.now
+        if self.onFallback(now: now) {
+            return .decided(self.local.check(subject: subject, policy: policy))
         }
-        return .pending(PendingCheck(subject: subject, policy: policy, step: step))
+        let step = self.leases.next(subject: subject, policy: policy, now: now, rememberingIn: slot)
+        return self.admission(step, subject, policy)
+    }
+
+    /// What a lease step means for the call: decided now (a renewal started when due), or pending.
+    private func admission(_ step: RateLimitLeases.Step, _ subject: String, _ policy: RateLimitPolicy) -> Admission {
+        switch step {
+        case .decided(let decision):
+            return .decided(decision)
+        case .renew(let decision, let count):
+            self.renewLease(subject: subject, policy: policy, count: count)
+            return .decided(decision)
+        case .wait, .retry, .fetch:
+            return .pending(PendingCheck(subject: subject, policy: policy, step: step))
+        }
+    }
+
+    /// Asks Redis for a subject's next lease in a task of its own, which ends when Redis has
+    /// answered or failed (``RedisPool`` bounds both); ``RateLimitLeases`` lets one request per
+    /// subject be in flight, so there are never more such tasks than busy subjects.
+    private func renewLease(subject: String, policy: RateLimitPolicy, count: Int) {
+        Task {
+            let grant = await self.lease(subject: subject, policy: policy, count: count)
+            self.leases.renewed(subject: subject, policy: policy, grant: grant, now: .now)
+        }
     }
 
     /// Completes a request ``admit(subject:policy:)`` left pending.
@@ -137,6 +180,9 @@ public final class RateLimiter: Sendable {
                 }
                 step = self.leases.next(subject: subject, policy: policy, now: clock.now)
             case .decided(let decision):
+                return decision
+            case .renew(let decision, let count):
+                self.renewLease(subject: subject, policy: policy, count: count)
                 return decision
             case .wait:
                 step = await self.leases.waitForLease(subject: subject)
@@ -157,7 +203,8 @@ public final class RateLimiter: Sendable {
     /// Whether Redis is skipped for now; lets one caller through to probe it once the retry
     /// interval has passed.
     private func onFallback(now: ContinuousClock.Instant) -> Bool {
-        self.nextRedisAttempt.withLock { next in
+        guard self.fallingBack.load(ordering: .relaxed) else { return false }
+        return self.nextRedisAttempt.withLock { next in
             guard let at = next else { return false }
             if now < at { return true }
             // One caller probes Redis; the others stay local until it answered.
@@ -177,10 +224,15 @@ public final class RateLimiter: Sendable {
             guard let values = reply.arrayValue?.compactMap(\.integerValue), values.count == 4 else {
                 throw RedisError(code: .errorReply, message: "unexpected rate-limit script reply")
             }
-            let recovered = self.nextRedisAttempt.withLock { next in
-                defer { next = nil }
-                return next != nil
-            }
+            let recovered =
+                self.fallingBack.load(ordering: .relaxed)
+                && self.nextRedisAttempt.withLock { next in
+                    defer {
+                        next = nil
+                        self.fallingBack.store(false, ordering: .relaxed)
+                    }
+                    return next != nil
+                }
             if recovered {
                 self.logger.info("Redis answers again; rate limits are shared across instances")
             }
@@ -192,7 +244,10 @@ public final class RateLimiter: Sendable {
             let retryAt = clock.now + self.retryInterval
             self.health.fellBack(until: retryAt)
             let firstFailure = self.nextRedisAttempt.withLock { next in
-                defer { next = retryAt }
+                defer {
+                    next = retryAt
+                    self.fallingBack.store(true, ordering: .relaxed)
+                }
                 return next == nil
             }
             if firstFailure {

@@ -18,18 +18,18 @@ public final class ConnectionValues: Sendable {
     /// - Parameter key: The key type.
     @inlinable
     public subscript<Key: ContextKey>(_ key: Key.Type) -> Key.Value? {
-        // Inlined, so the cast is specialised for the caller's key; the lock is not generic.
-        get { self.value(for: ObjectIdentifier(key)) as? Key.Value }
-        set { self.setValue(newValue, for: ObjectIdentifier(key)) }
+        // Inlined, so the storage decision is specialised for the caller's key; the lock is not generic.
+        get { self.object(for: ObjectIdentifier(key)).map(ContextValueBox<Key.Value>.unwrap) }
+        set { self.setObject(newValue.map(ContextValueBox<Key.Value>.wrap), for: ObjectIdentifier(key)) }
     }
 
     @usableFromInline
-    func value(for key: ObjectIdentifier) -> (any Sendable)? {
-        self.values.withLock { $0.value(for: key) }
+    func object(for key: ObjectIdentifier) -> (any AnyObject & Sendable)? {
+        self.values.withLock { $0.object(for: key) }
     }
 
     @usableFromInline
-    func setValue(_ value: (any Sendable)?, for key: ObjectIdentifier) {
-        self.values.withLock { $0.setValue(value, for: key) }
+    func setObject(_ object: (any AnyObject & Sendable)?, for key: ObjectIdentifier) {
+        self.values.withLock { $0.setObject(object, for: key) }
     }
 }

@@ -9,9 +9,11 @@ public protocol ContextKey {
 /// rate-limit state), keyed by type so modules cannot collide.
 ///
 /// A call carries a handful of values at most: the first is kept inline and the others in a
-/// small array searched from the start, so a call with one value allocates nothing for it
-/// (when the value is a class instance or fits an existential's inline buffer). The accessors
-/// are inlinable so each key's cast is specialised where it is used.
+/// small array searched from the start. Values are held as object references: a class
+/// instance as itself, anything else in a box. The key's type fixes the value's
+/// type, so reading one back needs no dynamic cast, and setting a class instance (the common
+/// case: the authenticated caller) allocates nothing. The accessors are inlinable so each key's
+/// storage decision is specialised away where it is used.
 public struct ContextValues: Sendable {
     /// One value and its key. A struct, not a tuple: copying an optional tuple goes through
     /// the runtime's generic tuple witnesses, a struct's copy is compiled in.
@@ -20,12 +22,12 @@ public struct ContextValues: Sendable {
         @usableFromInline
         var key: ObjectIdentifier
         @usableFromInline
-        var value: any Sendable
+        var object: any AnyObject & Sendable
 
         @inlinable
-        init(key: ObjectIdentifier, value: any Sendable) {
+        init(key: ObjectIdentifier, object: any AnyObject & Sendable) {
             self.key = key
-            self.value = value
+            self.object = object
         }
     }
 
@@ -42,42 +44,42 @@ public struct ContextValues: Sendable {
     /// - Parameter key: The key type.
     @inlinable
     public subscript<Key: ContextKey>(_ key: Key.Type) -> Key.Value? {
-        get { self.value(for: ObjectIdentifier(key)) as? Key.Value }
-        set { self.setValue(newValue, for: ObjectIdentifier(key)) }
+        get { self.object(for: ObjectIdentifier(key)).map(ContextValueBox<Key.Value>.unwrap) }
+        set { self.setObject(newValue.map(ContextValueBox<Key.Value>.wrap), for: ObjectIdentifier(key)) }
     }
 
-    /// The value stored under a key's identifier.
+    /// The object stored under a key's identifier.
     @inlinable
-    func value(for id: ObjectIdentifier) -> (any Sendable)? {
+    func object(for id: ObjectIdentifier) -> (any AnyObject & Sendable)? {
         if let first = self.first, first.key == id {
-            return first.value
+            return first.object
         }
         for entry in self.others where entry.key == id {
-            return entry.value
+            return entry.object
         }
         return nil
     }
 
-    /// Stores or (with `nil`) removes the value under a key's identifier.
+    /// Stores or (with `nil`) removes the object under a key's identifier.
     @inlinable
-    mutating func setValue(_ newValue: (any Sendable)?, for id: ObjectIdentifier) {
+    mutating func setObject(_ newObject: (any AnyObject & Sendable)?, for id: ObjectIdentifier) {
         if let first = self.first, first.key == id {
-            if let newValue {
-                self.first = Entry(key: id, value: newValue)
+            if let newObject {
+                self.first = Entry(key: id, object: newObject)
             } else {
                 self.first = self.others.isEmpty ? nil : self.others.removeFirst()
             }
             return
         }
         let index = self.others.firstIndex { $0.key == id }
-        switch (index, newValue) {
-        case (let index?, let value?): self.others[index].value = value
+        switch (index, newObject) {
+        case (let index?, let object?): self.others[index].object = object
         case (let index?, nil): self.others.remove(at: index)
-        case (nil, let value?):
+        case (nil, let object?):
             if self.first == nil {
-                self.first = Entry(key: id, value: value)
+                self.first = Entry(key: id, object: object)
             } else {
-                self.others.append(Entry(key: id, value: value))
+                self.others.append(Entry(key: id, object: object))
             }
         case (nil, nil): break
         }

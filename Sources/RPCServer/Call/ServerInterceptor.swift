@@ -77,24 +77,48 @@ extension Array where Element == any ServerInterceptor {
         try await self.run(from: 0, context: context, handler: handler)
     }
 
-    /// Interceptors that decide immediately are passed in this loop; the first that needs to
-    /// suspend runs with the rest of the chain as its `next`.
+    /// Passes the call through the interceptors that decide immediately, in order, until one
+    /// needs to suspend.
+    ///
+    /// - Parameters:
+    ///   - start: The first interceptor to ask.
+    ///   - context: The call's context, as the interceptors leave it.
+    /// - Returns: The index of the interceptor that suspends, or `count` when all proceeded.
+    /// - Throws: The error an interceptor ended the call with.
+    func proceedImmediately(from start: Int = 0, _ context: inout ServerContext) throws -> Int {
+        var index = start
+        while index < self.count, try self[index].interceptImmediately(context: &context) == .proceed {
+            index += 1
+        }
+        return index
+    }
+
+    /// Runs the interceptor at `index` (one that asked to suspend), with the rest of the chain
+    /// and then `handler` as its `next`.
+    ///
+    /// - Parameters:
+    ///   - index: The interceptor that suspends.
+    ///   - context: The call's context.
+    ///   - handler: The innermost step.
+    func run(suspendingAt index: Int, context: ServerContext, handler: (ServerContext) async throws -> Void)
+        async throws
+    {
+        try await self[index].intercept(context: context) { next in
+            try await self.run(from: index + 1, context: next, handler: handler)
+        }
+    }
+
+    /// The chain from `start` on: immediate decisions in a plain loop, the first interceptor
+    /// that suspends with the rest as its `next`, then `handler`.
     private func run(from start: Int, context: ServerContext, handler: (ServerContext) async throws -> Void)
         async throws
     {
         var context = context
-        var index = start
-        while index < self.count {
-            let interceptor = self[index]
-            guard try interceptor.interceptImmediately(context: &context) == .proceed else {
-                let rest = index + 1
-                try await interceptor.intercept(context: context) { next in
-                    try await self.run(from: rest, context: next, handler: handler)
-                }
-                return
-            }
-            index += 1
+        let suspending = try self.proceedImmediately(from: start, &context)
+        guard suspending < self.count else {
+            try await handler(context)
+            return
         }
-        try await handler(context)
+        try await self.run(suspendingAt: suspending, context: context, handler: handler)
     }
 }

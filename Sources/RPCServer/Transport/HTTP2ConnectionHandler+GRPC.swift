@@ -347,11 +347,15 @@ struct CallEndpoint {
         context: ServerContext
     ) async -> Result<[UInt8], RPCError> {
         do {
-            if interceptors.isEmpty {
+            // The chain's immediate decisions (all of them, on the hot path) run before any
+            // async frame of the chain: then the handler is called directly.
+            var context = context
+            let suspending = try interceptors.proceedImmediately(&context)
+            if suspending == interceptors.count {
                 return .success(try await unary(request, context))
             }
             var response: [UInt8] = []
-            try await interceptors.run(context: context) { context in
+            try await interceptors.run(suspendingAt: suspending, context: context) { context in
                 response = try await unary(request, context)
             }
             return .success(response)

@@ -48,7 +48,9 @@ public enum Secrets {
     }
 
     /// Whether two strings' UTF-8 bytes are equal, taking the same time wherever they differ;
-    /// native strings are compared in place, without copying.
+    /// native strings are compared in place, without copying. Two strings sharing one buffer
+    /// (the server's header cache hands a connection the same string for a repeated header) are
+    /// equal without reading it: where a string is stored says nothing about its bytes.
     ///
     /// - Parameters:
     ///   - lhs: One value.
@@ -59,7 +61,8 @@ public enum Secrets {
         return lhs.withUTF8 { left in
             rhs.withUTF8 { right in
                 left.count == right.count
-                    && CRYPTO_memcmp(left.baseAddress, right.baseAddress, left.count) == 0
+                    && (left.baseAddress == right.baseAddress
+                        || CRYPTO_memcmp(left.baseAddress, right.baseAddress, left.count) == 0)
             }
         }
     }

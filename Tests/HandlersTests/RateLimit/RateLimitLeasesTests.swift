@@ -180,4 +180,139 @@ struct RateLimitLeasesTests {
             return
         }
     }
+
+    /// Takes a first lease of `granted` tokens for `subject` (one spent by the asking call).
+    private func lease(_ leases: RateLimitLeases, _ subject: String, granted: Int, remaining: Int) {
+        _ = leases.next(subject: subject, policy: self.busy, now: self.start)
+        _ = leases.finish(
+            subject: subject, policy: self.busy, grant: self.grant(granted, remaining: remaining), now: self.start)
+    }
+
+    @Test("A busy lease is renewed at half, once, and the calls behind it keep spending meanwhile")
+    func renewsAtHalf() {
+        let leases = RateLimitLeases()
+        self.lease(leases, "s", granted: 16, remaining: 100)
+        var steps: [RateLimitLeases.Step] = []
+        for _ in 0..<15 {
+            steps.append(leases.next(subject: "s", policy: self.busy, now: self.start))
+        }
+        let renewals = steps.indices.filter { if case .renew = steps[$0] { true } else { false } }
+        // 15 tokens left after the asking call; the seventh spent leaves 8, half of 16.
+        #expect(renewals == [6], "\(steps)")
+        #expect(steps.allSatisfy { if case .fetch = $0 { false } else { $0 != .wait } })
+        if case .renew(let decision, let count) = steps[6] {
+            #expect(decision.allowed)
+            #expect(decision.remaining == 108)
+            #expect(count == 8, "the demand seen: eight calls so far")
+        }
+        // The lease is spent: the next call waits for the renewal in flight instead of asking again.
+        #expect(leases.next(subject: "s", policy: self.busy, now: self.start) == .wait)
+    }
+
+    @Test("Tokens left when a renewal arrives join the new lease and live as long as it does")
+    func renewalAddsToWhatIsLeft() {
+        let leases = RateLimitLeases(leaseLifetime: .seconds(1))
+        self.lease(leases, "s", granted: 10, remaining: 0)
+        var renewed = false
+        for _ in 0..<6 {
+            if case .renew = leases.next(subject: "s", policy: self.busy, now: self.start) { renewed = true }
+        }
+        #expect(renewed)
+        // Three tokens left; the renewal brings ten more, half a second later.
+        let later = self.start + .milliseconds(500)
+        leases.renewed(subject: "s", policy: self.busy, grant: self.grant(10, remaining: 40), now: later)
+        var remaining: [Int] = []
+        let beforeOldExpiry = self.start + .milliseconds(1_200)
+        for _ in 0..<13 {
+            switch leases.next(subject: "s", policy: self.busy, now: beforeOldExpiry) {
+            case .decided(let decision), .renew(let decision, _): remaining.append(decision.remaining)
+            case let other: Issue.record("a leased token was not spent: \(other)")
+            }
+        }
+        #expect(remaining == Array((40..<53).reversed()))
+        // Spent: the next call waits for the renewal the last ones asked for.
+        #expect(leases.next(subject: "s", policy: self.busy, now: beforeOldExpiry) == .wait)
+    }
+
+    @Test("A refused renewal leaves the leased tokens to spend and asks no more until its retry time")
+    func refusedRenewal() {
+        let leases = RateLimitLeases()
+        self.lease(leases, "s", granted: 10, remaining: 0)
+        for _ in 0..<6 {
+            _ = leases.next(subject: "s", policy: self.busy, now: self.start)
+        }
+        leases.renewed(
+            subject: "s", policy: self.busy, grant: self.grant(0, remaining: 0, retryAfter: 400), now: self.start)
+        for _ in 0..<3 {
+            guard case .decided(let decision) = leases.next(subject: "s", policy: self.busy, now: self.start) else {
+                Issue.record("a leased token was not spent, or a renewal was asked for before the retry time")
+                return
+            }
+            #expect(decision.allowed)
+        }
+        let step = leases.next(subject: "s", policy: self.busy, now: self.start + .milliseconds(100))
+        #expect(step == .fetch(count: 10), "with the lease spent the next call asks Redis itself")
+    }
+
+    @Test("Calls that ran out during a renewal get its tokens; a failed renewal sends them back to start over")
+    func renewalReachesWaiters() async throws {
+        let leases = RateLimitLeases()
+        let policy = self.busy
+        let start = self.start
+        for (grant, subject) in [(Optional(self.grant(10, remaining: 5)), "granted"), (nil, "failed")] {
+            self.lease(leases, subject, granted: 8, remaining: 0)
+            for _ in 0..<7 {
+                _ = leases.next(subject: subject, policy: policy, now: start)
+            }
+            #expect(leases.next(subject: subject, policy: policy, now: start) == .wait)
+            async let waited = leases.waitForLease(subject: subject)
+            try await Polling.until("the call to wait", within: .seconds(10)) {
+                leases.waitingCount(subject: subject) == 1
+            }
+            leases.renewed(subject: subject, policy: policy, grant: grant, now: start)
+            let step = await waited
+            if grant == nil {
+                #expect(step == .retry)
+            } else if case .decided(let decision) = step {
+                #expect(decision.allowed)
+                #expect(decision.remaining == 14)
+            } else {
+                Issue.record("the waiting call did not get a renewed token: \(step)")
+            }
+        }
+    }
+
+    @Test("A caller's remembered entry spends the subject's lease; once pruned, the subject is looked up afresh")
+    func rememberedEntry() {
+        let leases = RateLimitLeases(leaseLifetime: .milliseconds(100))
+        let slot = RememberedLeaseEntry()
+        #expect(leases.next(subject: "s", policy: self.busy, now: self.start, rememberingIn: slot) == .fetch(count: 1))
+        #expect(slot.load() != nil)
+        _ = leases.finish(subject: "s", policy: self.busy, grant: self.grant(4, remaining: 10), now: self.start)
+        for expected in [12, 11] {
+            let step = leases.next(subject: "s", policy: self.busy, now: self.start, rememberingIn: slot)
+            guard case .decided(let decision) = step else {
+                Issue.record("the remembered entry did not spend the lease: \(step)")
+                return
+            }
+            #expect(decision.remaining == expected)
+        }
+        // Looked up by name, the subject is the same entry.
+        guard case .decided(let byName) = leases.next(subject: "s", policy: self.busy, now: self.start) else {
+            Issue.record("the subject's lease was not found by name")
+            return
+        }
+        #expect(byName.remaining == 10)
+
+        // Its lease expired, the subject is idle: 10,000 other subjects make the book prune it.
+        let later = self.start + .seconds(1)
+        for index in 0..<10_000 {
+            _ = leases.next(subject: "other \(index)", policy: self.busy, now: later)
+        }
+        #expect(leases.subjectCount == 10_000)
+        // The remembered entry is retired: the call starts a new one (its first lease is one
+        // request, where the old entry's demand would have asked for four).
+        #expect(leases.next(subject: "s", policy: self.busy, now: later, rememberingIn: slot) == .fetch(count: 1))
+        #expect(leases.subjectCount == 10_001)
+    }
 }

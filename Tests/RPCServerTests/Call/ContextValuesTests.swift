@@ -15,6 +15,59 @@ struct ContextValuesTests {
         typealias Value = Bool
     }
 
+    private final class Caller: Sendable {
+        let name: String
+        init(name: String) { self.name = name }
+    }
+
+    private protocol Named: AnyObject, Sendable {
+        var name: String { get }
+    }
+
+    private final class NamedCaller: Named {
+        let name: String
+        init(name: String) { self.name = name }
+    }
+
+    private enum CallerKey: ContextKey {
+        typealias Value = Caller
+    }
+
+    private enum NamedKey: ContextKey {
+        typealias Value = any Named
+    }
+
+    private enum MaybeCallerKey: ContextKey {
+        typealias Value = Caller?
+    }
+
+    @Test("Class instances come back as the same instance; existentials and optionals of classes round-trip")
+    func objectValues() {
+        let caller = Caller(name: "tenant")
+        let named = NamedCaller(name: "admin")
+        var values = ContextValues()
+        values[CallerKey.self] = caller
+        values[NamedKey.self] = named
+        values[MaybeCallerKey.self] = .some(nil)
+        values[NameKey.self] = "plain"
+
+        #expect(values[CallerKey.self] === caller)
+        #expect(values[NamedKey.self] === named)
+        #expect(values[NamedKey.self]?.name == "admin")
+        let stored: Caller?? = values[MaybeCallerKey.self]
+        #expect(stored != nil, "an explicit nil is a stored value")
+        #expect(stored.flatMap { $0 } == nil)
+        #expect(values[NameKey.self] == "plain")
+        values[MaybeCallerKey.self] = caller
+        #expect(values[MaybeCallerKey.self].flatMap { $0 } === caller)
+
+        let connection = ConnectionValues()
+        connection[CallerKey.self] = caller
+        connection[NamedKey.self] = named
+        #expect(connection[CallerKey.self] === caller)
+        #expect(connection[NamedKey.self] === named)
+    }
+
     @Test("Values are kept per key type: set, read, replaced and removed independently")
     func perKey() {
         var values = ContextValues()

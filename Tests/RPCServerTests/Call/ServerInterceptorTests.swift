@@ -286,4 +286,22 @@ struct ServerInterceptorTests {
         #expect(error?.code == .permissionDenied)
         #expect(log.recorded.isEmpty)
     }
+
+    @Test("Immediate decisions after a suspending interceptor run inside it, with the context it passed on")
+    func immediateDecisionsAfterASuspendingOne() async throws {
+        let log = StepLog()
+        let chain: [any ServerInterceptor] = [
+            SometimesImmediate(log: log), Rewriting(), SometimesImmediate(log: log), Recording(name: "last", log: log),
+        ]
+
+        try await chain.run(context: Self.context()) { context in
+            log.record(
+                "handler (\(context.requestID), \(context.requestMetadata.firstString(forKey: "x-user") ?? "-"))")
+        }
+
+        #expect(
+            log.recorded == [
+                "immediate", "immediate", "last in (immediate)", "handler (immediate, alice)", "last out",
+            ])
+    }
 }

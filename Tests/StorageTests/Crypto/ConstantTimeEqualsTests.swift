@@ -17,4 +17,15 @@ struct ConstantTimeEqualsTests {
         #expect(Secrets.constantTimeEquals(String(repeating: "é", count: 20), "éééééééééééééééééééé"))
         #expect(!Secrets.constantTimeEquals("é", "e\u{301}"))
     }
+
+    @Test("A string is equal to itself and to a copy in other storage; one changed byte is not")
+    func sharedStorage() {
+        let key = "ten_" + String(repeating: "k", count: 43)
+        let copy = String(decoding: Array(key.utf8), as: UTF8.self)
+        let changed = String(key.dropLast()) + "K"
+        #expect(Secrets.constantTimeEquals(key, key))
+        #expect(Secrets.constantTimeEquals(key, copy))
+        #expect(Secrets.constantTimeEquals(copy, key))
+        #expect(!Secrets.constantTimeEquals(key, changed))
+    }
 }
