@@ -66,10 +66,10 @@ public final class RateLimiter: Sendable {
     ///   - health: The flag to report fallback through.
     ///   - retryInterval: Time between Redis attempts while on the fallback (1 s unless given).
     ///   - maximumLease: The most requests of one subject's allowance taken from Redis at once
-    ///     (see ``RateLimitLeases``; 1000 unless given, 1 makes every request ask Redis).
+    ///     (see ``RateLimitLeases``; 10,000 unless given, 1 makes every request ask Redis).
     ///   - logger: Receives fallback and recovery events.
     public init(
-        redis: RedisPool, health: RateLimiterHealth, retryInterval: Duration = .seconds(1), maximumLease: Int = 1000,
+        redis: RedisPool, health: RateLimiterHealth, retryInterval: Duration = .seconds(1), maximumLease: Int = 10_000,
         logger: Logger
     ) {
         self.redis = redis
