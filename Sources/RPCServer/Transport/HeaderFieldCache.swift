@@ -24,6 +24,12 @@ struct HeaderFieldCache {
     }
 
     private var entries: [Entry] = []
+    /// Per entry, both lengths and a few bytes of the field (``key(name:value:)``): scanned as
+    /// plain integers, so only a likely match is compared byte by byte.
+    private var keys: [UInt64] = []
+    /// Where the next look-up starts: the entry after the last one found. HPACK-indexed fields
+    /// arrive in the same order on every request, so this is usually the first entry tried.
+    private var expected = 0
     private var nextReplaced = 0
 
     /// One header field: from the cache, strings and role, when the same field came before.
@@ -35,17 +41,21 @@ struct HeaderFieldCache {
         name: UnsafeBufferPointer<UInt8>,
         value: UnsafeBufferPointer<UInt8>
     ) -> HTTP2HeaderField {
-        let total = name.count + value.count
-        for entry in self.entries
-        where entry.nameLength == name.count && entry.bytes.count == total
-            && Self.matches(entry.bytes, name: name, value: value)
-        {
-            return entry.field
+        let key = Self.key(name: name, value: value)
+        let count = self.keys.count
+        var index = self.expected < count ? self.expected : 0
+        for _ in 0..<count {
+            if self.keys[index] == key, self.entryMatches(index, name: name, value: value) {
+                self.expected = index + 1 < count ? index + 1 : 0
+                return self.entries[index].field
+            }
+            index = index + 1 < count ? index + 1 : 0
         }
         let field = HTTP2HeaderField(
             name: String(decoding: name, as: UTF8.self),
             value: String(decoding: value, as: UTF8.self)
         )
+        let total = name.count + value.count
         guard total <= Self.maxFieldBytes else { return field }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(total)
@@ -54,11 +64,32 @@ struct HeaderFieldCache {
         let entry = Entry(bytes: bytes, nameLength: name.count, field: field)
         if self.entries.count < Self.capacity {
             self.entries.append(entry)
+            self.keys.append(key)
         } else {
             self.entries[self.nextReplaced] = entry
+            self.keys[self.nextReplaced] = key
             self.nextReplaced = (self.nextReplaced + 1) % Self.capacity
         }
         return field
+    }
+
+    /// Both lengths and the value's last four bytes (or as many as it has) in one integer: equal
+    /// for equal fields, and rarely equal for different ones of the same lengths.
+    private static func key(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var tail: UInt64 = 0
+        for byte in value.suffix(4) {
+            tail = tail << 8 | UInt64(byte)
+        }
+        return UInt64(truncatingIfNeeded: name.count) << 48 ^ UInt64(truncatingIfNeeded: value.count) << 32 ^ tail
+    }
+
+    /// Whether the entry at `index` holds exactly these bytes.
+    private func entryMatches(
+        _ index: Int, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
+        self.entries[index].nameLength == name.count
+            && self.entries[index].bytes.count == name.count + value.count
+            && Self.matches(self.entries[index].bytes, name: name, value: value)
     }
 
     private static func matches(

@@ -41,4 +41,19 @@ struct HeaderFieldCacheTests {
         #expect(Self.field(&cache, "x-large", large).value == large)
         #expect(Self.field(&cache, "x-large", large).value == large)
     }
+
+    @Test("Fields of the same lengths ending in the same bytes are told apart, in any order of arrival")
+    func sameLengthsAndTails() {
+        var cache = HeaderFieldCache()
+        let fields = [
+            ("x-api-key", "ten_aaaa-key1"), ("x-api-key", "ten_bbbb-key1"), ("x-app-key", "ten_aaaa-key1"),
+            ("x-api-key", "ten_aaaa-key2"),
+        ]
+        for order in [fields, fields.reversed(), [fields[2], fields[0], fields[3], fields[1]]] {
+            for (name, value) in order {
+                let field = Self.field(&cache, name, value)
+                #expect(field.name == name && field.value == value)
+            }
+        }
+    }
 }
