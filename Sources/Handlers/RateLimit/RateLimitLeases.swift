@@ -127,8 +127,9 @@ final class RateLimitLeases: Sendable {
     ///   - leaseLifetime: How long leased tokens may be spent (1 s unless given).
     ///   - maximumLease: The most tokens one lease takes (10,000 unless given).
     ///   - demandInterval: The period over which demand is counted (100 ms unless given).
-    init(leaseLifetime: Duration = .seconds(1), maximumLease: Int = 10_000, demandInterval: Duration = .milliseconds(100))
-    {
+    init(
+        leaseLifetime: Duration = .seconds(1), maximumLease: Int = 10_000, demandInterval: Duration = .milliseconds(100)
+    ) {
         self.leaseLifetime = leaseLifetime
         self.maximumLease = max(1, maximumLease)
         self.demandInterval = demandInterval
