@@ -77,8 +77,10 @@ struct HeaderFieldCache {
     /// for equal fields, and rarely equal for different ones of the same lengths.
     private static func key(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var tail: UInt64 = 0
-        for byte in value.suffix(4) {
-            tail = tail << 8 | UInt64(byte)
+        var index = max(0, value.count - 4)
+        while index < value.count {
+            tail = tail << 8 | UInt64(value[index])
+            index += 1
         }
         return UInt64(truncatingIfNeeded: name.count) << 48 ^ UInt64(truncatingIfNeeded: value.count) << 32 ^ tail
     }

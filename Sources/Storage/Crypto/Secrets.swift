@@ -56,15 +56,23 @@ public enum Secrets {
     ///   - lhs: One value.
     ///   - rhs: The other.
     public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
+        // Native strings are read in place; others are made contiguous in a copy first.
+        if let equal = lhs.utf8.withContiguousStorageIfAvailable({ left in
+            rhs.utf8.withContiguousStorageIfAvailable { right in Self.constantTimeEquals(left, right) }
+        }), let equal {
+            return equal
+        }
         var lhs = lhs
         var rhs = rhs
-        return lhs.withUTF8 { left in
-            rhs.withUTF8 { right in
-                left.count == right.count
-                    && (left.baseAddress == right.baseAddress
-                        || CRYPTO_memcmp(left.baseAddress, right.baseAddress, left.count) == 0)
-            }
-        }
+        return lhs.withUTF8 { left in rhs.withUTF8 { right in Self.constantTimeEquals(left, right) } }
+    }
+
+    private static func constantTimeEquals(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>)
+        -> Bool
+    {
+        left.count == right.count
+            && (left.baseAddress == right.baseAddress
+                || CRYPTO_memcmp(left.baseAddress, right.baseAddress, left.count) == 0)
     }
 
     /// SHA-256 of bytes.
