@@ -424,9 +424,11 @@ final class RateLimitLeases: Sendable {
             retryAfterMilliseconds: max(1, milliseconds(from: now, to: until)))
     }
 
+    /// Whole milliseconds from `start` to `end`, rounded up; 0 when `end` is not later. In
+    /// floating point, which every admission pays for: `Duration.components` divides a 128-bit
+    /// integer, and a double is exact to far below a millisecond over a rate-limit window.
     private static func milliseconds(from start: ContinuousClock.Instant, to end: ContinuousClock.Instant) -> Int {
         guard start < end else { return 0 }
-        let (seconds, attoseconds) = start.duration(to: end).components
-        return Int(seconds) * 1000 + Int((attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+        return Int((start.duration(to: end) / .milliseconds(1)).rounded(.up))
     }
 }
