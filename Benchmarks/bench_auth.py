@@ -36,11 +36,12 @@ Alternating: in every round both servers are also started once and loaded alone 
 --alternations pairs of h2load runs (-n --alternation-requests) back to back, the order flipping
 each pair, each server alone on the server core as in the RPC benchmark. Pairs a second apart
 see the same machine speed, and the median over every pair of every round is printed beside the
-side-by-side figure. Side by side is not quite neutral: both load generators share the client
+side-by-side figure. Neither is neutral: side by side, both load generators share the client
 core, and waking a load generator that sleeps costs the server more (sock_def_readable took
-about twice as long per write for the slower server's client in the profiles of 2026-11-29), so
-it widens the gap between a faster and a slower server a little: the alternating median came out
-1.5 to 2 points above the side-by-side one in the runs of that day. The target is judged on both.
+about twice as long per write for the slower server's client in the profiles of 2026-11-29);
+alone, each server keeps its own working set in cache between its calls. On a quiet machine the
+two medians agreed within 2 points; on a busy one the alternating pairs charged authentication
+twice what side by side did. The target is judged on both.
 """
 
 from __future__ import annotations
