@@ -289,13 +289,23 @@ def main() -> int:
         finally:
             server.stop()
 
-    def side_by_side_run(tag: str) -> tuple[Run, Run]:
+    def echo_pair(tag: str) -> tuple[list[Server], list[str | None], list[int]]:
+        """echo and echo+auth started together, with the key each call carries and its answer size."""
         servers = [Server(name, [args.echo_server, *(["--auth"] if name == "echo+auth" else [])],
                           args.server_cpu, log_dir, f"{tag}-{name.replace('+', '-')}")
                    for name in ("echo", "echo+auth")]
+        keys = [None, key]
         try:
-            keys = [None, key]
             answers = [grpc_answer_bytes(server.port, ECHO_PATH, echo_body, k) for server, k in zip(servers, keys)]
+        except BaseException:
+            for server in servers:
+                server.stop()
+            raise
+        return servers, keys, answers
+
+    def side_by_side_run(tag: str) -> tuple[Run, Run]:
+        servers, keys, answers = echo_pair(tag)
+        try:
             side_by_side(servers, args, echo_body, 20_000, keys, answers, log_dir, f"{tag}-warmup")
             plain, authed = side_by_side(servers, args, echo_body, args.requests, keys, answers, log_dir, tag)
             return plain, authed
@@ -305,12 +315,8 @@ def main() -> int:
 
     def alternating_run(tag: str) -> list[tuple[Run, Run]]:
         """Both echo servers up; each loaded alone in turn, --alternations pairs."""
-        servers = [Server(name, [args.echo_server, *(["--auth"] if name == "echo+auth" else [])],
-                          args.server_cpu, log_dir, f"{tag}-{name.replace('+', '-')}")
-                   for name in ("echo", "echo+auth")]
+        servers, keys, answers = echo_pair(tag)
         try:
-            keys = [None, key]
-            answers = [grpc_answer_bytes(server.port, ECHO_PATH, echo_body, k) for server, k in zip(servers, keys)]
             for server, k, answer in zip(servers, keys, answers):
                 h2load(server, args, ECHO_PATH, echo_body, 20_000, k, answer, args.data_dir,
                        log_dir / f"{tag}-{server.name.replace('+', '-')}-warmup.log")
