@@ -238,8 +238,9 @@ struct RateLimitLeaseRedisTests {
         for pool in pools { await pool.shutdown() }
 
         #expect(admitted <= 2_000, "the shared limit was exceeded")
-        // Each limiter may hold at most one unspent lease (1 % of the limit) when the rest ran out.
-        #expect(admitted >= 2_000 - 2 * 20)
+        // Each limiter may be left holding unspent tokens when its calls ran out: up to half a
+        // lease (a renewal starts at half) plus the renewal's grant, 1.5 × 1 % of the limit.
+        #expect(admitted >= 2_000 - 2 * 30)
         #expect(calls < 1_000, "\(calls) Redis calls for 3000 requests")
         #expect(limiters.allSatisfy { !$0.health.isDegraded })
     }
