@@ -14,6 +14,7 @@ struct EchoAuthentication {
     let interceptors: [any ServerInterceptor]
     private let postgres: PostgresPool
     private let redis: RedisPool
+    private let limiter: RateLimiter
     private let usageFlusher: Task<Void, Never>
 
     /// A required variable is missing or invalid.
@@ -41,6 +42,7 @@ struct EchoAuthentication {
         let policy = try RateLimitPolicy.fromEnvironment(environment)
         self.postgres = PostgresPool(configuration: .init(url: databaseURL), logger: logger)
         self.redis = RedisPool(configuration: .init(url: redisURL), logger: logger)
+        self.limiter = RateLimiter(redis: self.redis, health: RateLimiterHealth(), logger: logger)
         let usage = KeyUsageRecorder(pool: self.postgres)
         self.usageFlusher = Task { await usage.run(every: .seconds(30)) }
         self.interceptors = [
@@ -51,7 +53,7 @@ struct EchoAuthentication {
                 globalAPIKey: nil
             ),
             RateLimitInterceptor(
-                limiter: RateLimiter(redis: self.redis, health: RateLimiterHealth(), logger: logger),
+                limiter: self.limiter,
                 defaults: policy
             ),
         ]
@@ -60,6 +62,7 @@ struct EchoAuthentication {
     /// Stops the background work and closes the pools.
     func shutdown() async {
         self.usageFlusher.cancel()
+        await self.limiter.waitForRenewals()
         await self.redis.shutdown()
         await self.postgres.shutdown()
     }

@@ -54,6 +54,7 @@ public final class RateLimiter: Sendable {
     /// The time of the decisions made without waiting, read once per call: lease lifetimes and
     /// remembered refusals do not change within a clock tick.
     private let coarseClock = CoarseContinuousClock()
+    private let renewals = Mutex(Renewals())
     /// Whether the limiter runs on the local fallback.
     public let health: RateLimiterHealth
     /// How long the limiter stays on the fallback before trying Redis again.
@@ -156,12 +157,52 @@ public final class RateLimiter: Sendable {
 
     /// Asks Redis for a subject's next lease in a task of its own, which ends when Redis has
     /// answered or failed (``RedisPool`` bounds both); ``RateLimitLeases`` lets one request per
-    /// subject be in flight, so there are never more such tasks than busy subjects.
+    /// subject be in flight, so there are never more such tasks than busy subjects. The task is
+    /// kept until it ends, for ``waitForRenewals()``.
     private func renewLease(subject: String, policy: RateLimitPolicy, count: Int) {
-        Task {
+        let number = self.renewals.withLock { book in
+            defer { book.started += 1 }
+            return book.started
+        }
+        let task = Task {
             let grant = await self.lease(subject: subject, policy: policy, count: count)
             self.leases.renewed(subject: subject, policy: policy, grant: grant, now: .now)
+            self.renewals.withLock { book in
+                if book.running[subject]?.number == number {
+                    book.running[subject] = nil
+                }
+            }
         }
+        self.renewals.withLock { book in
+            book.running[subject] = (number, task)
+        }
+    }
+
+    /// Waits until every lease renewal started so far has ended; call before closing the Redis
+    /// pool, so that none fails against a closed pool and reports Redis as down.
+    public func waitForRenewals() async {
+        while true {
+            let tasks = self.renewals.withLock { book in book.running.values.map(\.task) }
+            guard !tasks.isEmpty else { return }
+            for task in tasks {
+                await task.value
+            }
+            // A renewal that ended before it was recorded leaves its finished task behind.
+            self.renewals.withLock { book in
+                book.running = book.running.filter { _, renewal in !tasks.contains { $0 == renewal.task } }
+            }
+        }
+    }
+
+    /// How many lease renewals were started, and how many are recorded as running, for tests.
+    var renewalCounts: (started: Int, running: Int) {
+        self.renewals.withLock { ($0.started, $0.running.count) }
+    }
+
+    /// The running lease renewals, one per subject at most.
+    private struct Renewals {
+        var started = 0
+        var running: [String: (number: Int, task: Task<Void, Never>)] = [:]
     }
 
     /// Completes a request ``admit(subject:policy:)`` left pending.

@@ -52,6 +52,7 @@ struct ServeDependencies {
     func shutdown() async {
         self.usageFlusher.cancel()
         _ = try? await self.usage.flush()
+        await self.rateLimiter.waitForRenewals()
         await self.invalidation.stop()
         await self.subscriber.shutdown()
         await self.redis.shutdown()

@@ -1,9 +1,10 @@
 import Foundation
-import Handlers
 import Logging
 import RPCServer
 import Storage
 import Testing
+
+@testable import Handlers
 
 @Suite("Rate limits", .serialized)
 struct RateLimitTests {
@@ -243,6 +244,30 @@ struct RateLimitLeaseRedisTests {
         #expect(admitted >= 2_000 - 2 * 30)
         #expect(calls < 1_000, "\(calls) Redis calls for 3000 requests")
         #expect(limiters.allSatisfy { !$0.health.isDegraded })
+    }
+
+    @Test("A busy key's lease is renewed in the background, and waitForRenewals returns once none is running")
+    func backgroundRenewal() async throws {
+        let pool = RedisPool(configuration: .init(url: try TestEnvironment.redisURL()), logger: .quiet)
+        let limiter = RateLimiter(redis: pool, health: RateLimiterHealth(), logger: .quiet)
+        let policy = RateLimitPolicy(requests: 100_000, windowMilliseconds: 60_000)
+        let subject = "test:" + UUID().uuidString
+        let before = try await Self.scriptCalls(pool)
+
+        var checks = 0
+        while limiter.renewalCounts.started == 0, checks < 10_000 {
+            #expect(await limiter.check(subject: subject, policy: policy).allowed)
+            checks += 1
+        }
+        await limiter.waitForRenewals()
+        let after = try await Self.scriptCalls(pool)
+        await pool.shutdown()
+
+        #expect(limiter.renewalCounts.started == 1, "sequential calls grow the lease until one is renewed")
+        #expect(limiter.renewalCounts.running == 0)
+        #expect(after - before >= 2, "the lease requests and the renewal reached Redis")
+        #expect(checks < 100, "\(checks) calls before a renewal")
+        #expect(!limiter.health.isDegraded)
     }
 
     /// How many times Redis ran a script (EVALSHA and EVAL), from `INFO commandstats`.
