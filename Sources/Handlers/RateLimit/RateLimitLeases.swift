@@ -298,31 +298,10 @@ final class RateLimitLeases: Sendable {
         -> RateLimitDecision?
     {
         let stored = self.entry(subject, policy: policy, now: now)
-        let (decision, resumptions) = stored.state.withLock { entry -> (RateLimitDecision?, [Resumption]) in
-            entry.fetching = false
-            guard let grant, entry.policy == policy else {
-                defer { entry.waiters = [] }
-                return (nil, entry.waiters.map { ($0, .retry) })
-            }
-            entry.fullAt = now + .milliseconds(grant.resetMilliseconds)
-            entry.remainingAfterGrant = grant.remaining
-            guard grant.granted > 0 else {
-                let until = now + .milliseconds(max(1, grant.retryAfterMilliseconds))
-                entry.refusedUntil = until
-                entry.tokens = 0
-                let refusal = Self.refusal(entry, until: until, now: now)
-                defer { entry.waiters = [] }
-                return (refusal, entry.waiters.map { ($0, .decided(refusal)) })
-            }
-            entry.tokens = grant.granted - 1
-            entry.lastGrant = grant.granted
-            entry.leaseExpiresAt = now + self.leaseLifetime
-            let own = Self.admission(entry, now: now)
-            return (own, self.serveWaiters(&entry, now: now))
+        let (decision, resumptions) = stored.state.withLock { entry in
+            self.record(grant, policy: policy, now: now, in: &entry, renewal: false)
         }
-        for (waiter, step) in resumptions {
-            waiter.resume(returning: step)
-        }
+        Self.resume(resumptions)
         return decision
     }
 
@@ -338,35 +317,59 @@ final class RateLimitLeases: Sendable {
     ///   - now: The current time.
     func renewed(subject: String, policy: RateLimitPolicy, grant: Grant?, now: ContinuousClock.Instant) {
         guard let stored = self.existingEntry(subject) else { return }
-        let resumptions = stored.state.withLock { entry -> [Resumption] in
-            entry.fetching = false
-            guard let grant, entry.policy == policy else {
-                defer { entry.waiters = [] }
-                return entry.waiters.map { ($0, .retry) }
-            }
-            entry.fullAt = now + .milliseconds(grant.resetMilliseconds)
-            entry.remainingAfterGrant = grant.remaining
-            guard grant.granted > 0 else {
-                let until = now + .milliseconds(max(1, grant.retryAfterMilliseconds))
-                entry.renewalRefusedUntil = until
-                guard entry.tokens == 0 || now >= entry.leaseExpiresAt else {
-                    return self.serveWaiters(&entry, now: now)
-                }
-                // Nothing left to spend: refuse like a refused lease request.
-                entry.tokens = 0
-                entry.refusedUntil = until
-                let refusal = Self.refusal(entry, until: until, now: now)
-                defer { entry.waiters = [] }
-                return entry.waiters.map { ($0, .decided(refusal)) }
-            }
-            if now >= entry.leaseExpiresAt {
-                entry.tokens = 0
-            }
-            entry.tokens += grant.granted
-            entry.lastGrant = grant.granted
-            entry.leaseExpiresAt = now + self.leaseLifetime
-            return self.serveWaiters(&entry, now: now)
+        let (_, resumptions) = stored.state.withLock { entry in
+            self.record(grant, policy: policy, now: now, in: &entry, renewal: true)
         }
+        Self.resume(resumptions)
+    }
+
+    /// Records Redis' answer to a lease request (one token goes to the call that asked, whose
+    /// decision is returned) or to a renewal (the tokens join those left while the lease lasts;
+    /// a refusal with tokens left only holds back renewals until its retry time), and says which
+    /// waiting calls resume with what.
+    private func record(
+        _ grant: Grant?, policy: RateLimitPolicy, now: ContinuousClock.Instant, in entry: inout Subject, renewal: Bool
+    ) -> (RateLimitDecision?, [Resumption]) {
+        entry.fetching = false
+        guard let grant, entry.policy == policy else {
+            return (nil, Self.releaseWaiters(&entry, with: .retry))
+        }
+        entry.fullAt = now + .milliseconds(grant.resetMilliseconds)
+        entry.remainingAfterGrant = grant.remaining
+        let leaseLeft = renewal && entry.tokens > 0 && now < entry.leaseExpiresAt
+        guard grant.granted > 0 else {
+            let until = now + .milliseconds(max(1, grant.retryAfterMilliseconds))
+            if renewal {
+                entry.renewalRefusedUntil = until
+            }
+            if leaseLeft {
+                return (nil, self.serveWaiters(&entry, now: now))
+            }
+            // Nothing left to spend: every call is refused until the retry time.
+            entry.tokens = 0
+            entry.refusedUntil = until
+            let refusal = Self.refusal(entry, until: until, now: now)
+            return (refusal, Self.releaseWaiters(&entry, with: .decided(refusal)))
+        }
+        entry.tokens = (leaseLeft ? entry.tokens : 0) + grant.granted
+        entry.lastGrant = grant.granted
+        entry.leaseExpiresAt = now + self.leaseLifetime
+        var own: RateLimitDecision?
+        if !renewal {
+            entry.tokens -= 1
+            own = Self.admission(entry, now: now)
+        }
+        return (own, self.serveWaiters(&entry, now: now))
+    }
+
+    /// Every waiting call, to resume with `step`; none waits afterwards.
+    private static func releaseWaiters(_ entry: inout Subject, with step: Step) -> [Resumption] {
+        defer { entry.waiters = [] }
+        return entry.waiters.map { ($0, step) }
+    }
+
+    /// Resumes waiting calls, outside the entry's lock.
+    private static func resume(_ resumptions: [Resumption]) {
         for (waiter, step) in resumptions {
             waiter.resume(returning: step)
         }

@@ -160,20 +160,19 @@ public final class RateLimiter: Sendable {
     /// subject be in flight, so there are never more such tasks than busy subjects. The task is
     /// kept until it ends, for ``waitForRenewals()``.
     private func renewLease(subject: String, policy: RateLimitPolicy, count: Int) {
-        let number = self.renewals.withLock { book in
-            defer { book.started += 1 }
-            return book.started
-        }
-        let task = Task {
-            let grant = await self.lease(subject: subject, policy: policy, count: count)
-            self.leases.renewed(subject: subject, policy: policy, grant: grant, now: .now)
-            self.renewals.withLock { book in
-                if book.running[subject]?.number == number {
-                    book.running[subject] = nil
+        // Created and recorded under the lock, so the task's own removal always comes after.
+        self.renewals.withLock { book in
+            let number = book.started
+            book.started += 1
+            let task = Task {
+                let grant = await self.lease(subject: subject, policy: policy, count: count)
+                self.leases.renewed(subject: subject, policy: policy, grant: grant, now: .now)
+                self.renewals.withLock { book in
+                    if book.running[subject]?.number == number {
+                        book.running[subject] = nil
+                    }
                 }
             }
-        }
-        self.renewals.withLock { book in
             book.running[subject] = (number, task)
         }
     }
@@ -181,16 +180,8 @@ public final class RateLimiter: Sendable {
     /// Waits until every lease renewal started so far has ended; call before closing the Redis
     /// pool, so that none fails against a closed pool and reports Redis as down.
     public func waitForRenewals() async {
-        while true {
-            let tasks = self.renewals.withLock { book in book.running.values.map(\.task) }
-            guard !tasks.isEmpty else { return }
-            for task in tasks {
-                await task.value
-            }
-            // A renewal that ended before it was recorded leaves its finished task behind.
-            self.renewals.withLock { book in
-                book.running = book.running.filter { _, renewal in !tasks.contains { $0 == renewal.task } }
-            }
+        while let task = self.renewals.withLock({ $0.running.values.first?.task }) {
+            await task.value
         }
     }
 
