@@ -44,8 +44,14 @@ public struct RateLimitInterceptor: ServerInterceptor {
     public func interceptImmediately(context: inout ServerContext) throws -> ImmediateInterception {
         let admission: RateLimiter.Admission
         if let caller = context.caller {
+            let policy = self.policy(of: caller)
+            // Only REST answers within the limit carry the decision's details.
+            let quick = context.transport != .http
+            if quick, self.limiter.admitQuickly(policy: policy, rememberingIn: caller.rateLimitEntry) {
+                return .proceed
+            }
             admission = self.limiter.admit(
-                subject: caller.rateLimitSubject, policy: self.policy(of: caller), rememberingIn: caller.rateLimitEntry)
+                subject: caller.rateLimitSubject, policy: policy, rememberingIn: caller.rateLimitEntry, quick: quick)
         } else {
             let (subject, policy) = self.subjectAndPolicy(of: context)
             admission = self.limiter.admit(subject: subject, policy: policy)

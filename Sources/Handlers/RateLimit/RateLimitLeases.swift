@@ -24,6 +24,13 @@ internal import Synchronization
 /// (``renewed(subject:policy:grant:now:)``), so the calls behind it keep spending instead of
 /// waiting for Redis. The tokens left over join the new lease and live as long as it does; they
 /// were charged in Redis when they were leased, so nothing is admitted that Redis did not count.
+///
+/// Calls that need no decision details (all but REST's, whose responses carry
+/// `ratelimit-remaining`) mostly spend from a *quick share*: up to ``quickShare`` tokens of a
+/// renewable lease set aside in the entry, each taken with one atomic decrement instead of the
+/// entry's lock (``takeQuickToken(policy:elapsed:rememberedIn:)``). The share is taken only from
+/// the tokens above the renewal point, so renewals start when they did; it lives as long as the
+/// lease, is counted in `remaining` and as demand, and a changed policy or pruning empties it.
 final class RateLimitLeases: Sendable {
     /// What ``RateLimiter`` does next for one request.
     enum Step: Equatable {
@@ -88,10 +95,34 @@ final class RateLimitLeases: Sendable {
         /// The book's identity, held strongly so it is never reused while the entry exists.
         fileprivate let book: Identity
         fileprivate let state: Mutex<Subject>
+        /// Tokens of the quick share. Only the holder of `state`'s lock adds to it (and only
+        /// when it is empty); anyone may take one with a compare-and-exchange.
+        fileprivate let quickTokens = Atomic<Int>(0)
+        /// Until when the quick share may be spent, in nanoseconds after the book's origin:
+        /// its lease's expiry.
+        fileprivate let quickUntil = Atomic<Int64>(0)
+        /// The policy the quick share was leased under (``RateLimitLeases/policyKey(_:)``).
+        fileprivate let quickPolicy = Atomic<Int>(0)
 
         fileprivate init(book: Identity, subject: Subject) {
             self.book = book
             self.state = Mutex(subject)
+        }
+
+        /// Takes one token of the quick share, if it has one for `policyKey` before `elapsed`.
+        fileprivate func takeQuickToken(policyKey: Int, elapsed: Int64) -> Bool {
+            // Acquiring: the policy and deadline stored before the tokens are seen with them.
+            var tokens = self.quickTokens.load(ordering: .acquiring)
+            guard tokens > 0, self.quickPolicy.load(ordering: .relaxed) == policyKey,
+                elapsed < self.quickUntil.load(ordering: .relaxed)
+            else { return false }
+            while tokens > 0 {
+                let (exchanged, current) = self.quickTokens.compareExchange(
+                    expected: tokens, desired: tokens - 1, ordering: .relaxed)
+                if exchanged { return true }
+                tokens = current
+            }
+            return false
         }
     }
 
@@ -112,8 +143,13 @@ final class RateLimitLeases: Sendable {
     /// rarely, for which the next call may as well ask Redis itself.
     static let renewalMinimum = 8
 
+    /// The most tokens set aside at once as an entry's quick share.
+    static let quickShare = 64
+
     /// How long leased tokens may be spent.
     let leaseLifetime: Duration
+    /// The instant quick-share deadlines count from, in nanoseconds.
+    let origin: ContinuousClock.Instant
     /// The most tokens one lease takes.
     let maximumLease: Int
     /// The period over which demand is counted to size the next lease.
@@ -127,16 +163,28 @@ final class RateLimitLeases: Sendable {
     ///   - leaseLifetime: How long leased tokens may be spent (1 s unless given).
     ///   - maximumLease: The most tokens one lease takes (10,000 unless given).
     ///   - demandInterval: The period over which demand is counted (100 ms unless given).
+    ///   - origin: The instant the `elapsed` times of ``takeQuickToken(policy:elapsed:rememberedIn:)``
+    ///     count from (now unless given).
     init(
-        leaseLifetime: Duration = .seconds(1), maximumLease: Int = 10_000, demandInterval: Duration = .milliseconds(100)
+        leaseLifetime: Duration = .seconds(1), maximumLease: Int = 10_000,
+        demandInterval: Duration = .milliseconds(100),
+        origin: ContinuousClock.Instant = .now
     ) {
         self.leaseLifetime = leaseLifetime
+        self.origin = origin
         self.maximumLease = max(1, maximumLease)
         self.demandInterval = demandInterval
     }
 
     /// How many subjects are tracked, for tests.
     var subjectCount: Int { self.state.withLock { $0.subjects.count } }
+
+    /// The tokens in `subject`'s quick share, for tests.
+    ///
+    /// - Parameter subject: Whose allowance.
+    func quickTokenCount(subject: String) -> Int {
+        self.existingEntry(subject)?.quickTokens.load(ordering: .relaxed) ?? 0
+    }
 
     /// How many calls wait for the lease request in flight for `subject`, for tests.
     ///
@@ -174,29 +222,79 @@ final class RateLimitLeases: Sendable {
     ///   - policy: The limit; a different policy than the lease's discards the lease.
     ///   - now: The current time.
     ///   - slot: Where the caller keeps this subject's entry; the first book to fill it owns it.
+    ///   - quick: Whether this caller spends from the quick share
+    ///     (``takeQuickToken(policy:elapsed:rememberedIn:)``), so admitting it refills the share.
     func next(
         subject: String, policy: RateLimitPolicy, now: ContinuousClock.Instant,
-        rememberingIn slot: borrowing RememberedLeaseEntry
+        rememberingIn slot: borrowing RememberedLeaseEntry, quick: Bool = false
     ) -> Step {
         if let entry = slot.load(), entry.book === self.identity,
-            let step = self.step(in: entry, policy: policy, now: now)
+            let step = self.step(in: entry, policy: policy, now: now, quick: quick)
         {
             return step
         }
         while true {
             let entry = self.entry(subject, policy: policy, now: now)
             slot.storeIfNil(entry)
-            if let step = self.step(in: entry, policy: policy, now: now) {
+            if let step = self.step(in: entry, policy: policy, now: now, quick: quick) {
                 return step
             }
         }
     }
 
+    /// Spends a token of the quick share of the entry `slot` remembers, with atomic operations
+    /// only. `false` when there is none to spend (no entry remembered yet, the share empty,
+    /// expired or leased under another policy): ``next(subject:policy:now:rememberingIn:quick:)``
+    /// decides then.
+    ///
+    /// - Parameters:
+    ///   - policy: The limit.
+    ///   - elapsed: Nanoseconds from ``origin`` to now.
+    ///   - slot: Where the caller keeps the subject's entry.
+    func takeQuickToken(
+        policy: RateLimitPolicy, elapsed: Int64, rememberedIn slot: borrowing RememberedLeaseEntry
+    ) -> Bool {
+        guard let entry = slot.load(), entry.book === self.identity else { return false }
+        return entry.takeQuickToken(policyKey: Self.policyKey(policy), elapsed: elapsed)
+    }
+
+    /// A policy as one integer, for the quick share's lock-free check: requests (at most 10⁹)
+    /// in the high half, the window's milliseconds (at most 8.64 × 10⁷) in the low half.
+    private static func policyKey(_ policy: RateLimitPolicy) -> Int {
+        policy.requests << 32 | policy.windowMilliseconds
+    }
+
+    /// Nanoseconds from ``origin`` to `instant`.
+    private func elapsedNanoseconds(at instant: ContinuousClock.Instant) -> Int64 {
+        let (seconds, attoseconds) = self.origin.duration(to: instant).components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
     /// A request's step under the entry's lock; `nil` when the entry was pruned meanwhile.
-    private func step(in entry: Entry, policy: RateLimitPolicy, now: ContinuousClock.Instant) -> Step? {
+    private func step(in entry: Entry, policy: RateLimitPolicy, now: ContinuousClock.Instant, quick: Bool = false)
+        -> Step?
+    {
         entry.state.withLock { subject in
-            subject.retired ? nil : self.step(&subject, policy: policy, now: now)
+            subject.retired ? nil : self.step(&subject, of: entry, policy: policy, now: now, quick: quick)
         }
+    }
+
+    /// Sets up to ``quickShare`` tokens above the renewal point aside as the entry's quick
+    /// share, when it is empty; under the entry's lock.
+    private func refillQuickShare(_ subject: inout Subject, of entry: Entry, policy: RateLimitPolicy) {
+        guard subject.lastGrant >= Self.renewalMinimum, entry.quickTokens.load(ordering: .relaxed) == 0 else {
+            return
+        }
+        // One above the renewal point stays: the locked call that spends it starts the renewal,
+        // as it would have without a share.
+        let share = min(Self.quickShare, subject.tokens - subject.lastGrant / 2 - 1)
+        guard share > 0 else { return }
+        subject.tokens -= share
+        subject.demand += share
+        entry.quickPolicy.store(Self.policyKey(policy), ordering: .relaxed)
+        entry.quickUntil.store(self.elapsedNanoseconds(at: subject.leaseExpiresAt), ordering: .relaxed)
+        // Releasing: whoever sees the tokens sees the policy and deadline stored above.
+        entry.quickTokens.store(share, ordering: .releasing)
     }
 
     /// The subject's entry, created when missing; idle entries are pruned (and retired) once
@@ -213,6 +311,9 @@ final class RateLimitLeases: Sendable {
                             !subject.isIdle || subject.leaseExpiresAt > now
                             || (subject.refusedUntil.map { $0 > now } ?? false)
                         subject.retired = !keep
+                        if !keep {
+                            entry.quickTokens.store(0, ordering: .relaxed)
+                        }
                         return keep
                     }
                 }
@@ -230,11 +331,14 @@ final class RateLimitLeases: Sendable {
     }
 
     /// One request's step for a subject's entry, changed in place.
-    private func step(_ entry: inout Subject, policy: RateLimitPolicy, now: ContinuousClock.Instant) -> Step {
+    private func step(
+        _ entry: inout Subject, of stored: Entry, policy: RateLimitPolicy, now: ContinuousClock.Instant, quick: Bool
+    ) -> Step {
         if entry.policy != policy {
             entry.policy = policy
             entry.tokens = 0
             entry.refusedUntil = nil
+            stored.quickTokens.store(0, ordering: .relaxed)
         }
         if entry.demandSince.duration(to: now) >= self.demandInterval {
             entry.previousDemand = entry.demand
@@ -250,12 +354,20 @@ final class RateLimitLeases: Sendable {
         }
         if entry.tokens > 0, now < entry.leaseExpiresAt {
             entry.tokens -= 1
-            let admission = Self.admission(entry, now: now)
             if self.shouldRenew(entry, now: now) {
                 entry.fetching = true
-                return .renew(admission, count: self.leaseSize(for: entry))
+                return .renew(Self.admission(entry, now: now, quickShare: stored), count: self.leaseSize(for: entry))
             }
-            return .decided(admission)
+            if quick {
+                self.refillQuickShare(&entry, of: stored, policy: policy)
+            }
+            return .decided(Self.admission(entry, now: now, quickShare: stored))
+        }
+        // The lease's own tokens are spent; its quick share may still have some.
+        if now < entry.leaseExpiresAt,
+            stored.takeQuickToken(policyKey: Self.policyKey(policy), elapsed: self.elapsedNanoseconds(at: now))
+        {
+            return .decided(Self.admission(entry, now: now, quickShare: stored))
         }
         entry.tokens = 0
         if entry.fetching {
@@ -299,7 +411,7 @@ final class RateLimitLeases: Sendable {
     {
         let stored = self.entry(subject, policy: policy, now: now)
         let (decision, resumptions) = stored.state.withLock { entry in
-            self.record(grant, policy: policy, now: now, in: &entry, renewal: false)
+            self.record(grant, policy: policy, now: now, in: &entry, of: stored, renewal: false)
         }
         Self.resume(resumptions)
         return decision
@@ -318,7 +430,7 @@ final class RateLimitLeases: Sendable {
     func renewed(subject: String, policy: RateLimitPolicy, grant: Grant?, now: ContinuousClock.Instant) {
         guard let stored = self.existingEntry(subject) else { return }
         let (_, resumptions) = stored.state.withLock { entry in
-            self.record(grant, policy: policy, now: now, in: &entry, renewal: true)
+            self.record(grant, policy: policy, now: now, in: &entry, of: stored, renewal: true)
         }
         Self.resume(resumptions)
     }
@@ -328,7 +440,8 @@ final class RateLimitLeases: Sendable {
     /// a refusal with tokens left only holds back renewals until its retry time), and says which
     /// waiting calls resume with what.
     private func record(
-        _ grant: Grant?, policy: RateLimitPolicy, now: ContinuousClock.Instant, in entry: inout Subject, renewal: Bool
+        _ grant: Grant?, policy: RateLimitPolicy, now: ContinuousClock.Instant, in entry: inout Subject,
+        of stored: Entry, renewal: Bool
     ) -> (RateLimitDecision?, [Resumption]) {
         entry.fetching = false
         guard let grant, entry.policy == policy else {
@@ -351,9 +464,14 @@ final class RateLimitLeases: Sendable {
             let refusal = Self.refusal(entry, until: until, now: now)
             return (refusal, Self.releaseWaiters(&entry, with: .decided(refusal)))
         }
+        let quickShareLeft = renewal && now < entry.leaseExpiresAt
         entry.tokens = (leaseLeft ? entry.tokens : 0) + grant.granted
         entry.lastGrant = grant.granted
         entry.leaseExpiresAt = now + self.leaseLifetime
+        if quickShareLeft {
+            // The quick share is part of the lease renewed: it lives as long as the new one.
+            stored.quickUntil.store(self.elapsedNanoseconds(at: entry.leaseExpiresAt), ordering: .relaxed)
+        }
         var own: RateLimitDecision?
         if !renewal {
             entry.tokens -= 1
@@ -412,9 +530,13 @@ final class RateLimitLeases: Sendable {
         min(self.cap(for: entry.policy), max(entry.demand, entry.previousDemand, entry.waiters.count + 1))
     }
 
-    private static func admission(_ entry: Subject, now: ContinuousClock.Instant) -> RateLimitDecision {
-        RateLimitDecision(
-            allowed: true, limit: entry.policy.requests, remaining: entry.remainingAfterGrant + entry.tokens,
+    /// An admission; `remaining` counts the entry's quick share when given.
+    private static func admission(_ entry: Subject, now: ContinuousClock.Instant, quickShare stored: Entry? = nil)
+        -> RateLimitDecision
+    {
+        let quick = stored?.quickTokens.load(ordering: .relaxed) ?? 0
+        return RateLimitDecision(
+            allowed: true, limit: entry.policy.requests, remaining: entry.remainingAfterGrant + entry.tokens + quick,
             resetMilliseconds: milliseconds(from: now, to: entry.fullAt), retryAfterMilliseconds: 0)
     }
 

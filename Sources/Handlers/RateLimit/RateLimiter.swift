@@ -53,7 +53,7 @@ public final class RateLimiter: Sendable {
     private let fallingBack = Atomic<Bool>(false)
     /// The time of the decisions made without waiting, read once per call: lease lifetimes and
     /// remembered refusals do not change within a clock tick.
-    private let coarseClock = CoarseContinuousClock()
+    private let coarseClock: CoarseContinuousClock
     private let renewals = Mutex(Renewals())
     /// Whether the limiter runs on the local fallback.
     public let health: RateLimiterHealth
@@ -74,7 +74,9 @@ public final class RateLimiter: Sendable {
         logger: Logger
     ) {
         self.redis = redis
-        self.leases = RateLimitLeases(maximumLease: maximumLease)
+        let clock = CoarseContinuousClock()
+        self.coarseClock = clock
+        self.leases = RateLimitLeases(maximumLease: maximumLease, origin: clock.anchor)
         self.health = health
         self.retryInterval = retryInterval
         self.logger = logger
@@ -131,15 +133,32 @@ public final class RateLimiter: Sendable {
     ///   - subject: Whose allowance to use.
     ///   - policy: The limit.
     ///   - slot: The caller's remembered lease entry for `subject`.
+    ///   - quick: Whether the caller tries ``admitQuickly(policy:rememberingIn:)`` first, so
+    ///     admitting it refills the quick share that serves.
     func admit(
-        subject: String, policy: RateLimitPolicy, rememberingIn slot: borrowing RememberedLeaseEntry
+        subject: String, policy: RateLimitPolicy, rememberingIn slot: borrowing RememberedLeaseEntry,
+        quick: Bool = false
     ) -> Admission {
         let now = self.coarseClock.now
         if self.onFallback(now: now) {
             return .decided(self.local.check(subject: subject, policy: policy))
         }
-        let step = self.leases.next(subject: subject, policy: policy, now: now, rememberingIn: slot)
+        let step = self.leases.next(subject: subject, policy: policy, now: now, rememberingIn: slot, quick: quick)
         return self.admission(step, subject, policy)
+    }
+
+    /// Admits a call from the quick share of its caller's lease (``RateLimitLeases``), with
+    /// atomic operations only, for calls whose answer carries no decision details. `false` when
+    /// that cannot decide (no share to spend, or Redis unreachable): then
+    /// ``admit(subject:policy:rememberingIn:quick:)`` does.
+    ///
+    /// - Parameters:
+    ///   - policy: The limit.
+    ///   - slot: The caller's remembered lease entry.
+    func admitQuickly(policy: RateLimitPolicy, rememberingIn slot: borrowing RememberedLeaseEntry) -> Bool {
+        !self.fallingBack.load(ordering: .relaxed)
+            && self.leases.takeQuickToken(
+                policy: policy, elapsed: self.coarseClock.elapsedNanoseconds, rememberedIn: slot)
     }
 
     /// What a lease step means for the call: decided now (a renewal started when due), or pending.

@@ -6,7 +6,8 @@
 /// whether a remembered refusal still stands. Anchored when created; both clocks are monotonic
 /// and advance together while the machine runs.
 struct CoarseContinuousClock: Sendable {
-    private let anchor: ContinuousClock.Instant
+    /// The continuous-clock instant this clock counts from.
+    let anchor: ContinuousClock.Instant
     private let coarseAnchor: CoarseInstant
 
     /// A clock anchored now.
@@ -17,6 +18,18 @@ struct CoarseContinuousClock: Sendable {
 
     /// The current instant, to within one tick.
     var now: ContinuousClock.Instant {
-        self.anchor + .nanoseconds(CoarseInstant.now.nanoseconds - self.coarseAnchor.nanoseconds)
+        self.instant(atElapsed: self.elapsedNanoseconds)
+    }
+
+    /// Nanoseconds from ``anchor`` to now, to within one tick: one integer subtraction.
+    var elapsedNanoseconds: Int64 {
+        CoarseInstant.now.nanoseconds - self.coarseAnchor.nanoseconds
+    }
+
+    /// The instant `elapsed` nanoseconds after ``anchor``.
+    ///
+    /// - Parameter elapsed: A reading of ``elapsedNanoseconds``.
+    func instant(atElapsed elapsed: Int64) -> ContinuousClock.Instant {
+        self.anchor + .nanoseconds(elapsed)
     }
 }
