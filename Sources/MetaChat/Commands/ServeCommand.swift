@@ -53,8 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
         let system = SystemHandler(
             version: metaChatVersion,
             startedAt: startedAt,
-            database: PostgresProbe(databaseURL: databaseURL),
-            redis: RedisProbe(url: configuration.redisURL),
+            database: PostgresProbe(databaseURL: databaseURL, threadPool: dependencies.probeThreadPool),
+            redis: RedisProbe(url: configuration.redisURL, threadPool: dependencies.probeThreadPool),
             rateLimits: dependencies.rateLimiterHealth
         )
         await dependencies.startInvalidation()

@@ -1,10 +1,12 @@
 internal import Handlers
 internal import Logging
+internal import NIOPosix
 internal import Storage
 
 /// The long-lived connections and caches `serve` builds once and closes on shutdown:
 /// PostgreSQL and Redis pools, the Redis subscriber, the key cache with its cross-instance
-/// invalidation, the batched `last_used_at` writer and the rate limiter.
+/// invalidation, the batched `last_used_at` writer, the rate limiter and the threads of the
+/// health probes.
 struct ServeDependencies {
     let postgres: PostgresPool
     let redis: RedisPool
@@ -14,6 +16,9 @@ struct ServeDependencies {
     let invalidation: RedisKeyInvalidation
     let rateLimiterHealth: RateLimiterHealth
     let rateLimiter: RateLimiter
+    /// Runs the health probes' blocking pings (libpq's `PQping`, hiredis' `PING`), so a slow
+    /// dependency never holds a thread the pools need.
+    let probeThreadPool: NIOThreadPool
     private let usageFlusher: Task<Void, Never>
 
     /// Opens the pools and starts the background work.
@@ -37,6 +42,9 @@ struct ServeDependencies {
         )
         self.rateLimiterHealth = RateLimiterHealth()
         self.rateLimiter = RateLimiter(redis: self.redis, health: self.rateLimiterHealth, logger: logger)
+        let probeThreadPool = NIOThreadPool(numberOfThreads: 2)
+        probeThreadPool.start()
+        self.probeThreadPool = probeThreadPool
         let usage = self.usage
         self.usageFlusher = Task { await usage.run(every: .seconds(30)) }
     }
@@ -57,5 +65,6 @@ struct ServeDependencies {
         await self.subscriber.shutdown()
         await self.redis.shutdown()
         await self.postgres.shutdown()
+        try? await self.probeThreadPool.shutdownGracefully()
     }
 }

@@ -1,5 +1,5 @@
-internal import NIOCore
-internal import NIOPosix
+public import NIOCore
+public import NIOPosix
 
 /// Calls a gRPC server over one HTTP/2 cleartext connection (prior knowledge), on nghttp2.
 ///
@@ -24,14 +24,16 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
     ///   - host: The server's address.
     ///   - port: The server's port.
     ///   - maxReceiveMessageBytes: The largest response message accepted. Default 4 MiB.
+    ///   - eventLoopGroup: Where the connection runs; NIO's process-wide group unless given.
     /// - Returns: A connected transport.
     public static func connect(
         host: String,
         port: Int,
-        maxReceiveMessageBytes: Int = 4 * 1024 * 1024
+        maxReceiveMessageBytes: Int = 4 * 1024 * 1024,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> HTTP2ClientTransport {
         let authority = "\(host):\(port)"
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ClientBootstrap(group: eventLoopGroup)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -1,5 +1,5 @@
 private import CPostgres
-internal import NIOPosix
+public import NIOPosix
 
 /// Checks that PostgreSQL accepts connections, with libpq's `PQping`.
 ///
@@ -14,13 +14,14 @@ public struct PostgresProbe: DependencyProbe {
     ///   - databaseURL: A libpq connection URI such as `postgresql://user:pw@host:port/db`; a
     ///     Prisma-style `schema=NAME` parameter is ignored.
     ///   - connectTimeoutSeconds: How long one check may wait for the server.
-    public init(databaseURL: String, connectTimeoutSeconds: Int = 2) {
+    ///   - threadPool: Where the blocking ping runs; NIO's process-wide pool unless given.
+    public init(databaseURL: String, connectTimeoutSeconds: Int = 2, threadPool: NIOThreadPool = .singleton) {
         // A Prisma-style `schema` parameter would make libpq reject the URL; the schema does not
         // matter for a ping.
         let url = PostgresConnectionURL.removingSchemaParameter(databaseURL).url
         let separator = url.contains("?") ? "&" : "?"
         self.conninfo = url + separator + "connect_timeout=\(connectTimeoutSeconds)"
-        self.threadPool = NIOThreadPool.singleton
+        self.threadPool = threadPool
     }
 
     public func probe() async -> DependencyProbeResult {

@@ -1,6 +1,6 @@
 private import CHiredis
 internal import Glibc
-internal import NIOPosix
+public import NIOPosix
 
 /// Checks that Redis answers `PING`, with hiredis on NIO's thread pool.
 public struct RedisProbe: DependencyProbe {
@@ -9,10 +9,12 @@ public struct RedisProbe: DependencyProbe {
 
     /// Creates a probe.
     ///
-    /// - Parameter url: Where Redis listens.
-    public init(url: RedisURL) {
+    /// - Parameters:
+    ///   - url: Where Redis listens.
+    ///   - threadPool: Where the blocking ping runs; NIO's process-wide pool unless given.
+    public init(url: RedisURL, threadPool: NIOThreadPool = .singleton) {
         self.url = url
-        self.threadPool = NIOThreadPool.singleton
+        self.threadPool = threadPool
     }
 
     public func probe() async -> DependencyProbeResult {
