@@ -5,6 +5,9 @@
 #   echo.grpc.swift  service glue, by grpc-swift-protobuf 2.4.1's protoc-gen-grpc-swift-2
 # Both plugins are built in release inside this package (Benchmarks/.build), so the first run
 # takes several minutes; later runs reuse the build. Needs protoc (Debian's protobuf-compiler).
+# Also records the SHA-256 of the input and of both outputs in generated.sha256 (commit it too):
+# scripts/check-generated.sh, which CI runs, checks them without building the plugins, so a
+# changed echo.proto or a hand-edited stub fails CI until this script is rerun.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -23,4 +26,5 @@ protoc -I "$root/proto" -I "$root/Tests/CodegenTests/Fixtures" -I /usr/include \
   --swift_out="$out" --swift_opt=Visibility=Internal \
   --grpc-swift-2_out="$out" --grpc-swift-2_opt=Visibility=Internal,Server=true,Client=false \
   echo.proto
+sha256sum "$root/Tests/CodegenTests/Fixtures/echo.proto" "$out/echo.grpc.swift" "$out/echo.pb.swift" >generated.sha256
 ls "$out"
