@@ -19,6 +19,10 @@ internal import Storage
 ///   (``VerifiedCredential``): a call presenting the same bytes again skips parsing, hashing and
 ///   the directory until any key or tenant changes.
 ///
+/// - With a ``FailedAuthenticationLimit``, attempts that end `UNAUTHENTICATED` are counted per
+///   client address, and an address over the limit is refused (`RESOURCE_EXHAUSTED`) before the
+///   key is looked up.
+///
 /// Put it before ``RateLimitInterceptor``, which limits per key.
 public struct AuthenticationInterceptor: ServerInterceptor {
     private let directory: KeyDirectory
@@ -27,6 +31,7 @@ public struct AuthenticationInterceptor: ServerInterceptor {
     private let pepperKey: HMACSHA256Key?
     private let globalAPIKey: String?
     private let publicMethods: MethodPatternList
+    private let failureLimit: FailedAuthenticationLimit?
 
     /// Creates the interceptor.
     ///
@@ -36,12 +41,14 @@ public struct AuthenticationInterceptor: ServerInterceptor {
     ///   - pepper: The server's pepper, under which key hashes were computed.
     ///   - globalAPIKey: `GLOBAL_API_KEY`; `nil` or empty disables it.
     ///   - publicMethods: Methods that skip authentication.
+    ///   - failureLimit: Limits failed attempts per client address; `nil` counts none.
     public init(
         directory: KeyDirectory,
         usage: KeyUsageRecorder,
         pepper: [UInt8],
         globalAPIKey: String?,
-        publicMethods: MethodPatternList = .publicMethods
+        publicMethods: MethodPatternList = .publicMethods,
+        failureLimit: FailedAuthenticationLimit? = nil
     ) {
         self.directory = directory
         self.usage = usage
@@ -49,6 +56,7 @@ public struct AuthenticationInterceptor: ServerInterceptor {
         self.pepperKey = HMACSHA256Key(pepper)
         self.globalAPIKey = globalAPIKey.flatMap { $0.isEmpty ? nil : $0 }
         self.publicMethods = publicMethods
+        self.failureLimit = failureLimit
     }
 
     /// Every method except ``MethodPatternList/publicMethods`` (or those given).
@@ -83,9 +91,26 @@ public struct AuthenticationInterceptor: ServerInterceptor {
         if try self.interceptImmediately(context: &context) == .suspend,
             let credential = PresentedCredential(metadata: context.requestMetadata)
         {
-            try await self.authenticate(credential, into: &context)
+            try await self.authenticateCountingFailures(credential, into: &context)
         }
         try await next(context)
+    }
+
+    /// ``authenticate(_:into:)`` behind the ``FailedAuthenticationLimit``, when there is one.
+    private func authenticateCountingFailures(
+        _ credential: PresentedCredential, into context: inout ServerContext
+    ) async throws {
+        guard let failureLimit = self.failureLimit else {
+            try await self.authenticate(credential, into: &context)
+            return
+        }
+        try failureLimit.checkNotBlocked(peer: context.peer)
+        do {
+            try await self.authenticate(credential, into: &context)
+        } catch let error as RPCError where error.code == .unauthenticated {
+            try await failureLimit.recordFailure(peer: context.peer)
+            throw error
+        }
     }
 
     /// The verification the call's connection remembers for `credential`, while it still holds.

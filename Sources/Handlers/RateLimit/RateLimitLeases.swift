@@ -186,6 +186,19 @@ final class RateLimitLeases: Sendable {
         self.existingEntry(subject)?.quickTokens.load(ordering: .relaxed) ?? 0
     }
 
+    /// The refusal Redis gave `subject` last, while it still stands: no request of `subject` can
+    /// be admitted before its retry time on any instance.
+    ///
+    /// - Parameters:
+    ///   - subject: Whose allowance.
+    ///   - now: The current time.
+    func standingRefusal(subject: String, now: ContinuousClock.Instant) -> RateLimitDecision? {
+        self.existingEntry(subject)?.state.withLock { entry in
+            guard let until = entry.refusedUntil, now < until else { return nil }
+            return Self.refusal(entry, until: until, now: now)
+        }
+    }
+
     /// How many calls wait for the lease request in flight for `subject`, for tests.
     ///
     /// - Parameter subject: Whose allowance.

@@ -111,6 +111,14 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// The refusal `subject` got last, while it still stands, without counting a request or
+    /// asking Redis: for refusing before doing expensive work (``FailedAuthenticationLimit``).
+    ///
+    /// - Parameter subject: Whose allowance.
+    public func standingRefusal(subject: String) -> RateLimitDecision? {
+        self.leases.standingRefusal(subject: subject, now: self.coarseClock.now)
+    }
+
     /// Starts counting one request of `subject` and decides it when that needs no waiting,
     /// which is the common case for a busy subject; without suspending, so callers on the hot
     /// path pay no executor hop for it.

@@ -70,7 +70,10 @@ struct ServeCommand: AsyncParsableCommand {
                 directory: dependencies.keys,
                 usage: dependencies.usage,
                 pepper: pepper.bytes,
-                globalAPIKey: configuration.globalAPIKey
+                globalAPIKey: configuration.globalAPIKey,
+                failureLimit: configuration.authFailureLimit.map {
+                    FailedAuthenticationLimit(limiter: dependencies.rateLimiter, policy: $0)
+                }
             ),
             RateLimitInterceptor(
                 limiter: dependencies.rateLimiter,

@@ -15,6 +15,7 @@ internal import Storage
 /// | `LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
 /// | `GLOBAL_API_KEY` | unset (disabled) | bootstrap super-admin key, ≥ 32 characters |
 /// | `RATE_LIMIT_WINDOW_MS`, `RATE_LIMIT_MAX_REQUESTS` | `60000`, `100` | default rate limit per key or client IP (1–86400000 ms, 1–1000000000) |
+/// | `AUTH_FAILURE_LIMIT` | `60` | failed key checks per client address per minute before it is refused (429) for the rest of the minute; `0` disables (0–1000000) |
 /// | `API_CORS_ORIGINS` | empty (no browser origins) | comma-separated origins allowed by CORS, or `*` |
 /// | `TRUSTED_PROXIES` | `127.0.0.0/8,::1/128` | CIDRs whose `X-Forwarded-*` headers are believed |
 /// | `API_MAX_BODY_BYTES` | `5242880` | largest JSON request body (413 above) |
@@ -36,6 +37,8 @@ struct AppConfiguration: Sendable {
     var logLevel: String
     /// The default rate limit per API key or client address.
     var rateLimit: RateLimitPolicy
+    /// Failed key checks allowed per client address per minute; `nil` when disabled.
+    var authFailureLimit: RateLimitPolicy?
 
     /// Reads and validates the environment.
     ///
@@ -88,8 +91,20 @@ struct AppConfiguration: Sendable {
         } catch {
             throw ConfigurationError(variable: error.variable, problem: error.problem)
         }
+        self.authFailureLimit = try Self.authFailureLimit(environment: environment)
         self.rest = try Self.restConfiguration(environment: environment)
         self.server.maxRequestBodyBytes = self.rest.maxBodyBytes
+    }
+
+    private static func authFailureLimit(environment: [String: String]) throws -> RateLimitPolicy? {
+        guard let text = environment["AUTH_FAILURE_LIMIT"], !text.isEmpty else {
+            return RateLimitPolicy(requests: 60, windowMilliseconds: 60_000)
+        }
+        guard let limit = Int(text), (0...1_000_000).contains(limit) else {
+            throw ConfigurationError(
+                variable: "AUTH_FAILURE_LIMIT", problem: "must be a whole number from 0 to 1000000, not '\(text)'")
+        }
+        return limit == 0 ? nil : RateLimitPolicy(requests: limit, windowMilliseconds: 60_000)
     }
 
     private static func restConfiguration(environment: [String: String]) throws -> RESTConfiguration {

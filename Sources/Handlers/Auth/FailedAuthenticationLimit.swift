@@ -1,0 +1,61 @@
+internal import RPCServer
+
+/// Limits failed authentication attempts per client address, in Redis like every rate limit.
+///
+/// A caller presenting keys that are not valid costs a key look-up each time, and a PostgreSQL
+/// read whenever the key's prefix is new; guessing a key is hopeless (32 random bytes), but a flood
+/// of made-up keys is not free. Each attempt that ends `UNAUTHENTICATED` counts one for the
+/// client's address (`authfail:<address>`); past the limit, attempts from that address end with
+/// `RESOURCE_EXHAUSTED` (`retry-after` in the metadata, HTTP 429) before the look-up, until the
+/// retry time Redis gave. Calls on connections that already authenticated, and callers at other
+/// addresses, are not affected; a valid key sent from a blocked address waits like any other.
+public struct FailedAuthenticationLimit: Sendable {
+    private let limiter: RateLimiter
+    private let policy: RateLimitPolicy
+
+    /// Creates the limit.
+    ///
+    /// - Parameters:
+    ///   - limiter: Counts the failures (shared with ``RateLimitInterceptor``).
+    ///   - policy: How many failed attempts one address may make per window.
+    public init(limiter: RateLimiter, policy: RateLimitPolicy) {
+        self.limiter = limiter
+        self.policy = policy
+    }
+
+    /// Throws when the address of `peer` is over its limit, without counting.
+    ///
+    /// - Parameter peer: The call's ``ServerContext/peer``.
+    /// - Throws: ``RPCError`` `resourceExhausted` with `retry-after`.
+    func checkNotBlocked(peer: String) throws {
+        if let refusal = self.limiter.standingRefusal(subject: Self.subject(of: peer)) {
+            throw Self.blocked(refusal)
+        }
+    }
+
+    /// Counts a failed attempt from `peer`'s address.
+    ///
+    /// - Parameter peer: The call's ``ServerContext/peer``.
+    /// - Throws: ``RPCError`` `resourceExhausted` with `retry-after` when this attempt went over
+    ///   the limit.
+    func recordFailure(peer: String) async throws {
+        let decision = await self.limiter.check(subject: Self.subject(of: peer), policy: self.policy)
+        if !decision.allowed {
+            throw Self.blocked(decision)
+        }
+    }
+
+    private static func subject(of peer: String) -> String {
+        "authfail:" + RateLimitInterceptor.address(of: peer)
+    }
+
+    private static func blocked(_ refusal: RateLimitDecision) -> RPCError {
+        var metadata = Metadata()
+        metadata.addString(String(max(1, (refusal.retryAfterMilliseconds + 999) / 1000)), forKey: "retry-after")
+        return RPCError(
+            code: .resourceExhausted,
+            message:
+                "Too many failed authentication attempts from this address (limit \(refusal.limit)); retry after the time in retry-after.",
+            metadata: metadata)
+    }
+}
