@@ -25,7 +25,14 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
     private let redis: RedisPool
     private let subscriber: RedisSubscriber
     private let logger: Logger
-    private let listeners = Mutex<[Task<Void, Never>]>([])
+    private let listeners = Mutex(Listeners())
+
+    /// The tasks listening (or retrying to), and whether ``stop()`` was called: a ``start()``
+    /// finishing after it (a background retry) must not leave listeners running.
+    private struct Listeners {
+        var tasks: [Task<Void, Never>] = []
+        var stopped = false
+    }
 
     /// Creates the invalidation; call ``start()`` to listen.
     ///
@@ -46,7 +53,7 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
     /// subscribes again, the whole directory is dropped: changes published in between were missed.
     ///
     /// - Throws: ``RedisError`` when Redis did not confirm in time; the directory's entry lifetime
-    ///   still bounds how long a stale entry lives.
+    ///   still bounds how long a stale entry lives. `CancellationError` after ``stop()``.
     public func start() async throws {
         let keys = try await self.subscriber.subscribe(to: Self.keyChannel)
         let tenants: RedisSubscription
@@ -75,8 +82,23 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
                 logger.info("key-change subscription restored; key cache dropped")
             }
         }
-        self.listeners.withLock { $0 += [keyTask, tenantTask, resubscriptionTask] }
+        let kept = self.listeners.withLock { listeners in
+            guard !listeners.stopped else { return false }
+            listeners.tasks += [keyTask, tenantTask, resubscriptionTask]
+            return true
+        }
+        guard kept else {
+            for task in [keyTask, tenantTask, resubscriptionTask] {
+                task.cancel()
+            }
+            keys.cancel()
+            tenants.cancel()
+            throw CancellationError()
+        }
     }
+
+    /// How many listening or retrying tasks are kept, for tests.
+    var listenerCount: Int { self.listeners.withLock { $0.tasks.count } }
 
     /// ``start()``, and when Redis does not confirm, keeps trying every `retryInterval` in the
     /// background until it does, then drops the whole directory (changes published meanwhile
@@ -108,15 +130,24 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
                 }
             }
         }
-        self.listeners.withLock { $0.append(retry) }
+        let kept = self.listeners.withLock { listeners in
+            guard !listeners.stopped else { return false }
+            listeners.tasks.append(retry)
+            return true
+        }
+        if !kept {
+            retry.cancel()
+        }
         return false
     }
 
-    /// Stops listening.
+    /// Stops listening, for good: a ``start()`` still in progress (a background retry) ends
+    /// with `CancellationError` and leaves nothing running.
     public func stop() async {
-        let tasks = self.listeners.withLock { tasks in
-            defer { tasks = [] }
-            return tasks
+        let tasks = self.listeners.withLock { listeners in
+            listeners.stopped = true
+            defer { listeners.tasks = [] }
+            return listeners.tasks
         }
         for task in tasks {
             task.cancel()
