@@ -25,6 +25,11 @@ Every h2load run must report all requests succeeded, 0 failed/errored/timeout, e
 error; an error answer is trailers-only and carries no DATA, so a byte count short of the
 expected total means some calls failed).
 
+The table's ratios divide medians, which may come from different rounds; the machine's speed
+drifts between rounds, so the first server's unary req/s and CPU per request are also divided
+by the reference's of the same round, and the median of those paired ratios is printed after
+the table.
+
 $METACHAT_BENCH_CLIENT hook: if set, it is a command (split like a shell would, no expansion)
 run pinned to --client-cpu as
     $METACHAT_BENCH_CLIENT --host 127.0.0.1 --port P --connections 8 --streams 32 \
@@ -358,6 +363,21 @@ def side_by_side(first, second, args, bodies, round_index, log_dir) -> dict:
 # Report
 
 
+def paired_unary_ratios(results: list[dict], name: str, reference: str) -> list[tuple[float, float]]:
+    """Per round where both ran clean: `name`'s unary req/s and CPU per request, each divided
+    by `reference`'s of the same round."""
+    pairs = []
+    for round_number in sorted({r["round"] for r in results}):
+        runs = {r["server"]: r.get("unary") for r in results if r["round"] == round_number}
+        mine, theirs = runs.get(name), runs.get(reference)
+        if mine is None or theirs is None or not (mine.ok and theirs.ok) or theirs.server_cpu_s <= 0:
+            continue
+        speed = (mine.requests / mine.seconds) / (theirs.requests / theirs.seconds)
+        cost = (mine.server_cpu_s / mine.requests) / (theirs.server_cpu_s / theirs.requests)
+        pairs.append((speed, cost))
+    return pairs
+
+
 def summarize(results: list[dict], names: list[str], args) -> list[dict]:
     rows = []
     for name in names:
@@ -551,6 +571,13 @@ def main():
             if isinstance(v, Run):
                 entry[k] = {key: val for key, val in v.__dict__.items() if key != "output"}
         raw.append(entry)
+    paired = paired_unary_ratios(results, names[0], args.reference)
+    if paired:
+        speed, cost = [p[0] for p in paired], [p[1] for p in paired]
+        print(f"\nper round, {names[0]} ÷ {args.reference} (the two runs of one round are minutes apart, "
+              "the medians above may come from different rounds):")
+        print("  unary req/s: " + ", ".join(f"{v:.2f}" for v in speed) + f" (median {median(speed):.2f})")
+        print("  µs CPU/req:  " + ", ".join(f"{v:.2f}" for v in cost) + f" (median {median(cost):.2f})")
     if side:
         ratios = [entry["ratio"] for entry in side if "ratio" in entry]
         print(f"\nside by side, per round {servers[0][0]} CPU/call ÷ {args.reference} CPU/call: "
