@@ -31,6 +31,14 @@ struct RateLimitQuickShareTests {
         return leases
     }
 
+    /// A book whose 100 ms lease of 200 tokens for "s" has its quick share set aside.
+    private func withQuickShare(slot: borrowing RememberedLeaseEntry) -> RateLimitLeases {
+        let leases = self.leased(200, remaining: 1_000, slot: slot, lifetime: .milliseconds(100))
+        _ = leases.next(subject: "s", policy: self.busy, now: self.start, rememberingIn: slot, quick: true)
+        #expect(leases.quickTokenCount(subject: "s") == RateLimitLeases.quickShare)
+        return leases
+    }
+
     @Test("A quick caller's admission sets tokens above the renewal point aside; they are spent without the lock")
     func quickShareIsSetAsideAndSpent() {
         let slot = RememberedLeaseEntry()
@@ -92,12 +100,10 @@ struct RateLimitQuickShareTests {
         #expect(locked < 10, "most calls were admitted from the quick share (\(locked) took the lock)")
     }
 
-    @Test("The share expires with its lease, lives on with a renewal, and a changed policy or pruning empties it")
+    @Test("The share expires with its lease, lives on with a renewal, and a changed policy empties it")
     func shareEndsWithItsLease() {
         let slot = RememberedLeaseEntry()
-        let leases = self.leased(200, remaining: 1_000, slot: slot, lifetime: .milliseconds(100))
-        _ = leases.next(subject: "s", policy: self.busy, now: self.start, rememberingIn: slot, quick: true)
-        #expect(leases.quickTokenCount(subject: "s") > 0)
+        let leases = self.withQuickShare(slot: slot)
         let beforeExpiry = leases.takeQuickToken(
             policy: self.busy, elapsed: self.elapsed(.milliseconds(99)), rememberedIn: slot)
         #expect(beforeExpiry)
@@ -124,9 +130,7 @@ struct RateLimitQuickShareTests {
     @Test("Pruning an idle subject empties its share")
     func pruningEmptiesShare() {
         let slot = RememberedLeaseEntry()
-        let leases = self.leased(200, remaining: 1_000, slot: slot, lifetime: .milliseconds(100))
-        _ = leases.next(subject: "s", policy: self.busy, now: self.start, rememberingIn: slot, quick: true)
-        #expect(leases.quickTokenCount(subject: "s") > 0)
+        let leases = self.withQuickShare(slot: slot)
         let later = self.start + .seconds(1)
         for index in 0..<10_000 {
             _ = leases.next(subject: "other \(index)", policy: self.busy, now: later)
