@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RPCServer
 import Storage
+import Synchronization
 import Testing
 
 @testable import Handlers
@@ -243,6 +244,58 @@ struct RateLimitLeaseRedisTests {
         // lease (a renewal starts at half) plus the renewal's grant, 1.5 × 1 % of the limit.
         #expect(admitted >= 2_000 - 2 * 30)
         #expect(calls < 1_000, "\(calls) Redis calls for 3000 requests")
+        #expect(limiters.allSatisfy { !$0.health.isDegraded })
+    }
+
+    /// One caller's remembered lease entry, shared by its calls as ``AuthenticatedCaller`` does.
+    private final class RememberingCaller: Sendable {
+        let entry = RememberedLeaseEntry()
+        let quick = Atomic<Int>(0)
+    }
+
+    @Test("Callers spending quick shares on two limiters still never exceed the shared limit")
+    func quickSharesKeepTheSharedLimit() async throws {
+        let url = try TestEnvironment.redisURL()
+        let pools = (0..<2).map { _ in RedisPool(configuration: .init(url: url), logger: .quiet) }
+        let limiters = pools.map { RateLimiter(redis: $0, health: RateLimiterHealth(), logger: .quiet) }
+        let callers = (0..<2).map { _ in RememberingCaller() }
+        // Leases of up to 200 (1 % of the limit), so quick shares of 64 are set aside.
+        let policy = RateLimitPolicy(requests: 20_000, windowMilliseconds: 86_400_000)
+        let subject = "test:" + UUID().uuidString
+
+        let admitted = await withTaskGroup(of: Int.self) { group in
+            for worker in 0..<8 {
+                let (limiter, caller) = (limiters[worker % 2], callers[worker % 2])
+                group.addTask {
+                    var admitted = 0
+                    for _ in 0..<3_000 {
+                        if limiter.admitQuickly(policy: policy, rememberingIn: caller.entry) {
+                            caller.quick.add(1, ordering: .relaxed)
+                            admitted += 1
+                            continue
+                        }
+                        let decision: RateLimitDecision
+                        switch limiter.admit(subject: subject, policy: policy, rememberingIn: caller.entry, quick: true)
+                        {
+                        case .decided(let decided): decision = decided
+                        case .pending(let pending): decision = await limiter.finish(pending)
+                        }
+                        admitted += decision.allowed ? 1 : 0
+                    }
+                    return admitted
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        for limiter in limiters { await limiter.waitForRenewals() }
+        for pool in pools { await pool.shutdown() }
+        let quick = callers.map { $0.quick.load(ordering: .relaxed) }.reduce(0, +)
+
+        #expect(admitted <= 20_000, "the shared limit was exceeded")
+        // Left unspent per limiter at most: half a lease, a renewal's grant and a quick share.
+        #expect(admitted >= 20_000 - 2 * (300 + RateLimitLeases.quickShare))
+        // Shares come only from above the renewal point, so with leases of 200 about half do.
+        #expect(quick > admitted / 3, "\(quick) of \(admitted) admissions came from quick shares")
         #expect(limiters.allSatisfy { !$0.health.isDegraded })
     }
 
