@@ -42,6 +42,10 @@ about twice as long per write for the slower server's client in the profiles of 
 alone, each server keeps its own working set in cache between its calls. On a quiet machine the
 two medians agreed within 2 points; on a busy one the alternating pairs charged authentication
 twice what side by side did. The target is judged on both.
+
+Control: in every round two plain echo servers are also loaded alone in turn the same way, so
+the pairs of one binary against itself show the alternating method's own bias and spread
+(on 2026-11-29 a hand-run control without the order flip gave 0.87-1.08 per pair, median 0.955).
 """
 
 from __future__ import annotations
@@ -289,12 +293,14 @@ def main() -> int:
         finally:
             server.stop()
 
-    def echo_pair(tag: str) -> tuple[list[Server], list[str | None], list[int]]:
-        """echo and echo+auth started together, with the key each call carries and its answer size."""
+    def echo_pair(tag: str, names: tuple[str, str] = ("echo", "echo+auth")) \
+            -> tuple[list[Server], list[str | None], list[int]]:
+        """Two echo servers started together (`echo+auth` with the interceptors, any other name
+        without), with the key each call carries and its answer size."""
         servers = [Server(name, [args.echo_server, *(["--auth"] if name == "echo+auth" else [])],
-                          args.server_cpu, log_dir, f"{tag}-{name.replace('+', '-')}")
-                   for name in ("echo", "echo+auth")]
-        keys = [None, key]
+                          args.server_cpu, log_dir, f"{tag}-{name.replace('+', '-').replace(' ', '-')}")
+                   for name in names]
+        keys = [key if name == "echo+auth" else None for name in names]
         try:
             answers = [grpc_answer_bytes(server.port, ECHO_PATH, echo_body, k) for server, k in zip(servers, keys)]
         except BaseException:
@@ -313,9 +319,9 @@ def main() -> int:
             for server in servers:
                 server.stop()
 
-    def alternating_run(tag: str) -> list[tuple[Run, Run]]:
+    def alternating_run(tag: str, names: tuple[str, str] = ("echo", "echo+auth")) -> list[tuple[Run, Run]]:
         """Both echo servers up; each loaded alone in turn, --alternations pairs."""
-        servers, keys, answers = echo_pair(tag)
+        servers, keys, answers = echo_pair(tag, names)
         try:
             for server, k, answer in zip(servers, keys, answers):
                 h2load(server, args, ECHO_PATH, echo_body, 20_000, k, answer, args.data_dir,
@@ -328,7 +334,7 @@ def main() -> int:
                     server = servers[which]
                     runs[which] = h2load(server, args, ECHO_PATH, echo_body, args.alternation_requests, keys[which],
                                          answers[which], args.data_dir,
-                                         log_dir / f"{tag}-{index + 1}-{server.name.replace('+', '-')}.log")
+                                         log_dir / f"{tag}-{index + 1}-{which}-{server.name.replace('+', '-')}.log")
                 pairs.append((runs[0], runs[1]))
             return pairs
         finally:
@@ -370,6 +376,7 @@ def main() -> int:
     results: dict[str, list[tuple[Run, int]]] = {name: [] for name in names}
     together: list[tuple[Run, Run]] = []
     alternating: list[tuple[Run, Run]] = []
+    control: list[tuple[Run, Run]] = []
     for round_index in range(args.rounds):
         plain, authed = side_by_side_run(f"r{round_index + 1}-side-by-side")
         status = "ok" if plain.ok and authed.ok else "FAILED: " + "; ".join(plain.problems + authed.problems)
@@ -382,6 +389,11 @@ def main() -> int:
         print(f"round {round_index + 1} alternating alone, echo CPU/req ÷ echo+auth CPU/req: "
               + ", ".join(f"{p.server_cpu_s / p.requests / (a.server_cpu_s / a.requests):.2f}"
                           if p.ok and a.ok and a.server_cpu_s > 0 else "failed" for p, a in round_pairs), flush=True)
+        round_control = alternating_run(f"r{round_index + 1}-control", ("echo", "echo again"))
+        control += round_control
+        print(f"round {round_index + 1} control, echo against itself alone in turn: "
+              + ", ".join(f"{p.server_cpu_s / p.requests / (a.server_cpu_s / a.requests):.2f}"
+                          if p.ok and a.ok and a.server_cpu_s > 0 else "failed" for p, a in round_control), flush=True)
         rotated = groups[round_index % len(groups):] + groups[:round_index % len(groups)]
         order = [name for group in rotated
                  for name in (group if round_index % 2 == 0 else list(reversed(group)))]
@@ -453,6 +465,12 @@ def main() -> int:
               f"pairs, each server alone; target >= 90 %): {'met' if share >= 0.9 else 'missed'}; they add "
               f"{median([a - p for p, a in costs]):.2f} µs of server CPU per call")
         rows["alternating"] = {"kept": kept, "costs": costs}
+    measured_control = [(p, a) for p, a in control if p.ok and a.ok and a.server_cpu_s > 0 and p.server_cpu_s > 0]
+    if measured_control:
+        same = [(p.server_cpu_s / p.requests) / (a.server_cpu_s / a.requests) for p, a in measured_control]
+        print(f"control: the same echo server against itself, {len(same)} pairs the same way: median "
+              f"{median(same):.3f} (from {min(same):.2f} to {max(same):.2f}), the method's own bias and spread")
+        rows["control"] = {"ratios": same}
     (log_dir / "results.json").write_text(json.dumps(rows, indent=2))
     print(f"logs: {log_dir}")
     if failed:
