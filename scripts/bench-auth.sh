@@ -25,13 +25,15 @@ log() { printf 'bench-auth: %s\n' "$*" >&2; }
 
 # shellcheck source=lib/debian-packages.sh
 source scripts/lib/debian-packages.sh
+# shellcheck source=lib/release-build.sh
+source scripts/lib/release-build.sh
 ensure_debian_packages bench-auth nghttp2-client wrk curl
 [[ -x .venv/bin/python ]] || scripts/setup.sh
 
 if [[ ${BENCH_AUTH_NO_BUILD:-0} != 1 ]]; then
   log "building metachat and echo-server (release)"
-  swift build -c release --product metachat
-  swift build -c release --product echo-server
+  release_build --product metachat
+  release_build --product echo-server
 fi
 bin="$(swift build -c release --show-bin-path)"
 

@@ -46,6 +46,8 @@ log() { printf 'bench-rest: %s\n' "$*" >&2; }
 # Tools: wrk (Debian package wrk), taskset (util-linux), python3 (standard library only).
 # shellcheck source=lib/debian-packages.sh
 source scripts/lib/debian-packages.sh
+# shellcheck source=lib/release-build.sh
+source scripts/lib/release-build.sh
 ensure_debian_packages bench-rest wrk
 for tool in wrk taskset python3; do
   command -v "$tool" >/dev/null || { log "missing $tool"; exit 1; }
@@ -63,10 +65,10 @@ fi
 if [[ ${BENCH_REST_NO_BUILD:-0} != 1 ]]; then
   if ((build_ours)); then
     log "building echo-server (release)"
-    swift build -c release --product echo-server
+    release_build --product echo-server
   fi
   log "building hummingbird-json-server (release, Benchmarks/.build)"
-  swift build -c release --package-path Benchmarks --product hummingbird-json-server
+  release_build --package-path Benchmarks --product hummingbird-json-server
 fi
 [[ -x $hummingbird ]] || { log "missing $hummingbird (run without BENCH_REST_NO_BUILD)"; exit 1; }
 if ((build_ours)); then

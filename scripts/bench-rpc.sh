@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/bench-rpc.sh — RPC benchmark: our echo-server against two reference servers of the
 # same Echo service (Tests/CodegenTests/Fixtures/echo.proto):
-#   metachat     swift build -c release --product echo-server        (this package, nghttp2)
+#   metachat     release_build --product echo-server (scripts/lib/release-build.sh; this package, nghttp2)
 #   grpc-swift   Benchmarks/ package: grpc-swift-2 + NIO Posix HTTP/2 transport (release)
 #   grpc-c++     Benchmarks/cpp-echo-server: Debian's gRPC C++ 1.51, async CQ API, one thread
 #
@@ -53,6 +53,8 @@ log() { printf 'bench-rpc: %s\n' "$*" >&2; }
 # pkg-config, make, taskset (util-linux).
 # shellcheck source=lib/debian-packages.sh
 source scripts/lib/debian-packages.sh
+# shellcheck source=lib/release-build.sh
+source scripts/lib/release-build.sh
 ensure_debian_packages bench-rpc nghttp2-client libgrpc++-dev protobuf-compiler-grpc protobuf-compiler \
   libprotobuf-dev pkg-config make
 python=.venv/bin/python
@@ -66,9 +68,9 @@ grpc_swift="$(swift build -c release --package-path Benchmarks --show-bin-path)/
 cpp=Benchmarks/cpp-echo-server/build/echo-server-cpp
 if [[ ${BENCH_RPC_NO_BUILD:-0} != 1 ]]; then
   log "building echo-server (release)"
-  swift build -c release --product echo-server
+  release_build --product echo-server
   log "building grpc-swift-echo-server (release, Benchmarks/.build)"
-  swift build -c release --package-path Benchmarks --product grpc-swift-echo-server
+  release_build --package-path Benchmarks --product grpc-swift-echo-server
   log "building echo-server-cpp (Benchmarks/cpp-echo-server/build)"
   make -s -C Benchmarks/cpp-echo-server -j2
 fi
