@@ -51,7 +51,7 @@ public struct FailedAuthenticationLimit: Sendable {
 
     private static func blocked(_ refusal: RateLimitDecision) -> RPCError {
         var metadata = Metadata()
-        metadata.addString(String(max(1, (refusal.retryAfterMilliseconds + 999) / 1000)), forKey: "retry-after")
+        metadata.addString(String(refusal.retryAfterSeconds), forKey: "retry-after")
         return RPCError(
             code: .resourceExhausted,
             message:

@@ -82,18 +82,22 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
                 logger.info("key-change subscription restored; key cache dropped")
             }
         }
-        let kept = self.listeners.withLock { listeners in
-            guard !listeners.stopped else { return false }
-            listeners.tasks += [keyTask, tenantTask, resubscriptionTask]
-            return true
-        }
-        guard kept else {
+        guard self.keep([keyTask, tenantTask, resubscriptionTask]) else {
             for task in [keyTask, tenantTask, resubscriptionTask] {
                 task.cancel()
             }
             keys.cancel()
             tenants.cancel()
             throw CancellationError()
+        }
+    }
+
+    /// Records tasks to cancel on ``stop()``; `false`, recording nothing, once it was called.
+    private func keep(_ tasks: [Task<Void, Never>]) -> Bool {
+        self.listeners.withLock { listeners in
+            guard !listeners.stopped else { return false }
+            listeners.tasks += tasks
+            return true
         }
     }
 
@@ -130,12 +134,7 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
                 }
             }
         }
-        let kept = self.listeners.withLock { listeners in
-            guard !listeners.stopped else { return false }
-            listeners.tasks.append(retry)
-            return true
-        }
-        if !kept {
+        if !self.keep([retry]) {
             retry.cancel()
         }
         return false

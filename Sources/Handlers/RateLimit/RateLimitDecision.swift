@@ -11,6 +11,12 @@ public struct RateLimitDecision: Sendable, Equatable {
     /// Milliseconds until a refused request may be retried; 0 when allowed.
     public var retryAfterMilliseconds: Int
 
+    /// The `retry-after` header's value: ``retryAfterMilliseconds`` in whole seconds, rounded up,
+    /// at least 1.
+    var retryAfterSeconds: Int {
+        max(1, (self.retryAfterMilliseconds + 999) / 1000)
+    }
+
     /// Creates a decision.
     ///
     /// - Parameters:

@@ -108,7 +108,7 @@ public struct RateLimitInterceptor: ServerInterceptor {
             return
         }
         var metadata = Self.metadata(of: decision)
-        metadata.addString(String(max(1, Self.seconds(decision.retryAfterMilliseconds))), forKey: "retry-after")
+        metadata.addString(String(decision.retryAfterSeconds), forKey: "retry-after")
         throw RPCError(
             code: .resourceExhausted,
             message: "Rate limit of \(decision.limit) requests exceeded; retry after the time in retry-after.",

@@ -18,18 +18,11 @@ struct CoarseContinuousClock: Sendable {
 
     /// The current instant, to within one tick.
     var now: ContinuousClock.Instant {
-        self.instant(atElapsed: self.elapsedNanoseconds)
+        self.anchor + .nanoseconds(self.elapsedNanoseconds)
     }
 
     /// Nanoseconds from ``anchor`` to now, to within one tick: one integer subtraction.
     var elapsedNanoseconds: Int64 {
         CoarseInstant.now.nanoseconds - self.coarseAnchor.nanoseconds
-    }
-
-    /// The instant `elapsed` nanoseconds after ``anchor``.
-    ///
-    /// - Parameter elapsed: A reading of ``elapsedNanoseconds``.
-    func instant(atElapsed elapsed: Int64) -> ContinuousClock.Instant {
-        self.anchor + .nanoseconds(elapsed)
     }
 }
