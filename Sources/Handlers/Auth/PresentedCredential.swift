@@ -36,7 +36,12 @@ struct PresentedCredential {
         var apiKey: String?
         var authorization: String?
         for element in metadata {
-            guard case .string(let value) = element.value else { continue }
+            // Compared by name only at the length of one: x-api-key 9, x-admin-key 11,
+            // authorization 13. Reading a length takes no call; comparing strings does.
+            let length = element.key.utf8.count
+            guard length == 9 || length == 11 || length == 13, case .string(let value) = element.value else {
+                continue
+            }
             switch element.key {
             case "x-admin-key" where adminKey == nil: adminKey = value
             case "x-api-key" where apiKey == nil: apiKey = value

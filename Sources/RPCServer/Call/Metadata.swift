@@ -69,14 +69,14 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
         self.elements.append(Element(key: Self.lowercased(element.key), value: element.value))
     }
 
-    /// Appends every pair of `other`, in order; empty metadata takes `other`'s storage as it is.
-    ///
-    /// - Parameter other: The pairs to append (their keys are lower-case already).
     /// Adds an element whose key is known to be lower-case already (an HTTP/2 field name).
     mutating func append(lowercased element: Element) {
         self.elements.append(element)
     }
 
+    /// Appends every pair of `other`, in order; empty metadata takes `other`'s storage as it is.
+    ///
+    /// - Parameter other: The pairs to append (their keys are lower-case already).
     public mutating func append(contentsOf other: Metadata) {
         if self.elements.isEmpty {
             self.elements = other.elements
