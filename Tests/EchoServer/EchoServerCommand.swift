@@ -17,12 +17,15 @@ import RPCServer
 /// interceptors (``EchoAuthentication``), so it needs a tenant or admin key.
 /// `API_CORS_ORIGINS`, `TRUSTED_PROXIES` and `SSE_HEARTBEAT_SECONDS` are read as `metachat serve`
 /// reads them.
+/// `echo-server --measure-interceptors` serves nothing: it times the `--auth` interceptors in a
+/// loop with the key in `BENCH_API_KEY` (``InterceptorMeasurement``), prints the result and exits.
 @main
 enum EchoServerCommand {
     static func main() async throws {
         let arguments = CommandLine.arguments.dropFirst()
         let port = arguments.first.flatMap { Int($0) } ?? 0
-        let requiresKeys = arguments.contains("--auth")
+        let measuresInterceptors = arguments.contains("--measure-interceptors")
+        let requiresKeys = arguments.contains("--auth") || measuresInterceptors
         let environment = ProcessInfo.processInfo.environment
         let allocator = cjemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "unknown"
         Self.writeLine("allocator: \(allocator)", to: STDERR_FILENO)
@@ -36,6 +39,14 @@ enum EchoServerCommand {
         var logger = Logger(label: "echo-server")
         logger.logLevel = .warning
         let authentication = requiresKeys ? try EchoAuthentication(environment: environment, logger: logger) : nil
+        if measuresInterceptors, let authentication {
+            guard let key = environment["BENCH_API_KEY"], !key.isEmpty else {
+                throw EchoAuthentication.Misconfigured(description: "--measure-interceptors needs BENCH_API_KEY")
+            }
+            try await InterceptorMeasurement(interceptors: authentication.interceptors, apiKey: key).run()
+            await authentication.shutdown()
+            return
+        }
         let interceptors = authentication?.interceptors ?? []
         var rest = RESTConfiguration()
         rest.cors = CORSPolicy(list: environment["API_CORS_ORIGINS"] ?? "")
