@@ -89,10 +89,7 @@ struct InterceptorMeasurement {
             let start = clock.now
             while passed < Self.callsPerRound {
                 var call = context
-                var index = 0
-                while index < chain.count, try chain[index].interceptImmediately(context: &call) == .proceed {
-                    index += 1
-                }
+                let index = try Self.proceedImmediately(chain, &call)
                 if index < chain.count {
                     suspendedCall = (index, call)
                     break
@@ -115,13 +112,24 @@ struct InterceptorMeasurement {
     /// did not, the suspending interceptor has finished it).
     private func passesImmediately(_ chain: [any ServerInterceptor], _ context: ServerContext) async throws -> Bool {
         var call = context
+        let index = try Self.proceedImmediately(chain, &call)
+        guard index < chain.count else { return true }
+        try await chain[index].intercept(context: call) { _ in }
+        return false
+    }
+
+    /// The server's immediate pass: each interceptor in order, by index, until one suspends.
+    ///
+    /// - Returns: The index of the interceptor that suspended, or the chain's length.
+    @inline(__always)
+    private static func proceedImmediately(_ chain: [any ServerInterceptor], _ call: inout ServerContext) throws
+        -> Int
+    {
         var index = 0
         while index < chain.count, try chain[index].interceptImmediately(context: &call) == .proceed {
             index += 1
         }
-        guard index < chain.count else { return true }
-        try await chain[index].intercept(context: call) { _ in }
-        return false
+        return index
     }
 
     /// Keeps the optimiser from dropping the loop's work.
