@@ -29,13 +29,6 @@ enum EchoServerCommand {
         let environment = ProcessInfo.processInfo.environment
         let allocator = cjemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "unknown"
         Self.writeLine("allocator: \(allocator)", to: STDERR_FILENO)
-        var router = RPCRouter()
-        EchoHandler().registerMethods(with: &router)
-        var routes = RawRouteTable()
-        routes.add("GET", "/ping") { _ in .json(status: 200, #"{"pong":true}"#) }
-        routes.add("POST", "/upload", maxBodyBytes: 64 * 1024) { request in
-            .json(status: 200, #"{"received":\#(request.body.count)}"#)
-        }
         var logger = Logger(label: "echo-server")
         logger.logLevel = .warning
         let authentication = requiresKeys ? try EchoAuthentication(environment: environment, logger: logger) : nil
@@ -46,6 +39,13 @@ enum EchoServerCommand {
             try await InterceptorMeasurement(interceptors: authentication.interceptors, apiKey: key).run()
             await authentication.shutdown()
             return
+        }
+        var router = RPCRouter()
+        EchoHandler().registerMethods(with: &router)
+        var routes = RawRouteTable()
+        routes.add("GET", "/ping") { _ in .json(status: 200, #"{"pong":true}"#) }
+        routes.add("POST", "/upload", maxBodyBytes: 64 * 1024) { request in
+            .json(status: 200, #"{"received":\#(request.body.count)}"#)
         }
         let interceptors = authentication?.interceptors ?? []
         var rest = RESTConfiguration()

@@ -42,7 +42,7 @@ struct InterceptorMeasurement {
             ("authentication", Array(self.interceptors.prefix(1))),
             ("authentication + rate limit", self.interceptors),
         ]
-        var medians: [Double] = []
+        var previousMedian: Double?
         for chain in chains {
             var perCall: [Double] = []
             var suspended = 0
@@ -53,8 +53,8 @@ struct InterceptorMeasurement {
             }
             perCall.sort()
             let median = perCall[perCall.count / 2]
-            medians.append(median)
-            let added = medians.count > 1 ? ", +\(Self.format(median - medians[medians.count - 2])) ns" : ""
+            let added = previousMedian.map { ", +\(Self.format(median - $0)) ns" } ?? ""
+            previousMedian = median
             print(
                 "interceptors: \(chain.name): \(Self.format(median)) ns per call (median of \(Self.rounds) rounds"
                     + " of \(Self.callsPerRound); \(Self.format(perCall[0]))–\(Self.format(perCall[perCall.count - 1])))"

@@ -95,7 +95,7 @@ public final class RateLimiter: Sendable {
     ///
     /// Every pending check must be passed to ``finish(_:)``: one that stands for the subject's
     /// lease request keeps that request open until then, and the subject's later calls wait for
-    /// it. (A measurement loop that dropped the calls it could not decide hung this way.)
+    /// it forever.
     public struct PendingCheck: Sendable {
         let subject: String
         let policy: RateLimitPolicy
