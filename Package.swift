@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // Tests only: property checks over extreme values of every client-controlled number.
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // MARK: C system libraries (one per library, imported only by the folder that wraps it)
@@ -204,6 +206,7 @@ let package = Package(
         .testTarget(
             name: "RPCServerTests",
             dependencies: [
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 "RPCServer",
                 "EchoFixture",
                 .product(name: "Logging", package: "swift-log"),
@@ -217,6 +220,7 @@ let package = Package(
         .testTarget(
             name: "RESTBridgeTests",
             dependencies: [
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 "RESTBridge",
                 "RPCServer",
                 "EchoFixture",
@@ -249,6 +253,7 @@ let package = Package(
         .testTarget(
             name: "HandlersTests",
             dependencies: [
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 "Handlers",
                 "MetaChatAPI",
                 "RPCServer",

@@ -1,3 +1,5 @@
+public import RPCServer
+
 /// The REST bridge's settings, with the defaults a small deployment behind nginx wants.
 public struct RESTConfiguration: Sendable {
     /// The largest JSON request body (413 above it). Raw routes may set their own.

@@ -16,7 +16,7 @@ public struct RESTGateway: HTTPResponder {
     private let renderer: ResponseRenderer
     private let eventLabels: [String: StreamEventLabels]
     private let configuration: RESTConfiguration
-    private let clientAddress: ClientAddress
+    private let clientAddresses: ClientAddressResolver
     private let logger: Logger
     private let requestIDs = RequestIDGenerator()
     private let rawRoutesHaveOwnLimits: Bool
@@ -53,7 +53,7 @@ public struct RESTGateway: HTTPResponder {
         }
         self.eventLabels = labels
         self.configuration = configuration
-        self.clientAddress = ClientAddress(trustedProxies: configuration.trustedProxies)
+        self.clientAddresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         self.logger = logger
     }
 
@@ -84,7 +84,7 @@ public struct RESTGateway: HTTPResponder {
         let requestID = request.header("x-request-id").flatMap(RequestID.validated) ?? self.requestIDs.next()
         request.headers.removeAll { HeaderName.matches($0.name, "x-request-id") }
         request.headers.append(("x-request-id", requestID))
-        let client = self.clientAddress.resolve(peer: request.peer, header: request.header)
+        let client = self.clientAddresses.origin(peer: request.peerAddress, headers: request.headers)
         var response: HTTPResponse
         if let origin = request.header("origin") {
             if !self.configuration.cors.allows(origin) {
@@ -94,11 +94,11 @@ public struct RESTGateway: HTTPResponder {
             } else if request.method == "OPTIONS", request.header("access-control-request-method") != nil {
                 response = HTTPResponse(status: 204, headers: self.configuration.cors.preflightHeaders(origin: origin))
             } else {
-                response = await self.route(request, requestID: requestID, clientIP: client.ip)
+                response = await self.route(request, requestID: requestID, client: client.client)
                 response.headers += self.configuration.cors.responseHeaders(origin: origin)
             }
         } else {
-            response = await self.route(request, requestID: requestID, clientIP: client.ip)
+            response = await self.route(request, requestID: requestID, client: client.client)
         }
         response.headers.append(("x-request-id", requestID))
         SecurityHeaders.add(to: &response, viaHTTPS: client.viaHTTPS)
@@ -110,7 +110,7 @@ public struct RESTGateway: HTTPResponder {
         return response
     }
 
-    private func route(_ request: HTTPRequest, requestID: String, clientIP: String) async -> HTTPResponse {
+    private func route(_ request: HTTPRequest, requestID: String, client: ClientAddress) async -> HTTPResponse {
         let path = request.path
         var allowed: Set<String> = []
         switch self.rawRoutes.lookup(method: request.method, path: path) {
@@ -124,7 +124,7 @@ public struct RESTGateway: HTTPResponder {
         switch self.table.lookup(method: request.method, path: path) {
         case .matched(let entry, let values):
             return await self.call(
-                entry, pathValues: values, request: request, requestID: requestID, clientIP: clientIP)
+                entry, pathValues: values, request: request, requestID: requestID, client: client)
         case .methodNotAllowed(let methods):
             allowed.formUnion(methods)
         case .notFound:
@@ -148,7 +148,7 @@ public struct RESTGateway: HTTPResponder {
         pathValues: [(fieldPath: String, value: String)],
         request: HTTPRequest,
         requestID: String,
-        clientIP: String
+        client: ClientAddress
     ) async -> HTTPResponse {
         let message: [UInt8]
         do {
@@ -168,7 +168,8 @@ public struct RESTGateway: HTTPResponder {
         let context = ServerContext(
             descriptor: entry.handler.descriptor,
             requestMetadata: CallMetadata.requestMetadata(from: request.headers, requestID: requestID),
-            peer: clientIP,
+            peer: request.peer,
+            clientAddress: client,
             requestID: requestID,
             transport: .http
         )

@@ -61,6 +61,7 @@ public final class RPCServer: Sendable {
                 interceptors: interceptors,
                 maxMessageBytes: configuration.rpc.maxReceiveMessageBytes,
                 maxBufferedBytes: configuration.rpc.maxBufferedResponseBytes,
+                clientAddresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
                 next: responder
             ),
             webSockets: webSockets,

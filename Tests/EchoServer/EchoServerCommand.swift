@@ -66,6 +66,7 @@ enum EchoServerCommand {
         )
         var configuration = RPCServerConfiguration(host: "127.0.0.1", port: port, maxRequestBodyBytes: 5 * 1024 * 1024)
         configuration.webSocket = EchoWebSocketRoute.limits
+        configuration.trustedProxies = rest.trustedProxies
         let server = RPCServer(
             configuration: configuration,
             router: router,

@@ -1,3 +1,4 @@
+import RPCServer
 import Testing
 
 @testable import RESTBridge

@@ -104,11 +104,11 @@ public struct AuthenticationInterceptor: ServerInterceptor {
             try await self.authenticate(credential, into: &context)
             return
         }
-        try failureLimit.checkNotBlocked(peer: context.peer)
+        try failureLimit.checkNotBlocked(client: context.clientAddress)
         do {
             try await self.authenticate(credential, into: &context)
         } catch let error as RPCError where error.code == .unauthenticated {
-            try await failureLimit.recordFailure(peer: context.peer)
+            try await failureLimit.recordFailure(client: context.clientAddress)
             throw error
         }
     }

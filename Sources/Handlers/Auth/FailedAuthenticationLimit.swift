@@ -23,30 +23,30 @@ public struct FailedAuthenticationLimit: Sendable {
         self.policy = policy
     }
 
-    /// Throws when the address of `peer` is over its limit, without counting.
+    /// Throws when `client` is over its limit, without counting.
     ///
-    /// - Parameter peer: The call's ``ServerContext/peer``.
+    /// - Parameter client: The call's ``ServerContext/clientAddress``.
     /// - Throws: ``RPCError`` `resourceExhausted` with `retry-after`.
-    func checkNotBlocked(peer: String) throws {
-        if let refusal = self.limiter.standingRefusal(subject: Self.subject(of: peer)) {
+    func checkNotBlocked(client: ClientAddress) throws {
+        if let refusal = self.limiter.standingRefusal(subject: Self.subject(of: client)) {
             throw Self.blocked(refusal)
         }
     }
 
-    /// Counts a failed attempt from `peer`'s address.
+    /// Counts a failed attempt from `client`.
     ///
-    /// - Parameter peer: The call's ``ServerContext/peer``.
+    /// - Parameter client: The call's ``ServerContext/clientAddress``.
     /// - Throws: ``RPCError`` `resourceExhausted` with `retry-after` when this attempt went over
     ///   the limit.
-    func recordFailure(peer: String) async throws {
-        let decision = await self.limiter.check(subject: Self.subject(of: peer), policy: self.policy)
+    func recordFailure(client: ClientAddress) async throws {
+        let decision = await self.limiter.check(subject: Self.subject(of: client), policy: self.policy)
         if !decision.allowed {
             throw Self.blocked(decision)
         }
     }
 
-    private static func subject(of peer: String) -> String {
-        "authfail:" + RateLimitInterceptor.address(of: peer)
+    private static func subject(of client: ClientAddress) -> String {
+        "authfail:" + client.rateLimitKey
     }
 
     private static func blocked(_ refusal: RateLimitDecision) -> RPCError {

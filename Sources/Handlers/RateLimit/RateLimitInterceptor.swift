@@ -3,7 +3,7 @@ public import RPCServer
 /// Limits how many calls a caller makes per window, after ``AuthenticationInterceptor``.
 ///
 /// The subject is the API key (``Principal``'s key id; the bootstrap key is one subject), or the
-/// client's address (``ServerContext/peer`` without its port) for calls without credentials. A
+/// client's address (``ServerContext/clientAddress``, IPv6 counted per /64) for calls without credentials. A
 /// tenant's `settings.rate_limit` overrides the default policy for its keys.
 ///
 /// A call over the limit ends with `RESOURCE_EXHAUSTED` (HTTP 429) carrying `ratelimit-limit`,
@@ -86,7 +86,7 @@ public struct RateLimitInterceptor: ServerInterceptor {
     /// Whose allowance a call uses, and under which limit.
     private func subjectAndPolicy(of context: ServerContext) -> (subject: String, policy: RateLimitPolicy) {
         guard let caller = context.caller else {
-            return ("ip:" + Self.address(of: context.peer), self.defaults)
+            return ("ip:" + context.clientAddress.rateLimitKey, self.defaults)
         }
         return (caller.rateLimitSubject, self.policy(of: caller))
     }
@@ -113,23 +113,6 @@ public struct RateLimitInterceptor: ServerInterceptor {
             code: .resourceExhausted,
             message: "Rate limit of \(decision.limit) requests exceeded; retry after the time in retry-after.",
             metadata: metadata)
-    }
-
-    /// `ipv4:127.0.0.1:52144` → `127.0.0.1`, `ipv6:[::1]:443` → `::1`; anything else unchanged.
-    static func address(of peer: String) -> String {
-        var rest = Substring(peer)
-        if let colon = rest.firstIndex(of: ":"), rest[..<colon] == "ipv4" || rest[..<colon] == "ipv6" {
-            rest = rest[rest.index(after: colon)...]
-        } else {
-            return peer
-        }
-        if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
-            return String(rest[rest.index(after: rest.startIndex)..<close])
-        }
-        if let colon = rest.lastIndex(of: ":") {
-            return String(rest[..<colon])
-        }
-        return String(rest)
     }
 
     /// `ratelimit-limit`, `ratelimit-remaining` and `ratelimit-reset` (seconds) for a decision.

@@ -5,14 +5,20 @@ public struct RateLimitPolicy: Sendable, Equatable {
     /// The window's length in milliseconds (at least 1).
     public var windowMilliseconds: Int
 
-    /// Creates a policy; values below 1 are raised to 1.
+    /// The most requests a window may allow.
+    public static let maximumRequests = 1_000_000_000
+    /// The longest window, in milliseconds: one day.
+    public static let maximumWindowMilliseconds = 86_400_000
+
+    /// Creates a policy; values are clamped to `1...maximumRequests` and
+    /// `1...maximumWindowMilliseconds`, so arithmetic on them (rates, keys) cannot overflow.
     ///
     /// - Parameters:
     ///   - requests: Requests allowed per window.
     ///   - windowMilliseconds: The window's length in milliseconds.
     public init(requests: Int, windowMilliseconds: Int) {
-        self.requests = max(1, requests)
-        self.windowMilliseconds = max(1, windowMilliseconds)
+        self.requests = min(max(1, requests), Self.maximumRequests)
+        self.windowMilliseconds = min(max(1, windowMilliseconds), Self.maximumWindowMilliseconds)
     }
 
     /// The deployment default: 100 requests per 60 s.
@@ -51,12 +57,15 @@ public struct RateLimitPolicy: Sendable, Equatable {
     }
 
     /// The policy for a tenant: its settings where they are set, `self` where they are not.
+    /// Settings come from stored JSON: out-of-range values are clamped, never trusted.
     ///
     /// - Parameter tenant: The tenant's rate-limit settings.
     public func applying(_ tenant: TenantRateLimit) -> RateLimitPolicy {
         RateLimitPolicy(
             requests: tenant.requestsPerWindow.flatMap { $0 > 0 ? $0 : nil } ?? self.requests,
-            windowMilliseconds: tenant.windowSeconds.flatMap { $0 > 0 ? $0 * 1000 : nil } ?? self.windowMilliseconds
+            windowMilliseconds: tenant.windowSeconds.flatMap { seconds in
+                seconds > 0 ? Int(clamping: Int128(seconds) * 1000) : nil
+            } ?? self.windowMilliseconds
         )
     }
 }

@@ -9,6 +9,9 @@ struct PageRequest: Sendable, Hashable {
     static let defaultSize = 50
     /// The largest page size.
     static let maximumSize = 200
+    /// The largest offset a token may carry. Tokens are client-held text, so the offset is
+    /// bounded before anything adds to it; no listing here comes near a billion rows.
+    static let maximumOffset = 1_000_000_000
 
     /// Rows on the page.
     var size: Int
@@ -28,7 +31,9 @@ struct PageRequest: Sendable, Hashable {
         } else {
             guard let data = Data(base64Encoded: token),
                 let text = String(data: data, encoding: .utf8), text.hasPrefix("offset:"),
-                let offset = Int(text.dropFirst("offset:".count)), offset >= 0
+                case let digits = text.dropFirst("offset:".count), (1...10).contains(digits.count),
+                digits.allSatisfy({ $0.isASCII && $0.isNumber }), let offset = Int(digits),
+                offset <= Self.maximumOffset
             else {
                 throw RPCError(code: .invalidArgument, message: "pageToken is not a token from a previous page.")
             }
@@ -36,9 +41,10 @@ struct PageRequest: Sendable, Hashable {
         }
     }
 
-    /// The token for the page after this one, given whether more rows exist.
+    /// The token for the page after this one, given whether more rows exist; none once the next
+    /// offset would pass ``maximumOffset``.
     func nextToken(hasMore: Bool) -> String {
-        guard hasMore else { return "" }
+        guard hasMore, self.offset + self.size <= Self.maximumOffset else { return "" }
         return Data("offset:\(self.offset + self.size)".utf8).base64EncodedString()
     }
 }

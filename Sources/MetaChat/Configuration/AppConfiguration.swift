@@ -94,6 +94,8 @@ struct AppConfiguration: Sendable {
         self.authFailureLimit = try Self.authFailureLimit(environment: environment)
         self.rest = try Self.restConfiguration(environment: environment)
         self.server.maxRequestBodyBytes = self.rest.maxBodyBytes
+        // One list for every face: REST, gRPC and gRPC-Web find the client the same way.
+        self.server.trustedProxies = self.rest.trustedProxies
     }
 
     private static func authFailureLimit(environment: [String: String]) throws -> RateLimitPolicy? {

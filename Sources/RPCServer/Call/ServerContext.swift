@@ -10,6 +10,7 @@ public struct ServerContext: Sendable {
         var descriptor: MethodDescriptor
         var requestMetadata: Metadata
         var peer: String
+        var clientAddress: ClientAddress
         var deadline: ContinuousClock.Instant?
         var requestID: String
         var response: ResponseMetadata
@@ -49,6 +50,13 @@ public struct ServerContext: Sendable {
         set { self.update { $0.peer = newValue } }
     }
 
+    /// The client's address as per-address limits count it: the peer's IP, or the address a
+    /// trusted proxy reported for it (``ClientAddressResolver``).
+    public var clientAddress: ClientAddress {
+        get { self.box.fields.clientAddress }
+        set { self.update { $0.clientAddress = newValue } }
+    }
+
     /// When the call must be finished by, from the client's `grpc-timeout`; `nil` for none.
     public var deadline: ContinuousClock.Instant? {
         get { self.box.fields.deadline }
@@ -80,6 +88,7 @@ public struct ServerContext: Sendable {
     ///   - descriptor: The method being called.
     ///   - requestMetadata: The request metadata.
     ///   - peer: The remote peer.
+    ///   - clientAddress: The client's address; read from `peer` when not given.
     ///   - deadline: The call's deadline, if any.
     ///   - requestID: The request id.
     ///   - connection: The values of the call's connection, when it has one that outlives the call.
@@ -88,6 +97,7 @@ public struct ServerContext: Sendable {
         descriptor: MethodDescriptor,
         requestMetadata: Metadata,
         peer: String,
+        clientAddress: ClientAddress? = nil,
         deadline: ContinuousClock.Instant? = nil,
         requestID: String,
         connection: ConnectionValues? = nil,
@@ -98,6 +108,7 @@ public struct ServerContext: Sendable {
                 descriptor: descriptor,
                 requestMetadata: requestMetadata,
                 peer: peer,
+                clientAddress: clientAddress ?? ClientAddress(peer: peer) ?? .unknown,
                 deadline: deadline,
                 requestID: requestID,
                 response: ResponseMetadata(),

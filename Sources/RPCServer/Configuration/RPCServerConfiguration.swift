@@ -19,6 +19,14 @@ public struct RPCServerConfiguration: Sendable, Hashable {
     /// How long an HTTP/1.1 client may take to send a complete request head, counted from the
     /// connection's start or the previous response; slower clients are disconnected. Default 30 s.
     public var http1HeaderReadTimeout: Duration
+    /// Peers whose `X-Forwarded-For` and `X-Real-IP` name the client of gRPC and gRPC-Web
+    /// calls (the REST bridge has the same setting). Default: loopback.
+    public var trustedProxies: [IPNetwork]
+    /// How long a request's bytes may take to arrive: a plain HTTP body (HTTP/1.1 and HTTP/2)
+    /// counted from the request head, a unary gRPC request from its headers, and any gRPC
+    /// message from its first byte. A slower request gets 408 (gRPC: `DEADLINE_EXCEEDED`
+    /// and RST_STREAM) and its memory and connection or stream slot are freed. Default 60 s.
+    public var requestBodyTimeout: Duration
     /// HTTP/2 limits.
     public var http2: HTTP2Limits
     /// gRPC call limits.
@@ -40,6 +48,8 @@ public struct RPCServerConfiguration: Sendable, Hashable {
         self.maxConnections = 10_000
         self.idleTimeout = .seconds(300)
         self.http1HeaderReadTimeout = .seconds(30)
+        self.trustedProxies = IPNetwork.loopback
+        self.requestBodyTimeout = .seconds(60)
         self.http2 = .defaults
         self.rpc = .defaults
         self.webSocket = .defaults
@@ -59,6 +69,11 @@ public struct RPCServerConfiguration: Sendable, Hashable {
         public var initialStreamWindowBytes: UInt32
         /// The connection's flow-control window, in bytes. Default 8 MiB.
         public var connectionWindowBytes: Int
+        /// Request bytes all streams of a connection may hold in memory (bodies, messages not
+        /// yet taken) before flow-control window is returned only to the oldest stream still
+        /// receiving; with ``connectionWindowBytes`` and one body it bounds what one connection
+        /// can pin, however many streams it opens. Default 16 MiB.
+        public var maxBufferedRequestBytes: Int
         /// The largest header list accepted, in bytes (uncompressed). Default 16 KiB.
         public var maxHeaderListBytes: UInt32
         /// SETTINGS entries accepted in one frame. Default 32.
@@ -83,6 +98,7 @@ public struct RPCServerConfiguration: Sendable, Hashable {
                 maxConcurrentStreams: 256,
                 initialStreamWindowBytes: 1024 * 1024,
                 connectionWindowBytes: 8 * 1024 * 1024,
+                maxBufferedRequestBytes: 16 * 1024 * 1024,
                 maxHeaderListBytes: 16 * 1024,
                 maxSettingsEntries: 32,
                 streamResetBurst: 1000,

@@ -45,7 +45,7 @@ enum GRPCMetadataCodec {
         metadata.reserveCapacity(fields.count)
         for field in fields {
             switch field.role {
-            case .metadata:
+            case .metadata, .forwardedFor, .realIP:
                 metadata.append(lowercased: Metadata.Element(key: field.name, value: .string(field.value)))
             case .binaryMetadata:
                 if let bytes = Base64.decode(field.value) {

@@ -12,6 +12,7 @@ public struct GRPCWebResponder: HTTPResponder {
     private let maxMessageBytes: Int
     private let maxBufferedBytes: Int
     private let next: any HTTPResponder
+    private let clientAddresses: ClientAddressResolver
 
     /// Creates the responder.
     ///
@@ -21,14 +22,17 @@ public struct GRPCWebResponder: HTTPResponder {
     ///   - maxMessageBytes: The largest request message accepted.
     ///   - maxBufferedBytes: Response bytes that may wait for a slow client before the
     ///     handler's writes wait.
+    ///   - clientAddresses: Finds each call's client from its peer and trusted proxies' headers.
     ///   - next: Answers requests that are not gRPC-Web.
     public init(
         router: RPCRouter,
         interceptors: [any ServerInterceptor],
         maxMessageBytes: Int,
         maxBufferedBytes: Int = 256 * 1024,
+        clientAddresses: ClientAddressResolver = ClientAddressResolver(),
         next: any HTTPResponder
     ) {
+        self.clientAddresses = clientAddresses
         self.router = router.intercepted(by: interceptors)
         self.maxMessageBytes = maxMessageBytes
         self.maxBufferedBytes = maxBufferedBytes
@@ -72,6 +76,7 @@ public struct GRPCWebResponder: HTTPResponder {
             descriptor: handler.descriptor,
             requestMetadata: metadata,
             peer: request.peer,
+            clientAddress: self.clientAddresses.origin(peer: request.peerAddress, headers: request.headers).client,
             deadline: deadline,
             requestID: metadata.firstString(forKey: "x-request-id") ?? "",
             transport: .grpcWeb

@@ -10,6 +10,8 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// The remote peer, e.g. `127.0.0.1:52144`.
     public var peer: String
+    /// The connection peer's address (``peer`` without its port).
+    public var peerAddress: ClientAddress
 
     /// Creates a request.
     ///
@@ -19,12 +21,21 @@ public struct HTTPRequest: Sendable {
     ///   - headers: The header fields.
     ///   - body: The body.
     ///   - peer: The remote peer.
-    public init(method: String, target: String, headers: [(name: String, value: String)], body: [UInt8], peer: String) {
+    ///   - peerAddress: The peer's address; read from `peer` when not given.
+    public init(
+        method: String,
+        target: String,
+        headers: [(name: String, value: String)],
+        body: [UInt8],
+        peer: String,
+        peerAddress: ClientAddress? = nil
+    ) {
         self.method = method
         self.target = target
         self.headers = headers
         self.body = body
         self.peer = peer
+        self.peerAddress = peerAddress ?? ClientAddress(peer: peer) ?? .unknown
     }
 
     /// The path without the query string.

@@ -41,6 +41,10 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     private let headerReadTimeout: TimeAmount
     private var headerTimer: Scheduled<Void>?
+    /// How long a request body may take to arrive, from its head.
+    private let bodyReadTimeout: TimeAmount
+    /// Refuses the body being read when it runs out; `nil` while no body is awaited.
+    private var bodyTimer: Scheduled<Void>?
     /// When the awaited request head must have arrived; `nil` while a request is in progress.
     /// One timer serves many keep-alive requests: it re-arms itself for a later deadline
     /// instead of being cancelled and scheduled again per request.
@@ -60,6 +64,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     ///   - webSocketLimits: Limits of upgraded connections.
     ///   - maxBodyBytes: The request body limit.
     ///   - headerReadTimeout: How long a client may take to send a request head.
+    ///   - bodyReadTimeout: How long a client may take to send a request body, from its head.
     ///   - tasks: Counts the responder tasks this connection starts.
     init(
         responder: any HTTPResponder,
@@ -67,8 +72,10 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         webSocketLimits: RPCServerConfiguration.WebSocketLimits = .defaults,
         maxBodyBytes: Int,
         headerReadTimeout: Duration,
+        bodyReadTimeout: Duration = .seconds(60),
         tasks: HandlerTasks = HandlerTasks()
     ) {
+        self.bodyReadTimeout = TimeAmount(bodyReadTimeout)
         self.tasks = tasks
         self.responder = responder
         self.webSockets = webSockets
@@ -77,8 +84,8 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         self.headerReadTimeout = TimeAmount(headerReadTimeout)
     }
 
-    /// The remote peer as `ip:port`, read once per connection.
-    private var peer: String?
+    /// The remote peer as `ip:port` and its address, read once per connection.
+    private var peer: (text: String, address: ClientAddress)?
 
     /// Runs responders on this connection's event loop, so a request normally never changes
     /// thread.
@@ -90,6 +97,8 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.bodyTimer?.cancel()
+        self.bodyTimer = nil
         self.cancelHeaderTimer()
         self.headerTimer?.cancel()
         self.headerTimer = nil
@@ -170,6 +179,9 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
                 self.rejectOversizedBody(head: head, limit: limit, context: context)
             } else {
                 self.state = .receiving(head, context.channel.allocator.buffer(capacity: 0), limit: limit)
+                if announcesBody {
+                    self.armBodyTimer(head: head, context: context)
+                }
             }
         case (.body(var chunk), .receiving(let head, var body, let limit)):
             if body.readableBytes + chunk.readableBytes > limit {
@@ -179,6 +191,8 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
                 self.state = .receiving(head, body, limit: limit)
             }
         case (.end, .receiving(let head, let body, _)):
+            self.bodyTimer?.cancel()
+            self.bodyTimer = nil
             self.state = .responding
             let request = self.makeRequest(head: head, body: body, context: context)
             if Self.requestsWebSocket(head), let route = self.webSockets?.route(for: request) {
@@ -199,32 +213,87 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
+    /// Starts the clock for the body of `head`: a client that trickles it is answered 408 and
+    /// disconnected when it runs out.
+    private func armBodyTimer(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let bound = NIOLoopBound(Endpoint(handler: self, context: context), eventLoop: context.eventLoop)
+        self.bodyTimer = context.eventLoop.scheduleTask(in: self.bodyReadTimeout) {
+            let endpoint = bound.value
+            endpoint.handler.bodyTimerFired(head: head, context: endpoint.context)
+        }
+    }
+
+    private func bodyTimerFired(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        self.bodyTimer = nil
+        guard case .receiving = self.state else { return }
+        let seconds = self.bodyReadTimeout.nanoseconds / 1_000_000_000
+        self.refuse(
+            head: head,
+            status: .requestTimeout,
+            response: HTTPResponse.error(
+                status: 408,
+                statusName: "DEADLINE_EXCEEDED",
+                message: "The request body did not arrive within \(seconds) s."
+            ),
+            closeAfterWrite: true,
+            context: context
+        )
+    }
+
     /// Answers 413 as soon as the body is known to be too large (from `content-length`, or when
     /// the bytes read pass the limit), then drops the rest of the body and closes.
     private func rejectOversizedBody(head: HTTPRequestHead, limit: Int, context: ChannelHandlerContext) {
+        self.refuse(
+            head: head,
+            status: .payloadTooLarge,
+            response: HTTPResponse.error(
+                status: 413,
+                statusName: "RESOURCE_EXHAUSTED",
+                message: "The request body is larger than the limit of \(limit) bytes."
+            ),
+            context: context
+        )
+    }
+
+    /// Answers a request whose body will not be read and drops what still arrives of it. The
+    /// connection closes when the client has finished sending, or, with `closeAfterWrite`, as
+    /// soon as the answer is written (a client that stalls would otherwise keep it).
+    private func refuse(
+        head: HTTPRequestHead,
+        status: HTTPResponseStatus,
+        response: HTTPResponse,
+        closeAfterWrite: Bool = false,
+        context: ChannelHandlerContext
+    ) {
+        self.bodyTimer?.cancel()
+        self.bodyTimer = nil
         self.state = .discarding(dropped: 0)
         self.closeAfterResponse = true
-        let response = HTTPResponse.error(
-            status: 413,
-            statusName: "RESOURCE_EXHAUSTED",
-            message: "The request body is larger than the limit of \(limit) bytes."
-        )
         var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
         headers.replaceOrAdd(name: "content-length", value: String(response.body.count))
         headers.replaceOrAdd(name: "connection", value: "close")
-        let responseHead = HTTPResponseHead(version: head.version, status: .payloadTooLarge, headers: headers)
+        let responseHead = HTTPResponseHead(version: head.version, status: status, headers: headers)
         context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
         let buffer = context.channel.allocator.buffer(bytes: response.body)
         context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: written)
+        if closeAfterWrite {
+            let channel = context.channel
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        }
     }
 
     private func makeRequest(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) -> HTTPRequest {
-        let peer: String
+        let peer: (text: String, address: ClientAddress)
         if let known = self.peer {
             peer = known
         } else {
-            peer = context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+            let remote = context.remoteAddress
+            peer = (
+                remote.map(\.peerText) ?? "unknown",
+                remote.map(ClientAddress.init(socketAddress:)) ?? .unknown
+            )
             self.peer = peer
         }
         return HTTPRequest(
@@ -232,7 +301,8 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             target: head.uri,
             headers: head.headers.map { (name: $0.name, value: $0.value) },
             body: Array(body.readableBytesView),
-            peer: peer
+            peer: peer.text,
+            peerAddress: peer.address
         )
     }
 

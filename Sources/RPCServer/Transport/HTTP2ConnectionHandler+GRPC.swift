@@ -50,10 +50,16 @@ extension HTTP2ConnectionHandler {
         }
 
         let metadata = GRPCMetadataCodec.metadata(from: stream.headers)
+        let client =
+            self.peerIsTrustedProxy
+            ? self.services.clientAddresses.client(
+                peer: self.peerAddress, forwardedFor: stream.forwardedFor, realIP: stream.realIP)
+            : self.peerAddress
         let serverContext = ServerContext(
             descriptor: method.descriptor,
             requestMetadata: metadata,
             peer: self.peer,
+            clientAddress: client,
             deadline: deadline,
             requestID: metadata.firstString(forKey: "x-request-id") ?? "",
             connection: self.connectionValues
@@ -70,13 +76,15 @@ extension HTTP2ConnectionHandler {
             return
         }
 
-        let (requests, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let (requests, continuation) = AsyncThrowingStream<GRPCMessageDeframer.Message, any Error>.makeStream()
         stream.requestContinuation = continuation
         let loop = context.eventLoop
         let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
-        let requestMessages = RPCAsyncSequence(wrapping: requests).mapMessages { bytes in
-            CallEndpoint.onLoop(loop, bound) { $0.connection.requestTaken($0.stream) }
-            return bytes
+        let maxMessageBytes = self.services.configuration.rpc.maxReceiveMessageBytes
+        let requestMessages = RPCAsyncSequence(wrapping: requests).mapMessages { message in
+            let wireBytes = message.wireBytes
+            CallEndpoint.onLoop(loop, bound) { $0.connection.requestTaken($0.stream, wireBytes: wireBytes) }
+            return message.compressed ? try Gzip.decompress(message.bytes, limit: maxMessageBytes) : message.bytes
         }
         let responses = RPCWriter<[UInt8]> { bytes in
             try await CallEndpoint.write(bytes, loop: loop, bound: bound)
@@ -100,7 +108,6 @@ extension HTTP2ConnectionHandler {
 
     /// Splits received bytes into messages and hands them to the call.
     func receiveMessageBytes(_ stream: HTTP2ServerStream, bytes: UnsafeRawBufferPointer) {
-        stream.unconsumedBytes += bytes.count
         defer { self.returnWindow(stream) }
         if stream.pendingUnary != nil {
             self.receiveUnaryBytes(stream, bytes: bytes)
@@ -109,19 +116,21 @@ extension HTTP2ConnectionHandler {
         guard let continuation = stream.requestContinuation else { return }
         do {
             try stream.deframer.process(bytes) { message in
-                var bytes = message.bytes
-                if message.compressed {
-                    guard stream.requestGzip else {
-                        throw RPCError(
-                            code: .internalError,
-                            message: "A message has the compressed flag set but the request has no grpc-encoding."
-                        )
-                    }
-                    bytes = try Gzip.decompress(bytes, limit: self.services.configuration.rpc.maxReceiveMessageBytes)
+                if message.compressed && !stream.requestGzip {
+                    throw RPCError(
+                        code: .internalError,
+                        message: "A message has the compressed flag set but the request has no grpc-encoding."
+                    )
                 }
                 stream.queuedRequestBytes += message.wireBytes
-                stream.queuedMessageWireSizes.append(message.wireBytes)
-                continuation.yield(bytes)
+                continuation.yield(message)
+            }
+            // A started message must arrive whole within the request-body timeout; between
+            // messages a stream may wait as long as it likes.
+            if stream.deframer.hasPartialMessage {
+                self.beginBodyWait(stream)
+            } else {
+                self.endBodyWait(stream)
             }
         } catch {
             let failure = RPCError.from(error)
@@ -175,6 +184,8 @@ extension HTTP2ConnectionHandler {
             return
         }
         stream.unaryRequest = nil
+        // The request now belongs to the handler.
+        self.releaseAll(stream)
         let loop = context.eventLoop
         let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
         let (unary, interceptors, serverContext) = (pending.unary, pending.interceptors, pending.context)
@@ -220,21 +231,14 @@ extension HTTP2ConnectionHandler {
         }
     }
 
-    /// The handler took a message: its bytes may be re-opened for the client.
-    func requestTaken(_ stream: HTTP2ServerStream) {
-        guard !stream.queuedMessageWireSizes.isEmpty else { return }
-        stream.queuedRequestBytes -= stream.queuedMessageWireSizes.removeFirst()
+    /// The handler took a message: its bytes leave the budget and may be re-opened for the
+    /// client.
+    func requestTaken(_ stream: HTTP2ServerStream, wireBytes: Int) {
+        guard !stream.closed else { return }
+        stream.queuedRequestBytes = max(0, stream.queuedRequestBytes - wireBytes)
+        self.release(stream, bytes: wireBytes)
         self.returnWindow(stream)
         self.scheduleFlush()
-    }
-
-    /// Returns flow-control window for received bytes while the handler keeps up.
-    func returnWindow(_ stream: HTTP2ServerStream) {
-        guard stream.unconsumedBytes > 0,
-            stream.queuedRequestBytes <= self.services.configuration.rpc.maxBufferedRequestBytes
-        else { return }
-        self.session?.consume(streamID: stream.streamID, bytes: stream.unconsumedBytes)
-        stream.unconsumedBytes = 0
     }
 
     /// Queues one response message.
@@ -311,12 +315,14 @@ extension HTTP2ConnectionHandler {
             stream.requestContinuation = nil
             continuation.finish(throwing: RPCError(code: .cancelled, message: "The call has ended."))
         }
+        // Request bytes still held (queued messages, a partial one) are of no use any more.
+        stream.queuedRequestBytes = 0
+        self.releaseAll(stream)
         self.scheduleFlush()
     }
 
     static func peer(of channel: any Channel) -> String {
-        guard let address = channel.remoteAddress else { return "unknown" }
-        return "\(address.ipAddress ?? "unknown"):\(address.port ?? 0)"
+        channel.remoteAddress.map(\.peerText) ?? "unknown"
     }
 }
 

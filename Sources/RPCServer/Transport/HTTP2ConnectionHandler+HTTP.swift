@@ -9,9 +9,11 @@ extension HTTP2ConnectionHandler {
             target: stream.path ?? "/",
             headers: stream.headers.compactMap { $0.role.isPseudo ? nil : ($0.name, $0.value) },
             body: Array(stream.httpBody.readableBytesView),
-            peer: self.peer
+            peer: self.peer,
+            peerAddress: self.peerAddress
         )
         stream.httpBody = ByteBuffer()
+        self.releaseAll(stream)
         let loop = context.eventLoop
         let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
         let responder = self.services.responder
@@ -90,6 +92,8 @@ extension HTTP2ConnectionHandler {
     /// discard the queued answer.
     func rejectOversizedBody(_ stream: HTTP2ServerStream) {
         stream.kind = .pending
+        stream.httpBody = ByteBuffer()
+        self.releaseAll(stream)
         stream.resetAfterResponse = !stream.requestEnded
         self.respondHTTPError(
             stream,

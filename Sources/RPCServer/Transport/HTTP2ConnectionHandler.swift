@@ -14,7 +14,13 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     private(set) var session: NGHTTP2Session?
     private(set) var context: ChannelHandlerContext?
     private(set) var executor: EventLoopTaskExecutor?
-    private var streams: [Int32: HTTP2ServerStream] = [:]
+    private(set) var streams: [Int32: HTTP2ServerStream] = [:]
+    /// Request bytes all streams hold in memory (``HTTP2ConnectionHandler/hold(_:bytes:)``).
+    var heldRequestBytes = 0
+    /// Whether some stream's window was withheld because the connection was over its budget.
+    var windowWithheld = false
+    /// Checks the streams' request-body clocks; pending only while one may run out.
+    var bodyTimer: Scheduled<Void>?
     /// The stream of the latest lookup: nghttp2 reports a request's frames one after another,
     /// so most lookups ask for the same stream again.
     private var lastStream: HTTP2ServerStream?
@@ -25,6 +31,10 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     private var closing = false
     /// The client's address as calls report it, formatted once per connection.
     private(set) var peer = "unknown"
+    /// The peer's address, read once per connection.
+    private(set) var peerAddress = ClientAddress.unknown
+    /// Whether the peer is a trusted proxy whose forwarding headers name the client.
+    private(set) var peerIsTrustedProxy = false
     /// Values interceptors keep for this connection's calls.
     let connectionValues = ConnectionValues()
     /// The method last routed on this connection. Clients call the same methods again and
@@ -51,6 +61,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         self.context = context
         self.executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
         self.peer = Self.peer(of: context.channel)
+        self.peerAddress = context.channel.remoteAddress.map(ClientAddress.init(socketAddress:)) ?? .unknown
+        self.peerIsTrustedProxy = self.services.clientAddresses.isTrusted(self.peerAddress)
         do {
             self.session = try NGHTTP2Session(limits: self.services.configuration.http2, delegate: self)
         } catch {
@@ -185,6 +197,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     }
 
     private func tearDown() {
+        self.bodyTimer?.cancel()
+        self.bodyTimer = nil
         for stream in self.streams.values {
             self.services.metrics.streamClosed()
             self.abandon(stream)
@@ -258,6 +272,10 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         {
             stream.kind = .grpc
             self.startCall(stream)
+            if !endStream && stream.pendingUnary != nil {
+                // A unary request must arrive whole within the request-body timeout.
+                self.beginBodyWait(stream, since: stream.startedAt)
+            }
         } else {
             stream.kind = .http
             stream.httpBodyLimit =
@@ -268,6 +286,9 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
             if let length = stream.contentLength.flatMap(Int.init), length > stream.httpBodyLimit {
                 self.rejectOversizedBody(stream)
                 return
+            }
+            if !endStream {
+                self.beginBodyWait(stream, since: stream.startedAt)
             }
         }
         if endStream {
@@ -281,16 +302,20 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
             return
         }
         switch stream.kind {
-        case .grpc:
+        case .grpc where !stream.responseFinished:
+            self.hold(stream, bytes: bytes.count)
             self.receiveMessageBytes(stream, bytes: bytes)
         case .http:
-            self.session?.consume(streamID: streamID, bytes: bytes.count)
             if stream.httpBody.readableBytes + bytes.count > stream.httpBodyLimit {
+                self.session?.consume(streamID: streamID, bytes: bytes.count)
                 self.rejectOversizedBody(stream)
             } else {
                 stream.httpBody.writeBytes(bytes)
+                self.hold(stream, bytes: bytes.count)
+                self.returnWindow(stream)
             }
-        case .pending:
+        case .grpc, .pending:
+            // The call has ended (or the request was refused): what still arrives is dropped.
             self.session?.consume(streamID: streamID, bytes: bytes.count)
         }
     }
@@ -318,6 +343,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     func sessionDidReceiveEndStream(streamID: Int32) {
         guard let stream = self.stream(streamID), !stream.requestEnded else { return }
         stream.requestEnded = true
+        self.endBodyWait(stream)
         switch stream.kind {
         case .grpc:
             self.endRequestMessages(stream)
@@ -334,6 +360,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
             self.lastStream = nil
         }
         self.services.metrics.streamClosed()
+        self.releaseAll(stream)
         self.abandon(stream)
     }
 

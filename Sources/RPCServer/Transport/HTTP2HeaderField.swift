@@ -21,6 +21,10 @@ struct HTTP2HeaderField {
         case grpcAcceptEncoding
         /// Another field the gRPC protocol reserves (`te`, `grpc-status`, …): not metadata.
         case reserved
+        /// `x-forwarded-for` (also call metadata).
+        case forwardedFor
+        /// `x-real-ip` (also call metadata).
+        case realIP
         /// Call metadata with a text value.
         case metadata
         /// Call metadata whose name ends in `-bin`: its value is base64.
@@ -36,6 +40,8 @@ struct HTTP2HeaderField {
             case "grpc-timeout": self = .grpcTimeout
             case "grpc-encoding": self = .grpcEncoding
             case "grpc-accept-encoding": self = .grpcAcceptEncoding
+            case "x-forwarded-for": self = .forwardedFor
+            case "x-real-ip": self = .realIP
             default:
                 if name.hasPrefix(":") {
                     self = .otherPseudo

@@ -40,6 +40,10 @@ final class HTTP2ServerStream {
     private(set) var grpcEncoding: String?
     /// The first `grpc-accept-encoding`.
     private(set) var grpcAcceptEncoding: String?
+    /// Every `x-forwarded-for` line, in arrival order.
+    private(set) var forwardedFor: [String] = []
+    /// The first `x-real-ip`.
+    private(set) var realIP: String?
     /// What the stream carries.
     var kind: Kind = .pending
     /// The header list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (name + value + 32
@@ -56,14 +60,21 @@ final class HTTP2ServerStream {
 
     /// Splits the gRPC request body into messages.
     var deframer: GRPCMessageDeframer
-    /// Delivers request messages to the handler; `nil` once finished.
-    var requestContinuation: AsyncThrowingStream<[UInt8], any Error>.Continuation?
+    /// Delivers request messages to the handler as they arrived (still compressed: a message
+    /// is decompressed when the handler takes it, so queued messages cost their wire size);
+    /// `nil` once finished.
+    var requestContinuation: AsyncThrowingStream<GRPCMessageDeframer.Message, any Error>.Continuation?
     /// Bytes of complete messages delivered to the handler but not yet taken by it.
     var queuedRequestBytes = 0
-    /// The wire sizes of the queued messages, oldest first.
-    var queuedMessageWireSizes: [Int] = []
     /// DATA bytes received whose flow-control window has not been returned yet.
     var unconsumedBytes = 0
+    /// DATA bytes received and still held in memory for this stream (body, partial or queued
+    /// messages, the unary request), counted in the connection's budget until released.
+    var heldRequestBytes = 0
+    /// Since when the stream has been waiting for request bytes it needs (its body, its unary
+    /// message, or the rest of a started message); `nil` while it needs none. Past the
+    /// server's request-body timeout the request is refused.
+    var bodyWaitStartedAt: ContinuousClock.Instant?
     /// Whether request messages with the compressed flag are gzip (`grpc-encoding: gzip`).
     var requestGzip = false
     /// Whether response messages may be gzip-compressed (`grpc-accept-encoding` lists gzip).
@@ -139,6 +150,8 @@ final class HTTP2ServerStream {
         case .grpcTimeout: self.grpcTimeout = self.grpcTimeout ?? field.value
         case .grpcEncoding: self.grpcEncoding = self.grpcEncoding ?? field.value
         case .grpcAcceptEncoding: self.grpcAcceptEncoding = self.grpcAcceptEncoding ?? field.value
+        case .forwardedFor: self.forwardedFor.append(field.value)
+        case .realIP: self.realIP = self.realIP ?? field.value
         case .otherPseudo, .reserved, .metadata, .binaryMetadata: break
         }
     }

@@ -52,6 +52,7 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
                     webSocketLimits: self.services.configuration.webSocket,
                     maxBodyBytes: self.services.configuration.maxRequestBodyBytes,
                     headerReadTimeout: self.services.configuration.http1HeaderReadTimeout,
+                    bodyReadTimeout: self.services.configuration.requestBodyTimeout,
                     tasks: self.services.tasks
                 )
                 try context.pipeline.syncOperations.addHandlers(

@@ -9,6 +9,10 @@ struct ServerServices: Sendable {
     var webSockets: (any WebSocketResponder)?
     /// The server's limits.
     var configuration: RPCServerConfiguration
+    /// Finds each call's client from its peer and trusted proxies' headers.
+    var clientAddresses: ClientAddressResolver {
+        ClientAddressResolver(trustedProxies: self.configuration.trustedProxies)
+    }
     /// Where measurements go.
     var metrics: any RPCServerMetrics
     /// The handler tasks running, which shutdown waits for before it stops the event loops.

@@ -1,3 +1,5 @@
+import NIOCore
+import PropertyBased
 import Testing
 
 @testable import RPCServer
@@ -19,10 +21,39 @@ struct GRPCTimeoutTests {
         #expect(GRPCTimeout.parse(Substring(value)) == expected)
     }
 
-    @Test("Eight digits are accepted")
+    @Test("Eight digits are accepted; timeouts over 24 hours are clamped to 24 hours")
     func eightDigits() {
-        #expect(GRPCTimeout.parse("99999999H") == .seconds(99_999_999 * 3600))
+        #expect(GRPCTimeout.parse("99999999H") == .seconds(24 * 3600))
+        #expect(GRPCTimeout.parse("24H") == .seconds(24 * 3600))
+        #expect(GRPCTimeout.parse("25H") == .seconds(24 * 3600))
+        #expect(GRPCTimeout.parse("86400S") == .seconds(86400))
+        #expect(GRPCTimeout.parse("86401S") == .seconds(24 * 3600))
+        #expect(GRPCTimeout.parse("99999999n") == .nanoseconds(99_999_999))
         #expect(GRPCTimeout.parse("00000001S") == .seconds(1))
+    }
+
+    @Test(
+        "Any well-formed value parses to at most 24 hours, exactly when shorter, and converts to a timer without trapping"
+    )
+    func anyValueIsBoundedAndConvertible() async {
+        let units: [(Character, Int64)] = [
+            ("H", 3_600_000_000_000), ("M", 60_000_000_000), ("S", 1_000_000_000),
+            ("m", 1_000_000), ("u", 1_000), ("n", 1),
+        ]
+        await propertyCheck(count: 2000, input: Gen.int(in: 0...99_999_999), Gen.int(in: 0...5), Gen.int(in: 1...8)) {
+            amount, unitIndex, width in
+            let (unit, nanosecondsPerUnit) = units[unitIndex]
+            let digits = String(amount)
+            let padded = String(repeating: "0", count: max(0, width - digits.count)) + digits
+            guard let parsed = GRPCTimeout.parse(Substring(padded + String(unit))) else {
+                Issue.record("\(padded)\(unit) was refused")
+                return
+            }
+            let exact = Int128(amount) * Int128(nanosecondsPerUnit)
+            let expected = min(exact, Int128(24 * 3_600_000_000_000))
+            #expect(parsed == .nanoseconds(Int64(expected)))
+            #expect(TimeAmount(parsed).nanoseconds == Int64(expected))
+        }
     }
 
     @Test(
