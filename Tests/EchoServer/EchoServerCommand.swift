@@ -15,8 +15,8 @@ import RPCServer
 /// error; stops on SIGTERM or when standard input closes.
 /// With `--auth` every echo call passes the production authentication and rate-limit
 /// interceptors (``EchoAuthentication``), so it needs a tenant or admin key.
-/// `API_CORS_ORIGINS`, `TRUSTED_PROXIES` and `SSE_HEARTBEAT_SECONDS` are read as `metachat serve`
-/// reads them.
+/// `API_CORS_ORIGINS`, `TRUSTED_PROXIES`, `SSE_HEARTBEAT_SECONDS` and
+/// `REQUEST_BODY_TIMEOUT_SECONDS` are read as `metachat serve` reads them.
 /// `echo-server --measure-interceptors` serves nothing: it times the `--auth` interceptors in a
 /// loop with the key in `BENCH_API_KEY` (``InterceptorMeasurement``), prints the result and exits.
 @main
@@ -67,6 +67,9 @@ enum EchoServerCommand {
         var configuration = RPCServerConfiguration(host: "127.0.0.1", port: port, maxRequestBodyBytes: 5 * 1024 * 1024)
         configuration.webSocket = EchoWebSocketRoute.limits
         configuration.trustedProxies = rest.trustedProxies
+        if let seconds = environment["REQUEST_BODY_TIMEOUT_SECONDS"].flatMap(Int.init), (1...3600).contains(seconds) {
+            configuration.requestBodyTimeout = .seconds(seconds)
+        }
         let server = RPCServer(
             configuration: configuration,
             router: router,

@@ -102,10 +102,11 @@ class EchoServer:
 
 
 @contextlib.contextmanager
-def start_echo_server(cpus: set[int] | None = None) -> Iterator[EchoServer]:
+def start_echo_server(cpus: set[int] | None = None, env: dict[str, str] | None = None) -> Iterator[EchoServer]:
     """Starts echo-server on a free port, yields it, stops it by closing its stdin.
 
-    With `cpus`, the server may run on those CPUs only (as under `taskset`)."""
+    With `cpus`, the server may run on those CPUs only (as under `taskset`); `env` adds
+    environment variables."""
     binary = _server_binary()
     if not binary.is_file():
         pytest.fail(f"echo-server binary not found at {binary} (set METACHAT_ECHO_SERVER)")
@@ -118,6 +119,7 @@ def start_echo_server(cpus: set[int] | None = None) -> Iterator[EchoServer]:
                 stdout=subprocess.PIPE,
                 stderr=stderr,
                 cwd=REPO_ROOT,
+                env=dict(os.environ, **(env or {})),
                 preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
             )
         try:

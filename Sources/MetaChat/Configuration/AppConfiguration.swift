@@ -20,6 +20,7 @@ internal import Storage
 /// | `TRUSTED_PROXIES` | `127.0.0.0/8,::1/128` | CIDRs whose `X-Forwarded-*` headers are believed |
 /// | `API_MAX_BODY_BYTES` | `5242880` | largest JSON request body (413 above) |
 /// | `SSE_HEARTBEAT_SECONDS` | `15` | comment interval on idle event streams |
+/// | `REQUEST_BODY_TIMEOUT_SECONDS` | `60` | how long a request body (or a gRPC message) may take to arrive (1–3600) |
 struct AppConfiguration: Sendable {
     /// The listener settings.
     var server: RPCServerConfiguration
@@ -96,6 +97,14 @@ struct AppConfiguration: Sendable {
         self.server.maxRequestBodyBytes = self.rest.maxBodyBytes
         // One list for every face: REST, gRPC and gRPC-Web find the client the same way.
         self.server.trustedProxies = self.rest.trustedProxies
+        if let text = environment["REQUEST_BODY_TIMEOUT_SECONDS"], !text.isEmpty {
+            guard text.count <= 4, let seconds = Int(text), (1...3600).contains(seconds) else {
+                throw ConfigurationError(
+                    variable: "REQUEST_BODY_TIMEOUT_SECONDS",
+                    problem: "must be a whole number of seconds from 1 to 3600, not '\(text)'")
+            }
+            self.server.requestBodyTimeout = .seconds(seconds)
+        }
     }
 
     private static func authFailureLimit(environment: [String: String]) throws -> RateLimitPolicy? {

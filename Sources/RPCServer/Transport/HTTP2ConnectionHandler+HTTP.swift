@@ -103,8 +103,14 @@ extension HTTP2ConnectionHandler {
     }
 
     func respondHTTPError(_ stream: HTTP2ServerStream, status: Int, message: String) {
-        // 405 is the only status here without an RPC equivalent; 413 and 431 are size limits.
-        let name = status == 405 ? "METHOD_NOT_ALLOWED" : "RESOURCE_EXHAUSTED"
+        // 405 has no RPC equivalent; 408 is a request that ran out of time, as gRPC's
+        // DEADLINE_EXCEEDED; 413 and 431 are size limits.
+        let name =
+            switch status {
+            case 405: "METHOD_NOT_ALLOWED"
+            case 408: "DEADLINE_EXCEEDED"
+            default: "RESOURCE_EXHAUSTED"
+            }
         self.sendHTTPResponse(
             stream,
             response: HTTPResponse.error(status: status, statusName: name, message: message),
