@@ -259,3 +259,59 @@ def test_large_uploads_still_pass_alone_and_side_by_side(stubs, echo_server, ope
             pool.map(lambda i: stub.Get(stubs.echo_pb2.EchoRequest(text=big + str(i)), timeout=60), range(4))
         )
     assert [len(result.text) for result in results] == [len(big) + 1] * 4
+
+
+@pytest.mark.parametrize(
+    "length",
+    ["99999999999999999999", "18446744073709551616", "9223372036854775807", "-1", "1e3", "", " 5", "5, 5"],
+)
+def test_extreme_content_length_on_http2_is_refused_for_its_stream_only(stubs, echo_server, open_channels, length):
+    """A content-length no body can match (beyond Int64, negative, not a number) ends that
+    stream (413 or a reset) and nothing else: the server answers on the same connection."""
+    client = H2Client(echo_server.port)
+    with contextlib.closing(client.sock):
+        stream_id = client.conn.get_next_available_stream_id()
+        headers = [
+            (":method", "POST"),
+            (":scheme", "http"),
+            (":authority", "x"),
+            (":path", "/v1/echo"),
+            ("content-type", "application/json"),
+            ("content-length", length),
+        ]
+        client.conn.send_headers(stream_id, headers, end_stream=False)
+        # h2 checks content-length itself; send the frames as a peer that does not would.
+        client.conn._get_stream_by_id(stream_id)._expected_content_length = None
+        client.conn.send_data(stream_id, b'{"text":"a"}', end_stream=True)
+        client.flush()
+        response = client.read_response(stream_id)
+        again = client.conn.get_next_available_stream_id()
+        client.conn.send_headers(
+            again, [(":method", "GET"), (":scheme", "http"), (":authority", "x"), (":path", "/v1/echo/ok")], end_stream=True
+        )
+        client.flush()
+        second = client.read_response(again)
+    assert response.reset_code is not None or response.headers.get(":status") in ("400", "413"), response
+    assert second.headers.get(":status") == "200", second
+    assert_alive(echo_server, stubs, open_channels)
+
+
+@pytest.mark.parametrize("increments", [[2**31 - 1], [2**31 - 1, 2**31 - 1], [0], [1] * 1000])
+def test_window_updates_of_any_size_never_overflow_the_server(stubs, fresh_server, open_channels, increments):
+    """WINDOW_UPDATE increments up to 2^31-1, repeated past the 2^31-1 window (a flow-control
+    error), zero (a protocol error) or a thousand small ones: the connection is answered per
+    RFC 9113 (GOAWAY or a stream error) and the server keeps serving others."""
+    import struct as _struct
+
+    from h2peer import FrameReader, PREFACE, raw_frame
+
+    sock = connect(fresh_server.port)
+    with contextlib.closing(sock):
+        sock.sendall(PREFACE + raw_frame(0x4, 0, 0, b""))
+        for increment in increments:
+            sock.sendall(raw_frame(0x8, 0, 0, _struct.pack(">I", increment)))
+        observation = FrameReader(sock).read_until(3.0)
+    print(f"window updates {increments[:3]}...: {observation.summary()}")
+    if any(increment == 0 for increment in increments) or sum(increments) > 2**31 - 1 - 65535:
+        assert observation.goaway is not None, observation.summary()
+    assert_alive(fresh_server, stubs, open_channels)

@@ -152,8 +152,31 @@ struct JSONShapeChecker {
     }
 
     private static func integral(_ literal: String, in range: ClosedRange<Double>) -> Bool {
-        guard let number = Double(literal) else { return false }
+        guard let number = Double(literal), Self.denotesInteger(literal) else { return false }
         return number.rounded() == number && range.contains(number)
+    }
+
+    /// Whether a JSON number literal denotes an integer exactly: `2.0`, `1e2` and `150e-1` do;
+    /// `1.5` and `3e-400` do not, although a `Double` rounds the latter to 0.
+    static func denotesInteger(_ literal: String) -> Bool {
+        var text = Substring(literal)
+        if text.first == "-" {
+            text = text.dropFirst()
+        }
+        let exponentMark = text.firstIndex { $0 == "e" || $0 == "E" }
+        let mantissa = exponentMark.map { text[..<$0] } ?? text
+        let exponentText = exponentMark.map { text[text.index(after: $0)...] } ?? "0"
+        let point = mantissa.firstIndex(of: ".")
+        let fraction = point.map { mantissa[mantissa.index(after: $0)...] } ?? ""
+        let digits = (point.map { mantissa[..<$0] } ?? mantissa) + fraction
+        guard digits.contains(where: { $0 != "0" }) else { return true }  // zero
+        let trailingZeros = digits.reversed().prefix { $0 == "0" }.count
+        guard let exponent = Int(exponentText.hasPrefix("+") ? exponentText.dropFirst() : exponentText) else {
+            // An exponent beyond Int: huge numbers are integers (and out of range), tiny ones not.
+            return !exponentText.hasPrefix("-")
+        }
+        // The value is (digits without trailing zeros) × 10^(exponent - fraction + trailing zeros).
+        return exponent >= fraction.count - trailingZeros
     }
 
     private static func typeName(_ kind: FieldSchema.Kind) -> String {
