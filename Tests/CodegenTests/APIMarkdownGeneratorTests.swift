@@ -101,7 +101,8 @@ struct APIMarkdownGeneratorTests {
 
         let metrics = Self.section("`GET /metrics`", in: markdown)
         #expect(metrics.contains("- Response: `text/plain; version=0.0.4` text"))
-        #expect(metrics.contains("curl -sS http://127.0.0.1:3000/metrics"))
+        #expect(metrics.contains(#"curl -sS -H "Authorization: Bearer $METRICS_TOKEN" http://127.0.0.1:3000/metrics"#))
+        #expect(metrics.contains("- Auth: `Authorization: Bearer <METRICS_TOKEN>`"))
         let health = Self.section("`GET /health`", in: markdown)
         #expect(health.contains { $0.hasPrefix("- Answers 503 when the status is") })
         #expect(markdown.contains("| GET | `/api/openapi.json` | *hand-written* |"))

@@ -166,7 +166,14 @@ package struct APIMarkdownGenerator {
             if let when = raw.unavailableWhen {
                 printer.print("- Answers 503 \(when), with the normal body rather than the error shape")
             }
-            printer.print("", "```sh", "curl -sS \(Self.baseURL)\(raw.path)", "```", "")
+            if let variable = raw.bearerTokenVariable {
+                printer.print("- Auth: `Authorization: Bearer <\(variable)>`")
+                printer.print(
+                    "", "```sh", "curl -sS -H \"Authorization: Bearer $\(variable)\" \(Self.baseURL)\(raw.path)", "```",
+                    "")
+            } else {
+                printer.print("", "```sh", "curl -sS \(Self.baseURL)\(raw.path)", "```", "")
+            }
         }
     }
 

@@ -24,6 +24,9 @@ package struct RawRoute: Sendable, Hashable {
     /// When the route answers 503 with its normal body instead of the error shape (e.g.
     /// "when the status is UNHEALTHY"); `nil` when it never does.
     package var unavailableWhen: String?
+    /// The environment variable whose value the route wants as `Authorization: Bearer`;
+    /// `nil` when it needs no credentials.
+    package var bearerTokenVariable: String?
 
     /// Creates a route.
     ///
@@ -34,14 +37,17 @@ package struct RawRoute: Sendable, Hashable {
     ///   - summary: What the route answers.
     ///   - answer: What a successful answer carries.
     ///   - unavailableWhen: When 503 carries the normal body, or `nil`.
+    ///   - bearerTokenVariable: The variable holding the bearer token it needs, or `nil`.
     package init(
         httpMethod: String,
         path: String,
         operationID: String,
         summary: String,
         answer: Answer,
-        unavailableWhen: String? = nil
+        unavailableWhen: String? = nil,
+        bearerTokenVariable: String? = nil
     ) {
+        self.bearerTokenVariable = bearerTokenVariable
         self.httpMethod = httpMethod
         self.path = path
         self.operationID = operationID

@@ -55,8 +55,11 @@ package struct RawRouteSet: Sendable, Hashable {
             httpMethod: "GET",
             path: "/metrics",
             operationID: "Server_GetMetrics",
-            summary: "RPC server metrics in the Prometheus text exposition format.",
-            answer: .text(contentType: "text/plain; version=0.0.4")
+            summary:
+                "RPC server metrics in the Prometheus text exposition format, for scrapers that present "
+                + "`METRICS_TOKEN` (403 when it is not set, 401 without it).",
+            answer: .text(contentType: "text/plain; version=0.0.4"),
+            bearerTokenVariable: "METRICS_TOKEN"
         ),
         RawRoute(
             httpMethod: "GET",

@@ -81,13 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
             ),
         ]
         let metrics = InMemoryRPCMetrics()
-        routes.add("GET", "/metrics") { _ in
-            HTTPResponse(
-                status: 200,
-                headers: [("content-type", "text/plain; version=0.0.4")],
-                body: Array(metrics.prometheusText().utf8)
-            )
-        }
+        MetricsRoute.register(in: &routes, metrics: metrics, token: configuration.metricsToken)
         try OpenAPIRoute.register(in: &routes, routes: MetaChatRESTRoutes.all, router: router)
 
         let dispatcher = RPCDispatcher(router: router, interceptors: interceptors)

@@ -20,6 +20,7 @@ internal import Storage
 /// | `TRUSTED_PROXIES` | `127.0.0.0/8,::1/128` | CIDRs whose `X-Forwarded-*` headers are believed |
 /// | `API_MAX_BODY_BYTES` | `5242880` | largest JSON request body (413 above) |
 /// | `SSE_HEARTBEAT_SECONDS` | `15` | comment interval on idle event streams |
+/// | `METRICS_TOKEN` | unset (`/metrics` refused) | bearer token Prometheus presents for `GET /metrics` (≥ 16 characters) |
 /// | `REQUEST_BODY_TIMEOUT_SECONDS` | `60` | how long a request body (or a gRPC message) may take to arrive (1–3600) |
 struct AppConfiguration: Sendable {
     /// The listener settings.
@@ -40,6 +41,8 @@ struct AppConfiguration: Sendable {
     var rateLimit: RateLimitPolicy
     /// Failed key checks allowed per client address per minute; `nil` when disabled.
     var authFailureLimit: RateLimitPolicy?
+    /// `METRICS_TOKEN`: the bearer token `/metrics` requires; `nil` refuses every scrape.
+    var metricsToken: String?
 
     /// Reads and validates the environment.
     ///
@@ -97,6 +100,12 @@ struct AppConfiguration: Sendable {
         self.server.maxRequestBodyBytes = self.rest.maxBodyBytes
         // One list for every face: REST, gRPC and gRPC-Web find the client the same way.
         self.server.trustedProxies = self.rest.trustedProxies
+        self.metricsToken = environment["METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if let token = self.metricsToken, token.utf8.count < 16 || token.contains(where: \.isWhitespace) {
+            throw ConfigurationError(
+                variable: "METRICS_TOKEN",
+                problem: "must be at least 16 characters without spaces (e.g. `openssl rand -hex 32`)")
+        }
         if let text = environment["REQUEST_BODY_TIMEOUT_SECONDS"], !text.isEmpty {
             guard text.count <= 4, let seconds = Int(text), (1...3600).contains(seconds) else {
                 throw ConfigurationError(

@@ -2717,11 +2717,11 @@ public enum MetaChatOpenAPI {
             "tags": [
               "Server"
             ],
-            "summary": "RPC server metrics in the Prometheus text exposition format.",
+            "summary": "RPC server metrics in the Prometheus text exposition format, for scrapers that present `METRICS_TOKEN` (403 when it is not set, 401 without it).",
             "operationId": "Server_GetMetrics",
             "responses": {
               "200": {
-                "description": "RPC server metrics in the Prometheus text exposition format.",
+                "description": "RPC server metrics in the Prometheus text exposition format, for scrapers that present `METRICS_TOKEN` (403 when it is not set, 401 without it).",
                 "content": {
                   "text/plain": {
                     "schema": {

@@ -53,6 +53,27 @@ public final class InMemoryRPCMetrics: RPCServerMetrics {
     /// Per-method statistics, keyed by path.
     public var methods: [String: MethodStatistics] { self.state.withLock { $0.methods } }
 
+    /// A label value as the Prometheus text format writes it: backslash, double quote and line
+    /// feed escaped.
+    ///
+    /// - Parameter value: The raw value.
+    public static func escapedLabelValue(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == 0x0A }) else {
+            return value
+        }
+        // Scalars, not characters: "\r\n" is one character but two scalars.
+        var escaped = String.UnicodeScalarView()
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": escaped.append(contentsOf: "\\\\".unicodeScalars)
+            case "\"": escaped.append(contentsOf: "\\\"".unicodeScalars)
+            case "\n": escaped.append(contentsOf: "\\n".unicodeScalars)
+            default: escaped.append(scalar)
+            }
+        }
+        return String(escaped)
+    }
+
     /// The metrics in the Prometheus text exposition format.
     public func prometheusText() -> String {
         let (connections, streams, methods) = self.state.withLock {
@@ -61,13 +82,15 @@ public final class InMemoryRPCMetrics: RPCServerMetrics {
         var text = "# TYPE rpc_server_active_connections gauge\nrpc_server_active_connections \(connections)\n"
         text += "# TYPE rpc_server_active_streams gauge\nrpc_server_active_streams \(streams)\n"
         text += "# TYPE rpc_server_calls_total counter\n"
-        for (path, statistics) in methods.sorted(by: { $0.key < $1.key }) {
+        for (rawPath, statistics) in methods.sorted(by: { $0.key < $1.key }) {
+            let path = Self.escapedLabelValue(rawPath)
             for (status, count) in statistics.callsByStatus.sorted(by: { $0.key < $1.key }) {
                 text += "rpc_server_calls_total{method=\"\(path)\",status=\"\(status)\"} \(count)\n"
             }
         }
         text += "# TYPE rpc_server_call_duration_seconds histogram\n"
-        for (path, statistics) in methods.sorted(by: { $0.key < $1.key }) {
+        for (rawPath, statistics) in methods.sorted(by: { $0.key < $1.key }) {
+            let path = Self.escapedLabelValue(rawPath)
             var cumulative = 0
             for (index, bound) in Self.latencyBuckets.enumerated() {
                 cumulative += statistics.latencyBucketCounts[index]

@@ -15,10 +15,18 @@ public protocol RPCServerMetrics: Sendable {
     /// A gRPC call ended.
     ///
     /// - Parameters:
-    ///   - path: The method's path, e.g. `/metachat.v1.TenantService/GetTenant`.
+    ///   - path: The method's path, e.g. `/metachat.v1.TenantService/GetTenant`, or
+    ///     ``RPCServerMetricsLabel/unknownMethod`` for every path no method serves (a client
+    ///     chooses those, so they never become labels of their own).
     ///   - code: The status the call ended with.
     ///   - duration: From the request headers to the status.
     func callFinished(path: String, code: RPCError.Code, duration: Duration)
+}
+
+/// Label values the server reports with.
+public enum RPCServerMetricsLabel {
+    /// The one method label of calls to paths no method serves.
+    public static let unknownMethod = "unknown"
 }
 
 /// Measures nothing.

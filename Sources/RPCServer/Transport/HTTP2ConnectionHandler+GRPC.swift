@@ -13,6 +13,7 @@ extension HTTP2ConnectionHandler {
             self.finishCall(stream, error: RPCError(code: .unimplemented, message: "Method not found: \(path)"))
             return
         }
+        stream.routed = true
         switch stream.grpcEncoding {
         case nil, "identity":
             break
@@ -283,7 +284,7 @@ extension HTTP2ConnectionHandler {
         guard !stream.closed, !stream.responseFinished, let session = self.session else { return }
         stream.responseFinished = true
         self.services.metrics.callFinished(
-            path: stream.path ?? "",
+            path: stream.routed ? (stream.path ?? "") : RPCServerMetricsLabel.unknownMethod,
             code: error?.code ?? .ok,
             duration: ContinuousClock.now - stream.startedAt
         )

@@ -30,6 +30,8 @@ final class HTTP2ServerStream {
     private(set) var method: String?
     /// The first `:path`.
     private(set) var path: String?
+    /// Whether ``path`` names a method the router serves (so it may label metrics).
+    var routed = false
     /// The first `content-type`.
     private(set) var contentType: String?
     /// The first `content-length`.
