@@ -13,6 +13,7 @@ struct MetaChatCommand: AsyncParsableCommand {
             RetentionCommand.self,
             BenchCommand.self,
             VersionCommand.self,
+            HealthcheckCommand.self,
         ],
         defaultSubcommand: nil
     )

@@ -507,3 +507,58 @@ def test_without_redis_both_instances_degrade_and_recover_when_it_returns(redis_
     refused_within(b, tenant, tenant.key, confirmed_at, 401, PROPAGATION_DEADLINE_S)
     assert ok(read_own_tenant(b, tenant, new_key))["id"] == tenant.tenant_id
     assert a.is_running() and b.is_running()
+
+
+# MARK: Rotation grace period
+
+GRACE_S = 3
+
+
+@pytest.fixture(scope="module")
+def grace_pair(tmp_path_factory) -> Iterator[tuple[MetaChat, MetaChat]]:
+    """Instances A and B with KEY_ROTATION_GRACE_SECONDS=3."""
+    require_services()
+    pepper = os.environ["API_KEY_PEPPER"]
+    logs = tmp_path_factory.mktemp("grace")
+    environment = dict(API_KEY_PEPPER=pepper, RATE_LIMIT_MAX_REQUESTS=UNLIMITED, KEY_ROTATION_GRACE_SECONDS=str(GRACE_S))
+    with running_metachat(logs, **environment) as a:
+        with running_metachat(logs, **environment) as b:
+            yield a, b
+
+
+def test_the_old_key_works_on_both_instances_until_the_grace_period_ends_and_fails_right_after(grace_pair, admin_key):
+    """With KEY_ROTATION_GRACE_SECONDS=3, a rotation confirmed on A leaves the old key working on
+    A and B (and the new one too) until three seconds after the confirmation, and refused on
+    both within a second after that."""
+    a, b = grace_pair
+    tenant = create_tenant_with_key(a, admin_key)
+    for server in (a, b):
+        ok(read_own_tenant(server, tenant))
+    started_at = time.monotonic()
+    new_key, confirmed_at = rotate(a, admin_key, tenant)
+
+    # Within the grace period (with a margin for the round-trips): both keys work on both.
+    while time.monotonic() - started_at < GRACE_S - 1:
+        for server in (a, b):
+            assert ok(read_own_tenant(server, tenant))["id"] == tenant.tenant_id
+            assert ok(read_own_tenant(server, tenant, new_key))["id"] == tenant.tenant_id
+
+    # The grace ends GRACE_S after the confirmation (which came before `confirmed_at`): each
+    # instance refuses the old key within a second of that, the new key keeps working.
+    grace_end = confirmed_at + GRACE_S
+    for server in (a, b):
+        elapsed = refused_within(server, tenant, tenant.key, grace_end, 401, PROPAGATION_DEADLINE_S)
+        # The server's grace began at its confirmation, a round-trip before `confirmed_at`.
+        assert elapsed > -0.5, f"refused {-elapsed:.3f}s before the grace period ended"
+        assert ok(read_own_tenant(server, tenant, new_key))["id"] == tenant.tenant_id
+
+
+def test_a_grace_period_that_is_not_a_number_of_seconds_stops_the_server(tmp_path):
+    from metachat_process import run_metachat
+
+    require_services()
+    for value in ("-1", "604801", "3s", "99999999999999999999"):
+        result = run_metachat(["serve"], KEY_ROTATION_GRACE_SECONDS=value, PORT="1")
+        output = result.stdout + result.stderr
+        assert result.returncode == 78, output
+        assert "KEY_ROTATION_GRACE_SECONDS" in output, output

@@ -62,8 +62,13 @@ struct ServeCommand: AsyncParsableCommand {
         HealthRoutes.register(in: &routes, handler: system)
         var router = RPCRouter()
         system.registerMethods(with: &router)
-        SecurityHandler(pool: dependencies.postgres, pepper: pepper.bytes, keyEvents: dependencies.invalidation)
-            .registerMethods(with: &router)
+        SecurityHandler(
+            pool: dependencies.postgres,
+            pepper: pepper.bytes,
+            rotationGracePeriod: configuration.keyRotationGracePeriod,
+            keyEvents: dependencies.invalidation
+        )
+        .registerMethods(with: &router)
         TenantHandler(pool: dependencies.postgres, changes: dependencies.invalidation).registerMethods(with: &router)
         let interceptors: [any ServerInterceptor] = [
             AuthenticationInterceptor(

@@ -20,6 +20,7 @@ internal import Storage
 /// | `TRUSTED_PROXIES` | `127.0.0.0/8,::1/128` | CIDRs whose `X-Forwarded-*` headers are believed |
 /// | `API_MAX_BODY_BYTES` | `5242880` | largest JSON request body (413 above) |
 /// | `SSE_HEARTBEAT_SECONDS` | `15` | comment interval on idle event streams |
+/// | `KEY_ROTATION_GRACE_SECONDS` | `0` | how long a rotated key's old secret keeps working after the rotation is confirmed (0–604800; 0 ends it at once) |
 /// | `METRICS_TOKEN` | unset (`/metrics` refused) | bearer token Prometheus presents for `GET /metrics` (≥ 16 characters) |
 /// | `REQUEST_BODY_TIMEOUT_SECONDS` | `60` | how long a request body (or a gRPC message) may take to arrive (1–3600) |
 struct AppConfiguration: Sendable {
@@ -43,6 +44,8 @@ struct AppConfiguration: Sendable {
     var authFailureLimit: RateLimitPolicy?
     /// `METRICS_TOKEN`: the bearer token `/metrics` requires; `nil` refuses every scrape.
     var metricsToken: String?
+    /// `KEY_ROTATION_GRACE_SECONDS`: how long a rotated key's old secret keeps working.
+    var keyRotationGracePeriod: Duration = .zero
 
     /// Reads and validates the environment.
     ///
@@ -100,6 +103,14 @@ struct AppConfiguration: Sendable {
         self.server.maxRequestBodyBytes = self.rest.maxBodyBytes
         // One list for every face: REST, gRPC and gRPC-Web find the client the same way.
         self.server.trustedProxies = self.rest.trustedProxies
+        if let text = environment["KEY_ROTATION_GRACE_SECONDS"], !text.isEmpty {
+            guard text.count <= 6, let seconds = Int(text), (0...604_800).contains(seconds) else {
+                throw ConfigurationError(
+                    variable: "KEY_ROTATION_GRACE_SECONDS",
+                    problem: "must be a whole number of seconds from 0 to 604800 (7 days), not '\(text)'")
+            }
+            self.keyRotationGracePeriod = .seconds(seconds)
+        }
         self.metricsToken = environment["METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         if let token = self.metricsToken, token.utf8.count < 16 || token.contains(where: \.isWhitespace) {
             throw ConfigurationError(
