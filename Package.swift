@@ -224,6 +224,8 @@ let package = Package(
                 "RESTBridge",
                 "RPCServer",
                 "EchoFixture",
+                // The inferred update masks are checked on MetaChat's own PATCH routes.
+                "MetaChatAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],

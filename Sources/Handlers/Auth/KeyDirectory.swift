@@ -182,31 +182,53 @@ public final class KeyDirectory: Sendable {
         }
     }
 
+    /// The query that finds the key a presented key names: the row whose `prefix` is the
+    /// presented prefix or, failing that, the row whose `previous_key_hash` is the presented
+    /// key's hash while its grace period lasts.
+    ///
+    /// The two lookups are separate branches of a `UNION ALL`, each answered by its own index
+    /// (`api_keys_prefix_key`, `api_keys_previous_key_hash_idx`), so an unknown prefix costs two
+    /// index probes instead of a sequential scan of `api_keys` (which a single `prefix = $1 OR
+    /// previous_key_hash = $2` condition needs). The prefix match wins when both find a row.
+    ///
+    /// - Parameters:
+    ///   - prefix: The presented key's lookup prefix.
+    ///   - hash: The presented key's hash under the pepper.
+    package static func lookupQuery(prefix: String, hash: [UInt8]) -> PostgresQuery {
+        """
+        WITH found AS (
+            SELECT candidates.id
+            FROM (
+                SELECT id, 0 AS preference FROM api_keys WHERE prefix = \(prefix)
+                UNION ALL
+                SELECT id, 1 AS preference FROM api_keys
+                WHERE previous_key_hash = \(hash) AND previous_key_valid_until > now()
+            ) candidates
+            ORDER BY candidates.preference
+            LIMIT 1
+        )
+        SELECT k.id, k.owner_kind, k.admin_id, k.tenant_id, k.key_hash, k.active, k.expires_at,
+               k.previous_key_hash, k.previous_key_valid_until, a.role, t.enabled AS tenant_enabled,
+               CASE WHEN jsonb_typeof(rl.requests) = 'number' THEN rl.requests::text::numeric::int8 END
+                   AS rate_limit_requests,
+               CASE WHEN jsonb_typeof(rl.window) = 'number' THEN rl.window::text::numeric::int8 END
+                   AS rate_limit_window_seconds
+        FROM found
+        JOIN api_keys k ON k.id = found.id
+        LEFT JOIN admin_users a ON a.id = k.admin_id
+        LEFT JOIN tenants t ON t.id = k.tenant_id
+        LEFT JOIN LATERAL (
+            SELECT coalesce(t.settings #> '{rate_limit,requests_per_window}',
+                            t.settings #> '{rateLimit,requestsPerWindow}') AS requests,
+                   coalesce(t.settings #> '{rate_limit,window_seconds}',
+                            t.settings #> '{rateLimit,windowSeconds}') AS window
+        ) rl ON true
+        """
+    }
+
     private static func load(prefix: String, hash: [UInt8], from pool: PostgresPool) async throws -> StoredKey? {
         let rows = try await pool.withAdminTransaction { connection in
-            try await connection.query(
-                """
-                SELECT k.id, k.owner_kind, k.admin_id, k.tenant_id, k.key_hash, k.active, k.expires_at,
-                       k.previous_key_hash, k.previous_key_valid_until, a.role, t.enabled AS tenant_enabled,
-                       CASE WHEN jsonb_typeof(rl.requests) = 'number' THEN rl.requests::text::numeric::int8 END
-                           AS rate_limit_requests,
-                       CASE WHEN jsonb_typeof(rl.window) = 'number' THEN rl.window::text::numeric::int8 END
-                           AS rate_limit_window_seconds
-                FROM api_keys k
-                LEFT JOIN admin_users a ON a.id = k.admin_id
-                LEFT JOIN tenants t ON t.id = k.tenant_id
-                LEFT JOIN LATERAL (
-                    SELECT coalesce(t.settings #> '{rate_limit,requests_per_window}',
-                                    t.settings #> '{rateLimit,requestsPerWindow}') AS requests,
-                           coalesce(t.settings #> '{rate_limit,window_seconds}',
-                                    t.settings #> '{rateLimit,windowSeconds}') AS window
-                ) rl ON true
-                WHERE k.prefix = \(prefix)
-                   OR (k.previous_key_hash = \(hash) AND k.previous_key_valid_until > now())
-                ORDER BY k.prefix = \(prefix) DESC
-                LIMIT 1
-                """
-            )
+            try await connection.query(Self.lookupQuery(prefix: prefix, hash: hash))
         }
         guard let row = rows.first else { return nil }
         let owner: StoredKey.Owner

@@ -165,12 +165,6 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
     }
 
     private func publish(_ id: String, on channel: String) async {
-        do {
-            _ = try await self.redis.command(["PUBLISH", channel, id])
-        } catch {
-            self.logger.warning(
-                "could not publish a cache invalidation; other instances keep their entry until it expires",
-                metadata: ["channel": "\(channel)", "error": "\(error)"])
-        }
+        await RedisKeyChangePublisher.publish(id, on: channel, redis: self.redis, logger: self.logger)
     }
 }

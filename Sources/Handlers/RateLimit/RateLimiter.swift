@@ -276,8 +276,23 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    /// Takes up to `count` requests of `subject`'s allowance from Redis; `nil` (and the fallback
-    /// switched on) when Redis fails.
+    /// Whether `error` from a Redis call means Redis is unusable. A cancelled call (its caller went
+    /// away while it waited for a connection) and a pool whose connections all stayed busy for
+    /// the acquire timeout (this instance is saturated; Redis answers the calls holding them) say
+    /// nothing about Redis, so they do not switch the fallback on or report it degraded.
+    static func isRedisFailure(_ error: any Error) -> Bool {
+        if error is CancellationError {
+            return false
+        }
+        if let redisError = error as? RedisError, redisError.code == .acquireTimeout {
+            return false
+        }
+        return true
+    }
+
+    /// Takes up to `count` requests of `subject`'s allowance from Redis; `nil` when Redis fails
+    /// (the fallback then switched on) or the call did not reach it (cancelled, or no connection
+    /// became free: the fallback stays off).
     private func lease(subject: String, policy: RateLimitPolicy, count: Int) async -> RateLimitLeases.Grant? {
         let clock = ContinuousClock()
         do {
@@ -304,6 +319,11 @@ public final class RateLimiter: Sendable {
                 granted: Int(values[0]), remaining: Int(values[1]), resetMilliseconds: Int(values[2]),
                 retryAfterMilliseconds: Int(values[3]))
         } catch {
+            guard Self.isRedisFailure(error) else {
+                // The call gave up, or the pool was busy: Redis itself did not fail, so the
+                // limiter stays on Redis and this one request is decided locally.
+                return nil
+            }
             let retryAt = clock.now + self.retryInterval
             self.health.fellBack(until: retryAt)
             let firstFailure = self.nextRedisAttempt.withLock { next in

@@ -8,6 +8,7 @@ extension SecurityHandler {
         request: Metachat_V1_CreateAdminApiKeyRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_CreateApiKeyResponse {
+        try RequestTextCheck.check(request)
         let (principal, adminID) = try Self.authorizeAdminKeys(context: context, adminID: request.adminID)
         let label = try SecurityInput.label(request.label)
         let expiresAt = try SecurityInput.expiry(request.hasExpiresAt ? request.expiresAt : nil)
@@ -22,6 +23,7 @@ extension SecurityHandler {
         request: Metachat_V1_ListAdminApiKeysRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ListApiKeysResponse {
+        try RequestTextCheck.check(request)
         let (_, adminID) = try Self.authorizeAdminKeys(context: context, adminID: request.adminID)
         let page = try PageRequest(size: request.pageSize, token: request.pageToken)
         let (keys, hasMore) = try await self.apiKeys.list(
@@ -36,6 +38,7 @@ extension SecurityHandler {
         request: Metachat_V1_RevokeAdminApiKeyRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ApiKey {
+        try RequestTextCheck.check(request)
         let (principal, adminID) = try Self.authorizeAdminKeys(context: context, adminID: request.adminID)
         let keyID = try SecurityInput.uuid(request.keyID, field: "keyId")
         var ownKeys = false
@@ -55,6 +58,7 @@ extension SecurityHandler {
         request: Metachat_V1_StartAdminApiKeyRotationRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_StartKeyRotationResponse {
+        try RequestTextCheck.check(request)
         let (principal, adminID) = try Self.authorizeAdminKeys(context: context, adminID: request.adminID)
         let keyID = try SecurityInput.uuid(request.keyID, field: "keyId")
         let lifetime = try SecurityInput.tokenLifetime(
@@ -70,6 +74,7 @@ extension SecurityHandler {
         request: Metachat_V1_ConfirmAdminApiKeyRotationRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ConfirmKeyRotationResponse {
+        try RequestTextCheck.check(request)
         let (principal, adminID) = try Self.authorizeAdminKeys(context: context, adminID: request.adminID)
         let keyID = try SecurityInput.uuid(request.keyID, field: "keyId")
         let issued = try await self.apiKeys.confirmRotation(

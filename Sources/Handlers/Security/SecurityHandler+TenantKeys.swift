@@ -7,6 +7,7 @@ extension SecurityHandler {
         request: Metachat_V1_CreateTenantApiKeyRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_CreateApiKeyResponse {
+        try RequestTextCheck.check(request)
         let principal = try context.requireAdmin()
         let tenantID = try SecurityInput.uuid(request.tenantID, field: "tenantId")
         let label = try SecurityInput.label(request.label)
@@ -22,6 +23,7 @@ extension SecurityHandler {
         request: Metachat_V1_ListTenantApiKeysRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ListApiKeysResponse {
+        try RequestTextCheck.check(request)
         _ = try context.requireAdmin()
         let tenantID = try SecurityInput.uuid(request.tenantID, field: "tenantId")
         let page = try PageRequest(size: request.pageSize, token: request.pageToken)
@@ -37,6 +39,7 @@ extension SecurityHandler {
         request: Metachat_V1_RevokeTenantApiKeyRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ApiKey {
+        try RequestTextCheck.check(request)
         let principal = try context.requireAdmin()
         let tenantID = try SecurityInput.uuid(request.tenantID, field: "tenantId")
         let keyID = try SecurityInput.uuid(request.keyID, field: "keyId")
@@ -53,6 +56,7 @@ extension SecurityHandler {
         request: Metachat_V1_StartTenantApiKeyRotationRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_StartKeyRotationResponse {
+        try RequestTextCheck.check(request)
         let principal = try context.requireAdmin()
         let tenantID = try SecurityInput.uuid(request.tenantID, field: "tenantId")
         let keyID = try SecurityInput.uuid(request.keyID, field: "keyId")
@@ -69,6 +73,7 @@ extension SecurityHandler {
         request: Metachat_V1_ConfirmTenantApiKeyRotationRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ConfirmKeyRotationResponse {
+        try RequestTextCheck.check(request)
         let principal = try context.requireAdmin()
         let tenantID = try SecurityInput.uuid(request.tenantID, field: "tenantId")
         let keyID = try SecurityInput.uuid(request.keyID, field: "keyId")

@@ -50,6 +50,7 @@ public struct SecurityHandler: Metachat_V1_SecurityService.Handler {
         request: Metachat_V1_ListAdminUsersRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ListAdminUsersResponse {
+        try RequestTextCheck.check(request)
         _ = try context.requireSuperAdmin()
         let page = try PageRequest(size: request.pageSize, token: request.pageToken)
         let (users, hasMore) = try await self.adminUsers.list(page: page)
@@ -63,6 +64,7 @@ public struct SecurityHandler: Metachat_V1_SecurityService.Handler {
         request: Metachat_V1_CreateAdminUserRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_AdminUser {
+        try RequestTextCheck.check(request)
         let principal = try context.requireSuperAdmin()
         let email = try SecurityInput.email(request.email)
         guard let role = AdminUserRecord.storedRole(request.role) else {

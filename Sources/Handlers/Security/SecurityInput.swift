@@ -21,8 +21,9 @@ enum SecurityInput {
         return id
     }
 
-    /// A key label: 1–100 characters, not only spaces.
+    /// A key label: 1–100 characters, not only spaces, no control character.
     static func label(_ label: String) throws -> String {
+        try Self.text(label, field: "label")
         let length = label.unicodeScalars.count
         guard !label.allSatisfy(\.isWhitespace) else {
             throw RPCError(code: .invalidArgument, message: "label is required (1-100 characters).")
@@ -33,11 +34,13 @@ enum SecurityInput {
         return label
     }
 
-    /// An email address: one `@` with text on both sides, no spaces, at most 320 characters.
+    /// An email address: one `@` with text on both sides, no spaces or control characters, at
+    /// most 320 characters.
     static func email(_ email: String) throws -> String {
         guard !email.isEmpty else {
             throw RPCError(code: .invalidArgument, message: "email is required.")
         }
+        try Self.text(email, field: "email")
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard email.unicodeScalars.count <= Self.maximumEmailLength,
             parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
@@ -47,6 +50,14 @@ enum SecurityInput {
             throw RPCError(code: .invalidArgument, message: "email must be a valid address of at most 320 characters.")
         }
         return email
+    }
+
+    /// Refuses single-line text holding a control character (``TextCharacters/singleLine``);
+    /// the RPCs check this for every field already (``RequestTextCheck``), `seed-admin` only here.
+    static func text(_ text: String, field: String) throws {
+        if TextCharacters.singleLine.firstRefused(in: text) != nil {
+            throw RPCError(code: .invalidArgument, message: "\(field) \(TextCharacters.singleLine.refusal)")
+        }
     }
 
     /// An optional expiry, which must lie in the future.

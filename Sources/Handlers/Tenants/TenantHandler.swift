@@ -28,6 +28,7 @@ public struct TenantHandler: Metachat_V1_TenantService.Handler {
         request: Metachat_V1_CreateTenantRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_Tenant {
+        try RequestTextCheck.check(request)
         let principal = try context.requireAdmin()
         let name = try TenantFieldRules.name(request.name)
         try TenantSettingsValidator.check(request.settings)
@@ -66,6 +67,7 @@ public struct TenantHandler: Metachat_V1_TenantService.Handler {
         request: Metachat_V1_ListTenantsRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ListTenantsResponse {
+        try RequestTextCheck.check(request)
         _ = try context.requireAdmin()
         guard request.pageSize >= 0 else {
             throw TenantFieldViolation.error("pageSize", "must not be negative")
@@ -103,6 +105,7 @@ public struct TenantHandler: Metachat_V1_TenantService.Handler {
         request: Metachat_V1_GetTenantRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_Tenant {
+        try RequestTextCheck.check(request)
         let id = try TenantFieldRules.tenantID(request.tenantID)
         let principal = try Self.requireAccess(to: id, context: context)
         let row = try await self.storage {
@@ -118,6 +121,12 @@ public struct TenantHandler: Metachat_V1_TenantService.Handler {
         request: Metachat_V1_UpdateTenantRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_Tenant {
+        // The tenant's fields are named relative to the tenant, as the mask and the settings
+        // checks name them (`settings.llm.model`, not `tenant.settings.llm.model`).
+        var outsideTenant = request
+        outsideTenant.clearTenant()
+        try RequestTextCheck.check(outsideTenant)
+        try RequestTextCheck.check(request.tenant)
         let id = try TenantFieldRules.tenantID(request.tenantID)
         let principal = try Self.requireAccess(to: id, context: context)
         let body = request.tenant
@@ -181,6 +190,7 @@ public struct TenantHandler: Metachat_V1_TenantService.Handler {
         request: Metachat_V1_DisableTenantRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_Tenant {
+        try RequestTextCheck.check(request)
         let principal = try context.requireAdmin()
         let id = try TenantFieldRules.tenantID(request.tenantID)
         let outcome: (row: TenantRow, changed: Bool)? = try await self.storage {

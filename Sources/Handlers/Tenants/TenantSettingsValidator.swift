@@ -26,7 +26,7 @@ enum TenantSettingsValidator {
         guard (8...512).contains(count) else {
             throw TenantFieldViolation.error(field, "must be 8 to 512 characters long")
         }
-        guard key.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
+        guard key.unicodeScalars.allSatisfy({ $0 != " " && !TextCharacters.isControl($0) }) else {
             throw TenantFieldViolation.error(field, "must not contain spaces or control characters")
         }
     }

@@ -2,8 +2,9 @@
 ///
 /// Lengths count Unicode scalars, as PostgreSQL's `length()` counts characters.
 enum TenantTextRules {
-    /// Checks that `text` has at most `maximum` characters and no NUL (which PostgreSQL cannot
-    /// store). With `singleLine`, every control character is refused too.
+    /// Checks that `text` has at most `maximum` characters and no character ``TextCharacters``
+    /// refuses: no control character at all, or with `singleLine: false` none but tab, line feed
+    /// and carriage return.
     static func check(
         _ text: String, field: String, minimum: Int = 0, maximum: Int, singleLine: Bool = true
     ) throws {
@@ -16,13 +17,9 @@ enum TenantTextRules {
                     : "must be at most \(maximum) characters long"
             )
         }
-        for scalar in text.unicodeScalars {
-            if scalar.value == 0 {
-                throw TenantFieldViolation.error(field, "must not contain NUL characters")
-            }
-            if singleLine, scalar.properties.generalCategory == .control {
-                throw TenantFieldViolation.error(field, "must not contain control characters")
-            }
+        let rule: TextCharacters = singleLine ? .singleLine : .multiline
+        if rule.firstRefused(in: text) != nil {
+            throw TenantFieldViolation.error(field, rule.refusal)
         }
     }
 

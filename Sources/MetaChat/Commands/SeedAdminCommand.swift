@@ -8,14 +8,18 @@ internal import Storage
 /// `metachat seed-admin --email E --label L [--json]`: creates the SUPER admin `E` (or finds it)
 /// and a key labelled `L`, or rotates that key when it exists, and prints the key once.
 ///
-/// Reads `DATABASE_URL` and `API_KEY_PEPPER` as `serve` does; the database must be migrated.
+/// Reads `DATABASE_URL`, `API_KEY_PEPPER` and `REDIS_URL` as `serve` does; the database must be
+/// migrated. The new or rotated key is announced through Redis, so running servers drop the old
+/// one from their caches at once; when Redis is unreachable a warning says so on standard error
+/// (the key is still created or rotated, and servers stop accepting the old key within 60 s).
 /// Exit codes: 0; 78 for missing or malformed configuration; 69 when PostgreSQL is unavailable or
 /// has no MetaChat schema (run `metachat migrate`); 65 for a bad email or label; 1 otherwise.
 struct SeedAdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed-admin",
         abstract:
-            "Create a super admin and an API key, or rotate the key with that label (DATABASE_URL, API_KEY_PEPPER)."
+            "Create a super admin and an API key, or rotate the key with that label (DATABASE_URL, API_KEY_PEPPER, "
+            + "REDIS_URL)."
     )
 
     @Option(help: "The admin's email address.")
@@ -55,7 +59,13 @@ struct SeedAdminCommand: AsyncParsableCommand {
         var poolConfiguration = PostgresPool.Configuration(url: databaseURL)
         poolConfiguration.options.maximumConnections = 1
         let pool = PostgresPool(configuration: poolConfiguration, logger: logger)
-        let seeder = AdminSeeder(pool: pool, pepper: pepper.bytes)
+        // Running servers cache keys for up to 60 s; the rotation is announced on the channel
+        // they listen on, as the API's rotation is, so the old key stops working at once.
+        var redisOptions = RedisPool.Configuration.Options.defaults
+        redisOptions.maximumConnections = 1
+        let redis = RedisPool(configuration: .init(url: configuration.redisURL, options: redisOptions), logger: logger)
+        let seeder = AdminSeeder(
+            pool: pool, pepper: pepper.bytes, keyEvents: RedisKeyChangePublisher(redis: redis, logger: logger))
         let outcome: Result<AdminSeeder.Seeded?, any Error>
         do {
             if try await seeder.schemaIsPresent() {
@@ -66,6 +76,7 @@ struct SeedAdminCommand: AsyncParsableCommand {
         } catch {
             outcome = .failure(error)
         }
+        await redis.shutdown()
         await pool.shutdown()
 
         switch outcome {

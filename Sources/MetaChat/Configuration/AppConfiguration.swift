@@ -11,7 +11,7 @@ internal import Storage
 /// | `PORT` | `3000` | port to listen on (1–65535) |
 /// | `DATABASE_URL` | none (required by `serve`) | libpq URI of PostgreSQL |
 /// | `API_KEY_PEPPER` | none (required by `serve` and `seed-admin`) | secret for key hashes: hex or text, ≥ 32 bytes |
-/// | `REDIS_URL` | `redis://127.0.0.1:6379/0` | Redis URL |
+/// | `REDIS_URL` | `redis://127.0.0.1:6379/0` | Redis URL, `redis://[user[:password]@]host[:port][/db]`; `rediss://` is refused |
 /// | `LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
 /// | `GLOBAL_API_KEY` | unset (disabled) | bootstrap super-admin key, ≥ 32 characters |
 /// | `RATE_LIMIT_WINDOW_MS`, `RATE_LIMIT_MAX_REQUESTS` | `60000`, `100` | default rate limit per key or client IP (1–86400000 ms, 1–1000000000) |
@@ -83,8 +83,22 @@ struct AppConfiguration: Sendable {
             }
         }
         let redisText = environment["REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "redis://127.0.0.1:6379/0"
+        // Neither message repeats the value: it may hold a password.
+        if RedisURL.isTLSScheme(redisText) {
+            throw ConfigurationError(
+                variable: "REDIS_URL",
+                problem:
+                    "uses rediss:// (TLS), which this build cannot speak (Debian's hiredis 0.14 has no TLS); run a TLS "
+                    + "proxy such as stunnel on 127.0.0.1 in front of Redis and set REDIS_URL to its redis:// address "
+                    + "(see docs/redis.md)"
+            )
+        }
         guard let redisURL = RedisURL(redisText) else {
-            throw ConfigurationError(variable: "REDIS_URL", problem: "must look like redis://host:port/db")
+            throw ConfigurationError(
+                variable: "REDIS_URL",
+                problem:
+                    "must look like redis://[user[:password]@]host[:port][/db] (percent-encode reserved characters)"
+            )
         }
         self.redisURL = redisURL
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

@@ -190,7 +190,8 @@ struct BinaryParameterWriter {
         }
     }
 
-    private static func writeLengthDelimited(_ number: Int, _ payload: [UInt8], into output: inout [UInt8]) {
+    /// Appends field `number` with a length-delimited `payload` (a string, bytes or a message).
+    static func writeLengthDelimited(_ number: Int, _ payload: [UInt8], into output: inout [UInt8]) {
         Self.writeTag(number, wireType: 2, into: &output)
         Self.writeVarint(UInt64(payload.count), into: &output)
         output += payload

@@ -111,7 +111,24 @@ struct RequestBinder: Sendable {
             return parameters
         }
         var message = try self.decodeBody(route, input, schema: schema, checker: checker)
+        let inference = UpdateMaskInference(registry: self.registry)
+        var inferredMask: [UInt8] = []
+        if let maskField = inference.maskField(of: route, in: schema),
+            !boundByQuery.contains(maskField.jsonName), !boundByPath.contains(maskField.jsonName),
+            let bodyField = schema.field(named: route.body), case .message(let bodyType) = bodyField.kind,
+            let body = try? JSONParser.parse(input.body)
+        {
+            let paths = inference.paths(of: body, in: bodyType)
+            do {
+                inferredMask = paths.isEmpty ? [] : try inference.encoded(paths, as: maskField)
+            } catch {
+                throw .rpc(RPCError(code: .internalError, message: "The inferred update mask could not be encoded."))
+            }
+        }
         do {
+            if !inferredMask.isEmpty {
+                try message.merge(serializedBytes: inferredMask)
+            }
             if !parameters.isEmpty {
                 try message.merge(serializedBytes: parameters)
             }

@@ -22,13 +22,15 @@ final class HiredisConnection: @unchecked Sendable {
         self.commandTimeout = commandTimeout
     }
 
-    /// Connects, enables TCP keepalive, applies the command timeout and selects the database.
+    /// Connects, enables TCP keepalive, applies the command timeout, authenticates with the URL's
+    /// credentials (`AUTH`) and selects the database.
     ///
     /// - Parameters:
     ///   - url: Where Redis listens.
     ///   - connectTimeout: How long connecting may take.
     ///   - commandTimeout: How long one reply may take; `nil` waits forever (the subscriber).
-    /// - Throws: ``RedisError`` with code ``RedisError/Code/connectionFailed``.
+    /// - Throws: ``RedisError`` with code ``RedisError/Code/connectionFailed``, or
+    ///   ``RedisError/Code/authenticationFailed`` when Redis refuses the credentials.
     static func connect(url: RedisURL, connectTimeout: Duration, commandTimeout: Duration?) throws(RedisError)
         -> HiredisConnection
     {
@@ -135,8 +137,35 @@ final class HiredisConnection: @unchecked Sendable {
             _ = redisSetTimeout(context, timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000)))
         }
         self.context = context
+        if let auth = self.url.authCommand {
+            let reply: RedisReply
+            do {
+                reply = try self.command(auth)
+            } catch {
+                self.close()
+                throw error
+            }
+            guard case .status = reply else {
+                self.close()
+                // Redis' error text (`WRONGPASS invalid username-password pair …`) never repeats
+                // the credentials; only its first word is kept all the same.
+                var reason = ""
+                if case .error(let text) = reply, let word = text.split(separator: " ").first {
+                    reason = " (\(word))"
+                }
+                throw RedisError(
+                    code: .authenticationFailed,
+                    message: "Redis refused the credentials of the Redis URL\(reason)")
+            }
+        }
         if self.url.database != 0 {
-            let reply = try self.command([Array("SELECT".utf8), Array(String(self.url.database).utf8)])
+            let reply: RedisReply
+            do {
+                reply = try self.command([Array("SELECT".utf8), Array(String(self.url.database).utf8)])
+            } catch {
+                self.close()
+                throw error
+            }
             guard case .status = reply else {
                 self.close()
                 throw RedisError(code: .connectionFailed, message: "Redis refused SELECT \(self.url.database)")

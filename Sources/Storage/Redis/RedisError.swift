@@ -13,6 +13,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
             case shutDown
             case errorReply
             case connectionNotLeased
+            case authenticationFailed
         }
 
         private let wrapped: Wrapped
@@ -35,6 +36,8 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let errorReply = Code(.errorReply)
         /// A ``RedisConnection`` was used after the closure that leased it returned.
         public static let connectionNotLeased = Code(.connectionNotLeased)
+        /// Redis refused the credentials of the URL (`AUTH` answered `WRONGPASS` or another error).
+        public static let authenticationFailed = Code(.authenticationFailed)
 
         public var description: String {
             switch self.wrapped {
@@ -45,6 +48,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
             case .shutDown: "shutDown"
             case .errorReply: "errorReply"
             case .connectionNotLeased: "connectionNotLeased"
+            case .authenticationFailed: "authenticationFailed"
             }
         }
     }
@@ -60,8 +64,8 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
-    /// Redis could not be used at all: no connection, a connection lost, a timeout, an exhausted
-    /// pool, or a shut-down client.
+    /// Redis could not be used at all: no connection, refused credentials, a connection lost, a
+    /// timeout, an exhausted pool, or a shut-down client.
     public var isUnavailable: Bool {
         self.code != .errorReply && self.code != .connectionNotLeased
     }

@@ -1,5 +1,3 @@
-private import CHiredis
-internal import Glibc
 public import NIOPosix
 
 /// Checks that Redis answers `PING`, with hiredis on NIO's thread pool.
@@ -34,27 +32,24 @@ public struct RedisProbe: DependencyProbe {
         return DependencyProbeResult(reachable: true, latencyMilliseconds: elapsed, message: "PONG")
     }
 
-    /// Connects, sends `PING`, disconnects. Returns `nil` on success or why it failed.
+    /// Connects (authenticating and selecting the database as the pool does), sends `PING`,
+    /// disconnects. Returns `nil` on success or why it failed, without the URL's credentials.
     private static func ping(_ url: RedisURL) -> String? {
-        let timeout = timeval(tv_sec: 2, tv_usec: 0)
-        guard let context = redisConnectWithTimeout(url.host, Int32(url.port), timeout) else {
-            return "could not allocate a connection"
+        let connection: HiredisConnection
+        do {
+            connection = try HiredisConnection.connect(
+                url: url, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
+        } catch {
+            return error.code == .authenticationFailed ? "authentication failed" : "connection failed"
         }
-        defer { redisFree(context) }
-        guard context.pointee.err == 0 else {
-            return "connection failed"
+        defer { connection.close() }
+        let reply: RedisReply
+        do {
+            reply = try connection.command([Array("PING".utf8)])
+        } catch {
+            return "no reply"
         }
-        let command = "PING"
-        let reply: UnsafeMutableRawPointer? = command.withCString { pointer in
-            var argv: [UnsafePointer<CChar>?] = [pointer]
-            var lengths: [Int] = [command.utf8.count]
-            return redisCommandArgv(context, 1, &argv, &lengths)
-        }
-        guard let reply else { return "no reply" }
-        defer { freeReplyObject(reply) }
-        let typed = reply.assumingMemoryBound(to: redisReply.self)
-        guard typed.pointee.type == REDIS_REPLY_STATUS, let text = typed.pointee.str, String(cString: text) == "PONG"
-        else {
+        guard reply == .status("PONG") else {
             return "unexpected reply"
         }
         return nil
