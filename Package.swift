@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // Tests only: property checks over extreme values of every client-controlled number.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
@@ -79,6 +80,7 @@ let package = Package(
         .target(
             name: "RPCServer",
             dependencies: [
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "CNGHTTP2",
                 "CProcessorAffinity",
                 "CZlib",
@@ -114,6 +116,7 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "CPostgres",
                 "CHiredis",
                 "COpenSSL",
@@ -126,6 +129,7 @@ let package = Package(
         .target(
             name: "Handlers",
             dependencies: [
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "MetaChatAPI",
                 "RPCServer",
                 "Storage",
@@ -154,6 +158,8 @@ let package = Package(
         .executableTarget(
             name: "MetaChat",
             dependencies: [
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "CJemalloc",
                 "RPCServer",
                 "RESTBridge",
@@ -206,6 +212,7 @@ let package = Package(
         .testTarget(
             name: "RPCServerTests",
             dependencies: [
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 "RPCServer",
                 "EchoFixture",
@@ -245,6 +252,7 @@ let package = Package(
         .testTarget(
             name: "StorageTests",
             dependencies: [
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,7 @@
 public import Logging
 internal import NIOCore
 internal import NIOPosix
+public import ServiceLifecycle
 internal import Synchronization
 
 /// The MetaChat server process's listener: one port for every face.
@@ -12,13 +13,22 @@ internal import Synchronization
 ///
 /// ```swift
 /// let server = RPCServer(configuration: .defaults, router: router, responder: routes, logger: logger)
-/// try await server.run()   // returns after shutDown()
+/// try await server.run()   // returns after shutDown(), or graceful shutdown of its ServiceGroup
 /// ```
-public final class RPCServer: Sendable {
+///
+/// As a ``Service`` it serves until its `ServiceGroup` shuts down gracefully, which begins
+/// ``shutDown(gracePeriod:)``; `run()` returns once every connection closed and every handler
+/// task ended.
+public final class RPCServer: Service, Sendable {
     private let configuration: RPCServerConfiguration
     private let services: ServerServices
     private let logger: Logger
-    private let listening: Mutex<(any Channel)?>
+    private let listening: Mutex<Listening>
+    /// The listener and whether shutdown was asked for, perhaps before the listener was bound.
+    private struct Listening {
+        var channel: (any Channel)?
+        var shutDownRequested = false
+    }
     private let connections: ConnectionRegistry
 
     /// The server's `grpc.health.v1.Health` service: every routed service is `SERVING` while
@@ -69,26 +79,37 @@ public final class RPCServer: Sendable {
             metrics: metrics
         )
         self.logger = logger
-        self.listening = Mutex(nil)
+        self.listening = Mutex(Listening())
         self.connections = ConnectionRegistry()
     }
 
-    /// Binds, serves until ``shutDown()``, then returns.
+    /// Binds, serves until graceful shutdown (``shutDown(gracePeriod:)``, or its `ServiceGroup`'s),
+    /// then returns.
+    public func run() async throws {
+        try await self.run(onListening: { _ in })
+    }
+
+    /// Binds, serves until graceful shutdown (``shutDown(gracePeriod:)``, or its
+    /// `ServiceGroup`'s), then returns.
     ///
     /// The server's event loops (``RPCServerConfiguration/eventLoopThreads`` threads) start
     /// here and stop before this returns.
     ///
     /// - Parameter onListening: Called with the bound port once the server accepts
     ///   connections (useful when the configured port is 0).
-    public func run(onListening: @Sendable (Int) -> Void = { _ in }) async throws {
+    public func run(onListening: @Sendable (Int) -> Void) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, self.configuration.eventLoopThreads))
         do {
-            try await self.serve(on: group, onListening: onListening)
+            try await withGracefulShutdownHandler {
+                try await self.serve(on: group, onListening: onListening)
+            } onGracefulShutdown: {
+                self.shutDown()
+            }
         } catch {
-            try? await Self.stop(group, after: self.services.tasks, timeout: .seconds(10))
+            try? await Self.stop(group, after: self.services.tasks, timeout: .seconds(10), logger: self.logger)
             throw error
         }
-        try await Self.stop(group, after: self.services.tasks, timeout: .seconds(10))
+        try await Self.stop(group, after: self.services.tasks, timeout: .seconds(10), logger: self.logger)
     }
 
     private func serve(on group: MultiThreadedEventLoopGroup, onListening: @Sendable (Int) -> Void) async throws {
@@ -112,7 +133,14 @@ public final class RPCServer: Sendable {
             }
             .bind(host: self.configuration.host, port: self.configuration.port)
             .get()
-        self.listening.withLock { $0 = channel }
+        let shutDownAlready = self.listening.withLock { listening in
+            listening.channel = channel
+            return listening.shutDownRequested
+        }
+        if shutDownAlready {
+            // Shutdown began while the listener was being bound.
+            self.shutDown()
+        }
         let port = channel.localAddress?.port ?? self.configuration.port
         self.logger.info("listening", metadata: ["host": "\(self.configuration.host)", "port": "\(port)"])
         self.health.setStatus(.serving, forService: "")
@@ -128,10 +156,13 @@ public final class RPCServer: Sendable {
     /// Stops the event loops once the handler tasks that run on them have ended. A task that
     /// has not ended within `timeout` (a handler ignoring cancellation) keeps the loops alive:
     /// stopping them would strand it.
-    private static func stop(_ group: MultiThreadedEventLoopGroup, after tasks: HandlerTasks, timeout: Duration)
-        async throws
-    {
-        guard await tasks.waitUntilDrained(timeout: timeout) else { return }
+    private static func stop(
+        _ group: MultiThreadedEventLoopGroup, after tasks: HandlerTasks, timeout: Duration, logger: Logger
+    ) async throws {
+        guard await tasks.waitUntilDrained(timeout: timeout) else {
+            logger.warning("handler tasks still running after the shutdown timeout; event loops kept")
+            return
+        }
         try await group.shutdownGracefully()
     }
 
@@ -144,7 +175,10 @@ public final class RPCServer: Sendable {
     public func shutDown(gracePeriod: Duration = .seconds(10)) {
         self.health.setAll(.notServing)
         self.connections.stopAccepting()
-        let listener = self.listening.withLock { $0 }
+        let listener = self.listening.withLock { listening in
+            listening.shutDownRequested = true
+            return listening.channel
+        }
         listener?.close(promise: nil)
         for connection in self.connections.open {
             connection.pipeline.fireUserInboundEventTriggered(GracefulShutdownEvent())

@@ -5,14 +5,16 @@ internal import Synchronization
 /// Collects the ids of keys used by calls and writes `api_keys.last_used_at` for all of them in
 /// one statement from time to time, never on the request path.
 ///
+/// As a ``Service`` it flushes every ``flushInterval`` and once more at graceful shutdown:
+///
 /// ```swift
 /// let usage = KeyUsageRecorder(pool: pool)
-/// let flusher = Task { await usage.run(every: .seconds(30)) }
-/// // ... on shutdown:
-/// flusher.cancel(); await flusher.value; try? await usage.flush()
+/// let group = ServiceGroup(services: [pool, usage, server], gracefulShutdownSignals: [.sigterm], logger: logger)
 /// ```
 public final class KeyUsageRecorder: Sendable {
     private let pool: PostgresPool
+    /// Time between flushes when it runs as a ``Service``.
+    public let flushInterval: Duration
     private let pending = Mutex<Set<UUID>>([])
     /// Counts flushes; a caller that remembers the count at its last ``record(keyID:)`` can skip
     /// the next until a flush has taken the ids (``record(keyID:rememberedIn:)``).
@@ -20,9 +22,12 @@ public final class KeyUsageRecorder: Sendable {
 
     /// Creates a recorder.
     ///
-    /// - Parameter pool: Where `api_keys` lives.
-    public init(pool: PostgresPool) {
+    /// - Parameters:
+    ///   - pool: Where `api_keys` lives.
+    ///   - flushInterval: Time between flushes when it runs as a ``Service`` (30 s unless given).
+    public init(pool: PostgresPool, flushInterval: Duration = .seconds(30)) {
         self.pool = pool
+        self.flushInterval = flushInterval
     }
 
     /// Notes that `keyID` was used just now; cheap, no I/O.

@@ -6,9 +6,12 @@ internal import Logging
 internal import MetaChatAPI
 internal import RESTBridge
 internal import RPCServer
+internal import ServiceLifecycle
 internal import Storage
+internal import UnixSignals
 
-/// `metachat serve`: runs the server until SIGINT or SIGTERM.
+/// `metachat serve`: runs the server and everything it needs as one `ServiceGroup` until SIGINT
+/// or SIGTERM, then shuts them down gracefully in reverse start order and exits 0.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -57,7 +60,6 @@ struct ServeCommand: AsyncParsableCommand {
             redis: RedisProbe(url: configuration.redisURL, threadPool: dependencies.probeThreadPool),
             rateLimits: dependencies.rateLimiterHealth
         )
-        await dependencies.startInvalidation()
         var routes = RawRouteTable()
         HealthRoutes.register(in: &routes, handler: system)
         var router = RPCRouter()
@@ -108,17 +110,20 @@ struct ServeCommand: AsyncParsableCommand {
             metrics: metrics,
             logger: logger
         )
-        let signals = ShutdownSignals(onSignal: { name in
-            logger.info("shutting down", metadata: ["signal": "\(name)"])
-            server.shutDown()
-        })
-        defer { signals.cancel() }
-        do {
-            try await server.run()
-        } catch {
-            await dependencies.shutdown()
-            throw error
-        }
-        await dependencies.shutdown()
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: dependencies.services(around: server).map {
+                    // Any part that stops on its own (the server failing to bind, say) takes
+                    // the others down gracefully with it.
+                    .init(
+                        service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup)
+                },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+        logger.info("stopped")
     }
 }

@@ -1,12 +1,15 @@
 internal import Handlers
 internal import Logging
 internal import NIOPosix
+internal import ServiceLifecycle
 internal import Storage
 
-/// The long-lived connections and caches `serve` builds once and closes on shutdown:
-/// PostgreSQL and Redis pools, the Redis subscriber, the key cache with its cross-instance
-/// invalidation, the batched `last_used_at` writer, the rate limiter and the threads of the
-/// health probes.
+/// The long-lived parts `serve` builds once: PostgreSQL and Redis pools, the Redis subscriber,
+/// the key cache with its cross-instance invalidation, the batched `last_used_at` writer, the
+/// rate limiter and the threads of the health probes.
+///
+/// Building them starts nothing: each long-running part is a `Service` that starts when the
+/// `ServiceGroup` in `serve` runs it and stops when the group shuts down (``services``).
 struct ServeDependencies {
     let postgres: PostgresPool
     let redis: RedisPool
@@ -19,9 +22,8 @@ struct ServeDependencies {
     /// Runs the health probes' blocking pings (libpq's `PQping`, hiredis' `PING`), so a slow
     /// dependency never holds a thread the pools need.
     let probeThreadPool: NIOThreadPool
-    private let usageFlusher: Task<Void, Never>
 
-    /// Opens the pools and starts the background work.
+    /// Builds the parts; nothing connects or starts a thread yet.
     ///
     /// - Parameters:
     ///   - databaseURL: `DATABASE_URL`.
@@ -33,7 +35,7 @@ struct ServeDependencies {
         self.redis = RedisPool(configuration: .init(url: redisURL), logger: logger)
         self.subscriber = try RedisSubscriber(configuration: .init(url: redisURL), logger: logger)
         self.keys = KeyDirectory(pool: self.postgres)
-        self.usage = KeyUsageRecorder(pool: self.postgres)
+        self.usage = KeyUsageRecorder(pool: self.postgres, flushInterval: .seconds(30))
         self.invalidation = RedisKeyInvalidation(
             directory: self.keys,
             redis: self.redis,
@@ -42,29 +44,24 @@ struct ServeDependencies {
         )
         self.rateLimiterHealth = RateLimiterHealth()
         self.rateLimiter = RateLimiter(redis: self.redis, health: self.rateLimiterHealth, logger: logger)
-        let probeThreadPool = NIOThreadPool(numberOfThreads: 2)
-        probeThreadPool.start()
-        self.probeThreadPool = probeThreadPool
-        let usage = self.usage
-        self.usageFlusher = Task { await usage.run(every: .seconds(30)) }
+        self.probeThreadPool = NIOThreadPool(numberOfThreads: 2)
     }
 
-    /// Subscribes to key and tenant changes; with Redis down the server still starts and keeps
-    /// trying in the background, and the cache's 60-second lifetime bounds how stale an entry can
-    /// get until it is back.
-    func startInvalidation() async {
-        await self.invalidation.startRetrying()
-    }
-
-    /// Stops the background work, writes the last `last_used_at` batch and closes the pools.
-    func shutdown() async {
-        self.usageFlusher.cancel()
-        _ = try? await self.usage.flush()
-        await self.rateLimiter.waitForRenewals()
-        await self.invalidation.stop()
-        await self.subscriber.shutdown()
-        await self.redis.shutdown()
-        await self.postgres.shutdown()
-        try? await self.probeThreadPool.shutdownGracefully()
+    /// The services in start order; the group shuts them down in reverse: the server (given
+    /// last) drains first, then the rate limiter's renewals, the last `last_used_at` batch, the
+    /// invalidation listener, the subscriber, the probes' threads, and the pools last.
+    ///
+    /// - Parameter server: The RPC server, which uses all of them.
+    func services(around server: some Service) -> [any Service] {
+        [
+            self.postgres,
+            self.redis,
+            ThreadPoolService(threadPool: self.probeThreadPool),
+            self.subscriber,
+            self.invalidation,
+            self.usage,
+            self.rateLimiter,
+            server,
+        ]
     }
 }

@@ -21,7 +21,7 @@ public struct PostgresConnection: Sendable {
 
     let connection: LibpqConnection
     let lease: Lease
-    let threadPool: NIOThreadPool
+    let threadPool: PoolThreads
 
     /// Runs a statement and returns its rows.
     ///
@@ -103,7 +103,7 @@ public struct PostgresConnection: Sendable {
         let connection = self.connection
         do {
             return try await withTaskCancellationHandler {
-                try await self.threadPool.runIfActive { try body(connection) }
+                try await self.threadPool.run { try body(connection) }
             } onCancel: {
                 connection.requestCancel()
             }

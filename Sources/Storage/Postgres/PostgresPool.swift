@@ -24,23 +24,24 @@ internal import NIOPosix
 /// ``withTenantTransaction(tenantID:isolation:_:)`` (that tenant's) or
 /// ``withAdminTransaction(isolation:_:)`` (all); see `docs/decisions.md`.
 ///
-/// Call ``shutdown()`` before the pool is released.
+/// As a ``Service`` (in `serve`'s `ServiceGroup`) it runs until graceful shutdown, then shuts
+/// down; used on its own, call ``shutdown()`` before the pool is released.
 public final class PostgresPool: Sendable {
     /// The configuration the pool was created with.
     public let configuration: Configuration
     private let logger: Logger
-    private let threadPool: NIOThreadPool
+    private let threadPool: PoolThreads
     private let pool: ConnectionPool<LibpqConnection>
 
-    /// Creates a pool and starts its threads; connections open on first use.
+    /// Creates a pool; nothing starts yet: its threads start with its ``Service`` run or its
+    /// first connection, and connections open on first use.
     ///
     /// - Parameters:
     ///   - configuration: Where PostgreSQL is and how to use it.
     ///   - logger: Receives connection events (never SQL or values).
     public init(configuration: Configuration, logger: Logger) {
         let maximum = max(1, configuration.options.maximumConnections)
-        let threadPool = NIOThreadPool(numberOfThreads: maximum)
-        threadPool.start()
+        let threadPool = PoolThreads(count: maximum)
         let settings = LibpqSettings(configuration: configuration)
         self.configuration = configuration
         self.logger = logger
@@ -50,7 +51,7 @@ public final class PostgresPool: Sendable {
             acquireTimeout: configuration.options.acquireTimeout,
             open: {
                 do {
-                    let connection = try await threadPool.runIfActive { try LibpqConnection.connect(settings) }
+                    let connection = try await threadPool.run { try LibpqConnection.connect(settings) }
                     logger.debug("opened a PostgreSQL connection")
                     return connection
                 } catch let error as PostgresError {
@@ -62,7 +63,7 @@ public final class PostgresPool: Sendable {
             },
             close: { connection in
                 do {
-                    try await threadPool.runIfActive { connection.close() }
+                    try await threadPool.run { connection.close() }
                 } catch {
                     connection.close()
                 }
@@ -183,13 +184,16 @@ public final class PostgresPool: Sendable {
         }
     }
 
+    /// Starts the threads (they also start with the first connection).
+    func startThreads() {
+        self.threadPool.start()
+    }
+
     /// Stops the pool: waiting callers fail, idle connections close, connections in use close when
     /// they come back, then the threads stop. Returns once all of that happened.
     public func shutdown() async {
         await self.pool.shutDown()
-        do {
-            try await self.threadPool.shutdownGracefully()
-        } catch {
+        if !(await self.threadPool.stop()) {
             self.logger.warning("the PostgreSQL pool's threads did not stop cleanly")
         }
     }

@@ -18,7 +18,7 @@ public struct RedisConnection: Sendable {
 
     let connection: HiredisConnection
     let lease: Lease
-    let threadPool: NIOThreadPool
+    let threadPool: PoolThreads
 
     /// Sends one command and returns its reply.
     ///
@@ -38,7 +38,7 @@ public struct RedisConnection: Sendable {
         let connection = self.connection
         let reply: RedisReply
         do {
-            reply = try await self.threadPool.runIfActive { try connection.command(bytes) }
+            reply = try await self.threadPool.run { try connection.command(bytes) }
         } catch is NIOThreadPoolError.ThreadPoolInactive {
             throw RedisError(code: .shutDown, message: "the Redis pool is shut down")
         }

@@ -14,16 +14,18 @@ internal import NIOPosix
 /// await redis.shutdown()
 /// ```
 ///
-/// Publishing is a command (`PUBLISH`); receiving uses ``RedisSubscriber``. Call ``shutdown()``
-/// before the pool is released.
+/// Publishing is a command (`PUBLISH`); receiving uses ``RedisSubscriber``. As a ``Service`` it
+/// runs until graceful shutdown, then shuts down; used on its own, call ``shutdown()`` before
+/// the pool is released.
 public final class RedisPool: Sendable {
     /// The configuration the pool was created with.
     public let configuration: Configuration
     private let logger: Logger
-    private let threadPool: NIOThreadPool
+    private let threadPool: PoolThreads
     private let pool: ConnectionPool<HiredisConnection>
 
-    /// Creates a pool and starts its threads; connections open on first use.
+    /// Creates a pool; nothing starts yet: its threads start with its ``Service`` run or its
+    /// first connection, and connections open on first use.
     ///
     /// - Parameters:
     ///   - configuration: Where Redis is and how to use it.
@@ -31,8 +33,7 @@ public final class RedisPool: Sendable {
     public init(configuration: Configuration, logger: Logger) {
         let options = configuration.options
         let maximum = max(1, options.maximumConnections)
-        let threadPool = NIOThreadPool(numberOfThreads: maximum)
-        threadPool.start()
+        let threadPool = PoolThreads(count: maximum)
         let url = configuration.url
         self.configuration = configuration
         self.logger = logger
@@ -42,7 +43,7 @@ public final class RedisPool: Sendable {
             acquireTimeout: options.acquireTimeout,
             open: {
                 do {
-                    return try await threadPool.runIfActive {
+                    return try await threadPool.run {
                         try HiredisConnection.connect(
                             url: url, connectTimeout: options.connectTimeout, commandTimeout: options.commandTimeout)
                     }
@@ -55,7 +56,7 @@ public final class RedisPool: Sendable {
             },
             close: { connection in
                 do {
-                    try await threadPool.runIfActive { connection.close() }
+                    try await threadPool.run { connection.close() }
                 } catch {
                     connection.close()
                 }
@@ -113,13 +114,16 @@ public final class RedisPool: Sendable {
         try await self.withConnection { try await $0.evaluate(script, keys: keys, arguments: arguments) }
     }
 
+    /// Starts the threads (they also start with the first connection).
+    func startThreads() {
+        self.threadPool.start()
+    }
+
     /// Stops the pool: waiting callers fail, connections close (those in use when they come back),
     /// then the threads stop.
     public func shutdown() async {
         await self.pool.shutDown()
-        do {
-            try await self.threadPool.shutdownGracefully()
-        } catch {
+        if !(await self.threadPool.stop()) {
             self.logger.warning("the Redis pool's threads did not stop cleanly")
         }
     }

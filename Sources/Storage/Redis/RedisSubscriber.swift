@@ -1,5 +1,6 @@
 public import Logging
 internal import NIOPosix
+internal import Synchronization
 
 /// One Redis connection in subscribe mode, shared by every subscription of the process.
 ///
@@ -14,32 +15,42 @@ internal import NIOPosix
 /// for await message in events { handle(message.payload) }
 /// await subscriber.shutdown()
 /// ```
+///
+/// As a ``Service`` it runs until graceful shutdown, then shuts down.
 public final class RedisSubscriber: Sendable {
     /// The configuration the subscriber was created with.
     public let configuration: Configuration
     private let loop: RedisSubscriberLoop
-    private let threadPool: NIOThreadPool
-    private let loopTask: Task<Void, Never>
+    private let threads: PoolThreads
+    private let logger: Logger
+    /// The task running the loop on its thread, once started; `nil` before.
+    private let loopTask = Mutex<Task<Void, Never>?>(nil)
 
-    /// Starts the subscriber's thread, which connects at once and keeps reconnecting until
-    /// ``shutdown()``.
+    /// Creates the subscriber; nothing starts yet: its thread starts, connects and keeps
+    /// reconnecting from its ``Service`` run or its first subscription until ``shutdown()``.
     ///
     /// - Parameters:
     ///   - configuration: Where Redis is and how to behave.
     ///   - logger: Receives connection events.
     /// - Throws: ``RedisError`` when the process is out of file descriptors.
     public init(configuration: Configuration, logger: Logger) throws(RedisError) {
-        let loop = try RedisSubscriberLoop(configuration: configuration, logger: logger)
-        let threadPool = NIOThreadPool(numberOfThreads: 1)
-        threadPool.start()
+        self.loop = try RedisSubscriberLoop(configuration: configuration, logger: logger)
+        self.threads = PoolThreads(count: 1)
         self.configuration = configuration
-        self.loop = loop
-        self.threadPool = threadPool
-        self.loopTask = Task {
-            do {
-                try await threadPool.runIfActive { loop.run() }
-            } catch {
-                logger.error("the Redis subscriber thread did not start")
+        self.logger = logger
+    }
+
+    /// Starts the subscriber's thread unless it runs (or ran).
+    func start() {
+        let (loop, threads, logger) = (self.loop, self.threads, self.logger)
+        self.loopTask.withLock { task in
+            guard task == nil else { return }
+            task = Task {
+                do {
+                    try await threads.run { loop.run() }
+                } catch {
+                    logger.error("the Redis subscriber thread did not start")
+                }
             }
         }
     }
@@ -52,7 +63,8 @@ public final class RedisSubscriber: Sendable {
     ///   within ``Configuration/subscribeTimeout`` (e.g. it is down), ``RedisError/Code/shutDown``
     ///   after ``shutdown()``, or `CancellationError`.
     public func subscribe(to channel: String) async throws -> RedisSubscription {
-        try await self.loop.subscribe(to: channel)
+        self.start()
+        return try await self.loop.subscribe(to: channel)
     }
 
     /// Yields each time the connection broke and every channel has been subscribed again on a
@@ -65,11 +77,12 @@ public final class RedisSubscriber: Sendable {
     /// Ends every subscription, closes the connection and stops the thread.
     public func shutdown() async {
         self.loop.stop()
-        await self.loopTask.value
-        do {
-            try await self.threadPool.shutdownGracefully()
-        } catch {
-            // The pool had one job, which has returned; there is nothing left to stop.
+        // A loop that never started has nothing to wait for; none may start after this.
+        let task = self.loopTask.withLock { task in
+            defer { task = task ?? Task {} }
+            return task
         }
+        await task?.value
+        await self.threads.stop()
     }
 }
