@@ -56,7 +56,9 @@ extension HTTP2ConnectionHandler {
             peer: self.peer,
             deadline: deadline,
             requestID: metadata.firstString(forKey: "x-request-id") ?? "",
-            connection: self.connectionValues
+            connection: self.connectionValues,
+            transport: .grpc,
+            requestCompression: stream.requestGzip ? RequestCompressionFlag() : nil
         )
         stream.responseMetadata = serverContext.response
 
@@ -70,13 +72,15 @@ extension HTTP2ConnectionHandler {
             return
         }
 
-        let (requests, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let (requests, continuation) = AsyncThrowingStream<HTTP2ServerStream.RequestMessage, any Error>.makeStream()
         stream.requestContinuation = continuation
         let loop = context.eventLoop
         let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
-        let requestMessages = RPCAsyncSequence(wrapping: requests).mapMessages { bytes in
+        let requestCompression = serverContext.requestCompression
+        let requestMessages = RPCAsyncSequence(wrapping: requests).mapMessages { message in
             CallEndpoint.onLoop(loop, bound) { $0.connection.requestTaken($0.stream) }
-            return bytes
+            requestCompression?.record(compressed: message.compressed)
+            return message.bytes
         }
         let responses = RPCWriter<[UInt8]> { bytes in
             try await CallEndpoint.write(bytes, loop: loop, bound: bound)
@@ -121,7 +125,7 @@ extension HTTP2ConnectionHandler {
                 }
                 stream.queuedRequestBytes += message.wireBytes
                 stream.queuedMessageWireSizes.append(message.wireBytes)
-                continuation.yield(bytes)
+                continuation.yield(HTTP2ServerStream.RequestMessage(bytes: bytes, compressed: message.compressed))
             }
         } catch {
             let failure = RPCError.from(error)
@@ -153,6 +157,7 @@ extension HTTP2ConnectionHandler {
                     }
                     payload = try Gzip.decompress(
                         payload, limit: self.services.configuration.rpc.maxReceiveMessageBytes)
+                    stream.pendingUnary?.context.requestCompression?.record(compressed: true)
                 }
                 stream.unaryRequest = payload
             }
@@ -245,7 +250,10 @@ extension HTTP2ConnectionHandler {
         guard !stream.closed, !stream.responseFinished, let session = self.session else {
             throw RPCError(code: .cancelled, message: "The call has ended.")
         }
-        if stream.responseGzip && bytes.count >= self.services.configuration.rpc.minCompressedResponseBytes {
+        if stream.responseGzip,
+            (stream.responseMetadata?.messageCompression ?? .automatic).compresses(
+                messageBytes: bytes.count, minimumBytes: self.services.configuration.rpc.minCompressedResponseBytes)
+        {
             stream.outbound.appendMessage(try Gzip.compress(bytes), compressed: true)
         } else {
             stream.outbound.appendMessage(bytes, compressed: false)

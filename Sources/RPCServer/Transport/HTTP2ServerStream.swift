@@ -57,7 +57,7 @@ final class HTTP2ServerStream {
     /// Splits the gRPC request body into messages.
     var deframer: GRPCMessageDeframer
     /// Delivers request messages to the handler; `nil` once finished.
-    var requestContinuation: AsyncThrowingStream<[UInt8], any Error>.Continuation?
+    var requestContinuation: AsyncThrowingStream<RequestMessage, any Error>.Continuation?
     /// Bytes of complete messages delivered to the handler but not yet taken by it.
     var queuedRequestBytes = 0
     /// The wire sizes of the queued messages, oldest first.
@@ -103,6 +103,14 @@ final class HTTP2ServerStream {
     var deadlineTimer: Scheduled<Void>?
     /// Whether nghttp2 closed the stream; nothing may be submitted for it afterwards.
     var closed = false
+
+    /// A request message on its way to a streaming handler.
+    struct RequestMessage: Sendable {
+        /// The message, decompressed.
+        var bytes: [UInt8]
+        /// Whether it arrived compressed.
+        var compressed: Bool
+    }
 
     /// A unary call waiting for its request message: what running it takes, without the rest
     /// of its method's handler.
