@@ -208,6 +208,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // gRPC's interop test service (grpc.testing) for the interop cases and the official
+        // interop clients (docs/interop.md).
+        .executableTarget(
+            name: "interop-server",
+            dependencies: [
+                "RPCServer",
+                "RESTBridge",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Tests/InteropServer",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Tests (one target per module)
         .testTarget(
             name: "RPCServerTests",

@@ -4,6 +4,7 @@
 #                                      OpenAPI document (protoc-gen-metachat)
 #   docs/openapi.json, docs/api.md     the OpenAPI 3.1 document and the REST reference
 #   Sources/RPCServer/Generated        grpc.health.v1 and grpc.reflection messages
+#   Tests/InteropServer/Generated      grpc.testing (the interop test service) for interop-server
 #   Sources/Codegen/Generated          google.api.http option types the generator reads
 #   Tests/EchoFixture/Generated        the generator's test fixture, compiled and golden-tested
 #   Tests/CodegenTests/Fixtures/*.pb   descriptor sets the golden tests feed the generator
@@ -88,16 +89,28 @@ embed_descriptor_set Sources/MetaChatAPI/Generated/metachat_descriptor_set.swift
   "-I proto -I $wkt" $api_protos
 
 # The standard services every server carries (health, reflection): messages only, the
-# schema-agnostic RPCServer registers them by hand.
+# schema-agnostic RPCServer registers them by hand. grpc/testing is the interop test service,
+# generated for interop-server below.
+standard_protos=$(cd proto && find grpc -name '*.proto' -not -path 'grpc/testing/*' | sort)
 fresh Sources/RPCServer/Generated
-# shellcheck disable=SC2046
+# shellcheck disable=SC2086
 protoc -I proto -I "$wkt" "${plugins[@]}" \
   --swift_out=Sources/RPCServer/Generated \
   --swift_opt=Visibility=Public,UseAccessLevelOnImports=true,FileNaming=PathToUnderscores \
-  $(cd proto && find grpc -name '*.proto' | sort)
-# shellcheck disable=SC2046
+  $standard_protos
+# shellcheck disable=SC2086
 embed_descriptor_set Sources/RPCServer/Generated/grpc_descriptor_set.swift GRPCStandardDescriptorSet \
-  "-I proto -I $wkt" $(cd proto && find grpc -name '*.proto' | sort)
+  "-I proto -I $wkt" $standard_protos
+
+# gRPC's interop test service (grpc.testing) for the interop-server test product: messages and
+# the handler protocol, as the echo fixture below.
+fresh Tests/InteropServer/Generated
+# shellcheck disable=SC2046
+protoc -I proto -I "$wkt" "${plugins[@]}" \
+  --swift_out=Tests/InteropServer/Generated \
+  --swift_opt=Visibility=Public,UseAccessLevelOnImports=true,FileNaming=PathToUnderscores \
+  --metachat_out=Tests/InteropServer/Generated \
+  $(cd proto && find grpc/testing -name '*.proto' | sort)
 
 # The option types the generator itself reads.
 fresh Sources/Codegen/Generated

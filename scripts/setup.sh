@@ -27,6 +27,9 @@ APT_PACKAGES=(
   nghttp2-client
   # Reverse proxy the interop suite runs infrastructure/nginx/metachat.conf with.
   nginx
+  # gRPC's official Ruby interop client (src/ruby/pb/test/client.rb, shipped with the grpc gem),
+  # run against interop-server by Tests/Interop/test_grpc_interop.py (docs/interop.md).
+  ruby-grpc
   # Needed to create .venv on a stock Debian python.
   python3
   python3-venv

@@ -5,9 +5,11 @@
 #   scripts/test.sh proto format run only the named phases (in suite order)
 #
 # Phases, in order, stopping at the first failure:
-#   build      swift build --build-tests, plus the echo-server product the interop phase runs
+#   build      swift build --build-tests, plus the echo-server and interop-server products the
+#              interop phase runs
 #   test       swift test --skip-build
-#   interop    pytest Tests/Interop: grpcio, curl, h2 and raw-socket clients against echo-server
+#   interop    pytest Tests/Interop: grpcio, curl, h2 and raw-socket clients against echo-server,
+#              gRPC's interop cases (grpcio and the official Ruby client) against interop-server
 #              (pytest's exit code 5, "no tests collected", fails the phase like any other)
 #   proto      scripts/check-proto-python.sh
 #   generated  scripts/check-generated.sh
@@ -95,7 +97,8 @@ phase_interop() {
   # The servers the suite starts (metachat serve) run against the migrated test database.
   "$bin/metachat" migrate
   # The suite bounds every wait itself; the outer timeout only stops a wedged run.
-  METACHAT_ECHO_SERVER="$bin/echo-server" timeout --kill-after=30 1200 \
+  METACHAT_ECHO_SERVER="$bin/echo-server" METACHAT_INTEROP_SERVER="$bin/interop-server" \
+    timeout --kill-after=30 1200 \
     .venv/bin/python -m pytest -q -p no:cacheprovider Tests/Interop || rc=$?
   if ((rc == 5)); then
     echo "interop: pytest collected no tests" >&2
@@ -105,7 +108,7 @@ phase_interop() {
 
 run_phase() {
   case "$1" in
-    build) swift build --build-tests && swift build --product echo-server ;;
+    build) swift build --build-tests && swift build --product echo-server && swift build --product interop-server ;;
     test) swift test --skip-build ;;
     interop) phase_interop ;;
     proto) scripts/check-proto-python.sh ;;

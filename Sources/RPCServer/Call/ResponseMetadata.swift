@@ -1,7 +1,7 @@
 internal import Synchronization
 
-/// The metadata a handler sends back: initial metadata with the response headers, trailing
-/// metadata with the status.
+/// What a handler sends back besides its messages: initial metadata with the response
+/// headers, trailing metadata with the status, and whether its messages are compressed.
 ///
 /// Handlers reach it through ``ServerContext/response``; set initial metadata before the first
 /// response message is written, or it is sent with the trailers instead.
@@ -12,6 +12,9 @@ public final class ResponseMetadata: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The raw value of ``messageCompression``'s choice: read by the transport for each message
+    /// it queues, so an atomic rather than the lock.
+    private let compression = Atomic<UInt8>(MessageCompression.Choice.automatic.rawValue)
 
     /// Creates empty response metadata.
     public init() {}
@@ -35,4 +38,17 @@ public final class ResponseMetadata: Sendable {
 
     /// The trailing metadata added so far.
     public var trailing: Metadata { self.state.withLock { $0.trailing } }
+
+    /// Whether the response messages queued from now on are compressed; ``MessageCompression/automatic``
+    /// until set. Transports that compress (gRPC over HTTP/2) read it as each message is queued,
+    /// so a streaming handler may change it between writes.
+    public var messageCompression: MessageCompression {
+        get {
+            let raw = self.compression.load(ordering: .relaxed)
+            return MessageCompression(MessageCompression.Choice(rawValue: raw) ?? .automatic)
+        }
+        set {
+            self.compression.store(newValue.choice.rawValue, ordering: .relaxed)
+        }
+    }
 }

@@ -16,6 +16,7 @@ public struct ServerContext: Sendable {
         var response: ResponseMetadata
         var connection: ConnectionValues?
         var transport: CallTransport
+        var requestCompression: RequestCompressionFlag?
     }
 
     /// Holds ``Fields`` for every copy of a context until one of them sets a field.
@@ -82,6 +83,27 @@ public struct ServerContext: Sendable {
         set { self.update { $0.transport = newValue } }
     }
 
+    /// Whether the request message the handler received last arrived compressed (its gRPC
+    /// compressed flag was set); `false` before the first message and for transports that do
+    /// not accept compressed requests.
+    ///
+    /// A unary handler reads it for its one request. A streaming handler reads it right after
+    /// each message its request sequence yields: it changes as the handler takes the next one.
+    ///
+    /// ```swift
+    /// for try await request in requests {
+    ///     let arrivedCompressed = context.requestMessageWasCompressed
+    ///     ...
+    /// }
+    /// ```
+    public var requestMessageWasCompressed: Bool {
+        self.box.fields.requestCompression?.lastWasCompressed ?? false
+    }
+
+    /// Where the transport records ``requestMessageWasCompressed``; `nil` for calls that cannot
+    /// carry compressed messages.
+    var requestCompression: RequestCompressionFlag? { self.box.fields.requestCompression }
+
     /// Creates a context.
     ///
     /// - Parameters:
@@ -103,6 +125,32 @@ public struct ServerContext: Sendable {
         connection: ConnectionValues? = nil,
         transport: CallTransport = .grpc
     ) {
+        self.init(
+            descriptor: descriptor,
+            requestMetadata: requestMetadata,
+            peer: peer,
+            clientAddress: clientAddress,
+            deadline: deadline,
+            requestID: requestID,
+            connection: connection,
+            transport: transport,
+            requestCompression: nil
+        )
+    }
+
+    /// Creates a context whose transport records ``requestMessageWasCompressed`` in
+    /// `requestCompression`.
+    init(
+        descriptor: MethodDescriptor,
+        requestMetadata: Metadata,
+        peer: String,
+        clientAddress: ClientAddress?,
+        deadline: ContinuousClock.Instant?,
+        requestID: String,
+        connection: ConnectionValues?,
+        transport: CallTransport,
+        requestCompression: RequestCompressionFlag?
+    ) {
         self.box = Box(
             Fields(
                 descriptor: descriptor,
@@ -113,7 +161,8 @@ public struct ServerContext: Sendable {
                 requestID: requestID,
                 response: ResponseMetadata(),
                 connection: connection,
-                transport: transport
+                transport: transport,
+                requestCompression: requestCompression
             )
         )
         self.values = ContextValues()

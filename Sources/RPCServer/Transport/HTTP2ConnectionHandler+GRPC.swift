@@ -63,7 +63,9 @@ extension HTTP2ConnectionHandler {
             clientAddress: client,
             deadline: deadline,
             requestID: metadata.firstString(forKey: "x-request-id") ?? "",
-            connection: self.connectionValues
+            connection: self.connectionValues,
+            transport: .grpc,
+            requestCompression: stream.requestGzip ? RequestCompressionFlag() : nil
         )
         stream.responseMetadata = serverContext.response
 
@@ -82,9 +84,11 @@ extension HTTP2ConnectionHandler {
         let loop = context.eventLoop
         let bound = NIOLoopBound(CallEndpoint(connection: self, stream: stream), eventLoop: loop)
         let maxMessageBytes = self.services.configuration.rpc.maxReceiveMessageBytes
+        let requestCompression = serverContext.requestCompression
         let requestMessages = RPCAsyncSequence(wrapping: requests).mapMessages { message in
             let wireBytes = message.wireBytes
             CallEndpoint.onLoop(loop, bound) { $0.connection.requestTaken($0.stream, wireBytes: wireBytes) }
+            requestCompression?.record(compressed: message.compressed)
             return message.compressed ? try Gzip.decompress(message.bytes, limit: maxMessageBytes) : message.bytes
         }
         let responses = RPCWriter<[UInt8]> { bytes in
@@ -163,6 +167,7 @@ extension HTTP2ConnectionHandler {
                     }
                     payload = try Gzip.decompress(
                         payload, limit: self.services.configuration.rpc.maxReceiveMessageBytes)
+                    stream.pendingUnary?.context.requestCompression?.record(compressed: true)
                 }
                 stream.unaryRequest = payload
             }
@@ -250,7 +255,10 @@ extension HTTP2ConnectionHandler {
         guard !stream.closed, !stream.responseFinished, let session = self.session else {
             throw RPCError(code: .cancelled, message: "The call has ended.")
         }
-        if stream.responseGzip && bytes.count >= self.services.configuration.rpc.minCompressedResponseBytes {
+        if stream.responseGzip,
+            (stream.responseMetadata?.messageCompression ?? .automatic).compresses(
+                messageBytes: bytes.count, minimumBytes: self.services.configuration.rpc.minCompressedResponseBytes)
+        {
             stream.outbound.appendMessage(try Gzip.compress(bytes), compressed: true)
         } else {
             stream.outbound.appendMessage(bytes, compressed: false)

@@ -191,7 +191,7 @@ struct RateLimitPolicyTests {
                 == RateLimitPolicy(requests: 100, windowMilliseconds: 10_000))
     }
 
-    @Test("Calls without credentials share an allowance per client address, IPv6 included, whatever the port")
+    @Test("Calls without credentials share an allowance per client address, whatever the port; IPv6 per /64")
     func perAddress() async throws {
         var options = RedisPool.Configuration.Options.defaults
         options.maximumConnections = 1
@@ -200,20 +200,27 @@ struct RateLimitPolicyTests {
         let limiter = RateLimiter(redis: pool, health: RateLimiterHealth(), logger: .quiet)
         let interceptor = RateLimitInterceptor(
             limiter: limiter, defaults: RateLimitPolicy(requests: 1, windowMilliseconds: 60_000))
-        let host = "2001:db8::\(String(Int.random(in: 1...0xffff), radix: 16))"
+        // A /64 of its own per run, so earlier runs' counters (a minute long) cannot interfere.
+        let (third, fourth) = (Int.random(in: 1...0xffff), Int.random(in: 1...0xfffe))
+        let network = "2001:db8:\(String(third, radix: 16)):\(String(fourth, radix: 16))"
+        let neighbour = "2001:db8:\(String(third, radix: 16)):\(String(fourth + 1, radix: 16))"
 
-        let first = await statusOf { _ = try await AuthFixture.call([interceptor], peer: "ipv6:[\(host)]:1000") }
+        let first = await statusOf { _ = try await AuthFixture.call([interceptor], peer: "ipv6:[\(network)::1]:1000") }
         let samePeerOtherPort = await statusOf {
-            _ = try await AuthFixture.call([interceptor], peer: "ipv6:[\(host)]:2000")
+            _ = try await AuthFixture.call([interceptor], peer: "ipv6:[\(network)::1]:2000")
         }
-        let otherHost = await statusOf {
-            _ = try await AuthFixture.call([interceptor], peer: "ipv6:[\(host)1]:1000")
+        let sameNetworkOtherHost = await statusOf {
+            _ = try await AuthFixture.call([interceptor], peer: "ipv6:[\(network):0:0:0:abcd]:1000")
+        }
+        let otherNetwork = await statusOf {
+            _ = try await AuthFixture.call([interceptor], peer: "ipv6:[\(neighbour)::1]:1000")
         }
         await pool.shutdown()
 
         #expect(first == nil)
         #expect(samePeerOtherPort?.code == .resourceExhausted)
-        #expect(otherHost == nil)
+        #expect(sameNetworkOtherHost?.code == .resourceExhausted)
+        #expect(otherNetwork == nil)
     }
 }
 
