@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # scripts/run.sh — start MetaChat locally with everything it needs.
 #
+#   scripts/run.sh           serves a release build (the project's release flags, cross-module
+#                            optimisation included: what an operator runs); the first one takes
+#                            about 15 minutes on 2 cores, later ones seconds to minutes
+#   scripts/run.sh --debug   serves a debug build (quicker to rebuild while iterating)
+#
 #   1. scripts/setup.sh (packages + .venv)
 #   2. PostgreSQL (+pgvector) and Redis from the persistent dir .data/dev
-#   3. swift build --product metachat
+#   3. the build (release_build from scripts/lib/release-build.sh, or swift build)
 #   4. metachat migrate; metachat seed-admin --email admin@localhost --label
 #      bootstrap (each run rotates that key and prints the new one); API_KEY_PEPPER
 #      is generated once into .data/dev/pepper (mode 0600) and exported
@@ -12,7 +17,7 @@
 #
 # Environment: PORT (default 3000), HOST (default 127.0.0.1).
 # Testing hooks: METACHAT_SKIP_BUILD=1 skips step 3; METACHAT_BIN overrides
-# the binary (default .build/debug/metachat).
+# the binary (default .build/release/metachat, or .build/debug/metachat with --debug).
 #
 # While it runs, `source .data/dev/env` in another shell gives you
 # DATABASE_URL / REDIS_URL / METACHAT_PG_BIN. A newly created admin API key is
@@ -22,7 +27,22 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 NOT_IMPLEMENTED=64
 DATA_DIR=.data/dev
-BIN="${METACHAT_BIN:-.build/debug/metachat}"
+CONFIGURATION=release
+for argument in "$@"; do
+  case "$argument" in
+    --debug) CONFIGURATION=debug ;;
+    --release) CONFIGURATION=release ;;
+    -h | --help)
+      sed -n '2,9p' "$0"
+      exit 0
+      ;;
+    *)
+      echo "run.sh: unknown argument '$argument' (use --debug or --release)" >&2
+      exit 64
+      ;;
+  esac
+done
+BIN="${METACHAT_BIN:-.build/$CONFIGURATION/metachat}"
 
 scripts/setup.sh
 
@@ -75,7 +95,14 @@ trap 'on_signal 143' TERM
 services_start "$DATA_DIR" persistent
 
 if [[ "${METACHAT_SKIP_BUILD:-}" != 1 ]]; then
-  swift build --product metachat
+  if [[ "$CONFIGURATION" == release ]]; then
+    # shellcheck source=scripts/lib/release-build.sh
+    source scripts/lib/release-build.sh
+    echo "run.sh: building a release binary (the first build takes about 15 minutes; --debug is quicker)"
+    release_build --product metachat
+  else
+    swift build --product metachat
+  fi
 fi
 if [[ ! -x "$BIN" ]]; then
   echo "run.sh: $BIN not found or not executable" >&2
