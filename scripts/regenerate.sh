@@ -48,9 +48,9 @@ internal import FoundationEssentials
 
 /// The serialized `google.protobuf.FileDescriptorSet` of {sources} and everything they import,
 /// for server reflection.
-public enum {type_name} {{
+package enum {type_name} {{
     /// The descriptor set's bytes ({len(data)} bytes).
-    public static var bytes: [UInt8] {{
+    package static var bytes: [UInt8] {{
         [UInt8](Data(base64Encoded: base64Lines.joined()) ?? Data())
     }}
 
@@ -74,9 +74,9 @@ api_docs_opt="RawRoutes=MetaChat,APIVersion=$api_version"
 # shellcheck disable=SC2086
 protoc -I proto -I "$wkt" "${plugins[@]}" \
   --swift_out=Sources/MetaChatAPI/Generated \
-  --swift_opt=Visibility=Public,UseAccessLevelOnImports=true,FileNaming=PathToUnderscores \
+  --swift_opt=Visibility=Package,UseAccessLevelOnImports=true,FileNaming=PathToUnderscores \
   --metachat_out=Sources/MetaChatAPI/Generated \
-  --metachat_opt="Output=Services,Output=OpenAPISwift,$api_docs_opt" \
+  --metachat_opt="Visibility=Package,Output=Services,Output=OpenAPISwift,$api_docs_opt" \
   $api_protos
 # The same document as a file, and the Markdown reference (docs/openapi.json, docs/api.md).
 # shellcheck disable=SC2086
@@ -96,7 +96,7 @@ fresh Sources/RPCServer/Generated
 # shellcheck disable=SC2086
 protoc -I proto -I "$wkt" "${plugins[@]}" \
   --swift_out=Sources/RPCServer/Generated \
-  --swift_opt=Visibility=Public,UseAccessLevelOnImports=true,FileNaming=PathToUnderscores \
+  --swift_opt=Visibility=Package,UseAccessLevelOnImports=true,FileNaming=PathToUnderscores \
   $standard_protos
 # shellcheck disable=SC2086
 embed_descriptor_set Sources/RPCServer/Generated/grpc_descriptor_set.swift GRPCStandardDescriptorSet \
@@ -108,8 +108,9 @@ fresh Tests/InteropServer/Generated
 # shellcheck disable=SC2046
 protoc -I proto -I "$wkt" "${plugins[@]}" \
   --swift_out=Tests/InteropServer/Generated \
-  --swift_opt=Visibility=Public,UseAccessLevelOnImports=true,FileNaming=PathToUnderscores \
+  --swift_opt=Visibility=Package,UseAccessLevelOnImports=true,FileNaming=PathToUnderscores \
   --metachat_out=Tests/InteropServer/Generated \
+  --metachat_opt=Visibility=Package \
   $(cd proto && find grpc/testing -name '*.proto' | sort)
 
 # The option types the generator itself reads.
@@ -135,8 +136,9 @@ done
 fresh Tests/EchoFixture/Generated
 protoc -I proto -I "$fixtures" -I "$wkt" "${plugins[@]}" \
   --swift_out=Tests/EchoFixture/Generated \
-  --swift_opt=Visibility=Public,UseAccessLevelOnImports=true \
+  --swift_opt=Visibility=Package,UseAccessLevelOnImports=true \
   --metachat_out=Tests/EchoFixture/Generated \
+  --metachat_opt=Visibility=Package \
   echo.proto
 
 embed_descriptor_set Tests/EchoFixture/Generated/echo_descriptor_set.swift EchoDescriptorSet \

@@ -1,22 +1,22 @@
-public import RPCServer
+package import RPCServer
 
 /// The REST bridge's settings, with the defaults a small deployment behind nginx wants.
-public struct RESTConfiguration: Sendable {
+package struct RESTConfiguration: Sendable {
     /// The largest JSON request body (413 above it). Raw routes may set their own.
-    public var maxBodyBytes: Int
+    package var maxBodyBytes: Int
     /// Browser origins allowed to call (`API_CORS_ORIGINS`).
-    public var cors: CORSPolicy
+    package var cors: CORSPolicy
     /// Peers whose `X-Forwarded-For`, `X-Real-IP` and `X-Forwarded-Proto` are believed.
-    public var trustedProxies: [IPNetwork]
+    package var trustedProxies: [IPNetwork]
     /// How often an idle Server-Sent Events stream sends a comment so proxies keep it open.
-    public var heartbeatInterval: Duration
+    package var heartbeatInterval: Duration
     /// How long a stream may stay silent before its 200 headers go out; an error the handler
     /// throws sooner is answered with its own status instead.
-    public var streamHeadersDelay: Duration
+    package var streamHeadersDelay: Duration
     /// Responses smaller than this are not gzip-compressed.
-    public var compressionMinimumBytes: Int
+    package var compressionMinimumBytes: Int
     /// How many bytes of a stream may wait for a slow client before the handler's writes wait.
-    public var streamBufferBytes: Int
+    package var streamBufferBytes: Int
 
     /// Creates settings.
     ///
@@ -28,7 +28,7 @@ public struct RESTConfiguration: Sendable {
     ///   - streamHeadersDelay: The longest wait before a stream's headers.
     ///   - compressionMinimumBytes: The gzip threshold.
     ///   - streamBufferBytes: The stream buffer per client.
-    public init(
+    package init(
         maxBodyBytes: Int = 5 * 1024 * 1024,
         cors: CORSPolicy = CORSPolicy(allowedOrigins: []),
         trustedProxies: [IPNetwork] = IPNetwork.loopback,

@@ -1,5 +1,5 @@
-public import Logging
-public import RPCServer
+package import Logging
+package import RPCServer
 internal import SwiftProtobuf
 
 /// The REST face: serves the routes generated from `google.api.http` annotations by calling the
@@ -8,7 +8,7 @@ internal import SwiftProtobuf
 /// Every response carries `x-request-id` and the security headers; every error has the one
 /// JSON shape. Browser origins are checked against the CORS policy; the client address comes
 /// from trusted proxies' forwarding headers; bodies are gzip-compressed when the client asks.
-public struct RESTGateway: HTTPResponder {
+package struct RESTGateway: HTTPResponder {
     private let table: RESTRouteTable
     private let rawRoutes: RawRouteTable
     private let dispatcher: RPCDispatcher
@@ -32,7 +32,7 @@ public struct RESTGateway: HTTPResponder {
     ///   - configuration: Limits, CORS, proxies and streaming settings.
     ///   - logger: Logs failures with their request ids.
     /// - Throws: When a route's path template is malformed.
-    public init(
+    package init(
         routes: [RESTRoute],
         dispatcher: RPCDispatcher,
         schema: SchemaRegistry,
@@ -58,7 +58,7 @@ public struct RESTGateway: HTTPResponder {
     }
 
     /// The served generated routes as `METHOD template`, in registration order.
-    public var routeDescriptions: [String] {
+    package var routeDescriptions: [String] {
         self.table.entries.map { "\($0.route.httpMethod) \($0.route.pathTemplate)" }
     }
 
@@ -67,19 +67,19 @@ public struct RESTGateway: HTTPResponder {
     /// - Parameters:
     ///   - method: The HTTP method.
     ///   - openAPIPath: The template as OpenAPI writes it (`{a.b}` without patterns).
-    public func serves(method: String, openAPIPath: String) -> Bool {
+    package func serves(method: String, openAPIPath: String) -> Bool {
         self.table.entries.contains {
             $0.route.httpMethod == method.uppercased() && $0.template.openAPIPath == openAPIPath
         }
     }
 
-    public func maxBodyBytes(method: String, target: String) -> Int? {
+    package func maxBodyBytes(method: String, target: String) -> Int? {
         guard self.rawRoutesHaveOwnLimits else { return self.configuration.maxBodyBytes }
         let path = target[..<(target.firstIndex(of: "?") ?? target.endIndex)]
         return self.rawRoutes.maxBodyBytes(method: method, path: path) ?? self.configuration.maxBodyBytes
     }
 
-    public func respond(to request: HTTPRequest) async -> HTTPResponse {
+    package func respond(to request: HTTPRequest) async -> HTTPResponse {
         var request = request
         let requestID = request.header("x-request-id").flatMap(RequestID.validated) ?? self.requestIDs.next()
         request.headers.removeAll { HeaderName.matches($0.name, "x-request-id") }

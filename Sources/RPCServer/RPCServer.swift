@@ -1,7 +1,7 @@
-public import Logging
+package import Logging
 internal import NIOCore
 internal import NIOPosix
-public import ServiceLifecycle
+internal import ServiceLifecycle
 internal import Synchronization
 
 /// The MetaChat server process's listener: one port for every face.
@@ -19,7 +19,7 @@ internal import Synchronization
 /// As a ``Service`` it serves until its `ServiceGroup` shuts down gracefully, which begins
 /// ``shutDown(gracePeriod:)``; `run()` returns once every connection closed and every handler
 /// task ended.
-public final class RPCServer: Service, Sendable {
+package final class RPCServer: Service, Sendable {
     private let configuration: RPCServerConfiguration
     private let services: ServerServices
     private let logger: Logger
@@ -33,7 +33,7 @@ public final class RPCServer: Service, Sendable {
 
     /// The server's `grpc.health.v1.Health` service: every routed service is `SERVING` while
     /// the server listens and `NOT_SERVING` once shutdown begins.
-    public let health: HealthService
+    package let health: HealthService
 
     /// Creates a server; nothing is bound until ``run(onListening:)``.
     ///
@@ -47,7 +47,7 @@ public final class RPCServer: Service, Sendable {
     ///   - reflection: Serves `grpc.reflection` from these descriptors when given.
     ///   - metrics: Receives connection, stream and call measurements.
     ///   - logger: Where lifecycle events are logged.
-    public init(
+    package init(
         configuration: RPCServerConfiguration,
         router: RPCRouter = RPCRouter(),
         interceptors: [any ServerInterceptor] = [],
@@ -85,7 +85,7 @@ public final class RPCServer: Service, Sendable {
 
     /// Binds, serves until graceful shutdown (``shutDown(gracePeriod:)``, or its `ServiceGroup`'s),
     /// then returns.
-    public func run() async throws {
+    package func run() async throws {
         try await self.run(onListening: { _ in })
     }
 
@@ -97,7 +97,7 @@ public final class RPCServer: Service, Sendable {
     ///
     /// - Parameter onListening: Called with the bound port once the server accepts
     ///   connections (useful when the configured port is 0).
-    public func run(onListening: @Sendable (Int) -> Void) async throws {
+    package func run(onListening: @Sendable (Int) -> Void) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, self.configuration.eventLoopThreads))
         do {
             try await withGracefulShutdownHandler {
@@ -172,7 +172,7 @@ public final class RPCServer: Service, Sendable {
     /// every connection is closed.
     ///
     /// - Parameter gracePeriod: How long in-flight calls may take to finish.
-    public func shutDown(gracePeriod: Duration = .seconds(10)) {
+    package func shutDown(gracePeriod: Duration = .seconds(10)) {
         self.health.setAll(.notServing)
         self.connections.stopAccepting()
         let listener = self.listening.withLock { listening in

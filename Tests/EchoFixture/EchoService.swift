@@ -1,4 +1,4 @@
-public import RPCServer
+package import RPCServer
 internal import Synchronization
 
 /// Answers the echo fixture's methods for tests, interop checks and benchmarks.
@@ -11,7 +11,7 @@ internal import Synchronization
 /// - `Probe` answers the `x-probe` request header as its text.
 /// - Every response carries the request it answers in `request`; `Expand` numbers its messages
 ///   in `eventID` and starts after `afterEventID` when set.
-public struct EchoHandler: Metachat_Fixture_V1_EchoService.Handler {
+package struct EchoHandler: Metachat_Fixture_V1_EchoService.Handler {
     /// Counts cancellations so tests can see a cancel reach the handler.
     private final class Ledger: Sendable {
         let cancellations = Mutex(0)
@@ -25,9 +25,9 @@ public struct EchoHandler: Metachat_Fixture_V1_EchoService.Handler {
     private let ledger = Ledger()
 
     /// Creates the handler.
-    public init() {}
+    package init() {}
 
-    public func get(
+    package func get(
         request: Metachat_Fixture_V1_EchoRequest,
         context: ServerContext
     ) async throws -> Metachat_Fixture_V1_EchoResponse {
@@ -39,28 +39,28 @@ public struct EchoHandler: Metachat_Fixture_V1_EchoService.Handler {
         return Self.echo(request, index: 0)
     }
 
-    public func update(
+    package func update(
         request: Metachat_Fixture_V1_EchoRequest,
         context: ServerContext
     ) async throws -> Metachat_Fixture_V1_EchoResponse {
         Self.echo(request, index: 0)
     }
 
-    public func replace(
+    package func replace(
         request: Metachat_Fixture_V1_EchoRequest,
         context: ServerContext
     ) async throws -> Metachat_Fixture_V1_EchoResponse {
         Self.echo(request, index: 0)
     }
 
-    public func delete(
+    package func delete(
         request: Metachat_Fixture_V1_EchoRequest,
         context: ServerContext
     ) async throws -> Metachat_Fixture_V1_EchoResponse {
         Self.echo(request, index: 0)
     }
 
-    public func probe(
+    package func probe(
         request: Metachat_Fixture_V1_EchoRequest,
         context: ServerContext
     ) async throws -> Metachat_Fixture_V1_EchoResponse {
@@ -73,7 +73,7 @@ public struct EchoHandler: Metachat_Fixture_V1_EchoService.Handler {
         return response
     }
 
-    public func expand(
+    package func expand(
         request: Metachat_Fixture_V1_EchoRequest,
         response: RPCWriter<Metachat_Fixture_V1_EchoResponse>,
         context: ServerContext
@@ -92,7 +92,7 @@ public struct EchoHandler: Metachat_Fixture_V1_EchoService.Handler {
         }
     }
 
-    public func collect(
+    package func collect(
         request: RPCAsyncSequence<Metachat_Fixture_V1_EchoRequest>,
         context: ServerContext
     ) async throws -> Metachat_Fixture_V1_EchoResponse {
@@ -107,7 +107,7 @@ public struct EchoHandler: Metachat_Fixture_V1_EchoService.Handler {
         return response
     }
 
-    public func chat(
+    package func chat(
         request: RPCAsyncSequence<Metachat_Fixture_V1_EchoRequest>,
         response: RPCWriter<Metachat_Fixture_V1_EchoResponse>,
         context: ServerContext

@@ -1,5 +1,5 @@
 internal import FoundationEssentials
-public import RPCServer
+package import RPCServer
 internal import Storage
 
 /// Establishes who is calling, for gRPC and REST alike, and stores it as ``ServerContext/principal``.
@@ -24,7 +24,7 @@ internal import Storage
 ///   key is looked up.
 ///
 /// Put it before ``RateLimitInterceptor``, which limits per key.
-public struct AuthenticationInterceptor: ServerInterceptor {
+package struct AuthenticationInterceptor: ServerInterceptor {
     private let directory: KeyDirectory
     private let usage: KeyUsageRecorder
     private let pepper: [UInt8]
@@ -42,7 +42,7 @@ public struct AuthenticationInterceptor: ServerInterceptor {
     ///   - globalAPIKey: `GLOBAL_API_KEY`; `nil` or empty disables it.
     ///   - publicMethods: Methods that skip authentication.
     ///   - failureLimit: Limits failed attempts per client address; `nil` counts none.
-    public init(
+    package init(
         directory: KeyDirectory,
         usage: KeyUsageRecorder,
         pepper: [UInt8],
@@ -60,14 +60,14 @@ public struct AuthenticationInterceptor: ServerInterceptor {
     }
 
     /// Every method except ``MethodPatternList/publicMethods`` (or those given).
-    public func applies(to method: MethodDescriptor) -> Bool {
+    package func applies(to method: MethodDescriptor) -> Bool {
         !self.publicMethods.contains(method)
     }
 
     /// Decides without suspending when the call has no credential, presents `GLOBAL_API_KEY`,
     /// or presents the credential its connection verified last (``VerifiedCredential``, the hot
     /// path); anything else needs the key directory and suspends.
-    public func interceptImmediately(context: inout ServerContext) throws -> ImmediateInterception {
+    package func interceptImmediately(context: inout ServerContext) throws -> ImmediateInterception {
         guard let credential = PresentedCredential(metadata: context.requestMetadata) else {
             return .proceed
         }
@@ -83,7 +83,7 @@ public struct AuthenticationInterceptor: ServerInterceptor {
         return .suspend
     }
 
-    public func intercept(
+    package func intercept(
         context: ServerContext,
         next: (ServerContext) async throws -> Void
     ) async throws {

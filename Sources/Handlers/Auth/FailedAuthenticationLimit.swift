@@ -9,7 +9,7 @@ internal import RPCServer
 /// `RESOURCE_EXHAUSTED` (`retry-after` in the metadata, HTTP 429) before the look-up, until the
 /// retry time Redis gave. Calls on connections that already authenticated, and callers at other
 /// addresses, are not affected; a valid key sent from a blocked address waits like any other.
-public struct FailedAuthenticationLimit: Sendable {
+package struct FailedAuthenticationLimit: Sendable {
     private let limiter: RateLimiter
     private let policy: RateLimitPolicy
 
@@ -18,7 +18,7 @@ public struct FailedAuthenticationLimit: Sendable {
     /// - Parameters:
     ///   - limiter: Counts the failures (shared with ``RateLimitInterceptor``).
     ///   - policy: How many failed attempts one address may make per window.
-    public init(limiter: RateLimiter, policy: RateLimitPolicy) {
+    package init(limiter: RateLimiter, policy: RateLimitPolicy) {
         self.limiter = limiter
         self.policy = policy
     }

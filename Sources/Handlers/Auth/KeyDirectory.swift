@@ -1,6 +1,6 @@
 internal import FoundationEssentials
 internal import MetaChatAPI
-public import Storage
+package import Storage
 internal import Synchronization
 
 /// The API keys this instance has looked up, by prefix, so authentication does not touch
@@ -13,7 +13,7 @@ internal import Synchronization
 /// and, as a safety net for a lost message, after ``lifetime``.
 ///
 /// A hit is answered under a lock without suspending, so authentication adds no executor hop.
-public final class KeyDirectory: Sendable {
+package final class KeyDirectory: Sendable {
     private struct Entry {
         var key: StoredKey?
         var loadedAt: ContinuousClock.Instant
@@ -21,11 +21,11 @@ public final class KeyDirectory: Sendable {
 
     private let pool: PostgresPool
     /// How long a found key stays cached.
-    public let lifetime: Duration
+    package let lifetime: Duration
     /// How long an unknown prefix stays cached.
-    public let negativeLifetime: Duration
+    package let negativeLifetime: Duration
     /// The most entries kept; beyond it expired entries go first, then unknown prefixes.
-    public let maximumEntries: Int
+    package let maximumEntries: Int
     private let clock = ContinuousClock()
     private let state = Mutex(State())
     private let invalidations = Atomic<Int>(0)
@@ -44,7 +44,7 @@ public final class KeyDirectory: Sendable {
     ///   - negativeLifetime: How long an unknown prefix stays cached (5 s unless given).
     ///   - maximumEntries: The most entries kept (100 000 unless given), so a flood of made-up
     ///     prefixes cannot grow the cache without bound.
-    public init(
+    package init(
         pool: PostgresPool, lifetime: Duration = .seconds(60), negativeLifetime: Duration = .seconds(5),
         maximumEntries: Int = 100_000
     ) {
@@ -55,15 +55,15 @@ public final class KeyDirectory: Sendable {
     }
 
     /// How many prefixes are cached, known or unknown.
-    public var cachedCount: Int { self.state.withLock { $0.entries.count } }
+    package var cachedCount: Int { self.state.withLock { $0.entries.count } }
 
     /// How many times a key was read from PostgreSQL, for metrics and tests.
-    public var loadCount: Int { self.state.withLock { $0.loads } }
+    package var loadCount: Int { self.state.withLock { $0.loads } }
 
     /// A number that changes whenever an invalidation arrives. An answer obtained while it had
     /// one value may be relied on only while it still has that value (and until the answer's
     /// `freshUntil`).
-    public var generation: Int { self.invalidations.load(ordering: .acquiring) }
+    package var generation: Int { self.invalidations.load(ordering: .acquiring) }
 
     /// The key with `prefix`, from the cache or PostgreSQL; `nil` when no key has that prefix.
     ///
@@ -75,7 +75,7 @@ public final class KeyDirectory: Sendable {
     ///   - prefix: The presented key's lookup prefix.
     ///   - hash: The presented key's hash under the pepper.
     /// - Throws: ``PostgresError`` when the key is not cached and PostgreSQL cannot be read.
-    public func key(prefix: String, hash: [UInt8]) async throws -> StoredKey? {
+    package func key(prefix: String, hash: [UInt8]) async throws -> StoredKey? {
         try await self.lookup(prefix: prefix, hash: hash).key
     }
 
@@ -86,7 +86,7 @@ public final class KeyDirectory: Sendable {
     ///   - prefix: The presented key's lookup prefix.
     ///   - hash: The presented key's hash under the pepper.
     /// - Throws: ``PostgresError`` when the key is not cached and PostgreSQL cannot be read.
-    public func lookup(
+    package func lookup(
         prefix: String, hash: [UInt8]
     ) async throws -> (key: StoredKey?, freshUntil: ContinuousClock.Instant) {
         enum Lookup {
@@ -150,7 +150,7 @@ public final class KeyDirectory: Sendable {
     /// Forgets the key `keyID` and every unknown prefix (a key created since may carry one).
     ///
     /// - Parameter keyID: The key's id.
-    public func invalidate(keyID: String) {
+    package func invalidate(keyID: String) {
         let id = UUID(uuidString: keyID)
         self.state.withLock { state in
             self.invalidations.add(1, ordering: .releasing)
@@ -164,7 +164,7 @@ public final class KeyDirectory: Sendable {
     /// Forgets every key of the tenant `tenantID`.
     ///
     /// - Parameter tenantID: The tenant's id.
-    public func invalidate(tenantID: String) {
+    package func invalidate(tenantID: String) {
         let id = UUID(uuidString: tenantID)
         self.state.withLock { state in
             self.invalidations.add(1, ordering: .releasing)
@@ -175,7 +175,7 @@ public final class KeyDirectory: Sendable {
     }
 
     /// Forgets everything, e.g. after the invalidation channel was disconnected.
-    public func invalidateAll() {
+    package func invalidateAll() {
         self.state.withLock { state in
             self.invalidations.add(1, ordering: .releasing)
             state.entries = [:]

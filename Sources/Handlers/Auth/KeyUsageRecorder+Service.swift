@@ -1,9 +1,9 @@
-public import ServiceLifecycle
+internal import ServiceLifecycle
 
 extension KeyUsageRecorder: Service {
     /// Writes the collected `last_used_at` values every ``flushInterval`` until graceful
     /// shutdown (or cancellation), then writes the last batch.
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown { await self.run(every: self.flushInterval) }
         _ = try? await self.flush()
     }

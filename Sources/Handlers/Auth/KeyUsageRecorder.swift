@@ -1,5 +1,5 @@
-public import FoundationEssentials
-public import Storage
+package import FoundationEssentials
+package import Storage
 internal import Synchronization
 
 /// Collects the ids of keys used by calls and writes `api_keys.last_used_at` for all of them in
@@ -11,10 +11,10 @@ internal import Synchronization
 /// let usage = KeyUsageRecorder(pool: pool)
 /// let group = ServiceGroup(services: [pool, usage, server], gracefulShutdownSignals: [.sigterm], logger: logger)
 /// ```
-public final class KeyUsageRecorder: Sendable {
+package final class KeyUsageRecorder: Sendable {
     private let pool: PostgresPool
     /// Time between flushes when it runs as a ``Service``.
-    public let flushInterval: Duration
+    package let flushInterval: Duration
     private let pending = Mutex<Set<UUID>>([])
     /// Counts flushes; a caller that remembers the count at its last ``record(keyID:)`` can skip
     /// the next until a flush has taken the ids (``record(keyID:rememberedIn:)``).
@@ -25,7 +25,7 @@ public final class KeyUsageRecorder: Sendable {
     /// - Parameters:
     ///   - pool: Where `api_keys` lives.
     ///   - flushInterval: Time between flushes when it runs as a ``Service`` (30 s unless given).
-    public init(pool: PostgresPool, flushInterval: Duration = .seconds(30)) {
+    package init(pool: PostgresPool, flushInterval: Duration = .seconds(30)) {
         self.pool = pool
         self.flushInterval = flushInterval
     }
@@ -33,7 +33,7 @@ public final class KeyUsageRecorder: Sendable {
     /// Notes that `keyID` was used just now; cheap, no I/O.
     ///
     /// - Parameter keyID: The key's id.
-    public func record(keyID: UUID) {
+    package func record(keyID: UUID) {
         _ = self.pending.withLock { $0.insert(keyID) }
     }
 
@@ -51,7 +51,7 @@ public final class KeyUsageRecorder: Sendable {
     }
 
     /// How many key ids wait for the next flush.
-    public var pendingCount: Int { self.pending.withLock { $0.count } }
+    package var pendingCount: Int { self.pending.withLock { $0.count } }
 
     /// Writes `last_used_at = now()` for every key used since the last flush in one `UPDATE`.
     /// When it fails, the ids are kept for the next flush.
@@ -59,7 +59,7 @@ public final class KeyUsageRecorder: Sendable {
     /// - Returns: How many rows were updated.
     /// - Throws: ``PostgresError`` when PostgreSQL cannot be written.
     @discardableResult
-    public func flush() async throws -> Int {
+    package func flush() async throws -> Int {
         let ids = self.pending.withLock { pending in
             defer {
                 pending = []
@@ -85,7 +85,7 @@ public final class KeyUsageRecorder: Sendable {
     /// Flushes every `interval` until the task is cancelled; failures wait for the next round.
     ///
     /// - Parameter interval: Time between flushes.
-    public func run(every interval: Duration) async {
+    package func run(every interval: Duration) async {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: interval)

@@ -1,10 +1,10 @@
-public import RPCServer
+package import RPCServer
 
 /// A list of method paths, each exact (`/grpc.health.v1.Health/Check`) or ending in `*`
 /// (`/grpc.health.v1.Health/*`, `/grpc.reflection.*`), matched against a call's full path.
-public struct MethodPatternList: Sendable, Equatable {
+package struct MethodPatternList: Sendable, Equatable {
     /// The patterns.
-    public let patterns: [String]
+    package let patterns: [String]
     private let compiled: [Pattern]
 
     /// A pattern as bytes, matched against `/service/method` without building that string.
@@ -16,7 +16,7 @@ public struct MethodPatternList: Sendable, Equatable {
     /// Creates a list.
     ///
     /// - Parameter patterns: Exact paths or prefixes ending in `*`.
-    public init(_ patterns: [String]) {
+    package init(_ patterns: [String]) {
         self.patterns = patterns
         self.compiled = patterns.map { pattern in
             pattern.hasSuffix("*")
@@ -26,14 +26,14 @@ public struct MethodPatternList: Sendable, Equatable {
     }
 
     /// Methods anyone may call without credentials: system health, gRPC health, reflection.
-    public static let publicMethods = MethodPatternList([
+    package static let publicMethods = MethodPatternList([
         "/metachat.v1.SystemService/*", "/grpc.health.v1.Health/*", "/grpc.reflection.*",
     ])
 
     /// Whether `method` matches one of the patterns.
     ///
     /// - Parameter method: The called method.
-    public func contains(_ method: MethodDescriptor) -> Bool {
+    package func contains(_ method: MethodDescriptor) -> Bool {
         self.compiled.contains { Self.matches($0, method) }
     }
 

@@ -1,5 +1,5 @@
-public import Logging
-public import Storage
+package import Logging
+package import Storage
 
 /// Announces key changes to every running server instance through Redis, without listening:
 /// the half of ``RedisKeyInvalidation`` a one-shot command needs (`metachat seed-admin`), so a
@@ -10,7 +10,7 @@ public import Storage
 /// let publisher = RedisKeyChangePublisher(redis: redisPool, logger: logger)
 /// let seeded = try await AdminSeeder(pool: pool, pepper: pepper.bytes, keyEvents: publisher).seed(email: e, label: l)
 /// ```
-public struct RedisKeyChangePublisher: KeyChangeListener {
+package struct RedisKeyChangePublisher: KeyChangeListener {
     private let redis: RedisPool
     private let logger: Logger
 
@@ -19,14 +19,14 @@ public struct RedisKeyChangePublisher: KeyChangeListener {
     /// - Parameters:
     ///   - redis: Where to publish.
     ///   - logger: Receives a warning when publishing fails.
-    public init(redis: RedisPool, logger: Logger) {
+    package init(redis: RedisPool, logger: Logger) {
         self.redis = redis
         self.logger = logger
     }
 
     /// Publishes `keyID` on ``RedisKeyInvalidation/keyChannel``; a failure is logged, not thrown
     /// (the change has committed; servers then keep the old entry until it expires).
-    public func keyChanged(keyID: String) async {
+    package func keyChanged(keyID: String) async {
         await Self.publish(keyID, on: RedisKeyInvalidation.keyChannel, redis: self.redis, logger: self.logger)
     }
 

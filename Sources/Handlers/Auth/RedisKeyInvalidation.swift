@@ -1,5 +1,5 @@
-public import Logging
-public import Storage
+package import Logging
+package import Storage
 internal import Synchronization
 
 /// Spreads key and tenant changes to every server instance through Redis pub/sub, so a rotation,
@@ -15,11 +15,11 @@ internal import Synchronization
 /// // SecurityHandler(keyChanges: invalidation, ...), TenantHandler(tenantChanges: invalidation, ...)
 /// await invalidation.stop()
 /// ```
-public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener {
+package final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener {
     /// The channel carrying changed key ids.
-    public static let keyChannel = "metachat:keys:changed"
+    package static let keyChannel = "metachat:keys:changed"
     /// The channel carrying changed tenant ids.
-    public static let tenantChannel = "metachat:tenants:changed"
+    package static let tenantChannel = "metachat:tenants:changed"
 
     private let directory: KeyDirectory
     private let redis: RedisPool
@@ -41,7 +41,7 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
     ///   - redis: Publishes changes.
     ///   - subscriber: Receives changes.
     ///   - logger: Receives publish failures.
-    public init(directory: KeyDirectory, redis: RedisPool, subscriber: RedisSubscriber, logger: Logger) {
+    package init(directory: KeyDirectory, redis: RedisPool, subscriber: RedisSubscriber, logger: Logger) {
         self.directory = directory
         self.redis = redis
         self.subscriber = subscriber
@@ -54,7 +54,7 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
     ///
     /// - Throws: ``RedisError`` when Redis did not confirm in time; the directory's entry lifetime
     ///   still bounds how long a stale entry lives. `CancellationError` after ``stop()``.
-    public func start() async throws {
+    package func start() async throws {
         let keys = try await self.subscriber.subscribe(to: Self.keyChannel)
         let tenants: RedisSubscription
         do {
@@ -111,7 +111,7 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
     /// - Parameter retryInterval: Time between attempts (1 s unless given).
     /// - Returns: Whether the subscription was made at once.
     @discardableResult
-    public func startRetrying(every retryInterval: Duration = .seconds(1)) async -> Bool {
+    package func startRetrying(every retryInterval: Duration = .seconds(1)) async -> Bool {
         do {
             try await self.start()
             return true
@@ -142,7 +142,7 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
 
     /// Stops listening, for good: a ``start()`` still in progress (a background retry) ends
     /// with `CancellationError` and leaves nothing running.
-    public func stop() async {
+    package func stop() async {
         let tasks = self.listeners.withLock { listeners in
             listeners.stopped = true
             defer { listeners.tasks = [] }
@@ -154,12 +154,12 @@ public final class RedisKeyInvalidation: KeyChangeListener, TenantChangeListener
         }
     }
 
-    public func keyChanged(keyID: String) async {
+    package func keyChanged(keyID: String) async {
         self.directory.invalidate(keyID: keyID)
         await self.publish(keyID, on: Self.keyChannel)
     }
 
-    public func tenantChanged(tenantID: String) async {
+    package func tenantChanged(tenantID: String) async {
         self.directory.invalidate(tenantID: tenantID)
         await self.publish(tenantID, on: Self.tenantChannel)
     }

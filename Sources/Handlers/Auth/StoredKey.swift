@@ -1,11 +1,11 @@
-public import FoundationEssentials
-public import MetaChatAPI
+package import FoundationEssentials
+package import MetaChatAPI
 
 /// What the authentication interceptor needs to know about one API key, read from `api_keys` with
 /// its owner (admin role or tenant state) and cached by ``KeyDirectory``.
-public struct StoredKey: Sendable, Equatable {
+package struct StoredKey: Sendable, Equatable {
     /// Who owns the key.
-    public enum Owner: Sendable, Equatable {
+    package enum Owner: Sendable, Equatable {
         /// An admin user with a role.
         case admin(adminID: UUID, role: Metachat_V1_AdminRole)
         /// A tenant; `enabled` is the tenant's flag, `rateLimit` its rate-limit settings.
@@ -13,22 +13,22 @@ public struct StoredKey: Sendable, Equatable {
     }
 
     /// The key's id.
-    public let id: UUID
+    package let id: UUID
     /// The owner.
-    public let owner: Owner
+    package let owner: Owner
     /// Who a call presenting this key acts as, with its rate-limit details; built once when the
     /// row is read, so authenticating a call formats no identifiers.
-    public let caller: AuthenticatedCaller
+    package let caller: AuthenticatedCaller
     /// HMAC-SHA256 of the current key under the pepper.
-    public var hash: [UInt8]
+    package var hash: [UInt8]
     /// The hash of the key replaced by the last rotation, while it is still accepted.
-    public var previousHash: [UInt8]?
+    package var previousHash: [UInt8]?
     /// Until when ``previousHash`` is accepted.
-    public var previousValidUntil: Date?
+    package var previousValidUntil: Date?
     /// `false` once revoked.
-    public var active: Bool
+    package var active: Bool
     /// When the key stops working, if ever.
-    public var expiresAt: Date?
+    package var expiresAt: Date?
 
     /// Creates a stored key.
     ///
@@ -40,7 +40,7 @@ public struct StoredKey: Sendable, Equatable {
     ///   - previousValidUntil: Until when the replaced key is accepted.
     ///   - active: Whether the key is not revoked.
     ///   - expiresAt: When the key expires, if ever.
-    public init(
+    package init(
         id: UUID, owner: Owner, hash: [UInt8], previousHash: [UInt8]?, previousValidUntil: Date?, active: Bool,
         expiresAt: Date?
     ) {
@@ -64,10 +64,10 @@ public struct StoredKey: Sendable, Equatable {
     }
 
     /// Who a call presenting this key acts as.
-    public var principal: Principal { self.caller.principal }
+    package var principal: Principal { self.caller.principal }
 
     /// The owning tenant's id, for tenant keys.
-    public var tenantID: UUID? {
+    package var tenantID: UUID? {
         if case .tenant(let tenantID, _, _) = self.owner { return tenantID }
         return nil
     }

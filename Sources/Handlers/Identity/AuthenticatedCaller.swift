@@ -1,30 +1,30 @@
-public import RPCServer
+internal import RPCServer
 
 /// A call's authenticated caller as the interceptors pass it on: the ``Principal`` and what the
 /// rate limiter needs about it, built once per cached key so authenticating a call formats and
 /// allocates nothing.
 ///
 /// Handlers read ``ServerContext/principal``; the rate-limit interceptor reads the rest.
-public final class AuthenticatedCaller: Sendable, Equatable {
+package final class AuthenticatedCaller: Sendable, Equatable {
     /// Who is calling.
-    public let principal: Principal
+    package let principal: Principal
     /// The tenant's rate-limit override, for tenant keys that have one.
-    public let rateLimit: TenantRateLimit?
+    package let rateLimit: TenantRateLimit?
     /// Whose allowance the caller's calls use: `key:<keyID>`, or `bootstrap`.
-    public let rateLimitSubject: String
+    package let rateLimitSubject: String
     /// The rate limiter's lease entry for ``rateLimitSubject``, remembered by the first limiter
     /// that counts a call of this caller.
     let rateLimitEntry = RememberedLeaseEntry()
 
     /// The caller presenting `GLOBAL_API_KEY`.
-    public static let bootstrap = AuthenticatedCaller(principal: .bootstrap)
+    package static let bootstrap = AuthenticatedCaller(principal: .bootstrap)
 
     /// Creates a caller.
     ///
     /// - Parameters:
     ///   - principal: Who is calling.
     ///   - rateLimit: The tenant's rate-limit override, if any.
-    public init(principal: Principal, rateLimit: TenantRateLimit? = nil) {
+    package init(principal: Principal, rateLimit: TenantRateLimit? = nil) {
         self.principal = principal
         self.rateLimit = rateLimit
         self.rateLimitSubject =
@@ -34,12 +34,12 @@ public final class AuthenticatedCaller: Sendable, Equatable {
             }
     }
 
-    public static func == (lhs: AuthenticatedCaller, rhs: AuthenticatedCaller) -> Bool {
+    package static func == (lhs: AuthenticatedCaller, rhs: AuthenticatedCaller) -> Bool {
         lhs.principal == rhs.principal && lhs.rateLimit == rhs.rateLimit
     }
 }
 
 /// The ``ServerContext/values`` key of the call's ``AuthenticatedCaller``.
-public enum AuthenticatedCallerKey: ContextKey {
-    public typealias Value = AuthenticatedCaller
+package enum AuthenticatedCallerKey: ContextKey {
+    package typealias Value = AuthenticatedCaller
 }

@@ -1,10 +1,10 @@
-public import MetaChatAPI
-public import RPCServer
+package import MetaChatAPI
+package import RPCServer
 
 /// Who is calling, as the authentication interceptor established it from `x-admin-key`,
 /// `x-api-key` or `Authorization: Bearer`. Handlers read it from the call context and decide
 /// what the caller may do; they never look at key material themselves.
-public enum Principal: Sendable, Equatable {
+package enum Principal: Sendable, Equatable {
     /// An admin user's key.
     case admin(adminID: String, keyID: String, role: Metachat_V1_AdminRole)
     /// The `GLOBAL_API_KEY` from the environment: a bootstrap super admin with no user row.
@@ -13,7 +13,7 @@ public enum Principal: Sendable, Equatable {
     case tenant(tenantID: String, keyID: String)
 
     /// Whether the caller has super-admin rights.
-    public var isSuperAdmin: Bool {
+    package var isSuperAdmin: Bool {
         switch self {
         case .bootstrap: true
         case .admin(_, _, let role): role == .super
@@ -22,7 +22,7 @@ public enum Principal: Sendable, Equatable {
     }
 
     /// Whether the caller is an admin of any role.
-    public var isAdmin: Bool {
+    package var isAdmin: Bool {
         switch self {
         case .bootstrap, .admin: true
         case .tenant: false
@@ -33,14 +33,14 @@ public enum Principal: Sendable, Equatable {
 extension ServerContext {
     /// The authenticated caller with its rate-limit details, or `nil` on a call that carried no
     /// credentials.
-    public var caller: AuthenticatedCaller? {
+    package var caller: AuthenticatedCaller? {
         get { self.values[AuthenticatedCallerKey.self] }
         set { self.values[AuthenticatedCallerKey.self] = newValue }
     }
 
     /// Who is calling, or `nil` on a call that carried no credentials. Setting it replaces the
     /// ``caller`` with one that has no rate-limit override.
-    public var principal: Principal? {
+    package var principal: Principal? {
         get { self.caller?.principal }
         set { self.caller = newValue.map { AuthenticatedCaller(principal: $0) } }
     }
@@ -48,7 +48,7 @@ extension ServerContext {
     /// The caller, who must be an admin.
     ///
     /// - Throws: `UNAUTHENTICATED` without credentials, `PERMISSION_DENIED` for tenant keys.
-    public func requireAdmin() throws -> Principal {
+    package func requireAdmin() throws -> Principal {
         guard let principal = self.principal else {
             throw RPCError(code: .unauthenticated, message: "This call needs an admin key in x-admin-key.")
         }
@@ -62,7 +62,7 @@ extension ServerContext {
     /// The caller, who must be a SUPER admin (or the bootstrap key).
     ///
     /// - Throws: `UNAUTHENTICATED` without credentials, `PERMISSION_DENIED` otherwise.
-    public func requireSuperAdmin() throws -> Principal {
+    package func requireSuperAdmin() throws -> Principal {
         let principal = try self.requireAdmin()
         guard principal.isSuperAdmin else {
             throw RPCError(code: .permissionDenied, message: "This call needs a SUPER admin key.")
@@ -75,7 +75,7 @@ extension ServerContext {
     ///
     /// - Parameter tenantID: The tenant the call reads or changes.
     /// - Throws: `UNAUTHENTICATED` without credentials, `NOT_FOUND` for a foreign tenant.
-    public func requireAccess(toTenant tenantID: String) throws -> Principal {
+    package func requireAccess(toTenant tenantID: String) throws -> Principal {
         guard let principal = self.principal else {
             throw RPCError(
                 code: .unauthenticated,

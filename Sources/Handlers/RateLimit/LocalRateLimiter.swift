@@ -2,7 +2,7 @@ internal import Synchronization
 
 /// The in-process rate limiter that takes over while Redis is unreachable: the same algorithm
 /// and limits as ``RateLimiter``'s script, counted per instance.
-public final class LocalRateLimiter: Sendable {
+package final class LocalRateLimiter: Sendable {
     private struct State {
         var tats: [String: Double] = [:]
         var checksSincePrune = 0
@@ -13,7 +13,7 @@ public final class LocalRateLimiter: Sendable {
     private let origin: ContinuousClock.Instant
 
     /// Creates an empty limiter.
-    public init() {
+    package init() {
         self.origin = self.clock.now
     }
 
@@ -22,7 +22,7 @@ public final class LocalRateLimiter: Sendable {
     /// - Parameters:
     ///   - subject: Whose allowance to use.
     ///   - policy: The limit.
-    public func check(subject: String, policy: RateLimitPolicy) -> RateLimitDecision {
+    package func check(subject: String, policy: RateLimitPolicy) -> RateLimitDecision {
         let elapsed = self.origin.duration(to: self.clock.now)
         let now =
             Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15

@@ -1,15 +1,15 @@
 /// The answer of a rate limiter to one request.
-public struct RateLimitDecision: Sendable, Equatable {
+package struct RateLimitDecision: Sendable, Equatable {
     /// Whether the request may run.
-    public var allowed: Bool
+    package var allowed: Bool
     /// Requests allowed per window.
-    public var limit: Int
+    package var limit: Int
     /// Requests still allowed right now.
-    public var remaining: Int
+    package var remaining: Int
     /// Milliseconds until the caller's allowance is full again.
-    public var resetMilliseconds: Int
+    package var resetMilliseconds: Int
     /// Milliseconds until a refused request may be retried; 0 when allowed.
-    public var retryAfterMilliseconds: Int
+    package var retryAfterMilliseconds: Int
 
     /// The `retry-after` header's value: ``retryAfterMilliseconds`` in whole seconds, rounded up,
     /// at least 1.
@@ -25,7 +25,7 @@ public struct RateLimitDecision: Sendable, Equatable {
     ///   - remaining: Requests still allowed.
     ///   - resetMilliseconds: Time until the allowance is full.
     ///   - retryAfterMilliseconds: Time until a refused request may be retried.
-    public init(allowed: Bool, limit: Int, remaining: Int, resetMilliseconds: Int, retryAfterMilliseconds: Int) {
+    package init(allowed: Bool, limit: Int, remaining: Int, resetMilliseconds: Int, retryAfterMilliseconds: Int) {
         self.allowed = allowed
         self.limit = limit
         self.remaining = remaining
@@ -43,7 +43,7 @@ public struct RateLimitDecision: Sendable, Equatable {
     ///   - now: The current time in milliseconds.
     ///   - policy: The limit.
     /// - Returns: The decision and the `tat` to store (unchanged when refused).
-    public static func gcra(tat: Double?, now: Double, policy: RateLimitPolicy) -> (Self, Double?) {
+    package static func gcra(tat: Double?, now: Double, policy: RateLimitPolicy) -> (Self, Double?) {
         let window = Double(policy.windowMilliseconds)
         let interval = window / Double(policy.requests)
         let current = max(tat ?? now, now)

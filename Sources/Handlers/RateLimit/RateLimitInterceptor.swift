@@ -1,4 +1,4 @@
-public import RPCServer
+package import RPCServer
 
 /// Limits how many calls a caller makes per window, after ``AuthenticationInterceptor``.
 ///
@@ -12,7 +12,7 @@ public import RPCServer
 /// REST bridge (``CallTransport/http``), which sends them as headers, as HTTP clients expect;
 /// gRPC and gRPC-Web answers within the limit carry none, which keeps three literal headers out
 /// of every response on the hot path.
-public struct RateLimitInterceptor: ServerInterceptor {
+package struct RateLimitInterceptor: ServerInterceptor {
     private let limiter: RateLimiter
     private let defaults: RateLimitPolicy
     private let exemptMethods: MethodPatternList
@@ -24,7 +24,7 @@ public struct RateLimitInterceptor: ServerInterceptor {
     ///   - defaults: The policy for callers without an override, usually
     ///     ``RateLimitPolicy/fromEnvironment(_:)``.
     ///   - exemptMethods: Methods never limited (health checks and reflection unless given).
-    public init(
+    package init(
         limiter: RateLimiter,
         defaults: RateLimitPolicy,
         exemptMethods: MethodPatternList = MethodPatternList(["/grpc.health.v1.Health/*", "/grpc.reflection.*"])
@@ -35,13 +35,13 @@ public struct RateLimitInterceptor: ServerInterceptor {
     }
 
     /// Every method except the exempt ones.
-    public func applies(to method: MethodDescriptor) -> Bool {
+    package func applies(to method: MethodDescriptor) -> Bool {
         !self.exemptMethods.contains(method)
     }
 
     /// Decides from this instance's lease without suspending (the common case for a busy
     /// caller); when Redis must be asked, the check started here is finished in `intercept`.
-    public func interceptImmediately(context: inout ServerContext) throws -> ImmediateInterception {
+    package func interceptImmediately(context: inout ServerContext) throws -> ImmediateInterception {
         let admission: RateLimiter.Admission
         if let caller = context.caller {
             let policy = self.policy(of: caller)
@@ -66,7 +66,7 @@ public struct RateLimitInterceptor: ServerInterceptor {
         }
     }
 
-    public func intercept(
+    package func intercept(
         context: ServerContext,
         next: (ServerContext) async throws -> Void
     ) async throws {

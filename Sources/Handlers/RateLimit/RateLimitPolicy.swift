@@ -1,14 +1,14 @@
 /// How many requests a caller may make per window.
-public struct RateLimitPolicy: Sendable, Equatable {
+package struct RateLimitPolicy: Sendable, Equatable {
     /// Requests allowed per window (at least 1).
-    public var requests: Int
+    package var requests: Int
     /// The window's length in milliseconds (at least 1).
-    public var windowMilliseconds: Int
+    package var windowMilliseconds: Int
 
     /// The most requests a window may allow.
-    public static let maximumRequests = 1_000_000_000
+    package static let maximumRequests = 1_000_000_000
     /// The longest window, in milliseconds: one day.
-    public static let maximumWindowMilliseconds = 86_400_000
+    package static let maximumWindowMilliseconds = 86_400_000
 
     /// Creates a policy; values are clamped to `1...maximumRequests` and
     /// `1...maximumWindowMilliseconds`, so arithmetic on them (rates, keys) cannot overflow.
@@ -16,13 +16,13 @@ public struct RateLimitPolicy: Sendable, Equatable {
     /// - Parameters:
     ///   - requests: Requests allowed per window.
     ///   - windowMilliseconds: The window's length in milliseconds.
-    public init(requests: Int, windowMilliseconds: Int) {
+    package init(requests: Int, windowMilliseconds: Int) {
         self.requests = min(max(1, requests), Self.maximumRequests)
         self.windowMilliseconds = min(max(1, windowMilliseconds), Self.maximumWindowMilliseconds)
     }
 
     /// The deployment default: 100 requests per 60 s.
-    public static let standard = RateLimitPolicy(requests: 100, windowMilliseconds: 60_000)
+    package static let standard = RateLimitPolicy(requests: 100, windowMilliseconds: 60_000)
 
     /// The default policy from `RATE_LIMIT_MAX_REQUESTS` (1–1,000,000,000) and
     /// `RATE_LIMIT_WINDOW_MS` (1–86,400,000); an unset or empty variable keeps the value of
@@ -30,7 +30,7 @@ public struct RateLimitPolicy: Sendable, Equatable {
     ///
     /// - Parameter environment: The process environment.
     /// - Throws: ``RateLimitPolicyError`` naming the variable whose value is not a number in range.
-    public static func fromEnvironment(_ environment: [String: String]) throws(RateLimitPolicyError) -> RateLimitPolicy
+    package static func fromEnvironment(_ environment: [String: String]) throws(RateLimitPolicyError) -> RateLimitPolicy
     {
         RateLimitPolicy(
             requests: try Self.number(
@@ -60,7 +60,7 @@ public struct RateLimitPolicy: Sendable, Equatable {
     /// Settings come from stored JSON: out-of-range values are clamped, never trusted.
     ///
     /// - Parameter tenant: The tenant's rate-limit settings.
-    public func applying(_ tenant: TenantRateLimit) -> RateLimitPolicy {
+    package func applying(_ tenant: TenantRateLimit) -> RateLimitPolicy {
         RateLimitPolicy(
             requests: tenant.requestsPerWindow.flatMap { $0 > 0 ? $0 : nil } ?? self.requests,
             windowMilliseconds: tenant.windowSeconds.flatMap { seconds in

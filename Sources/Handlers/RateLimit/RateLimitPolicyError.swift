@@ -1,19 +1,19 @@
 /// A rate-limit environment variable has a value the server cannot use.
-public struct RateLimitPolicyError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct RateLimitPolicyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The environment variable's name, e.g. `RATE_LIMIT_MAX_REQUESTS`.
-    public var variable: String
+    package var variable: String
     /// What is wrong with its value.
-    public var problem: String
+    package var problem: String
 
     /// Creates the error.
     ///
     /// - Parameters:
     ///   - variable: The environment variable's name.
     ///   - problem: What is wrong with its value.
-    public init(variable: String, problem: String) {
+    package init(variable: String, problem: String) {
         self.variable = variable
         self.problem = problem
     }
 
-    public var description: String { "\(self.variable) \(self.problem)" }
+    package var description: String { "\(self.variable) \(self.problem)" }
 }

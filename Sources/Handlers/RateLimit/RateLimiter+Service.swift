@@ -1,4 +1,4 @@
-public import ServiceLifecycle
+internal import ServiceLifecycle
 
 extension RateLimiter: Service {
     /// Runs until graceful shutdown (or cancellation), then waits for the lease renewals still
@@ -6,7 +6,7 @@ extension RateLimiter: Service {
     ///
     /// In `serve`'s `ServiceGroup` it comes after the Redis pool and before the server, so it
     /// stops after the server's last call and before the pool closes.
-    public func run() async throws {
+    package func run() async throws {
         try? await gracefulShutdown()
         await self.waitForRenewals()
     }

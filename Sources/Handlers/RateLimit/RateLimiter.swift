@@ -1,5 +1,5 @@
-public import Logging
-public import Storage
+package import Logging
+package import Storage
 internal import Synchronization
 
 /// Counts requests per subject (an API key, or a client address) against a limit, atomically in
@@ -11,7 +11,7 @@ internal import Synchronization
 /// Redis every time). When Redis fails, the ``LocalRateLimiter`` answers instead (same limits, per instance)
 /// and ``health`` reports degraded: never an error and never unlimited. Redis is tried again
 /// after ``retryInterval``, and the flag clears once it answers.
-public final class RateLimiter: Sendable {
+package final class RateLimiter: Sendable {
     /// GCRA for up to `ARGV[3]` requests at once: grants as many as the allowance holds now
     /// (at least one, or none and the time until one fits).
     private static let script = RedisScript(
@@ -41,7 +41,7 @@ public final class RateLimiter: Sendable {
     )
 
     /// The Redis key prefix of the counters.
-    public static let keyPrefix = "metachat:ratelimit:"
+    package static let keyPrefix = "metachat:ratelimit:"
 
     private let redis: RedisPool
     private let local = LocalRateLimiter()
@@ -56,9 +56,9 @@ public final class RateLimiter: Sendable {
     private let coarseClock: CoarseContinuousClock
     private let renewals = Mutex(Renewals())
     /// Whether the limiter runs on the local fallback.
-    public let health: RateLimiterHealth
+    package let health: RateLimiterHealth
     /// How long the limiter stays on the fallback before trying Redis again.
-    public let retryInterval: Duration
+    package let retryInterval: Duration
 
     /// Creates a limiter.
     ///
@@ -69,7 +69,7 @@ public final class RateLimiter: Sendable {
     ///   - maximumLease: The most requests of one subject's allowance taken from Redis at once
     ///     (see ``RateLimitLeases``; 10,000 unless given, 1 makes every request ask Redis).
     ///   - logger: Receives fallback and recovery events.
-    public init(
+    package init(
         redis: RedisPool, health: RateLimiterHealth, retryInterval: Duration = .seconds(1), maximumLease: Int = 10_000,
         logger: Logger
     ) {
@@ -83,7 +83,7 @@ public final class RateLimiter: Sendable {
     }
 
     /// How ``admit(subject:policy:)`` left a request.
-    public enum Admission: Sendable {
+    package enum Admission: Sendable {
         /// Decided without waiting: from this instance's lease, a remembered refusal, or the
         /// local fallback.
         case decided(RateLimitDecision)
@@ -96,7 +96,7 @@ public final class RateLimiter: Sendable {
     /// Every pending check must be passed to ``finish(_:)``: one that stands for the subject's
     /// lease request keeps that request open until then, and the subject's later calls wait for
     /// it forever.
-    public struct PendingCheck: Sendable {
+    package struct PendingCheck: Sendable {
         let subject: String
         let policy: RateLimitPolicy
         let step: RateLimitLeases.Step
@@ -108,7 +108,7 @@ public final class RateLimiter: Sendable {
     /// - Parameters:
     ///   - subject: Whose allowance to use, e.g. `key:<id>` or `ip:<address>`.
     ///   - policy: The limit.
-    public func check(subject: String, policy: RateLimitPolicy) async -> RateLimitDecision {
+    package func check(subject: String, policy: RateLimitPolicy) async -> RateLimitDecision {
         switch self.admit(subject: subject, policy: policy) {
         case .decided(let decision): decision
         case .pending(let pending): await self.finish(pending)
@@ -119,7 +119,7 @@ public final class RateLimiter: Sendable {
     /// asking Redis: for refusing before doing expensive work (``FailedAuthenticationLimit``).
     ///
     /// - Parameter subject: Whose allowance.
-    public func standingRefusal(subject: String) -> RateLimitDecision? {
+    package func standingRefusal(subject: String) -> RateLimitDecision? {
         self.leases.standingRefusal(subject: subject, now: self.coarseClock.now)
     }
 
@@ -130,7 +130,7 @@ public final class RateLimiter: Sendable {
     /// - Parameters:
     ///   - subject: Whose allowance to use, e.g. `key:<id>` or `ip:<address>`.
     ///   - policy: The limit.
-    public func admit(subject: String, policy: RateLimitPolicy) -> Admission {
+    package func admit(subject: String, policy: RateLimitPolicy) -> Admission {
         let now = self.coarseClock.now
         if self.onFallback(now: now) {
             return .decided(self.local.check(subject: subject, policy: policy))
@@ -210,7 +210,7 @@ public final class RateLimiter: Sendable {
 
     /// Waits until every lease renewal started so far has ended; call before closing the Redis
     /// pool, so that none fails against a closed pool and reports Redis as down.
-    public func waitForRenewals() async {
+    package func waitForRenewals() async {
         while let task = self.renewals.withLock({ $0.running.values.first?.task }) {
             await task.value
         }
@@ -230,7 +230,7 @@ public final class RateLimiter: Sendable {
     /// Completes a request ``admit(subject:policy:)`` left pending.
     ///
     /// - Parameter pending: The pending request.
-    public func finish(_ pending: PendingCheck) async -> RateLimitDecision {
+    package func finish(_ pending: PendingCheck) async -> RateLimitDecision {
         let (subject, policy) = (pending.subject, pending.policy)
         let clock = ContinuousClock()
         var step = pending.step

@@ -6,15 +6,15 @@ internal import Synchronization
 /// The fallback is in force from a Redis failure until the limiter's next attempt is due; from
 /// then on the next call asks Redis again, so a quiet server with Redis back is not reported as
 /// degraded forever. (While Redis stays down, the health report's own Redis probe says so.)
-public final class RateLimiterHealth: Sendable {
+package final class RateLimiterHealth: Sendable {
     private let clock = ContinuousClock()
     private let fallbackUntil = Mutex<ContinuousClock.Instant?>(nil)
 
     /// Creates a healthy flag.
-    public init() {}
+    package init() {}
 
     /// `true` while Redis failed and limits are counted per instance.
-    public var isDegraded: Bool {
+    package var isDegraded: Bool {
         self.fallbackUntil.withLock { until in
             guard let end = until else { return false }
             return self.clock.now < end

@@ -3,18 +3,18 @@
 ///
 /// The authentication interceptor attaches it to the call context (``TenantRateLimitKey``) for the
 /// rate-limit interceptor.
-public struct TenantRateLimit: Sendable, Equatable {
+package struct TenantRateLimit: Sendable, Equatable {
     /// Requests allowed per window; `nil` or 0 for the server default.
-    public var requestsPerWindow: Int?
+    package var requestsPerWindow: Int?
     /// The window in seconds; `nil` or 0 for the server default.
-    public var windowSeconds: Int?
+    package var windowSeconds: Int?
 
     /// Creates settings.
     ///
     /// - Parameters:
     ///   - requestsPerWindow: Requests per window, `nil` for the default.
     ///   - windowSeconds: Window in seconds, `nil` for the default.
-    public init(requestsPerWindow: Int? = nil, windowSeconds: Int? = nil) {
+    package init(requestsPerWindow: Int? = nil, windowSeconds: Int? = nil) {
         self.requestsPerWindow = requestsPerWindow
         self.windowSeconds = windowSeconds
     }

@@ -1,6 +1,6 @@
-public import FoundationEssentials
+package import FoundationEssentials
 internal import RPCServer
-public import Storage
+package import Storage
 
 /// What `metachat seed-admin` does: makes sure a SUPER admin with an email exists and gives it a
 /// key with a label, creating the key or, when an active key already has that label, rotating it
@@ -10,27 +10,27 @@ public import Storage
 /// let seeded = try await AdminSeeder(pool: pool, pepper: pepper.bytes).seed(email: "ops@example.com", label: "ci")
 /// print(seeded.apiKey)  // shown once
 /// ```
-public struct AdminSeeder: Sendable {
+package struct AdminSeeder: Sendable {
     private let adminUsers: AdminUserStore
     private let apiKeys: ApiKeyStore
     private let pool: PostgresPool
     private let keyEvents: any KeyChangeListener
 
     /// The audit-log actor of the command.
-    public static let actorName = "seed-admin"
+    package static let actorName = "seed-admin"
 
     /// The outcome of seeding.
-    public struct Seeded: Sendable, Hashable {
+    package struct Seeded: Sendable, Hashable {
         /// The admin user's id.
-        public var adminID: UUID
+        package var adminID: UUID
         /// The key's id; the same on every run with the same email and label.
-        public var keyID: UUID
+        package var keyID: UUID
         /// The key's plaintext, shown once.
-        public var apiKey: String
+        package var apiKey: String
         /// Whether this run created the admin user.
-        public var createdAdmin: Bool
+        package var createdAdmin: Bool
         /// Whether this run rotated an existing key (rather than creating one).
-        public var rotatedKey: Bool
+        package var rotatedKey: Bool
     }
 
     /// Creates a seeder.
@@ -39,7 +39,7 @@ public struct AdminSeeder: Sendable {
     ///   - pool: PostgreSQL, migrated to the identity schema.
     ///   - pepper: The server's pepper.
     ///   - keyEvents: Told about the key change; a no-op unless given.
-    public init(pool: PostgresPool, pepper: [UInt8], keyEvents: any KeyChangeListener = NoKeyChangeListener()) {
+    package init(pool: PostgresPool, pepper: [UInt8], keyEvents: any KeyChangeListener = NoKeyChangeListener()) {
         self.pool = pool
         self.adminUsers = AdminUserStore(pool: pool)
         self.apiKeys = ApiKeyStore(pool: pool, pepper: pepper)
@@ -49,7 +49,7 @@ public struct AdminSeeder: Sendable {
     /// Whether the database has the identity schema (`metachat migrate` has run).
     ///
     /// - Throws: ``PostgresError`` when PostgreSQL cannot be asked.
-    public func schemaIsPresent() async throws -> Bool {
+    package func schemaIsPresent() async throws -> Bool {
         let rows = try await self.pool.query(
             "SELECT to_regclass('admin_users') IS NOT NULL AND to_regclass('api_keys') IS NOT NULL AS present")
         return try rows[0].decode("present", as: Bool.self)
@@ -59,7 +59,7 @@ public struct AdminSeeder: Sendable {
     ///
     /// - Throws: `RPCError` with `INVALID_ARGUMENT` for a bad email or label, `FAILED_PRECONDITION`
     ///   when the email belongs to a STANDARD admin or the labelled key has expired, `UNAVAILABLE` when PostgreSQL is down.
-    public func seed(email: String, label: String) async throws -> Seeded {
+    package func seed(email: String, label: String) async throws -> Seeded {
         let email = try SecurityInput.email(email)
         let label = try SecurityInput.label(label)
         let actor = AuditActor(name: Self.actorName)

@@ -1,4 +1,4 @@
-public import Storage
+package import Storage
 
 /// A plaintext API key and the parts stored about it.
 ///
@@ -7,9 +7,9 @@ public import Storage
 /// row; the last four are `lastFour`. Only an HMAC-SHA256 of the whole key under the server's
 /// pepper is stored: the keys carry 256 bits of entropy, so a slow password hash would add
 /// nothing but latency, and the pepper keeps a stolen database from confirming guesses.
-public struct ApiKeyMaterial: Sendable {
+package struct ApiKeyMaterial: Sendable {
     /// Whose key it is, by its type tag.
-    public enum Kind: String, Sendable {
+    package enum Kind: String, Sendable {
         /// `adm_`: an admin user's key.
         case admin = "adm_"
         /// `ten_`: a tenant's key.
@@ -17,19 +17,19 @@ public struct ApiKeyMaterial: Sendable {
     }
 
     /// How many characters of the key form the stored lookup prefix.
-    public static let prefixLength = 12
+    package static let prefixLength = 12
 
     private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
     /// The plaintext key; shown to its owner exactly once.
-    public let plaintext: String
+    package let plaintext: String
     /// The key's kind.
-    public let kind: Kind
+    package let kind: Kind
 
     /// A new random key.
     ///
     /// - Parameter kind: Admin or tenant.
-    public init(generating kind: Kind) {
+    package init(generating kind: Kind) {
         var body: [UInt8] = []
         // Rejection sampling keeps every character equally likely.
         while body.count < 43 {
@@ -45,7 +45,7 @@ public struct ApiKeyMaterial: Sendable {
     ///
     /// - Parameter plaintext: The presented key.
     /// - Returns: `nil` when it is not shaped like one of our keys.
-    public init?(presented plaintext: String) {
+    package init?(presented plaintext: String) {
         let utf8 = plaintext.utf8
         guard utf8.count == 47,
             let kind = Kind.allCases.first(where: { utf8.starts(with: $0.rawValue.utf8) }),
@@ -60,15 +60,15 @@ public struct ApiKeyMaterial: Sendable {
             || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
     }
 
-    public var prefix: String { String(self.plaintext.prefix(Self.prefixLength)) }
+    package var prefix: String { String(self.plaintext.prefix(Self.prefixLength)) }
 
     /// The last four characters.
-    public var lastFour: String { String(self.plaintext.suffix(4)) }
+    package var lastFour: String { String(self.plaintext.suffix(4)) }
 
     /// The stored hash: HMAC-SHA256 under the pepper.
     ///
     /// - Parameter pepper: The server's secret pepper.
-    public func hash(pepper: [UInt8]) -> [UInt8] {
+    package func hash(pepper: [UInt8]) -> [UInt8] {
         Secrets.hmacSHA256(Array(self.plaintext.utf8), key: pepper)
     }
 
@@ -80,11 +80,11 @@ public struct ApiKeyMaterial: Sendable {
     /// ``hash(pepper:)`` with the pepper prepared once: the same bytes, cheaper per call.
     ///
     /// - Parameter key: The pepper as a prepared HMAC key.
-    public func hash(with key: HMACSHA256Key) -> [UInt8] {
+    package func hash(with key: HMACSHA256Key) -> [UInt8] {
         key.authenticationCode(for: self.plaintext.utf8)
     }
 
-    public func matches(_ storedHash: [UInt8], pepper: [UInt8]) -> Bool {
+    package func matches(_ storedHash: [UInt8], pepper: [UInt8]) -> Bool {
         Secrets.constantTimeEquals(self.hash(pepper: pepper), storedHash)
     }
 }

@@ -3,24 +3,24 @@
 /// The text is taken as hex when it is an even number of hex digits spelling at least 32 bytes
 /// (`openssl rand -hex 32`); otherwise its UTF-8 bytes are the pepper, and there must be at least 32.
 /// Changing the pepper invalidates every stored key, so it is as durable as the database.
-public struct ApiKeyPepper: Sendable, Hashable {
+package struct ApiKeyPepper: Sendable, Hashable {
     /// The fewest bytes a pepper may have.
-    public static let minimumByteCount = 32
+    package static let minimumByteCount = 32
 
     /// The pepper's bytes.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
 
     /// Why a pepper text was refused; never contains the text.
-    public struct Invalid: Error, Sendable, CustomStringConvertible {
+    package struct Invalid: Error, Sendable, CustomStringConvertible {
         /// What is wrong.
-        public var description: String
+        package var description: String
     }
 
     /// Reads a pepper from its configured text.
     ///
     /// - Parameter text: The value of `API_KEY_PEPPER`.
     /// - Throws: ``Invalid`` when the text gives fewer than 32 bytes.
-    public init(text: String) throws {
+    package init(text: String) throws {
         if let decoded = Hex.decode(text), decoded.count >= Self.minimumByteCount {
             self.bytes = decoded
             return

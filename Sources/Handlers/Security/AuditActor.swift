@@ -1,16 +1,16 @@
 /// Who makes a change and under which request, for the audit log.
-public struct AuditActor: Sendable, Hashable {
+package struct AuditActor: Sendable, Hashable {
     /// The actor recorded in `audit_log.actor`.
-    public var name: String
+    package var name: String
     /// The request id recorded in `audit_log.request_id`, if the change came from a call.
-    public var requestID: String?
+    package var requestID: String?
 
     /// Creates an actor.
     ///
     /// - Parameters:
     ///   - name: An admin user's id, `bootstrap`, or the name of a command such as `seed-admin`.
     ///   - requestID: The call's request id, if any.
-    public init(name: String, requestID: String? = nil) {
+    package init(name: String, requestID: String? = nil) {
         self.name = name
         self.requestID = requestID
     }

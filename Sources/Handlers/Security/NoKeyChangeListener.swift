@@ -1,7 +1,7 @@
 /// A ``KeyChangeListener`` that does nothing: for tests and for a single process without caches.
-public struct NoKeyChangeListener: KeyChangeListener {
+package struct NoKeyChangeListener: KeyChangeListener {
     /// Creates the listener.
-    public init() {}
+    package init() {}
 
-    public func keyChanged(keyID: String) async {}
+    package func keyChanged(keyID: String) async {}
 }

@@ -1,12 +1,12 @@
-public import RPCServer
-public import Storage
+package import RPCServer
+package import Storage
 
 extension RPCError {
     /// The status a storage failure ends a call with (the table in `docs/decisions.md`). The message
     /// is fixed per kind, or names the constraint's meaning; it never carries the server's text.
     ///
     /// - Parameter error: What PostgreSQL or the pool reported.
-    public init(storage error: PostgresError) {
+    package init(storage error: PostgresError) {
         if error.isUnavailable {
             self.init(code: .unavailable, message: "The database is unavailable; try again shortly.")
         } else if error.isUniqueViolation {

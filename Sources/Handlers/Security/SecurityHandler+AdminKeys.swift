@@ -1,10 +1,10 @@
 internal import FoundationEssentials
-public import MetaChatAPI
-public import RPCServer
+package import MetaChatAPI
+package import RPCServer
 internal import SwiftProtobuf
 
 extension SecurityHandler {
-    public func createAdminApiKey(
+    package func createAdminApiKey(
         request: Metachat_V1_CreateAdminApiKeyRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_CreateApiKeyResponse {
@@ -19,7 +19,7 @@ extension SecurityHandler {
         return Self.createResponse(issued)
     }
 
-    public func listAdminApiKeys(
+    package func listAdminApiKeys(
         request: Metachat_V1_ListAdminApiKeysRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ListApiKeysResponse {
@@ -34,7 +34,7 @@ extension SecurityHandler {
         return response
     }
 
-    public func revokeAdminApiKey(
+    package func revokeAdminApiKey(
         request: Metachat_V1_RevokeAdminApiKeyRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ApiKey {
@@ -54,7 +54,7 @@ extension SecurityHandler {
         return record.message
     }
 
-    public func startAdminApiKeyRotation(
+    package func startAdminApiKeyRotation(
         request: Metachat_V1_StartAdminApiKeyRotationRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_StartKeyRotationResponse {
@@ -70,7 +70,7 @@ extension SecurityHandler {
         return Self.startResponse(token: token, expiresAt: expiresAt)
     }
 
-    public func confirmAdminApiKeyRotation(
+    package func confirmAdminApiKeyRotation(
         request: Metachat_V1_ConfirmAdminApiKeyRotationRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ConfirmKeyRotationResponse {

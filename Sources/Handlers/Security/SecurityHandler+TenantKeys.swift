@@ -1,9 +1,9 @@
 internal import FoundationEssentials
-public import MetaChatAPI
-public import RPCServer
+package import MetaChatAPI
+package import RPCServer
 
 extension SecurityHandler {
-    public func createTenantApiKey(
+    package func createTenantApiKey(
         request: Metachat_V1_CreateTenantApiKeyRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_CreateApiKeyResponse {
@@ -19,7 +19,7 @@ extension SecurityHandler {
         return Self.createResponse(issued)
     }
 
-    public func listTenantApiKeys(
+    package func listTenantApiKeys(
         request: Metachat_V1_ListTenantApiKeysRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ListApiKeysResponse {
@@ -35,7 +35,7 @@ extension SecurityHandler {
         return response
     }
 
-    public func revokeTenantApiKey(
+    package func revokeTenantApiKey(
         request: Metachat_V1_RevokeTenantApiKeyRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ApiKey {
@@ -52,7 +52,7 @@ extension SecurityHandler {
         return record.message
     }
 
-    public func startTenantApiKeyRotation(
+    package func startTenantApiKeyRotation(
         request: Metachat_V1_StartTenantApiKeyRotationRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_StartKeyRotationResponse {
@@ -69,7 +69,7 @@ extension SecurityHandler {
         return Self.startResponse(token: token, expiresAt: expiresAt)
     }
 
-    public func confirmTenantApiKeyRotation(
+    package func confirmTenantApiKeyRotation(
         request: Metachat_V1_ConfirmTenantApiKeyRotationRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ConfirmKeyRotationResponse {

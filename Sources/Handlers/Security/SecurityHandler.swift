@@ -1,7 +1,7 @@
 internal import FoundationEssentials
-public import MetaChatAPI
-public import RPCServer
-public import Storage
+package import MetaChatAPI
+package import RPCServer
+package import Storage
 
 /// Answers `metachat.v1.SecurityService`: admin users, admin API keys and tenant API keys, with
 /// two-step rotation.
@@ -15,7 +15,7 @@ public import Storage
 /// let security = SecurityHandler(pool: pool, pepper: pepper.bytes, keyEvents: redisKeyEvents)
 /// security.registerMethods(with: &router)
 /// ```
-public struct SecurityHandler: Metachat_V1_SecurityService.Handler {
+package struct SecurityHandler: Metachat_V1_SecurityService.Handler {
     let adminUsers: AdminUserStore
     let apiKeys: ApiKeyStore
     let rotationTokenLifetime: Duration
@@ -32,7 +32,7 @@ public struct SecurityHandler: Metachat_V1_SecurityService.Handler {
     ///   - rotationGracePeriod: How long the secret a rotation replaced keeps working; zero (the
     ///     default) ends it at confirmation.
     ///   - keyEvents: Told about every key change after it committed.
-    public init(
+    package init(
         pool: PostgresPool,
         pepper: [UInt8],
         rotationTokenLifetime: Duration = .seconds(15 * 60),
@@ -46,7 +46,7 @@ public struct SecurityHandler: Metachat_V1_SecurityService.Handler {
         self.keyEvents = keyEvents
     }
 
-    public func listAdminUsers(
+    package func listAdminUsers(
         request: Metachat_V1_ListAdminUsersRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ListAdminUsersResponse {
@@ -60,7 +60,7 @@ public struct SecurityHandler: Metachat_V1_SecurityService.Handler {
         return response
     }
 
-    public func createAdminUser(
+    package func createAdminUser(
         request: Metachat_V1_CreateAdminUserRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_AdminUser {

@@ -1,7 +1,7 @@
 internal import FoundationEssentials
-public import MetaChatAPI
-public import RPCServer
-public import Storage
+package import MetaChatAPI
+package import RPCServer
+package import Storage
 internal import SwiftProtobuf
 
 /// Answers `metachat.v1.SystemService`: health, liveness and readiness.
@@ -9,7 +9,7 @@ internal import SwiftProtobuf
 /// PostgreSQL is critical (down → unhealthy); Redis is not (down → degraded: rate limits and
 /// live events fall back, chat keeps working). The report is also degraded while the rate
 /// limiter counts per instance, which can outlast a Redis outage by up to its retry interval.
-public struct SystemHandler: Metachat_V1_SystemService.Handler {
+package struct SystemHandler: Metachat_V1_SystemService.Handler {
     private let version: String
     private let startedAt: ContinuousClock.Instant
     private let database: any DependencyProbe
@@ -25,7 +25,7 @@ public struct SystemHandler: Metachat_V1_SystemService.Handler {
     ///   - redis: Checks Redis.
     ///   - rateLimits: Whether the rate limiter runs on its local fallback; `nil` when the server
     ///     has no rate limiter.
-    public init(
+    package init(
         version: String,
         startedAt: ContinuousClock.Instant,
         database: any DependencyProbe,
@@ -39,7 +39,7 @@ public struct SystemHandler: Metachat_V1_SystemService.Handler {
         self.rateLimits = rateLimits
     }
 
-    public func getHealth(
+    package func getHealth(
         request: Metachat_V1_GetHealthRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_HealthReport {
@@ -69,7 +69,7 @@ public struct SystemHandler: Metachat_V1_SystemService.Handler {
         return report
     }
 
-    public func getLiveness(
+    package func getLiveness(
         request: Metachat_V1_GetLivenessRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_LivenessResponse {
@@ -79,7 +79,7 @@ public struct SystemHandler: Metachat_V1_SystemService.Handler {
         return response
     }
 
-    public func getReadiness(
+    package func getReadiness(
         request: Metachat_V1_GetReadinessRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ReadinessResponse {

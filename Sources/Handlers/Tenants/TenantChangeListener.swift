@@ -1,6 +1,6 @@
 /// Hears that a tenant changed (created, updated, disabled), after the change was committed, so
 /// caches keyed by tenant (authentication, rate limits, settings) can drop what they hold.
-public protocol TenantChangeListener: Sendable {
+package protocol TenantChangeListener: Sendable {
     /// Called once per committed change.
     ///
     /// - Parameter tenantID: The tenant's ID, a lower-case UUID string.
@@ -8,9 +8,9 @@ public protocol TenantChangeListener: Sendable {
 }
 
 /// A ``TenantChangeListener`` that does nothing, for servers and tests without tenant caches.
-public struct IgnoringTenantChangeListener: TenantChangeListener {
+package struct IgnoringTenantChangeListener: TenantChangeListener {
     /// Creates the listener.
-    public init() {}
+    package init() {}
 
-    public func tenantChanged(tenantID: String) async {}
+    package func tenantChanged(tenantID: String) async {}
 }

@@ -1,7 +1,7 @@
 internal import FoundationEssentials
-public import MetaChatAPI
-public import RPCServer
-public import Storage
+package import MetaChatAPI
+package import RPCServer
+package import Storage
 internal import SwiftProtobuf
 
 /// Answers `metachat.v1.TenantService`: creating, listing, reading, updating and disabling tenants.
@@ -10,7 +10,7 @@ internal import SwiftProtobuf
 /// its rate limit) and gets `NOT_FOUND` for any other. Every change is written to `audit_log` in
 /// the same transaction and announced to the ``TenantChangeListener`` after the commit. Provider
 /// API keys in the settings are write-only: responses carry only their last four characters.
-public struct TenantHandler: Metachat_V1_TenantService.Handler {
+package struct TenantHandler: Metachat_V1_TenantService.Handler {
     private let pool: PostgresPool
     private let changes: any TenantChangeListener
 
@@ -19,12 +19,12 @@ public struct TenantHandler: Metachat_V1_TenantService.Handler {
     /// - Parameters:
     ///   - pool: The database holding the tenants.
     ///   - changes: Told about every committed change, e.g. to drop cached tenant state.
-    public init(pool: PostgresPool, changes: any TenantChangeListener = IgnoringTenantChangeListener()) {
+    package init(pool: PostgresPool, changes: any TenantChangeListener = IgnoringTenantChangeListener()) {
         self.pool = pool
         self.changes = changes
     }
 
-    public func createTenant(
+    package func createTenant(
         request: Metachat_V1_CreateTenantRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_Tenant {
@@ -63,7 +63,7 @@ public struct TenantHandler: Metachat_V1_TenantService.Handler {
         return row.tenant
     }
 
-    public func listTenants(
+    package func listTenants(
         request: Metachat_V1_ListTenantsRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_ListTenantsResponse {
@@ -101,7 +101,7 @@ public struct TenantHandler: Metachat_V1_TenantService.Handler {
         return response
     }
 
-    public func getTenant(
+    package func getTenant(
         request: Metachat_V1_GetTenantRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_Tenant {
@@ -117,7 +117,7 @@ public struct TenantHandler: Metachat_V1_TenantService.Handler {
         return row.tenant
     }
 
-    public func updateTenant(
+    package func updateTenant(
         request: Metachat_V1_UpdateTenantRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_Tenant {
@@ -186,7 +186,7 @@ public struct TenantHandler: Metachat_V1_TenantService.Handler {
         return row.tenant
     }
 
-    public func disableTenant(
+    package func disableTenant(
         request: Metachat_V1_DisableTenantRequest,
         context: ServerContext
     ) async throws -> Metachat_V1_Tenant {

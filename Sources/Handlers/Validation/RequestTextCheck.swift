@@ -7,7 +7,7 @@ internal import SwiftProtobuf
 /// change stored data.
 ///
 /// ```swift
-/// public func createTenant(request: Metachat_V1_CreateTenantRequest, context: ServerContext) async throws -> … {
+/// package func createTenant(request: Metachat_V1_CreateTenantRequest, context: ServerContext) async throws -> … {
 ///     try RequestTextCheck.check(request)
 ///     …
 /// }

@@ -7,9 +7,9 @@ internal import FoundationEssentials
 
 /// The serialized `google.protobuf.FileDescriptorSet` of metachat/v1/admin.proto metachat/v1/channels.proto metachat/v1/chat.proto metachat/v1/common.proto metachat/v1/conversations.proto metachat/v1/documents.proto metachat/v1/security.proto metachat/v1/system.proto metachat/v1/tenants.proto metachat/v1/webhooks.proto and everything they import,
 /// for server reflection.
-public enum MetaChatDescriptorSet {
+package enum MetaChatDescriptorSet {
     /// The descriptor set's bytes (47370 bytes).
-    public static var bytes: [UInt8] {
+    package static var bytes: [UInt8] {
         [UInt8](Data(base64Encoded: base64Lines.joined()) ?? Data())
     }
 

@@ -5,9 +5,9 @@
 // Regenerate with scripts/regenerate.sh.
 
 /// The OpenAPI 3.1 document of the REST routes, served at `GET /api/openapi.json`.
-public enum MetaChatOpenAPI {
+package enum MetaChatOpenAPI {
     /// The document as indented JSON.
-    public static let json: String = #"""
+    package static let json: String = #"""
     {
       "openapi": "3.1.0",
       "info": {

@@ -1,13 +1,13 @@
-public import RPCServer
+package import RPCServer
 
 /// The one JSON error shape every REST route answers with:
 /// `{"error": {"code": 404, "status": "NOT_FOUND", "message": "...", "details": []}}`.
-public enum ErrorBody {
+package enum ErrorBody {
     /// The response for an error, with the HTTP status mapped from its code.
     ///
     /// - Parameter error: The error.
     /// - Returns: A JSON response.
-    public static func response(for error: RPCError) -> HTTPResponse {
+    package static func response(for error: RPCError) -> HTTPResponse {
         Self.response(httpStatus: error.code.httpStatus, statusName: error.code.name, message: error.message)
     }
 
@@ -18,7 +18,7 @@ public enum ErrorBody {
     ///   - statusName: The upper-snake name sent as `status`, e.g. `METHOD_NOT_ALLOWED`.
     ///   - message: What was wrong.
     /// - Returns: A JSON response.
-    public static func response(httpStatus: Int, statusName: String, message: String) -> HTTPResponse {
+    package static func response(httpStatus: Int, statusName: String, message: String) -> HTTPResponse {
         HTTPResponse.error(status: httpStatus, statusName: statusName, message: message)
     }
 }

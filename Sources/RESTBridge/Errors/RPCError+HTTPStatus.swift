@@ -1,4 +1,4 @@
-public import RPCServer
+package import RPCServer
 
 extension RPCError.Code {
     /// The HTTP status a REST client sees for this code; the only place the mapping lives.
@@ -7,7 +7,7 @@ extension RPCError.Code {
     /// PERMISSION_DENIED 403; NOT_FOUND 404; ALREADY_EXISTS and ABORTED 409; RESOURCE_EXHAUSTED
     /// 429; CANCELLED 499; UNIMPLEMENTED 501; UNAVAILABLE 503; DEADLINE_EXCEEDED 504; OK 200;
     /// everything else 500.
-    public var httpStatus: Int {
+    package var httpStatus: Int {
         switch self {
         case .ok: 200
         case .invalidArgument, .failedPrecondition, .outOfRange: 400

@@ -2,11 +2,11 @@
 ///
 /// A request with an `Origin` outside the list is refused with 403; requests without `Origin`
 /// (curl, servers) are not affected.
-public struct CORSPolicy: Sendable {
+package struct CORSPolicy: Sendable {
     /// Exact origins such as `https://dashboard.example.com`; `*` allows every origin.
-    public var allowedOrigins: [String]
+    package var allowedOrigins: [String]
     /// How long browsers may cache a preflight answer, in seconds.
-    public var maxAgeSeconds: Int
+    package var maxAgeSeconds: Int
 
     /// The request headers browsers may send: content type, our auth headers, request ids and
     /// SSE resume.
@@ -22,7 +22,7 @@ public struct CORSPolicy: Sendable {
     /// - Parameters:
     ///   - allowedOrigins: The allowed origins.
     ///   - maxAgeSeconds: The preflight cache lifetime.
-    public init(allowedOrigins: [String], maxAgeSeconds: Int = 600) {
+    package init(allowedOrigins: [String], maxAgeSeconds: Int = 600) {
         self.allowedOrigins = allowedOrigins
         self.maxAgeSeconds = maxAgeSeconds
     }
@@ -30,7 +30,7 @@ public struct CORSPolicy: Sendable {
     /// Reads a comma-separated list such as `API_CORS_ORIGINS`.
     ///
     /// - Parameter list: The list; empty allows no cross-origin calls.
-    public init(list: String) {
+    package init(list: String) {
         self.init(
             allowedOrigins: list.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter {
                 !$0.isEmpty
@@ -40,7 +40,7 @@ public struct CORSPolicy: Sendable {
     /// Whether the origin may call.
     ///
     /// - Parameter origin: The `Origin` header.
-    public func allows(_ origin: String) -> Bool {
+    package func allows(_ origin: String) -> Bool {
         self.allowedOrigins.contains("*") || self.allowedOrigins.contains(origin)
     }
 

@@ -2,21 +2,21 @@
 ///
 /// Used on the REST bridge's error path to say *where* a body is malformed and *which* field has
 /// the wrong type, and to read documents the bridge rewrites (OpenAPI, `response_body`).
-public struct JSONParser {
+package struct JSONParser {
     /// Why and where parsing stopped.
-    public struct SyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    package struct SyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
         /// What was wrong, e.g. `expected ':' after an object key`.
-        public var reason: String
+        package var reason: String
         /// The 1-based line of the offending byte.
-        public var line: Int
+        package var line: Int
         /// The 1-based column (in bytes) of the offending byte.
-        public var column: Int
+        package var column: Int
 
-        public var description: String { "\(self.reason) at line \(self.line), column \(self.column)" }
+        package var description: String { "\(self.reason) at line \(self.line), column \(self.column)" }
     }
 
     /// Nesting deeper than this is refused, so hostile input cannot exhaust the stack.
-    public static let maxDepth = 100
+    package static let maxDepth = 100
 
     private let bytes: [UInt8]
     private var index = 0
@@ -30,7 +30,7 @@ public struct JSONParser {
     /// - Parameter bytes: UTF-8 JSON text.
     /// - Returns: The value.
     /// - Throws: ``SyntaxError``.
-    public static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)

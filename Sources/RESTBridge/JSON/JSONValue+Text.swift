@@ -2,7 +2,7 @@ internal import RPCServer
 
 extension JSONValue {
     /// The value as compact JSON text; numbers are written exactly as they were read.
-    public var text: String {
+    package var text: String {
         var output = ""
         self.write(to: &output)
         return output

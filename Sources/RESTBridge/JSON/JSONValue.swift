@@ -1,6 +1,6 @@
 /// A parsed JSON value that keeps what the protobuf JSON mapping needs exactly: member order
 /// and each number's original text (so 64-bit integers never pass through a `Double`).
-public enum JSONValue: Sendable, Equatable {
+package enum JSONValue: Sendable, Equatable {
     /// `null`.
     case null
     /// `true` or `false`.
@@ -14,7 +14,7 @@ public enum JSONValue: Sendable, Equatable {
     /// An object; members in source order.
     case object([(key: String, value: JSONValue)])
 
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
         case (.bool(let a), .bool(let b)): a == b
@@ -30,13 +30,13 @@ public enum JSONValue: Sendable, Equatable {
     /// The value of an object member, or `nil` when this is not an object or has no such key.
     ///
     /// - Parameter key: The member name.
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.key == key }?.value
     }
 
     /// A short name of the value's JSON type for error messages, e.g. `a string`.
-    public var kindDescription: String {
+    package var kindDescription: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"

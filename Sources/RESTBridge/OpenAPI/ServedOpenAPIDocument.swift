@@ -1,9 +1,9 @@
-public import RPCServer
+package import RPCServer
 
 /// The OpenAPI document a server publishes: the generated document of the whole contract,
 /// narrowed to the operations this server actually serves, so clients and tools such as
 /// schemathesis never see routes that would answer 404.
-public enum ServedOpenAPIDocument {
+package enum ServedOpenAPIDocument {
     private static let operationKeys: Set<String> = [
         "get", "put", "post", "delete", "options", "head", "patch", "trace",
     ]
@@ -17,7 +17,7 @@ public enum ServedOpenAPIDocument {
     ///   - rawRoutes: The hand-written routes the server serves; their operations stay too.
     /// - Returns: The narrowed document as compact JSON.
     /// - Throws: When the document is not JSON or a route template is malformed.
-    public static func narrow(
+    package static func narrow(
         _ document: String,
         routes: [RESTRoute],
         router: RPCRouter,

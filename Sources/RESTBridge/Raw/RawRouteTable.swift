@@ -1,13 +1,13 @@
-public import RPCServer
+package import RPCServer
 
 /// Hand-written HTTP routes matched by exact method and path: health, metrics, the OpenAPI
 /// document, and (later) Meta webhooks and uploads, which need the raw request.
 ///
 /// The table is data; ``RESTGateway`` serves it ahead of the generated routes, with the same
 /// request ids, error shape, CORS and security headers.
-public struct RawRouteTable: Sendable {
+package struct RawRouteTable: Sendable {
     /// Answers one request.
-    public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
+    package typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
 
     /// One route.
     struct Route: Sendable {
@@ -25,7 +25,7 @@ public struct RawRouteTable: Sendable {
     private var routes: [String: [String: Route]]
 
     /// Creates an empty table.
-    public init() {
+    package init() {
         self.routes = [:]
     }
 
@@ -36,12 +36,12 @@ public struct RawRouteTable: Sendable {
     ///   - path: The exact path, e.g. `/api/health`.
     ///   - maxBodyBytes: The route's own body limit (uploads), or `nil` for the bridge's.
     ///   - handler: Answers the request.
-    public mutating func add(_ method: String, _ path: String, maxBodyBytes: Int? = nil, handler: @escaping Handler) {
+    package mutating func add(_ method: String, _ path: String, maxBodyBytes: Int? = nil, handler: @escaping Handler) {
         self.routes[path, default: [:]][method.uppercased()] = Route(handler: handler, maxBodyBytes: maxBodyBytes)
     }
 
     /// The registered routes as `METHOD path`, sorted.
-    public var descriptions: [String] {
+    package var descriptions: [String] {
         self.routes.flatMap { path, methods in methods.keys.map { "\($0) \(path)" } }.sorted()
     }
 

@@ -1,5 +1,5 @@
-public import RPCServer
-public import SwiftProtobuf
+package import RPCServer
+package import SwiftProtobuf
 
 /// One HTTP/JSON endpoint bound to an RPC method, as generated from a `google.api.http`
 /// annotation.
@@ -7,22 +7,22 @@ public import SwiftProtobuf
 /// The route is data: the bridge decodes the JSON body, path variables and query parameters
 /// into ``requestType``, calls the same handler the gRPC face calls (found by ``method``), and
 /// encodes ``responseType`` (or its ``responseBody`` field) as JSON.
-public struct RESTRoute: Sendable {
+package struct RESTRoute: Sendable {
     /// The HTTP method in upper case, e.g. `GET`.
-    public var httpMethod: String
+    package var httpMethod: String
     /// The path template with `{field}` / `{a.b}` / `{field=pattern}` variables.
-    public var pathTemplate: String
+    package var pathTemplate: String
     /// The request field the body fills: `*` for all fields not bound by the path, a field
     /// name, or empty for no body.
-    public var body: String
+    package var body: String
     /// The response field sent as the body, or empty for the whole response message.
-    public var responseBody: String
+    package var responseBody: String
     /// The RPC method the route calls.
-    public var method: MethodDescriptor
+    package var method: MethodDescriptor
     /// The request message type.
-    public var requestType: any SwiftProtobuf.Message.Type
+    package var requestType: any SwiftProtobuf.Message.Type
     /// The response message type.
-    public var responseType: any SwiftProtobuf.Message.Type
+    package var responseType: any SwiftProtobuf.Message.Type
 
     /// Creates a route.
     ///
@@ -34,7 +34,7 @@ public struct RESTRoute: Sendable {
     ///   - method: The RPC method.
     ///   - requestType: The request message type.
     ///   - responseType: The response message type.
-    public init(
+    package init(
         httpMethod: String,
         pathTemplate: String,
         body: String,

@@ -1,19 +1,19 @@
 /// A request value that does not fit the schema, naming the field it was found in.
-public struct FieldProblem: Error, Sendable, Equatable, CustomStringConvertible {
+package struct FieldProblem: Error, Sendable, Equatable, CustomStringConvertible {
     /// The field path as the client wrote it, e.g. `settings.llm.temperature` or `tags[2]`.
-    public var field: String
+    package var field: String
     /// What is wrong, as a sentence that starts after the field name.
-    public var problem: String
+    package var problem: String
 
     /// Creates a problem.
     ///
     /// - Parameters:
     ///   - field: The field path.
     ///   - problem: What is wrong.
-    public init(field: String, problem: String) {
+    package init(field: String, problem: String) {
         self.field = field
         self.problem = problem
     }
 
-    public var description: String { "Field '\(self.field)' \(self.problem)." }
+    package var description: String { "Field '\(self.field)' \(self.problem)." }
 }

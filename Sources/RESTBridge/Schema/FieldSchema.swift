@@ -1,8 +1,8 @@
 /// What the REST bridge knows about one protobuf field: its names, its JSON type and whether
 /// it repeats. Built from descriptors, so the bridge stays schema-agnostic.
-public struct FieldSchema: Sendable {
+package struct FieldSchema: Sendable {
     /// The field's value type.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// `string`.
         case string
         /// `bytes` (base64 in JSON).
@@ -28,7 +28,7 @@ public struct FieldSchema: Sendable {
     }
 
     /// How a single value is laid out in the binary wire format.
-    public enum WireEncoding: Sendable, Equatable {
+    package enum WireEncoding: Sendable, Equatable {
         /// A varint (int32, int64, uint32, uint64, bool, enum).
         case varint
         /// A zig-zag varint (sint32, sint64).
@@ -42,21 +42,21 @@ public struct FieldSchema: Sendable {
     }
 
     /// The field number.
-    public var number: Int
+    package var number: Int
     /// The binary wire encoding of one value.
-    public var wireEncoding: WireEncoding
+    package var wireEncoding: WireEncoding
     /// The name in the `.proto` file, e.g. `tenant_id`.
-    public var name: String
+    package var name: String
     /// The JSON name, e.g. `tenantId`.
-    public var jsonName: String
+    package var jsonName: String
     /// The field's type.
-    public var kind: Kind
+    package var kind: Kind
     /// Whether the field is `repeated` (maps are repeated entry messages).
-    public var isRepeated: Bool
+    package var isRepeated: Bool
     /// Whether the field is a `map<K, V>`; ``kind`` then names the entry message.
-    public var isMap: Bool
+    package var isMap: Bool
     /// The oneof the field belongs to, if any.
-    public var oneofName: String?
+    package var oneofName: String?
 
     /// Creates a field description.
     ///
@@ -69,7 +69,7 @@ public struct FieldSchema: Sendable {
     ///   - oneofName: Its oneof.
     ///   - number: The field number.
     ///   - wireEncoding: The binary layout of one value.
-    public init(
+    package init(
         number: Int = 0,
         wireEncoding: WireEncoding = .lengthDelimited,
         name: String,

@@ -1,9 +1,9 @@
 /// The fields of one protobuf message, looked up by either JSON spelling.
-public struct MessageSchema: Sendable {
+package struct MessageSchema: Sendable {
     /// The full name, e.g. `metachat.v1.Tenant`.
-    public var fullName: String
+    package var fullName: String
     /// The fields in declaration order.
-    public var fields: [FieldSchema]
+    package var fields: [FieldSchema]
     private var byName: [String: Int]
 
     /// Creates a message description.
@@ -11,7 +11,7 @@ public struct MessageSchema: Sendable {
     /// - Parameters:
     ///   - fullName: The full name.
     ///   - fields: The fields.
-    public init(fullName: String, fields: [FieldSchema]) {
+    package init(fullName: String, fields: [FieldSchema]) {
         self.fullName = fullName
         self.fields = fields
         var byName: [String: Int] = [:]
@@ -25,12 +25,12 @@ public struct MessageSchema: Sendable {
     /// The field whose proto name or JSON name is `name`.
     ///
     /// - Parameter name: `tenant_id` or `tenantId`.
-    public func field(named name: some StringProtocol) -> FieldSchema? {
+    package func field(named name: some StringProtocol) -> FieldSchema? {
         self.byName[String(name)].map { self.fields[$0] }
     }
 
     /// The short type name, e.g. `Tenant`.
-    public var shortName: String {
+    package var shortName: String {
         self.fullName.split(separator: ".").last.map(String.init) ?? self.fullName
     }
 }

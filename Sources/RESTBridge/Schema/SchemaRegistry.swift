@@ -3,7 +3,7 @@ internal import SwiftProtobuf
 /// Every message and enum of a schema, read from serialized `FileDescriptorSet`s (the ones
 /// `scripts/regenerate.sh` embeds for reflection), so the bridge can bind path and query
 /// parameters and name the field a bad request got wrong.
-public struct SchemaRegistry: Sendable {
+package struct SchemaRegistry: Sendable {
     private var messages: [String: MessageSchema] = [:]
     private var enums: [String: [String]] = [:]
     private var enumNumbers: [String: [String: Int32]] = [:]
@@ -12,7 +12,7 @@ public struct SchemaRegistry: Sendable {
     ///
     /// - Parameter descriptorSets: Serialized `google.protobuf.FileDescriptorSet`s.
     /// - Throws: When a set cannot be decoded.
-    public init(descriptorSets: [[UInt8]]) throws {
+    package init(descriptorSets: [[UInt8]]) throws {
         for bytes in descriptorSets {
             let set = try Google_Protobuf_FileDescriptorSet(serializedBytes: bytes)
             for file in set.file {
@@ -112,7 +112,7 @@ public struct SchemaRegistry: Sendable {
     /// The message with this full name.
     ///
     /// - Parameter fullName: E.g. `metachat.v1.Tenant`.
-    public func message(_ fullName: String) -> MessageSchema? {
+    package func message(_ fullName: String) -> MessageSchema? {
         self.messages[fullName]
     }
 
@@ -121,14 +121,14 @@ public struct SchemaRegistry: Sendable {
     /// - Parameters:
     ///   - name: The value's name.
     ///   - enumName: The enum's full name.
-    public func enumNumber(_ name: String, in enumName: String) -> Int32? {
+    package func enumNumber(_ name: String, in enumName: String) -> Int32? {
         self.enumNumbers[enumName]?[name]
     }
 
     /// The value names of the enum with this full name.
     ///
     /// - Parameter fullName: E.g. `metachat.v1.ConversationStatus`.
-    public func enumValues(_ fullName: String) -> [String]? {
+    package func enumValues(_ fullName: String) -> [String]? {
         self.enums[fullName]
     }
 }

@@ -1,4 +1,4 @@
-public import RPCServer
+package import RPCServer
 
 /// Hand-written WebSocket routes matched by exact path, e.g. the chat widget's live channel.
 ///
@@ -13,15 +13,15 @@ public import RPCServer
 /// }
 /// let server = RPCServer(configuration: .defaults, responder: routes, webSockets: sockets, logger: logger)
 /// ```
-public struct WebSocketRouteTable: WebSocketResponder {
+package struct WebSocketRouteTable: WebSocketResponder {
     /// Serves one session. Gets the session and the upgrade request (whose `x-request-id` is the
     /// one answered in the handshake); returning closes with 1000, throwing with 1011.
-    public typealias Handler = @Sendable (WebSocketSession, HTTPRequest) async throws -> Void
+    package typealias Handler = @Sendable (WebSocketSession, HTTPRequest) async throws -> Void
 
     private var routes: [String: Handler]
 
     /// Creates an empty table.
-    public init() {
+    package init() {
         self.routes = [:]
     }
 
@@ -30,16 +30,16 @@ public struct WebSocketRouteTable: WebSocketResponder {
     /// - Parameters:
     ///   - path: The exact path, e.g. `/v1/ws/echo`; the query string is not part of it.
     ///   - handler: Serves each session.
-    public mutating func add(_ path: String, handler: @escaping Handler) {
+    package mutating func add(_ path: String, handler: @escaping Handler) {
         self.routes[path] = handler
     }
 
     /// The registered paths, sorted.
-    public var paths: [String] {
+    package var paths: [String] {
         self.routes.keys.sorted()
     }
 
-    public func route(for request: HTTPRequest) -> WebSocketRoute? {
+    package func route(for request: HTTPRequest) -> WebSocketRoute? {
         guard let handler = self.routes[String(request.path)] else { return nil }
         let requestID = request.header("x-request-id").flatMap(RequestID.validated) ?? RequestID.generate()
         var request = request

@@ -7,9 +7,9 @@ internal import Synchronization
 /// server buffering without bound. When the reader goes away (client disconnect) pending and
 /// later writes throw `CancellationError`, and ``onTermination`` runs so the producer can be
 /// cancelled.
-public final class BoundedChunkStream: AsyncSequence, Sendable {
-    public typealias Element = [UInt8]
-    public typealias Failure = any Error
+package final class BoundedChunkStream: AsyncSequence, Sendable {
+    package typealias Element = [UInt8]
+    package typealias Failure = any Error
 
     private struct State {
         var chunks: [[UInt8]] = []
@@ -28,12 +28,12 @@ public final class BoundedChunkStream: AsyncSequence, Sendable {
     /// Creates a stream.
     ///
     /// - Parameter limit: Buffered bytes above which writers wait.
-    public init(limit: Int) {
+    package init(limit: Int) {
         self.limit = limit
     }
 
     /// Runs once when the reader stops early (cancelled or dropped), not on a normal finish.
-    public var onTermination: (@Sendable () -> Void)? {
+    package var onTermination: (@Sendable () -> Void)? {
         get { self.state.withLock { $0.onTermination } }
         set { self.state.withLock { $0.onTermination = newValue } }
     }
@@ -42,7 +42,7 @@ public final class BoundedChunkStream: AsyncSequence, Sendable {
     ///
     /// - Parameter chunk: The bytes.
     /// - Throws: `CancellationError` once the reader has gone.
-    public func write(_ chunk: [UInt8]) async throws {
+    package func write(_ chunk: [UInt8]) async throws {
         let (reader, mustWait): (CheckedContinuation<[UInt8]?, any Error>?, Bool) = try self.state.withLock { state in
             guard !state.terminated, !state.finished else { throw CancellationError() }
             if let reader = state.reader {
@@ -72,7 +72,7 @@ public final class BoundedChunkStream: AsyncSequence, Sendable {
     /// Ends the stream after the buffered chunks, optionally with an error.
     ///
     /// - Parameter error: The error the reader sees after the last chunk, if any.
-    public func finish(throwing error: (any Error)? = nil) {
+    package func finish(throwing error: (any Error)? = nil) {
         let reader: CheckedContinuation<[UInt8]?, any Error>? = self.state.withLock { state in
             guard !state.finished else { return nil }
             state.finished = true
@@ -149,11 +149,11 @@ public final class BoundedChunkStream: AsyncSequence, Sendable {
     }
 
     /// Reads the stream's chunks in order.
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    package struct AsyncIterator: AsyncIteratorProtocol {
         fileprivate let stream: BoundedChunkStream
         fileprivate let reference: IteratorReference
 
-        public mutating func next() async throws -> [UInt8]? {
+        package mutating func next() async throws -> [UInt8]? {
             try await self.stream.next()
         }
     }
@@ -171,7 +171,7 @@ public final class BoundedChunkStream: AsyncSequence, Sendable {
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator {
+    package func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(stream: self, reference: IteratorReference(stream: self))
     }
 }

@@ -1,6 +1,6 @@
 /// A key for a typed value carried in ``ServerContext/values``, such as the authenticated
 /// caller an interceptor found.
-public protocol ContextKey {
+package protocol ContextKey {
     /// The type of the value.
     associatedtype Value: Sendable
 }
@@ -14,7 +14,7 @@ public protocol ContextKey {
 /// type, so reading one back needs no dynamic cast, and setting a class instance (the common
 /// case: the authenticated caller) allocates nothing. The accessors are inlinable so each key's
 /// storage decision is specialised away where it is used.
-public struct ContextValues: Sendable {
+package struct ContextValues: Sendable {
     /// One value and its key. A struct, not a tuple: copying an optional tuple goes through
     /// the runtime's generic tuple witnesses, a struct's copy is compiled in.
     @usableFromInline
@@ -37,13 +37,13 @@ public struct ContextValues: Sendable {
     var others: [Entry] = []
 
     /// Creates an empty set of values.
-    public init() {}
+    package init() {}
 
     /// The value for a key, or `nil` when none was set.
     ///
     /// - Parameter key: The key type.
     @inlinable
-    public subscript<Key: ContextKey>(_ key: Key.Type) -> Key.Value? {
+    package subscript<Key: ContextKey>(_ key: Key.Type) -> Key.Value? {
         get { self.object(for: ObjectIdentifier(key)).map(ContextValueBox<Key.Value>.unwrap) }
         set { self.setObject(newValue.map(ContextValueBox<Key.Value>.wrap), for: ObjectIdentifier(key)) }
     }

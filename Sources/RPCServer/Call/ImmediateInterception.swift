@@ -1,5 +1,5 @@
 /// What ``ServerInterceptor/interceptImmediately(context:)`` did with a call.
-public enum ImmediateInterception: Sendable, Hashable {
+package enum ImmediateInterception: Sendable, Hashable {
     /// The interceptor is done with the call; it goes on to the next interceptor or the handler
     /// with the context as changed.
     case proceed

@@ -14,7 +14,7 @@
 ///
 /// A message is only ever compressed for a client that listed `gzip` in
 /// `grpc-accept-encoding`; for any other client every choice sends messages uncompressed.
-public struct MessageCompression: Sendable, Hashable, CustomStringConvertible {
+package struct MessageCompression: Sendable, Hashable, CustomStringConvertible {
     /// The choices, stored in one byte so ``ResponseMetadata`` can hold one atomically.
     enum Choice: UInt8 {
         case automatic = 0
@@ -30,13 +30,13 @@ public struct MessageCompression: Sendable, Hashable, CustomStringConvertible {
 
     /// The server decides (the default): a message is compressed when it is at least
     /// ``RPCServerConfiguration/RPCLimits/minCompressedResponseBytes`` long.
-    public static let automatic = MessageCompression(.automatic)
+    package static let automatic = MessageCompression(.automatic)
 
     /// Every message is compressed, whatever its size.
-    public static let enabled = MessageCompression(.enabled)
+    package static let enabled = MessageCompression(.enabled)
 
     /// No message is compressed, whatever its size.
-    public static let disabled = MessageCompression(.disabled)
+    package static let disabled = MessageCompression(.disabled)
 
     /// Whether a message of `messageBytes` bytes is compressed for a client that accepts gzip.
     ///
@@ -52,7 +52,7 @@ public struct MessageCompression: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self.choice {
         case .automatic: "automatic"
         case .enabled: "enabled"

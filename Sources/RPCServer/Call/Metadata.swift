@@ -3,9 +3,9 @@
 /// Keys are lower-cased ASCII. Keys ending in `-bin` carry binary values (base64 on the
 /// wire); all others carry printable ASCII strings. A key may appear more than once; order is
 /// kept.
-public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequence {
+package struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequence {
     /// One metadata value: text, or bytes for `-bin` keys.
-    public enum Value: Sendable, Hashable {
+    package enum Value: Sendable, Hashable {
         /// A printable ASCII value.
         case string(String)
         /// A binary value, carried under a key ending in `-bin`.
@@ -13,34 +13,34 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     }
 
     /// One key and its value.
-    public struct Element: Sendable, Hashable {
+    package struct Element: Sendable, Hashable {
         /// The lower-cased key.
-        public var key: String
+        package var key: String
         /// The value.
-        public var value: Value
+        package var value: Value
     }
 
     private var elements: [Element]
 
     /// Creates empty metadata.
-    public init() {
+    package init() {
         self.elements = []
     }
 
-    public init(dictionaryLiteral elements: (String, Value)...) {
+    package init(dictionaryLiteral elements: (String, Value)...) {
         self.elements = elements.map { Element(key: $0.0.lowercased(), value: $0.1) }
     }
 
     /// The number of key-value pairs.
-    public var count: Int { self.elements.count }
+    package var count: Int { self.elements.count }
 
     /// Whether there are no pairs.
-    public var isEmpty: Bool { self.elements.isEmpty }
+    package var isEmpty: Bool { self.elements.isEmpty }
 
     /// Makes room for `count` pairs in total, so that many appends allocate once.
     ///
     /// - Parameter count: The number of pairs expected.
-    public mutating func reserveCapacity(_ count: Int) {
+    package mutating func reserveCapacity(_ count: Int) {
         self.elements.reserveCapacity(count)
     }
 
@@ -49,7 +49,7 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     /// - Parameters:
     ///   - value: The value.
     ///   - key: The key; lower-cased on insertion.
-    public mutating func addString(_ value: String, forKey key: String) {
+    package mutating func addString(_ value: String, forKey key: String) {
         self.elements.append(Element(key: Self.lowercased(key), value: .string(value)))
     }
 
@@ -58,14 +58,14 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     /// - Parameters:
     ///   - value: The bytes.
     ///   - key: The key; lower-cased on insertion.
-    public mutating func addBinary(_ value: [UInt8], forKey key: String) {
+    package mutating func addBinary(_ value: [UInt8], forKey key: String) {
         self.elements.append(Element(key: Self.lowercased(key), value: .binary(value)))
     }
 
     /// Appends one pair as it is.
     ///
     /// - Parameter element: The pair.
-    public mutating func append(_ element: Element) {
+    package mutating func append(_ element: Element) {
         self.elements.append(Element(key: Self.lowercased(element.key), value: element.value))
     }
 
@@ -77,7 +77,7 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     /// Appends every pair of `other`, in order; empty metadata takes `other`'s storage as it is.
     ///
     /// - Parameter other: The pairs to append (their keys are lower-case already).
-    public mutating func append(contentsOf other: Metadata) {
+    package mutating func append(contentsOf other: Metadata) {
         if self.elements.isEmpty {
             self.elements = other.elements
         } else {
@@ -88,7 +88,7 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     /// Removes every value stored under a key.
     ///
     /// - Parameter key: The key, compared case-insensitively.
-    public mutating func removeAll(forKey key: String) {
+    package mutating func removeAll(forKey key: String) {
         let key = Self.lowercased(key)
         self.elements.removeAll { $0.key == key }
     }
@@ -97,7 +97,7 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     ///
     /// - Parameter key: The key, compared case-insensitively.
     /// - Returns: Every `.string` value for the key.
-    public func strings(forKey key: String) -> [String] {
+    package func strings(forKey key: String) -> [String] {
         let key = Self.lowercased(key)
         return self.elements.compactMap { element in
             guard element.key == key, case .string(let value) = element.value else { return nil }
@@ -108,7 +108,7 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     /// The first text value stored under a key.
     ///
     /// - Parameter key: The key, compared case-insensitively.
-    public func firstString(forKey key: String) -> String? {
+    package func firstString(forKey key: String) -> String? {
         let key = Self.lowercased(key)
         for element in self.elements where element.key == key {
             if case .string(let value) = element.value {
@@ -121,7 +121,7 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     /// The binary values stored under a key, in order.
     ///
     /// - Parameter key: The key, compared case-insensitively.
-    public func binaries(forKey key: String) -> [[UInt8]] {
+    package func binaries(forKey key: String) -> [[UInt8]] {
         let key = Self.lowercased(key)
         return self.elements.compactMap { element in
             guard element.key == key, case .binary(let value) = element.value else { return nil }
@@ -139,7 +139,7 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
         return hasUppercase ? key.lowercased() : key
     }
 
-    public func makeIterator() -> IndexingIterator<[Element]> {
+    package func makeIterator() -> IndexingIterator<[Element]> {
         self.elements.makeIterator()
     }
 }

@@ -2,13 +2,13 @@
 ///
 /// The gRPC path of the method is `/<service>/<method>`, e.g.
 /// `/metachat.v1.TenantService/GetTenant`.
-public struct MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
+package struct MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
     /// The fully qualified service name, e.g. `metachat.v1.TenantService`.
-    public var service: String
+    package var service: String
     /// The method name, e.g. `GetTenant`.
-    public var method: String
+    package var method: String
     /// How many messages flow each way.
-    public var kind: RPCKind
+    package var kind: RPCKind
 
     /// Creates a descriptor.
     ///
@@ -16,14 +16,14 @@ public struct MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
     ///   - service: The fully qualified service name.
     ///   - method: The method name.
     ///   - kind: The call kind.
-    public init(service: String, method: String, kind: RPCKind) {
+    package init(service: String, method: String, kind: RPCKind) {
         self.service = service
         self.method = method
         self.kind = kind
     }
 
     /// The HTTP/2 `:path` of the method.
-    public var path: String { "/\(self.service)/\(self.method)" }
+    package var path: String { "/\(self.service)/\(self.method)" }
 
-    public var description: String { self.path }
+    package var description: String { self.path }
 }

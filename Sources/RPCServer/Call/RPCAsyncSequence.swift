@@ -1,15 +1,15 @@
 /// A type-erased stream of messages: the requests of a client- or bidi-streaming call on the
 /// server, or the responses of a server-streaming call on the client.
-public struct RPCAsyncSequence<Element: Sendable>: AsyncSequence, Sendable {
+package struct RPCAsyncSequence<Element: Sendable>: AsyncSequence, Sendable {
     /// The iterator over the erased sequence.
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    package struct AsyncIterator: AsyncIteratorProtocol {
         private var base: any AsyncIteratorProtocol<Element, any Error>
 
         fileprivate init(base: any AsyncIteratorProtocol<Element, any Error>) {
             self.base = base
         }
 
-        public mutating func next() async throws -> Element? {
+        package mutating func next() async throws -> Element? {
             try await self.base.next(isolation: nil)
         }
     }
@@ -19,7 +19,7 @@ public struct RPCAsyncSequence<Element: Sendable>: AsyncSequence, Sendable {
     /// Wraps any sendable sequence.
     ///
     /// - Parameter base: The sequence to erase.
-    public init<Base: AsyncSequence & Sendable>(wrapping base: Base)
+    package init<Base: AsyncSequence & Sendable>(wrapping base: Base)
     where Base.Element == Element, Base.Failure == any Error {
         self.makeBase = { base.makeAsyncIterator() }
     }
@@ -27,12 +27,12 @@ public struct RPCAsyncSequence<Element: Sendable>: AsyncSequence, Sendable {
     /// Wraps a non-throwing sendable sequence.
     ///
     /// - Parameter base: The sequence to erase.
-    public init<Base: AsyncSequence & Sendable>(wrapping base: Base)
+    package init<Base: AsyncSequence & Sendable>(wrapping base: Base)
     where Base.Element == Element, Base.Failure == Never {
         self.makeBase = { ThrowingIterator(base: base.makeAsyncIterator()) }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator {
+    package func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(base: self.makeBase())
     }
 }
@@ -42,7 +42,7 @@ extension RPCAsyncSequence {
     ///
     /// - Parameter elements: The messages, in order.
     /// - Returns: A sequence that yields `elements` and finishes.
-    public static func elements(_ elements: [Element]) -> Self {
+    package static func elements(_ elements: [Element]) -> Self {
         let (stream, continuation) = AsyncThrowingStream<Element, any Error>.makeStream()
         for element in elements {
             continuation.yield(element)
@@ -55,7 +55,7 @@ extension RPCAsyncSequence {
     ///
     /// - Parameter transform: The transform; its errors end the sequence.
     /// - Returns: The transformed sequence.
-    public func mapMessages<Output: Sendable>(
+    package func mapMessages<Output: Sendable>(
         _ transform: @escaping @Sendable (Element) throws -> Output
     ) -> RPCAsyncSequence<Output> {
         RPCAsyncSequence<Output>(wrapping: MappedSequence(base: self, transform: transform))

@@ -2,9 +2,9 @@ internal import Synchronization
 
 /// Calls the router's handlers through the interceptor chain, for faces other than gRPC over
 /// HTTP/2 (the REST bridge), so every face runs the same authentication, limits and metrics.
-public struct RPCDispatcher: Sendable {
+package struct RPCDispatcher: Sendable {
     /// The handlers by method path, each with its interceptor chain.
-    public let router: RPCRouter
+    package let router: RPCRouter
     private let interceptors: [any ServerInterceptor]
 
     /// Creates a dispatcher.
@@ -12,7 +12,7 @@ public struct RPCDispatcher: Sendable {
     /// - Parameters:
     ///   - router: The handlers.
     ///   - interceptors: Run around every call they apply to, in order.
-    public init(router: RPCRouter, interceptors: [any ServerInterceptor] = []) {
+    package init(router: RPCRouter, interceptors: [any ServerInterceptor] = []) {
         self.router = router.intercepted(by: interceptors)
         self.interceptors = interceptors
     }
@@ -34,7 +34,7 @@ public struct RPCDispatcher: Sendable {
     ///   - request: The serialized request.
     ///   - context: The call's context.
     /// - Returns: The serialized response.
-    public func unary(_ handler: RPCMethodHandler, request: [UInt8], context: ServerContext) async throws -> [UInt8] {
+    package func unary(_ handler: RPCMethodHandler, request: [UInt8], context: ServerContext) async throws -> [UInt8] {
         var response: [UInt8]?
         try await self.chain(for: handler).run(context: context) { context in
             if let unary = handler.unaryBody {
@@ -78,7 +78,7 @@ public struct RPCDispatcher: Sendable {
     ///   - request: The serialized request.
     ///   - responses: Receives each serialized response.
     ///   - context: The call's context.
-    public func serverStreaming(
+    package func serverStreaming(
         _ handler: RPCMethodHandler,
         request: [UInt8],
         responses: RPCWriter<[UInt8]>,

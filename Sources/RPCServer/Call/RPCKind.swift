@@ -2,7 +2,7 @@
 ///
 /// A struct over a private enum so new kinds never break callers' `switch` statements; test
 /// with `==` against the static members.
-public struct RPCKind: Sendable, Hashable, CustomStringConvertible {
+package struct RPCKind: Sendable, Hashable, CustomStringConvertible {
     private enum Wrapped: Sendable, Hashable {
         case unary
         case serverStreaming
@@ -17,25 +17,25 @@ public struct RPCKind: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// One request, one response.
-    public static let unary = RPCKind(.unary)
+    package static let unary = RPCKind(.unary)
     /// One request, a stream of responses.
-    public static let serverStreaming = RPCKind(.serverStreaming)
+    package static let serverStreaming = RPCKind(.serverStreaming)
     /// A stream of requests, one response.
-    public static let clientStreaming = RPCKind(.clientStreaming)
+    package static let clientStreaming = RPCKind(.clientStreaming)
     /// Streams both ways.
-    public static let bidirectionalStreaming = RPCKind(.bidirectionalStreaming)
+    package static let bidirectionalStreaming = RPCKind(.bidirectionalStreaming)
 
     /// Whether the client sends a stream of messages.
-    public var clientStreams: Bool {
+    package var clientStreams: Bool {
         self.wrapped == .clientStreaming || self.wrapped == .bidirectionalStreaming
     }
 
     /// Whether the server sends a stream of messages.
-    public var serverStreams: Bool {
+    package var serverStreams: Bool {
         self.wrapped == .serverStreaming || self.wrapped == .bidirectionalStreaming
     }
 
-    public var description: String {
+    package var description: String {
         switch self.wrapped {
         case .unary: "unary"
         case .serverStreaming: "server-streaming"

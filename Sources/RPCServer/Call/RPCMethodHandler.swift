@@ -3,19 +3,19 @@
 /// Every call kind has the same erased shape, a stream of request messages in and a writer of
 /// response messages out, so transports (gRPC, gRPC-Web, the REST bridge, in-process) drive
 /// all of them the same way.
-public struct RPCMethodHandler: Sendable {
+package struct RPCMethodHandler: Sendable {
     /// The method this handler serves.
-    public let descriptor: MethodDescriptor
+    package let descriptor: MethodDescriptor
 
     /// The interceptors that run around this method's calls, in order: the server's chain
     /// narrowed to this method by ``RPCRouter/intercepted(by:)``; empty until then.
-    public internal(set) var interceptors: [any ServerInterceptor] = []
+    package internal(set) var interceptors: [any ServerInterceptor] = []
 
     private let body: @Sendable (RPCAsyncSequence<[UInt8]>, RPCWriter<[UInt8]>, ServerContext) async throws -> Void
 
     /// For unary methods: the same work without streams, one request in and one response out;
     /// transports that hold the whole request use it to skip stream machinery.
-    public let unaryBody: (@Sendable ([UInt8], ServerContext) async throws -> [UInt8])?
+    package let unaryBody: (@Sendable ([UInt8], ServerContext) async throws -> [UInt8])?
 
     /// Creates an erased handler.
     ///
@@ -23,7 +23,7 @@ public struct RPCMethodHandler: Sendable {
     ///   - descriptor: The method served.
     ///   - body: Reads encoded requests, writes encoded responses; throws to end the call with
     ///     an error status.
-    public init(
+    package init(
         descriptor: MethodDescriptor,
         body:
             @escaping @Sendable (RPCAsyncSequence<[UInt8]>, RPCWriter<[UInt8]>, ServerContext) async throws
@@ -39,7 +39,7 @@ public struct RPCMethodHandler: Sendable {
     /// - Parameters:
     ///   - descriptor: The method served (its kind should be unary).
     ///   - unary: Turns the encoded request into the encoded response.
-    public init(
+    package init(
         descriptor: MethodDescriptor,
         unary: @escaping @Sendable ([UInt8], ServerContext) async throws -> [UInt8]
     ) {
@@ -58,7 +58,7 @@ public struct RPCMethodHandler: Sendable {
     ///   - responses: Where encoded response messages go.
     ///   - context: The call's context.
     /// - Throws: The error the call ends with; convert it with ``RPCError/from(_:)``.
-    public func handle(
+    package func handle(
         requests: RPCAsyncSequence<[UInt8]>,
         responses: RPCWriter<[UInt8]>,
         context: ServerContext

@@ -7,21 +7,21 @@
 /// var router = RPCRouter()
 /// tenantService.registerMethods(with: &router)
 /// ```
-public struct RPCRouter: Sendable {
+package struct RPCRouter: Sendable {
     private var handlers: [String: RPCMethodHandler]
 
     /// Creates an empty router.
-    public init() {
+    package init() {
         self.handlers = [:]
     }
 
     /// The registered methods, sorted by path.
-    public var methods: [MethodDescriptor] {
+    package var methods: [MethodDescriptor] {
         self.handlers.values.map(\.descriptor).sorted { $0.path < $1.path }
     }
 
     /// The fully qualified names of the registered services, sorted.
-    public var serviceNames: [String] {
+    package var serviceNames: [String] {
         Array(Set(self.handlers.values.map(\.descriptor.service))).sorted()
     }
 
@@ -29,7 +29,7 @@ public struct RPCRouter: Sendable {
     ///
     /// - Parameter path: The request's `:path`.
     /// - Returns: The handler, or `nil` when no method has that path.
-    public func handler(forPath path: Substring) -> RPCMethodHandler? {
+    package func handler(forPath path: Substring) -> RPCMethodHandler? {
         self.handlers[String(path)]
     }
 
@@ -37,7 +37,7 @@ public struct RPCRouter: Sendable {
     ///
     /// - Parameter path: The request's `:path`.
     /// - Returns: The handler, or `nil` for an unknown method.
-    public func handler(forPath path: String) -> RPCMethodHandler? {
+    package func handler(forPath path: String) -> RPCMethodHandler? {
         self.handlers[path]
     }
 
@@ -47,7 +47,7 @@ public struct RPCRouter: Sendable {
     ///
     /// - Parameter interceptors: The server's chain; replaces any set before.
     /// - Returns: The router the server's faces dispatch through.
-    public func intercepted(by interceptors: [any ServerInterceptor]) -> RPCRouter {
+    package func intercepted(by interceptors: [any ServerInterceptor]) -> RPCRouter {
         var router = self
         for (path, handler) in self.handlers {
             var handler = handler
@@ -60,7 +60,7 @@ public struct RPCRouter: Sendable {
     /// Registers an erased handler, replacing any handler with the same path.
     ///
     /// - Parameter handler: The handler.
-    public mutating func register(_ handler: RPCMethodHandler) {
+    package mutating func register(_ handler: RPCMethodHandler) {
         self.handlers[handler.descriptor.path] = handler
     }
 
@@ -72,7 +72,7 @@ public struct RPCRouter: Sendable {
     ///   - serializer: Encodes the response.
     ///   - handler: Answers one request with one response.
     @inlinable
-    public mutating func registerUnary<Request, Response>(
+    package mutating func registerUnary<Request, Response>(
         _ descriptor: MethodDescriptor,
         deserializer: some MessageDeserializer<Request>,
         serializer: some MessageSerializer<Response>,
@@ -93,7 +93,7 @@ public struct RPCRouter: Sendable {
     ///   - serializer: Encodes each response.
     ///   - handler: Answers one request with responses written to the writer.
     @inlinable
-    public mutating func registerServerStreaming<Request, Response: Sendable>(
+    package mutating func registerServerStreaming<Request, Response: Sendable>(
         _ descriptor: MethodDescriptor,
         deserializer: some MessageDeserializer<Request>,
         serializer: some MessageSerializer<Response>,
@@ -115,7 +115,7 @@ public struct RPCRouter: Sendable {
     ///   - serializer: Encodes the response.
     ///   - handler: Reads the request stream and answers with one response.
     @inlinable
-    public mutating func registerClientStreaming<Request: Sendable, Response>(
+    package mutating func registerClientStreaming<Request: Sendable, Response>(
         _ descriptor: MethodDescriptor,
         deserializer: some MessageDeserializer<Request>,
         serializer: some MessageSerializer<Response>,
@@ -138,7 +138,7 @@ public struct RPCRouter: Sendable {
     ///   - serializer: Encodes each response.
     ///   - handler: Reads the request stream and writes responses.
     @inlinable
-    public mutating func registerBidirectionalStreaming<Request: Sendable, Response: Sendable>(
+    package mutating func registerBidirectionalStreaming<Request: Sendable, Response: Sendable>(
         _ descriptor: MethodDescriptor,
         deserializer: some MessageDeserializer<Request>,
         serializer: some MessageSerializer<Response>,

@@ -3,27 +3,27 @@
 ///
 /// `write` suspends while the transport applies backpressure, so a slow reader slows the
 /// writer instead of growing a buffer.
-public struct RPCWriter<Element: Sendable>: Sendable {
+package struct RPCWriter<Element: Sendable>: Sendable {
     private let writeMessage: @Sendable (Element) async throws -> Void
 
     /// Creates a writer from the function that delivers each message.
     ///
     /// - Parameter write: Called once per message, in order.
-    public init(_ write: @escaping @Sendable (Element) async throws -> Void) {
+    package init(_ write: @escaping @Sendable (Element) async throws -> Void) {
         self.writeMessage = write
     }
 
     /// Sends one message.
     ///
     /// - Parameter message: The message.
-    public func write(_ message: Element) async throws {
+    package func write(_ message: Element) async throws {
         try await self.writeMessage(message)
     }
 
     /// Sends several messages in order.
     ///
     /// - Parameter messages: The messages.
-    public func write(contentsOf messages: some Sequence<Element>) async throws {
+    package func write(contentsOf messages: some Sequence<Element>) async throws {
         for message in messages {
             try await self.writeMessage(message)
         }
@@ -33,7 +33,7 @@ public struct RPCWriter<Element: Sendable>: Sendable {
     ///
     /// - Parameter transform: The transform; its errors are thrown from `write`.
     /// - Returns: The transforming writer.
-    public func mapMessages<Input: Sendable>(
+    package func mapMessages<Input: Sendable>(
         _ transform: @escaping @Sendable (Input) throws -> Element
     ) -> RPCWriter<Input> {
         let writeMessage = self.writeMessage

@@ -5,7 +5,7 @@ internal import Synchronization
 ///
 /// Handlers reach it through ``ServerContext/response``; set initial metadata before the first
 /// response message is written, or it is sent with the trailers instead.
-public final class ResponseMetadata: Sendable {
+package final class ResponseMetadata: Sendable {
     private struct State {
         var initial = Metadata()
         var trailing = Metadata()
@@ -17,32 +17,32 @@ public final class ResponseMetadata: Sendable {
     private let compression = Atomic<UInt8>(MessageCompression.Choice.automatic.rawValue)
 
     /// Creates empty response metadata.
-    public init() {}
+    package init() {}
 
     /// Adds metadata to send with the response headers.
     ///
     /// - Parameter metadata: The pairs to add.
-    public func addInitial(_ metadata: Metadata) {
+    package func addInitial(_ metadata: Metadata) {
         self.state.withLock { $0.initial.append(contentsOf: metadata) }
     }
 
     /// Adds metadata to send with the status in the trailers.
     ///
     /// - Parameter metadata: The pairs to add.
-    public func addTrailing(_ metadata: Metadata) {
+    package func addTrailing(_ metadata: Metadata) {
         self.state.withLock { $0.trailing.append(contentsOf: metadata) }
     }
 
     /// The initial metadata added so far.
-    public var initial: Metadata { self.state.withLock { $0.initial } }
+    package var initial: Metadata { self.state.withLock { $0.initial } }
 
     /// The trailing metadata added so far.
-    public var trailing: Metadata { self.state.withLock { $0.trailing } }
+    package var trailing: Metadata { self.state.withLock { $0.trailing } }
 
     /// Whether the response messages queued from now on are compressed; ``MessageCompression/automatic``
     /// until set. Transports that compress (gRPC over HTTP/2) read it as each message is queued,
     /// so a streaming handler may change it between writes.
-    public var messageCompression: MessageCompression {
+    package var messageCompression: MessageCompression {
         get {
             let raw = self.compression.load(ordering: .relaxed)
             return MessageCompression(MessageCompression.Choice(rawValue: raw) ?? .automatic)

@@ -4,7 +4,7 @@
 /// the handler; the fields fixed when the call starts live in one shared, immutable box, so a
 /// copy costs one reference count rather than one per field. Setting a field replaces the box
 /// for that copy only.
-public struct ServerContext: Sendable {
+package struct ServerContext: Sendable {
     /// The fields fixed when the call starts.
     private struct Fields: Sendable {
         var descriptor: MethodDescriptor
@@ -31,54 +31,54 @@ public struct ServerContext: Sendable {
     private var box: Box
 
     /// Values interceptors attach for the handler, e.g. the authenticated caller.
-    public var values: ContextValues
+    package var values: ContextValues
 
     /// The method being called.
-    public var descriptor: MethodDescriptor {
+    package var descriptor: MethodDescriptor {
         get { self.box.fields.descriptor }
         set { self.update { $0.descriptor = newValue } }
     }
 
     /// The request metadata (headers) the client sent.
-    public var requestMetadata: Metadata {
+    package var requestMetadata: Metadata {
         get { self.box.fields.requestMetadata }
         set { self.update { $0.requestMetadata = newValue } }
     }
 
     /// The remote peer, e.g. `ipv4:127.0.0.1:52144`, or `in-process`.
-    public var peer: String {
+    package var peer: String {
         get { self.box.fields.peer }
         set { self.update { $0.peer = newValue } }
     }
 
     /// The client's address as per-address limits count it: the peer's IP, or the address a
     /// trusted proxy reported for it (``ClientAddressResolver``).
-    public var clientAddress: ClientAddress {
+    package var clientAddress: ClientAddress {
         get { self.box.fields.clientAddress }
         set { self.update { $0.clientAddress = newValue } }
     }
 
     /// When the call must be finished by, from the client's `grpc-timeout`; `nil` for none.
-    public var deadline: ContinuousClock.Instant? {
+    package var deadline: ContinuousClock.Instant? {
         get { self.box.fields.deadline }
         set { self.update { $0.deadline = newValue } }
     }
 
     /// The request id used in logs and echoed as `x-request-id`.
-    public var requestID: String {
+    package var requestID: String {
         get { self.box.fields.requestID }
         set { self.update { $0.requestID = newValue } }
     }
 
     /// Metadata the handler sends back with the response headers and trailers.
-    public var response: ResponseMetadata { self.box.fields.response }
+    package var response: ResponseMetadata { self.box.fields.response }
 
     /// Values kept for the life of the call's connection (HTTP/2 connections only; `nil` for
     /// calls that arrive otherwise).
-    public var connection: ConnectionValues? { self.box.fields.connection }
+    package var connection: ConnectionValues? { self.box.fields.connection }
 
     /// How the call arrived.
-    public var transport: CallTransport {
+    package var transport: CallTransport {
         get { self.box.fields.transport }
         set { self.update { $0.transport = newValue } }
     }
@@ -96,7 +96,7 @@ public struct ServerContext: Sendable {
     ///     ...
     /// }
     /// ```
-    public var requestMessageWasCompressed: Bool {
+    package var requestMessageWasCompressed: Bool {
         self.box.fields.requestCompression?.lastWasCompressed ?? false
     }
 
@@ -115,7 +115,7 @@ public struct ServerContext: Sendable {
     ///   - requestID: The request id.
     ///   - connection: The values of the call's connection, when it has one that outlives the call.
     ///   - transport: How the call arrived (gRPC unless given).
-    public init(
+    package init(
         descriptor: MethodDescriptor,
         requestMetadata: Metadata,
         peer: String,

@@ -24,7 +24,7 @@
 ///     }
 /// }
 /// ```
-public protocol ServerInterceptor: Sendable {
+package protocol ServerInterceptor: Sendable {
     /// Intercepts one call.
     ///
     /// - Parameters:
@@ -54,10 +54,10 @@ public protocol ServerInterceptor: Sendable {
 
 extension ServerInterceptor {
     /// Every method.
-    public func applies(to method: MethodDescriptor) -> Bool { true }
+    package func applies(to method: MethodDescriptor) -> Bool { true }
 
     /// Always ``ImmediateInterception/suspend``: the interceptor works in ``intercept(context:next:)``.
-    public func interceptImmediately(context: inout ServerContext) throws -> ImmediateInterception { .suspend }
+    package func interceptImmediately(context: inout ServerContext) throws -> ImmediateInterception { .suspend }
 }
 
 extension Array where Element == any ServerInterceptor {

@@ -1,15 +1,15 @@
 /// Per-call settings a client chooses.
-public struct CallOptions: Sendable, Hashable {
+package struct CallOptions: Sendable, Hashable {
     /// How long the call may take; sent as `grpc-timeout`. `nil` for no deadline.
-    public var timeout: Duration?
+    package var timeout: Duration?
 
     /// Creates options.
     ///
     /// - Parameter timeout: The call's timeout, or `nil` for none.
-    public init(timeout: Duration? = nil) {
+    package init(timeout: Duration? = nil) {
         self.timeout = timeout
     }
 
     /// No timeout.
-    public static var defaults: CallOptions { CallOptions() }
+    package static var defaults: CallOptions { CallOptions() }
 }

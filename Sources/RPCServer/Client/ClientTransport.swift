@@ -1,7 +1,7 @@
 /// Carries calls from a client to a server: over HTTP/2, or in-process in tests.
 ///
 /// A transport moves encoded messages only; the typed ``RPCClient`` encodes and decodes.
-public protocol ClientTransport: Sendable {
+package protocol ClientTransport: Sendable {
     /// Runs one call.
     ///
     /// - Parameters:
@@ -38,7 +38,7 @@ public protocol ClientTransport: Sendable {
 }
 
 extension ClientTransport {
-    public func unary(
+    package func unary(
         _ descriptor: MethodDescriptor,
         request: [UInt8],
         metadata: Metadata,

@@ -1,5 +1,5 @@
-public import NIOCore
-public import NIOPosix
+package import NIOCore
+internal import NIOPosix
 
 /// Calls a gRPC server over one HTTP/2 cleartext connection (prior knowledge), on nghttp2.
 ///
@@ -9,7 +9,7 @@ public import NIOPosix
 /// let health = try await client.getHealth(.init())
 /// await transport.close()
 /// ```
-public final class HTTP2ClientTransport: ClientTransport, Sendable {
+package final class HTTP2ClientTransport: ClientTransport, Sendable {
     private let channel: any Channel
     private let handler: NIOLoopBound<HTTP2ClientConnectionHandler>
 
@@ -26,7 +26,7 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
     ///   - maxReceiveMessageBytes: The largest response message accepted. Default 4 MiB.
     ///   - eventLoopGroup: Where the connection runs; NIO's process-wide group unless given.
     /// - Returns: A connected transport.
-    public static func connect(
+    package static func connect(
         host: String,
         port: Int,
         maxReceiveMessageBytes: Int = 4 * 1024 * 1024,
@@ -54,13 +54,13 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
     }
 
     /// Sends GOAWAY and closes the connection.
-    public func close() async {
+    package func close() async {
         let handler = self.handler
         try? await self.channel.eventLoop.submit { handler.value.close() }.get()
         try? await self.channel.closeFuture.get()
     }
 
-    public func call<Result: Sendable>(
+    package func call<Result: Sendable>(
         _ descriptor: MethodDescriptor,
         metadata: Metadata,
         options: CallOptions,
@@ -107,7 +107,7 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
     ///   - metadata: Request metadata.
     ///   - options: Call options.
     /// - Returns: The encoded response.
-    public func unary(
+    package func unary(
         _ descriptor: MethodDescriptor,
         request: [UInt8],
         metadata: Metadata,

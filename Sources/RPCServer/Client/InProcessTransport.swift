@@ -3,17 +3,17 @@
 ///
 /// Messages still go through the same encoding and decoding as on the wire, and errors reach
 /// the client exactly as a remote server would send them (``RPCError/from(_:)``).
-public struct InProcessTransport: ClientTransport {
+package struct InProcessTransport: ClientTransport {
     private let router: RPCRouter
 
     /// Creates a transport serving calls from a router.
     ///
     /// - Parameter router: The methods to call.
-    public init(router: RPCRouter) {
+    package init(router: RPCRouter) {
         self.router = router
     }
 
-    public func call<Result: Sendable>(
+    package func call<Result: Sendable>(
         _ descriptor: MethodDescriptor,
         metadata: Metadata,
         options: CallOptions,

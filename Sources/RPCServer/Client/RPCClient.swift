@@ -1,12 +1,12 @@
 /// Makes typed calls over a ``ClientTransport``; generated clients are thin wrappers over it.
-public struct RPCClient: Sendable {
+package struct RPCClient: Sendable {
     /// The transport calls travel over.
-    public let transport: any ClientTransport
+    package let transport: any ClientTransport
 
     /// Creates a client.
     ///
     /// - Parameter transport: The transport calls travel over.
-    public init(transport: any ClientTransport) {
+    package init(transport: any ClientTransport) {
         self.transport = transport
     }
 
@@ -21,7 +21,7 @@ public struct RPCClient: Sendable {
     ///   - options: Call options.
     /// - Returns: The response.
     /// - Throws: ``RPCError`` when the call ends with a non-OK status.
-    public func unary<Request: Sendable, Response: Sendable>(
+    package func unary<Request: Sendable, Response: Sendable>(
         _ descriptor: MethodDescriptor,
         request: Request,
         serializer: some MessageSerializer<Request>,
@@ -46,7 +46,7 @@ public struct RPCClient: Sendable {
     ///   - options: Call options.
     ///   - onResponse: Reads the responses; the call ends when it returns.
     /// - Returns: What `onResponse` returned.
-    public func serverStreaming<Request: Sendable, Response: Sendable, Result: Sendable>(
+    package func serverStreaming<Request: Sendable, Response: Sendable, Result: Sendable>(
         _ descriptor: MethodDescriptor,
         request: Request,
         serializer: some MessageSerializer<Request>,
@@ -75,7 +75,7 @@ public struct RPCClient: Sendable {
     ///   - options: Call options.
     ///   - requestProducer: Writes the requests; the request stream ends when it returns.
     /// - Returns: The response.
-    public func clientStreaming<Request: Sendable, Response: Sendable>(
+    package func clientStreaming<Request: Sendable, Response: Sendable>(
         _ descriptor: MethodDescriptor,
         serializer: some MessageSerializer<Request>,
         deserializer: some MessageDeserializer<Response>,
@@ -103,7 +103,7 @@ public struct RPCClient: Sendable {
     ///   - requestProducer: Writes the requests; the request stream ends when it returns.
     ///   - onResponse: Reads the responses; the call ends when it returns.
     /// - Returns: What `onResponse` returned.
-    public func bidirectionalStreaming<Request: Sendable, Response: Sendable, Result: Sendable>(
+    package func bidirectionalStreaming<Request: Sendable, Response: Sendable, Result: Sendable>(
         _ descriptor: MethodDescriptor,
         serializer: some MessageSerializer<Request>,
         deserializer: some MessageDeserializer<Response>,

@@ -3,7 +3,7 @@ extension RPCError {
     ///
     /// A struct over a private enum, so adding a code never breaks an exhaustive `switch` in
     /// callers. ``rawValue`` is the number sent in `grpc-status`.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+    package struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Wrapped: Int, Sendable, Hashable {
             case ok = 0
             case cancelled = 1
@@ -34,16 +34,16 @@ extension RPCError {
         ///
         /// - Parameter rawValue: A status number, 0 through 16.
         /// - Returns: `nil` when the number is not a known status.
-        public init?(rawValue: Int) {
+        package init?(rawValue: Int) {
             guard let wrapped = Wrapped(rawValue: rawValue) else { return nil }
             self.wrapped = wrapped
         }
 
         /// The number sent in `grpc-status`.
-        public var rawValue: Int { self.wrapped.rawValue }
+        package var rawValue: Int { self.wrapped.rawValue }
 
         /// The canonical upper-snake name, e.g. `NOT_FOUND`.
-        public var name: String {
+        package var name: String {
             switch self.wrapped {
             case .ok: "OK"
             case .cancelled: "CANCELLED"
@@ -65,41 +65,41 @@ extension RPCError {
             }
         }
 
-        public var description: String { self.name }
+        package var description: String { self.name }
 
         /// The call succeeded.
-        public static let ok = Code(.ok)
+        package static let ok = Code(.ok)
         /// The caller cancelled the call.
-        public static let cancelled = Code(.cancelled)
+        package static let cancelled = Code(.cancelled)
         /// An error with no better code.
-        public static let unknown = Code(.unknown)
+        package static let unknown = Code(.unknown)
         /// The request was malformed; the message names the field.
-        public static let invalidArgument = Code(.invalidArgument)
+        package static let invalidArgument = Code(.invalidArgument)
         /// The deadline passed before the call finished.
-        public static let deadlineExceeded = Code(.deadlineExceeded)
+        package static let deadlineExceeded = Code(.deadlineExceeded)
         /// The resource does not exist, or the caller may not know that it does.
-        public static let notFound = Code(.notFound)
+        package static let notFound = Code(.notFound)
         /// The resource already exists.
-        public static let alreadyExists = Code(.alreadyExists)
+        package static let alreadyExists = Code(.alreadyExists)
         /// The caller is known but may not do this.
-        public static let permissionDenied = Code(.permissionDenied)
+        package static let permissionDenied = Code(.permissionDenied)
         /// A quota, rate limit or size limit was reached.
-        public static let resourceExhausted = Code(.resourceExhausted)
+        package static let resourceExhausted = Code(.resourceExhausted)
         /// The system is not in a state where the call can run.
-        public static let failedPrecondition = Code(.failedPrecondition)
+        package static let failedPrecondition = Code(.failedPrecondition)
         /// The call was aborted by a concurrency conflict.
-        public static let aborted = Code(.aborted)
+        package static let aborted = Code(.aborted)
         /// A value was outside its valid range.
-        public static let outOfRange = Code(.outOfRange)
+        package static let outOfRange = Code(.outOfRange)
         /// The method is not implemented or not known.
-        public static let unimplemented = Code(.unimplemented)
+        package static let unimplemented = Code(.unimplemented)
         /// An invariant broke inside the server.
-        public static let internalError = Code(.internalError)
+        package static let internalError = Code(.internalError)
         /// The service is unavailable for now; retrying may help.
-        public static let unavailable = Code(.unavailable)
+        package static let unavailable = Code(.unavailable)
         /// Data was lost or corrupted.
-        public static let dataLoss = Code(.dataLoss)
+        package static let dataLoss = Code(.dataLoss)
         /// The caller did not present valid credentials.
-        public static let unauthenticated = Code(.unauthenticated)
+        package static let unauthenticated = Code(.unauthenticated)
     }
 }

@@ -7,13 +7,13 @@
 /// ```swift
 /// throw RPCError(code: .notFound, message: "tenant 'acme' was not found")
 /// ```
-public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The status code the call ends with.
-    public var code: Code
+    package var code: Code
     /// A human-readable message for the client. Sent percent-encoded in `grpc-message`.
-    public var message: String
+    package var message: String
     /// Extra metadata sent to the client in the trailers.
-    public var metadata: Metadata
+    package var metadata: Metadata
 
     /// Creates an error.
     ///
@@ -21,31 +21,31 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     ///   - code: The status code.
     ///   - message: The message for the client; name what was wrong, never include secrets.
     ///   - metadata: Extra trailing metadata.
-    public init(code: Code, message: String, metadata: Metadata = [:]) {
+    package init(code: Code, message: String, metadata: Metadata = [:]) {
         self.code = code
         self.message = message
         self.metadata = metadata
     }
 
-    public var description: String {
+    package var description: String {
         "\(self.code): \(self.message)"
     }
 }
 
 extension RPCError: RPCErrorConvertible {
-    public var rpcError: RPCError { self }
+    package var rpcError: RPCError { self }
 }
 
 extension RPCError {
     /// The message sent when a handler throws an error that is not ``RPCErrorConvertible``.
-    public static let unknownErrorMessage = "The service method threw an unexpected error."
+    package static let unknownErrorMessage = "The service method threw an unexpected error."
 
     /// Converts any error into the status a client sees: convertible errors keep their code
     /// and message; anything else becomes `internal` with a fixed message.
     ///
     /// - Parameter error: The error a handler threw.
     /// - Returns: The error to report on the wire.
-    public static func from(_ error: any Error) -> RPCError {
+    package static func from(_ error: any Error) -> RPCError {
         if let convertible = error as? any RPCErrorConvertible {
             return convertible.rpcError
         }

@@ -7,7 +7,7 @@ internal import NIOCore
 /// The response is HTTP 200 with initial metadata as headers, each response message as a
 /// length-prefixed frame, and the status and trailing metadata as a final frame whose flag byte
 /// is `0x80`, as the gRPC-Web protocol specifies; server streams are sent as they are produced.
-public struct GRPCWebResponder: HTTPResponder {
+package struct GRPCWebResponder: HTTPResponder {
     private let router: RPCRouter
     private let maxMessageBytes: Int
     private let maxBufferedBytes: Int
@@ -24,7 +24,7 @@ public struct GRPCWebResponder: HTTPResponder {
     ///     handler's writes wait.
     ///   - clientAddresses: Finds each call's client from its peer and trusted proxies' headers.
     ///   - next: Answers requests that are not gRPC-Web.
-    public init(
+    package init(
         router: RPCRouter,
         interceptors: [any ServerInterceptor],
         maxMessageBytes: Int,
@@ -42,11 +42,11 @@ public struct GRPCWebResponder: HTTPResponder {
     /// Whether a content type is a gRPC-Web one.
     ///
     /// - Parameter contentType: The `content-type` header value.
-    public static func isGRPCWeb(_ contentType: String) -> Bool {
+    package static func isGRPCWeb(_ contentType: String) -> Bool {
         contentType.hasPrefix("application/grpc-web")
     }
 
-    public func respond(to request: HTTPRequest) async -> HTTPResponse {
+    package func respond(to request: HTTPRequest) async -> HTTPResponse {
         guard let contentType = request.header("content-type"), Self.isGRPCWeb(contentType) else {
             return await self.next.respond(to: request)
         }
@@ -84,7 +84,7 @@ public struct GRPCWebResponder: HTTPResponder {
         return await self.run(handler, messages: messages, context: context, isText: isText, responseType: responseType)
     }
 
-    public func maxBodyBytes(method: String, target: String) -> Int? {
+    package func maxBodyBytes(method: String, target: String) -> Int? {
         self.next.maxBodyBytes(method: method, target: target)
     }
 

@@ -7,9 +7,9 @@ internal import FoundationEssentials
 
 /// The serialized `google.protobuf.FileDescriptorSet` of grpc/health/v1/health.proto grpc/reflection/v1/reflection.proto grpc/reflection/v1alpha/reflection.proto and everything they import,
 /// for server reflection.
-public enum GRPCStandardDescriptorSet {
+package enum GRPCStandardDescriptorSet {
     /// The descriptor set's bytes (3802 bytes).
-    public static var bytes: [UInt8] {
+    package static var bytes: [UInt8] {
         [UInt8](Data(base64Encoded: base64Lines.joined()) ?? Data())
     }
 

@@ -1,17 +1,17 @@
 /// An HTTP request as routes see it, whichever protocol carried it.
-public struct HTTPRequest: Sendable {
+package struct HTTPRequest: Sendable {
     /// The method in upper case, e.g. `GET`.
-    public var method: String
+    package var method: String
     /// The request target: path and query, e.g. `/api/tenants?pageSize=10`.
-    public var target: String
+    package var target: String
     /// The header fields in arrival order; names as sent.
-    public var headers: [(name: String, value: String)]
+    package var headers: [(name: String, value: String)]
     /// The body bytes.
-    public var body: [UInt8]
+    package var body: [UInt8]
     /// The remote peer, e.g. `127.0.0.1:52144`.
-    public var peer: String
+    package var peer: String
     /// The connection peer's address (``peer`` without its port).
-    public var peerAddress: ClientAddress
+    package var peerAddress: ClientAddress
 
     /// Creates a request.
     ///
@@ -22,7 +22,7 @@ public struct HTTPRequest: Sendable {
     ///   - body: The body.
     ///   - peer: The remote peer.
     ///   - peerAddress: The peer's address; read from `peer` when not given.
-    public init(
+    package init(
         method: String,
         target: String,
         headers: [(name: String, value: String)],
@@ -39,14 +39,14 @@ public struct HTTPRequest: Sendable {
     }
 
     /// The path without the query string.
-    public var path: Substring {
+    package var path: Substring {
         self.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
     }
 
     /// The first value of a header, compared case-insensitively.
     ///
     /// - Parameter name: The header name.
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         let lowered = name.lowercased()
         return self.headers.first { HeaderName.matches($0.name, lowered) }?.value
     }

@@ -1,5 +1,5 @@
 /// Answers HTTP requests; the REST bridge implements it, transports call it.
-public protocol HTTPResponder: Sendable {
+package protocol HTTPResponder: Sendable {
     /// Produces the response to one request. Never throws: errors become error responses.
     ///
     /// - Parameter request: The request.
@@ -19,5 +19,5 @@ public protocol HTTPResponder: Sendable {
 
 extension HTTPResponder {
     /// The server's default limit applies.
-    public func maxBodyBytes(method: String, target: String) -> Int? { nil }
+    package func maxBodyBytes(method: String, target: String) -> Int? { nil }
 }

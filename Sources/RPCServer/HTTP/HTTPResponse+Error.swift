@@ -7,7 +7,7 @@ extension HTTPResponse {
     ///   - statusName: The upper-snake name sent as `status`, e.g. `NOT_FOUND`.
     ///   - message: What was wrong; JSON-escaped here.
     /// - Returns: A JSON response.
-    public static func error(status: Int, statusName: String, message: String) -> HTTPResponse {
+    package static func error(status: Int, statusName: String, message: String) -> HTTPResponse {
         let code = "\"code\":\(status)"
         let name = "\"status\":\(JSONText.quoted(statusName))"
         let text = "\"message\":\(JSONText.quoted(message))"

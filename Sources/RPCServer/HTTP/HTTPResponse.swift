@@ -1,14 +1,14 @@
 /// An HTTP response a route produces.
-public struct HTTPResponse: Sendable {
+package struct HTTPResponse: Sendable {
     /// The status code, e.g. 200.
-    public var status: Int
+    package var status: Int
     /// The header fields; `content-length` is added by the transport.
-    public var headers: [(name: String, value: String)]
+    package var headers: [(name: String, value: String)]
     /// The body bytes (sent first when ``bodyStream`` is also set).
-    public var body: [UInt8]
+    package var body: [UInt8]
     /// More body bytes that arrive over time (server streams); the response ends when the
     /// sequence finishes. Sent chunked on HTTP/1.1 and as DATA frames on HTTP/2.
-    public var bodyStream: RPCAsyncSequence<[UInt8]>?
+    package var bodyStream: RPCAsyncSequence<[UInt8]>?
 
     /// Creates a response.
     ///
@@ -16,7 +16,7 @@ public struct HTTPResponse: Sendable {
     ///   - status: The status code.
     ///   - headers: The header fields.
     ///   - body: The body.
-    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+    package init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -29,7 +29,7 @@ public struct HTTPResponse: Sendable {
     ///   - status: The status code.
     ///   - json: The UTF-8 JSON text.
     /// - Returns: The response with `content-type: application/json`.
-    public static func json(status: Int, _ json: String) -> HTTPResponse {
+    package static func json(status: Int, _ json: String) -> HTTPResponse {
         HTTPResponse(status: status, headers: [("content-type", "application/json")], body: Array(json.utf8))
     }
 }

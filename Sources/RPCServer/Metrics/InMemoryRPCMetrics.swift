@@ -2,21 +2,21 @@ internal import Synchronization
 
 /// Counts connections, streams and calls by method and status, with a latency histogram per
 /// method, and renders them in the Prometheus text format.
-public final class InMemoryRPCMetrics: RPCServerMetrics {
+package final class InMemoryRPCMetrics: RPCServerMetrics {
     /// The upper bounds of the latency buckets, in seconds.
-    public static let latencyBuckets: [Double] = [
+    package static let latencyBuckets: [Double] = [
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
     ]
 
     /// A snapshot of one method's calls.
-    public struct MethodStatistics: Sendable, Hashable {
+    package struct MethodStatistics: Sendable, Hashable {
         /// Calls per status name (e.g. `OK`, `NOT_FOUND`).
-        public var callsByStatus: [String: Int] = [:]
+        package var callsByStatus: [String: Int] = [:]
         /// Calls per latency bucket (same order as ``InMemoryRPCMetrics/latencyBuckets``, plus
         /// one for slower calls).
-        public var latencyBucketCounts = [Int](repeating: 0, count: InMemoryRPCMetrics.latencyBuckets.count + 1)
+        package var latencyBucketCounts = [Int](repeating: 0, count: InMemoryRPCMetrics.latencyBuckets.count + 1)
         /// The sum of all latencies, in seconds.
-        public var latencySum: Double = 0
+        package var latencySum: Double = 0
     }
 
     private struct State {
@@ -28,14 +28,14 @@ public final class InMemoryRPCMetrics: RPCServerMetrics {
     private let state = Mutex(State())
 
     /// Creates empty metrics.
-    public init() {}
+    package init() {}
 
-    public func connectionOpened() { self.state.withLock { $0.activeConnections += 1 } }
-    public func connectionClosed() { self.state.withLock { $0.activeConnections -= 1 } }
-    public func streamOpened() { self.state.withLock { $0.activeStreams += 1 } }
-    public func streamClosed() { self.state.withLock { $0.activeStreams -= 1 } }
+    package func connectionOpened() { self.state.withLock { $0.activeConnections += 1 } }
+    package func connectionClosed() { self.state.withLock { $0.activeConnections -= 1 } }
+    package func streamOpened() { self.state.withLock { $0.activeStreams += 1 } }
+    package func streamClosed() { self.state.withLock { $0.activeStreams -= 1 } }
 
-    public func callFinished(path: String, code: RPCError.Code, duration: Duration) {
+    package func callFinished(path: String, code: RPCError.Code, duration: Duration) {
         let (seconds, attoseconds) = duration.components
         let elapsed = Double(seconds) + Double(attoseconds) / 1e18
         let bucket = Self.latencyBuckets.firstIndex { elapsed <= $0 } ?? Self.latencyBuckets.count
@@ -47,17 +47,17 @@ public final class InMemoryRPCMetrics: RPCServerMetrics {
     }
 
     /// Connections open now.
-    public var activeConnections: Int { self.state.withLock { $0.activeConnections } }
+    package var activeConnections: Int { self.state.withLock { $0.activeConnections } }
     /// HTTP/2 streams open now.
-    public var activeStreams: Int { self.state.withLock { $0.activeStreams } }
+    package var activeStreams: Int { self.state.withLock { $0.activeStreams } }
     /// Per-method statistics, keyed by path.
-    public var methods: [String: MethodStatistics] { self.state.withLock { $0.methods } }
+    package var methods: [String: MethodStatistics] { self.state.withLock { $0.methods } }
 
     /// A label value as the Prometheus text format writes it: backslash, double quote and line
     /// feed escaped.
     ///
     /// - Parameter value: The raw value.
-    public static func escapedLabelValue(_ value: String) -> String {
+    package static func escapedLabelValue(_ value: String) -> String {
         guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == 0x0A }) else {
             return value
         }
@@ -75,7 +75,7 @@ public final class InMemoryRPCMetrics: RPCServerMetrics {
     }
 
     /// The metrics in the Prometheus text exposition format.
-    public func prometheusText() -> String {
+    package func prometheusText() -> String {
         let (connections, streams, methods) = self.state.withLock {
             ($0.activeConnections, $0.activeStreams, $0.methods)
         }

@@ -3,7 +3,7 @@
 /// Called on event loops, so implementations must be cheap and must not block. The server
 /// uses ``NoMetrics`` unless given another; ``InMemoryRPCMetrics`` keeps counters and a latency
 /// histogram that a `/metrics` route can render.
-public protocol RPCServerMetrics: Sendable {
+package protocol RPCServerMetrics: Sendable {
     /// A connection was accepted.
     func connectionOpened()
     /// A connection closed.
@@ -24,18 +24,18 @@ public protocol RPCServerMetrics: Sendable {
 }
 
 /// Label values the server reports with.
-public enum RPCServerMetricsLabel {
+package enum RPCServerMetricsLabel {
     /// The one method label of calls to paths no method serves.
-    public static let unknownMethod = "unknown"
+    package static let unknownMethod = "unknown"
 }
 
 /// Measures nothing.
-public struct NoMetrics: RPCServerMetrics {
+package struct NoMetrics: RPCServerMetrics {
     /// Creates the no-op sink.
-    public init() {}
-    public func connectionOpened() {}
-    public func connectionClosed() {}
-    public func streamOpened() {}
-    public func streamClosed() {}
-    public func callFinished(path: String, code: RPCError.Code, duration: Duration) {}
+    package init() {}
+    package func connectionOpened() {}
+    package func connectionClosed() {}
+    package func streamOpened() {}
+    package func streamClosed() {}
+    package func callFinished(path: String, code: RPCError.Code, duration: Duration) {}
 }

@@ -13,7 +13,7 @@
 /// given, so one host cannot rotate through its addresses to escape them.
 ///
 /// The value is 17 bytes with no heap storage: copying it into every call's context is free.
-public struct ClientAddress: Sendable, Hashable, CustomStringConvertible {
+package struct ClientAddress: Sendable, Hashable, CustomStringConvertible {
     private enum Family: UInt8 {
         case unknown
         case v4
@@ -27,7 +27,7 @@ public struct ClientAddress: Sendable, Hashable, CustomStringConvertible {
     private let low: UInt64
 
     /// The address of a request whose origin is not known (in-process calls, tests).
-    public static let unknown = ClientAddress(family: .unknown, high: 0, low: 0)
+    package static let unknown = ClientAddress(family: .unknown, high: 0, low: 0)
 
     private init(family: Family, high: UInt64, low: UInt64) {
         self.family = family
@@ -39,7 +39,7 @@ public struct ClientAddress: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Parameter text: The address, without port or brackets.
     /// - Returns: `nil` when the text is not an address.
-    public init?(_ text: some StringProtocol) {
+    package init?(_ text: some StringProtocol) {
         // The longest address text (IPv6 with an embedded IPv4) has 45 characters.
         guard !text.isEmpty, text.utf8.count <= 45 else { return nil }
         let string = String(text)
@@ -83,7 +83,7 @@ public struct ClientAddress: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Parameter peer: The peer text.
     /// - Returns: `nil` when no address can be read from it.
-    public init?(peer: some StringProtocol) {
+    package init?(peer: some StringProtocol) {
         var rest = Substring(peer)
         if rest.hasPrefix("ipv4:") || rest.hasPrefix("ipv6:") {
             rest = rest.dropFirst(5)
@@ -104,14 +104,14 @@ public struct ClientAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether the origin is known.
-    public var isKnown: Bool { self.family != .unknown }
+    package var isKnown: Bool { self.family != .unknown }
 
     /// Whether this is an IPv4 address.
-    public var isIPv4: Bool { self.family == .v4 }
+    package var isIPv4: Bool { self.family == .v4 }
 
     /// The address in its canonical text form (`192.0.2.1`, `2001:db8::1`); `unknown` when
     /// not known.
-    public var description: String {
+    package var description: String {
         switch self.family {
         case .unknown: "unknown"
         case .v4: Self.ipv4Text(UInt32(truncatingIfNeeded: self.low))
@@ -121,7 +121,7 @@ public struct ClientAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// The key per-address limits count under: the IPv4 address, or the /64 network of an
     /// IPv6 address written as `2001:db8:1:2::/64`.
-    public var rateLimitKey: String {
+    package var rateLimitKey: String {
         switch self.family {
         case .unknown, .v4: self.description
         case .v6: Self.ipv6Text(high: self.high, low: 0) + "/64"

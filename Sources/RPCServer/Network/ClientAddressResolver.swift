@@ -8,31 +8,31 @@
 /// every hop is trusted, the left-most is taken. Without `X-Forwarded-For`, `X-Real-IP` is
 /// used. Entries that are not addresses are skipped; `ip:port` and `[v6]:port` entries count
 /// by their address.
-public struct ClientAddressResolver: Sendable, Hashable {
+package struct ClientAddressResolver: Sendable, Hashable {
     /// Peers whose forwarding headers are believed.
-    public var trustedProxies: [IPNetwork]
+    package var trustedProxies: [IPNetwork]
 
     /// Creates a resolver.
     ///
     /// - Parameter trustedProxies: Peers whose forwarding headers are believed (default:
     ///   loopback, where a local nginx connects from).
-    public init(trustedProxies: [IPNetwork] = IPNetwork.loopback) {
+    package init(trustedProxies: [IPNetwork] = IPNetwork.loopback) {
         self.trustedProxies = trustedProxies
     }
 
     /// What a request says about where it came from.
-    public struct Origin: Sendable, Hashable {
+    package struct Origin: Sendable, Hashable {
         /// The client.
-        public var client: ClientAddress
+        package var client: ClientAddress
         /// Whether the client reached the proxy over HTTPS (`X-Forwarded-Proto: https` from a
         /// trusted proxy).
-        public var viaHTTPS: Bool
+        package var viaHTTPS: Bool
     }
 
     /// Whether a peer's forwarding headers are believed.
     ///
     /// - Parameter peer: The connection's peer.
-    public func isTrusted(_ peer: ClientAddress) -> Bool {
+    package func isTrusted(_ peer: ClientAddress) -> Bool {
         self.trustedProxies.contains { $0.contains(peer) }
     }
 
@@ -43,7 +43,7 @@ public struct ClientAddressResolver: Sendable, Hashable {
     ///   - forwardedFor: Every `X-Forwarded-For` line, in arrival order.
     ///   - realIP: The first `X-Real-IP`.
     /// - Returns: The client; the peer itself unless it is a trusted proxy that names one.
-    public func client(
+    package func client(
         peer: ClientAddress,
         forwardedFor: some Sequence<String>,
         realIP: String?
@@ -74,7 +74,7 @@ public struct ClientAddressResolver: Sendable, Hashable {
     /// - Parameters:
     ///   - peer: The connection's peer.
     ///   - headers: The request's header fields (names in any case).
-    public func origin(peer: ClientAddress, headers: [(name: String, value: String)]) -> Origin {
+    package func origin(peer: ClientAddress, headers: [(name: String, value: String)]) -> Origin {
         guard self.isTrusted(peer) else { return Origin(client: peer, viaHTTPS: false) }
         var forwardedFor: [String] = []
         var realIP: String?

@@ -1,13 +1,13 @@
 /// An IPv4 or IPv6 network in CIDR notation, e.g. `10.0.0.0/8` or `::1/128`; used for the
 /// trusted-proxy list.
-public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
+package struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     private let network: ClientAddress
     private let prefixLength: Int
 
     /// Parses `address/prefix`, or a bare address (a single host).
     ///
     /// - Parameter text: The network.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let first = parts.first, let address = ClientAddress(first) else { return nil }
         let maxPrefix = address.isIPv4 ? 32 : 128
@@ -24,23 +24,23 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Loopback networks: `127.0.0.0/8` and `::1/128`.
-    public static let loopback: [IPNetwork] = ["127.0.0.0/8", "::1/128"].compactMap(IPNetwork.init)
+    package static let loopback: [IPNetwork] = ["127.0.0.0/8", "::1/128"].compactMap(IPNetwork.init)
 
-    public var description: String {
+    package var description: String {
         "\(self.network)/\(self.prefixLength)"
     }
 
     /// Whether an address lies in the network. IPv4-mapped IPv6 addresses count as IPv4.
     ///
     /// - Parameter address: An address.
-    public func contains(_ address: ClientAddress) -> Bool {
+    package func contains(_ address: ClientAddress) -> Bool {
         address.matches(self.network, prefixLength: self.prefixLength)
     }
 
     /// Whether an address (text) lies in the network; `false` for text that is no address.
     ///
     /// - Parameter text: An IP address.
-    public func contains(_ text: String) -> Bool {
+    package func contains(_ text: String) -> Bool {
         ClientAddress(text).map(self.contains) ?? false
     }
 }

@@ -1,5 +1,5 @@
 /// Turns a message into the bytes of one gRPC message frame.
-public protocol MessageSerializer<Message>: Sendable {
+package protocol MessageSerializer<Message>: Sendable {
     /// The message type.
     associatedtype Message
 
@@ -11,7 +11,7 @@ public protocol MessageSerializer<Message>: Sendable {
 }
 
 /// Turns the bytes of one gRPC message frame into a message.
-public protocol MessageDeserializer<Message>: Sendable {
+package protocol MessageDeserializer<Message>: Sendable {
     /// The message type.
     associatedtype Message
 

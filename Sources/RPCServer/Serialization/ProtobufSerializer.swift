@@ -1,13 +1,13 @@
-public import SwiftProtobuf
+package import SwiftProtobuf
 
 /// Encodes protobuf messages in the binary wire format.
-public struct ProtobufSerializer<Message: SwiftProtobuf.Message>: MessageSerializer {
+package struct ProtobufSerializer<Message: SwiftProtobuf.Message>: MessageSerializer {
     /// Creates a serializer.
     @inlinable
-    public init() {}
+    package init() {}
 
     @inlinable
-    public func serialize(_ message: Message) throws -> [UInt8] {
+    package func serialize(_ message: Message) throws -> [UInt8] {
         do {
             return try message.serializedBytes()
         } catch {
@@ -20,13 +20,13 @@ public struct ProtobufSerializer<Message: SwiftProtobuf.Message>: MessageSeriali
 }
 
 /// Decodes protobuf messages from the binary wire format.
-public struct ProtobufDeserializer<Message: SwiftProtobuf.Message>: MessageDeserializer {
+package struct ProtobufDeserializer<Message: SwiftProtobuf.Message>: MessageDeserializer {
     /// Creates a deserializer.
     @inlinable
-    public init() {}
+    package init() {}
 
     @inlinable
-    public func deserialize(_ bytes: [UInt8]) throws -> Message {
+    package func deserialize(_ bytes: [UInt8]) throws -> Message {
         do {
             return try Message(serializedBytes: bytes)
         } catch {

@@ -6,9 +6,9 @@ internal import Synchronization
 /// The empty service name stands for the whole server. ``RPCServer`` registers one and marks
 /// every routed service `SERVING` when it starts listening and `NOT_SERVING` when it begins a
 /// graceful shutdown.
-public final class HealthService: Sendable {
+package final class HealthService: Sendable {
     /// A serving status.
-    public typealias Status = Grpc_Health_V1_HealthCheckResponse.ServingStatus
+    package typealias Status = Grpc_Health_V1_HealthCheckResponse.ServingStatus
 
     private struct State {
         var statuses: [String: Status] = [:]
@@ -19,14 +19,14 @@ public final class HealthService: Sendable {
     private let state = Mutex(State())
 
     /// Creates a health service that knows no services yet.
-    public init() {}
+    package init() {}
 
     /// Sets a service's status and tells its watchers.
     ///
     /// - Parameters:
     ///   - status: The new status.
     ///   - service: The fully qualified service name, or `""` for the whole server.
-    public func setStatus(_ status: Status, forService service: String) {
+    package func setStatus(_ status: Status, forService service: String) {
         // Yield under the lock so watchers see changes in the order they were stored.
         self.state.withLock { state in
             state.statuses[service] = status
@@ -39,7 +39,7 @@ public final class HealthService: Sendable {
     /// Sets every known service to a status.
     ///
     /// - Parameter status: The new status.
-    public func setAll(_ status: Status) {
+    package func setAll(_ status: Status) {
         let services = self.state.withLock { Array($0.statuses.keys) }
         for service in services {
             self.setStatus(status, forService: service)
@@ -49,14 +49,14 @@ public final class HealthService: Sendable {
     /// The status of a service, or `nil` when it is unknown.
     ///
     /// - Parameter service: The fully qualified service name, or `""`.
-    public func status(ofService service: String) -> Status? {
+    package func status(ofService service: String) -> Status? {
         self.state.withLock { $0.statuses[service] }
     }
 
     /// Registers `Check` and `Watch` with a router.
     ///
     /// - Parameter router: The router.
-    public func registerMethods(with router: inout RPCRouter) {
+    package func registerMethods(with router: inout RPCRouter) {
         router.registerUnary(
             MethodDescriptor(service: "grpc.health.v1.Health", method: "Check", kind: .unary),
             deserializer: ProtobufDeserializer<Grpc_Health_V1_HealthCheckRequest>(),

@@ -3,7 +3,7 @@ internal import SwiftProtobuf
 /// The gRPC server reflection service, `grpc.reflection.v1` and `v1alpha` (the two are
 /// wire-identical), answered from embedded file descriptors so tools such as grpcurl can list
 /// and call the server's services.
-public struct ReflectionService: Sendable {
+package struct ReflectionService: Sendable {
     private let filesByName: [String: Google_Protobuf_FileDescriptorProto]
     private let fileBySymbol: [String: String]
     private let extensionsByType: [String: [Int32: String]]
@@ -14,7 +14,7 @@ public struct ReflectionService: Sendable {
     ///
     /// - Parameter descriptorSets: The serialized sets; later files with the same name win.
     /// - Throws: When a set is not a valid `FileDescriptorSet`.
-    public init(descriptorSets: [[UInt8]]) throws {
+    package init(descriptorSets: [[UInt8]]) throws {
         var filesByName: [String: Google_Protobuf_FileDescriptorProto] = [:]
         for bytes in [GRPCStandardDescriptorSet.bytes] + descriptorSets {
             let set = try Google_Protobuf_FileDescriptorSet(serializedBytes: bytes)
@@ -70,7 +70,7 @@ public struct ReflectionService: Sendable {
     ///
     /// - Parameter router: The router; its service names answer `list_services`, so register
     ///   reflection last.
-    public func registerMethods(with router: inout RPCRouter) {
+    package func registerMethods(with router: inout RPCRouter) {
         let services =
             (router.serviceNames + ["grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"])
             .sorted()

@@ -7,7 +7,7 @@
 ///
 /// WebSockets over HTTP/2 (RFC 8441 extended CONNECT) are not served: browsers and proxies fall
 /// back to HTTP/1.1 for them.
-public protocol WebSocketResponder: Sendable {
+package protocol WebSocketResponder: Sendable {
     /// The route serving `request`, or `nil` when its path is no WebSocket route.
     ///
     /// Called on the connection's event loop before the handshake is answered: it must not block

@@ -1,25 +1,25 @@
 /// What serves an accepted WebSocket upgrade: extra handshake response headers and the handler
 /// that runs for the session's lifetime.
-public struct WebSocketRoute: Sendable {
+package struct WebSocketRoute: Sendable {
     /// Serves one session; runs in its own task once the handshake is answered.
     ///
     /// Returning closes the session with 1000 (normal closure), throwing closes it with 1011
     /// (internal error; the error's text is not sent). When the client disconnects, the task is
     /// cancelled.
-    public typealias Handler = @Sendable (WebSocketSession) async throws -> Void
+    package typealias Handler = @Sendable (WebSocketSession) async throws -> Void
 
     /// Header fields added to the `101 Switching Protocols` response, e.g.
     /// `Sec-WebSocket-Protocol` or `x-request-id`.
-    public var responseHeaders: [(name: String, value: String)]
+    package var responseHeaders: [(name: String, value: String)]
     /// Serves the session.
-    public var handler: Handler
+    package var handler: Handler
 
     /// Creates a route.
     ///
     /// - Parameters:
     ///   - responseHeaders: Header fields for the handshake response.
     ///   - handler: Serves the session.
-    public init(responseHeaders: [(name: String, value: String)] = [], handler: @escaping Handler) {
+    package init(responseHeaders: [(name: String, value: String)] = [], handler: @escaping Handler) {
         self.responseHeaders = responseHeaders
         self.handler = handler
     }

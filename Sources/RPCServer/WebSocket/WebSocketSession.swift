@@ -19,11 +19,11 @@
 ///
 /// The transport creates sessions; the public initialiser lets tests drive a route's handler
 /// without a socket.
-public struct WebSocketSession: Sendable {
+package struct WebSocketSession: Sendable {
     /// The upgrade request: method, target, headers and peer (its body is empty).
-    public let request: HTTPRequest
+    package let request: HTTPRequest
     /// The messages the client sends, in order, fragments joined.
-    public let messages: RPCAsyncSequence<WebSocketMessage>
+    package let messages: RPCAsyncSequence<WebSocketMessage>
 
     private let sendMessage: @Sendable (WebSocketMessage) async throws -> Void
     private let closeSession: @Sendable (WebSocketCloseCode, String) async -> Void
@@ -36,7 +36,7 @@ public struct WebSocketSession: Sendable {
     ///   - send: Sends one message, suspending under backpressure; throws once the session is
     ///     closed.
     ///   - close: Starts the closing handshake with a code and a reason.
-    public init(
+    package init(
         request: HTTPRequest,
         messages: RPCAsyncSequence<WebSocketMessage>,
         send: @escaping @Sendable (WebSocketMessage) async throws -> Void,
@@ -53,7 +53,7 @@ public struct WebSocketSession: Sendable {
     ///
     /// - Parameter message: The message.
     /// - Throws: ``RPCError`` with `UNAVAILABLE` once the session is closing or closed.
-    public func send(_ message: WebSocketMessage) async throws {
+    package func send(_ message: WebSocketMessage) async throws {
         try await self.sendMessage(message)
     }
 
@@ -61,7 +61,7 @@ public struct WebSocketSession: Sendable {
     ///
     /// - Parameter text: The text.
     /// - Throws: ``RPCError`` with `UNAVAILABLE` once the session is closing or closed.
-    public func send(text: String) async throws {
+    package func send(text: String) async throws {
         try await self.sendMessage(.text(text))
     }
 
@@ -69,7 +69,7 @@ public struct WebSocketSession: Sendable {
     ///
     /// - Parameter binary: The bytes.
     /// - Throws: ``RPCError`` with `UNAVAILABLE` once the session is closing or closed.
-    public func send(binary: [UInt8]) async throws {
+    package func send(binary: [UInt8]) async throws {
         try await self.sendMessage(.binary(binary))
     }
 
@@ -80,7 +80,7 @@ public struct WebSocketSession: Sendable {
     /// - Parameters:
     ///   - code: The close code. Default 1000 (normal closure).
     ///   - reason: A short reason; cut to 123 UTF-8 bytes, the most a close frame holds.
-    public func close(code: WebSocketCloseCode = .normalClosure, reason: String = "") async {
+    package func close(code: WebSocketCloseCode = .normalClosure, reason: String = "") async {
         await self.closeSession(code, reason)
     }
 }

@@ -7,13 +7,13 @@ private import COpenSSL
 /// set and copies it per message. Use it on hot paths (every authenticated call hashes the
 /// presented API key). The template context is only read after `init`, so concurrent calls are
 /// safe.
-public final class HMACSHA256Key: @unchecked Sendable {
+package final class HMACSHA256Key: @unchecked Sendable {
     private let template: OpaquePointer
 
     /// Prepares `key`; `nil` when OpenSSL cannot (out of memory, or no HMAC/SHA-256 provider).
     ///
     /// - Parameter key: The key bytes.
-    public init?(_ key: [UInt8]) {
+    package init?(_ key: [UInt8]) {
         guard let mac = EVP_MAC_fetch(nil, "HMAC", nil) else { return nil }
         defer { EVP_MAC_free(mac) }
         guard let context = EVP_MAC_CTX_new(mac) else { return nil }
@@ -42,7 +42,7 @@ public final class HMACSHA256Key: @unchecked Sendable {
     /// ``Secrets/hmacSHA256(_:key:)`` with this key.
     ///
     /// - Parameter message: The message.
-    public func authenticationCode(for message: some Collection<UInt8>) -> [UInt8] {
+    package func authenticationCode(for message: some Collection<UInt8>) -> [UInt8] {
         guard let context = EVP_MAC_CTX_dup(self.template) else {
             preconditionFailure("EVP_MAC_CTX_dup failed: out of memory")
         }

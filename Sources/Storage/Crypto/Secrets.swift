@@ -2,12 +2,12 @@ private import COpenSSL
 
 /// The few primitives secrets need, from OpenSSL's libcrypto: random bytes, HMAC-SHA256 and a
 /// constant-time comparison.
-public enum Secrets {
+package enum Secrets {
     /// Cryptographically strong random bytes.
     ///
     /// - Parameter count: How many bytes.
     /// - Returns: The bytes; the process stops if the system has no entropy source.
-    public static func randomBytes(_ count: Int) -> [UInt8] {
+    package static func randomBytes(_ count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         let status = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
         precondition(status == 1, "RAND_bytes failed: the system has no entropy source")
@@ -20,7 +20,7 @@ public enum Secrets {
     ///   - message: The message.
     ///   - key: The key (the server's pepper for API keys).
     /// - Returns: The 32-byte MAC.
-    public static func hmacSHA256(_ message: [UInt8], key: [UInt8]) -> [UInt8] {
+    package static func hmacSHA256(_ message: [UInt8], key: [UInt8]) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         key.withUnsafeBufferPointer { keyBytes in
@@ -40,7 +40,7 @@ public enum Secrets {
     /// - Parameters:
     ///   - lhs: One value.
     ///   - rhs: The other.
-    public static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+    package static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
         guard lhs.count == rhs.count else { return false }
         return lhs.withUnsafeBytes { left in
             rhs.withUnsafeBytes { right in CRYPTO_memcmp(left.baseAddress, right.baseAddress, left.count) == 0 }
@@ -55,7 +55,7 @@ public enum Secrets {
     /// - Parameters:
     ///   - lhs: One value.
     ///   - rhs: The other.
-    public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
+    package static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
         // Native strings are read in place; others are made contiguous in a copy first.
         if let equal = lhs.utf8.withContiguousStorageIfAvailable({ left in
             rhs.utf8.withContiguousStorageIfAvailable { right in Self.constantTimeEquals(left, right) }
@@ -78,7 +78,7 @@ public enum Secrets {
     /// SHA-256 of bytes.
     ///
     /// - Parameter bytes: The input.
-    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+    package static func sha256(_ bytes: [UInt8]) -> [UInt8] {
         Digest.sha256(bytes)
     }
 }

@@ -7,7 +7,7 @@ internal import Synchronization
 ///
 /// Every call runs libpq on the pool's own threads, never on an event loop or the cooperative pool.
 /// Cancelling the calling task sends PostgreSQL a cancel request for the statement in progress.
-public struct PostgresConnection: Sendable {
+package struct PostgresConnection: Sendable {
     /// Whether the lease is still held; shared by every copy of the handle.
     final class Lease: Sendable {
         private let active = Mutex(true)
@@ -28,7 +28,7 @@ public struct PostgresConnection: Sendable {
     /// ```swift
     /// let rows = try await connection.query("SELECT id, name FROM tenants WHERE enabled = \(true)")
     /// ```
-    public func query(_ query: PostgresQuery) async throws -> PostgresRows {
+    package func query(_ query: PostgresQuery) async throws -> PostgresRows {
         let (sql, binds) = (query.sql, query.binds)
         return try await self.run { try $0.execute(sql, binds) }
     }
@@ -38,19 +38,19 @@ public struct PostgresConnection: Sendable {
     /// ```swift
     /// let rows = try await connection.query("SELECT name FROM tenants WHERE id = $1", [.uuid(id)])
     /// ```
-    public func query(_ sql: StaticString, _ binds: [PostgresValue?]) async throws -> PostgresRows {
+    package func query(_ sql: StaticString, _ binds: [PostgresValue?]) async throws -> PostgresRows {
         try await self.query(PostgresQuery(unsafeSQL: sql.description, binds: binds))
     }
 
     /// Runs a statement and returns how many rows it affected.
     @discardableResult
-    public func execute(_ query: PostgresQuery) async throws -> Int {
+    package func execute(_ query: PostgresQuery) async throws -> Int {
         try await self.query(query).affectedRowCount
     }
 
     /// Runs a literal statement with `$n` placeholders and returns how many rows it affected.
     @discardableResult
-    public func execute(_ sql: StaticString, _ binds: [PostgresValue?]) async throws -> Int {
+    package func execute(_ sql: StaticString, _ binds: [PostgresValue?]) async throws -> Int {
         try await self.query(sql, binds).affectedRowCount
     }
 

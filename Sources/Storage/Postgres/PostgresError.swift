@@ -9,9 +9,9 @@
 /// `String(reflecting:)` adds the server's own message, detail and hint, for operators.
 ///
 /// The handler layer maps errors to RPC status codes; see `docs/decisions.md` for the table.
-public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+package struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The kind of failure. A struct over a private enum, so new codes break no `switch`.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+    package struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Wrapped: Sendable, Hashable {
             case connectionFailed
             case connectionLost
@@ -29,21 +29,21 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible,
         }
 
         /// No connection could be opened (server down, refusing connections, bad credentials).
-        public static let connectionFailed = Code(.connectionFailed)
+        package static let connectionFailed = Code(.connectionFailed)
         /// The connection broke while the call was in progress; the statement may or may not have run.
-        public static let connectionLost = Code(.connectionLost)
+        package static let connectionLost = Code(.connectionLost)
         /// Every pooled connection stayed busy for the pool's acquire timeout.
-        public static let acquireTimeout = Code(.acquireTimeout)
+        package static let acquireTimeout = Code(.acquireTimeout)
         /// The pool is shutting down.
-        public static let poolShutDown = Code(.poolShutDown)
+        package static let poolShutDown = Code(.poolShutDown)
         /// The server rejected the statement; ``PostgresError/sqlState`` says why.
-        public static let server = Code(.server)
+        package static let server = Code(.server)
         /// A result value could not be decoded as the requested Swift type.
-        public static let decodingFailed = Code(.decodingFailed)
+        package static let decodingFailed = Code(.decodingFailed)
         /// A ``PostgresConnection`` was used after the closure that leased it returned.
-        public static let connectionNotLeased = Code(.connectionNotLeased)
+        package static let connectionNotLeased = Code(.connectionNotLeased)
 
-        public var description: String {
+        package var description: String {
             switch self.wrapped {
             case .connectionFailed: "connectionFailed"
             case .connectionLost: "connectionLost"
@@ -57,17 +57,17 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible,
     }
 
     /// The kind of failure.
-    public var code: Code
+    package var code: Code
     /// The SQLSTATE the server reported, when it reported one.
-    public var sqlState: String?
+    package var sqlState: String?
     /// What failed, without any value from the statement or its binds.
-    public var message: String
+    package var message: String
     /// The constraint involved, for integrity violations.
-    public var constraintName: String?
+    package var constraintName: String?
     /// The table involved, when the server names one.
-    public var tableName: String?
+    package var tableName: String?
     /// The column involved, when the server names one.
-    public var columnName: String?
+    package var columnName: String?
     /// The server's (or libpq's) own text: primary message, detail and hint. May quote values.
     var serverText: String?
 
@@ -77,7 +77,7 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible,
     ///   - code: The kind of failure.
     ///   - message: A description that contains no values.
     ///   - sqlState: The SQLSTATE, if any.
-    public init(code: Code, message: String, sqlState: String? = nil) {
+    package init(code: Code, message: String, sqlState: String? = nil) {
         self.code = code
         self.message = message
         self.sqlState = sqlState
@@ -117,23 +117,23 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible,
     }
 
     /// A unique constraint or index refused a duplicate (SQLSTATE `23505`); ``constraintName`` says which.
-    public var isUniqueViolation: Bool { self.sqlState == "23505" }
+    package var isUniqueViolation: Bool { self.sqlState == "23505" }
 
     /// A foreign key refused the row (SQLSTATE `23503`).
-    public var isForeignKeyViolation: Bool { self.sqlState == "23503" }
+    package var isForeignKeyViolation: Bool { self.sqlState == "23503" }
 
     /// The statement was cancelled (SQLSTATE `57014`): it ran past `statement_timeout` or its task
     /// was cancelled.
-    public var isQueryCanceled: Bool { self.sqlState == "57014" }
+    package var isQueryCanceled: Bool { self.sqlState == "57014" }
 
     /// A concurrent transaction got in the way (serialization failure `40001` or deadlock `40P01`);
     /// running the transaction again may succeed.
-    public var isTransactionConflict: Bool { self.sqlState == "40001" || self.sqlState == "40P01" }
+    package var isTransactionConflict: Bool { self.sqlState == "40001" || self.sqlState == "40P01" }
 
     /// PostgreSQL could not be used at all: no connection, a connection lost, a pool exhausted or
     /// shutting down, or a server shutting down, starting or out of connection slots. Handlers map
     /// these to `UNAVAILABLE`.
-    public var isUnavailable: Bool {
+    package var isUnavailable: Bool {
         switch self.code {
         case .connectionFailed, .connectionLost, .acquireTimeout, .poolShutDown:
             return true
@@ -143,9 +143,9 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible,
         }
     }
 
-    public var description: String { self.message }
+    package var description: String { self.message }
 
-    public var debugDescription: String {
+    package var debugDescription: String {
         guard let serverText = self.serverText, !serverText.isEmpty else { return self.message }
         return "\(self.message): \(serverText)"
     }

@@ -1,5 +1,5 @@
-public import FoundationEssentials
-public import Logging
+package import FoundationEssentials
+package import Logging
 internal import NIOPosix
 
 /// A bounded pool of PostgreSQL connections over libpq.
@@ -26,9 +26,9 @@ internal import NIOPosix
 ///
 /// As a ``Service`` (in `serve`'s `ServiceGroup`) it runs until graceful shutdown, then shuts
 /// down; used on its own, call ``shutdown()`` before the pool is released.
-public final class PostgresPool: Sendable {
+package final class PostgresPool: Sendable {
     /// The configuration the pool was created with.
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let logger: Logger
     private let threadPool: PoolThreads
     private let pool: ConnectionPool<LibpqConnection>
@@ -39,7 +39,7 @@ public final class PostgresPool: Sendable {
     /// - Parameters:
     ///   - configuration: Where PostgreSQL is and how to use it.
     ///   - logger: Receives connection events (never SQL or values).
-    public init(configuration: Configuration, logger: Logger) {
+    package init(configuration: Configuration, logger: Logger) {
         let maximum = max(1, configuration.options.maximumConnections)
         let threadPool = PoolThreads(count: maximum)
         let settings = LibpqSettings(configuration: configuration)
@@ -82,7 +82,7 @@ public final class PostgresPool: Sendable {
     ///   no connection can be opened, ``PostgresError/Code/poolShutDown`` after ``shutdown()``; or
     ///   what `body` threw.
     @discardableResult
-    public func withConnection<Result>(
+    package func withConnection<Result>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
@@ -118,24 +118,24 @@ public final class PostgresPool: Sendable {
     /// let rows = try await pool.query("SELECT count(*) AS n FROM api_keys WHERE active = \(true)")
     /// let count = try rows[0].decode("n", as: Int.self)
     /// ```
-    public func query(_ query: PostgresQuery) async throws -> PostgresRows {
+    package func query(_ query: PostgresQuery) async throws -> PostgresRows {
         try await self.withConnection { try await $0.query(query) }
     }
 
     /// Runs one literal statement with `$n` placeholders and its parameters.
-    public func query(_ sql: StaticString, _ binds: [PostgresValue?]) async throws -> PostgresRows {
+    package func query(_ sql: StaticString, _ binds: [PostgresValue?]) async throws -> PostgresRows {
         try await self.withConnection { try await $0.query(sql, binds) }
     }
 
     /// Runs one statement and returns how many rows it affected.
     @discardableResult
-    public func execute(_ query: PostgresQuery) async throws -> Int {
+    package func execute(_ query: PostgresQuery) async throws -> Int {
         try await self.withConnection { try await $0.execute(query) }
     }
 
     /// Runs one literal statement with `$n` placeholders and returns how many rows it affected.
     @discardableResult
-    public func execute(_ sql: StaticString, _ binds: [PostgresValue?]) async throws -> Int {
+    package func execute(_ sql: StaticString, _ binds: [PostgresValue?]) async throws -> Int {
         try await self.withConnection { try await $0.execute(sql, binds) }
     }
 
@@ -145,7 +145,7 @@ public final class PostgresPool: Sendable {
     /// ``withTenantTransaction(tenantID:isolation:_:)`` or ``withAdminTransaction(isolation:_:)``
     /// for them.
     @discardableResult
-    public func withTransaction<Result>(
+    package func withTransaction<Result>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
@@ -158,7 +158,7 @@ public final class PostgresPool: Sendable {
     /// `SELECT set_config('app.tenant_id', '<tenant id>', true)`, so row-level security shows and accepts
     /// only that tenant's rows. The setting ends with the transaction.
     @discardableResult
-    public func withTenantTransaction<Result>(
+    package func withTenantTransaction<Result>(
         tenantID: UUID,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> sending Result
@@ -174,7 +174,7 @@ public final class PostgresPool: Sendable {
     /// row-level security shows and accepts every tenant's rows: for operator endpoints and for
     /// lookups that come before a tenant is known (finding an API key by its prefix).
     @discardableResult
-    public func withAdminTransaction<Result>(
+    package func withAdminTransaction<Result>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
@@ -191,7 +191,7 @@ public final class PostgresPool: Sendable {
 
     /// Stops the pool: waiting callers fail, idle connections close, connections in use close when
     /// they come back, then the threads stop. Returns once all of that happened.
-    public func shutdown() async {
+    package func shutdown() async {
         await self.pool.shutDown()
         if !(await self.threadPool.stop()) {
             self.logger.warning("the PostgreSQL pool's threads did not stop cleanly")

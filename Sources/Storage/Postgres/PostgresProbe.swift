@@ -1,10 +1,10 @@
 private import CPostgres
-public import NIOPosix
+package import NIOPosix
 
 /// Checks that PostgreSQL accepts connections, with libpq's `PQping`.
 ///
 /// The blocking call runs on NIO's thread pool, never on an event loop.
-public struct PostgresProbe: DependencyProbe {
+package struct PostgresProbe: DependencyProbe {
     private let conninfo: String
     private let threadPool: NIOThreadPool
 
@@ -15,7 +15,7 @@ public struct PostgresProbe: DependencyProbe {
     ///     Prisma-style `schema=NAME` parameter is ignored.
     ///   - connectTimeoutSeconds: How long one check may wait for the server.
     ///   - threadPool: Where the blocking ping runs; NIO's process-wide pool unless given.
-    public init(databaseURL: String, connectTimeoutSeconds: Int = 2, threadPool: NIOThreadPool = .singleton) {
+    package init(databaseURL: String, connectTimeoutSeconds: Int = 2, threadPool: NIOThreadPool = .singleton) {
         // A Prisma-style `schema` parameter would make libpq reject the URL; the schema does not
         // matter for a ping.
         let url = PostgresConnectionURL.removingSchemaParameter(databaseURL).url
@@ -24,7 +24,7 @@ public struct PostgresProbe: DependencyProbe {
         self.threadPool = threadPool
     }
 
-    public func probe() async -> DependencyProbeResult {
+    package func probe() async -> DependencyProbeResult {
         let conninfo = self.conninfo
         let clock = ContinuousClock()
         let start = clock.now

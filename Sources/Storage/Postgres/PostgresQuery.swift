@@ -8,39 +8,39 @@
 /// ```
 ///
 /// SQL assembled at run time has to say so with ``init(unsafeSQL:binds:)``.
-public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolation {
+package struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolation {
     /// The SQL text, with `$1`, `$2`, … where the binds go.
-    public var sql: String
+    package var sql: String
     /// The parameters, in order; `nil` is SQL `NULL`.
-    public var binds: [PostgresValue?]
+    package var binds: [PostgresValue?]
 
     /// Creates a query from SQL text built at run time and its parameters.
     ///
     /// - Parameters:
     ///   - sql: SQL text; it must not contain values that came from outside.
     ///   - binds: The values of `$1`, `$2`, …
-    public init(unsafeSQL sql: String, binds: [PostgresValue?] = []) {
+    package init(unsafeSQL sql: String, binds: [PostgresValue?] = []) {
         self.sql = sql
         self.binds = binds
     }
 
     /// Creates a query without parameters from a literal.
-    public init(stringLiteral value: String) {
+    package init(stringLiteral value: String) {
         self.init(unsafeSQL: value)
     }
 
     /// Creates a query from a literal with interpolated parameters.
-    public init(stringInterpolation: StringInterpolation) {
+    package init(stringInterpolation: StringInterpolation) {
         self.init(unsafeSQL: stringInterpolation.sql, binds: stringInterpolation.binds)
     }
 
     /// Collects the literal parts and the interpolated parameters of a ``PostgresQuery``.
-    public struct StringInterpolation: StringInterpolationProtocol {
+    package struct StringInterpolation: StringInterpolationProtocol {
         var sql: String
         var binds: [PostgresValue?]
 
         /// Reserves room for the literal parts and parameters.
-        public init(literalCapacity: Int, interpolationCount: Int) {
+        package init(literalCapacity: Int, interpolationCount: Int) {
             self.sql = ""
             self.sql.reserveCapacity(literalCapacity + interpolationCount * 3)
             self.binds = []
@@ -48,18 +48,18 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
         }
 
         /// Appends SQL text.
-        public mutating func appendLiteral(_ literal: String) {
+        package mutating func appendLiteral(_ literal: String) {
             self.sql += literal
         }
 
         /// Appends a parameter.
-        public mutating func appendInterpolation(_ value: some PostgresEncodable) {
+        package mutating func appendInterpolation(_ value: some PostgresEncodable) {
             self.binds.append(value.postgresValue)
             self.sql += "$\(self.binds.count)"
         }
 
         /// Appends a parameter that may be SQL `NULL`.
-        public mutating func appendInterpolation(_ value: (some PostgresEncodable)?) {
+        package mutating func appendInterpolation(_ value: (some PostgresEncodable)?) {
             self.binds.append(value?.postgresValue)
             self.sql += "$\(self.binds.count)"
         }

@@ -1,12 +1,12 @@
 /// One row of a result: its values in column order, decoded by type (see ``PostgresValue``).
-public struct PostgresRow: Sendable, Hashable {
+package struct PostgresRow: Sendable, Hashable {
     /// The result's columns.
-    public let columns: [PostgresColumn]
+    package let columns: [PostgresColumn]
     /// The values, one per column; `nil` is SQL `NULL`.
-    public let values: [PostgresValue?]
+    package let values: [PostgresValue?]
 
     /// Creates a row.
-    public init(columns: [PostgresColumn], values: [PostgresValue?]) {
+    package init(columns: [PostgresColumn], values: [PostgresValue?]) {
         precondition(columns.count == values.count, "a row needs one value per column")
         self.columns = columns
         self.values = values
@@ -22,7 +22,7 @@ public struct PostgresRow: Sendable, Hashable {
     /// - Throws: ``PostgresError`` with code ``PostgresError/Code/decodingFailed`` when there is no
     ///   such column, or its value is `NULL` (for a non-optional type) or of another type. The
     ///   message names the column and the Swift type, never the value.
-    public func decode<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
+    package func decode<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
         guard let index = self.columns.firstIndex(where: { $0.name == column }) else {
             throw PostgresError(code: .decodingFailed, message: "the result has no column \"\(column)\"")
         }
@@ -33,7 +33,7 @@ public struct PostgresRow: Sendable, Hashable {
     ///
     /// - Throws: ``PostgresError`` with code ``PostgresError/Code/decodingFailed`` as
     ///   ``decode(_:as:)-(String,_)`` does, and for an index out of range.
-    public func decode<T: PostgresDecodable>(_ index: Int, as type: T.Type = T.self) throws -> T {
+    package func decode<T: PostgresDecodable>(_ index: Int, as type: T.Type = T.self) throws -> T {
         guard self.values.indices.contains(index) else {
             throw PostgresError(code: .decodingFailed, message: "the result has no column \(index)")
         }

@@ -1,16 +1,16 @@
 /// The rows a statement returned, all read into memory.
-public struct PostgresRows: Sendable, Hashable, RandomAccessCollection {
+package struct PostgresRows: Sendable, Hashable, RandomAccessCollection {
     /// The result's columns (empty for statements that return no rows).
-    public let columns: [PostgresColumn]
+    package let columns: [PostgresColumn]
     /// How many rows the statement inserted, updated, deleted, selected, … (`PQcmdTuples`), or 0
     /// when the command reports no count.
-    public let affectedRowCount: Int
+    package let affectedRowCount: Int
     /// The command tag, e.g. `INSERT 0 1` or `ROLLBACK` (what `COMMIT` answers in a failed transaction).
     let commandTag: String
     private let rows: [PostgresRow]
 
     /// Creates a result.
-    public init(columns: [PostgresColumn], rows: [PostgresRow], affectedRowCount: Int) {
+    package init(columns: [PostgresColumn], rows: [PostgresRow], affectedRowCount: Int) {
         self.init(columns: columns, rows: rows, affectedRowCount: affectedRowCount, commandTag: "")
     }
 
@@ -21,7 +21,7 @@ public struct PostgresRows: Sendable, Hashable, RandomAccessCollection {
         self.commandTag = commandTag
     }
 
-    public var startIndex: Int { self.rows.startIndex }
-    public var endIndex: Int { self.rows.endIndex }
-    public subscript(position: Int) -> PostgresRow { self.rows[position] }
+    package var startIndex: Int { self.rows.startIndex }
+    package var endIndex: Int { self.rows.endIndex }
+    package subscript(position: Int) -> PostgresRow { self.rows[position] }
 }

@@ -1,11 +1,11 @@
 /// The outcome of checking one backing service.
-public struct DependencyProbeResult: Sendable, Hashable {
+package struct DependencyProbeResult: Sendable, Hashable {
     /// Whether the service answered.
-    public var reachable: Bool
+    package var reachable: Bool
     /// How long the check took, in milliseconds.
-    public var latencyMilliseconds: Double
+    package var latencyMilliseconds: Double
     /// What was seen, e.g. `accepting connections` or why not. Never contains credentials.
-    public var message: String
+    package var message: String
 
     /// Creates a result.
     ///
@@ -13,7 +13,7 @@ public struct DependencyProbeResult: Sendable, Hashable {
     ///   - reachable: Whether the service answered.
     ///   - latencyMilliseconds: The check's duration.
     ///   - message: What was seen.
-    public init(reachable: Bool, latencyMilliseconds: Double, message: String) {
+    package init(reachable: Bool, latencyMilliseconds: Double, message: String) {
         self.reachable = reachable
         self.latencyMilliseconds = latencyMilliseconds
         self.message = message
@@ -21,7 +21,7 @@ public struct DependencyProbeResult: Sendable, Hashable {
 }
 
 /// Something that can check whether a backing service answers.
-public protocol DependencyProbe: Sendable {
+package protocol DependencyProbe: Sendable {
     /// Checks the service once.
     func probe() async -> DependencyProbeResult
 }

@@ -4,7 +4,7 @@ internal import Synchronization
 /// A pooled Redis connection leased to one closure (``RedisPool/withConnection(isolation:_:)``),
 /// for command sequences that need one connection (`WATCH`/`MULTI`/`EXEC`); using it after that
 /// closure returns fails with ``RedisError/Code/connectionNotLeased``.
-public struct RedisConnection: Sendable {
+package struct RedisConnection: Sendable {
     /// Whether the lease is still held; shared by every copy of the handle.
     final class Lease: Sendable {
         private let active = Mutex(true)
@@ -27,7 +27,7 @@ public struct RedisConnection: Sendable {
     /// ```
     ///
     /// - Throws: ``RedisError``; an error reply is thrown with code ``RedisError/Code/errorReply``.
-    public func command(_ arguments: [any RedisArgument]) async throws -> RedisReply {
+    package func command(_ arguments: [any RedisArgument]) async throws -> RedisReply {
         let bytes = arguments.map(\.redisBytes)
         guard self.lease.isActive else {
             throw RedisError(
@@ -55,7 +55,7 @@ public struct RedisConnection: Sendable {
     ///   - script: The script.
     ///   - keys: The keys it touches (`KEYS[1]`, …).
     ///   - arguments: Its other arguments (`ARGV[1]`, …).
-    public func evaluate(
+    package func evaluate(
         _ script: RedisScript,
         keys: [any RedisArgument] = [],
         arguments: [any RedisArgument] = []

@@ -2,9 +2,9 @@
 ///
 /// The handler layer maps ``isUnavailable`` errors to `UNAVAILABLE` (Redis being down degrades
 /// rate limits and live events; see `docs/decisions.md`).
-public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The kind of failure. A struct over a private enum, so new codes break no `switch`.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+    package struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Wrapped: Sendable, Hashable {
             case connectionFailed
             case connectionLost
@@ -23,23 +23,23 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         }
 
         /// No connection could be opened.
-        public static let connectionFailed = Code(.connectionFailed)
+        package static let connectionFailed = Code(.connectionFailed)
         /// The connection broke during the call; the command may or may not have run.
-        public static let connectionLost = Code(.connectionLost)
+        package static let connectionLost = Code(.connectionLost)
         /// Redis did not answer within the command timeout, or a subscription was not confirmed in time.
-        public static let timeout = Code(.timeout)
+        package static let timeout = Code(.timeout)
         /// Every pooled connection stayed busy for the acquire timeout.
-        public static let acquireTimeout = Code(.acquireTimeout)
+        package static let acquireTimeout = Code(.acquireTimeout)
         /// The pool or subscriber is shut down.
-        public static let shutDown = Code(.shutDown)
+        package static let shutDown = Code(.shutDown)
         /// Redis answered with an error reply; ``RedisError/message`` is its text.
-        public static let errorReply = Code(.errorReply)
+        package static let errorReply = Code(.errorReply)
         /// A ``RedisConnection`` was used after the closure that leased it returned.
-        public static let connectionNotLeased = Code(.connectionNotLeased)
+        package static let connectionNotLeased = Code(.connectionNotLeased)
         /// Redis refused the credentials of the URL (`AUTH` answered `WRONGPASS` or another error).
-        public static let authenticationFailed = Code(.authenticationFailed)
+        package static let authenticationFailed = Code(.authenticationFailed)
 
-        public var description: String {
+        package var description: String {
             switch self.wrapped {
             case .connectionFailed: "connectionFailed"
             case .connectionLost: "connectionLost"
@@ -54,26 +54,26 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The kind of failure.
-    public var code: Code
+    package var code: Code
     /// What failed; for ``Code/errorReply`` the server's error text (e.g. `NOSCRIPT …`).
-    public var message: String
+    package var message: String
 
     /// Creates an error.
-    public init(code: Code, message: String) {
+    package init(code: Code, message: String) {
         self.code = code
         self.message = message
     }
 
     /// Redis could not be used at all: no connection, refused credentials, a connection lost, a
     /// timeout, an exhausted pool, or a shut-down client.
-    public var isUnavailable: Bool {
+    package var isUnavailable: Bool {
         self.code != .errorReply && self.code != .connectionNotLeased
     }
 
     /// `EVALSHA` named a script Redis does not have cached.
-    public var isNoScript: Bool {
+    package var isNoScript: Bool {
         self.code == .errorReply && self.message.hasPrefix("NOSCRIPT")
     }
 
-    public var description: String { self.message }
+    package var description: String { self.message }
 }

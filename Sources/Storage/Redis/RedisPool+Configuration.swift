@@ -1,34 +1,34 @@
 extension RedisPool {
     /// Where Redis is and how the pool uses it.
-    public struct Configuration: Sendable, Hashable {
+    package struct Configuration: Sendable, Hashable {
         /// Where Redis listens.
-        public var url: RedisURL
+        package var url: RedisURL
         /// How the pool behaves.
-        public var options: Options
+        package var options: Options
 
         /// Creates a configuration.
         ///
         /// - Parameters:
         ///   - url: Where Redis listens.
         ///   - options: Pool behaviour; ``Options/defaults`` unless given.
-        public init(url: RedisURL, options: Options = .defaults) {
+        package init(url: RedisURL, options: Options = .defaults) {
             self.url = url
             self.options = options
         }
 
         /// Pool behaviour, with the defaults ``defaults`` documents.
-        public struct Options: Sendable, Hashable {
+        package struct Options: Sendable, Hashable {
             /// The most connections open at once; also the number of threads that run hiredis calls.
-            public var maximumConnections: Int
+            package var maximumConnections: Int
             /// How long a caller waits for a connection when all are busy.
-            public var acquireTimeout: Duration
+            package var acquireTimeout: Duration
             /// How long opening one connection may take.
-            public var connectTimeout: Duration
+            package var connectTimeout: Duration
             /// How long one command may wait for its reply; the connection is replaced afterwards.
-            public var commandTimeout: Duration
+            package var commandTimeout: Duration
 
             /// 4 connections, 5 s acquire timeout, 2 s connect timeout, 5 s command timeout.
-            public static var defaults: Options {
+            package static var defaults: Options {
                 Options(
                     maximumConnections: 4,
                     acquireTimeout: .seconds(5),

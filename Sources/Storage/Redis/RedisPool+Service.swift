@@ -1,9 +1,9 @@
-public import ServiceLifecycle
+internal import ServiceLifecycle
 
 extension RedisPool: Service {
     /// Starts the pool's threads and keeps the pool open until graceful shutdown (or
     /// cancellation), then shuts it down: waiting callers fail, connections close.
-    public func run() async throws {
+    package func run() async throws {
         self.startThreads()
         try? await gracefulShutdown()
         await self.shutdown()

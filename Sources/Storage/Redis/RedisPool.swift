@@ -1,4 +1,4 @@
-public import Logging
+package import Logging
 internal import NIOPosix
 
 /// A small pool of Redis command connections over hiredis.
@@ -17,9 +17,9 @@ internal import NIOPosix
 /// Publishing is a command (`PUBLISH`); receiving uses ``RedisSubscriber``. As a ``Service`` it
 /// runs until graceful shutdown, then shuts down; used on its own, call ``shutdown()`` before
 /// the pool is released.
-public final class RedisPool: Sendable {
+package final class RedisPool: Sendable {
     /// The configuration the pool was created with.
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let logger: Logger
     private let threadPool: PoolThreads
     private let pool: ConnectionPool<HiredisConnection>
@@ -30,7 +30,7 @@ public final class RedisPool: Sendable {
     /// - Parameters:
     ///   - configuration: Where Redis is and how to use it.
     ///   - logger: Receives connection events (never keys or values).
-    public init(configuration: Configuration, logger: Logger) {
+    package init(configuration: Configuration, logger: Logger) {
         let options = configuration.options
         let maximum = max(1, options.maximumConnections)
         let threadPool = PoolThreads(count: maximum)
@@ -70,7 +70,7 @@ public final class RedisPool: Sendable {
     /// - Throws: ``RedisError`` (``RedisError/Code/acquireTimeout``,
     ///   ``RedisError/Code/connectionFailed``, ``RedisError/Code/shutDown``) or what `body` threw.
     @discardableResult
-    public func withConnection<Result>(
+    package func withConnection<Result>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (RedisConnection) async throws -> sending Result
     ) async throws -> sending Result {
@@ -101,12 +101,12 @@ public final class RedisPool: Sendable {
     /// Sends one command on a pooled connection and returns its reply.
     ///
     /// - Throws: ``RedisError``; an error reply is thrown with code ``RedisError/Code/errorReply``.
-    public func command(_ arguments: [any RedisArgument]) async throws -> RedisReply {
+    package func command(_ arguments: [any RedisArgument]) async throws -> RedisReply {
         try await self.withConnection { try await $0.command(arguments) }
     }
 
     /// Runs a Lua script (see ``RedisConnection/evaluate(_:keys:arguments:)``).
-    public func evaluate(
+    package func evaluate(
         _ script: RedisScript,
         keys: [any RedisArgument] = [],
         arguments: [any RedisArgument] = []
@@ -121,7 +121,7 @@ public final class RedisPool: Sendable {
 
     /// Stops the pool: waiting callers fail, connections close (those in use when they come back),
     /// then the threads stop.
-    public func shutdown() async {
+    package func shutdown() async {
         await self.pool.shutDown()
         if !(await self.threadPool.stop()) {
             self.logger.warning("the Redis pool's threads did not stop cleanly")

@@ -1,7 +1,7 @@
-public import NIOPosix
+package import NIOPosix
 
 /// Checks that Redis answers `PING`, with hiredis on NIO's thread pool.
-public struct RedisProbe: DependencyProbe {
+package struct RedisProbe: DependencyProbe {
     private let url: RedisURL
     private let threadPool: NIOThreadPool
 
@@ -10,12 +10,12 @@ public struct RedisProbe: DependencyProbe {
     /// - Parameters:
     ///   - url: Where Redis listens.
     ///   - threadPool: Where the blocking ping runs; NIO's process-wide pool unless given.
-    public init(url: RedisURL, threadPool: NIOThreadPool = .singleton) {
+    package init(url: RedisURL, threadPool: NIOThreadPool = .singleton) {
         self.url = url
         self.threadPool = threadPool
     }
 
-    public func probe() async -> DependencyProbeResult {
+    package func probe() async -> DependencyProbeResult {
         let url = self.url
         let clock = ContinuousClock()
         let start = clock.now

@@ -1,5 +1,5 @@
 /// One reply from Redis, as the RESP2 protocol types it.
-public enum RedisReply: Sendable, Hashable {
+package enum RedisReply: Sendable, Hashable {
     /// A simple status such as `OK` or `PONG`.
     case status(String)
     /// An error reply, e.g. `WRONGTYPE Operation against a key holding the wrong kind of value`.
@@ -15,7 +15,7 @@ public enum RedisReply: Sendable, Hashable {
     case array([RedisReply])
 
     /// The text of a status or of a bulk string that is valid UTF-8.
-    public var stringValue: String? {
+    package var stringValue: String? {
         switch self {
         case .status(let text): text
         case .bulkString(let bytes): String(validating: bytes, as: UTF8.self)
@@ -24,7 +24,7 @@ public enum RedisReply: Sendable, Hashable {
     }
 
     /// The value of an integer reply.
-    public var integerValue: Int64? {
+    package var integerValue: Int64? {
         if case .integer(let value) = self {
             return value
         }
@@ -32,7 +32,7 @@ public enum RedisReply: Sendable, Hashable {
     }
 
     /// The bytes of a bulk string.
-    public var bytesValue: [UInt8]? {
+    package var bytesValue: [UInt8]? {
         if case .bulkString(let bytes) = self {
             return bytes
         }
@@ -40,7 +40,7 @@ public enum RedisReply: Sendable, Hashable {
     }
 
     /// The elements of an array.
-    public var arrayValue: [RedisReply]? {
+    package var arrayValue: [RedisReply]? {
         if case .array(let elements) = self {
             return elements
         }
@@ -48,5 +48,5 @@ public enum RedisReply: Sendable, Hashable {
     }
 
     /// Whether the reply is ``null``.
-    public var isNull: Bool { self == .null }
+    package var isNull: Bool { self == .null }
 }

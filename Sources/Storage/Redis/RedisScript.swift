@@ -7,16 +7,16 @@
 /// let increment = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
 /// let total = try await redis.evaluate(increment, keys: ["counter"], arguments: [5])
 /// ```
-public struct RedisScript: Sendable, Hashable {
+package struct RedisScript: Sendable, Hashable {
     /// The Lua source.
-    public let source: String
+    package let source: String
     /// The lower-case hex SHA-1 of the source, as Redis names cached scripts.
-    public let sha1: String
+    package let sha1: String
 
     /// Creates a script.
     ///
     /// - Parameter source: The Lua source.
-    public init(_ source: String) {
+    package init(_ source: String) {
         self.source = source
         self.sha1 = Digest.hex(Digest.sha1(Array(source.utf8)))
     }

@@ -1,25 +1,25 @@
 extension RedisSubscriber {
     /// Where Redis is and how the subscriber behaves, with the defaults ``init(url:)`` documents.
-    public struct Configuration: Sendable, Hashable {
+    package struct Configuration: Sendable, Hashable {
         /// Where Redis listens.
-        public var url: RedisURL
+        package var url: RedisURL
         /// How long opening the connection may take.
-        public var connectTimeout: Duration
+        package var connectTimeout: Duration
         /// How long ``RedisSubscriber/subscribe(to:)`` waits for Redis to confirm (including
         /// while reconnecting) before failing with ``RedisError/Code/timeout``.
-        public var subscribeTimeout: Duration
+        package var subscribeTimeout: Duration
         /// The wait before the first reconnect attempt; it doubles after each failure.
-        public var initialReconnectDelay: Duration
+        package var initialReconnectDelay: Duration
         /// The longest wait between reconnect attempts.
-        public var maximumReconnectDelay: Duration
+        package var maximumReconnectDelay: Duration
         /// Messages each subscription holds for a slow reader; beyond that the oldest are dropped.
-        public var bufferedMessagesPerSubscription: Int
+        package var bufferedMessagesPerSubscription: Int
 
         /// Creates a configuration: 2 s connect timeout, 5 s subscribe timeout, reconnect delay
         /// from 50 ms doubling up to 2 s, 1024 buffered messages per subscription.
         ///
         /// - Parameter url: Where Redis listens.
-        public init(url: RedisURL) {
+        package init(url: RedisURL) {
             self.url = url
             self.connectTimeout = .seconds(2)
             self.subscribeTimeout = .seconds(5)

@@ -1,9 +1,9 @@
-public import ServiceLifecycle
+internal import ServiceLifecycle
 
 extension RedisSubscriber: Service {
     /// Starts the subscriber's thread (connecting, and reconnecting after failures) and keeps it
     /// until graceful shutdown (or cancellation), then ends every subscription and stops it.
-    public func run() async throws {
+    package func run() async throws {
         self.start()
         try? await gracefulShutdown()
         await self.shutdown()

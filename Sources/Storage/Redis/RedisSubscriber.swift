@@ -1,4 +1,4 @@
-public import Logging
+package import Logging
 internal import NIOPosix
 internal import Synchronization
 
@@ -17,9 +17,9 @@ internal import Synchronization
 /// ```
 ///
 /// As a ``Service`` it runs until graceful shutdown, then shuts down.
-public final class RedisSubscriber: Sendable {
+package final class RedisSubscriber: Sendable {
     /// The configuration the subscriber was created with.
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let loop: RedisSubscriberLoop
     private let threads: PoolThreads
     private let logger: Logger
@@ -33,7 +33,7 @@ public final class RedisSubscriber: Sendable {
     ///   - configuration: Where Redis is and how to behave.
     ///   - logger: Receives connection events.
     /// - Throws: ``RedisError`` when the process is out of file descriptors.
-    public init(configuration: Configuration, logger: Logger) throws(RedisError) {
+    package init(configuration: Configuration, logger: Logger) throws(RedisError) {
         self.loop = try RedisSubscriberLoop(configuration: configuration, logger: logger)
         self.threads = PoolThreads(count: 1)
         self.configuration = configuration
@@ -62,7 +62,7 @@ public final class RedisSubscriber: Sendable {
     /// - Throws: ``RedisError`` with code ``RedisError/Code/timeout`` when Redis did not confirm
     ///   within ``Configuration/subscribeTimeout`` (e.g. it is down), ``RedisError/Code/shutDown``
     ///   after ``shutdown()``, or `CancellationError`.
-    public func subscribe(to channel: String) async throws -> RedisSubscription {
+    package func subscribe(to channel: String) async throws -> RedisSubscription {
         self.start()
         return try await self.loop.subscribe(to: channel)
     }
@@ -70,12 +70,12 @@ public final class RedisSubscriber: Sendable {
     /// Yields each time the connection broke and every channel has been subscribed again on a
     /// new one: messages published in between were lost, so a cache kept fresh by them should
     /// start over. Ends at ``shutdown()``.
-    public func resubscriptions() -> AsyncStream<Void> {
+    package func resubscriptions() -> AsyncStream<Void> {
         self.loop.resubscriptions()
     }
 
     /// Ends every subscription, closes the connection and stops the thread.
-    public func shutdown() async {
+    package func shutdown() async {
         self.loop.stop()
         // A loop that never started has nothing to wait for; none may start after this.
         let task = self.loopTask.withLock { task in

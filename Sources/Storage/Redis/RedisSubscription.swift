@@ -4,11 +4,11 @@
 /// iterating it is cancelled, or when the subscriber shuts down; the channel is unsubscribed once
 /// no subscription wants it. Across a Redis restart the subscriber resubscribes by itself;
 /// messages published while it was disconnected are lost, as pub/sub never stores them.
-public struct RedisSubscription: AsyncSequence, Sendable {
-    public typealias Element = RedisPubSubMessage
+package struct RedisSubscription: AsyncSequence, Sendable {
+    package typealias Element = RedisPubSubMessage
 
     /// The channel.
-    public let channel: String
+    package let channel: String
     private let stream: AsyncStream<RedisPubSubMessage>
     private let continuation: AsyncStream<RedisPubSubMessage>.Continuation
 
@@ -23,26 +23,26 @@ public struct RedisSubscription: AsyncSequence, Sendable {
     }
 
     /// Ends the subscription; iteration finishes after the messages already buffered.
-    public func cancel() {
+    package func cancel() {
         self.continuation.finish()
     }
 
     /// Iterates the messages.
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    package struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncStream<RedisPubSubMessage>.AsyncIterator
 
         /// The next message, or `nil` once the subscription ended.
-        public mutating func next() async -> RedisPubSubMessage? {
+        package mutating func next() async -> RedisPubSubMessage? {
             await self.base.next(isolation: #isolation)
         }
 
         /// The next message, or `nil` once the subscription ended.
-        public mutating func next(isolation actor: isolated (any Actor)?) async -> RedisPubSubMessage? {
+        package mutating func next(isolation actor: isolated (any Actor)?) async -> RedisPubSubMessage? {
             await self.base.next(isolation: actor)
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator {
+    package func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(base: self.stream.makeAsyncIterator())
     }
 }

@@ -7,20 +7,20 @@
 ///
 /// The credentials never appear in ``description``, ``debugDescription`` or ``customMirror``
 /// (`dump`), so logging a URL, or a configuration holding one, cannot leak them.
-public struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+package struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
     CustomReflectable
 {
     /// The host name or address.
-    public var host: String
+    package var host: String
     /// The TCP port; 6379 when the URL gives none.
-    public var port: Int
+    package var port: Int
     /// The database number; 0 when the URL gives none.
-    public var database: Int
+    package var database: Int
     /// The ACL user (`redis://alice:secret@host`), percent-decoded; `nil` for the default user.
-    public var username: String?
+    package var username: String?
     /// The password (`redis://:secret@host` or `redis://alice:secret@host`), percent-decoded;
     /// `nil` when the URL has none.
-    public var password: String?
+    package var password: String?
 
     /// Parses a Redis URL.
     ///
@@ -29,7 +29,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebug
     /// - Returns: `nil` when the scheme is not `redis` (`rediss://` included: see
     ///   ``isTLSScheme(_:)``), the port or database is not a number, or the user name or password
     ///   holds a malformed percent escape or is not UTF-8 once decoded.
-    public init?(_ string: String) {
+    package init?(_ string: String) {
         guard string.hasPrefix("redis://") else { return nil }
         var rest = Substring(string.dropFirst("redis://".count))
         var username: String?
@@ -71,12 +71,12 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebug
     /// loopback interface in front of such a Redis and give its `redis://` address instead.
     ///
     /// - Parameter string: A URL.
-    public static func isTLSScheme(_ string: String) -> Bool {
+    package static func isTLSScheme(_ string: String) -> Bool {
         string.lowercased().hasPrefix("rediss://")
     }
 
     /// Whether connections send `AUTH` (the URL names a user or a password).
-    public var hasCredentials: Bool { self.username != nil || self.password != nil }
+    package var hasCredentials: Bool { self.username != nil || self.password != nil }
 
     /// The `AUTH` command the URL asks for: `AUTH password` for the default user, `AUTH user
     /// password` for an ACL user (an empty password when the URL gives none, which a `nopass`
@@ -92,7 +92,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebug
 
     /// The URL with the password replaced by `***` (and the user name kept), for logs and
     /// messages.
-    public var description: String {
+    package var description: String {
         var userInfo = ""
         if self.hasCredentials {
             userInfo = (self.username ?? "") + (self.password == nil ? "" : ":***") + "@"
@@ -101,10 +101,10 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebug
     }
 
     /// The same as ``description``: a debug print of the value never shows the password either.
-    public var debugDescription: String { self.description }
+    package var debugDescription: String { self.description }
 
     /// The parts, with the password replaced by `***`, for `dump` and other mirror-based printing.
-    public var customMirror: Mirror {
+    package var customMirror: Mirror {
         Mirror(
             self,
             children: [

@@ -7,9 +7,9 @@ internal import FoundationEssentials
 
 /// The serialized `google.protobuf.FileDescriptorSet` of echo.proto and everything they import,
 /// for server reflection.
-public enum EchoDescriptorSet {
+package enum EchoDescriptorSet {
     /// The descriptor set's bytes (11326 bytes).
-    public static var bytes: [UInt8] {
+    package static var bytes: [UInt8] {
         [UInt8](Data(base64Encoded: base64Lines.joined()) ?? Data())
     }
 

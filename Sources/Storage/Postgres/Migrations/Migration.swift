@@ -1,15 +1,15 @@
 /// One numbered SQL file of the schema, applied once by ``Migrator`` in its own transaction.
-public struct Migration: Sendable, Hashable {
+package struct Migration: Sendable, Hashable {
     /// The number that orders migrations (`1` for `0001_identity.sql`).
-    public let version: Int
+    package let version: Int
     /// The file name, e.g. `0001_identity.sql`, as recorded in `schema_migrations` and named in errors.
-    public let fileName: String
+    package let fileName: String
     /// The SQL: any number of statements, without transaction control (`BEGIN`, `COMMIT`) and
     /// without statements that cannot run in a transaction (`CREATE INDEX CONCURRENTLY`).
-    public let sql: String
+    package let sql: String
     /// The lower-case hex SHA-256 of the SQL's UTF-8 bytes, recorded when applied and compared on
     /// every later run.
-    public let checksum: String
+    package let checksum: String
 
     /// Creates a migration.
     ///
@@ -17,7 +17,7 @@ public struct Migration: Sendable, Hashable {
     ///   - version: Its number; versions must be unique within a ``Migrator``.
     ///   - fileName: Its file name.
     ///   - sql: Its SQL text.
-    public init(version: Int, fileName: String, sql: String) {
+    package init(version: Int, fileName: String, sql: String) {
         self.version = version
         self.fileName = fileName
         self.sql = sql
@@ -26,7 +26,7 @@ public struct Migration: Sendable, Hashable {
 
     /// MetaChat's schema: the files under `migrations/` in the repository, embedded in the binary
     /// (`scripts/embed-migrations.sh`), in version order.
-    public static var metaChat: [Migration] {
+    package static var metaChat: [Migration] {
         EmbeddedMigrations.files.map { Migration(version: $0.version, fileName: $0.fileName, sql: $0.sql) }
     }
 }

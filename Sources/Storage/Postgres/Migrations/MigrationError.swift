@@ -1,7 +1,7 @@
 /// Why ``Migrator`` refused to run or stopped.
-public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The kind of problem. A struct over a private enum, so new codes break no `switch`.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+    package struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Wrapped: Sendable, Hashable {
             case invalidMigrations
             case checksumMismatch
@@ -16,16 +16,16 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
         }
 
         /// The list of migrations is unusable (two share a version).
-        public static let invalidMigrations = Code(.invalidMigrations)
+        package static let invalidMigrations = Code(.invalidMigrations)
         /// A migration was edited after it was applied: its checksum differs from the recorded one.
-        public static let checksumMismatch = Code(.checksumMismatch)
+        package static let checksumMismatch = Code(.checksumMismatch)
         /// The database records a migration this build does not have (it is newer than the binary).
-        public static let unknownAppliedMigration = Code(.unknownAppliedMigration)
+        package static let unknownAppliedMigration = Code(.unknownAppliedMigration)
         /// A migration's SQL failed; its transaction was rolled back. ``MigrationError/underlying``
         /// has the server's error.
-        public static let migrationFailed = Code(.migrationFailed)
+        package static let migrationFailed = Code(.migrationFailed)
 
-        public var description: String {
+        package var description: String {
             switch self.wrapped {
             case .invalidMigrations: "invalidMigrations"
             case .checksumMismatch: "checksumMismatch"
@@ -36,21 +36,21 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
     }
 
     /// The kind of problem.
-    public var code: Code
+    package var code: Code
     /// The migration file concerned.
-    public var fileName: String?
+    package var fileName: String?
     /// A sentence for the operator, naming the file.
-    public var message: String
+    package var message: String
     /// The PostgreSQL error behind ``Code/migrationFailed``.
-    public var underlying: PostgresError?
+    package var underlying: PostgresError?
 
     /// Creates an error.
-    public init(code: Code, fileName: String?, message: String, underlying: PostgresError? = nil) {
+    package init(code: Code, fileName: String?, message: String, underlying: PostgresError? = nil) {
         self.code = code
         self.fileName = fileName
         self.message = message
         self.underlying = underlying
     }
 
-    public var description: String { self.message }
+    package var description: String { self.message }
 }

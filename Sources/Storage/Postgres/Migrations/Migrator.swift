@@ -11,19 +11,19 @@
 /// let report = try await Migrator(migrations: Migration.metaChat).migrate(on: pool)
 /// for applied in report.applied { print("applied \(applied.fileName)") }
 /// ```
-public struct Migrator: Sendable {
+package struct Migrator: Sendable {
     /// The `pg_advisory_lock` key every MetaChat migrator takes: the bytes of `"metachat"`.
-    public static let advisoryLockKey: Int64 = 0x6D65_7461_6368_6174
+    package static let advisoryLockKey: Int64 = 0x6D65_7461_6368_6174
 
     /// The migrations, in version order.
-    public let migrations: [Migration]
+    package let migrations: [Migration]
 
     /// Creates a migrator.
     ///
     /// - Parameter migrations: The migrations in any order.
     /// - Throws: ``MigrationError`` with code ``MigrationError/Code/invalidMigrations`` when two
     ///   share a version.
-    public init(migrations: [Migration]) throws(MigrationError) {
+    package init(migrations: [Migration]) throws(MigrationError) {
         let sorted = migrations.sorted { $0.version < $1.version }
         for (earlier, later) in zip(sorted, sorted.dropFirst()) where earlier.version == later.version {
             throw MigrationError(
@@ -42,7 +42,7 @@ public struct Migrator: Sendable {
     /// - Throws: ``MigrationError`` (nothing is applied when a check fails; a failing migration is
     ///   rolled back and those before it stay applied), or ``PostgresError`` when PostgreSQL cannot
     ///   be used.
-    public func migrate(on pool: PostgresPool) async throws -> MigrationReport {
+    package func migrate(on pool: PostgresPool) async throws -> MigrationReport {
         try await pool.withConnection { connection in
             try await self.lock(connection)
             do {

@@ -1,10 +1,10 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// A Swift type a result value can be decoded into with ``PostgresRow/decode(_:as:)``.
 ///
 /// `Optional` conforms when its wrapped type does, and decodes SQL `NULL` as `nil`; every other
 /// conforming type treats `NULL` as a decoding failure.
-public protocol PostgresDecodable: Sendable {
+package protocol PostgresDecodable: Sendable {
     /// Decodes a column's value.
     ///
     /// - Parameter postgresValue: The value, `nil` for SQL `NULL`.
@@ -13,7 +13,7 @@ public protocol PostgresDecodable: Sendable {
 }
 
 extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
-    public init?(postgresValue: PostgresValue?) {
+    package init?(postgresValue: PostgresValue?) {
         guard let value = postgresValue else {
             self = .none
             return
@@ -24,7 +24,7 @@ extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
 }
 
 extension PostgresValue: PostgresDecodable {
-    public init?(postgresValue: PostgresValue?) {
+    package init?(postgresValue: PostgresValue?) {
         guard let value = postgresValue else { return nil }
         self = value
     }
@@ -32,7 +32,7 @@ extension PostgresValue: PostgresDecodable {
 
 extension String: PostgresDecodable {
     /// From `text`-like columns, JSON text, and the text form of types without a case of their own.
-    public init?(postgresValue: PostgresValue?) {
+    package init?(postgresValue: PostgresValue?) {
         switch postgresValue?.storage {
         case .text(let text), .jsonb(let text), .other(_, let text): self = text
         default: return nil
@@ -42,7 +42,7 @@ extension String: PostgresDecodable {
 
 extension Int: PostgresDecodable {
     /// From `int2`, `int4` or `int8`.
-    public init?(postgresValue: PostgresValue?) {
+    package init?(postgresValue: PostgresValue?) {
         switch postgresValue?.storage {
         case .int32(let value): self = Int(value)
         case .int64(let value):
@@ -55,7 +55,7 @@ extension Int: PostgresDecodable {
 
 extension Int32: PostgresDecodable {
     /// From `int2` or `int4`, or `int8` when it fits.
-    public init?(postgresValue: PostgresValue?) {
+    package init?(postgresValue: PostgresValue?) {
         switch postgresValue?.storage {
         case .int32(let value): self = value
         case .int64(let value):
@@ -68,7 +68,7 @@ extension Int32: PostgresDecodable {
 
 extension Int64: PostgresDecodable {
     /// From `int2`, `int4` or `int8`.
-    public init?(postgresValue: PostgresValue?) {
+    package init?(postgresValue: PostgresValue?) {
         switch postgresValue?.storage {
         case .int32(let value): self = Int64(value)
         case .int64(let value): self = value
@@ -79,7 +79,7 @@ extension Int64: PostgresDecodable {
 
 extension Double: PostgresDecodable {
     /// From `float4` or `float8`.
-    public init?(postgresValue: PostgresValue?) {
+    package init?(postgresValue: PostgresValue?) {
         guard case .float64(let value) = postgresValue?.storage else { return nil }
         self = value
     }
@@ -87,7 +87,7 @@ extension Double: PostgresDecodable {
 
 extension Bool: PostgresDecodable {
     /// From `bool`.
-    public init?(postgresValue: PostgresValue?) {
+    package init?(postgresValue: PostgresValue?) {
         guard case .bool(let value) = postgresValue?.storage else { return nil }
         self = value
     }
@@ -95,7 +95,7 @@ extension Bool: PostgresDecodable {
 
 extension UUID: PostgresDecodable {
     /// From `uuid`.
-    public init?(postgresValue: PostgresValue?) {
+    package init?(postgresValue: PostgresValue?) {
         guard case .uuid(let value) = postgresValue?.storage else { return nil }
         self = value
     }
@@ -103,7 +103,7 @@ extension UUID: PostgresDecodable {
 
 extension Date: PostgresDecodable {
     /// From `timestamptz` or `timestamp` (read as UTC).
-    public init?(postgresValue: PostgresValue?) {
+    package init?(postgresValue: PostgresValue?) {
         guard case .timestamp(let value) = postgresValue?.storage else { return nil }
         self = value
     }
@@ -111,7 +111,7 @@ extension Date: PostgresDecodable {
 
 extension Array: PostgresDecodable where Element == UInt8 {
     /// From `bytea`.
-    public init?(postgresValue: PostgresValue?) {
+    package init?(postgresValue: PostgresValue?) {
         guard case .bytea(let value) = postgresValue?.storage else { return nil }
         self = value
     }

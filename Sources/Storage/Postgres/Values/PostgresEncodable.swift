@@ -1,58 +1,58 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// A Swift value that can be sent to PostgreSQL as a bind parameter.
 ///
 /// Interpolating one into a ``PostgresQuery`` adds it as the next `$n` parameter.
-public protocol PostgresEncodable: Sendable {
+package protocol PostgresEncodable: Sendable {
     /// The value to send.
     var postgresValue: PostgresValue { get }
 }
 
 extension PostgresValue: PostgresEncodable {
-    public var postgresValue: PostgresValue { self }
+    package var postgresValue: PostgresValue { self }
 }
 
 extension String: PostgresEncodable {
     /// `text`.
-    public var postgresValue: PostgresValue { .text(self) }
+    package var postgresValue: PostgresValue { .text(self) }
 }
 
 extension Int: PostgresEncodable {
     /// `int8`.
-    public var postgresValue: PostgresValue { .int64(Int64(self)) }
+    package var postgresValue: PostgresValue { .int64(Int64(self)) }
 }
 
 extension Int32: PostgresEncodable {
     /// `int4`.
-    public var postgresValue: PostgresValue { .int32(self) }
+    package var postgresValue: PostgresValue { .int32(self) }
 }
 
 extension Int64: PostgresEncodable {
     /// `int8`.
-    public var postgresValue: PostgresValue { .int64(self) }
+    package var postgresValue: PostgresValue { .int64(self) }
 }
 
 extension Double: PostgresEncodable {
     /// `float8`.
-    public var postgresValue: PostgresValue { .float64(self) }
+    package var postgresValue: PostgresValue { .float64(self) }
 }
 
 extension Bool: PostgresEncodable {
     /// `bool`.
-    public var postgresValue: PostgresValue { .bool(self) }
+    package var postgresValue: PostgresValue { .bool(self) }
 }
 
 extension UUID: PostgresEncodable {
     /// `uuid`.
-    public var postgresValue: PostgresValue { .uuid(self) }
+    package var postgresValue: PostgresValue { .uuid(self) }
 }
 
 extension Date: PostgresEncodable {
     /// `timestamptz`.
-    public var postgresValue: PostgresValue { .timestamp(self) }
+    package var postgresValue: PostgresValue { .timestamp(self) }
 }
 
 extension Array: PostgresEncodable where Element == UInt8 {
     /// `bytea`.
-    public var postgresValue: PostgresValue { .bytea(self) }
+    package var postgresValue: PostgresValue { .bytea(self) }
 }

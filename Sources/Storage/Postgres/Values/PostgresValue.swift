@@ -1,4 +1,4 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// One non-null value sent to PostgreSQL as a bind parameter or read back from a result.
 ///
@@ -9,7 +9,7 @@ public import FoundationEssentials
 /// `bytea`, and `json`/`jsonb` ``jsonb(_:)``. Any other type keeps its text form (``otherText``).
 ///
 /// SQL `NULL` is `nil` wherever a `PostgresValue?` is expected.
-public struct PostgresValue: Sendable, Hashable {
+package struct PostgresValue: Sendable, Hashable {
     enum Storage: Sendable, Hashable {
         case text(String)
         case int32(Int32)
@@ -30,30 +30,30 @@ public struct PostgresValue: Sendable, Hashable {
     }
 
     /// A `text` value.
-    public static func text(_ value: String) -> PostgresValue { PostgresValue(.text(value)) }
+    package static func text(_ value: String) -> PostgresValue { PostgresValue(.text(value)) }
     /// An `int4` value.
-    public static func int32(_ value: Int32) -> PostgresValue { PostgresValue(.int32(value)) }
+    package static func int32(_ value: Int32) -> PostgresValue { PostgresValue(.int32(value)) }
     /// An `int8` value.
-    public static func int64(_ value: Int64) -> PostgresValue { PostgresValue(.int64(value)) }
+    package static func int64(_ value: Int64) -> PostgresValue { PostgresValue(.int64(value)) }
     /// A `float8` value.
-    public static func float64(_ value: Double) -> PostgresValue { PostgresValue(.float64(value)) }
+    package static func float64(_ value: Double) -> PostgresValue { PostgresValue(.float64(value)) }
     /// A `bool` value.
-    public static func bool(_ value: Bool) -> PostgresValue { PostgresValue(.bool(value)) }
+    package static func bool(_ value: Bool) -> PostgresValue { PostgresValue(.bool(value)) }
     /// A `uuid` value.
-    public static func uuid(_ value: UUID) -> PostgresValue { PostgresValue(.uuid(value)) }
+    package static func uuid(_ value: UUID) -> PostgresValue { PostgresValue(.uuid(value)) }
     /// A `timestamptz` value, with microsecond precision.
-    public static func timestamp(_ value: Date) -> PostgresValue { PostgresValue(.timestamp(value)) }
+    package static func timestamp(_ value: Date) -> PostgresValue { PostgresValue(.timestamp(value)) }
     /// A `bytea` value.
-    public static func bytea(_ value: [UInt8]) -> PostgresValue { PostgresValue(.bytea(value)) }
+    package static func bytea(_ value: [UInt8]) -> PostgresValue { PostgresValue(.bytea(value)) }
     /// A `jsonb` value, given as JSON text (the server checks that it parses).
-    public static func jsonb(_ json: String) -> PostgresValue { PostgresValue(.jsonb(json)) }
+    package static func jsonb(_ json: String) -> PostgresValue { PostgresValue(.jsonb(json)) }
     /// A value in text form whose type the server infers from where the parameter appears, like an
     /// untyped SQL literal: for types without a case of their own, e.g. `numeric`, `date` or a
     /// pgvector `'[1,2,3]'`.
-    public static func unknown(_ text: String) -> PostgresValue { PostgresValue(.other(oid: 0, text: text)) }
+    package static func unknown(_ text: String) -> PostgresValue { PostgresValue(.other(oid: 0, text: text)) }
 
     /// The OID of the value's PostgreSQL type, e.g. 25 for `text`.
-    public var typeOID: UInt32 {
+    package var typeOID: UInt32 {
         switch self.storage {
         case .text: PostgresTypeOID.text
         case .int32: PostgresTypeOID.int4
@@ -70,7 +70,7 @@ public struct PostgresValue: Sendable, Hashable {
 
     /// The server's text form of a value whose type has no case of its own (e.g. `numeric`,
     /// `date`, arrays, `vector`); `nil` for the types listed above.
-    public var otherText: String? {
+    package var otherText: String? {
         if case .other(_, let text) = self.storage {
             return text
         }
