@@ -3,7 +3,7 @@
 #
 #   scripts/run.sh           serves a release build (the project's release flags, cross-module
 #                            optimisation included: what an operator runs); the first one takes
-#                            about 15 minutes on 2 cores, later ones seconds to minutes
+#                            about 10 minutes on 2 cores, later ones seconds to minutes
 #   scripts/run.sh --debug   serves a debug build (quicker to rebuild while iterating)
 #
 #   1. scripts/setup.sh (packages + .venv)
@@ -98,7 +98,7 @@ if [[ "${METACHAT_SKIP_BUILD:-}" != 1 ]]; then
   if [[ "$CONFIGURATION" == release ]]; then
     # shellcheck source=scripts/lib/release-build.sh
     source scripts/lib/release-build.sh
-    echo "run.sh: building a release binary (the first build takes about 15 minutes; --debug is quicker)"
+    echo "run.sh: building a release binary (the first build takes about 10 minutes; --debug is quicker)"
     release_build --product metachat
   else
     swift build --product metachat

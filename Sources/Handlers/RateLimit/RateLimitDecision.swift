@@ -14,7 +14,9 @@ package struct RateLimitDecision: Sendable, Equatable {
     /// The `retry-after` header's value: ``retryAfterMilliseconds`` in whole seconds, rounded up,
     /// at least 1.
     var retryAfterSeconds: Int {
-        max(1, (self.retryAfterMilliseconds + 999) / 1000)
+        // Divided before rounding up, so a stored time near Int.max cannot overflow.
+        let (seconds, rest) = self.retryAfterMilliseconds.quotientAndRemainder(dividingBy: 1000)
+        return max(1, seconds + (rest > 0 ? 1 : 0))
     }
 
     /// Creates a decision.

@@ -51,8 +51,10 @@ extension HTTP2ConnectionHandler {
         }
 
         let metadata = GRPCMetadataCodec.metadata(from: stream.headers)
+        // Only a trusted proxy's forwarding headers name another client; most calls have none.
+        let forwarded = self.peerIsTrustedProxy && (!stream.forwardedFor.isEmpty || stream.realIP != nil)
         let client =
-            self.peerIsTrustedProxy
+            forwarded
             ? self.services.clientAddresses.client(
                 peer: self.peerAddress, forwardedFor: stream.forwardedFor, realIP: stream.realIP)
             : self.peerAddress

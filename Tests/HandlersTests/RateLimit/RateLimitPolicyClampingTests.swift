@@ -34,4 +34,14 @@ struct RateLimitPolicyClampingTests {
                 == (windowSeconds > 0
                     ? RateLimitPolicy.maximumWindowMilliseconds : RateLimitPolicy.standard.windowMilliseconds))
     }
+
+    @Test("retry-after is the milliseconds rounded up to whole seconds, at least 1, for any stored value")
+    func retryAfterRoundsUpWithoutOverflow() async {
+        await propertyCheck(count: 2000, input: Gen.int(in: 0 ... .max)) { milliseconds in
+            let decision = RateLimitDecision(
+                allowed: false, limit: 1, remaining: 0, resetMilliseconds: 0, retryAfterMilliseconds: milliseconds)
+            let exact = (Int128(milliseconds) + 999) / 1000
+            #expect(Int128(decision.retryAfterSeconds) == max(1, exact))
+        }
+    }
 }
