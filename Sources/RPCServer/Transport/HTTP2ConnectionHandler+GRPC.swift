@@ -135,9 +135,9 @@ extension HTTP2ConnectionHandler {
             // A started message must arrive whole within the request-body timeout; between
             // messages a stream may wait as long as it likes.
             if stream.deframer.hasPartialMessage {
-                self.beginBodyWait(stream)
+                self.beginMessageWait(stream)
             } else {
-                self.endBodyWait(stream)
+                stream.bodyWait = .none
             }
         } catch {
             let failure = RPCError.from(error)

@@ -29,13 +29,15 @@ extension HTTP2ConnectionHandler {
 
     /// Everything `stream` holds left memory; its window is returned at once (nothing of it
     /// is buffered any more).
+    @inline(__always)
     func releaseAll(_ stream: HTTP2ServerStream) {
+        stream.bodyWait = .none
+        guard stream.unconsumedBytes > 0 || stream.heldRequestBytes > 0 else { return }
         if stream.unconsumedBytes > 0 {
             self.session?.consume(streamID: stream.streamID, bytes: stream.unconsumedBytes)
             stream.unconsumedBytes = 0
         }
         self.release(stream, bytes: stream.heldRequestBytes)
-        self.endBodyWait(stream)
     }
 
     /// Returns flow-control window for the bytes `stream` received, unless its handler lags
@@ -86,26 +88,43 @@ extension HTTP2ConnectionHandler {
 
     // MARK: Request-body timeout
 
-    /// Starts the request-body clock of `stream` (at `since`, or now), unless it runs already.
-    func beginBodyWait(_ stream: HTTP2ServerStream, since: ContinuousClock.Instant? = nil) {
-        guard stream.bodyWaitStartedAt == nil else { return }
-        let started = since ?? .now
-        stream.bodyWaitStartedAt = started
-        self.armBodyTimer(firingAt: started + self.services.configuration.requestBodyTimeout)
+    /// Starts the request-body clock of `stream` from its headers: the rest of its request
+    /// (a plain HTTP body, a unary message) must arrive within the timeout. On every unary call:
+    /// a byte stored, and a flag tested.
+    @inline(__always)
+    func beginRequestBodyWait(_ stream: HTTP2ServerStream) {
+        stream.bodyWait = .request
+        if !self.bodyTimerArmed {
+            self.armBodyTimer(firingAt: stream.startedAt + self.services.configuration.requestBodyTimeout)
+        }
+    }
+
+    /// Starts the clock of the gRPC message `stream` has begun to receive, unless one runs.
+    func beginMessageWait(_ stream: HTTP2ServerStream) {
+        guard stream.bodyWait == .none else { return }
+        let now = ContinuousClock.now
+        stream.bodyWait = .message
+        stream.messageWaitOffset = now - stream.startedAt
+        if !self.bodyTimerArmed {
+            self.armBodyTimer(firingAt: now + self.services.configuration.requestBodyTimeout)
+        }
     }
 
     /// Stops the request-body clock of `stream`.
+    @inline(__always)
     func endBodyWait(_ stream: HTTP2ServerStream) {
-        stream.bodyWaitStartedAt = nil
+        stream.bodyWait = .none
     }
 
     /// One timer per connection checks every stream's clock; it is scheduled only when none is
     /// pending, so a connection of quick requests schedules it at most once per timeout.
     private func armBodyTimer(firingAt deadline: ContinuousClock.Instant) {
-        guard self.bodyTimer == nil, let context = self.context else { return }
+        guard !self.bodyTimerArmed, let context = self.context else { return }
+        self.bodyTimerArmed = true
         let delay = TimeAmount(deadline - .now)
         self.bodyTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
             self.bodyTimer = nil
+            self.bodyTimerArmed = false
             self.checkBodyWaits()
         }
     }

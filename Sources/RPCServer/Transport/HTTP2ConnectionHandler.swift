@@ -21,6 +21,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     var windowWithheld = false
     /// Checks the streams' request-body clocks; pending only while one may run out.
     var bodyTimer: Scheduled<Void>?
+    /// Whether ``bodyTimer`` is pending (a flag, cheaper to test per call than the optional).
+    var bodyTimerArmed = false
     /// The stream of the latest lookup: nghttp2 reports a request's frames one after another,
     /// so most lookups ask for the same stream again.
     private var lastStream: HTTP2ServerStream?
@@ -199,6 +201,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
     private func tearDown() {
         self.bodyTimer?.cancel()
         self.bodyTimer = nil
+        self.bodyTimerArmed = false
         for stream in self.streams.values {
             self.services.metrics.streamClosed()
             self.abandon(stream)
@@ -274,7 +277,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
             self.startCall(stream)
             if !endStream && stream.pendingUnary != nil {
                 // A unary request must arrive whole within the request-body timeout.
-                self.beginBodyWait(stream, since: stream.startedAt)
+                self.beginRequestBodyWait(stream)
             }
         } else {
             stream.kind = .http
@@ -288,7 +291,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
                 return
             }
             if !endStream {
-                self.beginBodyWait(stream, since: stream.startedAt)
+                self.beginRequestBodyWait(stream)
             }
         }
         if endStream {

@@ -73,10 +73,12 @@ final class HTTP2ServerStream {
     /// DATA bytes received and still held in memory for this stream (body, partial or queued
     /// messages, the unary request), counted in the connection's budget until released.
     var heldRequestBytes = 0
-    /// Since when the stream has been waiting for request bytes it needs (its body, its unary
-    /// message, or the rest of a started message); `nil` while it needs none. Past the
-    /// server's request-body timeout the request is refused.
-    var bodyWaitStartedAt: ContinuousClock.Instant?
+    /// Whether the stream waits for request bytes it needs, and since when: past the server's
+    /// request-body timeout the request is refused.
+    var bodyWait = BodyWait.none
+    /// When the message the stream waits for began, after ``startedAt``, while ``bodyWait`` is
+    /// `.message`.
+    var messageWaitOffset = Duration.zero
     /// Whether request messages with the compressed flag are gzip (`grpc-encoding: gzip`).
     var requestGzip = false
     /// Whether response messages may be gzip-compressed (`grpc-accept-encoding` lists gzip).
@@ -116,6 +118,25 @@ final class HTTP2ServerStream {
     var deadlineTimer: Scheduled<Void>?
     /// Whether nghttp2 closed the stream; nothing may be submitted for it afterwards.
     var closed = false
+
+    /// What request bytes a stream waits for. A byte, so the per-call bookkeeping is a store.
+    enum BodyWait: UInt8 {
+        /// None.
+        case none
+        /// The rest of its request (a plain HTTP body, a unary message), since ``startedAt``.
+        case request
+        /// The rest of a started gRPC message, since ``messageWaitOffset`` after ``startedAt``.
+        case message
+    }
+
+    /// When the stream's request-body clock started, while it runs.
+    var bodyWaitStartedAt: ContinuousClock.Instant? {
+        switch self.bodyWait {
+        case .none: nil
+        case .request: self.startedAt
+        case .message: self.startedAt + self.messageWaitOffset
+        }
+    }
 
     /// A unary call waiting for its request message: what running it takes, without the rest
     /// of its method's handler.

@@ -32,15 +32,31 @@ final class NGHTTP2Session {
     private var session: OpaquePointer?
     /// Strings of the header fields this connection repeats.
     fileprivate var headerFields = HeaderFieldCache()
-    private unowned(unsafe) let delegate: any NGHTTP2SessionDelegate
+    /// The delegate, unretained (it owns the session and outlives it), by its concrete type:
+    /// the callbacks reach it without the reference counting an existential or `unowned`
+    /// reference costs on every call (a dozen callbacks per gRPC call).
+    private let delegate: DelegateReference
+
+    /// The delegate of a server or of a client session, or another delegate (tests' raw
+    /// clients), reached through an existential.
+    private enum DelegateReference {
+        case server(Unmanaged<HTTP2ConnectionHandler>)
+        case client(Unmanaged<HTTP2ClientConnectionHandler>)
+        case other(OtherDelegate)
+    }
+
+    /// A delegate of no type the session knows, unretained.
+    private struct OtherDelegate {
+        unowned(unsafe) let delegate: any NGHTTP2SessionDelegate
+    }
 
     /// Creates a server session and queues the server's SETTINGS.
     ///
     /// - Parameters:
     ///   - limits: The HTTP/2 limits to enforce and announce.
     ///   - delegate: Receives parsed events; must outlive the session.
-    init(limits: RPCServerConfiguration.HTTP2Limits, delegate: any NGHTTP2SessionDelegate) throws {
-        self.delegate = delegate
+    init(limits: RPCServerConfiguration.HTTP2Limits, delegate: HTTP2ConnectionHandler) throws {
+        self.delegate = .server(Unmanaged.passUnretained(delegate))
         var callbacks: OpaquePointer?
         guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else {
             throw SessionError(code: Int(NGHTTP2_ERR_NOMEM.rawValue), operation: "nghttp2_session_callbacks_new")
@@ -113,7 +129,11 @@ final class NGHTTP2Session {
     ///   - windowBytes: The stream and connection receive windows to announce.
     ///   - delegate: Receives parsed events; must outlive the session.
     init(clientWithWindowBytes windowBytes: UInt32, delegate: any NGHTTP2SessionDelegate) throws {
-        self.delegate = delegate
+        if let client = delegate as? HTTP2ClientConnectionHandler {
+            self.delegate = .client(Unmanaged.passUnretained(client))
+        } else {
+            self.delegate = .other(OtherDelegate(delegate: delegate))
+        }
         var callbacks: OpaquePointer?
         guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else {
             throw SessionError(code: Int(NGHTTP2_ERR_NOMEM.rawValue), operation: "nghttp2_session_callbacks_new")
@@ -328,11 +348,26 @@ final class NGHTTP2Session {
 
     // MARK: Callback entry points (called by NGHTTP2Callbacks)
 
-    fileprivate var delegateForCallbacks: any NGHTTP2SessionDelegate { self.delegate }
+    /// Calls `body` with the delegate, without retaining it.
+    @inline(__always)
+    fileprivate func withDelegate<Result>(_ body: (any NGHTTP2SessionDelegate) -> Result) -> Result {
+        switch self.delegate {
+        case .server(let handler): handler._withUnsafeGuaranteedRef { body($0) }
+        case .client(let handler): handler._withUnsafeGuaranteedRef { body($0) }
+        case .other(let other): body(other.delegate)
+        }
+    }
 
-    static func from(_ userData: UnsafeMutableRawPointer?) -> NGHTTP2Session? {
-        guard let userData else { return nil }
-        return Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
+    /// Calls `body` with the session whose `user_data` this is, without retaining it (the
+    /// session exists while nghttp2 calls back), or returns `failure` for a null pointer.
+    @inline(__always)
+    static func with<Result>(
+        _ userData: UnsafeMutableRawPointer?,
+        orElse failure: Result,
+        _ body: (NGHTTP2Session) -> Result
+    ) -> Result {
+        guard let userData else { return failure }
+        return Unmanaged<NGHTTP2Session>.fromOpaque(userData)._withUnsafeGuaranteedRef(body)
     }
 
     func submitTrailers(streamID: Int32, trailers: [(name: String, value: String)]) -> Int32 {
@@ -348,13 +383,15 @@ final class NGHTTP2Session {
 private enum NGHTTP2Callbacks {
     static func install(into callbacks: OpaquePointer) {
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
-            guard let frame, let session = NGHTTP2Session.from(userData) else { return 0 }
-            if frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue),
-                frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
-            {
-                session.delegateForCallbacks.sessionDidBeginRequest(streamID: frame.pointee.hd.stream_id)
+            guard let frame else { return 0 }
+            return NGHTTP2Session.with(userData, orElse: 0) { session in
+                if frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue),
+                    frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
+                {
+                    session.withDelegate { $0.sessionDidBeginRequest(streamID: frame.pointee.hd.stream_id) }
+                }
+                return 0
             }
-            return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) {
             _,
@@ -365,64 +402,74 @@ private enum NGHTTP2Callbacks {
             valueLength,
             _,
             userData in
-            guard let frame, let name, let value, let session = NGHTTP2Session.from(userData) else { return 0 }
-            guard frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue) else { return 0 }
-            let field = session.headerFields.field(
-                name: UnsafeBufferPointer(start: name, count: nameLength),
-                value: UnsafeBufferPointer(start: value, count: valueLength)
-            )
-            session.delegateForCallbacks.sessionDidReceiveHeader(streamID: frame.pointee.hd.stream_id, field: field)
-            return 0
+            guard let frame, let name, let value, frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue) else {
+                return 0
+            }
+            return NGHTTP2Session.with(userData, orElse: 0) { session in
+                let field = session.headerFields.field(
+                    name: UnsafeBufferPointer(start: name, count: nameLength),
+                    value: UnsafeBufferPointer(start: value, count: valueLength)
+                )
+                session.withDelegate {
+                    $0.sessionDidReceiveHeader(streamID: frame.pointee.hd.stream_id, field: field)
+                }
+                return 0
+            }
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
-            guard let frame, let session = NGHTTP2Session.from(userData) else { return 0 }
-            let header = frame.pointee.hd
-            let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
-            switch UInt32(header.type) {
-            case NGHTTP2_HEADERS.rawValue:
-                if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
-                    session.delegateForCallbacks.sessionDidFinishRequestHeaders(
-                        streamID: header.stream_id,
-                        endStream: endStream
-                    )
-                } else {
-                    session.delegateForCallbacks.sessionDidFinishHeaders(
-                        streamID: header.stream_id,
-                        endStream: endStream
-                    )
-                }
-            case NGHTTP2_DATA.rawValue:
-                if endStream {
-                    session.delegateForCallbacks.sessionDidReceiveEndStream(streamID: header.stream_id)
-                }
-            case NGHTTP2_PING.rawValue:
-                if header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0 {
-                    session.delegateForCallbacks.sessionDidReceivePing()
-                }
-            default:
-                break
+            guard let frame else { return 0 }
+            return NGHTTP2Session.with(userData, orElse: 0) { session in
+                session.withDelegate { NGHTTP2Callbacks.frameReceived(frame, delegate: $0) }
+                return 0
             }
-            return 0
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, streamID, data, length, userData in
-            guard let data, let session = NGHTTP2Session.from(userData) else { return 0 }
-            session.delegateForCallbacks.sessionDidReceiveData(
-                streamID: streamID,
-                bytes: UnsafeRawBufferPointer(start: data, count: length)
-            )
-            return 0
+            guard let data else { return 0 }
+            return NGHTTP2Session.with(userData, orElse: 0) { session in
+                session.withDelegate {
+                    $0.sessionDidReceiveData(
+                        streamID: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length))
+                }
+                return 0
+            }
         }
         nghttp2_session_callbacks_set_on_frame_not_send_callback(callbacks) { _, frame, _, userData in
-            guard let frame, let session = NGHTTP2Session.from(userData) else { return 0 }
-            if frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue) {
-                session.delegateForCallbacks.sessionCouldNotSendHeaders(streamID: frame.pointee.hd.stream_id)
+            guard let frame, frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue) else { return 0 }
+            return NGHTTP2Session.with(userData, orElse: 0) { session in
+                session.withDelegate { $0.sessionCouldNotSendHeaders(streamID: frame.pointee.hd.stream_id) }
+                return 0
             }
-            return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
-            guard let session = NGHTTP2Session.from(userData) else { return 0 }
-            session.delegateForCallbacks.sessionDidCloseStream(streamID: streamID, errorCode: errorCode)
-            return 0
+            NGHTTP2Session.with(userData, orElse: 0) { session in
+                session.withDelegate { $0.sessionDidCloseStream(streamID: streamID, errorCode: errorCode) }
+                return 0
+            }
+        }
+    }
+
+    /// A whole frame arrived: tells the delegate what it completes.
+    @inline(__always)
+    private static func frameReceived(_ frame: UnsafePointer<nghttp2_frame>, delegate: any NGHTTP2SessionDelegate) {
+        let header = frame.pointee.hd
+        let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+        switch UInt32(header.type) {
+        case NGHTTP2_HEADERS.rawValue:
+            if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
+                delegate.sessionDidFinishRequestHeaders(streamID: header.stream_id, endStream: endStream)
+            } else {
+                delegate.sessionDidFinishHeaders(streamID: header.stream_id, endStream: endStream)
+            }
+        case NGHTTP2_DATA.rawValue:
+            if endStream {
+                delegate.sessionDidReceiveEndStream(streamID: header.stream_id)
+            }
+        case NGHTTP2_PING.rawValue:
+            if header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0 {
+                delegate.sessionDidReceivePing()
+            }
+        default:
+            break
         }
     }
 
@@ -436,27 +483,28 @@ private enum NGHTTP2Callbacks {
         flags,
         _,
         userData in
-        guard let buffer, let flags, let session = NGHTTP2Session.from(userData) else {
-            return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
-        }
-        let chunk = session.delegateForCallbacks.sessionReadOutgoingBody(
-            streamID: streamID,
-            into: UnsafeMutableRawBufferPointer(start: buffer, count: length)
-        )
-        switch chunk {
-        case .bytes(let count):
-            return count
-        case .deferred:
-            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
-        case .end(let count, let trailers):
-            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-            if !trailers.isEmpty {
-                flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
-                if session.submitTrailers(streamID: streamID, trailers: trailers) != 0 {
-                    return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
-                }
+        let failure = Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+        guard let buffer, let flags else { return failure }
+        return NGHTTP2Session.with(userData, orElse: failure) { session in
+            let chunk = session.withDelegate {
+                $0.sessionReadOutgoingBody(
+                    streamID: streamID, into: UnsafeMutableRawBufferPointer(start: buffer, count: length))
             }
-            return count
+            switch chunk {
+            case .bytes(let count):
+                return count
+            case .deferred:
+                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+            case .end(let count, let trailers):
+                flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+                if !trailers.isEmpty {
+                    flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+                    if session.submitTrailers(streamID: streamID, trailers: trailers) != 0 {
+                        return failure
+                    }
+                }
+                return count
+            }
         }
     }
 }
