@@ -11,7 +11,7 @@ struct AdminUserStore: Sendable {
         try await self.pool.securityTransaction { connection in
             let rows = try await connection.query(
                 """
-                SELECT id, email, role, created_at FROM admin_users ORDER BY lower(email), id
+                SELECT \(unescaped: AdminUserRecord.columns) FROM admin_users ORDER BY lower(email), id
                 LIMIT \(page.size + 1) OFFSET \(page.offset)
                 """
             )
@@ -41,9 +41,72 @@ struct AdminUserStore: Sendable {
     func find(email: String) async throws -> AdminUserRecord? {
         try await self.pool.securityTransaction { connection in
             let rows = try await connection.query(
-                "SELECT id, email, role, created_at FROM admin_users WHERE lower(email) = lower(\(email))"
+                """
+                SELECT \(unescaped: AdminUserRecord.columns) FROM admin_users WHERE lower(email) = lower(\(email))
+                """
             )
             return try rows.first.map(AdminUserRecord.init(row:))
         }
+    }
+
+    /// Grants a STANDARD admin access to a tenant's data; an existing grant stays as it is.
+    ///
+    /// - Returns: The admin user with its grants, or `nil` when no admin user has `adminID`.
+    /// - Throws: `FAILED_PRECONDITION` for a SUPER admin, `NOT_FOUND` for an unknown tenant.
+    func grant(adminID: UUID, tenantID: UUID, actor: AuditActor) async throws -> AdminUserRecord? {
+        try await self.pool.securityTransaction { connection in
+            let admins = try await connection.query("SELECT role FROM admin_users WHERE id = \(adminID) FOR UPDATE")
+            guard let admin = admins.first else { return nil }
+            guard try admin.decode("role", as: String.self) == "STANDARD" else {
+                throw RPCError(
+                    code: .failedPrecondition,
+                    message: "Admin user \(adminID.uuidString.lowercased()) is a SUPER admin and reaches every tenant.")
+            }
+            let tenants = try await connection.query("SELECT 1 AS found FROM tenants WHERE id = \(tenantID)")
+            guard !tenants.isEmpty else {
+                throw RPCError(code: .notFound, message: "Tenant \(tenantID.uuidString.lowercased()) was not found.")
+            }
+            let inserted = try await connection.execute(
+                """
+                INSERT INTO admin_tenant_grants (admin_id, tenant_id) VALUES (\(adminID), \(tenantID))
+                ON CONFLICT DO NOTHING
+                """
+            )
+            if inserted > 0 {
+                try await AuditEntry(
+                    actor: actor.name, action: "admin_user.tenant_granted", target: adminID.uuidString.lowercased(),
+                    tenantID: tenantID, requestID: actor.requestID
+                ).write(on: connection)
+            }
+            return try await Self.read(adminID, on: connection)
+        }
+    }
+
+    /// Withdraws a grant; withdrawing one that does not exist changes nothing.
+    ///
+    /// - Returns: The admin user with its remaining grants, or `nil` when no admin user has
+    ///   `adminID`.
+    func revokeGrant(adminID: UUID, tenantID: UUID, actor: AuditActor) async throws -> AdminUserRecord? {
+        try await self.pool.securityTransaction { connection in
+            let admins = try await connection.query(
+                "SELECT 1 AS found FROM admin_users WHERE id = \(adminID) FOR UPDATE")
+            guard !admins.isEmpty else { return nil }
+            let deleted = try await connection.execute(
+                "DELETE FROM admin_tenant_grants WHERE admin_id = \(adminID) AND tenant_id = \(tenantID)"
+            )
+            if deleted > 0 {
+                try await AuditEntry(
+                    actor: actor.name, action: "admin_user.tenant_revoked", target: adminID.uuidString.lowercased(),
+                    tenantID: tenantID, requestID: actor.requestID
+                ).write(on: connection)
+            }
+            return try await Self.read(adminID, on: connection)
+        }
+    }
+
+    private static func read(_ adminID: UUID, on connection: PostgresConnection) async throws -> AdminUserRecord? {
+        let rows = try await connection.query(
+            "SELECT \(unescaped: AdminUserRecord.columns) FROM admin_users WHERE id = \(adminID)")
+        return try rows.first.map(AdminUserRecord.init(row:))
     }
 }

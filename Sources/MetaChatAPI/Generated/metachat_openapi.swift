@@ -55,7 +55,7 @@ package enum MetaChatOpenAPI {
         },
         {
           "name": "SecurityService",
-          "description": "Admin users, admin API keys and tenant API keys.\n\nAuth: admin key (`x-admin-key`). Admin-user RPCs (the /api/security/admin/... routes)\nrequire a SUPER admin. Tenant-key RPCs accept any admin role.\n\nKeys are shown in plaintext exactly once: in CreateApiKeyResponse and in\nConfirmKeyRotationResponse. They are stored as hashes; every other answer exposes only\n`prefix` and `last_four`.\n\nRotation is two-step: Start...Rotation issues a short-lived rotation token (default 15\nminutes); Confirm...Rotation with that token replaces the key's secret under the same\nkey ID and answers the new plaintext once. The old secret stops authenticating at\nconfirmation (on every node, through cache invalidation). Starting again while a\nrotation is pending replaces the pending token."
+          "description": "Admin users, admin API keys and tenant API keys.\n\nAuth: admin key (`x-admin-key`). Admin-user RPCs (the /api/security/admin/... routes)\nrequire a SUPER admin. Tenant-key RPCs accept any admin role. Tenant grants decide which\ntenants' data a STANDARD admin reaches through tenant-scoped services (e.g.\nConversationService with `x-tenant-id`).\n\nKeys are shown in plaintext exactly once: in CreateApiKeyResponse and in\nConfirmKeyRotationResponse. They are stored as hashes; every other answer exposes only\n`prefix` and `last_four`.\n\nRotation is two-step: Start...Rotation issues a short-lived rotation token (default 15\nminutes); Confirm...Rotation with that token replaces the key's secret under the same\nkey ID and answers the new plaintext once. The old secret stops authenticating at\nconfirmation (on every node, through cache invalidation). Starting again while a\nrotation is pending replaces the pending token."
         },
         {
           "name": "SystemService",
@@ -1939,6 +1939,94 @@ package enum MetaChatOpenAPI {
             }
           }
         },
+        "/api/security/admin/users/{admin_id}/tenants/{tenant_id}": {
+          "put": {
+            "tags": [
+              "SecurityService"
+            ],
+            "summary": "Lets a STANDARD admin act on a tenant's data (tenant-scoped RPCs with `x-tenant-id`).",
+            "description": "Lets a STANDARD admin act on a tenant's data (tenant-scoped RPCs with `x-tenant-id`).\nGranting an existing grant changes nothing. SUPER admin only; the admin must be\nSTANDARD (SUPER admins reach every tenant: FAILED_PRECONDITION). Answers the admin user\nwith its grants.\n\nRPC: `metachat.v1.SecurityService.GrantTenantAccess`.",
+            "operationId": "SecurityService_GrantTenantAccess",
+            "parameters": [
+              {
+                "name": "admin_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the STANDARD admin user. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              {
+                "name": "tenant_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the tenant. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.AdminUser`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.AdminUser"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          },
+          "delete": {
+            "tags": [
+              "SecurityService"
+            ],
+            "summary": "Withdraws a grant made with GrantTenantAccess; withdrawing a grant that does not exist changes nothing.",
+            "description": "Withdraws a grant made with GrantTenantAccess; withdrawing a grant that does not exist\nchanges nothing. SUPER admin only. Answers the admin user with its grants.\n\nRPC: `metachat.v1.SecurityService.RevokeTenantAccess`.",
+            "operationId": "SecurityService_RevokeTenantAccess",
+            "parameters": [
+              {
+                "name": "admin_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the admin user. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              {
+                "name": "tenant_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the tenant. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.AdminUser`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.AdminUser"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
         "/api/health": {
           "get": {
             "tags": [
@@ -2832,6 +2920,14 @@ package enum MetaChatOpenAPI {
                 "type": "string",
                 "format": "date-time",
                 "description": "Output only. Creation time.",
+                "readOnly": true
+              },
+              "grantedTenantIds": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                },
+                "description": "Output only. Tenants a STANDARD admin may act on (GrantTenantAccess), sorted; empty\nfor SUPER admins, who reach every tenant.",
                 "readOnly": true
               }
             }
@@ -4111,6 +4207,20 @@ package enum MetaChatOpenAPI {
               }
             }
           },
+          "metachat.v1.GrantTenantAccessRequest": {
+            "type": "object",
+            "description": "Request for GrantTenantAccess.",
+            "properties": {
+              "adminId": {
+                "type": "string",
+                "description": "ID of the STANDARD admin user. Required."
+              },
+              "tenantId": {
+                "type": "string",
+                "description": "ID of the tenant. Required."
+              }
+            }
+          },
           "metachat.v1.HealthReport": {
             "type": "object",
             "description": "Full health report of the process.",
@@ -5032,6 +5142,20 @@ package enum MetaChatOpenAPI {
               "keyId": {
                 "type": "string",
                 "description": "ID of the key to revoke. Required."
+              }
+            }
+          },
+          "metachat.v1.RevokeTenantAccessRequest": {
+            "type": "object",
+            "description": "Request for RevokeTenantAccess.",
+            "properties": {
+              "adminId": {
+                "type": "string",
+                "description": "ID of the admin user. Required."
+              },
+              "tenantId": {
+                "type": "string",
+                "description": "ID of the tenant. Required."
               }
             }
           },

@@ -104,6 +104,20 @@ package enum Metachat_V1_SecurityService {
             kind: .unary
         )
 
+        /// `GrantTenantAccess`: unary.
+        package static let grantTenantAccess = MethodDescriptor(
+            service: Metachat_V1_SecurityService.serviceName,
+            method: "GrantTenantAccess",
+            kind: .unary
+        )
+
+        /// `RevokeTenantAccess`: unary.
+        package static let revokeTenantAccess = MethodDescriptor(
+            service: Metachat_V1_SecurityService.serviceName,
+            method: "RevokeTenantAccess",
+            kind: .unary
+        )
+
         /// Every method of the service, in declaration order.
         package static let all: [MethodDescriptor] = [
             listAdminUsers,
@@ -118,6 +132,8 @@ package enum Metachat_V1_SecurityService {
             revokeTenantApiKey,
             startTenantApiKeyRotation,
             confirmTenantApiKeyRotation,
+            grantTenantAccess,
+            revokeTenantAccess,
         ]
     }
 }
@@ -125,7 +141,9 @@ package enum Metachat_V1_SecurityService {
 /// Admin users, admin API keys and tenant API keys.
 ///
 /// Auth: admin key (`x-admin-key`). Admin-user RPCs (the /api/security/admin/... routes)
-/// require a SUPER admin. Tenant-key RPCs accept any admin role.
+/// require a SUPER admin. Tenant-key RPCs accept any admin role. Tenant grants decide which
+/// tenants' data a STANDARD admin reaches through tenant-scoped services (e.g.
+/// ConversationService with `x-tenant-id`).
 ///
 /// Keys are shown in plaintext exactly once: in CreateApiKeyResponse and in
 /// ConfirmKeyRotationResponse. They are stored as hashes; every other answer exposes only
@@ -181,6 +199,16 @@ package protocol Metachat_V1_SecurityServiceHandler: Sendable {
     /// Step two of rotating a tenant key: exchanges the rotation token for the new plaintext
     /// key. Any admin. Errors as for ConfirmAdminApiKeyRotation.
     func confirmTenantApiKeyRotation(request: Metachat_V1_ConfirmTenantApiKeyRotationRequest, context: ServerContext) async throws -> Metachat_V1_ConfirmKeyRotationResponse
+
+    /// Lets a STANDARD admin act on a tenant's data (tenant-scoped RPCs with `x-tenant-id`).
+    /// Granting an existing grant changes nothing. SUPER admin only; the admin must be
+    /// STANDARD (SUPER admins reach every tenant: FAILED_PRECONDITION). Answers the admin user
+    /// with its grants.
+    func grantTenantAccess(request: Metachat_V1_GrantTenantAccessRequest, context: ServerContext) async throws -> Metachat_V1_AdminUser
+
+    /// Withdraws a grant made with GrantTenantAccess; withdrawing a grant that does not exist
+    /// changes nothing. SUPER admin only. Answers the admin user with its grants.
+    func revokeTenantAccess(request: Metachat_V1_RevokeTenantAccessRequest, context: ServerContext) async throws -> Metachat_V1_AdminUser
 }
 
 extension Metachat_V1_SecurityServiceHandler {
@@ -271,6 +299,20 @@ extension Metachat_V1_SecurityServiceHandler {
             serializer: ProtobufSerializer<Metachat_V1_ConfirmKeyRotationResponse>()
         ) { request, context in
             try await self.confirmTenantApiKeyRotation(request: request, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_SecurityService.Method.grantTenantAccess,
+            deserializer: ProtobufDeserializer<Metachat_V1_GrantTenantAccessRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_AdminUser>()
+        ) { request, context in
+            try await self.grantTenantAccess(request: request, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_SecurityService.Method.revokeTenantAccess,
+            deserializer: ProtobufDeserializer<Metachat_V1_RevokeTenantAccessRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_AdminUser>()
+        ) { request, context in
+            try await self.revokeTenantAccess(request: request, context: context)
         }
     }
 }
@@ -494,6 +536,42 @@ package struct Metachat_V1_SecurityServiceClient: Sendable {
             options: options
         )
     }
+
+    /// Lets a STANDARD admin act on a tenant's data (tenant-scoped RPCs with `x-tenant-id`).
+    /// Granting an existing grant changes nothing. SUPER admin only; the admin must be
+    /// STANDARD (SUPER admins reach every tenant: FAILED_PRECONDITION). Answers the admin user
+    /// with its grants.
+    package func grantTenantAccess(
+        _ request: Metachat_V1_GrantTenantAccessRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_AdminUser {
+        try await self.client.unary(
+            Metachat_V1_SecurityService.Method.grantTenantAccess,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_GrantTenantAccessRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_AdminUser>(),
+            metadata: metadata,
+            options: options
+        )
+    }
+
+    /// Withdraws a grant made with GrantTenantAccess; withdrawing a grant that does not exist
+    /// changes nothing. SUPER admin only. Answers the admin user with its grants.
+    package func revokeTenantAccess(
+        _ request: Metachat_V1_RevokeTenantAccessRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_AdminUser {
+        try await self.client.unary(
+            Metachat_V1_SecurityService.Method.revokeTenantAccess,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_RevokeTenantAccessRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_AdminUser>(),
+            metadata: metadata,
+            options: options
+        )
+    }
 }
 
 extension Metachat_V1_SecurityService {
@@ -606,6 +684,24 @@ extension Metachat_V1_SecurityService {
             method: Method.confirmTenantApiKeyRotation,
             requestType: Metachat_V1_ConfirmTenantApiKeyRotationRequest.self,
             responseType: Metachat_V1_ConfirmKeyRotationResponse.self
+        ),
+        RESTRoute(
+            httpMethod: "PUT",
+            pathTemplate: "/api/security/admin/users/{admin_id}/tenants/{tenant_id}",
+            body: "",
+            responseBody: "",
+            method: Method.grantTenantAccess,
+            requestType: Metachat_V1_GrantTenantAccessRequest.self,
+            responseType: Metachat_V1_AdminUser.self
+        ),
+        RESTRoute(
+            httpMethod: "DELETE",
+            pathTemplate: "/api/security/admin/users/{admin_id}/tenants/{tenant_id}",
+            body: "",
+            responseBody: "",
+            method: Method.revokeTenantAccess,
+            requestType: Metachat_V1_RevokeTenantAccessRequest.self,
+            responseType: Metachat_V1_AdminUser.self
         ),
     ]
 }

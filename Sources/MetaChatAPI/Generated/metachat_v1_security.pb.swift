@@ -138,11 +138,49 @@ package nonisolated struct Metachat_V1_AdminUser: Sendable {
   /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
   package mutating func clearCreatedAt() {self._createdAt = nil}
 
+  /// Output only. Tenants a STANDARD admin may act on (GrantTenantAccess), sorted; empty
+  /// for SUPER admins, who reach every tenant.
+  package var grantedTenantIds: [String] = []
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
   fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+/// Request for GrantTenantAccess.
+package nonisolated struct Metachat_V1_GrantTenantAccessRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ID of the STANDARD admin user. Required.
+  package var adminID: String = String()
+
+  /// ID of the tenant. Required.
+  package var tenantID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// Request for RevokeTenantAccess.
+package nonisolated struct Metachat_V1_RevokeTenantAccessRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ID of the admin user. Required.
+  package var adminID: String = String()
+
+  /// ID of the tenant. Required.
+  package var tenantID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
 }
 
 /// Metadata of an API key. Never contains the secret.
@@ -685,7 +723,7 @@ nonisolated extension Metachat_V1_ApiKeyOwnerKind: SwiftProtobuf._ProtoNameProvi
 
 nonisolated extension Metachat_V1_AdminUser: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".AdminUser"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}email\0\u{1}role\0\u{3}created_at\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}email\0\u{1}role\0\u{3}created_at\0\u{3}granted_tenant_ids\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -697,6 +735,7 @@ nonisolated extension Metachat_V1_AdminUser: SwiftProtobuf.Message, SwiftProtobu
       case 2: try { try decoder.decodeSingularStringField(value: &self.email) }()
       case 3: try { try decoder.decodeSingularEnumField(value: &self.role) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.grantedTenantIds) }()
       default: break
       }
     }
@@ -719,6 +758,9 @@ nonisolated extension Metachat_V1_AdminUser: SwiftProtobuf.Message, SwiftProtobu
     try { if let v = self._createdAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if !self.grantedTenantIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.grantedTenantIds, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -727,6 +769,77 @@ nonisolated extension Metachat_V1_AdminUser: SwiftProtobuf.Message, SwiftProtobu
     if lhs.email != rhs.email {return false}
     if lhs.role != rhs.role {return false}
     if lhs._createdAt != rhs._createdAt {return false}
+    if lhs.grantedTenantIds != rhs.grantedTenantIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_GrantTenantAccessRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GrantTenantAccessRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}admin_id\0\u{3}tenant_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.adminID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.tenantID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.adminID.isEmpty {
+      try visitor.visitSingularStringField(value: self.adminID, fieldNumber: 1)
+    }
+    if !self.tenantID.isEmpty {
+      try visitor.visitSingularStringField(value: self.tenantID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_GrantTenantAccessRequest, rhs: Metachat_V1_GrantTenantAccessRequest) -> Bool {
+    if lhs.adminID != rhs.adminID {return false}
+    if lhs.tenantID != rhs.tenantID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_RevokeTenantAccessRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RevokeTenantAccessRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}admin_id\0\u{3}tenant_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.adminID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.tenantID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.adminID.isEmpty {
+      try visitor.visitSingularStringField(value: self.adminID, fieldNumber: 1)
+    }
+    if !self.tenantID.isEmpty {
+      try visitor.visitSingularStringField(value: self.tenantID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_RevokeTenantAccessRequest, rhs: Metachat_V1_RevokeTenantAccessRequest) -> Bool {
+    if lhs.adminID != rhs.adminID {return false}
+    if lhs.tenantID != rhs.tenantID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -58,6 +58,12 @@ package struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolati
             self.sql += "$\(self.binds.count)"
         }
 
+        /// Appends SQL text fixed at compile time (a column list, a constant fragment), not a
+        /// parameter: `unescaped` says that it becomes part of the statement's text.
+        package mutating func appendInterpolation(unescaped sql: StaticString) {
+            self.sql += sql.description
+        }
+
         /// Appends a parameter that may be SQL `NULL`.
         package mutating func appendInterpolation(_ value: (some PostgresEncodable)?) {
             self.binds.append(value?.postgresValue)

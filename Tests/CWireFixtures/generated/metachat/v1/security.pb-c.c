@@ -52,6 +52,96 @@ void   metachat__v1__admin_user__free_unpacked
   assert(message->base.descriptor == &metachat__v1__admin_user__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   metachat__v1__grant_tenant_access_request__init
+                     (Metachat__V1__GrantTenantAccessRequest         *message)
+{
+  static const Metachat__V1__GrantTenantAccessRequest init_value = METACHAT__V1__GRANT_TENANT_ACCESS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__grant_tenant_access_request__get_packed_size
+                     (const Metachat__V1__GrantTenantAccessRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__grant_tenant_access_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__grant_tenant_access_request__pack
+                     (const Metachat__V1__GrantTenantAccessRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__grant_tenant_access_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__grant_tenant_access_request__pack_to_buffer
+                     (const Metachat__V1__GrantTenantAccessRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__grant_tenant_access_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__GrantTenantAccessRequest *
+       metachat__v1__grant_tenant_access_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__GrantTenantAccessRequest *)
+     protobuf_c_message_unpack (&metachat__v1__grant_tenant_access_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__grant_tenant_access_request__free_unpacked
+                     (Metachat__V1__GrantTenantAccessRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__grant_tenant_access_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__revoke_tenant_access_request__init
+                     (Metachat__V1__RevokeTenantAccessRequest         *message)
+{
+  static const Metachat__V1__RevokeTenantAccessRequest init_value = METACHAT__V1__REVOKE_TENANT_ACCESS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__revoke_tenant_access_request__get_packed_size
+                     (const Metachat__V1__RevokeTenantAccessRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__revoke_tenant_access_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__revoke_tenant_access_request__pack
+                     (const Metachat__V1__RevokeTenantAccessRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__revoke_tenant_access_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__revoke_tenant_access_request__pack_to_buffer
+                     (const Metachat__V1__RevokeTenantAccessRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__revoke_tenant_access_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__RevokeTenantAccessRequest *
+       metachat__v1__revoke_tenant_access_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__RevokeTenantAccessRequest *)
+     protobuf_c_message_unpack (&metachat__v1__revoke_tenant_access_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__revoke_tenant_access_request__free_unpacked
+                     (Metachat__V1__RevokeTenantAccessRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__revoke_tenant_access_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   metachat__v1__api_key__init
                      (Metachat__V1__ApiKey         *message)
 {
@@ -862,7 +952,7 @@ void   metachat__v1__confirm_key_rotation_response__free_unpacked
   assert(message->base.descriptor == &metachat__v1__confirm_key_rotation_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor metachat__v1__admin_user__field_descriptors[4] =
+static const ProtobufCFieldDescriptor metachat__v1__admin_user__field_descriptors[5] =
 {
   {
     "id",
@@ -912,17 +1002,30 @@ static const ProtobufCFieldDescriptor metachat__v1__admin_user__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "granted_tenant_ids",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Metachat__V1__AdminUser, n_granted_tenant_ids),
+    offsetof(Metachat__V1__AdminUser, granted_tenant_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__admin_user__field_indices_by_name[] = {
   3,   /* field[3] = created_at */
   1,   /* field[1] = email */
+  4,   /* field[4] = granted_tenant_ids */
   0,   /* field[0] = id */
   2,   /* field[2] = role */
 };
 static const ProtobufCIntRange metachat__v1__admin_user__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor metachat__v1__admin_user__descriptor =
 {
@@ -932,11 +1035,113 @@ const ProtobufCMessageDescriptor metachat__v1__admin_user__descriptor =
   "Metachat__V1__AdminUser",
   "metachat.v1",
   sizeof(Metachat__V1__AdminUser),
-  4,
+  5,
   metachat__v1__admin_user__field_descriptors,
   metachat__v1__admin_user__field_indices_by_name,
   1,  metachat__v1__admin_user__number_ranges,
   (ProtobufCMessageInit) metachat__v1__admin_user__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__grant_tenant_access_request__field_descriptors[2] =
+{
+  {
+    "admin_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__GrantTenantAccessRequest, admin_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tenant_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__GrantTenantAccessRequest, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__grant_tenant_access_request__field_indices_by_name[] = {
+  0,   /* field[0] = admin_id */
+  1,   /* field[1] = tenant_id */
+};
+static const ProtobufCIntRange metachat__v1__grant_tenant_access_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metachat__v1__grant_tenant_access_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.GrantTenantAccessRequest",
+  "GrantTenantAccessRequest",
+  "Metachat__V1__GrantTenantAccessRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__GrantTenantAccessRequest),
+  2,
+  metachat__v1__grant_tenant_access_request__field_descriptors,
+  metachat__v1__grant_tenant_access_request__field_indices_by_name,
+  1,  metachat__v1__grant_tenant_access_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__grant_tenant_access_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__revoke_tenant_access_request__field_descriptors[2] =
+{
+  {
+    "admin_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__RevokeTenantAccessRequest, admin_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tenant_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__RevokeTenantAccessRequest, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__revoke_tenant_access_request__field_indices_by_name[] = {
+  0,   /* field[0] = admin_id */
+  1,   /* field[1] = tenant_id */
+};
+static const ProtobufCIntRange metachat__v1__revoke_tenant_access_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metachat__v1__revoke_tenant_access_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.RevokeTenantAccessRequest",
+  "RevokeTenantAccessRequest",
+  "Metachat__V1__RevokeTenantAccessRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__RevokeTenantAccessRequest),
+  2,
+  metachat__v1__revoke_tenant_access_request__field_descriptors,
+  metachat__v1__revoke_tenant_access_request__field_indices_by_name,
+  1,  metachat__v1__revoke_tenant_access_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__revoke_tenant_access_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor metachat__v1__api_key__field_descriptors[14] =
@@ -2268,7 +2473,7 @@ const ProtobufCEnumDescriptor metachat__v1__api_key_owner_kind__descriptor =
   metachat__v1__api_key_owner_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor metachat__v1__security_service__method_descriptors[12] =
+static const ProtobufCMethodDescriptor metachat__v1__security_service__method_descriptors[14] =
 {
   { "ListAdminUsers", &metachat__v1__list_admin_users_request__descriptor, &metachat__v1__list_admin_users_response__descriptor },
   { "CreateAdminUser", &metachat__v1__create_admin_user_request__descriptor, &metachat__v1__admin_user__descriptor },
@@ -2282,6 +2487,8 @@ static const ProtobufCMethodDescriptor metachat__v1__security_service__method_de
   { "RevokeTenantApiKey", &metachat__v1__revoke_tenant_api_key_request__descriptor, &metachat__v1__api_key__descriptor },
   { "StartTenantApiKeyRotation", &metachat__v1__start_tenant_api_key_rotation_request__descriptor, &metachat__v1__start_key_rotation_response__descriptor },
   { "ConfirmTenantApiKeyRotation", &metachat__v1__confirm_tenant_api_key_rotation_request__descriptor, &metachat__v1__confirm_key_rotation_response__descriptor },
+  { "GrantTenantAccess", &metachat__v1__grant_tenant_access_request__descriptor, &metachat__v1__admin_user__descriptor },
+  { "RevokeTenantAccess", &metachat__v1__revoke_tenant_access_request__descriptor, &metachat__v1__admin_user__descriptor },
 };
 const unsigned metachat__v1__security_service__method_indices_by_name[] = {
   6,        /* ConfirmAdminApiKeyRotation */
@@ -2289,10 +2496,12 @@ const unsigned metachat__v1__security_service__method_indices_by_name[] = {
   2,        /* CreateAdminApiKey */
   1,        /* CreateAdminUser */
   7,        /* CreateTenantApiKey */
+  12,        /* GrantTenantAccess */
   3,        /* ListAdminApiKeys */
   0,        /* ListAdminUsers */
   8,        /* ListTenantApiKeys */
   4,        /* RevokeAdminApiKey */
+  13,        /* RevokeTenantAccess */
   9,        /* RevokeTenantApiKey */
   5,        /* StartAdminApiKeyRotation */
   10         /* StartTenantApiKeyRotation */
@@ -2304,7 +2513,7 @@ const ProtobufCServiceDescriptor metachat__v1__security_service__descriptor =
   "SecurityService",
   "Metachat__V1__SecurityService",
   "metachat.v1",
-  12,
+  14,
   metachat__v1__security_service__method_descriptors,
   metachat__v1__security_service__method_indices_by_name
 };
@@ -2403,6 +2612,22 @@ void metachat__v1__security_service__confirm_tenant_api_key_rotation(ProtobufCSe
 {
   assert(service->descriptor == &metachat__v1__security_service__descriptor);
   service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metachat__v1__security_service__grant_tenant_access(ProtobufCService *service,
+                                                         const Metachat__V1__GrantTenantAccessRequest *input,
+                                                         Metachat__V1__AdminUser_Closure closure,
+                                                         void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__security_service__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metachat__v1__security_service__revoke_tenant_access(ProtobufCService *service,
+                                                          const Metachat__V1__RevokeTenantAccessRequest *input,
+                                                          Metachat__V1__AdminUser_Closure closure,
+                                                          void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__security_service__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__security_service__init (Metachat__V1__SecurityService_Service *service,
                                            Metachat__V1__SecurityService_ServiceDestroy destroy)

@@ -19,6 +19,8 @@ PROTOBUF_C__BEGIN_DECLS
 #include "google/protobuf/timestamp.pb-c.h"
 
 typedef struct Metachat__V1__AdminUser Metachat__V1__AdminUser;
+typedef struct Metachat__V1__GrantTenantAccessRequest Metachat__V1__GrantTenantAccessRequest;
+typedef struct Metachat__V1__RevokeTenantAccessRequest Metachat__V1__RevokeTenantAccessRequest;
 typedef struct Metachat__V1__ApiKey Metachat__V1__ApiKey;
 typedef struct Metachat__V1__ListAdminUsersRequest Metachat__V1__ListAdminUsersRequest;
 typedef struct Metachat__V1__ListAdminUsersResponse Metachat__V1__ListAdminUsersResponse;
@@ -102,10 +104,56 @@ struct  Metachat__V1__AdminUser
    * Output only. Creation time.
    */
   Google__Protobuf__Timestamp *created_at;
+  /*
+   * Output only. Tenants a STANDARD admin may act on (GrantTenantAccess), sorted; empty
+   * for SUPER admins, who reach every tenant.
+   */
+  size_t n_granted_tenant_ids;
+  char **granted_tenant_ids;
 };
 #define METACHAT__V1__ADMIN_USER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__admin_user__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, METACHAT__V1__ADMIN_ROLE__ADMIN_ROLE_UNSPECIFIED, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, METACHAT__V1__ADMIN_ROLE__ADMIN_ROLE_UNSPECIFIED, NULL, 0,NULL }
+
+
+/*
+ * Request for GrantTenantAccess.
+ */
+struct  Metachat__V1__GrantTenantAccessRequest
+{
+  ProtobufCMessage base;
+  /*
+   * ID of the STANDARD admin user. Required.
+   */
+  char *admin_id;
+  /*
+   * ID of the tenant. Required.
+   */
+  char *tenant_id;
+};
+#define METACHAT__V1__GRANT_TENANT_ACCESS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__grant_tenant_access_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Request for RevokeTenantAccess.
+ */
+struct  Metachat__V1__RevokeTenantAccessRequest
+{
+  ProtobufCMessage base;
+  /*
+   * ID of the admin user. Required.
+   */
+  char *admin_id;
+  /*
+   * ID of the tenant. Required.
+   */
+  char *tenant_id;
+};
+#define METACHAT__V1__REVOKE_TENANT_ACCESS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__revoke_tenant_access_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -605,6 +653,44 @@ Metachat__V1__AdminUser *
 void   metachat__v1__admin_user__free_unpacked
                      (Metachat__V1__AdminUser *message,
                       ProtobufCAllocator *allocator);
+/* Metachat__V1__GrantTenantAccessRequest methods */
+void   metachat__v1__grant_tenant_access_request__init
+                     (Metachat__V1__GrantTenantAccessRequest         *message);
+size_t metachat__v1__grant_tenant_access_request__get_packed_size
+                     (const Metachat__V1__GrantTenantAccessRequest   *message);
+size_t metachat__v1__grant_tenant_access_request__pack
+                     (const Metachat__V1__GrantTenantAccessRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__grant_tenant_access_request__pack_to_buffer
+                     (const Metachat__V1__GrantTenantAccessRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__GrantTenantAccessRequest *
+       metachat__v1__grant_tenant_access_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__grant_tenant_access_request__free_unpacked
+                     (Metachat__V1__GrantTenantAccessRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__RevokeTenantAccessRequest methods */
+void   metachat__v1__revoke_tenant_access_request__init
+                     (Metachat__V1__RevokeTenantAccessRequest         *message);
+size_t metachat__v1__revoke_tenant_access_request__get_packed_size
+                     (const Metachat__V1__RevokeTenantAccessRequest   *message);
+size_t metachat__v1__revoke_tenant_access_request__pack
+                     (const Metachat__V1__RevokeTenantAccessRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__revoke_tenant_access_request__pack_to_buffer
+                     (const Metachat__V1__RevokeTenantAccessRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__RevokeTenantAccessRequest *
+       metachat__v1__revoke_tenant_access_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__revoke_tenant_access_request__free_unpacked
+                     (Metachat__V1__RevokeTenantAccessRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Metachat__V1__ApiKey methods */
 void   metachat__v1__api_key__init
                      (Metachat__V1__ApiKey         *message);
@@ -952,6 +1038,12 @@ void   metachat__v1__confirm_key_rotation_response__free_unpacked
 typedef void (*Metachat__V1__AdminUser_Closure)
                  (const Metachat__V1__AdminUser *message,
                   void *closure_data);
+typedef void (*Metachat__V1__GrantTenantAccessRequest_Closure)
+                 (const Metachat__V1__GrantTenantAccessRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__RevokeTenantAccessRequest_Closure)
+                 (const Metachat__V1__RevokeTenantAccessRequest *message,
+                  void *closure_data);
 typedef void (*Metachat__V1__ApiKey_Closure)
                  (const Metachat__V1__ApiKey *message,
                   void *closure_data);
@@ -1061,6 +1153,14 @@ struct Metachat__V1__SecurityService_Service
                                           const Metachat__V1__ConfirmTenantApiKeyRotationRequest *input,
                                           Metachat__V1__ConfirmKeyRotationResponse_Closure closure,
                                           void *closure_data);
+  void (*grant_tenant_access)(Metachat__V1__SecurityService_Service *service,
+                              const Metachat__V1__GrantTenantAccessRequest *input,
+                              Metachat__V1__AdminUser_Closure closure,
+                              void *closure_data);
+  void (*revoke_tenant_access)(Metachat__V1__SecurityService_Service *service,
+                               const Metachat__V1__RevokeTenantAccessRequest *input,
+                               Metachat__V1__AdminUser_Closure closure,
+                               void *closure_data);
 };
 typedef void (*Metachat__V1__SecurityService_ServiceDestroy)(Metachat__V1__SecurityService_Service *);
 void metachat__v1__security_service__init (Metachat__V1__SecurityService_Service *service,
@@ -1080,7 +1180,9 @@ void metachat__v1__security_service__init (Metachat__V1__SecurityService_Service
       function_prefix__ ## list_tenant_api_keys,\
       function_prefix__ ## revoke_tenant_api_key,\
       function_prefix__ ## start_tenant_api_key_rotation,\
-      function_prefix__ ## confirm_tenant_api_key_rotation  }
+      function_prefix__ ## confirm_tenant_api_key_rotation,\
+      function_prefix__ ## grant_tenant_access,\
+      function_prefix__ ## revoke_tenant_access  }
 void metachat__v1__security_service__list_admin_users(ProtobufCService *service,
                                                       const Metachat__V1__ListAdminUsersRequest *input,
                                                       Metachat__V1__ListAdminUsersResponse_Closure closure,
@@ -1129,12 +1231,22 @@ void metachat__v1__security_service__confirm_tenant_api_key_rotation(ProtobufCSe
                                                                      const Metachat__V1__ConfirmTenantApiKeyRotationRequest *input,
                                                                      Metachat__V1__ConfirmKeyRotationResponse_Closure closure,
                                                                      void *closure_data);
+void metachat__v1__security_service__grant_tenant_access(ProtobufCService *service,
+                                                         const Metachat__V1__GrantTenantAccessRequest *input,
+                                                         Metachat__V1__AdminUser_Closure closure,
+                                                         void *closure_data);
+void metachat__v1__security_service__revoke_tenant_access(ProtobufCService *service,
+                                                          const Metachat__V1__RevokeTenantAccessRequest *input,
+                                                          Metachat__V1__AdminUser_Closure closure,
+                                                          void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    metachat__v1__admin_role__descriptor;
 extern const ProtobufCEnumDescriptor    metachat__v1__api_key_owner_kind__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__admin_user__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__grant_tenant_access_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__revoke_tenant_access_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__api_key__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__list_admin_users_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__list_admin_users_response__descriptor;
