@@ -211,7 +211,7 @@ def generate_metachat_stubs(out: Path) -> SimpleNamespace:
         pytest.fail(f"protoc failed ({result.returncode}):\n{result.stderr}")
     sys.path.insert(0, str(out))
     modules = {}
-    for name in ("security", "tenants", "system"):
+    for name in ("security", "tenants", "system", "conversations", "common"):
         modules[f"{name}_pb2"] = importlib.import_module(f"metachat.v1.{name}_pb2")
         modules[f"{name}_pb2_grpc"] = importlib.import_module(f"metachat.v1.{name}_pb2_grpc")
     return SimpleNamespace(**modules)

@@ -21,6 +21,15 @@ enum RequestTextCheck {
         "metachat.v1.WidgetSettings.greeting",
         "metachat.v1.Tenant.metadata",
         "metachat.v1.CreateTenantRequest.metadata",
+        "metachat.v1.Conversation.metadata",
+        "metachat.v1.CreateConversationRequest.metadata",
+        "metachat.v1.PostAgentReplyRequest.text",
+        "metachat.v1.PostAgentReplyRequest.metadata",
+        "metachat.v1.EscalateConversationRequest.note",
+        "metachat.v1.Attachment.caption",
+        "metachat.v1.Location.address",
+        "metachat.v1.Message.text",
+        "metachat.v1.Message.metadata",
     ]
 
     /// Checks every string of `request`, nested messages, lists and maps included.

@@ -72,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         .registerMethods(with: &router)
         TenantHandler(pool: dependencies.postgres, changes: dependencies.invalidation).registerMethods(with: &router)
+        ConversationHandler(pool: dependencies.postgres).registerMethods(with: &router)
         let interceptors: [any ServerInterceptor] = [
             AuthenticationInterceptor(
                 directory: dependencies.keys,

@@ -47,7 +47,7 @@ package enum MetaChatOpenAPI {
         },
         {
           "name": "ConversationService",
-          "description": "Conversations of the calling tenant, as seen by agents and dashboards.\n\nAuth: tenant key (`x-api-key` or `Authorization: Bearer`). The tenant comes from the\nkey; conversations of other tenants answer NOT_FOUND."
+          "description": "Conversations of a tenant as agents, dashboards and internal services see them: history,\nthe hand-off between the assistant and human agents, erasure and export, and a live,\nresumable event stream.\n\nAuth: a tenant key (`x-api-key` or `Authorization: Bearer`) acts on its own tenant;\nconversations of other tenants answer NOT_FOUND. An admin key (`x-admin-key`) acts on\nthe tenant named by the `x-tenant-id` header (gRPC: metadata), which is then required: a\nSUPER admin on any tenant, a STANDARD admin on the tenants granted to it\n(SecurityService.GrantTenantAccess; others answer PERMISSION_DENIED). Every call made\nwith an admin key is written to the audit log.\n\nStatus model and transitions (anything else is FAILED_PRECONDITION naming the current\nand the target status):\n\n| method | from | to |\n| --- | --- | --- |\n| EscalateConversation | OPEN | AWAITING_HUMAN |\n| AssignConversation | OPEN, AWAITING_HUMAN, ASSIGNED_TO_HUMAN | ASSIGNED_TO_HUMAN |\n| UnassignConversation | ASSIGNED_TO_HUMAN | AWAITING_HUMAN |\n| HandBackConversation | AWAITING_HUMAN, ASSIGNED_TO_HUMAN | OPEN |\n| ResolveConversation | OPEN, AWAITING_HUMAN, ASSIGNED_TO_HUMAN | RESOLVED |\n| ReopenConversation | RESOLVED, CLOSED | OPEN |\n| CloseConversation | OPEN, AWAITING_HUMAN, ASSIGNED_TO_HUMAN, RESOLVED | CLOSED |\n| PostAgentReply | OPEN, AWAITING_HUMAN (ASSIGNED_TO_HUMAN stays) | ASSIGNED_TO_HUMAN |\n\nEvery change writes its durable ConversationEvents in the same transaction, so a watcher\nresuming with after_event_id sees exactly the changes that were committed."
         },
         {
           "name": "DocumentService",
@@ -516,10 +516,15 @@ package enum MetaChatOpenAPI {
               {
                 "name": "status",
                 "in": "query",
-                "description": "Only this status. Unset: any.",
+                "description": "Only these statuses (any of them); at most 5. Empty: any.",
                 "schema": {
-                  "$ref": "#/components/schemas/metachat.v1.ConversationStatus"
-                }
+                  "type": "array",
+                  "items": {
+                    "$ref": "#/components/schemas/metachat.v1.ConversationStatus"
+                  }
+                },
+                "style": "form",
+                "explode": true
               },
               {
                 "name": "channelType",
@@ -558,7 +563,7 @@ package enum MetaChatOpenAPI {
               {
                 "name": "query",
                 "in": "query",
-                "description": "Free-text search over title, external_user_id and message text (case-insensitive);\nat most 200 characters. Empty: no search.",
+                "description": "Full-text search over message bodies: conversations with a message containing every\nword of the query (case-insensitive, whole words); 1-200 characters. Empty: no\nsearch.",
                 "schema": {
                   "type": "string"
                 }
@@ -569,6 +574,40 @@ package enum MetaChatOpenAPI {
                 "description": "Only conversations of this end user (exact match). Empty: any.",
                 "schema": {
                   "type": "string"
+                }
+              },
+              {
+                "name": "channelId",
+                "in": "query",
+                "description": "Only conversations on this channel (UUID). Empty: any.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              {
+                "name": "needsReview",
+                "in": "query",
+                "description": "Only conversations whose needs_review is this value. Unset: any.",
+                "schema": {
+                  "type": "boolean"
+                }
+              },
+              {
+                "name": "updatedAfter",
+                "in": "query",
+                "description": "Only conversations updated at or after this time (inclusive). Unset: no lower bound.",
+                "schema": {
+                  "type": "string",
+                  "format": "date-time"
+                }
+              },
+              {
+                "name": "updatedBefore",
+                "in": "query",
+                "description": "Only conversations updated before this time (exclusive). Unset: no upper bound.",
+                "schema": {
+                  "type": "string",
+                  "format": "date-time"
                 }
               }
             ],
@@ -628,8 +667,8 @@ package enum MetaChatOpenAPI {
             "tags": [
               "ConversationService"
             ],
-            "summary": "Partially updates a conversation (status, assignee, title, metadata).",
-            "description": "Partially updates a conversation (status, assignee, title, metadata). Answers the\nupdated conversation.\n\nRPC: `metachat.v1.ConversationService.UpdateConversation`.",
+            "summary": "Partially updates a conversation's title, metadata and review flag.",
+            "description": "Partially updates a conversation's title, metadata and review flag. Status and\nassignee change only through the transition methods. Answers the updated conversation.\n\nRPC: `metachat.v1.ConversationService.UpdateConversation`.",
             "operationId": "ConversationService_UpdateConversation",
             "parameters": [
               {
@@ -644,7 +683,7 @@ package enum MetaChatOpenAPI {
               {
                 "name": "updateMask",
                 "in": "query",
-                "description": "Fields to change, as paths relative to Conversation (e.g. \"status\", \"assignee_id\").\nPaths of output-only fields are INVALID_ARGUMENT. When absent over REST, the bridge\ninfers the mask from the JSON keys present in the body. When absent over gRPC, every\nmutable field holding a non-default value is updated.",
+                "description": "Fields to change, as paths relative to Conversation (e.g. \"title\", \"needs_review\").\nPaths of other fields are INVALID_ARGUMENT. When absent over REST, the bridge infers\nthe mask from the JSON keys present in the body. When absent over gRPC, every mutable\nfield holding a non-default value is updated.",
                 "schema": {
                   "type": "string"
                 }
@@ -655,7 +694,473 @@ package enum MetaChatOpenAPI {
                 "application/json": {
                   "schema": {
                     "$ref": "#/components/schemas/metachat.v1.Conversation",
-                    "description": "New values for the fields named in update_mask. Mutable: status, assignee_id, title,\nmetadata. ASSIGNED_TO_HUMAN requires a non-empty assignee (existing or in this\nupdate)."
+                    "description": "New values for the fields named in update_mask. Mutable: title, metadata,\nneeds_review."
+                  }
+                }
+              }
+            },
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.Conversation`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.Conversation"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          },
+          "delete": {
+            "tags": [
+              "ConversationService"
+            ],
+            "summary": "Erases a conversation: the conversation, its messages, its durable events and its queued channel deliveries are deleted for good (an audit entry records who erased which conversation id, nothing of its content).",
+            "description": "Erases a conversation: the conversation, its messages, its durable events and its\nqueued channel deliveries are deleted for good (an audit entry records who erased\nwhich conversation id, nothing of its content). Watchers receive a live\nconversation_deleted event.\n\nRPC: `metachat.v1.ConversationService.DeleteConversation`.",
+            "operationId": "ConversationService_DeleteConversation",
+            "parameters": [
+              {
+                "name": "conversation_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the conversation to erase. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.DeleteConversationResponse`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.DeleteConversationResponse"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/api/conversations/{conversation_id}/export": {
+          "get": {
+            "tags": [
+              "ConversationService"
+            ],
+            "summary": "Streams the whole transcript: the conversation first, then every message oldest first.",
+            "description": "Streams the whole transcript: the conversation first, then every message oldest first.\nOver REST this is newline-delimited JSON (`application/x-ndjson`), one item per line.\nAudited.\n\nRPC: `metachat.v1.ConversationService.ExportConversation`.",
+            "operationId": "ConversationService_ExportConversation",
+            "parameters": [
+              {
+                "name": "conversation_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the conversation to export. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "A stream of `metachat.v1.ConversationExportItem`, one JSON object per message.",
+                "content": {
+                  "text/event-stream": {
+                    "schema": {
+                      "type": "string",
+                      "description": "Server-Sent Events: each event's `data:` line is one `metachat.v1.ConversationExportItem` as a JSON object. A failure after the stream started ends with `event: error` whose data is the `Error` shape."
+                    }
+                  },
+                  "application/x-ndjson": {
+                    "schema": {
+                      "type": "string",
+                      "description": "Newline-delimited JSON: one `metachat.v1.ConversationExportItem` as a JSON object per line."
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/api/conversations/{conversation_id}/escalate": {
+          "post": {
+            "tags": [
+              "ConversationService"
+            ],
+            "summary": "Hands an OPEN conversation to a human: it becomes AWAITING_HUMAN and the assistant stops answering it.",
+            "description": "Hands an OPEN conversation to a human: it becomes AWAITING_HUMAN and the assistant\nstops answering it.\n\nRPC: `metachat.v1.ConversationService.EscalateConversation`.",
+            "operationId": "ConversationService_EscalateConversation",
+            "parameters": [
+              {
+                "name": "conversation_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the conversation. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            ],
+            "requestBody": {
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "description": "Request for EscalateConversation.",
+                    "properties": {
+                      "reason": {
+                        "$ref": "#/components/schemas/metachat.v1.EscalationReason",
+                        "description": "Why; required (not UNSPECIFIED)."
+                      },
+                      "note": {
+                        "type": "string",
+                        "description": "Optional note for the agents; at most 1000 characters, line breaks allowed."
+                      },
+                      "actorId": {
+                        "type": "string",
+                        "description": "Who escalates (e.g. an agent's email); at most 256 characters. Empty: the caller."
+                      },
+                      "messageId": {
+                        "type": "string",
+                        "description": "Optional ID of the message that triggered the escalation (a message of this\nconversation)."
+                      },
+                      "matchedKeyword": {
+                        "type": "string",
+                        "description": "For KEYWORD escalations: the keyword that matched; at most 100 characters."
+                      },
+                      "confidence": {
+                        "type": "number",
+                        "format": "double",
+                        "description": "For LOW_CONFIDENCE escalations: the answer's confidence, 0..1."
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.Conversation`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.Conversation"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/api/conversations/{conversation_id}/assign": {
+          "post": {
+            "tags": [
+              "ConversationService"
+            ],
+            "summary": "Gives the conversation to an agent: ASSIGNED_TO_HUMAN with assignee_id set.",
+            "description": "Gives the conversation to an agent: ASSIGNED_TO_HUMAN with assignee_id set. From OPEN\nthis is a manual hand-off (escalated with reason MANUAL); on an assigned conversation it\nreassigns (assigning the current assignee again changes nothing).\n\nRPC: `metachat.v1.ConversationService.AssignConversation`.",
+            "operationId": "ConversationService_AssignConversation",
+            "parameters": [
+              {
+                "name": "conversation_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the conversation. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            ],
+            "requestBody": {
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "description": "Request for AssignConversation.",
+                    "properties": {
+                      "assigneeId": {
+                        "type": "string",
+                        "description": "The agent to assign (free-form, e.g. an email); required, 1-256 characters."
+                      },
+                      "actorId": {
+                        "type": "string",
+                        "description": "Who assigns; at most 256 characters. Empty: the caller."
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.Conversation`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.Conversation"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/api/conversations/{conversation_id}/unassign": {
+          "post": {
+            "tags": [
+              "ConversationService"
+            ],
+            "summary": "Takes the conversation away from its agent: back to AWAITING_HUMAN, no assignee.",
+            "description": "Takes the conversation away from its agent: back to AWAITING_HUMAN, no assignee.\n\nRPC: `metachat.v1.ConversationService.UnassignConversation`.",
+            "operationId": "ConversationService_UnassignConversation",
+            "parameters": [
+              {
+                "name": "conversation_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the conversation. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            ],
+            "requestBody": {
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "description": "Request for UnassignConversation.",
+                    "properties": {
+                      "actorId": {
+                        "type": "string",
+                        "description": "Who unassigns; at most 256 characters. Empty: the caller."
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.Conversation`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.Conversation"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/api/conversations/{conversation_id}/hand-back": {
+          "post": {
+            "tags": [
+              "ConversationService"
+            ],
+            "summary": "Hands the conversation back to the assistant: OPEN, no assignee.",
+            "description": "Hands the conversation back to the assistant: OPEN, no assignee.\n\nRPC: `metachat.v1.ConversationService.HandBackConversation`.",
+            "operationId": "ConversationService_HandBackConversation",
+            "parameters": [
+              {
+                "name": "conversation_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the conversation. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            ],
+            "requestBody": {
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "description": "Request for HandBackConversation.",
+                    "properties": {
+                      "actorId": {
+                        "type": "string",
+                        "description": "Who hands it back; at most 256 characters. Empty: the caller."
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.Conversation`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.Conversation"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/api/conversations/{conversation_id}/resolve": {
+          "post": {
+            "tags": [
+              "ConversationService"
+            ],
+            "summary": "Marks the question answered: RESOLVED, no assignee.",
+            "description": "Marks the question answered: RESOLVED, no assignee. A later user message reopens it.\n\nRPC: `metachat.v1.ConversationService.ResolveConversation`.",
+            "operationId": "ConversationService_ResolveConversation",
+            "parameters": [
+              {
+                "name": "conversation_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the conversation. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            ],
+            "requestBody": {
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "description": "Request for ResolveConversation.",
+                    "properties": {
+                      "actorId": {
+                        "type": "string",
+                        "description": "Who resolves it; at most 256 characters. Empty: the caller."
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.Conversation`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.Conversation"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/api/conversations/{conversation_id}/reopen": {
+          "post": {
+            "tags": [
+              "ConversationService"
+            ],
+            "summary": "Opens a RESOLVED or CLOSED conversation again: OPEN, the assistant answers.",
+            "description": "Opens a RESOLVED or CLOSED conversation again: OPEN, the assistant answers.\n\nRPC: `metachat.v1.ConversationService.ReopenConversation`.",
+            "operationId": "ConversationService_ReopenConversation",
+            "parameters": [
+              {
+                "name": "conversation_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the conversation. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            ],
+            "requestBody": {
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "description": "Request for ReopenConversation.",
+                    "properties": {
+                      "actorId": {
+                        "type": "string",
+                        "description": "Who reopens it; at most 256 characters. Empty: the caller."
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.Conversation`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.Conversation"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/api/conversations/{conversation_id}/close": {
+          "post": {
+            "tags": [
+              "ConversationService"
+            ],
+            "summary": "Finishes the conversation for good: CLOSED (closed_at set), no assignee.",
+            "description": "Finishes the conversation for good: CLOSED (closed_at set), no assignee.\n\nRPC: `metachat.v1.ConversationService.CloseConversation`.",
+            "operationId": "ConversationService_CloseConversation",
+            "parameters": [
+              {
+                "name": "conversation_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the conversation. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            ],
+            "requestBody": {
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "description": "Request for CloseConversation.",
+                    "properties": {
+                      "actorId": {
+                        "type": "string",
+                        "description": "Who closes it; at most 256 characters. Empty: the caller."
+                      }
+                    }
                   }
                 }
               }
@@ -745,8 +1250,8 @@ package enum MetaChatOpenAPI {
             "tags": [
               "ConversationService"
             ],
-            "summary": "Posts a human agent's reply.",
-            "description": "Posts a human agent's reply. It is stored as an AGENT message and delivered on the\nconversation's channel. An OPEN conversation becomes ASSIGNED_TO_HUMAN with the agent\nas assignee (the assistant stops answering). FAILED_PRECONDITION on CLOSED\nconversations. Answers the stored message.\n\nRPC: `metachat.v1.ConversationService.PostAgentReply`.",
+            "summary": "Posts a human agent's reply, stored as an AGENT message.",
+            "description": "Posts a human agent's reply, stored as an AGENT message. An OPEN or AWAITING_HUMAN\nconversation becomes ASSIGNED_TO_HUMAN with the agent as assignee (the assistant stops\nanswering); an assigned one keeps its assignee. RESOLVED and CLOSED conversations are\nFAILED_PRECONDITION (reopen first). When the conversation runs on a channel\n(channel_id set), the reply is queued for that channel in the same transaction\n(delivery_status QUEUED). Answers the stored message. Idempotent by idempotency_key.\n\nRPC: `metachat.v1.ConversationService.PostAgentReply`.",
             "operationId": "ConversationService_PostAgentReply",
             "parameters": [
               {
@@ -768,7 +1273,7 @@ package enum MetaChatOpenAPI {
                     "properties": {
                       "text": {
                         "type": "string",
-                        "description": "Reply text; required, 1-8000 characters."
+                        "description": "Reply text; 1-8000 characters, line breaks allowed. May be empty when attachments\nare given."
                       },
                       "agentId": {
                         "type": "string",
@@ -783,7 +1288,14 @@ package enum MetaChatOpenAPI {
                       },
                       "idempotencyKey": {
                         "type": "string",
-                        "description": "Optional client-chosen key, at most 128 characters: a retry with the same key within\n24 hours answers the original message instead of posting twice."
+                        "description": "Optional client-chosen key, 1-128 characters without control characters: a retry with\nthe same key on the same conversation answers the original message instead of posting\ntwice (for as long as the message is kept). The same key with a different text, agent\nor attachments is ALREADY_EXISTS. Over REST the `Idempotency-Key` header is used when\nthis field is empty."
+                      },
+                      "attachments": {
+                        "type": "array",
+                        "items": {
+                          "$ref": "#/components/schemas/metachat.v1.Attachment"
+                        },
+                        "description": "Media to send with the reply (references only, see Attachment); at most 10."
                       }
                     }
                   }
@@ -812,14 +1324,14 @@ package enum MetaChatOpenAPI {
             "tags": [
               "ConversationService"
             ],
-            "summary": "Streams live events of the tenant's conversations until the client cancels.",
-            "description": "Streams live events of the tenant's conversations until the client cancels. Over REST\nthis is Server-Sent Events (`text/event-stream`): each event's `id:` is event_id,\n`data:` is the ConversationEvent JSON, and a reconnect's `Last-Event-ID` header is used\nas after_event_id. The second route filters to one conversation.\n\nRPC: `metachat.v1.ConversationService.WatchConversationEvents`.",
+            "summary": "Streams the tenant's conversation events until the client cancels: first the durable events after after_event_id (from PostgreSQL), then live ones as they happen, in event_id order without gaps or duplicates, whichever server the client reaches.",
+            "description": "Streams the tenant's conversation events until the client cancels: first the durable\nevents after after_event_id (from PostgreSQL), then live ones as they happen, in\nevent_id order without gaps or duplicates, whichever server the client reaches. Live-only\nkinds (reply_delta, typing, conversation_deleted, heartbeat) have no event_id and are\nnever replayed. A heartbeat is sent after 15 seconds without events.\n\nOver REST this is Server-Sent Events when the client accepts `text/event-stream`\n(each event's `id:` is event_id, `event:` the payload's name, `data:` the\nConversationEvent JSON; a reconnect's `Last-Event-ID` header is used as\nafter_event_id) and newline-delimited JSON otherwise. The second route filters to one\nconversation.\n\nErrors: FAILED_PRECONDITION when after_event_id is older than the retained history\n(the client must resync: list again, then watch after the listing's last_event_id);\nRESOURCE_EXHAUSTED when the client reads so slowly that more than the server's buffer\nof events waits for it: the message and the `metachat-resume-after` trailer name the\nlast event_id sent, to resume from.\n\nRPC: `metachat.v1.ConversationService.WatchConversationEvents`.",
             "operationId": "ConversationService_WatchConversationEvents",
             "parameters": [
               {
                 "name": "conversationId",
                 "in": "query",
-                "description": "Only events of this conversation. Empty: every conversation of the tenant.",
+                "description": "Only events of this conversation (UUID). Empty: every conversation of the tenant.",
                 "schema": {
                   "type": "string"
                 }
@@ -827,10 +1339,23 @@ package enum MetaChatOpenAPI {
               {
                 "name": "afterEventId",
                 "in": "query",
-                "description": "Resume after this event_id: events after it are replayed first, then live ones\nfollow. Empty: only events from now on. FAILED_PRECONDITION when the id is older than\nthe retained history (about 24 hours or 10000 events per tenant).",
+                "description": "Resume after this event_id (a decimal number from an earlier event or a listing's\nlast_event_id): the durable events after it are replayed first, then live ones follow.\nEmpty: only events from now on. FAILED_PRECONDITION when it is older than the retained\nhistory (7 days by default, CONVERSATION_EVENT_RETENTION_HOURS), INVALID_ARGUMENT when\nit is not a number or lies ahead of the tenant's latest event.",
                 "schema": {
                   "type": "string"
                 }
+              },
+              {
+                "name": "kinds",
+                "in": "query",
+                "description": "Only these kinds (any of them); at most 10. Empty: every kind. Heartbeats are always\nsent.",
+                "schema": {
+                  "type": "array",
+                  "items": {
+                    "$ref": "#/components/schemas/metachat.v1.ConversationEventKind"
+                  }
+                },
+                "style": "form",
+                "explode": true
               }
             ],
             "responses": {
@@ -862,15 +1387,15 @@ package enum MetaChatOpenAPI {
             "tags": [
               "ConversationService"
             ],
-            "summary": "Streams live events of the tenant's conversations until the client cancels.",
-            "description": "Streams live events of the tenant's conversations until the client cancels. Over REST\nthis is Server-Sent Events (`text/event-stream`): each event's `id:` is event_id,\n`data:` is the ConversationEvent JSON, and a reconnect's `Last-Event-ID` header is used\nas after_event_id. The second route filters to one conversation.\n\nRPC: `metachat.v1.ConversationService.WatchConversationEvents`.",
+            "summary": "Streams the tenant's conversation events until the client cancels: first the durable events after after_event_id (from PostgreSQL), then live ones as they happen, in event_id order without gaps or duplicates, whichever server the client reaches.",
+            "description": "Streams the tenant's conversation events until the client cancels: first the durable\nevents after after_event_id (from PostgreSQL), then live ones as they happen, in\nevent_id order without gaps or duplicates, whichever server the client reaches. Live-only\nkinds (reply_delta, typing, conversation_deleted, heartbeat) have no event_id and are\nnever replayed. A heartbeat is sent after 15 seconds without events.\n\nOver REST this is Server-Sent Events when the client accepts `text/event-stream`\n(each event's `id:` is event_id, `event:` the payload's name, `data:` the\nConversationEvent JSON; a reconnect's `Last-Event-ID` header is used as\nafter_event_id) and newline-delimited JSON otherwise. The second route filters to one\nconversation.\n\nErrors: FAILED_PRECONDITION when after_event_id is older than the retained history\n(the client must resync: list again, then watch after the listing's last_event_id);\nRESOURCE_EXHAUSTED when the client reads so slowly that more than the server's buffer\nof events waits for it: the message and the `metachat-resume-after` trailer name the\nlast event_id sent, to resume from.\n\nRPC: `metachat.v1.ConversationService.WatchConversationEvents`.",
             "operationId": "ConversationService_WatchConversationEvents_2",
             "parameters": [
               {
                 "name": "conversation_id",
                 "in": "path",
                 "required": true,
-                "description": "Only events of this conversation. Empty: every conversation of the tenant.",
+                "description": "Only events of this conversation (UUID). Empty: every conversation of the tenant.",
                 "schema": {
                   "type": "string"
                 }
@@ -878,10 +1403,23 @@ package enum MetaChatOpenAPI {
               {
                 "name": "afterEventId",
                 "in": "query",
-                "description": "Resume after this event_id: events after it are replayed first, then live ones\nfollow. Empty: only events from now on. FAILED_PRECONDITION when the id is older than\nthe retained history (about 24 hours or 10000 events per tenant).",
+                "description": "Resume after this event_id (a decimal number from an earlier event or a listing's\nlast_event_id): the durable events after it are replayed first, then live ones follow.\nEmpty: only events from now on. FAILED_PRECONDITION when it is older than the retained\nhistory (7 days by default, CONVERSATION_EVENT_RETENTION_HOURS), INVALID_ARGUMENT when\nit is not a number or lies ahead of the tenant's latest event.",
                 "schema": {
                   "type": "string"
                 }
+              },
+              {
+                "name": "kinds",
+                "in": "query",
+                "description": "Only these kinds (any of them); at most 10. Empty: every kind. Heartbeats are always\nsent.",
+                "schema": {
+                  "type": "array",
+                  "items": {
+                    "$ref": "#/components/schemas/metachat.v1.ConversationEventKind"
+                  }
+                },
+                "style": "form",
+                "explode": true
               }
             ],
             "responses": {
@@ -3021,6 +3559,72 @@ package enum MetaChatOpenAPI {
               "API_KEY_OWNER_KIND_TENANT"
             ]
           },
+          "metachat.v1.AssignConversationRequest": {
+            "type": "object",
+            "description": "Request for AssignConversation.",
+            "properties": {
+              "conversationId": {
+                "type": "string",
+                "description": "ID of the conversation. Required."
+              },
+              "assigneeId": {
+                "type": "string",
+                "description": "The agent to assign (free-form, e.g. an email); required, 1-256 characters."
+              },
+              "actorId": {
+                "type": "string",
+                "description": "Who assigns; at most 256 characters. Empty: the caller."
+              }
+            }
+          },
+          "metachat.v1.Attachment": {
+            "type": "object",
+            "description": "A media reference carried by a message. The media itself is not stored in the message:\neither the channel provider holds it (provider_media_id) or MetaChat's storage does\n(storage_key); at least one of the two is set.",
+            "properties": {
+              "kind": {
+                "$ref": "#/components/schemas/metachat.v1.AttachmentKind",
+                "description": "What the media is; required."
+              },
+              "mimeType": {
+                "type": "string",
+                "description": "MIME type, `type/subtype` (e.g. \"image/jpeg\"); required, at most 255 characters."
+              },
+              "sizeBytes": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "Size in bytes, 0..2147483648 (2 GiB); 0 when unknown."
+              },
+              "caption": {
+                "type": "string",
+                "description": "Caption shown with the media; at most 1024 characters, line breaks allowed."
+              },
+              "providerMediaId": {
+                "type": "string",
+                "description": "The channel provider's id of the media (e.g. a WhatsApp media id); at most 256\ncharacters."
+              },
+              "storageKey": {
+                "type": "string",
+                "description": "Key of the media in MetaChat's storage; at most 1024 characters."
+              },
+              "fileName": {
+                "type": "string",
+                "description": "Original file name, if known; at most 255 characters."
+              }
+            }
+          },
+          "metachat.v1.AttachmentKind": {
+            "type": "string",
+            "description": "The kind of media an attachment carries.\n\n- `ATTACHMENT_KIND_UNSPECIFIED`: Not set; rejected on input.\n- `ATTACHMENT_KIND_IMAGE`: A picture (image/*).\n- `ATTACHMENT_KIND_AUDIO`: A sound or voice note (audio/*).\n- `ATTACHMENT_KIND_VIDEO`: A video (video/*).\n- `ATTACHMENT_KIND_DOCUMENT`: A document or any other file.\n- `ATTACHMENT_KIND_STICKER`: A sticker (WhatsApp, Messenger).",
+            "enum": [
+              "ATTACHMENT_KIND_UNSPECIFIED",
+              "ATTACHMENT_KIND_IMAGE",
+              "ATTACHMENT_KIND_AUDIO",
+              "ATTACHMENT_KIND_VIDEO",
+              "ATTACHMENT_KIND_DOCUMENT",
+              "ATTACHMENT_KIND_STICKER"
+            ]
+          },
           "metachat.v1.Channel": {
             "type": "object",
             "description": "A connection between the tenant and end users on one platform.",
@@ -3312,6 +3916,20 @@ package enum MetaChatOpenAPI {
               }
             }
           },
+          "metachat.v1.CloseConversationRequest": {
+            "type": "object",
+            "description": "Request for CloseConversation.",
+            "properties": {
+              "conversationId": {
+                "type": "string",
+                "description": "ID of the conversation. Required."
+              },
+              "actorId": {
+                "type": "string",
+                "description": "Who closes it; at most 256 characters. Empty: the caller."
+              }
+            }
+          },
           "metachat.v1.ConfirmAdminApiKeyRotationRequest": {
             "type": "object",
             "description": "Request for ConfirmAdminApiKeyRotation.",
@@ -3393,7 +4011,7 @@ package enum MetaChatOpenAPI {
               },
               "channelId": {
                 "type": "string",
-                "description": "Output only. Channel resource the conversation runs on; empty for API conversations\nwithout a channel.",
+                "description": "Output only. Channel resource the conversation runs on (UUID); empty for conversations\nwithout a channel. Replies to a conversation with a channel are queued for it.",
                 "readOnly": true
               },
               "externalUserId": {
@@ -3403,11 +4021,13 @@ package enum MetaChatOpenAPI {
               },
               "status": {
                 "$ref": "#/components/schemas/metachat.v1.ConversationStatus",
-                "description": "Lifecycle state. Mutable with UpdateConversation."
+                "description": "Output only. Lifecycle state; changed by the transition methods.",
+                "readOnly": true
               },
               "assigneeId": {
                 "type": "string",
-                "description": "Human agent the conversation is assigned to (free-form identifier such as an email);\nat most 256 characters; empty when unassigned. Mutable. Setting it on an OPEN\nconversation moves it to ASSIGNED_TO_HUMAN; clearing it while ASSIGNED_TO_HUMAN moves\nit back to OPEN."
+                "description": "Output only. Human agent the conversation is assigned to (free-form identifier such\nas an email); set exactly while status is ASSIGNED_TO_HUMAN.",
+                "readOnly": true
               },
               "title": {
                 "type": "string",
@@ -3461,16 +4081,25 @@ package enum MetaChatOpenAPI {
                 "format": "date-time",
                 "description": "Output only. When the conversation was closed; unset unless CLOSED.",
                 "readOnly": true
+              },
+              "needsReview": {
+                "type": "boolean",
+                "description": "Whether a human should review the conversation: set when an answer was flagged\nSUGGEST_REVIEW. Mutable, so an agent clears it after the review."
+              },
+              "lastEventId": {
+                "type": "string",
+                "description": "Output only. event_id of the conversation's latest durable event.",
+                "readOnly": true
               }
             }
           },
           "metachat.v1.ConversationEvent": {
             "type": "object",
-            "description": "Something that happened to a conversation, delivered live and replayable by event_id.",
+            "description": "Something that happened to a conversation, delivered live and, when durable, replayable\nby event_id.",
             "properties": {
               "eventId": {
                 "type": "string",
-                "description": "Opaque, per-tenant increasing event ID (a Redis stream entry id, not a UUID); pass it\nas after_event_id to resume."
+                "description": "Per-tenant, strictly increasing event ID as a decimal number (assigned in commit\norder); pass it as after_event_id to resume. Empty for live-only kinds."
               },
               "tenantId": {
                 "type": "string",
@@ -3508,6 +4137,26 @@ package enum MetaChatOpenAPI {
               "messageDeliveryUpdated": {
                 "$ref": "#/components/schemas/metachat.v1.ConversationEvent.MessageDeliveryUpdated",
                 "description": "An outbound message's delivery state changed.\n\nMember of the oneof `payload`: at most one of its members is set."
+              },
+              "conversationUpdated": {
+                "$ref": "#/components/schemas/metachat.v1.ConversationEvent.ConversationUpdated",
+                "description": "Title, metadata or review flag changed.\n\nMember of the oneof `payload`: at most one of its members is set."
+              },
+              "replyDelta": {
+                "$ref": "#/components/schemas/metachat.v1.ConversationEvent.ReplyDelta",
+                "description": "A piece of an answer being generated (live only).\n\nMember of the oneof `payload`: at most one of its members is set."
+              },
+              "typing": {
+                "$ref": "#/components/schemas/metachat.v1.ConversationEvent.Typing",
+                "description": "Someone is typing (live only).\n\nMember of the oneof `payload`: at most one of its members is set."
+              },
+              "conversationDeleted": {
+                "$ref": "#/components/schemas/metachat.v1.ConversationEvent.ConversationDeleted",
+                "description": "The conversation was erased (live only).\n\nMember of the oneof `payload`: at most one of its members is set."
+              },
+              "heartbeat": {
+                "$ref": "#/components/schemas/metachat.v1.ConversationEvent.Heartbeat",
+                "description": "Keep-alive (live only).\n\nMember of the oneof `payload`: at most one of its members is set."
               }
             }
           },
@@ -3522,6 +4171,10 @@ package enum MetaChatOpenAPI {
               "assigneeId": {
                 "type": "string",
                 "description": "Assignee after the change; empty when unassigned."
+              },
+              "changedBy": {
+                "type": "string",
+                "description": "Who changed it (as StatusChanged.changed_by)."
               }
             }
           },
@@ -3535,6 +4188,27 @@ package enum MetaChatOpenAPI {
               }
             }
           },
+          "metachat.v1.ConversationEvent.ConversationDeleted": {
+            "type": "object",
+            "description": "The conversation was erased (DeleteConversation). Live only: nothing of it is kept."
+          },
+          "metachat.v1.ConversationEvent.ConversationUpdated": {
+            "type": "object",
+            "description": "The conversation's title, metadata or review flag changed.",
+            "properties": {
+              "conversation": {
+                "$ref": "#/components/schemas/metachat.v1.Conversation",
+                "description": "The conversation after the change."
+              },
+              "changedFields": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                },
+                "description": "The changed fields, as update-mask paths (e.g. \"title\")."
+              }
+            }
+          },
           "metachat.v1.ConversationEvent.Escalated": {
             "type": "object",
             "description": "The conversation was handed over to a human.",
@@ -3545,7 +4219,7 @@ package enum MetaChatOpenAPI {
               },
               "messageId": {
                 "type": "string",
-                "description": "ID of the message that triggered it; empty for MANUAL escalations."
+                "description": "ID of the message that triggered it; empty when none was named."
               },
               "matchedKeyword": {
                 "type": "string",
@@ -3555,6 +4229,25 @@ package enum MetaChatOpenAPI {
                 "type": "number",
                 "format": "double",
                 "description": "Assistant confidence, 0..1, for LOW_CONFIDENCE escalations; 0 otherwise."
+              },
+              "note": {
+                "type": "string",
+                "description": "The note given with the escalation, if any."
+              },
+              "changedBy": {
+                "type": "string",
+                "description": "Who escalated (as StatusChanged.changed_by)."
+              }
+            }
+          },
+          "metachat.v1.ConversationEvent.Heartbeat": {
+            "type": "object",
+            "description": "Keeps an idle stream alive. Live only; tenant_id and conversation_id are empty.",
+            "properties": {
+              "sentAt": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Server time when sent."
               }
             }
           },
@@ -3583,6 +4276,31 @@ package enum MetaChatOpenAPI {
               "errorMessage": {
                 "type": "string",
                 "description": "Provider error text when status is FAILED; empty otherwise."
+              },
+              "externalMessageId": {
+                "type": "string",
+                "description": "The provider's ID of the message, once known."
+              }
+            }
+          },
+          "metachat.v1.ConversationEvent.ReplyDelta": {
+            "type": "object",
+            "description": "A piece of an assistant answer as it is generated. Live only: never stored or\nreplayed; the stored answer arrives as message_created.",
+            "properties": {
+              "messageId": {
+                "type": "string",
+                "description": "ID the assistant message will be stored under."
+              },
+              "sequence": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "0-based position of this piece in the answer."
+              },
+              "textDelta": {
+                "type": "string",
+                "description": "The next piece of text; concatenating the pieces in sequence order gives the answer."
               }
             }
           },
@@ -3600,19 +4318,69 @@ package enum MetaChatOpenAPI {
               },
               "changedBy": {
                 "type": "string",
-                "description": "Who changed it: an agent id, or \"system\" for automatic transitions."
+                "description": "Who changed it: the request's actor_id, the caller (`tenant:<id>`, an admin id,\n`bootstrap`), an agent id for replies, or \"system\" for automatic transitions."
+              }
+            }
+          },
+          "metachat.v1.ConversationEvent.Typing": {
+            "type": "object",
+            "description": "Someone is typing (or stopped). Live only.",
+            "properties": {
+              "role": {
+                "$ref": "#/components/schemas/metachat.v1.MessageRole",
+                "description": "Who: USER (the end user on the channel), AGENT or ASSISTANT."
+              },
+              "actorId": {
+                "type": "string",
+                "description": "The agent id for AGENT, the external user id for USER; empty for ASSISTANT."
+              },
+              "typing": {
+                "type": "boolean",
+                "description": "True while typing, false when stopped."
+              }
+            }
+          },
+          "metachat.v1.ConversationEventKind": {
+            "type": "string",
+            "description": "The kinds of ConversationEvent, for WatchConversationEventsRequest.kinds.\n\n- `CONVERSATION_EVENT_KIND_UNSPECIFIED`: Not set; rejected in kinds.\n- `CONVERSATION_EVENT_KIND_CONVERSATION_CREATED`: conversation_created.\n- `CONVERSATION_EVENT_KIND_CONVERSATION_UPDATED`: conversation_updated.\n- `CONVERSATION_EVENT_KIND_STATUS_CHANGED`: status_changed.\n- `CONVERSATION_EVENT_KIND_ASSIGNED`: assigned.\n- `CONVERSATION_EVENT_KIND_ESCALATED`: escalated.\n- `CONVERSATION_EVENT_KIND_MESSAGE_CREATED`: message_created.\n- `CONVERSATION_EVENT_KIND_MESSAGE_DELIVERY_UPDATED`: message_delivery_updated.\n- `CONVERSATION_EVENT_KIND_REPLY_DELTA`: reply_delta (live only).\n- `CONVERSATION_EVENT_KIND_TYPING`: typing (live only).\n- `CONVERSATION_EVENT_KIND_CONVERSATION_DELETED`: conversation_deleted (live only).",
+            "enum": [
+              "CONVERSATION_EVENT_KIND_UNSPECIFIED",
+              "CONVERSATION_EVENT_KIND_CONVERSATION_CREATED",
+              "CONVERSATION_EVENT_KIND_CONVERSATION_UPDATED",
+              "CONVERSATION_EVENT_KIND_STATUS_CHANGED",
+              "CONVERSATION_EVENT_KIND_ASSIGNED",
+              "CONVERSATION_EVENT_KIND_ESCALATED",
+              "CONVERSATION_EVENT_KIND_MESSAGE_CREATED",
+              "CONVERSATION_EVENT_KIND_MESSAGE_DELIVERY_UPDATED",
+              "CONVERSATION_EVENT_KIND_REPLY_DELTA",
+              "CONVERSATION_EVENT_KIND_TYPING",
+              "CONVERSATION_EVENT_KIND_CONVERSATION_DELETED"
+            ]
+          },
+          "metachat.v1.ConversationExportItem": {
+            "type": "object",
+            "description": "One item of an exported transcript.",
+            "properties": {
+              "conversation": {
+                "$ref": "#/components/schemas/metachat.v1.Conversation",
+                "description": "The conversation itself.\n\nMember of the oneof `item`: at most one of its members is set."
+              },
+              "message": {
+                "$ref": "#/components/schemas/metachat.v1.Message",
+                "description": "One message, oldest first.\n\nMember of the oneof `item`: at most one of its members is set."
               }
             }
           },
           "metachat.v1.ConversationStatus": {
             "type": "string",
-            "description": "Lifecycle state of a conversation.\n\n- `CONVERSATION_STATUS_UNSPECIFIED`: Not set. In list filters it means \"any status\"; rejected as an update value.\n- `CONVERSATION_STATUS_OPEN`: Active; the assistant answers user messages.\n- `CONVERSATION_STATUS_ASSIGNED_TO_HUMAN`: Handed over to a human (assignee_id is set); the assistant stays silent.\n- `CONVERSATION_STATUS_RESOLVED`: The question was answered. A new user message reopens it (back to OPEN).\n- `CONVERSATION_STATUS_CLOSED`: Finished for good; new user messages start a new conversation. Can be set back to OPEN explicitly with UpdateConversation.",
+            "description": "Lifecycle state of a conversation.\n\n- `CONVERSATION_STATUS_UNSPECIFIED`: Not set. In list filters it means \"any status\".\n- `CONVERSATION_STATUS_OPEN`: Active; the assistant answers user messages.\n- `CONVERSATION_STATUS_ASSIGNED_TO_HUMAN`: An agent owns it (assignee_id is set); the assistant stays silent.\n- `CONVERSATION_STATUS_RESOLVED`: The question was answered. A new user message reopens it (back to OPEN).\n- `CONVERSATION_STATUS_CLOSED`: Finished for good; new user messages start a new conversation. ReopenConversation opens it again.\n- `CONVERSATION_STATUS_AWAITING_HUMAN`: Escalated to a human, no agent has taken it yet; the assistant stays silent.",
             "enum": [
               "CONVERSATION_STATUS_UNSPECIFIED",
               "CONVERSATION_STATUS_OPEN",
               "CONVERSATION_STATUS_ASSIGNED_TO_HUMAN",
               "CONVERSATION_STATUS_RESOLVED",
-              "CONVERSATION_STATUS_CLOSED"
+              "CONVERSATION_STATUS_CLOSED",
+              "CONVERSATION_STATUS_AWAITING_HUMAN"
             ]
           },
           "metachat.v1.CreateAdminApiKeyRequest": {
@@ -3713,11 +4481,11 @@ package enum MetaChatOpenAPI {
             "properties": {
               "channelType": {
                 "$ref": "#/components/schemas/metachat.v1.ChannelType",
-                "description": "Channel type. Unset: API. Must match the channel's type when channel_id is set."
+                "description": "Channel type. Unset: API. Required (and not API) when channel_id is set."
               },
               "channelId": {
                 "type": "string",
-                "description": "Optional Channel resource of this tenant; must be enabled."
+                "description": "Optional Channel resource (UUID) the conversation runs on; replies are queued for it."
               },
               "externalUserId": {
                 "type": "string",
@@ -3857,6 +4625,40 @@ package enum MetaChatOpenAPI {
               "channelId": {
                 "type": "string",
                 "description": "ID of the channel. Required."
+              }
+            }
+          },
+          "metachat.v1.DeleteConversationRequest": {
+            "type": "object",
+            "description": "Request for DeleteConversation.",
+            "properties": {
+              "conversationId": {
+                "type": "string",
+                "description": "ID of the conversation to erase. Required."
+              }
+            }
+          },
+          "metachat.v1.DeleteConversationResponse": {
+            "type": "object",
+            "description": "What DeleteConversation erased.",
+            "properties": {
+              "conversationId": {
+                "type": "string",
+                "description": "The erased conversation's ID."
+              },
+              "deletedMessages": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "How many messages were deleted."
+              },
+              "deletedEvents": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "How many durable events were deleted."
               }
             }
           },
@@ -4061,15 +4863,62 @@ package enum MetaChatOpenAPI {
               }
             }
           },
+          "metachat.v1.EscalateConversationRequest": {
+            "type": "object",
+            "description": "Request for EscalateConversation.",
+            "properties": {
+              "conversationId": {
+                "type": "string",
+                "description": "ID of the conversation. Required."
+              },
+              "reason": {
+                "$ref": "#/components/schemas/metachat.v1.EscalationReason",
+                "description": "Why; required (not UNSPECIFIED)."
+              },
+              "note": {
+                "type": "string",
+                "description": "Optional note for the agents; at most 1000 characters, line breaks allowed."
+              },
+              "actorId": {
+                "type": "string",
+                "description": "Who escalates (e.g. an agent's email); at most 256 characters. Empty: the caller."
+              },
+              "messageId": {
+                "type": "string",
+                "description": "Optional ID of the message that triggered the escalation (a message of this\nconversation)."
+              },
+              "matchedKeyword": {
+                "type": "string",
+                "description": "For KEYWORD escalations: the keyword that matched; at most 100 characters."
+              },
+              "confidence": {
+                "type": "number",
+                "format": "double",
+                "description": "For LOW_CONFIDENCE escalations: the answer's confidence, 0..1."
+              }
+            }
+          },
+          "metachat.v1.EscalationAction": {
+            "type": "string",
+            "description": "What the confidence analysis decided about an assistant answer (ESCALATION.md: actions,\nchecked in this order).\n\n- `ESCALATION_ACTION_UNSPECIFIED`: Not analysed: every message that is not an assistant answer.\n- `ESCALATION_ACTION_CONTINUE`: Confident enough: the answer was sent as it is.\n- `ESCALATION_ACTION_SEND_WITH_DISCLAIMER`: The answer was sent with the tenant's disclaimer appended.\n- `ESCALATION_ACTION_SUGGEST_REVIEW`: The answer was sent (with the disclaimer) and the conversation flagged for review.\n- `ESCALATION_ACTION_IMMEDIATE_ESCALATION`: The answer was withheld and the conversation handed to a human.",
+            "enum": [
+              "ESCALATION_ACTION_UNSPECIFIED",
+              "ESCALATION_ACTION_CONTINUE",
+              "ESCALATION_ACTION_SEND_WITH_DISCLAIMER",
+              "ESCALATION_ACTION_SUGGEST_REVIEW",
+              "ESCALATION_ACTION_IMMEDIATE_ESCALATION"
+            ]
+          },
           "metachat.v1.EscalationReason": {
             "type": "string",
-            "description": "Why a conversation was handed over to a human agent.\n\n- `ESCALATION_REASON_UNSPECIFIED`: Not escalated.\n- `ESCALATION_REASON_KEYWORD`: A user message matched one of the tenant's escalation keywords.\n- `ESCALATION_REASON_LOW_CONFIDENCE`: The assistant's confidence fell below the tenant's confidence_threshold.\n- `ESCALATION_REASON_NO_CONTEXT`: Retrieval found no passage at or above min_score, so the assistant could not ground an answer.\n- `ESCALATION_REASON_MANUAL`: An operator or integration assigned the conversation to a human explicitly.",
+            "description": "Why a conversation was handed over to a human agent.\n\n- `ESCALATION_REASON_UNSPECIFIED`: Not escalated.\n- `ESCALATION_REASON_KEYWORD`: A user message matched one of the tenant's escalation keywords.\n- `ESCALATION_REASON_LOW_CONFIDENCE`: The assistant's confidence fell below the tenant's confidence_threshold.\n- `ESCALATION_REASON_NO_CONTEXT`: Retrieval found no passage at or above min_score, so the assistant could not ground an answer.\n- `ESCALATION_REASON_MANUAL`: An operator or integration assigned the conversation to a human explicitly.\n- `ESCALATION_REASON_REQUESTED_BY_USER`: The end user asked for a human.",
             "enum": [
               "ESCALATION_REASON_UNSPECIFIED",
               "ESCALATION_REASON_KEYWORD",
               "ESCALATION_REASON_LOW_CONFIDENCE",
               "ESCALATION_REASON_NO_CONTEXT",
-              "ESCALATION_REASON_MANUAL"
+              "ESCALATION_REASON_MANUAL",
+              "ESCALATION_REASON_REQUESTED_BY_USER"
             ]
           },
           "metachat.v1.EscalationSettings": {
@@ -4095,6 +4944,16 @@ package enum MetaChatOpenAPI {
               "handoffMessage": {
                 "type": "string",
                 "description": "Text sent to the user when the conversation is handed over; at most 1000 characters.\nEmpty: a built-in English message."
+              }
+            }
+          },
+          "metachat.v1.ExportConversationRequest": {
+            "type": "object",
+            "description": "Request for ExportConversation.",
+            "properties": {
+              "conversationId": {
+                "type": "string",
+                "description": "ID of the conversation to export. Required."
               }
             }
           },
@@ -4218,6 +5077,20 @@ package enum MetaChatOpenAPI {
               "tenantId": {
                 "type": "string",
                 "description": "ID of the tenant. Required."
+              }
+            }
+          },
+          "metachat.v1.HandBackConversationRequest": {
+            "type": "object",
+            "description": "Request for HandBackConversation.",
+            "properties": {
+              "conversationId": {
+                "type": "string",
+                "description": "ID of the conversation. Required."
+              },
+              "actorId": {
+                "type": "string",
+                "description": "Who hands it back; at most 256 characters. Empty: the caller."
               }
             }
           },
@@ -4386,7 +5259,7 @@ package enum MetaChatOpenAPI {
           },
           "metachat.v1.ListConversationsRequest": {
             "type": "object",
-            "description": "Request for ListConversations. Filters combine with AND.",
+            "description": "Request for ListConversations. Filters combine with AND; a repeated filter matches any\nof its values.",
             "properties": {
               "pageSize": {
                 "type": "integer",
@@ -4400,8 +5273,11 @@ package enum MetaChatOpenAPI {
                 "description": "Opaque token from a previous response's next_page_token; empty for the first page."
               },
               "status": {
-                "$ref": "#/components/schemas/metachat.v1.ConversationStatus",
-                "description": "Only this status. Unset: any."
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/metachat.v1.ConversationStatus"
+                },
+                "description": "Only these statuses (any of them); at most 5. Empty: any."
               },
               "channelType": {
                 "$ref": "#/components/schemas/metachat.v1.ChannelType",
@@ -4423,11 +5299,32 @@ package enum MetaChatOpenAPI {
               },
               "query": {
                 "type": "string",
-                "description": "Free-text search over title, external_user_id and message text (case-insensitive);\nat most 200 characters. Empty: no search."
+                "description": "Full-text search over message bodies: conversations with a message containing every\nword of the query (case-insensitive, whole words); 1-200 characters. Empty: no\nsearch."
               },
               "externalUserId": {
                 "type": "string",
                 "description": "Only conversations of this end user (exact match). Empty: any."
+              },
+              "channelId": {
+                "type": "string",
+                "description": "Only conversations on this channel (UUID). Empty: any."
+              },
+              "needsReview": {
+                "type": [
+                  "boolean",
+                  "null"
+                ],
+                "description": "Only conversations whose needs_review is this value. Unset: any."
+              },
+              "updatedAfter": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Only conversations updated at or after this time (inclusive). Unset: no lower bound."
+              },
+              "updatedBefore": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Only conversations updated before this time (exclusive). Unset: no upper bound."
               }
             }
           },
@@ -4445,6 +5342,10 @@ package enum MetaChatOpenAPI {
               "nextPageToken": {
                 "type": "string",
                 "description": "Token for the next page; empty on the last page."
+              },
+              "lastEventId": {
+                "type": "string",
+                "description": "The tenant's latest durable event_id, read before this page: watching with\nafter_event_id set to it delivers every change made after the page was read (empty\nwhen the tenant has no events yet: watch from the beginning)."
               }
             }
           },
@@ -4570,7 +5471,11 @@ package enum MetaChatOpenAPI {
               },
               "nextPageToken": {
                 "type": "string",
-                "description": "Token for the next page; empty on the last page."
+                "description": "Token for the next page; empty on the last page. Oldest-first pages are stable under\nconcurrent inserts: a message committed while paging appears on a later page."
+              },
+              "lastEventId": {
+                "type": "string",
+                "description": "The tenant's latest durable event_id, read before this page (see\nListConversationsResponse.last_event_id)."
               }
             }
           },
@@ -4804,6 +5709,30 @@ package enum MetaChatOpenAPI {
               }
             }
           },
+          "metachat.v1.Location": {
+            "type": "object",
+            "description": "A place shared in a message.",
+            "properties": {
+              "latitude": {
+                "type": "number",
+                "format": "double",
+                "description": "Latitude in degrees, -90..90."
+              },
+              "longitude": {
+                "type": "number",
+                "format": "double",
+                "description": "Longitude in degrees, -180..180."
+              },
+              "name": {
+                "type": "string",
+                "description": "Name of the place, if given; at most 256 characters."
+              },
+              "address": {
+                "type": "string",
+                "description": "Address of the place, if given; at most 1024 characters."
+              }
+            }
+          },
           "metachat.v1.Message": {
             "type": "object",
             "description": "One message in a conversation, from any author.",
@@ -4830,7 +5759,7 @@ package enum MetaChatOpenAPI {
               },
               "text": {
                 "type": "string",
-                "description": "Message text, UTF-8. Input from users and agents is limited to 8000 characters;\nassistant answers may be longer (up to 32000 characters)."
+                "description": "Message text, UTF-8. Input from users and agents is limited to 8000 characters;\nassistant answers may be longer (up to 32000 characters). May be empty on an inbound\nmessage that carries an attachment or a location."
               },
               "authorId": {
                 "type": "string",
@@ -4853,12 +5782,12 @@ package enum MetaChatOpenAPI {
               },
               "externalMessageId": {
                 "type": "string",
-                "description": "Output only. ID of the message on the external channel (e.g. a WhatsApp `wamid`);\nempty for WEB_CHAT and API conversations.",
+                "description": "Output only. ID of the message on the external channel (e.g. a WhatsApp `wamid`);\nempty for WEB_CHAT and API conversations and until the channel accepted it.",
                 "readOnly": true
               },
               "deliveryStatus": {
                 "$ref": "#/components/schemas/metachat.v1.MessageDeliveryStatus",
-                "description": "Output only. Delivery state for outbound messages on WHATSAPP/MESSENGER channels.",
+                "description": "Output only. Delivery state of an outbound message on a channel: QUEUED when it was\nstored, then what the channel reports. UNSPECIFIED for inbound messages and for\nconversations without a channel.",
                 "readOnly": true
               },
               "deliveryError": {
@@ -4878,15 +5807,65 @@ package enum MetaChatOpenAPI {
                 "format": "date-time",
                 "description": "Output only. When the message was stored.",
                 "readOnly": true
+              },
+              "attachments": {
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/metachat.v1.Attachment"
+                },
+                "description": "Media the message carries (inbound media from a channel, or media sent to one); at\nmost 10."
+              },
+              "location": {
+                "$ref": "#/components/schemas/metachat.v1.Location",
+                "description": "A place the message shares, if any."
+              },
+              "model": {
+                "type": "string",
+                "description": "Output only. Model that produced an ASSISTANT message (e.g. \"gpt-4o-mini\"); empty\notherwise.",
+                "readOnly": true
+              },
+              "usage": {
+                "$ref": "#/components/schemas/metachat.v1.TokenUsage",
+                "description": "Output only. Tokens the answer used; unset for non-assistant messages.",
+                "readOnly": true
+              },
+              "latency": {
+                "type": "string",
+                "pattern": "^-?[0-9]+(\\.[0-9]{1,9})?s$",
+                "examples": [
+                  "1.5s"
+                ],
+                "description": "Output only. Time from receiving the user message to storing this answer (ASSISTANT\nmessages); unset otherwise.",
+                "readOnly": true
+              },
+              "escalationAction": {
+                "$ref": "#/components/schemas/metachat.v1.EscalationAction",
+                "description": "Output only. What the confidence analysis decided for an ASSISTANT message.",
+                "readOnly": true
+              },
+              "needsReview": {
+                "type": "boolean",
+                "description": "Output only. Whether the answer was flagged for a human to review (SUGGEST_REVIEW).",
+                "readOnly": true
+              },
+              "idempotencyKey": {
+                "type": "string",
+                "description": "Output only. The client-chosen idempotency key the message was posted with, if any.",
+                "readOnly": true
+              },
+              "eventId": {
+                "type": "string",
+                "description": "Output only. The message's position: the event_id of its message_created event\n(ConversationEvent), a decimal number that grows with every message of the tenant in\ncommit order. Messages of a conversation are ordered by it.",
+                "readOnly": true
               }
             }
           },
           "metachat.v1.MessageDeliveryStatus": {
             "type": "string",
-            "description": "Delivery state of an outbound message on an external channel.\n\n- `MESSAGE_DELIVERY_STATUS_UNSPECIFIED`: Not applicable: inbound messages, and messages of WEB_CHAT/API conversations that are answered in the response itself.\n- `MESSAGE_DELIVERY_STATUS_PENDING`: Queued in the outbox, not yet accepted by the channel.\n- `MESSAGE_DELIVERY_STATUS_SENT`: Accepted by the channel provider (e.g. Graph API answered with a message id).\n- `MESSAGE_DELIVERY_STATUS_DELIVERED`: The provider reported delivery to the user's device.\n- `MESSAGE_DELIVERY_STATUS_READ`: The provider reported that the user read the message.\n- `MESSAGE_DELIVERY_STATUS_FAILED`: Sending failed permanently after retries; see the message's delivery_error.",
+            "description": "Delivery state of an outbound message on an external channel.\n\n- `MESSAGE_DELIVERY_STATUS_UNSPECIFIED`: Not applicable: inbound messages, and messages of WEB_CHAT/API conversations that are answered in the response itself.\n- `MESSAGE_DELIVERY_STATUS_QUEUED`: Queued in the channel outbox, not yet accepted by the channel provider.\n- `MESSAGE_DELIVERY_STATUS_SENT`: Accepted by the channel provider (e.g. Graph API answered with a message id).\n- `MESSAGE_DELIVERY_STATUS_DELIVERED`: The provider reported delivery to the user's device.\n- `MESSAGE_DELIVERY_STATUS_READ`: The provider reported that the user read the message.\n- `MESSAGE_DELIVERY_STATUS_FAILED`: Sending failed permanently after retries; see the message's delivery_error.",
             "enum": [
               "MESSAGE_DELIVERY_STATUS_UNSPECIFIED",
-              "MESSAGE_DELIVERY_STATUS_PENDING",
+              "MESSAGE_DELIVERY_STATUS_QUEUED",
               "MESSAGE_DELIVERY_STATUS_SENT",
               "MESSAGE_DELIVERY_STATUS_DELIVERED",
               "MESSAGE_DELIVERY_STATUS_READ",
@@ -4954,7 +5933,7 @@ package enum MetaChatOpenAPI {
               },
               "text": {
                 "type": "string",
-                "description": "Reply text; required, 1-8000 characters."
+                "description": "Reply text; 1-8000 characters, line breaks allowed. May be empty when attachments\nare given."
               },
               "agentId": {
                 "type": "string",
@@ -4969,7 +5948,14 @@ package enum MetaChatOpenAPI {
               },
               "idempotencyKey": {
                 "type": "string",
-                "description": "Optional client-chosen key, at most 128 characters: a retry with the same key within\n24 hours answers the original message instead of posting twice."
+                "description": "Optional client-chosen key, 1-128 characters without control characters: a retry with\nthe same key on the same conversation answers the original message instead of posting\ntwice (for as long as the message is kept). The same key with a different text, agent\nor attachments is ALREADY_EXISTS. Over REST the `Idempotency-Key` header is used when\nthis field is empty."
+              },
+              "attachments": {
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/metachat.v1.Attachment"
+                },
+                "description": "Media to send with the reply (references only, see Attachment); at most 10."
               }
             }
           },
@@ -5076,6 +6062,34 @@ package enum MetaChatOpenAPI {
               "documentId": {
                 "type": "string",
                 "description": "ID of the document. Required."
+              }
+            }
+          },
+          "metachat.v1.ReopenConversationRequest": {
+            "type": "object",
+            "description": "Request for ReopenConversation.",
+            "properties": {
+              "conversationId": {
+                "type": "string",
+                "description": "ID of the conversation. Required."
+              },
+              "actorId": {
+                "type": "string",
+                "description": "Who reopens it; at most 256 characters. Empty: the caller."
+              }
+            }
+          },
+          "metachat.v1.ResolveConversationRequest": {
+            "type": "object",
+            "description": "Request for ResolveConversation.",
+            "properties": {
+              "conversationId": {
+                "type": "string",
+                "description": "ID of the conversation. Required."
+              },
+              "actorId": {
+                "type": "string",
+                "description": "Who resolves it; at most 256 characters. Empty: the caller."
               }
             }
           },
@@ -5624,6 +6638,20 @@ package enum MetaChatOpenAPI {
               }
             }
           },
+          "metachat.v1.UnassignConversationRequest": {
+            "type": "object",
+            "description": "Request for UnassignConversation.",
+            "properties": {
+              "conversationId": {
+                "type": "string",
+                "description": "ID of the conversation. Required."
+              },
+              "actorId": {
+                "type": "string",
+                "description": "Who unassigns; at most 256 characters. Empty: the caller."
+              }
+            }
+          },
           "metachat.v1.UpdateChannelRequest": {
             "type": "object",
             "description": "Request for UpdateChannel.",
@@ -5652,11 +6680,11 @@ package enum MetaChatOpenAPI {
               },
               "conversation": {
                 "$ref": "#/components/schemas/metachat.v1.Conversation",
-                "description": "New values for the fields named in update_mask. Mutable: status, assignee_id, title,\nmetadata. ASSIGNED_TO_HUMAN requires a non-empty assignee (existing or in this\nupdate)."
+                "description": "New values for the fields named in update_mask. Mutable: title, metadata,\nneeds_review."
               },
               "updateMask": {
                 "type": "string",
-                "description": "Fields to change, as paths relative to Conversation (e.g. \"status\", \"assignee_id\").\nPaths of output-only fields are INVALID_ARGUMENT. When absent over REST, the bridge\ninfers the mask from the JSON keys present in the body. When absent over gRPC, every\nmutable field holding a non-default value is updated."
+                "description": "Fields to change, as paths relative to Conversation (e.g. \"title\", \"needs_review\").\nPaths of other fields are INVALID_ARGUMENT. When absent over REST, the bridge infers\nthe mask from the JSON keys present in the body. When absent over gRPC, every mutable\nfield holding a non-default value is updated."
               }
             }
           },
@@ -5702,11 +6730,18 @@ package enum MetaChatOpenAPI {
             "properties": {
               "conversationId": {
                 "type": "string",
-                "description": "Only events of this conversation. Empty: every conversation of the tenant."
+                "description": "Only events of this conversation (UUID). Empty: every conversation of the tenant."
               },
               "afterEventId": {
                 "type": "string",
-                "description": "Resume after this event_id: events after it are replayed first, then live ones\nfollow. Empty: only events from now on. FAILED_PRECONDITION when the id is older than\nthe retained history (about 24 hours or 10000 events per tenant)."
+                "description": "Resume after this event_id (a decimal number from an earlier event or a listing's\nlast_event_id): the durable events after it are replayed first, then live ones follow.\nEmpty: only events from now on. FAILED_PRECONDITION when it is older than the retained\nhistory (7 days by default, CONVERSATION_EVENT_RETENTION_HOURS), INVALID_ARGUMENT when\nit is not a number or lies ahead of the tenant's latest event."
+              },
+              "kinds": {
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/metachat.v1.ConversationEventKind"
+                },
+                "description": "Only these kinds (any of them); at most 10. Empty: every kind. Heartbeats are always\nsent."
               }
             }
           },

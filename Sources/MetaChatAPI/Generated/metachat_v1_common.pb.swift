@@ -159,8 +159,8 @@ package nonisolated enum Metachat_V1_MessageDeliveryStatus: SwiftProtobuf.Enum, 
   /// answered in the response itself.
   case unspecified // = 0
 
-  /// Queued in the outbox, not yet accepted by the channel.
-  case pending // = 1
+  /// Queued in the channel outbox, not yet accepted by the channel provider.
+  case queued // = 1
 
   /// Accepted by the channel provider (e.g. Graph API answered with a message id).
   case sent // = 2
@@ -182,7 +182,7 @@ package nonisolated enum Metachat_V1_MessageDeliveryStatus: SwiftProtobuf.Enum, 
   package init?(rawValue: Int) {
     switch rawValue {
     case 0: self = .unspecified
-    case 1: self = .pending
+    case 1: self = .queued
     case 2: self = .sent
     case 3: self = .delivered
     case 4: self = .read
@@ -194,7 +194,7 @@ package nonisolated enum Metachat_V1_MessageDeliveryStatus: SwiftProtobuf.Enum, 
   package var rawValue: Int {
     switch self {
     case .unspecified: return 0
-    case .pending: return 1
+    case .queued: return 1
     case .sent: return 2
     case .delivered: return 3
     case .read: return 4
@@ -206,11 +206,132 @@ package nonisolated enum Metachat_V1_MessageDeliveryStatus: SwiftProtobuf.Enum, 
   // The compiler won't synthesize support with the UNRECOGNIZED case.
   package static let allCases: [Metachat_V1_MessageDeliveryStatus] = [
     .unspecified,
-    .pending,
+    .queued,
     .sent,
     .delivered,
     .read,
     .failed,
+  ]
+
+}
+
+/// What the confidence analysis decided about an assistant answer (ESCALATION.md: actions,
+/// checked in this order).
+package nonisolated enum Metachat_V1_EscalationAction: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+
+  /// Not analysed: every message that is not an assistant answer.
+  case unspecified // = 0
+
+  /// Confident enough: the answer was sent as it is.
+  case `continue` // = 1
+
+  /// The answer was sent with the tenant's disclaimer appended.
+  case sendWithDisclaimer // = 2
+
+  /// The answer was sent (with the disclaimer) and the conversation flagged for review.
+  case suggestReview // = 3
+
+  /// The answer was withheld and the conversation handed to a human.
+  case immediateEscalation // = 4
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .continue
+    case 2: self = .sendWithDisclaimer
+    case 3: self = .suggestReview
+    case 4: self = .immediateEscalation
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .continue: return 1
+    case .sendWithDisclaimer: return 2
+    case .suggestReview: return 3
+    case .immediateEscalation: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Metachat_V1_EscalationAction] = [
+    .unspecified,
+    .continue,
+    .sendWithDisclaimer,
+    .suggestReview,
+    .immediateEscalation,
+  ]
+
+}
+
+/// The kind of media an attachment carries.
+package nonisolated enum Metachat_V1_AttachmentKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+
+  /// Not set; rejected on input.
+  case unspecified // = 0
+
+  /// A picture (image/*).
+  case image // = 1
+
+  /// A sound or voice note (audio/*).
+  case audio // = 2
+
+  /// A video (video/*).
+  case video // = 3
+
+  /// A document or any other file.
+  case document // = 4
+
+  /// A sticker (WhatsApp, Messenger).
+  case sticker // = 5
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .image
+    case 2: self = .audio
+    case 3: self = .video
+    case 4: self = .document
+    case 5: self = .sticker
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .image: return 1
+    case .audio: return 2
+    case .video: return 3
+    case .document: return 4
+    case .sticker: return 5
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Metachat_V1_AttachmentKind] = [
+    .unspecified,
+    .image,
+    .audio,
+    .video,
+    .document,
+    .sticker,
   ]
 
 }
@@ -234,6 +355,9 @@ package nonisolated enum Metachat_V1_EscalationReason: SwiftProtobuf.Enum, Swift
 
   /// An operator or integration assigned the conversation to a human explicitly.
   case manual // = 4
+
+  /// The end user asked for a human.
+  case requestedByUser // = 5
   case UNRECOGNIZED(Int)
 
   package init() {
@@ -247,6 +371,7 @@ package nonisolated enum Metachat_V1_EscalationReason: SwiftProtobuf.Enum, Swift
     case 2: self = .lowConfidence
     case 3: self = .noContext
     case 4: self = .manual
+    case 5: self = .requestedByUser
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -258,6 +383,7 @@ package nonisolated enum Metachat_V1_EscalationReason: SwiftProtobuf.Enum, Swift
     case .lowConfidence: return 2
     case .noContext: return 3
     case .manual: return 4
+    case .requestedByUser: return 5
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -269,8 +395,87 @@ package nonisolated enum Metachat_V1_EscalationReason: SwiftProtobuf.Enum, Swift
     .lowConfidence,
     .noContext,
     .manual,
+    .requestedByUser,
   ]
 
+}
+
+/// A media reference carried by a message. The media itself is not stored in the message:
+/// either the channel provider holds it (provider_media_id) or MetaChat's storage does
+/// (storage_key); at least one of the two is set.
+package nonisolated struct Metachat_V1_Attachment: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// What the media is; required.
+  package var kind: Metachat_V1_AttachmentKind = .unspecified
+
+  /// MIME type, `type/subtype` (e.g. "image/jpeg"); required, at most 255 characters.
+  package var mimeType: String = String()
+
+  /// Size in bytes, 0..2147483648 (2 GiB); 0 when unknown.
+  package var sizeBytes: Int64 = 0
+
+  /// Caption shown with the media; at most 1024 characters, line breaks allowed.
+  package var caption: String = String()
+
+  /// The channel provider's id of the media (e.g. a WhatsApp media id); at most 256
+  /// characters.
+  package var providerMediaID: String = String()
+
+  /// Key of the media in MetaChat's storage; at most 1024 characters.
+  package var storageKey: String = String()
+
+  /// Original file name, if known; at most 255 characters.
+  package var fileName: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// A place shared in a message.
+package nonisolated struct Metachat_V1_Location: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Latitude in degrees, -90..90.
+  package var latitude: Double = 0
+
+  /// Longitude in degrees, -180..180.
+  package var longitude: Double = 0
+
+  /// Name of the place, if given; at most 256 characters.
+  package var name: String = String()
+
+  /// Address of the place, if given; at most 1024 characters.
+  package var address: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// LLM token accounting for one answer.
+package nonisolated struct Metachat_V1_TokenUsage: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Tokens sent to the model (system prompt, context passages, history, question).
+  package var promptTokens: Int32 = 0
+
+  /// Tokens generated by the model.
+  package var completionTokens: Int32 = 0
+
+  /// prompt_tokens + completion_tokens.
+  package var totalTokens: Int32 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
 }
 
 /// A reference from an assistant answer to the knowledge-base passage that supports it.
@@ -300,67 +505,177 @@ package nonisolated struct Metachat_V1_Citation: Sendable {
 }
 
 /// One message in a conversation, from any author.
-package nonisolated struct Metachat_V1_Message: Sendable {
+package nonisolated struct Metachat_V1_Message: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// Output only. Message ID (UUID).
-  package var id: String = String()
+  package var id: String {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
 
   /// Output only. Tenant that owns the conversation.
-  package var tenantID: String = String()
+  package var tenantID: String {
+    get {_storage._tenantID}
+    set {_uniqueStorage()._tenantID = newValue}
+  }
 
   /// Output only. Conversation this message belongs to.
-  package var conversationID: String = String()
+  package var conversationID: String {
+    get {_storage._conversationID}
+    set {_uniqueStorage()._conversationID = newValue}
+  }
 
   /// Output only. Who wrote the message.
-  package var role: Metachat_V1_MessageRole = .unspecified
+  package var role: Metachat_V1_MessageRole {
+    get {_storage._role}
+    set {_uniqueStorage()._role = newValue}
+  }
 
   /// Message text, UTF-8. Input from users and agents is limited to 8000 characters;
-  /// assistant answers may be longer (up to 32000 characters).
-  package var text: String = String()
+  /// assistant answers may be longer (up to 32000 characters). May be empty on an inbound
+  /// message that carries an attachment or a location.
+  package var text: String {
+    get {_storage._text}
+    set {_uniqueStorage()._text = newValue}
+  }
 
   /// Output only. Author identity: the external user id for USER messages, the agent id for
   /// AGENT messages, empty for ASSISTANT and SYSTEM messages.
-  package var authorID: String = String()
+  package var authorID: String {
+    get {_storage._authorID}
+    set {_uniqueStorage()._authorID = newValue}
+  }
 
   /// Output only. Knowledge-base passages the answer relies on, best first; only
   /// ASSISTANT messages carry citations.
-  package var citations: [Metachat_V1_Citation] = []
+  package var citations: [Metachat_V1_Citation] {
+    get {_storage._citations}
+    set {_uniqueStorage()._citations = newValue}
+  }
 
   /// Output only. Assistant confidence in the answer, 0..1; 0 for non-assistant messages.
-  package var confidence: Double = 0
+  package var confidence: Double {
+    get {_storage._confidence}
+    set {_uniqueStorage()._confidence = newValue}
+  }
 
   /// Output only. ID of the message on the external channel (e.g. a WhatsApp `wamid`);
-  /// empty for WEB_CHAT and API conversations.
-  package var externalMessageID: String = String()
+  /// empty for WEB_CHAT and API conversations and until the channel accepted it.
+  package var externalMessageID: String {
+    get {_storage._externalMessageID}
+    set {_uniqueStorage()._externalMessageID = newValue}
+  }
 
-  /// Output only. Delivery state for outbound messages on WHATSAPP/MESSENGER channels.
-  package var deliveryStatus: Metachat_V1_MessageDeliveryStatus = .unspecified
+  /// Output only. Delivery state of an outbound message on a channel: QUEUED when it was
+  /// stored, then what the channel reports. UNSPECIFIED for inbound messages and for
+  /// conversations without a channel.
+  package var deliveryStatus: Metachat_V1_MessageDeliveryStatus {
+    get {_storage._deliveryStatus}
+    set {_uniqueStorage()._deliveryStatus = newValue}
+  }
 
   /// Output only. Last delivery error reported by the channel, when delivery_status is
   /// FAILED; empty otherwise.
-  package var deliveryError: String = String()
+  package var deliveryError: String {
+    get {_storage._deliveryError}
+    set {_uniqueStorage()._deliveryError = newValue}
+  }
 
   /// Free-form labels attached by the caller (see metadata rules in the file header).
-  package var metadata: Dictionary<String,String> = [:]
+  package var metadata: Dictionary<String,String> {
+    get {_storage._metadata}
+    set {_uniqueStorage()._metadata = newValue}
+  }
 
   /// Output only. When the message was stored.
   package var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_createdAt = newValue}
+    get {_storage._createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdAt = newValue}
   }
   /// Returns true if `createdAt` has been explicitly set.
-  package var hasCreatedAt: Bool {self._createdAt != nil}
+  package var hasCreatedAt: Bool {_storage._createdAt != nil}
   /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
-  package mutating func clearCreatedAt() {self._createdAt = nil}
+  package mutating func clearCreatedAt() {_uniqueStorage()._createdAt = nil}
+
+  /// Media the message carries (inbound media from a channel, or media sent to one); at
+  /// most 10.
+  package var attachments: [Metachat_V1_Attachment] {
+    get {_storage._attachments}
+    set {_uniqueStorage()._attachments = newValue}
+  }
+
+  /// A place the message shares, if any.
+  package var location: Metachat_V1_Location {
+    get {_storage._location ?? Metachat_V1_Location()}
+    set {_uniqueStorage()._location = newValue}
+  }
+  /// Returns true if `location` has been explicitly set.
+  package var hasLocation: Bool {_storage._location != nil}
+  /// Clears the value of `location`. Subsequent reads from it will return its default value.
+  package mutating func clearLocation() {_uniqueStorage()._location = nil}
+
+  /// Output only. Model that produced an ASSISTANT message (e.g. "gpt-4o-mini"); empty
+  /// otherwise.
+  package var model: String {
+    get {_storage._model}
+    set {_uniqueStorage()._model = newValue}
+  }
+
+  /// Output only. Tokens the answer used; unset for non-assistant messages.
+  package var usage: Metachat_V1_TokenUsage {
+    get {_storage._usage ?? Metachat_V1_TokenUsage()}
+    set {_uniqueStorage()._usage = newValue}
+  }
+  /// Returns true if `usage` has been explicitly set.
+  package var hasUsage: Bool {_storage._usage != nil}
+  /// Clears the value of `usage`. Subsequent reads from it will return its default value.
+  package mutating func clearUsage() {_uniqueStorage()._usage = nil}
+
+  /// Output only. Time from receiving the user message to storing this answer (ASSISTANT
+  /// messages); unset otherwise.
+  package var latency: SwiftProtobuf.Google_Protobuf_Duration {
+    get {_storage._latency ?? SwiftProtobuf.Google_Protobuf_Duration()}
+    set {_uniqueStorage()._latency = newValue}
+  }
+  /// Returns true if `latency` has been explicitly set.
+  package var hasLatency: Bool {_storage._latency != nil}
+  /// Clears the value of `latency`. Subsequent reads from it will return its default value.
+  package mutating func clearLatency() {_uniqueStorage()._latency = nil}
+
+  /// Output only. What the confidence analysis decided for an ASSISTANT message.
+  package var escalationAction: Metachat_V1_EscalationAction {
+    get {_storage._escalationAction}
+    set {_uniqueStorage()._escalationAction = newValue}
+  }
+
+  /// Output only. Whether the answer was flagged for a human to review (SUGGEST_REVIEW).
+  package var needsReview: Bool {
+    get {_storage._needsReview}
+    set {_uniqueStorage()._needsReview = newValue}
+  }
+
+  /// Output only. The client-chosen idempotency key the message was posted with, if any.
+  package var idempotencyKey: String {
+    get {_storage._idempotencyKey}
+    set {_uniqueStorage()._idempotencyKey = newValue}
+  }
+
+  /// Output only. The message's position: the event_id of its message_created event
+  /// (ConversationEvent), a decimal number that grows with every message of the tenant in
+  /// commit order. Messages of a conversation are ordered by it.
+  package var eventID: String {
+    get {_storage._eventID}
+    set {_uniqueStorage()._eventID = newValue}
+  }
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
-  fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// The body of every REST error response: `{"error": {...}}`. Not used over gRPC, where
@@ -441,11 +756,164 @@ nonisolated extension Metachat_V1_MessageRole: SwiftProtobuf._ProtoNameProviding
 }
 
 nonisolated extension Metachat_V1_MessageDeliveryStatus: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MESSAGE_DELIVERY_STATUS_UNSPECIFIED\0\u{1}MESSAGE_DELIVERY_STATUS_PENDING\0\u{1}MESSAGE_DELIVERY_STATUS_SENT\0\u{1}MESSAGE_DELIVERY_STATUS_DELIVERED\0\u{1}MESSAGE_DELIVERY_STATUS_READ\0\u{1}MESSAGE_DELIVERY_STATUS_FAILED\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MESSAGE_DELIVERY_STATUS_UNSPECIFIED\0\u{1}MESSAGE_DELIVERY_STATUS_QUEUED\0\u{1}MESSAGE_DELIVERY_STATUS_SENT\0\u{1}MESSAGE_DELIVERY_STATUS_DELIVERED\0\u{1}MESSAGE_DELIVERY_STATUS_READ\0\u{1}MESSAGE_DELIVERY_STATUS_FAILED\0")
+}
+
+nonisolated extension Metachat_V1_EscalationAction: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ESCALATION_ACTION_UNSPECIFIED\0\u{1}ESCALATION_ACTION_CONTINUE\0\u{1}ESCALATION_ACTION_SEND_WITH_DISCLAIMER\0\u{1}ESCALATION_ACTION_SUGGEST_REVIEW\0\u{1}ESCALATION_ACTION_IMMEDIATE_ESCALATION\0")
+}
+
+nonisolated extension Metachat_V1_AttachmentKind: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ATTACHMENT_KIND_UNSPECIFIED\0\u{1}ATTACHMENT_KIND_IMAGE\0\u{1}ATTACHMENT_KIND_AUDIO\0\u{1}ATTACHMENT_KIND_VIDEO\0\u{1}ATTACHMENT_KIND_DOCUMENT\0\u{1}ATTACHMENT_KIND_STICKER\0")
 }
 
 nonisolated extension Metachat_V1_EscalationReason: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ESCALATION_REASON_UNSPECIFIED\0\u{1}ESCALATION_REASON_KEYWORD\0\u{1}ESCALATION_REASON_LOW_CONFIDENCE\0\u{1}ESCALATION_REASON_NO_CONTEXT\0\u{1}ESCALATION_REASON_MANUAL\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ESCALATION_REASON_UNSPECIFIED\0\u{1}ESCALATION_REASON_KEYWORD\0\u{1}ESCALATION_REASON_LOW_CONFIDENCE\0\u{1}ESCALATION_REASON_NO_CONTEXT\0\u{1}ESCALATION_REASON_MANUAL\0\u{1}ESCALATION_REASON_REQUESTED_BY_USER\0")
+}
+
+nonisolated extension Metachat_V1_Attachment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Attachment"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{3}mime_type\0\u{3}size_bytes\0\u{1}caption\0\u{3}provider_media_id\0\u{3}storage_key\0\u{3}file_name\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.mimeType) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.sizeBytes) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.caption) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.providerMediaID) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.storageKey) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.fileName) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
+    }
+    if !self.mimeType.isEmpty {
+      try visitor.visitSingularStringField(value: self.mimeType, fieldNumber: 2)
+    }
+    if self.sizeBytes != 0 {
+      try visitor.visitSingularInt64Field(value: self.sizeBytes, fieldNumber: 3)
+    }
+    if !self.caption.isEmpty {
+      try visitor.visitSingularStringField(value: self.caption, fieldNumber: 4)
+    }
+    if !self.providerMediaID.isEmpty {
+      try visitor.visitSingularStringField(value: self.providerMediaID, fieldNumber: 5)
+    }
+    if !self.storageKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.storageKey, fieldNumber: 6)
+    }
+    if !self.fileName.isEmpty {
+      try visitor.visitSingularStringField(value: self.fileName, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_Attachment, rhs: Metachat_V1_Attachment) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.mimeType != rhs.mimeType {return false}
+    if lhs.sizeBytes != rhs.sizeBytes {return false}
+    if lhs.caption != rhs.caption {return false}
+    if lhs.providerMediaID != rhs.providerMediaID {return false}
+    if lhs.storageKey != rhs.storageKey {return false}
+    if lhs.fileName != rhs.fileName {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_Location: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Location"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}latitude\0\u{1}longitude\0\u{1}name\0\u{1}address\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.latitude) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.longitude) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.address) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.latitude.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.latitude, fieldNumber: 1)
+    }
+    if self.longitude.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.longitude, fieldNumber: 2)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 3)
+    }
+    if !self.address.isEmpty {
+      try visitor.visitSingularStringField(value: self.address, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_Location, rhs: Metachat_V1_Location) -> Bool {
+    if lhs.latitude != rhs.latitude {return false}
+    if lhs.longitude != rhs.longitude {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.address != rhs.address {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_TokenUsage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".TokenUsage"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}prompt_tokens\0\u{3}completion_tokens\0\u{3}total_tokens\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.promptTokens) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.completionTokens) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.totalTokens) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.promptTokens != 0 {
+      try visitor.visitSingularInt32Field(value: self.promptTokens, fieldNumber: 1)
+    }
+    if self.completionTokens != 0 {
+      try visitor.visitSingularInt32Field(value: self.completionTokens, fieldNumber: 2)
+    }
+    if self.totalTokens != 0 {
+      try visitor.visitSingularInt32Field(value: self.totalTokens, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_TokenUsage, rhs: Metachat_V1_TokenUsage) -> Bool {
+    if lhs.promptTokens != rhs.promptTokens {return false}
+    if lhs.completionTokens != rhs.completionTokens {return false}
+    if lhs.totalTokens != rhs.totalTokens {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Metachat_V1_Citation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -500,93 +968,216 @@ nonisolated extension Metachat_V1_Citation: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Metachat_V1_Message: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Message"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{3}conversation_id\0\u{1}role\0\u{1}text\0\u{3}author_id\0\u{1}citations\0\u{1}confidence\0\u{3}external_message_id\0\u{3}delivery_status\0\u{3}delivery_error\0\u{1}metadata\0\u{3}created_at\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{3}conversation_id\0\u{1}role\0\u{1}text\0\u{3}author_id\0\u{1}citations\0\u{1}confidence\0\u{3}external_message_id\0\u{3}delivery_status\0\u{3}delivery_error\0\u{1}metadata\0\u{3}created_at\0\u{1}attachments\0\u{1}location\0\u{1}model\0\u{1}usage\0\u{1}latency\0\u{3}escalation_action\0\u{3}needs_review\0\u{3}idempotency_key\0\u{3}event_id\0")
+
+  fileprivate class _StorageClass {
+    var _id: String = String()
+    var _tenantID: String = String()
+    var _conversationID: String = String()
+    var _role: Metachat_V1_MessageRole = .unspecified
+    var _text: String = String()
+    var _authorID: String = String()
+    var _citations: [Metachat_V1_Citation] = []
+    var _confidence: Double = 0
+    var _externalMessageID: String = String()
+    var _deliveryStatus: Metachat_V1_MessageDeliveryStatus = .unspecified
+    var _deliveryError: String = String()
+    var _metadata: Dictionary<String,String> = [:]
+    var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _attachments: [Metachat_V1_Attachment] = []
+    var _location: Metachat_V1_Location? = nil
+    var _model: String = String()
+    var _usage: Metachat_V1_TokenUsage? = nil
+    var _latency: SwiftProtobuf.Google_Protobuf_Duration? = nil
+    var _escalationAction: Metachat_V1_EscalationAction = .unspecified
+    var _needsReview: Bool = false
+    var _idempotencyKey: String = String()
+    var _eventID: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _tenantID = source._tenantID
+      _conversationID = source._conversationID
+      _role = source._role
+      _text = source._text
+      _authorID = source._authorID
+      _citations = source._citations
+      _confidence = source._confidence
+      _externalMessageID = source._externalMessageID
+      _deliveryStatus = source._deliveryStatus
+      _deliveryError = source._deliveryError
+      _metadata = source._metadata
+      _createdAt = source._createdAt
+      _attachments = source._attachments
+      _location = source._location
+      _model = source._model
+      _usage = source._usage
+      _latency = source._latency
+      _escalationAction = source._escalationAction
+      _needsReview = source._needsReview
+      _idempotencyKey = source._idempotencyKey
+      _eventID = source._eventID
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.tenantID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
-      case 4: try { try decoder.decodeSingularEnumField(value: &self.role) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.text) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.authorID) }()
-      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.citations) }()
-      case 8: try { try decoder.decodeSingularDoubleField(value: &self.confidence) }()
-      case 9: try { try decoder.decodeSingularStringField(value: &self.externalMessageID) }()
-      case 10: try { try decoder.decodeSingularEnumField(value: &self.deliveryStatus) }()
-      case 11: try { try decoder.decodeSingularStringField(value: &self.deliveryError) }()
-      case 12: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.metadata) }()
-      case 13: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._tenantID) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._conversationID) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._role) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._text) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._authorID) }()
+        case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._citations) }()
+        case 8: try { try decoder.decodeSingularDoubleField(value: &_storage._confidence) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._externalMessageID) }()
+        case 10: try { try decoder.decodeSingularEnumField(value: &_storage._deliveryStatus) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._deliveryError) }()
+        case 12: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._metadata) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
+        case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._attachments) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._location) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._model) }()
+        case 17: try { try decoder.decodeSingularMessageField(value: &_storage._usage) }()
+        case 18: try { try decoder.decodeSingularMessageField(value: &_storage._latency) }()
+        case 19: try { try decoder.decodeSingularEnumField(value: &_storage._escalationAction) }()
+        case 20: try { try decoder.decodeSingularBoolField(value: &_storage._needsReview) }()
+        case 21: try { try decoder.decodeSingularStringField(value: &_storage._idempotencyKey) }()
+        case 22: try { try decoder.decodeSingularStringField(value: &_storage._eventID) }()
+        default: break
+        }
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.id.isEmpty {
-      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._id.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._tenantID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._tenantID, fieldNumber: 2)
+      }
+      if !_storage._conversationID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._conversationID, fieldNumber: 3)
+      }
+      if _storage._role != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._role, fieldNumber: 4)
+      }
+      if !_storage._text.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._text, fieldNumber: 5)
+      }
+      if !_storage._authorID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._authorID, fieldNumber: 6)
+      }
+      if !_storage._citations.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._citations, fieldNumber: 7)
+      }
+      if _storage._confidence.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._confidence, fieldNumber: 8)
+      }
+      if !_storage._externalMessageID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._externalMessageID, fieldNumber: 9)
+      }
+      if _storage._deliveryStatus != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._deliveryStatus, fieldNumber: 10)
+      }
+      if !_storage._deliveryError.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._deliveryError, fieldNumber: 11)
+      }
+      if !_storage._metadata.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._metadata, fieldNumber: 12)
+      }
+      try { if let v = _storage._createdAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
+      if !_storage._attachments.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._attachments, fieldNumber: 14)
+      }
+      try { if let v = _storage._location {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      } }()
+      if !_storage._model.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._model, fieldNumber: 16)
+      }
+      try { if let v = _storage._usage {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      } }()
+      try { if let v = _storage._latency {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+      } }()
+      if _storage._escalationAction != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._escalationAction, fieldNumber: 19)
+      }
+      if _storage._needsReview != false {
+        try visitor.visitSingularBoolField(value: _storage._needsReview, fieldNumber: 20)
+      }
+      if !_storage._idempotencyKey.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._idempotencyKey, fieldNumber: 21)
+      }
+      if !_storage._eventID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._eventID, fieldNumber: 22)
+      }
     }
-    if !self.tenantID.isEmpty {
-      try visitor.visitSingularStringField(value: self.tenantID, fieldNumber: 2)
-    }
-    if !self.conversationID.isEmpty {
-      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 3)
-    }
-    if self.role != .unspecified {
-      try visitor.visitSingularEnumField(value: self.role, fieldNumber: 4)
-    }
-    if !self.text.isEmpty {
-      try visitor.visitSingularStringField(value: self.text, fieldNumber: 5)
-    }
-    if !self.authorID.isEmpty {
-      try visitor.visitSingularStringField(value: self.authorID, fieldNumber: 6)
-    }
-    if !self.citations.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.citations, fieldNumber: 7)
-    }
-    if self.confidence.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.confidence, fieldNumber: 8)
-    }
-    if !self.externalMessageID.isEmpty {
-      try visitor.visitSingularStringField(value: self.externalMessageID, fieldNumber: 9)
-    }
-    if self.deliveryStatus != .unspecified {
-      try visitor.visitSingularEnumField(value: self.deliveryStatus, fieldNumber: 10)
-    }
-    if !self.deliveryError.isEmpty {
-      try visitor.visitSingularStringField(value: self.deliveryError, fieldNumber: 11)
-    }
-    if !self.metadata.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.metadata, fieldNumber: 12)
-    }
-    try { if let v = self._createdAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Metachat_V1_Message, rhs: Metachat_V1_Message) -> Bool {
-    if lhs.id != rhs.id {return false}
-    if lhs.tenantID != rhs.tenantID {return false}
-    if lhs.conversationID != rhs.conversationID {return false}
-    if lhs.role != rhs.role {return false}
-    if lhs.text != rhs.text {return false}
-    if lhs.authorID != rhs.authorID {return false}
-    if lhs.citations != rhs.citations {return false}
-    if lhs.confidence != rhs.confidence {return false}
-    if lhs.externalMessageID != rhs.externalMessageID {return false}
-    if lhs.deliveryStatus != rhs.deliveryStatus {return false}
-    if lhs.deliveryError != rhs.deliveryError {return false}
-    if lhs.metadata != rhs.metadata {return false}
-    if lhs._createdAt != rhs._createdAt {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._tenantID != rhs_storage._tenantID {return false}
+        if _storage._conversationID != rhs_storage._conversationID {return false}
+        if _storage._role != rhs_storage._role {return false}
+        if _storage._text != rhs_storage._text {return false}
+        if _storage._authorID != rhs_storage._authorID {return false}
+        if _storage._citations != rhs_storage._citations {return false}
+        if _storage._confidence != rhs_storage._confidence {return false}
+        if _storage._externalMessageID != rhs_storage._externalMessageID {return false}
+        if _storage._deliveryStatus != rhs_storage._deliveryStatus {return false}
+        if _storage._deliveryError != rhs_storage._deliveryError {return false}
+        if _storage._metadata != rhs_storage._metadata {return false}
+        if _storage._createdAt != rhs_storage._createdAt {return false}
+        if _storage._attachments != rhs_storage._attachments {return false}
+        if _storage._location != rhs_storage._location {return false}
+        if _storage._model != rhs_storage._model {return false}
+        if _storage._usage != rhs_storage._usage {return false}
+        if _storage._latency != rhs_storage._latency {return false}
+        if _storage._escalationAction != rhs_storage._escalationAction {return false}
+        if _storage._needsReview != rhs_storage._needsReview {return false}
+        if _storage._idempotencyKey != rhs_storage._idempotencyKey {return false}
+        if _storage._eventID != rhs_storage._eventID {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

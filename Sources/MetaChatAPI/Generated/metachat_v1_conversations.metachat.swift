@@ -48,6 +48,69 @@ package enum Metachat_V1_ConversationService {
             kind: .unary
         )
 
+        /// `DeleteConversation`: unary.
+        package static let deleteConversation = MethodDescriptor(
+            service: Metachat_V1_ConversationService.serviceName,
+            method: "DeleteConversation",
+            kind: .unary
+        )
+
+        /// `ExportConversation`: serverStreaming.
+        package static let exportConversation = MethodDescriptor(
+            service: Metachat_V1_ConversationService.serviceName,
+            method: "ExportConversation",
+            kind: .serverStreaming
+        )
+
+        /// `EscalateConversation`: unary.
+        package static let escalateConversation = MethodDescriptor(
+            service: Metachat_V1_ConversationService.serviceName,
+            method: "EscalateConversation",
+            kind: .unary
+        )
+
+        /// `AssignConversation`: unary.
+        package static let assignConversation = MethodDescriptor(
+            service: Metachat_V1_ConversationService.serviceName,
+            method: "AssignConversation",
+            kind: .unary
+        )
+
+        /// `UnassignConversation`: unary.
+        package static let unassignConversation = MethodDescriptor(
+            service: Metachat_V1_ConversationService.serviceName,
+            method: "UnassignConversation",
+            kind: .unary
+        )
+
+        /// `HandBackConversation`: unary.
+        package static let handBackConversation = MethodDescriptor(
+            service: Metachat_V1_ConversationService.serviceName,
+            method: "HandBackConversation",
+            kind: .unary
+        )
+
+        /// `ResolveConversation`: unary.
+        package static let resolveConversation = MethodDescriptor(
+            service: Metachat_V1_ConversationService.serviceName,
+            method: "ResolveConversation",
+            kind: .unary
+        )
+
+        /// `ReopenConversation`: unary.
+        package static let reopenConversation = MethodDescriptor(
+            service: Metachat_V1_ConversationService.serviceName,
+            method: "ReopenConversation",
+            kind: .unary
+        )
+
+        /// `CloseConversation`: unary.
+        package static let closeConversation = MethodDescriptor(
+            service: Metachat_V1_ConversationService.serviceName,
+            method: "CloseConversation",
+            kind: .unary
+        )
+
         /// `ListMessages`: unary.
         package static let listMessages = MethodDescriptor(
             service: Metachat_V1_ConversationService.serviceName,
@@ -75,6 +138,15 @@ package enum Metachat_V1_ConversationService {
             getConversation,
             listConversations,
             updateConversation,
+            deleteConversation,
+            exportConversation,
+            escalateConversation,
+            assignConversation,
+            unassignConversation,
+            handBackConversation,
+            resolveConversation,
+            reopenConversation,
+            closeConversation,
             listMessages,
             postAgentReply,
             watchConversationEvents,
@@ -82,10 +154,33 @@ package enum Metachat_V1_ConversationService {
     }
 }
 
-/// Conversations of the calling tenant, as seen by agents and dashboards.
+/// Conversations of a tenant as agents, dashboards and internal services see them: history,
+/// the hand-off between the assistant and human agents, erasure and export, and a live,
+/// resumable event stream.
 ///
-/// Auth: tenant key (`x-api-key` or `Authorization: Bearer`). The tenant comes from the
-/// key; conversations of other tenants answer NOT_FOUND.
+/// Auth: a tenant key (`x-api-key` or `Authorization: Bearer`) acts on its own tenant;
+/// conversations of other tenants answer NOT_FOUND. An admin key (`x-admin-key`) acts on
+/// the tenant named by the `x-tenant-id` header (gRPC: metadata), which is then required: a
+/// SUPER admin on any tenant, a STANDARD admin on the tenants granted to it
+/// (SecurityService.GrantTenantAccess; others answer PERMISSION_DENIED). Every call made
+/// with an admin key is written to the audit log.
+///
+/// Status model and transitions (anything else is FAILED_PRECONDITION naming the current
+/// and the target status):
+///
+/// | method | from | to |
+/// | --- | --- | --- |
+/// | EscalateConversation | OPEN | AWAITING_HUMAN |
+/// | AssignConversation | OPEN, AWAITING_HUMAN, ASSIGNED_TO_HUMAN | ASSIGNED_TO_HUMAN |
+/// | UnassignConversation | ASSIGNED_TO_HUMAN | AWAITING_HUMAN |
+/// | HandBackConversation | AWAITING_HUMAN, ASSIGNED_TO_HUMAN | OPEN |
+/// | ResolveConversation | OPEN, AWAITING_HUMAN, ASSIGNED_TO_HUMAN | RESOLVED |
+/// | ReopenConversation | RESOLVED, CLOSED | OPEN |
+/// | CloseConversation | OPEN, AWAITING_HUMAN, ASSIGNED_TO_HUMAN, RESOLVED | CLOSED |
+/// | PostAgentReply | OPEN, AWAITING_HUMAN (ASSIGNED_TO_HUMAN stays) | ASSIGNED_TO_HUMAN |
+///
+/// Every change writes its durable ConversationEvents in the same transaction, so a watcher
+/// resuming with after_event_id sees exactly the changes that were committed.
 package protocol Metachat_V1_ConversationServiceHandler: Sendable {
     /// Starts an empty conversation (e.g. before the first user message). Answers it with
     /// status OPEN.
@@ -97,23 +192,73 @@ package protocol Metachat_V1_ConversationServiceHandler: Sendable {
     /// Lists conversations, most recently updated first, with optional filters.
     func listConversations(request: Metachat_V1_ListConversationsRequest, context: ServerContext) async throws -> Metachat_V1_ListConversationsResponse
 
-    /// Partially updates a conversation (status, assignee, title, metadata). Answers the
-    /// updated conversation.
+    /// Partially updates a conversation's title, metadata and review flag. Status and
+    /// assignee change only through the transition methods. Answers the updated conversation.
     func updateConversation(request: Metachat_V1_UpdateConversationRequest, context: ServerContext) async throws -> Metachat_V1_Conversation
+
+    /// Erases a conversation: the conversation, its messages, its durable events and its
+    /// queued channel deliveries are deleted for good (an audit entry records who erased
+    /// which conversation id, nothing of its content). Watchers receive a live
+    /// conversation_deleted event.
+    func deleteConversation(request: Metachat_V1_DeleteConversationRequest, context: ServerContext) async throws -> Metachat_V1_DeleteConversationResponse
+
+    /// Streams the whole transcript: the conversation first, then every message oldest first.
+    /// Over REST this is newline-delimited JSON (`application/x-ndjson`), one item per line.
+    /// Audited.
+    func exportConversation(request: Metachat_V1_ExportConversationRequest, response: RPCWriter<Metachat_V1_ConversationExportItem>, context: ServerContext) async throws
+
+    /// Hands an OPEN conversation to a human: it becomes AWAITING_HUMAN and the assistant
+    /// stops answering it.
+    func escalateConversation(request: Metachat_V1_EscalateConversationRequest, context: ServerContext) async throws -> Metachat_V1_Conversation
+
+    /// Gives the conversation to an agent: ASSIGNED_TO_HUMAN with assignee_id set. From OPEN
+    /// this is a manual hand-off (escalated with reason MANUAL); on an assigned conversation it
+    /// reassigns (assigning the current assignee again changes nothing).
+    func assignConversation(request: Metachat_V1_AssignConversationRequest, context: ServerContext) async throws -> Metachat_V1_Conversation
+
+    /// Takes the conversation away from its agent: back to AWAITING_HUMAN, no assignee.
+    func unassignConversation(request: Metachat_V1_UnassignConversationRequest, context: ServerContext) async throws -> Metachat_V1_Conversation
+
+    /// Hands the conversation back to the assistant: OPEN, no assignee.
+    func handBackConversation(request: Metachat_V1_HandBackConversationRequest, context: ServerContext) async throws -> Metachat_V1_Conversation
+
+    /// Marks the question answered: RESOLVED, no assignee. A later user message reopens it.
+    func resolveConversation(request: Metachat_V1_ResolveConversationRequest, context: ServerContext) async throws -> Metachat_V1_Conversation
+
+    /// Opens a RESOLVED or CLOSED conversation again: OPEN, the assistant answers.
+    func reopenConversation(request: Metachat_V1_ReopenConversationRequest, context: ServerContext) async throws -> Metachat_V1_Conversation
+
+    /// Finishes the conversation for good: CLOSED (closed_at set), no assignee.
+    func closeConversation(request: Metachat_V1_CloseConversationRequest, context: ServerContext) async throws -> Metachat_V1_Conversation
 
     /// Lists the messages of one conversation, oldest first unless newest_first is set.
     func listMessages(request: Metachat_V1_ListMessagesRequest, context: ServerContext) async throws -> Metachat_V1_ListMessagesResponse
 
-    /// Posts a human agent's reply. It is stored as an AGENT message and delivered on the
-    /// conversation's channel. An OPEN conversation becomes ASSIGNED_TO_HUMAN with the agent
-    /// as assignee (the assistant stops answering). FAILED_PRECONDITION on CLOSED
-    /// conversations. Answers the stored message.
+    /// Posts a human agent's reply, stored as an AGENT message. An OPEN or AWAITING_HUMAN
+    /// conversation becomes ASSIGNED_TO_HUMAN with the agent as assignee (the assistant stops
+    /// answering); an assigned one keeps its assignee. RESOLVED and CLOSED conversations are
+    /// FAILED_PRECONDITION (reopen first). When the conversation runs on a channel
+    /// (channel_id set), the reply is queued for that channel in the same transaction
+    /// (delivery_status QUEUED). Answers the stored message. Idempotent by idempotency_key.
     func postAgentReply(request: Metachat_V1_PostAgentReplyRequest, context: ServerContext) async throws -> Metachat_V1_Message
 
-    /// Streams live events of the tenant's conversations until the client cancels. Over REST
-    /// this is Server-Sent Events (`text/event-stream`): each event's `id:` is event_id,
-    /// `data:` is the ConversationEvent JSON, and a reconnect's `Last-Event-ID` header is used
-    /// as after_event_id. The second route filters to one conversation.
+    /// Streams the tenant's conversation events until the client cancels: first the durable
+    /// events after after_event_id (from PostgreSQL), then live ones as they happen, in
+    /// event_id order without gaps or duplicates, whichever server the client reaches. Live-only
+    /// kinds (reply_delta, typing, conversation_deleted, heartbeat) have no event_id and are
+    /// never replayed. A heartbeat is sent after 15 seconds without events.
+    ///
+    /// Over REST this is Server-Sent Events when the client accepts `text/event-stream`
+    /// (each event's `id:` is event_id, `event:` the payload's name, `data:` the
+    /// ConversationEvent JSON; a reconnect's `Last-Event-ID` header is used as
+    /// after_event_id) and newline-delimited JSON otherwise. The second route filters to one
+    /// conversation.
+    ///
+    /// Errors: FAILED_PRECONDITION when after_event_id is older than the retained history
+    /// (the client must resync: list again, then watch after the listing's last_event_id);
+    /// RESOURCE_EXHAUSTED when the client reads so slowly that more than the server's buffer
+    /// of events waits for it: the message and the `metachat-resume-after` trailer name the
+    /// last event_id sent, to resume from.
     func watchConversationEvents(request: Metachat_V1_WatchConversationEventsRequest, response: RPCWriter<Metachat_V1_ConversationEvent>, context: ServerContext) async throws
 }
 
@@ -149,6 +294,69 @@ extension Metachat_V1_ConversationServiceHandler {
             serializer: ProtobufSerializer<Metachat_V1_Conversation>()
         ) { request, context in
             try await self.updateConversation(request: request, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_ConversationService.Method.deleteConversation,
+            deserializer: ProtobufDeserializer<Metachat_V1_DeleteConversationRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_DeleteConversationResponse>()
+        ) { request, context in
+            try await self.deleteConversation(request: request, context: context)
+        }
+        router.registerServerStreaming(
+            Metachat_V1_ConversationService.Method.exportConversation,
+            deserializer: ProtobufDeserializer<Metachat_V1_ExportConversationRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_ConversationExportItem>()
+        ) { request, response, context in
+            try await self.exportConversation(request: request, response: response, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_ConversationService.Method.escalateConversation,
+            deserializer: ProtobufDeserializer<Metachat_V1_EscalateConversationRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_Conversation>()
+        ) { request, context in
+            try await self.escalateConversation(request: request, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_ConversationService.Method.assignConversation,
+            deserializer: ProtobufDeserializer<Metachat_V1_AssignConversationRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_Conversation>()
+        ) { request, context in
+            try await self.assignConversation(request: request, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_ConversationService.Method.unassignConversation,
+            deserializer: ProtobufDeserializer<Metachat_V1_UnassignConversationRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_Conversation>()
+        ) { request, context in
+            try await self.unassignConversation(request: request, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_ConversationService.Method.handBackConversation,
+            deserializer: ProtobufDeserializer<Metachat_V1_HandBackConversationRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_Conversation>()
+        ) { request, context in
+            try await self.handBackConversation(request: request, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_ConversationService.Method.resolveConversation,
+            deserializer: ProtobufDeserializer<Metachat_V1_ResolveConversationRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_Conversation>()
+        ) { request, context in
+            try await self.resolveConversation(request: request, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_ConversationService.Method.reopenConversation,
+            deserializer: ProtobufDeserializer<Metachat_V1_ReopenConversationRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_Conversation>()
+        ) { request, context in
+            try await self.reopenConversation(request: request, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_ConversationService.Method.closeConversation,
+            deserializer: ProtobufDeserializer<Metachat_V1_CloseConversationRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_Conversation>()
+        ) { request, context in
+            try await self.closeConversation(request: request, context: context)
         }
         router.registerUnary(
             Metachat_V1_ConversationService.Method.listMessages,
@@ -242,8 +450,8 @@ package struct Metachat_V1_ConversationServiceClient: Sendable {
         )
     }
 
-    /// Partially updates a conversation (status, assignee, title, metadata). Answers the
-    /// updated conversation.
+    /// Partially updates a conversation's title, metadata and review flag. Status and
+    /// assignee change only through the transition methods. Answers the updated conversation.
     package func updateConversation(
         _ request: Metachat_V1_UpdateConversationRequest,
         metadata: Metadata = [:],
@@ -253,6 +461,160 @@ package struct Metachat_V1_ConversationServiceClient: Sendable {
             Metachat_V1_ConversationService.Method.updateConversation,
             request: request,
             serializer: ProtobufSerializer<Metachat_V1_UpdateConversationRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_Conversation>(),
+            metadata: metadata,
+            options: options
+        )
+    }
+
+    /// Erases a conversation: the conversation, its messages, its durable events and its
+    /// queued channel deliveries are deleted for good (an audit entry records who erased
+    /// which conversation id, nothing of its content). Watchers receive a live
+    /// conversation_deleted event.
+    package func deleteConversation(
+        _ request: Metachat_V1_DeleteConversationRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_DeleteConversationResponse {
+        try await self.client.unary(
+            Metachat_V1_ConversationService.Method.deleteConversation,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_DeleteConversationRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_DeleteConversationResponse>(),
+            metadata: metadata,
+            options: options
+        )
+    }
+
+    /// Streams the whole transcript: the conversation first, then every message oldest first.
+    /// Over REST this is newline-delimited JSON (`application/x-ndjson`), one item per line.
+    /// Audited.
+    package func exportConversation<Result: Sendable>(
+        _ request: Metachat_V1_ExportConversationRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults,
+        onResponse: @escaping @Sendable (RPCAsyncSequence<Metachat_V1_ConversationExportItem>) async throws -> Result
+    ) async throws -> Result {
+        try await self.client.serverStreaming(
+            Metachat_V1_ConversationService.Method.exportConversation,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_ExportConversationRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_ConversationExportItem>(),
+            metadata: metadata,
+            options: options,
+            onResponse: onResponse
+        )
+    }
+
+    /// Hands an OPEN conversation to a human: it becomes AWAITING_HUMAN and the assistant
+    /// stops answering it.
+    package func escalateConversation(
+        _ request: Metachat_V1_EscalateConversationRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_Conversation {
+        try await self.client.unary(
+            Metachat_V1_ConversationService.Method.escalateConversation,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_EscalateConversationRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_Conversation>(),
+            metadata: metadata,
+            options: options
+        )
+    }
+
+    /// Gives the conversation to an agent: ASSIGNED_TO_HUMAN with assignee_id set. From OPEN
+    /// this is a manual hand-off (escalated with reason MANUAL); on an assigned conversation it
+    /// reassigns (assigning the current assignee again changes nothing).
+    package func assignConversation(
+        _ request: Metachat_V1_AssignConversationRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_Conversation {
+        try await self.client.unary(
+            Metachat_V1_ConversationService.Method.assignConversation,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_AssignConversationRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_Conversation>(),
+            metadata: metadata,
+            options: options
+        )
+    }
+
+    /// Takes the conversation away from its agent: back to AWAITING_HUMAN, no assignee.
+    package func unassignConversation(
+        _ request: Metachat_V1_UnassignConversationRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_Conversation {
+        try await self.client.unary(
+            Metachat_V1_ConversationService.Method.unassignConversation,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_UnassignConversationRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_Conversation>(),
+            metadata: metadata,
+            options: options
+        )
+    }
+
+    /// Hands the conversation back to the assistant: OPEN, no assignee.
+    package func handBackConversation(
+        _ request: Metachat_V1_HandBackConversationRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_Conversation {
+        try await self.client.unary(
+            Metachat_V1_ConversationService.Method.handBackConversation,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_HandBackConversationRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_Conversation>(),
+            metadata: metadata,
+            options: options
+        )
+    }
+
+    /// Marks the question answered: RESOLVED, no assignee. A later user message reopens it.
+    package func resolveConversation(
+        _ request: Metachat_V1_ResolveConversationRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_Conversation {
+        try await self.client.unary(
+            Metachat_V1_ConversationService.Method.resolveConversation,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_ResolveConversationRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_Conversation>(),
+            metadata: metadata,
+            options: options
+        )
+    }
+
+    /// Opens a RESOLVED or CLOSED conversation again: OPEN, the assistant answers.
+    package func reopenConversation(
+        _ request: Metachat_V1_ReopenConversationRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_Conversation {
+        try await self.client.unary(
+            Metachat_V1_ConversationService.Method.reopenConversation,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_ReopenConversationRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_Conversation>(),
+            metadata: metadata,
+            options: options
+        )
+    }
+
+    /// Finishes the conversation for good: CLOSED (closed_at set), no assignee.
+    package func closeConversation(
+        _ request: Metachat_V1_CloseConversationRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_Conversation {
+        try await self.client.unary(
+            Metachat_V1_ConversationService.Method.closeConversation,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_CloseConversationRequest>(),
             deserializer: ProtobufDeserializer<Metachat_V1_Conversation>(),
             metadata: metadata,
             options: options
@@ -275,10 +637,12 @@ package struct Metachat_V1_ConversationServiceClient: Sendable {
         )
     }
 
-    /// Posts a human agent's reply. It is stored as an AGENT message and delivered on the
-    /// conversation's channel. An OPEN conversation becomes ASSIGNED_TO_HUMAN with the agent
-    /// as assignee (the assistant stops answering). FAILED_PRECONDITION on CLOSED
-    /// conversations. Answers the stored message.
+    /// Posts a human agent's reply, stored as an AGENT message. An OPEN or AWAITING_HUMAN
+    /// conversation becomes ASSIGNED_TO_HUMAN with the agent as assignee (the assistant stops
+    /// answering); an assigned one keeps its assignee. RESOLVED and CLOSED conversations are
+    /// FAILED_PRECONDITION (reopen first). When the conversation runs on a channel
+    /// (channel_id set), the reply is queued for that channel in the same transaction
+    /// (delivery_status QUEUED). Answers the stored message. Idempotent by idempotency_key.
     package func postAgentReply(
         _ request: Metachat_V1_PostAgentReplyRequest,
         metadata: Metadata = [:],
@@ -294,10 +658,23 @@ package struct Metachat_V1_ConversationServiceClient: Sendable {
         )
     }
 
-    /// Streams live events of the tenant's conversations until the client cancels. Over REST
-    /// this is Server-Sent Events (`text/event-stream`): each event's `id:` is event_id,
-    /// `data:` is the ConversationEvent JSON, and a reconnect's `Last-Event-ID` header is used
-    /// as after_event_id. The second route filters to one conversation.
+    /// Streams the tenant's conversation events until the client cancels: first the durable
+    /// events after after_event_id (from PostgreSQL), then live ones as they happen, in
+    /// event_id order without gaps or duplicates, whichever server the client reaches. Live-only
+    /// kinds (reply_delta, typing, conversation_deleted, heartbeat) have no event_id and are
+    /// never replayed. A heartbeat is sent after 15 seconds without events.
+    ///
+    /// Over REST this is Server-Sent Events when the client accepts `text/event-stream`
+    /// (each event's `id:` is event_id, `event:` the payload's name, `data:` the
+    /// ConversationEvent JSON; a reconnect's `Last-Event-ID` header is used as
+    /// after_event_id) and newline-delimited JSON otherwise. The second route filters to one
+    /// conversation.
+    ///
+    /// Errors: FAILED_PRECONDITION when after_event_id is older than the retained history
+    /// (the client must resync: list again, then watch after the listing's last_event_id);
+    /// RESOURCE_EXHAUSTED when the client reads so slowly that more than the server's buffer
+    /// of events waits for it: the message and the `metachat-resume-after` trailer name the
+    /// last event_id sent, to resume from.
     package func watchConversationEvents<Result: Sendable>(
         _ request: Metachat_V1_WatchConversationEventsRequest,
         metadata: Metadata = [:],
@@ -353,6 +730,87 @@ extension Metachat_V1_ConversationService {
             responseBody: "",
             method: Method.updateConversation,
             requestType: Metachat_V1_UpdateConversationRequest.self,
+            responseType: Metachat_V1_Conversation.self
+        ),
+        RESTRoute(
+            httpMethod: "DELETE",
+            pathTemplate: "/api/conversations/{conversation_id}",
+            body: "",
+            responseBody: "",
+            method: Method.deleteConversation,
+            requestType: Metachat_V1_DeleteConversationRequest.self,
+            responseType: Metachat_V1_DeleteConversationResponse.self
+        ),
+        RESTRoute(
+            httpMethod: "GET",
+            pathTemplate: "/api/conversations/{conversation_id}/export",
+            body: "",
+            responseBody: "",
+            method: Method.exportConversation,
+            requestType: Metachat_V1_ExportConversationRequest.self,
+            responseType: Metachat_V1_ConversationExportItem.self
+        ),
+        RESTRoute(
+            httpMethod: "POST",
+            pathTemplate: "/api/conversations/{conversation_id}/escalate",
+            body: "*",
+            responseBody: "",
+            method: Method.escalateConversation,
+            requestType: Metachat_V1_EscalateConversationRequest.self,
+            responseType: Metachat_V1_Conversation.self
+        ),
+        RESTRoute(
+            httpMethod: "POST",
+            pathTemplate: "/api/conversations/{conversation_id}/assign",
+            body: "*",
+            responseBody: "",
+            method: Method.assignConversation,
+            requestType: Metachat_V1_AssignConversationRequest.self,
+            responseType: Metachat_V1_Conversation.self
+        ),
+        RESTRoute(
+            httpMethod: "POST",
+            pathTemplate: "/api/conversations/{conversation_id}/unassign",
+            body: "*",
+            responseBody: "",
+            method: Method.unassignConversation,
+            requestType: Metachat_V1_UnassignConversationRequest.self,
+            responseType: Metachat_V1_Conversation.self
+        ),
+        RESTRoute(
+            httpMethod: "POST",
+            pathTemplate: "/api/conversations/{conversation_id}/hand-back",
+            body: "*",
+            responseBody: "",
+            method: Method.handBackConversation,
+            requestType: Metachat_V1_HandBackConversationRequest.self,
+            responseType: Metachat_V1_Conversation.self
+        ),
+        RESTRoute(
+            httpMethod: "POST",
+            pathTemplate: "/api/conversations/{conversation_id}/resolve",
+            body: "*",
+            responseBody: "",
+            method: Method.resolveConversation,
+            requestType: Metachat_V1_ResolveConversationRequest.self,
+            responseType: Metachat_V1_Conversation.self
+        ),
+        RESTRoute(
+            httpMethod: "POST",
+            pathTemplate: "/api/conversations/{conversation_id}/reopen",
+            body: "*",
+            responseBody: "",
+            method: Method.reopenConversation,
+            requestType: Metachat_V1_ReopenConversationRequest.self,
+            responseType: Metachat_V1_Conversation.self
+        ),
+        RESTRoute(
+            httpMethod: "POST",
+            pathTemplate: "/api/conversations/{conversation_id}/close",
+            body: "*",
+            responseBody: "",
+            method: Method.closeConversation,
+            requestType: Metachat_V1_CloseConversationRequest.self,
             responseType: Metachat_V1_Conversation.self
         ),
         RESTRoute(

@@ -8,7 +8,7 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// MetaChat v1 contract: conversations, their messages, human hand-over and the live event
+/// MetaChat v1 contract: conversations, their messages, the human hand-off and the live event
 /// stream.
 
 package import SwiftProtobuf
@@ -27,21 +27,24 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
 package nonisolated enum Metachat_V1_ConversationStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
   package typealias RawValue = Int
 
-  /// Not set. In list filters it means "any status"; rejected as an update value.
+  /// Not set. In list filters it means "any status".
   case unspecified // = 0
 
   /// Active; the assistant answers user messages.
   case `open` // = 1
 
-  /// Handed over to a human (assignee_id is set); the assistant stays silent.
+  /// An agent owns it (assignee_id is set); the assistant stays silent.
   case assignedToHuman // = 2
 
   /// The question was answered. A new user message reopens it (back to OPEN).
   case resolved // = 3
 
-  /// Finished for good; new user messages start a new conversation. Can be set back to OPEN
-  /// explicitly with UpdateConversation.
+  /// Finished for good; new user messages start a new conversation. ReopenConversation
+  /// opens it again.
   case closed // = 4
+
+  /// Escalated to a human, no agent has taken it yet; the assistant stays silent.
+  case awaitingHuman // = 5
   case UNRECOGNIZED(Int)
 
   package init() {
@@ -55,6 +58,7 @@ package nonisolated enum Metachat_V1_ConversationStatus: SwiftProtobuf.Enum, Swi
     case 2: self = .assignedToHuman
     case 3: self = .resolved
     case 4: self = .closed
+    case 5: self = .awaitingHuman
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -66,6 +70,7 @@ package nonisolated enum Metachat_V1_ConversationStatus: SwiftProtobuf.Enum, Swi
     case .assignedToHuman: return 2
     case .resolved: return 3
     case .closed: return 4
+    case .awaitingHuman: return 5
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -77,6 +82,100 @@ package nonisolated enum Metachat_V1_ConversationStatus: SwiftProtobuf.Enum, Swi
     .assignedToHuman,
     .resolved,
     .closed,
+    .awaitingHuman,
+  ]
+
+}
+
+/// The kinds of ConversationEvent, for WatchConversationEventsRequest.kinds.
+package nonisolated enum Metachat_V1_ConversationEventKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+
+  /// Not set; rejected in kinds.
+  case unspecified // = 0
+
+  /// conversation_created.
+  case conversationCreated // = 1
+
+  /// conversation_updated.
+  case conversationUpdated // = 2
+
+  /// status_changed.
+  case statusChanged // = 3
+
+  /// assigned.
+  case assigned // = 4
+
+  /// escalated.
+  case escalated // = 5
+
+  /// message_created.
+  case messageCreated // = 6
+
+  /// message_delivery_updated.
+  case messageDeliveryUpdated // = 7
+
+  /// reply_delta (live only).
+  case replyDelta // = 8
+
+  /// typing (live only).
+  case typing // = 9
+
+  /// conversation_deleted (live only).
+  case conversationDeleted // = 10
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .conversationCreated
+    case 2: self = .conversationUpdated
+    case 3: self = .statusChanged
+    case 4: self = .assigned
+    case 5: self = .escalated
+    case 6: self = .messageCreated
+    case 7: self = .messageDeliveryUpdated
+    case 8: self = .replyDelta
+    case 9: self = .typing
+    case 10: self = .conversationDeleted
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .conversationCreated: return 1
+    case .conversationUpdated: return 2
+    case .statusChanged: return 3
+    case .assigned: return 4
+    case .escalated: return 5
+    case .messageCreated: return 6
+    case .messageDeliveryUpdated: return 7
+    case .replyDelta: return 8
+    case .typing: return 9
+    case .conversationDeleted: return 10
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Metachat_V1_ConversationEventKind] = [
+    .unspecified,
+    .conversationCreated,
+    .conversationUpdated,
+    .statusChanged,
+    .assigned,
+    .escalated,
+    .messageCreated,
+    .messageDeliveryUpdated,
+    .replyDelta,
+    .typing,
+    .conversationDeleted,
   ]
 
 }
@@ -105,8 +204,8 @@ package nonisolated struct Metachat_V1_Conversation: @unchecked Sendable {
     set {_uniqueStorage()._channelType = newValue}
   }
 
-  /// Output only. Channel resource the conversation runs on; empty for API conversations
-  /// without a channel.
+  /// Output only. Channel resource the conversation runs on (UUID); empty for conversations
+  /// without a channel. Replies to a conversation with a channel are queued for it.
   package var channelID: String {
     get {_storage._channelID}
     set {_uniqueStorage()._channelID = newValue}
@@ -119,16 +218,14 @@ package nonisolated struct Metachat_V1_Conversation: @unchecked Sendable {
     set {_uniqueStorage()._externalUserID = newValue}
   }
 
-  /// Lifecycle state. Mutable with UpdateConversation.
+  /// Output only. Lifecycle state; changed by the transition methods.
   package var status: Metachat_V1_ConversationStatus {
     get {_storage._status}
     set {_uniqueStorage()._status = newValue}
   }
 
-  /// Human agent the conversation is assigned to (free-form identifier such as an email);
-  /// at most 256 characters; empty when unassigned. Mutable. Setting it on an OPEN
-  /// conversation moves it to ASSIGNED_TO_HUMAN; clearing it while ASSIGNED_TO_HUMAN moves
-  /// it back to OPEN.
+  /// Output only. Human agent the conversation is assigned to (free-form identifier such
+  /// as an email); set exactly while status is ASSIGNED_TO_HUMAN.
   package var assigneeID: String {
     get {_storage._assigneeID}
     set {_uniqueStorage()._assigneeID = newValue}
@@ -205,6 +302,19 @@ package nonisolated struct Metachat_V1_Conversation: @unchecked Sendable {
   /// Clears the value of `closedAt`. Subsequent reads from it will return its default value.
   package mutating func clearClosedAt() {_uniqueStorage()._closedAt = nil}
 
+  /// Whether a human should review the conversation: set when an answer was flagged
+  /// SUGGEST_REVIEW. Mutable, so an agent clears it after the review.
+  package var needsReview: Bool {
+    get {_storage._needsReview}
+    set {_uniqueStorage()._needsReview = newValue}
+  }
+
+  /// Output only. event_id of the conversation's latest durable event.
+  package var lastEventID: String {
+    get {_storage._lastEventID}
+    set {_uniqueStorage()._lastEventID = newValue}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -218,10 +328,10 @@ package nonisolated struct Metachat_V1_CreateConversationRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Channel type. Unset: API. Must match the channel's type when channel_id is set.
+  /// Channel type. Unset: API. Required (and not API) when channel_id is set.
   package var channelType: Metachat_V1_ChannelType = .unspecified
 
-  /// Optional Channel resource of this tenant; must be enabled.
+  /// Optional Channel resource (UUID) the conversation runs on; replies are queued for it.
   package var channelID: String = String()
 
   /// End user's identifier; required, 1-256 characters.
@@ -253,60 +363,118 @@ package nonisolated struct Metachat_V1_GetConversationRequest: Sendable {
   package init() {}
 }
 
-/// Request for ListConversations. Filters combine with AND.
-package nonisolated struct Metachat_V1_ListConversationsRequest: Sendable {
+/// Request for ListConversations. Filters combine with AND; a repeated filter matches any
+/// of its values.
+package nonisolated struct Metachat_V1_ListConversationsRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// Maximum conversations per page, 0..200. 0: 50.
-  package var pageSize: Int32 = 0
+  package var pageSize: Int32 {
+    get {_storage._pageSize}
+    set {_uniqueStorage()._pageSize = newValue}
+  }
 
   /// Opaque token from a previous response's next_page_token; empty for the first page.
-  package var pageToken: String = String()
+  package var pageToken: String {
+    get {_storage._pageToken}
+    set {_uniqueStorage()._pageToken = newValue}
+  }
 
-  /// Only this status. Unset: any.
-  package var status: Metachat_V1_ConversationStatus = .unspecified
+  /// Only these statuses (any of them); at most 5. Empty: any.
+  package var status: [Metachat_V1_ConversationStatus] {
+    get {_storage._status}
+    set {_uniqueStorage()._status = newValue}
+  }
 
   /// Only this channel type. Unset: any.
-  package var channelType: Metachat_V1_ChannelType = .unspecified
+  package var channelType: Metachat_V1_ChannelType {
+    get {_storage._channelType}
+    set {_uniqueStorage()._channelType = newValue}
+  }
 
   /// Only conversations assigned to this agent (exact match). Empty: any.
-  package var assigneeID: String = String()
+  package var assigneeID: String {
+    get {_storage._assigneeID}
+    set {_uniqueStorage()._assigneeID = newValue}
+  }
 
   /// Only conversations created at or after this time (inclusive). Unset: no lower bound.
   package var createdAfter: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_createdAfter ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_createdAfter = newValue}
+    get {_storage._createdAfter ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdAfter = newValue}
   }
   /// Returns true if `createdAfter` has been explicitly set.
-  package var hasCreatedAfter: Bool {self._createdAfter != nil}
+  package var hasCreatedAfter: Bool {_storage._createdAfter != nil}
   /// Clears the value of `createdAfter`. Subsequent reads from it will return its default value.
-  package mutating func clearCreatedAfter() {self._createdAfter = nil}
+  package mutating func clearCreatedAfter() {_uniqueStorage()._createdAfter = nil}
 
   /// Only conversations created before this time (exclusive). Unset: no upper bound.
   package var createdBefore: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_createdBefore ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_createdBefore = newValue}
+    get {_storage._createdBefore ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdBefore = newValue}
   }
   /// Returns true if `createdBefore` has been explicitly set.
-  package var hasCreatedBefore: Bool {self._createdBefore != nil}
+  package var hasCreatedBefore: Bool {_storage._createdBefore != nil}
   /// Clears the value of `createdBefore`. Subsequent reads from it will return its default value.
-  package mutating func clearCreatedBefore() {self._createdBefore = nil}
+  package mutating func clearCreatedBefore() {_uniqueStorage()._createdBefore = nil}
 
-  /// Free-text search over title, external_user_id and message text (case-insensitive);
-  /// at most 200 characters. Empty: no search.
-  package var query: String = String()
+  /// Full-text search over message bodies: conversations with a message containing every
+  /// word of the query (case-insensitive, whole words); 1-200 characters. Empty: no
+  /// search.
+  package var query: String {
+    get {_storage._query}
+    set {_uniqueStorage()._query = newValue}
+  }
 
   /// Only conversations of this end user (exact match). Empty: any.
-  package var externalUserID: String = String()
+  package var externalUserID: String {
+    get {_storage._externalUserID}
+    set {_uniqueStorage()._externalUserID = newValue}
+  }
+
+  /// Only conversations on this channel (UUID). Empty: any.
+  package var channelID: String {
+    get {_storage._channelID}
+    set {_uniqueStorage()._channelID = newValue}
+  }
+
+  /// Only conversations whose needs_review is this value. Unset: any.
+  package var needsReview: SwiftProtobuf.Google_Protobuf_BoolValue {
+    get {_storage._needsReview ?? SwiftProtobuf.Google_Protobuf_BoolValue()}
+    set {_uniqueStorage()._needsReview = newValue}
+  }
+  /// Returns true if `needsReview` has been explicitly set.
+  package var hasNeedsReview: Bool {_storage._needsReview != nil}
+  /// Clears the value of `needsReview`. Subsequent reads from it will return its default value.
+  package mutating func clearNeedsReview() {_uniqueStorage()._needsReview = nil}
+
+  /// Only conversations updated at or after this time (inclusive). Unset: no lower bound.
+  package var updatedAfter: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._updatedAfter ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._updatedAfter = newValue}
+  }
+  /// Returns true if `updatedAfter` has been explicitly set.
+  package var hasUpdatedAfter: Bool {_storage._updatedAfter != nil}
+  /// Clears the value of `updatedAfter`. Subsequent reads from it will return its default value.
+  package mutating func clearUpdatedAfter() {_uniqueStorage()._updatedAfter = nil}
+
+  /// Only conversations updated before this time (exclusive). Unset: no upper bound.
+  package var updatedBefore: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._updatedBefore ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._updatedBefore = newValue}
+  }
+  /// Returns true if `updatedBefore` has been explicitly set.
+  package var hasUpdatedBefore: Bool {_storage._updatedBefore != nil}
+  /// Clears the value of `updatedBefore`. Subsequent reads from it will return its default value.
+  package mutating func clearUpdatedBefore() {_uniqueStorage()._updatedBefore = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
-  fileprivate var _createdAfter: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _createdBefore: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// A page of conversations.
@@ -320,6 +488,11 @@ package nonisolated struct Metachat_V1_ListConversationsResponse: Sendable {
 
   /// Token for the next page; empty on the last page.
   package var nextPageToken: String = String()
+
+  /// The tenant's latest durable event_id, read before this page: watching with
+  /// after_event_id set to it delivers every change made after the page was read (empty
+  /// when the tenant has no events yet: watch from the beginning).
+  package var lastEventID: String = String()
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -335,9 +508,8 @@ package nonisolated struct Metachat_V1_UpdateConversationRequest: Sendable {
   /// ID of the conversation to change. Required. `conversation.id` is ignored.
   package var conversationID: String = String()
 
-  /// New values for the fields named in update_mask. Mutable: status, assignee_id, title,
-  /// metadata. ASSIGNED_TO_HUMAN requires a non-empty assignee (existing or in this
-  /// update).
+  /// New values for the fields named in update_mask. Mutable: title, metadata,
+  /// needs_review.
   package var conversation: Metachat_V1_Conversation {
     get {_conversation ?? Metachat_V1_Conversation()}
     set {_conversation = newValue}
@@ -347,10 +519,10 @@ package nonisolated struct Metachat_V1_UpdateConversationRequest: Sendable {
   /// Clears the value of `conversation`. Subsequent reads from it will return its default value.
   package mutating func clearConversation() {self._conversation = nil}
 
-  /// Fields to change, as paths relative to Conversation (e.g. "status", "assignee_id").
-  /// Paths of output-only fields are INVALID_ARGUMENT. When absent over REST, the bridge
-  /// infers the mask from the JSON keys present in the body. When absent over gRPC, every
-  /// mutable field holding a non-default value is updated.
+  /// Fields to change, as paths relative to Conversation (e.g. "title", "needs_review").
+  /// Paths of other fields are INVALID_ARGUMENT. When absent over REST, the bridge infers
+  /// the mask from the JSON keys present in the body. When absent over gRPC, every mutable
+  /// field holding a non-default value is updated.
   package var updateMask: SwiftProtobuf.Google_Protobuf_FieldMask {
     get {_updateMask ?? SwiftProtobuf.Google_Protobuf_FieldMask()}
     set {_updateMask = newValue}
@@ -366,6 +538,233 @@ package nonisolated struct Metachat_V1_UpdateConversationRequest: Sendable {
 
   fileprivate var _conversation: Metachat_V1_Conversation? = nil
   fileprivate var _updateMask: SwiftProtobuf.Google_Protobuf_FieldMask? = nil
+}
+
+/// Request for DeleteConversation.
+package nonisolated struct Metachat_V1_DeleteConversationRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ID of the conversation to erase. Required.
+  package var conversationID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// What DeleteConversation erased.
+package nonisolated struct Metachat_V1_DeleteConversationResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The erased conversation's ID.
+  package var conversationID: String = String()
+
+  /// How many messages were deleted.
+  package var deletedMessages: Int32 = 0
+
+  /// How many durable events were deleted.
+  package var deletedEvents: Int32 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// Request for ExportConversation.
+package nonisolated struct Metachat_V1_ExportConversationRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ID of the conversation to export. Required.
+  package var conversationID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// One item of an exported transcript.
+package nonisolated struct Metachat_V1_ConversationExportItem: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Exactly one is set: the first item is the conversation, every later one a message.
+  package var item: Metachat_V1_ConversationExportItem.OneOf_Item? = nil
+
+  /// The conversation itself.
+  package var conversation: Metachat_V1_Conversation {
+    get {
+      if case .conversation(let v)? = item {return v}
+      return Metachat_V1_Conversation()
+    }
+    set {item = .conversation(newValue)}
+  }
+
+  /// One message, oldest first.
+  package var message: Metachat_V1_Message {
+    get {
+      if case .message(let v)? = item {return v}
+      return Metachat_V1_Message()
+    }
+    set {item = .message(newValue)}
+  }
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  /// Exactly one is set: the first item is the conversation, every later one a message.
+  package nonisolated enum OneOf_Item: Equatable, Sendable {
+    /// The conversation itself.
+    case conversation(Metachat_V1_Conversation)
+    /// One message, oldest first.
+    case message(Metachat_V1_Message)
+
+  }
+
+  package init() {}
+}
+
+/// Request for EscalateConversation.
+package nonisolated struct Metachat_V1_EscalateConversationRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ID of the conversation. Required.
+  package var conversationID: String = String()
+
+  /// Why; required (not UNSPECIFIED).
+  package var reason: Metachat_V1_EscalationReason = .unspecified
+
+  /// Optional note for the agents; at most 1000 characters, line breaks allowed.
+  package var note: String = String()
+
+  /// Who escalates (e.g. an agent's email); at most 256 characters. Empty: the caller.
+  package var actorID: String = String()
+
+  /// Optional ID of the message that triggered the escalation (a message of this
+  /// conversation).
+  package var messageID: String = String()
+
+  /// For KEYWORD escalations: the keyword that matched; at most 100 characters.
+  package var matchedKeyword: String = String()
+
+  /// For LOW_CONFIDENCE escalations: the answer's confidence, 0..1.
+  package var confidence: Double = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// Request for AssignConversation.
+package nonisolated struct Metachat_V1_AssignConversationRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ID of the conversation. Required.
+  package var conversationID: String = String()
+
+  /// The agent to assign (free-form, e.g. an email); required, 1-256 characters.
+  package var assigneeID: String = String()
+
+  /// Who assigns; at most 256 characters. Empty: the caller.
+  package var actorID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// Request for UnassignConversation.
+package nonisolated struct Metachat_V1_UnassignConversationRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ID of the conversation. Required.
+  package var conversationID: String = String()
+
+  /// Who unassigns; at most 256 characters. Empty: the caller.
+  package var actorID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// Request for HandBackConversation.
+package nonisolated struct Metachat_V1_HandBackConversationRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ID of the conversation. Required.
+  package var conversationID: String = String()
+
+  /// Who hands it back; at most 256 characters. Empty: the caller.
+  package var actorID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// Request for ResolveConversation.
+package nonisolated struct Metachat_V1_ResolveConversationRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ID of the conversation. Required.
+  package var conversationID: String = String()
+
+  /// Who resolves it; at most 256 characters. Empty: the caller.
+  package var actorID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// Request for ReopenConversation.
+package nonisolated struct Metachat_V1_ReopenConversationRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ID of the conversation. Required.
+  package var conversationID: String = String()
+
+  /// Who reopens it; at most 256 characters. Empty: the caller.
+  package var actorID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// Request for CloseConversation.
+package nonisolated struct Metachat_V1_CloseConversationRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ID of the conversation. Required.
+  package var conversationID: String = String()
+
+  /// Who closes it; at most 256 characters. Empty: the caller.
+  package var actorID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
 }
 
 /// Request for ListMessages.
@@ -400,8 +799,13 @@ package nonisolated struct Metachat_V1_ListMessagesResponse: Sendable {
   /// Messages on this page in the requested order.
   package var messages: [Metachat_V1_Message] = []
 
-  /// Token for the next page; empty on the last page.
+  /// Token for the next page; empty on the last page. Oldest-first pages are stable under
+  /// concurrent inserts: a message committed while paging appears on a later page.
   package var nextPageToken: String = String()
+
+  /// The tenant's latest durable event_id, read before this page (see
+  /// ListConversationsResponse.last_event_id).
+  package var lastEventID: String = String()
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -417,7 +821,8 @@ package nonisolated struct Metachat_V1_PostAgentReplyRequest: Sendable {
   /// ID of the conversation to answer. Required.
   package var conversationID: String = String()
 
-  /// Reply text; required, 1-8000 characters.
+  /// Reply text; 1-8000 characters, line breaks allowed. May be empty when attachments
+  /// are given.
   package var text: String = String()
 
   /// Identifier of the human agent (free-form, e.g. an email); required, 1-256 characters.
@@ -427,9 +832,15 @@ package nonisolated struct Metachat_V1_PostAgentReplyRequest: Sendable {
   /// [A-Za-z0-9_.-], values at most 512 characters.
   package var metadata: Dictionary<String,String> = [:]
 
-  /// Optional client-chosen key, at most 128 characters: a retry with the same key within
-  /// 24 hours answers the original message instead of posting twice.
+  /// Optional client-chosen key, 1-128 characters without control characters: a retry with
+  /// the same key on the same conversation answers the original message instead of posting
+  /// twice (for as long as the message is kept). The same key with a different text, agent
+  /// or attachments is ALREADY_EXISTS. Over REST the `Idempotency-Key` header is used when
+  /// this field is empty.
   package var idempotencyKey: String = String()
+
+  /// Media to send with the reply (references only, see Attachment); at most 10.
+  package var attachments: [Metachat_V1_Attachment] = []
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -442,112 +853,152 @@ package nonisolated struct Metachat_V1_WatchConversationEventsRequest: Sendable 
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Only events of this conversation. Empty: every conversation of the tenant.
+  /// Only events of this conversation (UUID). Empty: every conversation of the tenant.
   package var conversationID: String = String()
 
-  /// Resume after this event_id: events after it are replayed first, then live ones
-  /// follow. Empty: only events from now on. FAILED_PRECONDITION when the id is older than
-  /// the retained history (about 24 hours or 10000 events per tenant).
+  /// Resume after this event_id (a decimal number from an earlier event or a listing's
+  /// last_event_id): the durable events after it are replayed first, then live ones follow.
+  /// Empty: only events from now on. FAILED_PRECONDITION when it is older than the retained
+  /// history (7 days by default, CONVERSATION_EVENT_RETENTION_HOURS), INVALID_ARGUMENT when
+  /// it is not a number or lies ahead of the tenant's latest event.
   package var afterEventID: String = String()
+
+  /// Only these kinds (any of them); at most 10. Empty: every kind. Heartbeats are always
+  /// sent.
+  package var kinds: [Metachat_V1_ConversationEventKind] = []
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 }
 
-/// Something that happened to a conversation, delivered live and replayable by event_id.
-package nonisolated struct Metachat_V1_ConversationEvent: @unchecked Sendable {
+/// Something that happened to a conversation, delivered live and, when durable, replayable
+/// by event_id.
+package nonisolated struct Metachat_V1_ConversationEvent: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Opaque, per-tenant increasing event ID (a Redis stream entry id, not a UUID); pass it
-  /// as after_event_id to resume.
-  package var eventID: String {
-    get {_storage._eventID}
-    set {_uniqueStorage()._eventID = newValue}
-  }
+  /// Per-tenant, strictly increasing event ID as a decimal number (assigned in commit
+  /// order); pass it as after_event_id to resume. Empty for live-only kinds.
+  package var eventID: String = String()
 
   /// Tenant the event belongs to.
-  package var tenantID: String {
-    get {_storage._tenantID}
-    set {_uniqueStorage()._tenantID = newValue}
-  }
+  package var tenantID: String = String()
 
   /// Conversation the event belongs to.
-  package var conversationID: String {
-    get {_storage._conversationID}
-    set {_uniqueStorage()._conversationID = newValue}
-  }
+  package var conversationID: String = String()
 
   /// When it happened.
   package var occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_storage._occurredAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_uniqueStorage()._occurredAt = newValue}
+    get {_occurredAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_occurredAt = newValue}
   }
   /// Returns true if `occurredAt` has been explicitly set.
-  package var hasOccurredAt: Bool {_storage._occurredAt != nil}
+  package var hasOccurredAt: Bool {self._occurredAt != nil}
   /// Clears the value of `occurredAt`. Subsequent reads from it will return its default value.
-  package mutating func clearOccurredAt() {_uniqueStorage()._occurredAt = nil}
+  package mutating func clearOccurredAt() {self._occurredAt = nil}
 
   /// What happened; exactly one is set. Clients must ignore kinds they do not know.
-  package var payload: OneOf_Payload? {
-    get {return _storage._payload}
-    set {_uniqueStorage()._payload = newValue}
-  }
+  package var payload: Metachat_V1_ConversationEvent.OneOf_Payload? = nil
 
   /// A conversation was created.
   package var conversationCreated: Metachat_V1_ConversationEvent.ConversationCreated {
     get {
-      if case .conversationCreated(let v)? = _storage._payload {return v}
+      if case .conversationCreated(let v)? = payload {return v}
       return Metachat_V1_ConversationEvent.ConversationCreated()
     }
-    set {_uniqueStorage()._payload = .conversationCreated(newValue)}
+    set {payload = .conversationCreated(newValue)}
   }
 
   /// A message was stored.
   package var messageCreated: Metachat_V1_ConversationEvent.MessageCreated {
     get {
-      if case .messageCreated(let v)? = _storage._payload {return v}
+      if case .messageCreated(let v)? = payload {return v}
       return Metachat_V1_ConversationEvent.MessageCreated()
     }
-    set {_uniqueStorage()._payload = .messageCreated(newValue)}
+    set {payload = .messageCreated(newValue)}
   }
 
   /// The status changed.
   package var statusChanged: Metachat_V1_ConversationEvent.StatusChanged {
     get {
-      if case .statusChanged(let v)? = _storage._payload {return v}
+      if case .statusChanged(let v)? = payload {return v}
       return Metachat_V1_ConversationEvent.StatusChanged()
     }
-    set {_uniqueStorage()._payload = .statusChanged(newValue)}
+    set {payload = .statusChanged(newValue)}
   }
 
   /// The assignee changed.
   package var assigned: Metachat_V1_ConversationEvent.Assigned {
     get {
-      if case .assigned(let v)? = _storage._payload {return v}
+      if case .assigned(let v)? = payload {return v}
       return Metachat_V1_ConversationEvent.Assigned()
     }
-    set {_uniqueStorage()._payload = .assigned(newValue)}
+    set {payload = .assigned(newValue)}
   }
 
   /// The conversation was escalated to a human.
   package var escalated: Metachat_V1_ConversationEvent.Escalated {
     get {
-      if case .escalated(let v)? = _storage._payload {return v}
+      if case .escalated(let v)? = payload {return v}
       return Metachat_V1_ConversationEvent.Escalated()
     }
-    set {_uniqueStorage()._payload = .escalated(newValue)}
+    set {payload = .escalated(newValue)}
   }
 
   /// An outbound message's delivery state changed.
   package var messageDeliveryUpdated: Metachat_V1_ConversationEvent.MessageDeliveryUpdated {
     get {
-      if case .messageDeliveryUpdated(let v)? = _storage._payload {return v}
+      if case .messageDeliveryUpdated(let v)? = payload {return v}
       return Metachat_V1_ConversationEvent.MessageDeliveryUpdated()
     }
-    set {_uniqueStorage()._payload = .messageDeliveryUpdated(newValue)}
+    set {payload = .messageDeliveryUpdated(newValue)}
+  }
+
+  /// Title, metadata or review flag changed.
+  package var conversationUpdated: Metachat_V1_ConversationEvent.ConversationUpdated {
+    get {
+      if case .conversationUpdated(let v)? = payload {return v}
+      return Metachat_V1_ConversationEvent.ConversationUpdated()
+    }
+    set {payload = .conversationUpdated(newValue)}
+  }
+
+  /// A piece of an answer being generated (live only).
+  package var replyDelta: Metachat_V1_ConversationEvent.ReplyDelta {
+    get {
+      if case .replyDelta(let v)? = payload {return v}
+      return Metachat_V1_ConversationEvent.ReplyDelta()
+    }
+    set {payload = .replyDelta(newValue)}
+  }
+
+  /// Someone is typing (live only).
+  package var typing: Metachat_V1_ConversationEvent.Typing {
+    get {
+      if case .typing(let v)? = payload {return v}
+      return Metachat_V1_ConversationEvent.Typing()
+    }
+    set {payload = .typing(newValue)}
+  }
+
+  /// The conversation was erased (live only).
+  package var conversationDeleted: Metachat_V1_ConversationEvent.ConversationDeleted {
+    get {
+      if case .conversationDeleted(let v)? = payload {return v}
+      return Metachat_V1_ConversationEvent.ConversationDeleted()
+    }
+    set {payload = .conversationDeleted(newValue)}
+  }
+
+  /// Keep-alive (live only).
+  package var heartbeat: Metachat_V1_ConversationEvent.Heartbeat {
+    get {
+      if case .heartbeat(let v)? = payload {return v}
+      return Metachat_V1_ConversationEvent.Heartbeat()
+    }
+    set {payload = .heartbeat(newValue)}
   }
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -566,6 +1017,16 @@ package nonisolated struct Metachat_V1_ConversationEvent: @unchecked Sendable {
     case escalated(Metachat_V1_ConversationEvent.Escalated)
     /// An outbound message's delivery state changed.
     case messageDeliveryUpdated(Metachat_V1_ConversationEvent.MessageDeliveryUpdated)
+    /// Title, metadata or review flag changed.
+    case conversationUpdated(Metachat_V1_ConversationEvent.ConversationUpdated)
+    /// A piece of an answer being generated (live only).
+    case replyDelta(Metachat_V1_ConversationEvent.ReplyDelta)
+    /// Someone is typing (live only).
+    case typing(Metachat_V1_ConversationEvent.Typing)
+    /// The conversation was erased (live only).
+    case conversationDeleted(Metachat_V1_ConversationEvent.ConversationDeleted)
+    /// Keep-alive (live only).
+    case heartbeat(Metachat_V1_ConversationEvent.Heartbeat)
 
   }
 
@@ -584,6 +1045,32 @@ package nonisolated struct Metachat_V1_ConversationEvent: @unchecked Sendable {
     package var hasConversation: Bool {self._conversation != nil}
     /// Clears the value of `conversation`. Subsequent reads from it will return its default value.
     package mutating func clearConversation() {self._conversation = nil}
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package init() {}
+
+    fileprivate var _conversation: Metachat_V1_Conversation? = nil
+  }
+
+  /// The conversation's title, metadata or review flag changed.
+  package nonisolated struct ConversationUpdated: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    /// The conversation after the change.
+    package var conversation: Metachat_V1_Conversation {
+      get {_conversation ?? Metachat_V1_Conversation()}
+      set {_conversation = newValue}
+    }
+    /// Returns true if `conversation` has been explicitly set.
+    package var hasConversation: Bool {self._conversation != nil}
+    /// Clears the value of `conversation`. Subsequent reads from it will return its default value.
+    package mutating func clearConversation() {self._conversation = nil}
+
+    /// The changed fields, as update-mask paths (e.g. "title").
+    package var changedFields: [String] = []
 
     package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -627,7 +1114,8 @@ package nonisolated struct Metachat_V1_ConversationEvent: @unchecked Sendable {
     /// Status after the change.
     package var status: Metachat_V1_ConversationStatus = .unspecified
 
-    /// Who changed it: an agent id, or "system" for automatic transitions.
+    /// Who changed it: the request's actor_id, the caller (`tenant:<id>`, an admin id,
+    /// `bootstrap`), an agent id for replies, or "system" for automatic transitions.
     package var changedBy: String = String()
 
     package var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -647,6 +1135,9 @@ package nonisolated struct Metachat_V1_ConversationEvent: @unchecked Sendable {
     /// Assignee after the change; empty when unassigned.
     package var assigneeID: String = String()
 
+    /// Who changed it (as StatusChanged.changed_by).
+    package var changedBy: String = String()
+
     package var unknownFields = SwiftProtobuf.UnknownStorage()
 
     package init() {}
@@ -661,7 +1152,7 @@ package nonisolated struct Metachat_V1_ConversationEvent: @unchecked Sendable {
     /// Why it was escalated.
     package var reason: Metachat_V1_EscalationReason = .unspecified
 
-    /// ID of the message that triggered it; empty for MANUAL escalations.
+    /// ID of the message that triggered it; empty when none was named.
     package var messageID: String = String()
 
     /// Keyword that matched, for KEYWORD escalations; empty otherwise.
@@ -669,6 +1160,12 @@ package nonisolated struct Metachat_V1_ConversationEvent: @unchecked Sendable {
 
     /// Assistant confidence, 0..1, for LOW_CONFIDENCE escalations; 0 otherwise.
     package var confidence: Double = 0
+
+    /// The note given with the escalation, if any.
+    package var note: String = String()
+
+    /// Who escalated (as StatusChanged.changed_by).
+    package var changedBy: String = String()
 
     package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -690,14 +1187,92 @@ package nonisolated struct Metachat_V1_ConversationEvent: @unchecked Sendable {
     /// Provider error text when status is FAILED; empty otherwise.
     package var errorMessage: String = String()
 
+    /// The provider's ID of the message, once known.
+    package var externalMessageID: String = String()
+
     package var unknownFields = SwiftProtobuf.UnknownStorage()
 
     package init() {}
   }
 
+  /// A piece of an assistant answer as it is generated. Live only: never stored or
+  /// replayed; the stored answer arrives as message_created.
+  package nonisolated struct ReplyDelta: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    /// ID the assistant message will be stored under.
+    package var messageID: String = String()
+
+    /// 0-based position of this piece in the answer.
+    package var sequence: Int32 = 0
+
+    /// The next piece of text; concatenating the pieces in sequence order gives the answer.
+    package var textDelta: String = String()
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package init() {}
+  }
+
+  /// Someone is typing (or stopped). Live only.
+  package nonisolated struct Typing: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    /// Who: USER (the end user on the channel), AGENT or ASSISTANT.
+    package var role: Metachat_V1_MessageRole = .unspecified
+
+    /// The agent id for AGENT, the external user id for USER; empty for ASSISTANT.
+    package var actorID: String = String()
+
+    /// True while typing, false when stopped.
+    package var typing: Bool = false
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package init() {}
+  }
+
+  /// The conversation was erased (DeleteConversation). Live only: nothing of it is kept.
+  package nonisolated struct ConversationDeleted: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package init() {}
+  }
+
+  /// Keeps an idle stream alive. Live only; tenant_id and conversation_id are empty.
+  package nonisolated struct Heartbeat: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    /// Server time when sent.
+    package var sentAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+      get {_sentAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+      set {_sentAt = newValue}
+    }
+    /// Returns true if `sentAt` has been explicitly set.
+    package var hasSentAt: Bool {self._sentAt != nil}
+    /// Clears the value of `sentAt`. Subsequent reads from it will return its default value.
+    package mutating func clearSentAt() {self._sentAt = nil}
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package init() {}
+
+    fileprivate var _sentAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  }
+
   package init() {}
 
-  fileprivate var _storage = _StorageClass.defaultInstance
+  fileprivate var _occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -705,12 +1280,16 @@ package nonisolated struct Metachat_V1_ConversationEvent: @unchecked Sendable {
 fileprivate nonisolated let _protobuf_package = "metachat.v1"
 
 nonisolated extension Metachat_V1_ConversationStatus: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CONVERSATION_STATUS_UNSPECIFIED\0\u{1}CONVERSATION_STATUS_OPEN\0\u{1}CONVERSATION_STATUS_ASSIGNED_TO_HUMAN\0\u{1}CONVERSATION_STATUS_RESOLVED\0\u{1}CONVERSATION_STATUS_CLOSED\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CONVERSATION_STATUS_UNSPECIFIED\0\u{1}CONVERSATION_STATUS_OPEN\0\u{1}CONVERSATION_STATUS_ASSIGNED_TO_HUMAN\0\u{1}CONVERSATION_STATUS_RESOLVED\0\u{1}CONVERSATION_STATUS_CLOSED\0\u{1}CONVERSATION_STATUS_AWAITING_HUMAN\0")
+}
+
+nonisolated extension Metachat_V1_ConversationEventKind: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CONVERSATION_EVENT_KIND_UNSPECIFIED\0\u{1}CONVERSATION_EVENT_KIND_CONVERSATION_CREATED\0\u{1}CONVERSATION_EVENT_KIND_CONVERSATION_UPDATED\0\u{1}CONVERSATION_EVENT_KIND_STATUS_CHANGED\0\u{1}CONVERSATION_EVENT_KIND_ASSIGNED\0\u{1}CONVERSATION_EVENT_KIND_ESCALATED\0\u{1}CONVERSATION_EVENT_KIND_MESSAGE_CREATED\0\u{1}CONVERSATION_EVENT_KIND_MESSAGE_DELIVERY_UPDATED\0\u{1}CONVERSATION_EVENT_KIND_REPLY_DELTA\0\u{1}CONVERSATION_EVENT_KIND_TYPING\0\u{1}CONVERSATION_EVENT_KIND_CONVERSATION_DELETED\0")
 }
 
 nonisolated extension Metachat_V1_Conversation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Conversation"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{3}channel_type\0\u{3}channel_id\0\u{3}external_user_id\0\u{1}status\0\u{3}assignee_id\0\u{1}title\0\u{1}metadata\0\u{3}message_count\0\u{1}escalated\0\u{3}escalation_reason\0\u{3}last_message_at\0\u{3}created_at\0\u{3}updated_at\0\u{3}closed_at\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{3}channel_type\0\u{3}channel_id\0\u{3}external_user_id\0\u{1}status\0\u{3}assignee_id\0\u{1}title\0\u{1}metadata\0\u{3}message_count\0\u{1}escalated\0\u{3}escalation_reason\0\u{3}last_message_at\0\u{3}created_at\0\u{3}updated_at\0\u{3}closed_at\0\u{3}needs_review\0\u{3}last_event_id\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -729,6 +1308,8 @@ nonisolated extension Metachat_V1_Conversation: SwiftProtobuf.Message, SwiftProt
     var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _closedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _needsReview: Bool = false
+    var _lastEventID: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -755,6 +1336,8 @@ nonisolated extension Metachat_V1_Conversation: SwiftProtobuf.Message, SwiftProt
       _createdAt = source._createdAt
       _updatedAt = source._updatedAt
       _closedAt = source._closedAt
+      _needsReview = source._needsReview
+      _lastEventID = source._lastEventID
     }
   }
 
@@ -789,6 +1372,8 @@ nonisolated extension Metachat_V1_Conversation: SwiftProtobuf.Message, SwiftProt
         case 14: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
         case 16: try { try decoder.decodeSingularMessageField(value: &_storage._closedAt) }()
+        case 17: try { try decoder.decodeSingularBoolField(value: &_storage._needsReview) }()
+        case 18: try { try decoder.decodeSingularStringField(value: &_storage._lastEventID) }()
         default: break
         }
       }
@@ -849,6 +1434,12 @@ nonisolated extension Metachat_V1_Conversation: SwiftProtobuf.Message, SwiftProt
       try { if let v = _storage._closedAt {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
       } }()
+      if _storage._needsReview != false {
+        try visitor.visitSingularBoolField(value: _storage._needsReview, fieldNumber: 17)
+      }
+      if !_storage._lastEventID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._lastEventID, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -874,6 +1465,8 @@ nonisolated extension Metachat_V1_Conversation: SwiftProtobuf.Message, SwiftProt
         if _storage._createdAt != rhs_storage._createdAt {return false}
         if _storage._updatedAt != rhs_storage._updatedAt {return false}
         if _storage._closedAt != rhs_storage._closedAt {return false}
+        if _storage._needsReview != rhs_storage._needsReview {return false}
+        if _storage._lastEventID != rhs_storage._lastEventID {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -965,73 +1558,153 @@ nonisolated extension Metachat_V1_GetConversationRequest: SwiftProtobuf.Message,
 
 nonisolated extension Metachat_V1_ListConversationsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ListConversationsRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}page_size\0\u{3}page_token\0\u{1}status\0\u{3}channel_type\0\u{3}assignee_id\0\u{3}created_after\0\u{3}created_before\0\u{1}query\0\u{3}external_user_id\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}page_size\0\u{3}page_token\0\u{1}status\0\u{3}channel_type\0\u{3}assignee_id\0\u{3}created_after\0\u{3}created_before\0\u{1}query\0\u{3}external_user_id\0\u{3}channel_id\0\u{3}needs_review\0\u{3}updated_after\0\u{3}updated_before\0")
+
+  fileprivate class _StorageClass {
+    var _pageSize: Int32 = 0
+    var _pageToken: String = String()
+    var _status: [Metachat_V1_ConversationStatus] = []
+    var _channelType: Metachat_V1_ChannelType = .unspecified
+    var _assigneeID: String = String()
+    var _createdAfter: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _createdBefore: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _query: String = String()
+    var _externalUserID: String = String()
+    var _channelID: String = String()
+    var _needsReview: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
+    var _updatedAfter: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _updatedBefore: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _pageSize = source._pageSize
+      _pageToken = source._pageToken
+      _status = source._status
+      _channelType = source._channelType
+      _assigneeID = source._assigneeID
+      _createdAfter = source._createdAfter
+      _createdBefore = source._createdBefore
+      _query = source._query
+      _externalUserID = source._externalUserID
+      _channelID = source._channelID
+      _needsReview = source._needsReview
+      _updatedAfter = source._updatedAfter
+      _updatedBefore = source._updatedBefore
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
-      case 3: try { try decoder.decodeSingularEnumField(value: &self.status) }()
-      case 4: try { try decoder.decodeSingularEnumField(value: &self.channelType) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.assigneeID) }()
-      case 6: try { try decoder.decodeSingularMessageField(value: &self._createdAfter) }()
-      case 7: try { try decoder.decodeSingularMessageField(value: &self._createdBefore) }()
-      case 8: try { try decoder.decodeSingularStringField(value: &self.query) }()
-      case 9: try { try decoder.decodeSingularStringField(value: &self.externalUserID) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularInt32Field(value: &_storage._pageSize) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._pageToken) }()
+        case 3: try { try decoder.decodeRepeatedEnumField(value: &_storage._status) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._channelType) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._assigneeID) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._createdAfter) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._createdBefore) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._query) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._externalUserID) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._channelID) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._needsReview) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAfter) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._updatedBefore) }()
+        default: break
+        }
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.pageSize != 0 {
-      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 1)
-    }
-    if !self.pageToken.isEmpty {
-      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 2)
-    }
-    if self.status != .unspecified {
-      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 3)
-    }
-    if self.channelType != .unspecified {
-      try visitor.visitSingularEnumField(value: self.channelType, fieldNumber: 4)
-    }
-    if !self.assigneeID.isEmpty {
-      try visitor.visitSingularStringField(value: self.assigneeID, fieldNumber: 5)
-    }
-    try { if let v = self._createdAfter {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-    } }()
-    try { if let v = self._createdBefore {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
-    } }()
-    if !self.query.isEmpty {
-      try visitor.visitSingularStringField(value: self.query, fieldNumber: 8)
-    }
-    if !self.externalUserID.isEmpty {
-      try visitor.visitSingularStringField(value: self.externalUserID, fieldNumber: 9)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._pageSize != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._pageSize, fieldNumber: 1)
+      }
+      if !_storage._pageToken.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._pageToken, fieldNumber: 2)
+      }
+      if !_storage._status.isEmpty {
+        try visitor.visitPackedEnumField(value: _storage._status, fieldNumber: 3)
+      }
+      if _storage._channelType != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._channelType, fieldNumber: 4)
+      }
+      if !_storage._assigneeID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._assigneeID, fieldNumber: 5)
+      }
+      try { if let v = _storage._createdAfter {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+      try { if let v = _storage._createdBefore {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
+      if !_storage._query.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._query, fieldNumber: 8)
+      }
+      if !_storage._externalUserID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._externalUserID, fieldNumber: 9)
+      }
+      if !_storage._channelID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._channelID, fieldNumber: 10)
+      }
+      try { if let v = _storage._needsReview {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+      try { if let v = _storage._updatedAfter {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      try { if let v = _storage._updatedBefore {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Metachat_V1_ListConversationsRequest, rhs: Metachat_V1_ListConversationsRequest) -> Bool {
-    if lhs.pageSize != rhs.pageSize {return false}
-    if lhs.pageToken != rhs.pageToken {return false}
-    if lhs.status != rhs.status {return false}
-    if lhs.channelType != rhs.channelType {return false}
-    if lhs.assigneeID != rhs.assigneeID {return false}
-    if lhs._createdAfter != rhs._createdAfter {return false}
-    if lhs._createdBefore != rhs._createdBefore {return false}
-    if lhs.query != rhs.query {return false}
-    if lhs.externalUserID != rhs.externalUserID {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._pageSize != rhs_storage._pageSize {return false}
+        if _storage._pageToken != rhs_storage._pageToken {return false}
+        if _storage._status != rhs_storage._status {return false}
+        if _storage._channelType != rhs_storage._channelType {return false}
+        if _storage._assigneeID != rhs_storage._assigneeID {return false}
+        if _storage._createdAfter != rhs_storage._createdAfter {return false}
+        if _storage._createdBefore != rhs_storage._createdBefore {return false}
+        if _storage._query != rhs_storage._query {return false}
+        if _storage._externalUserID != rhs_storage._externalUserID {return false}
+        if _storage._channelID != rhs_storage._channelID {return false}
+        if _storage._needsReview != rhs_storage._needsReview {return false}
+        if _storage._updatedAfter != rhs_storage._updatedAfter {return false}
+        if _storage._updatedBefore != rhs_storage._updatedBefore {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1039,7 +1712,7 @@ nonisolated extension Metachat_V1_ListConversationsRequest: SwiftProtobuf.Messag
 
 nonisolated extension Metachat_V1_ListConversationsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ListConversationsResponse"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}conversations\0\u{3}next_page_token\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}conversations\0\u{3}next_page_token\0\u{3}last_event_id\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1049,6 +1722,7 @@ nonisolated extension Metachat_V1_ListConversationsResponse: SwiftProtobuf.Messa
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.conversations) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.lastEventID) }()
       default: break
       }
     }
@@ -1061,12 +1735,16 @@ nonisolated extension Metachat_V1_ListConversationsResponse: SwiftProtobuf.Messa
     if !self.nextPageToken.isEmpty {
       try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
     }
+    if !self.lastEventID.isEmpty {
+      try visitor.visitSingularStringField(value: self.lastEventID, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Metachat_V1_ListConversationsResponse, rhs: Metachat_V1_ListConversationsResponse) -> Bool {
     if lhs.conversations != rhs.conversations {return false}
     if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.lastEventID != rhs.lastEventID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1111,6 +1789,448 @@ nonisolated extension Metachat_V1_UpdateConversationRequest: SwiftProtobuf.Messa
     if lhs.conversationID != rhs.conversationID {return false}
     if lhs._conversation != rhs._conversation {return false}
     if lhs._updateMask != rhs._updateMask {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_DeleteConversationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".DeleteConversationRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_DeleteConversationRequest, rhs: Metachat_V1_DeleteConversationRequest) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_DeleteConversationResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".DeleteConversationResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}deleted_messages\0\u{3}deleted_events\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.deletedMessages) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.deletedEvents) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    if self.deletedMessages != 0 {
+      try visitor.visitSingularInt32Field(value: self.deletedMessages, fieldNumber: 2)
+    }
+    if self.deletedEvents != 0 {
+      try visitor.visitSingularInt32Field(value: self.deletedEvents, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_DeleteConversationResponse, rhs: Metachat_V1_DeleteConversationResponse) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.deletedMessages != rhs.deletedMessages {return false}
+    if lhs.deletedEvents != rhs.deletedEvents {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_ExportConversationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ExportConversationRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_ExportConversationRequest, rhs: Metachat_V1_ExportConversationRequest) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_ConversationExportItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ConversationExportItem"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}conversation\0\u{1}message\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Metachat_V1_Conversation?
+        var hadOneofValue = false
+        if let current = self.item {
+          hadOneofValue = true
+          if case .conversation(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.item = .conversation(v)
+        }
+      }()
+      case 2: try {
+        var v: Metachat_V1_Message?
+        var hadOneofValue = false
+        if let current = self.item {
+          hadOneofValue = true
+          if case .message(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.item = .message(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.item {
+    case .conversation?: try {
+      guard case .conversation(let v)? = self.item else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .message?: try {
+      guard case .message(let v)? = self.item else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_ConversationExportItem, rhs: Metachat_V1_ConversationExportItem) -> Bool {
+    if lhs.item != rhs.item {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_EscalateConversationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".EscalateConversationRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{1}reason\0\u{1}note\0\u{3}actor_id\0\u{3}message_id\0\u{3}matched_keyword\0\u{1}confidence\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.actorID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.messageID) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.matchedKeyword) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.confidence) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    if self.reason != .unspecified {
+      try visitor.visitSingularEnumField(value: self.reason, fieldNumber: 2)
+    }
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 3)
+    }
+    if !self.actorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.actorID, fieldNumber: 4)
+    }
+    if !self.messageID.isEmpty {
+      try visitor.visitSingularStringField(value: self.messageID, fieldNumber: 5)
+    }
+    if !self.matchedKeyword.isEmpty {
+      try visitor.visitSingularStringField(value: self.matchedKeyword, fieldNumber: 6)
+    }
+    if self.confidence.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.confidence, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_EscalateConversationRequest, rhs: Metachat_V1_EscalateConversationRequest) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.actorID != rhs.actorID {return false}
+    if lhs.messageID != rhs.messageID {return false}
+    if lhs.matchedKeyword != rhs.matchedKeyword {return false}
+    if lhs.confidence != rhs.confidence {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_AssignConversationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".AssignConversationRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}assignee_id\0\u{3}actor_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.assigneeID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.actorID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    if !self.assigneeID.isEmpty {
+      try visitor.visitSingularStringField(value: self.assigneeID, fieldNumber: 2)
+    }
+    if !self.actorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.actorID, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_AssignConversationRequest, rhs: Metachat_V1_AssignConversationRequest) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.assigneeID != rhs.assigneeID {return false}
+    if lhs.actorID != rhs.actorID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_UnassignConversationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".UnassignConversationRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}actor_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.actorID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    if !self.actorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.actorID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_UnassignConversationRequest, rhs: Metachat_V1_UnassignConversationRequest) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.actorID != rhs.actorID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_HandBackConversationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".HandBackConversationRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}actor_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.actorID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    if !self.actorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.actorID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_HandBackConversationRequest, rhs: Metachat_V1_HandBackConversationRequest) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.actorID != rhs.actorID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_ResolveConversationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ResolveConversationRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}actor_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.actorID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    if !self.actorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.actorID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_ResolveConversationRequest, rhs: Metachat_V1_ResolveConversationRequest) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.actorID != rhs.actorID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_ReopenConversationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ReopenConversationRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}actor_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.actorID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    if !self.actorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.actorID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_ReopenConversationRequest, rhs: Metachat_V1_ReopenConversationRequest) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.actorID != rhs.actorID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_CloseConversationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".CloseConversationRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}actor_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.actorID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    if !self.actorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.actorID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_CloseConversationRequest, rhs: Metachat_V1_CloseConversationRequest) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.actorID != rhs.actorID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1163,7 +2283,7 @@ nonisolated extension Metachat_V1_ListMessagesRequest: SwiftProtobuf.Message, Sw
 
 nonisolated extension Metachat_V1_ListMessagesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ListMessagesResponse"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}messages\0\u{3}next_page_token\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}messages\0\u{3}next_page_token\0\u{3}last_event_id\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1173,6 +2293,7 @@ nonisolated extension Metachat_V1_ListMessagesResponse: SwiftProtobuf.Message, S
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.messages) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.lastEventID) }()
       default: break
       }
     }
@@ -1185,12 +2306,16 @@ nonisolated extension Metachat_V1_ListMessagesResponse: SwiftProtobuf.Message, S
     if !self.nextPageToken.isEmpty {
       try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
     }
+    if !self.lastEventID.isEmpty {
+      try visitor.visitSingularStringField(value: self.lastEventID, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Metachat_V1_ListMessagesResponse, rhs: Metachat_V1_ListMessagesResponse) -> Bool {
     if lhs.messages != rhs.messages {return false}
     if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.lastEventID != rhs.lastEventID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1198,7 +2323,7 @@ nonisolated extension Metachat_V1_ListMessagesResponse: SwiftProtobuf.Message, S
 
 nonisolated extension Metachat_V1_PostAgentReplyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".PostAgentReplyRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{1}text\0\u{3}agent_id\0\u{1}metadata\0\u{3}idempotency_key\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{1}text\0\u{3}agent_id\0\u{1}metadata\0\u{3}idempotency_key\0\u{1}attachments\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1211,6 +2336,7 @@ nonisolated extension Metachat_V1_PostAgentReplyRequest: SwiftProtobuf.Message, 
       case 3: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
       case 4: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.metadata) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.attachments) }()
       default: break
       }
     }
@@ -1232,6 +2358,9 @@ nonisolated extension Metachat_V1_PostAgentReplyRequest: SwiftProtobuf.Message, 
     if !self.idempotencyKey.isEmpty {
       try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 5)
     }
+    if !self.attachments.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.attachments, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1241,6 +2370,7 @@ nonisolated extension Metachat_V1_PostAgentReplyRequest: SwiftProtobuf.Message, 
     if lhs.agentID != rhs.agentID {return false}
     if lhs.metadata != rhs.metadata {return false}
     if lhs.idempotencyKey != rhs.idempotencyKey {return false}
+    if lhs.attachments != rhs.attachments {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1248,7 +2378,7 @@ nonisolated extension Metachat_V1_PostAgentReplyRequest: SwiftProtobuf.Message, 
 
 nonisolated extension Metachat_V1_WatchConversationEventsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".WatchConversationEventsRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}after_event_id\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}after_event_id\0\u{1}kinds\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1258,6 +2388,7 @@ nonisolated extension Metachat_V1_WatchConversationEventsRequest: SwiftProtobuf.
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.afterEventID) }()
+      case 3: try { try decoder.decodeRepeatedEnumField(value: &self.kinds) }()
       default: break
       }
     }
@@ -1270,12 +2401,16 @@ nonisolated extension Metachat_V1_WatchConversationEventsRequest: SwiftProtobuf.
     if !self.afterEventID.isEmpty {
       try visitor.visitSingularStringField(value: self.afterEventID, fieldNumber: 2)
     }
+    if !self.kinds.isEmpty {
+      try visitor.visitPackedEnumField(value: self.kinds, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Metachat_V1_WatchConversationEventsRequest, rhs: Metachat_V1_WatchConversationEventsRequest) -> Bool {
     if lhs.conversationID != rhs.conversationID {return false}
     if lhs.afterEventID != rhs.afterEventID {return false}
+    if lhs.kinds != rhs.kinds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1283,198 +2418,239 @@ nonisolated extension Metachat_V1_WatchConversationEventsRequest: SwiftProtobuf.
 
 nonisolated extension Metachat_V1_ConversationEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ConversationEvent"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}event_id\0\u{3}tenant_id\0\u{3}conversation_id\0\u{3}occurred_at\0\u{4}\u{6}conversation_created\0\u{3}message_created\0\u{3}status_changed\0\u{1}assigned\0\u{1}escalated\0\u{3}message_delivery_updated\0")
-
-  fileprivate class _StorageClass {
-    var _eventID: String = String()
-    var _tenantID: String = String()
-    var _conversationID: String = String()
-    var _occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-    var _payload: Metachat_V1_ConversationEvent.OneOf_Payload?
-
-      // This property is used as the initial default value for new instances of the type.
-      // The type itself is protecting the reference to its storage via CoW semantics.
-      // This will force a copy to be made of this reference when the first mutation occurs;
-      // hence, it is safe to mark this as `nonisolated(unsafe)`.
-      static nonisolated(unsafe) let defaultInstance = _StorageClass()
-
-    private init() {}
-
-    init(copying source: _StorageClass) {
-      _eventID = source._eventID
-      _tenantID = source._tenantID
-      _conversationID = source._conversationID
-      _occurredAt = source._occurredAt
-      _payload = source._payload
-    }
-  }
-
-  fileprivate mutating func _uniqueStorage() -> _StorageClass {
-    if !isKnownUniquelyReferenced(&_storage) {
-      _storage = _StorageClass(copying: _storage)
-    }
-    return _storage
-  }
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}event_id\0\u{3}tenant_id\0\u{3}conversation_id\0\u{3}occurred_at\0\u{4}\u{6}conversation_created\0\u{3}message_created\0\u{3}status_changed\0\u{1}assigned\0\u{1}escalated\0\u{3}message_delivery_updated\0\u{3}conversation_updated\0\u{3}reply_delta\0\u{1}typing\0\u{3}conversation_deleted\0\u{1}heartbeat\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    _ = _uniqueStorage()
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      while let fieldNumber = try decoder.nextFieldNumber() {
-        // The use of inline closures is to circumvent an issue where the compiler
-        // allocates stack space for every case branch when no optimizations are
-        // enabled. https://github.com/apple/swift-protobuf/issues/1034
-        switch fieldNumber {
-        case 1: try { try decoder.decodeSingularStringField(value: &_storage._eventID) }()
-        case 2: try { try decoder.decodeSingularStringField(value: &_storage._tenantID) }()
-        case 3: try { try decoder.decodeSingularStringField(value: &_storage._conversationID) }()
-        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._occurredAt) }()
-        case 10: try {
-          var v: Metachat_V1_ConversationEvent.ConversationCreated?
-          var hadOneofValue = false
-          if let current = _storage._payload {
-            hadOneofValue = true
-            if case .conversationCreated(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._payload = .conversationCreated(v)
-          }
-        }()
-        case 11: try {
-          var v: Metachat_V1_ConversationEvent.MessageCreated?
-          var hadOneofValue = false
-          if let current = _storage._payload {
-            hadOneofValue = true
-            if case .messageCreated(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._payload = .messageCreated(v)
-          }
-        }()
-        case 12: try {
-          var v: Metachat_V1_ConversationEvent.StatusChanged?
-          var hadOneofValue = false
-          if let current = _storage._payload {
-            hadOneofValue = true
-            if case .statusChanged(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._payload = .statusChanged(v)
-          }
-        }()
-        case 13: try {
-          var v: Metachat_V1_ConversationEvent.Assigned?
-          var hadOneofValue = false
-          if let current = _storage._payload {
-            hadOneofValue = true
-            if case .assigned(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._payload = .assigned(v)
-          }
-        }()
-        case 14: try {
-          var v: Metachat_V1_ConversationEvent.Escalated?
-          var hadOneofValue = false
-          if let current = _storage._payload {
-            hadOneofValue = true
-            if case .escalated(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._payload = .escalated(v)
-          }
-        }()
-        case 15: try {
-          var v: Metachat_V1_ConversationEvent.MessageDeliveryUpdated?
-          var hadOneofValue = false
-          if let current = _storage._payload {
-            hadOneofValue = true
-            if case .messageDeliveryUpdated(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._payload = .messageDeliveryUpdated(v)
-          }
-        }()
-        default: break
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.eventID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.tenantID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._occurredAt) }()
+      case 10: try {
+        var v: Metachat_V1_ConversationEvent.ConversationCreated?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .conversationCreated(let m) = current {v = m}
         }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .conversationCreated(v)
+        }
+      }()
+      case 11: try {
+        var v: Metachat_V1_ConversationEvent.MessageCreated?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .messageCreated(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .messageCreated(v)
+        }
+      }()
+      case 12: try {
+        var v: Metachat_V1_ConversationEvent.StatusChanged?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .statusChanged(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .statusChanged(v)
+        }
+      }()
+      case 13: try {
+        var v: Metachat_V1_ConversationEvent.Assigned?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .assigned(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .assigned(v)
+        }
+      }()
+      case 14: try {
+        var v: Metachat_V1_ConversationEvent.Escalated?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .escalated(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .escalated(v)
+        }
+      }()
+      case 15: try {
+        var v: Metachat_V1_ConversationEvent.MessageDeliveryUpdated?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .messageDeliveryUpdated(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .messageDeliveryUpdated(v)
+        }
+      }()
+      case 16: try {
+        var v: Metachat_V1_ConversationEvent.ConversationUpdated?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .conversationUpdated(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .conversationUpdated(v)
+        }
+      }()
+      case 17: try {
+        var v: Metachat_V1_ConversationEvent.ReplyDelta?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .replyDelta(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .replyDelta(v)
+        }
+      }()
+      case 18: try {
+        var v: Metachat_V1_ConversationEvent.Typing?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .typing(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .typing(v)
+        }
+      }()
+      case 19: try {
+        var v: Metachat_V1_ConversationEvent.ConversationDeleted?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .conversationDeleted(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .conversationDeleted(v)
+        }
+      }()
+      case 20: try {
+        var v: Metachat_V1_ConversationEvent.Heartbeat?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .heartbeat(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .heartbeat(v)
+        }
+      }()
+      default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every if/case branch local when no optimizations
-      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-      // https://github.com/apple/swift-protobuf/issues/1182
-      if !_storage._eventID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._eventID, fieldNumber: 1)
-      }
-      if !_storage._tenantID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._tenantID, fieldNumber: 2)
-      }
-      if !_storage._conversationID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._conversationID, fieldNumber: 3)
-      }
-      try { if let v = _storage._occurredAt {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-      } }()
-      switch _storage._payload {
-      case .conversationCreated?: try {
-        guard case .conversationCreated(let v)? = _storage._payload else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-      }()
-      case .messageCreated?: try {
-        guard case .messageCreated(let v)? = _storage._payload else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-      }()
-      case .statusChanged?: try {
-        guard case .statusChanged(let v)? = _storage._payload else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-      }()
-      case .assigned?: try {
-        guard case .assigned(let v)? = _storage._payload else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
-      }()
-      case .escalated?: try {
-        guard case .escalated(let v)? = _storage._payload else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
-      }()
-      case .messageDeliveryUpdated?: try {
-        guard case .messageDeliveryUpdated(let v)? = _storage._payload else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
-      }()
-      case nil: break
-      }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.eventID.isEmpty {
+      try visitor.visitSingularStringField(value: self.eventID, fieldNumber: 1)
+    }
+    if !self.tenantID.isEmpty {
+      try visitor.visitSingularStringField(value: self.tenantID, fieldNumber: 2)
+    }
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 3)
+    }
+    try { if let v = self._occurredAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    switch self.payload {
+    case .conversationCreated?: try {
+      guard case .conversationCreated(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
+    case .messageCreated?: try {
+      guard case .messageCreated(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    }()
+    case .statusChanged?: try {
+      guard case .statusChanged(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+    }()
+    case .assigned?: try {
+      guard case .assigned(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+    }()
+    case .escalated?: try {
+      guard case .escalated(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+    }()
+    case .messageDeliveryUpdated?: try {
+      guard case .messageDeliveryUpdated(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+    }()
+    case .conversationUpdated?: try {
+      guard case .conversationUpdated(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+    }()
+    case .replyDelta?: try {
+      guard case .replyDelta(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+    }()
+    case .typing?: try {
+      guard case .typing(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+    }()
+    case .conversationDeleted?: try {
+      guard case .conversationDeleted(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
+    }()
+    case .heartbeat?: try {
+      guard case .heartbeat(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+    }()
+    case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Metachat_V1_ConversationEvent, rhs: Metachat_V1_ConversationEvent) -> Bool {
-    if lhs._storage !== rhs._storage {
-      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
-        let _storage = _args.0
-        let rhs_storage = _args.1
-        if _storage._eventID != rhs_storage._eventID {return false}
-        if _storage._tenantID != rhs_storage._tenantID {return false}
-        if _storage._conversationID != rhs_storage._conversationID {return false}
-        if _storage._occurredAt != rhs_storage._occurredAt {return false}
-        if _storage._payload != rhs_storage._payload {return false}
-        return true
-      }
-      if !storagesAreEqual {return false}
-    }
+    if lhs.eventID != rhs.eventID {return false}
+    if lhs.tenantID != rhs.tenantID {return false}
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs._occurredAt != rhs._occurredAt {return false}
+    if lhs.payload != rhs.payload {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1509,6 +2685,45 @@ nonisolated extension Metachat_V1_ConversationEvent.ConversationCreated: SwiftPr
 
   package static func ==(lhs: Metachat_V1_ConversationEvent.ConversationCreated, rhs: Metachat_V1_ConversationEvent.ConversationCreated) -> Bool {
     if lhs._conversation != rhs._conversation {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_ConversationEvent.ConversationUpdated: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Metachat_V1_ConversationEvent.protoMessageName + ".ConversationUpdated"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}conversation\0\u{3}changed_fields\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._conversation) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.changedFields) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._conversation {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.changedFields.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.changedFields, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_ConversationEvent.ConversationUpdated, rhs: Metachat_V1_ConversationEvent.ConversationUpdated) -> Bool {
+    if lhs._conversation != rhs._conversation {return false}
+    if lhs.changedFields != rhs.changedFields {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1590,7 +2805,7 @@ nonisolated extension Metachat_V1_ConversationEvent.StatusChanged: SwiftProtobuf
 
 nonisolated extension Metachat_V1_ConversationEvent.Assigned: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = Metachat_V1_ConversationEvent.protoMessageName + ".Assigned"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}previous_assignee_id\0\u{3}assignee_id\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}previous_assignee_id\0\u{3}assignee_id\0\u{3}changed_by\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1600,6 +2815,7 @@ nonisolated extension Metachat_V1_ConversationEvent.Assigned: SwiftProtobuf.Mess
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.previousAssigneeID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.assigneeID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.changedBy) }()
       default: break
       }
     }
@@ -1612,12 +2828,16 @@ nonisolated extension Metachat_V1_ConversationEvent.Assigned: SwiftProtobuf.Mess
     if !self.assigneeID.isEmpty {
       try visitor.visitSingularStringField(value: self.assigneeID, fieldNumber: 2)
     }
+    if !self.changedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.changedBy, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Metachat_V1_ConversationEvent.Assigned, rhs: Metachat_V1_ConversationEvent.Assigned) -> Bool {
     if lhs.previousAssigneeID != rhs.previousAssigneeID {return false}
     if lhs.assigneeID != rhs.assigneeID {return false}
+    if lhs.changedBy != rhs.changedBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1625,7 +2845,7 @@ nonisolated extension Metachat_V1_ConversationEvent.Assigned: SwiftProtobuf.Mess
 
 nonisolated extension Metachat_V1_ConversationEvent.Escalated: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = Metachat_V1_ConversationEvent.protoMessageName + ".Escalated"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{3}message_id\0\u{3}matched_keyword\0\u{1}confidence\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{3}message_id\0\u{3}matched_keyword\0\u{1}confidence\0\u{1}note\0\u{3}changed_by\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1637,6 +2857,8 @@ nonisolated extension Metachat_V1_ConversationEvent.Escalated: SwiftProtobuf.Mes
       case 2: try { try decoder.decodeSingularStringField(value: &self.messageID) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.matchedKeyword) }()
       case 4: try { try decoder.decodeSingularDoubleField(value: &self.confidence) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.changedBy) }()
       default: break
       }
     }
@@ -1655,6 +2877,12 @@ nonisolated extension Metachat_V1_ConversationEvent.Escalated: SwiftProtobuf.Mes
     if self.confidence.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.confidence, fieldNumber: 4)
     }
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 5)
+    }
+    if !self.changedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.changedBy, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1663,6 +2891,8 @@ nonisolated extension Metachat_V1_ConversationEvent.Escalated: SwiftProtobuf.Mes
     if lhs.messageID != rhs.messageID {return false}
     if lhs.matchedKeyword != rhs.matchedKeyword {return false}
     if lhs.confidence != rhs.confidence {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.changedBy != rhs.changedBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1670,7 +2900,7 @@ nonisolated extension Metachat_V1_ConversationEvent.Escalated: SwiftProtobuf.Mes
 
 nonisolated extension Metachat_V1_ConversationEvent.MessageDeliveryUpdated: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = Metachat_V1_ConversationEvent.protoMessageName + ".MessageDeliveryUpdated"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{1}status\0\u{3}error_message\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{1}status\0\u{3}error_message\0\u{3}external_message_id\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1681,6 +2911,7 @@ nonisolated extension Metachat_V1_ConversationEvent.MessageDeliveryUpdated: Swif
       case 1: try { try decoder.decodeSingularStringField(value: &self.messageID) }()
       case 2: try { try decoder.decodeSingularEnumField(value: &self.status) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.errorMessage) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.externalMessageID) }()
       default: break
       }
     }
@@ -1696,6 +2927,9 @@ nonisolated extension Metachat_V1_ConversationEvent.MessageDeliveryUpdated: Swif
     if !self.errorMessage.isEmpty {
       try visitor.visitSingularStringField(value: self.errorMessage, fieldNumber: 3)
     }
+    if !self.externalMessageID.isEmpty {
+      try visitor.visitSingularStringField(value: self.externalMessageID, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1703,6 +2937,140 @@ nonisolated extension Metachat_V1_ConversationEvent.MessageDeliveryUpdated: Swif
     if lhs.messageID != rhs.messageID {return false}
     if lhs.status != rhs.status {return false}
     if lhs.errorMessage != rhs.errorMessage {return false}
+    if lhs.externalMessageID != rhs.externalMessageID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_ConversationEvent.ReplyDelta: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Metachat_V1_ConversationEvent.protoMessageName + ".ReplyDelta"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{1}sequence\0\u{3}text_delta\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.messageID) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.sequence) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.textDelta) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.messageID.isEmpty {
+      try visitor.visitSingularStringField(value: self.messageID, fieldNumber: 1)
+    }
+    if self.sequence != 0 {
+      try visitor.visitSingularInt32Field(value: self.sequence, fieldNumber: 2)
+    }
+    if !self.textDelta.isEmpty {
+      try visitor.visitSingularStringField(value: self.textDelta, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_ConversationEvent.ReplyDelta, rhs: Metachat_V1_ConversationEvent.ReplyDelta) -> Bool {
+    if lhs.messageID != rhs.messageID {return false}
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.textDelta != rhs.textDelta {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_ConversationEvent.Typing: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Metachat_V1_ConversationEvent.protoMessageName + ".Typing"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}role\0\u{3}actor_id\0\u{1}typing\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.role) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.actorID) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.typing) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.role != .unspecified {
+      try visitor.visitSingularEnumField(value: self.role, fieldNumber: 1)
+    }
+    if !self.actorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.actorID, fieldNumber: 2)
+    }
+    if self.typing != false {
+      try visitor.visitSingularBoolField(value: self.typing, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_ConversationEvent.Typing, rhs: Metachat_V1_ConversationEvent.Typing) -> Bool {
+    if lhs.role != rhs.role {return false}
+    if lhs.actorID != rhs.actorID {return false}
+    if lhs.typing != rhs.typing {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_ConversationEvent.ConversationDeleted: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Metachat_V1_ConversationEvent.protoMessageName + ".ConversationDeleted"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_ConversationEvent.ConversationDeleted, rhs: Metachat_V1_ConversationEvent.ConversationDeleted) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_ConversationEvent.Heartbeat: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Metachat_V1_ConversationEvent.protoMessageName + ".Heartbeat"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}sent_at\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._sentAt) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._sentAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_ConversationEvent.Heartbeat, rhs: Metachat_V1_ConversationEvent.Heartbeat) -> Bool {
+    if lhs._sentAt != rhs._sentAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -11,7 +11,7 @@ package struct CORSPolicy: Sendable {
     /// The request headers browsers may send: content type, our auth headers, request ids and
     /// SSE resume.
     static let allowedHeaders =
-        "content-type, authorization, x-api-key, x-admin-key, x-request-id, last-event-id, idempotency-key"
+        "content-type, authorization, x-api-key, x-admin-key, x-tenant-id, x-request-id, last-event-id, idempotency-key"
     /// The response headers browser code may read.
     static let exposedHeaders =
         "x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, ratelimit-policy"

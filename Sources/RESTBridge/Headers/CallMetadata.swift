@@ -5,7 +5,8 @@ internal import RPCServer
 enum CallMetadata {
     /// Request headers that become metadata under their own name.
     private static let passedHeaders: [String] = [
-        "x-api-key", "x-admin-key", "authorization", "last-event-id", "user-agent", "idempotency-key",
+        "x-api-key", "x-admin-key", "x-tenant-id", "authorization", "last-event-id", "user-agent",
+        "idempotency-key",
     ]
 
     /// Headers a handler's metadata may not set on an HTTP response.

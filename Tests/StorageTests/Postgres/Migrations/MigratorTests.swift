@@ -16,7 +16,11 @@ struct MigratorTests {
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = \(schema) ORDER BY table_name")
             #expect(
                 try tables.map { try $0.decode("table_name", as: String.self) }
-                    == ["admin_tenant_grants", "admin_users", "api_keys", "audit_log", "schema_migrations", "tenants"]
+                    == [
+                        "admin_tenant_grants", "admin_users", "api_keys", "audit_log", "channel_outbox",
+                        "conversation_event_counters", "conversation_events", "conversations", "messages",
+                        "schema_migrations", "tenants",
+                    ]
             )
             let recorded = try await pool.query("SELECT file_name, checksum FROM schema_migrations ORDER BY version")
             #expect(

@@ -7,51 +7,6 @@
 #endif
 
 #include "metachat/v1/chat.pb-c.h"
-void   metachat__v1__token_usage__init
-                     (Metachat__V1__TokenUsage         *message)
-{
-  static const Metachat__V1__TokenUsage init_value = METACHAT__V1__TOKEN_USAGE__INIT;
-  *message = init_value;
-}
-size_t metachat__v1__token_usage__get_packed_size
-                     (const Metachat__V1__TokenUsage *message)
-{
-  assert(message->base.descriptor == &metachat__v1__token_usage__descriptor);
-  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
-}
-size_t metachat__v1__token_usage__pack
-                     (const Metachat__V1__TokenUsage *message,
-                      uint8_t       *out)
-{
-  assert(message->base.descriptor == &metachat__v1__token_usage__descriptor);
-  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
-}
-size_t metachat__v1__token_usage__pack_to_buffer
-                     (const Metachat__V1__TokenUsage *message,
-                      ProtobufCBuffer *buffer)
-{
-  assert(message->base.descriptor == &metachat__v1__token_usage__descriptor);
-  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
-}
-Metachat__V1__TokenUsage *
-       metachat__v1__token_usage__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data)
-{
-  return (Metachat__V1__TokenUsage *)
-     protobuf_c_message_unpack (&metachat__v1__token_usage__descriptor,
-                                allocator, len, data);
-}
-void   metachat__v1__token_usage__free_unpacked
-                     (Metachat__V1__TokenUsage *message,
-                      ProtobufCAllocator *allocator)
-{
-  if(!message)
-    return;
-  assert(message->base.descriptor == &metachat__v1__token_usage__descriptor);
-  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
-}
 void   metachat__v1__send_message_request__metadata_entry__init
                      (Metachat__V1__SendMessageRequest__MetadataEntry         *message)
 {
@@ -343,70 +298,6 @@ void   metachat__v1__channel_outbound__free_unpacked
   assert(message->base.descriptor == &metachat__v1__channel_outbound__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor metachat__v1__token_usage__field_descriptors[3] =
-{
-  {
-    "prompt_tokens",
-    1,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_INT32,
-    0,   /* quantifier_offset */
-    offsetof(Metachat__V1__TokenUsage, prompt_tokens),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "completion_tokens",
-    2,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_INT32,
-    0,   /* quantifier_offset */
-    offsetof(Metachat__V1__TokenUsage, completion_tokens),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "total_tokens",
-    3,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_INT32,
-    0,   /* quantifier_offset */
-    offsetof(Metachat__V1__TokenUsage, total_tokens),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-};
-static const unsigned metachat__v1__token_usage__field_indices_by_name[] = {
-  1,   /* field[1] = completion_tokens */
-  0,   /* field[0] = prompt_tokens */
-  2,   /* field[2] = total_tokens */
-};
-static const ProtobufCIntRange metachat__v1__token_usage__number_ranges[1 + 1] =
-{
-  { 1, 0 },
-  { 0, 3 }
-};
-const ProtobufCMessageDescriptor metachat__v1__token_usage__descriptor =
-{
-  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "metachat.v1.TokenUsage",
-  "TokenUsage",
-  "Metachat__V1__TokenUsage",
-  "metachat.v1",
-  sizeof(Metachat__V1__TokenUsage),
-  3,
-  metachat__v1__token_usage__field_descriptors,
-  metachat__v1__token_usage__field_indices_by_name,
-  1,  metachat__v1__token_usage__number_ranges,
-  (ProtobufCMessageInit) metachat__v1__token_usage__init,
-  NULL,NULL,NULL    /* reserved[123] */
-};
 static const ProtobufCFieldDescriptor metachat__v1__send_message_request__metadata_entry__field_descriptors[2] =
 {
   {

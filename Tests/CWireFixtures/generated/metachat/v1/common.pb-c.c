@@ -7,6 +7,141 @@
 #endif
 
 #include "metachat/v1/common.pb-c.h"
+void   metachat__v1__attachment__init
+                     (Metachat__V1__Attachment         *message)
+{
+  static const Metachat__V1__Attachment init_value = METACHAT__V1__ATTACHMENT__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__attachment__get_packed_size
+                     (const Metachat__V1__Attachment *message)
+{
+  assert(message->base.descriptor == &metachat__v1__attachment__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__attachment__pack
+                     (const Metachat__V1__Attachment *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__attachment__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__attachment__pack_to_buffer
+                     (const Metachat__V1__Attachment *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__attachment__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__Attachment *
+       metachat__v1__attachment__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__Attachment *)
+     protobuf_c_message_unpack (&metachat__v1__attachment__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__attachment__free_unpacked
+                     (Metachat__V1__Attachment *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__attachment__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__location__init
+                     (Metachat__V1__Location         *message)
+{
+  static const Metachat__V1__Location init_value = METACHAT__V1__LOCATION__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__location__get_packed_size
+                     (const Metachat__V1__Location *message)
+{
+  assert(message->base.descriptor == &metachat__v1__location__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__location__pack
+                     (const Metachat__V1__Location *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__location__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__location__pack_to_buffer
+                     (const Metachat__V1__Location *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__location__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__Location *
+       metachat__v1__location__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__Location *)
+     protobuf_c_message_unpack (&metachat__v1__location__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__location__free_unpacked
+                     (Metachat__V1__Location *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__location__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__token_usage__init
+                     (Metachat__V1__TokenUsage         *message)
+{
+  static const Metachat__V1__TokenUsage init_value = METACHAT__V1__TOKEN_USAGE__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__token_usage__get_packed_size
+                     (const Metachat__V1__TokenUsage *message)
+{
+  assert(message->base.descriptor == &metachat__v1__token_usage__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__token_usage__pack
+                     (const Metachat__V1__TokenUsage *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__token_usage__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__token_usage__pack_to_buffer
+                     (const Metachat__V1__TokenUsage *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__token_usage__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__TokenUsage *
+       metachat__v1__token_usage__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__TokenUsage *)
+     protobuf_c_message_unpack (&metachat__v1__token_usage__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__token_usage__free_unpacked
+                     (Metachat__V1__TokenUsage *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__token_usage__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   metachat__v1__citation__init
                      (Metachat__V1__Citation         *message)
 {
@@ -238,6 +373,263 @@ void   metachat__v1__field_violation__free_unpacked
   assert(message->base.descriptor == &metachat__v1__field_violation__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+static const ProtobufCFieldDescriptor metachat__v1__attachment__field_descriptors[7] =
+{
+  {
+    "kind",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Attachment, kind),
+    &metachat__v1__attachment_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "mime_type",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Attachment, mime_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "size_bytes",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Attachment, size_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "caption",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Attachment, caption),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "provider_media_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Attachment, provider_media_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "storage_key",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Attachment, storage_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "file_name",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Attachment, file_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__attachment__field_indices_by_name[] = {
+  3,   /* field[3] = caption */
+  6,   /* field[6] = file_name */
+  0,   /* field[0] = kind */
+  1,   /* field[1] = mime_type */
+  4,   /* field[4] = provider_media_id */
+  2,   /* field[2] = size_bytes */
+  5,   /* field[5] = storage_key */
+};
+static const ProtobufCIntRange metachat__v1__attachment__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor metachat__v1__attachment__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.Attachment",
+  "Attachment",
+  "Metachat__V1__Attachment",
+  "metachat.v1",
+  sizeof(Metachat__V1__Attachment),
+  7,
+  metachat__v1__attachment__field_descriptors,
+  metachat__v1__attachment__field_indices_by_name,
+  1,  metachat__v1__attachment__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__attachment__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__location__field_descriptors[4] =
+{
+  {
+    "latitude",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Location, latitude),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "longitude",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Location, longitude),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Location, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "address",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Location, address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__location__field_indices_by_name[] = {
+  3,   /* field[3] = address */
+  0,   /* field[0] = latitude */
+  1,   /* field[1] = longitude */
+  2,   /* field[2] = name */
+};
+static const ProtobufCIntRange metachat__v1__location__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor metachat__v1__location__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.Location",
+  "Location",
+  "Metachat__V1__Location",
+  "metachat.v1",
+  sizeof(Metachat__V1__Location),
+  4,
+  metachat__v1__location__field_descriptors,
+  metachat__v1__location__field_indices_by_name,
+  1,  metachat__v1__location__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__location__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__token_usage__field_descriptors[3] =
+{
+  {
+    "prompt_tokens",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__TokenUsage, prompt_tokens),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "completion_tokens",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__TokenUsage, completion_tokens),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total_tokens",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__TokenUsage, total_tokens),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__token_usage__field_indices_by_name[] = {
+  1,   /* field[1] = completion_tokens */
+  0,   /* field[0] = prompt_tokens */
+  2,   /* field[2] = total_tokens */
+};
+static const ProtobufCIntRange metachat__v1__token_usage__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor metachat__v1__token_usage__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.TokenUsage",
+  "TokenUsage",
+  "Metachat__V1__TokenUsage",
+  "metachat.v1",
+  sizeof(Metachat__V1__TokenUsage),
+  3,
+  metachat__v1__token_usage__field_descriptors,
+  metachat__v1__token_usage__field_indices_by_name,
+  1,  metachat__v1__token_usage__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__token_usage__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor metachat__v1__citation__field_descriptors[5] =
 {
   {
@@ -379,7 +771,7 @@ const ProtobufCMessageDescriptor metachat__v1__message__metadata_entry__descript
   (ProtobufCMessageInit) metachat__v1__message__metadata_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__message__field_descriptors[13] =
+static const ProtobufCFieldDescriptor metachat__v1__message__field_descriptors[22] =
 {
   {
     "id",
@@ -537,8 +929,117 @@ static const ProtobufCFieldDescriptor metachat__v1__message__field_descriptors[1
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "attachments",
+    14,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__Message, n_attachments),
+    offsetof(Metachat__V1__Message, attachments),
+    &metachat__v1__attachment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "location",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Message, location),
+    &metachat__v1__location__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Message, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "usage",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Message, usage),
+    &metachat__v1__token_usage__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "latency",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Message, latency),
+    &google__protobuf__duration__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "escalation_action",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Message, escalation_action),
+    &metachat__v1__escalation_action__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "needs_review",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Message, needs_review),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "idempotency_key",
+    21,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Message, idempotency_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "event_id",
+    22,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Message, event_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__message__field_indices_by_name[] = {
+  13,   /* field[13] = attachments */
   5,   /* field[5] = author_id */
   6,   /* field[6] = citations */
   7,   /* field[7] = confidence */
@@ -546,17 +1047,25 @@ static const unsigned metachat__v1__message__field_indices_by_name[] = {
   12,   /* field[12] = created_at */
   10,   /* field[10] = delivery_error */
   9,   /* field[9] = delivery_status */
+  18,   /* field[18] = escalation_action */
+  21,   /* field[21] = event_id */
   8,   /* field[8] = external_message_id */
   0,   /* field[0] = id */
+  20,   /* field[20] = idempotency_key */
+  17,   /* field[17] = latency */
+  14,   /* field[14] = location */
   11,   /* field[11] = metadata */
+  15,   /* field[15] = model */
+  19,   /* field[19] = needs_review */
   3,   /* field[3] = role */
   1,   /* field[1] = tenant_id */
   4,   /* field[4] = text */
+  16,   /* field[16] = usage */
 };
 static const ProtobufCIntRange metachat__v1__message__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 22 }
 };
 const ProtobufCMessageDescriptor metachat__v1__message__descriptor =
 {
@@ -566,7 +1075,7 @@ const ProtobufCMessageDescriptor metachat__v1__message__descriptor =
   "Metachat__V1__Message",
   "metachat.v1",
   sizeof(Metachat__V1__Message),
-  13,
+  22,
   metachat__v1__message__field_descriptors,
   metachat__v1__message__field_indices_by_name,
   1,  metachat__v1__message__number_ranges,
@@ -810,7 +1319,7 @@ const ProtobufCEnumDescriptor metachat__v1__message_role__descriptor =
 static const ProtobufCEnumValue metachat__v1__message_delivery_status__enum_values_by_number[6] =
 {
   { "MESSAGE_DELIVERY_STATUS_UNSPECIFIED", "METACHAT__V1__MESSAGE_DELIVERY_STATUS__MESSAGE_DELIVERY_STATUS_UNSPECIFIED", 0 },
-  { "MESSAGE_DELIVERY_STATUS_PENDING", "METACHAT__V1__MESSAGE_DELIVERY_STATUS__MESSAGE_DELIVERY_STATUS_PENDING", 1 },
+  { "MESSAGE_DELIVERY_STATUS_QUEUED", "METACHAT__V1__MESSAGE_DELIVERY_STATUS__MESSAGE_DELIVERY_STATUS_QUEUED", 1 },
   { "MESSAGE_DELIVERY_STATUS_SENT", "METACHAT__V1__MESSAGE_DELIVERY_STATUS__MESSAGE_DELIVERY_STATUS_SENT", 2 },
   { "MESSAGE_DELIVERY_STATUS_DELIVERED", "METACHAT__V1__MESSAGE_DELIVERY_STATUS__MESSAGE_DELIVERY_STATUS_DELIVERED", 3 },
   { "MESSAGE_DELIVERY_STATUS_READ", "METACHAT__V1__MESSAGE_DELIVERY_STATUS__MESSAGE_DELIVERY_STATUS_READ", 4 },
@@ -823,7 +1332,7 @@ static const ProtobufCEnumValueIndex metachat__v1__message_delivery_status__enum
 {
   { "MESSAGE_DELIVERY_STATUS_DELIVERED", 3 },
   { "MESSAGE_DELIVERY_STATUS_FAILED", 5 },
-  { "MESSAGE_DELIVERY_STATUS_PENDING", 1 },
+  { "MESSAGE_DELIVERY_STATUS_QUEUED", 1 },
   { "MESSAGE_DELIVERY_STATUS_READ", 4 },
   { "MESSAGE_DELIVERY_STATUS_SENT", 2 },
   { "MESSAGE_DELIVERY_STATUS_UNSPECIFIED", 0 },
@@ -843,23 +1352,95 @@ const ProtobufCEnumDescriptor metachat__v1__message_delivery_status__descriptor 
   metachat__v1__message_delivery_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue metachat__v1__escalation_reason__enum_values_by_number[5] =
+static const ProtobufCEnumValue metachat__v1__escalation_action__enum_values_by_number[5] =
+{
+  { "ESCALATION_ACTION_UNSPECIFIED", "METACHAT__V1__ESCALATION_ACTION__ESCALATION_ACTION_UNSPECIFIED", 0 },
+  { "ESCALATION_ACTION_CONTINUE", "METACHAT__V1__ESCALATION_ACTION__ESCALATION_ACTION_CONTINUE", 1 },
+  { "ESCALATION_ACTION_SEND_WITH_DISCLAIMER", "METACHAT__V1__ESCALATION_ACTION__ESCALATION_ACTION_SEND_WITH_DISCLAIMER", 2 },
+  { "ESCALATION_ACTION_SUGGEST_REVIEW", "METACHAT__V1__ESCALATION_ACTION__ESCALATION_ACTION_SUGGEST_REVIEW", 3 },
+  { "ESCALATION_ACTION_IMMEDIATE_ESCALATION", "METACHAT__V1__ESCALATION_ACTION__ESCALATION_ACTION_IMMEDIATE_ESCALATION", 4 },
+};
+static const ProtobufCIntRange metachat__v1__escalation_action__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex metachat__v1__escalation_action__enum_values_by_name[5] =
+{
+  { "ESCALATION_ACTION_CONTINUE", 1 },
+  { "ESCALATION_ACTION_IMMEDIATE_ESCALATION", 4 },
+  { "ESCALATION_ACTION_SEND_WITH_DISCLAIMER", 2 },
+  { "ESCALATION_ACTION_SUGGEST_REVIEW", 3 },
+  { "ESCALATION_ACTION_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor metachat__v1__escalation_action__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "metachat.v1.EscalationAction",
+  "EscalationAction",
+  "Metachat__V1__EscalationAction",
+  "metachat.v1",
+  5,
+  metachat__v1__escalation_action__enum_values_by_number,
+  5,
+  metachat__v1__escalation_action__enum_values_by_name,
+  1,
+  metachat__v1__escalation_action__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue metachat__v1__attachment_kind__enum_values_by_number[6] =
+{
+  { "ATTACHMENT_KIND_UNSPECIFIED", "METACHAT__V1__ATTACHMENT_KIND__ATTACHMENT_KIND_UNSPECIFIED", 0 },
+  { "ATTACHMENT_KIND_IMAGE", "METACHAT__V1__ATTACHMENT_KIND__ATTACHMENT_KIND_IMAGE", 1 },
+  { "ATTACHMENT_KIND_AUDIO", "METACHAT__V1__ATTACHMENT_KIND__ATTACHMENT_KIND_AUDIO", 2 },
+  { "ATTACHMENT_KIND_VIDEO", "METACHAT__V1__ATTACHMENT_KIND__ATTACHMENT_KIND_VIDEO", 3 },
+  { "ATTACHMENT_KIND_DOCUMENT", "METACHAT__V1__ATTACHMENT_KIND__ATTACHMENT_KIND_DOCUMENT", 4 },
+  { "ATTACHMENT_KIND_STICKER", "METACHAT__V1__ATTACHMENT_KIND__ATTACHMENT_KIND_STICKER", 5 },
+};
+static const ProtobufCIntRange metachat__v1__attachment_kind__value_ranges[] = {
+{0, 0},{0, 6}
+};
+static const ProtobufCEnumValueIndex metachat__v1__attachment_kind__enum_values_by_name[6] =
+{
+  { "ATTACHMENT_KIND_AUDIO", 2 },
+  { "ATTACHMENT_KIND_DOCUMENT", 4 },
+  { "ATTACHMENT_KIND_IMAGE", 1 },
+  { "ATTACHMENT_KIND_STICKER", 5 },
+  { "ATTACHMENT_KIND_UNSPECIFIED", 0 },
+  { "ATTACHMENT_KIND_VIDEO", 3 },
+};
+const ProtobufCEnumDescriptor metachat__v1__attachment_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "metachat.v1.AttachmentKind",
+  "AttachmentKind",
+  "Metachat__V1__AttachmentKind",
+  "metachat.v1",
+  6,
+  metachat__v1__attachment_kind__enum_values_by_number,
+  6,
+  metachat__v1__attachment_kind__enum_values_by_name,
+  1,
+  metachat__v1__attachment_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue metachat__v1__escalation_reason__enum_values_by_number[6] =
 {
   { "ESCALATION_REASON_UNSPECIFIED", "METACHAT__V1__ESCALATION_REASON__ESCALATION_REASON_UNSPECIFIED", 0 },
   { "ESCALATION_REASON_KEYWORD", "METACHAT__V1__ESCALATION_REASON__ESCALATION_REASON_KEYWORD", 1 },
   { "ESCALATION_REASON_LOW_CONFIDENCE", "METACHAT__V1__ESCALATION_REASON__ESCALATION_REASON_LOW_CONFIDENCE", 2 },
   { "ESCALATION_REASON_NO_CONTEXT", "METACHAT__V1__ESCALATION_REASON__ESCALATION_REASON_NO_CONTEXT", 3 },
   { "ESCALATION_REASON_MANUAL", "METACHAT__V1__ESCALATION_REASON__ESCALATION_REASON_MANUAL", 4 },
+  { "ESCALATION_REASON_REQUESTED_BY_USER", "METACHAT__V1__ESCALATION_REASON__ESCALATION_REASON_REQUESTED_BY_USER", 5 },
 };
 static const ProtobufCIntRange metachat__v1__escalation_reason__value_ranges[] = {
-{0, 0},{0, 5}
+{0, 0},{0, 6}
 };
-static const ProtobufCEnumValueIndex metachat__v1__escalation_reason__enum_values_by_name[5] =
+static const ProtobufCEnumValueIndex metachat__v1__escalation_reason__enum_values_by_name[6] =
 {
   { "ESCALATION_REASON_KEYWORD", 1 },
   { "ESCALATION_REASON_LOW_CONFIDENCE", 2 },
   { "ESCALATION_REASON_MANUAL", 4 },
   { "ESCALATION_REASON_NO_CONTEXT", 3 },
+  { "ESCALATION_REASON_REQUESTED_BY_USER", 5 },
   { "ESCALATION_REASON_UNSPECIFIED", 0 },
 };
 const ProtobufCEnumDescriptor metachat__v1__escalation_reason__descriptor =
@@ -869,9 +1450,9 @@ const ProtobufCEnumDescriptor metachat__v1__escalation_reason__descriptor =
   "EscalationReason",
   "Metachat__V1__EscalationReason",
   "metachat.v1",
-  5,
+  6,
   metachat__v1__escalation_reason__enum_values_by_number,
-  5,
+  6,
   metachat__v1__escalation_reason__enum_values_by_name,
   1,
   metachat__v1__escalation_reason__value_ranges,

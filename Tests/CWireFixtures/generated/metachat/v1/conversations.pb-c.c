@@ -289,6 +289,501 @@ void   metachat__v1__update_conversation_request__free_unpacked
   assert(message->base.descriptor == &metachat__v1__update_conversation_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   metachat__v1__delete_conversation_request__init
+                     (Metachat__V1__DeleteConversationRequest         *message)
+{
+  static const Metachat__V1__DeleteConversationRequest init_value = METACHAT__V1__DELETE_CONVERSATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__delete_conversation_request__get_packed_size
+                     (const Metachat__V1__DeleteConversationRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__delete_conversation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__delete_conversation_request__pack
+                     (const Metachat__V1__DeleteConversationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__delete_conversation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__delete_conversation_request__pack_to_buffer
+                     (const Metachat__V1__DeleteConversationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__delete_conversation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__DeleteConversationRequest *
+       metachat__v1__delete_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__DeleteConversationRequest *)
+     protobuf_c_message_unpack (&metachat__v1__delete_conversation_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__delete_conversation_request__free_unpacked
+                     (Metachat__V1__DeleteConversationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__delete_conversation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__delete_conversation_response__init
+                     (Metachat__V1__DeleteConversationResponse         *message)
+{
+  static const Metachat__V1__DeleteConversationResponse init_value = METACHAT__V1__DELETE_CONVERSATION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__delete_conversation_response__get_packed_size
+                     (const Metachat__V1__DeleteConversationResponse *message)
+{
+  assert(message->base.descriptor == &metachat__v1__delete_conversation_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__delete_conversation_response__pack
+                     (const Metachat__V1__DeleteConversationResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__delete_conversation_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__delete_conversation_response__pack_to_buffer
+                     (const Metachat__V1__DeleteConversationResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__delete_conversation_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__DeleteConversationResponse *
+       metachat__v1__delete_conversation_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__DeleteConversationResponse *)
+     protobuf_c_message_unpack (&metachat__v1__delete_conversation_response__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__delete_conversation_response__free_unpacked
+                     (Metachat__V1__DeleteConversationResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__delete_conversation_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__export_conversation_request__init
+                     (Metachat__V1__ExportConversationRequest         *message)
+{
+  static const Metachat__V1__ExportConversationRequest init_value = METACHAT__V1__EXPORT_CONVERSATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__export_conversation_request__get_packed_size
+                     (const Metachat__V1__ExportConversationRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__export_conversation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__export_conversation_request__pack
+                     (const Metachat__V1__ExportConversationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__export_conversation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__export_conversation_request__pack_to_buffer
+                     (const Metachat__V1__ExportConversationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__export_conversation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__ExportConversationRequest *
+       metachat__v1__export_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__ExportConversationRequest *)
+     protobuf_c_message_unpack (&metachat__v1__export_conversation_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__export_conversation_request__free_unpacked
+                     (Metachat__V1__ExportConversationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__export_conversation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__conversation_export_item__init
+                     (Metachat__V1__ConversationExportItem         *message)
+{
+  static const Metachat__V1__ConversationExportItem init_value = METACHAT__V1__CONVERSATION_EXPORT_ITEM__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__conversation_export_item__get_packed_size
+                     (const Metachat__V1__ConversationExportItem *message)
+{
+  assert(message->base.descriptor == &metachat__v1__conversation_export_item__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__conversation_export_item__pack
+                     (const Metachat__V1__ConversationExportItem *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__conversation_export_item__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__conversation_export_item__pack_to_buffer
+                     (const Metachat__V1__ConversationExportItem *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__conversation_export_item__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__ConversationExportItem *
+       metachat__v1__conversation_export_item__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__ConversationExportItem *)
+     protobuf_c_message_unpack (&metachat__v1__conversation_export_item__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__conversation_export_item__free_unpacked
+                     (Metachat__V1__ConversationExportItem *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__conversation_export_item__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__escalate_conversation_request__init
+                     (Metachat__V1__EscalateConversationRequest         *message)
+{
+  static const Metachat__V1__EscalateConversationRequest init_value = METACHAT__V1__ESCALATE_CONVERSATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__escalate_conversation_request__get_packed_size
+                     (const Metachat__V1__EscalateConversationRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__escalate_conversation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__escalate_conversation_request__pack
+                     (const Metachat__V1__EscalateConversationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__escalate_conversation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__escalate_conversation_request__pack_to_buffer
+                     (const Metachat__V1__EscalateConversationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__escalate_conversation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__EscalateConversationRequest *
+       metachat__v1__escalate_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__EscalateConversationRequest *)
+     protobuf_c_message_unpack (&metachat__v1__escalate_conversation_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__escalate_conversation_request__free_unpacked
+                     (Metachat__V1__EscalateConversationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__escalate_conversation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__assign_conversation_request__init
+                     (Metachat__V1__AssignConversationRequest         *message)
+{
+  static const Metachat__V1__AssignConversationRequest init_value = METACHAT__V1__ASSIGN_CONVERSATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__assign_conversation_request__get_packed_size
+                     (const Metachat__V1__AssignConversationRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__assign_conversation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__assign_conversation_request__pack
+                     (const Metachat__V1__AssignConversationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__assign_conversation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__assign_conversation_request__pack_to_buffer
+                     (const Metachat__V1__AssignConversationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__assign_conversation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__AssignConversationRequest *
+       metachat__v1__assign_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__AssignConversationRequest *)
+     protobuf_c_message_unpack (&metachat__v1__assign_conversation_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__assign_conversation_request__free_unpacked
+                     (Metachat__V1__AssignConversationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__assign_conversation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__unassign_conversation_request__init
+                     (Metachat__V1__UnassignConversationRequest         *message)
+{
+  static const Metachat__V1__UnassignConversationRequest init_value = METACHAT__V1__UNASSIGN_CONVERSATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__unassign_conversation_request__get_packed_size
+                     (const Metachat__V1__UnassignConversationRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__unassign_conversation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__unassign_conversation_request__pack
+                     (const Metachat__V1__UnassignConversationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__unassign_conversation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__unassign_conversation_request__pack_to_buffer
+                     (const Metachat__V1__UnassignConversationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__unassign_conversation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__UnassignConversationRequest *
+       metachat__v1__unassign_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__UnassignConversationRequest *)
+     protobuf_c_message_unpack (&metachat__v1__unassign_conversation_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__unassign_conversation_request__free_unpacked
+                     (Metachat__V1__UnassignConversationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__unassign_conversation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__hand_back_conversation_request__init
+                     (Metachat__V1__HandBackConversationRequest         *message)
+{
+  static const Metachat__V1__HandBackConversationRequest init_value = METACHAT__V1__HAND_BACK_CONVERSATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__hand_back_conversation_request__get_packed_size
+                     (const Metachat__V1__HandBackConversationRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__hand_back_conversation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__hand_back_conversation_request__pack
+                     (const Metachat__V1__HandBackConversationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__hand_back_conversation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__hand_back_conversation_request__pack_to_buffer
+                     (const Metachat__V1__HandBackConversationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__hand_back_conversation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__HandBackConversationRequest *
+       metachat__v1__hand_back_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__HandBackConversationRequest *)
+     protobuf_c_message_unpack (&metachat__v1__hand_back_conversation_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__hand_back_conversation_request__free_unpacked
+                     (Metachat__V1__HandBackConversationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__hand_back_conversation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__resolve_conversation_request__init
+                     (Metachat__V1__ResolveConversationRequest         *message)
+{
+  static const Metachat__V1__ResolveConversationRequest init_value = METACHAT__V1__RESOLVE_CONVERSATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__resolve_conversation_request__get_packed_size
+                     (const Metachat__V1__ResolveConversationRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__resolve_conversation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__resolve_conversation_request__pack
+                     (const Metachat__V1__ResolveConversationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__resolve_conversation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__resolve_conversation_request__pack_to_buffer
+                     (const Metachat__V1__ResolveConversationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__resolve_conversation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__ResolveConversationRequest *
+       metachat__v1__resolve_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__ResolveConversationRequest *)
+     protobuf_c_message_unpack (&metachat__v1__resolve_conversation_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__resolve_conversation_request__free_unpacked
+                     (Metachat__V1__ResolveConversationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__resolve_conversation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__reopen_conversation_request__init
+                     (Metachat__V1__ReopenConversationRequest         *message)
+{
+  static const Metachat__V1__ReopenConversationRequest init_value = METACHAT__V1__REOPEN_CONVERSATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__reopen_conversation_request__get_packed_size
+                     (const Metachat__V1__ReopenConversationRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__reopen_conversation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__reopen_conversation_request__pack
+                     (const Metachat__V1__ReopenConversationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__reopen_conversation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__reopen_conversation_request__pack_to_buffer
+                     (const Metachat__V1__ReopenConversationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__reopen_conversation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__ReopenConversationRequest *
+       metachat__v1__reopen_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__ReopenConversationRequest *)
+     protobuf_c_message_unpack (&metachat__v1__reopen_conversation_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__reopen_conversation_request__free_unpacked
+                     (Metachat__V1__ReopenConversationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__reopen_conversation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__close_conversation_request__init
+                     (Metachat__V1__CloseConversationRequest         *message)
+{
+  static const Metachat__V1__CloseConversationRequest init_value = METACHAT__V1__CLOSE_CONVERSATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__close_conversation_request__get_packed_size
+                     (const Metachat__V1__CloseConversationRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__close_conversation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__close_conversation_request__pack
+                     (const Metachat__V1__CloseConversationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__close_conversation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__close_conversation_request__pack_to_buffer
+                     (const Metachat__V1__CloseConversationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__close_conversation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__CloseConversationRequest *
+       metachat__v1__close_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__CloseConversationRequest *)
+     protobuf_c_message_unpack (&metachat__v1__close_conversation_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__close_conversation_request__free_unpacked
+                     (Metachat__V1__CloseConversationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__close_conversation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   metachat__v1__list_messages_request__init
                      (Metachat__V1__ListMessagesRequest         *message)
 {
@@ -481,6 +976,12 @@ void   metachat__v1__conversation_event__conversation_created__init
   static const Metachat__V1__ConversationEvent__ConversationCreated init_value = METACHAT__V1__CONVERSATION_EVENT__CONVERSATION_CREATED__INIT;
   *message = init_value;
 }
+void   metachat__v1__conversation_event__conversation_updated__init
+                     (Metachat__V1__ConversationEvent__ConversationUpdated         *message)
+{
+  static const Metachat__V1__ConversationEvent__ConversationUpdated init_value = METACHAT__V1__CONVERSATION_EVENT__CONVERSATION_UPDATED__INIT;
+  *message = init_value;
+}
 void   metachat__v1__conversation_event__message_created__init
                      (Metachat__V1__ConversationEvent__MessageCreated         *message)
 {
@@ -509,6 +1010,30 @@ void   metachat__v1__conversation_event__message_delivery_updated__init
                      (Metachat__V1__ConversationEvent__MessageDeliveryUpdated         *message)
 {
   static const Metachat__V1__ConversationEvent__MessageDeliveryUpdated init_value = METACHAT__V1__CONVERSATION_EVENT__MESSAGE_DELIVERY_UPDATED__INIT;
+  *message = init_value;
+}
+void   metachat__v1__conversation_event__reply_delta__init
+                     (Metachat__V1__ConversationEvent__ReplyDelta         *message)
+{
+  static const Metachat__V1__ConversationEvent__ReplyDelta init_value = METACHAT__V1__CONVERSATION_EVENT__REPLY_DELTA__INIT;
+  *message = init_value;
+}
+void   metachat__v1__conversation_event__typing__init
+                     (Metachat__V1__ConversationEvent__Typing         *message)
+{
+  static const Metachat__V1__ConversationEvent__Typing init_value = METACHAT__V1__CONVERSATION_EVENT__TYPING__INIT;
+  *message = init_value;
+}
+void   metachat__v1__conversation_event__conversation_deleted__init
+                     (Metachat__V1__ConversationEvent__ConversationDeleted         *message)
+{
+  static const Metachat__V1__ConversationEvent__ConversationDeleted init_value = METACHAT__V1__CONVERSATION_EVENT__CONVERSATION_DELETED__INIT;
+  *message = init_value;
+}
+void   metachat__v1__conversation_event__heartbeat__init
+                     (Metachat__V1__ConversationEvent__Heartbeat         *message)
+{
+  static const Metachat__V1__ConversationEvent__Heartbeat init_value = METACHAT__V1__CONVERSATION_EVENT__HEARTBEAT__INIT;
   *message = init_value;
 }
 void   metachat__v1__conversation_event__init
@@ -607,7 +1132,7 @@ const ProtobufCMessageDescriptor metachat__v1__conversation__metadata_entry__des
   (ProtobufCMessageInit) metachat__v1__conversation__metadata_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__conversation__field_descriptors[16] =
+static const ProtobufCFieldDescriptor metachat__v1__conversation__field_descriptors[18] =
 {
   {
     "id",
@@ -801,6 +1326,30 @@ static const ProtobufCFieldDescriptor metachat__v1__conversation__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "needs_review",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Conversation, needs_review),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_event_id",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Conversation, last_event_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__conversation__field_indices_by_name[] = {
   6,   /* field[6] = assignee_id */
@@ -812,9 +1361,11 @@ static const unsigned metachat__v1__conversation__field_indices_by_name[] = {
   11,   /* field[11] = escalation_reason */
   4,   /* field[4] = external_user_id */
   0,   /* field[0] = id */
+  17,   /* field[17] = last_event_id */
   12,   /* field[12] = last_message_at */
   9,   /* field[9] = message_count */
   8,   /* field[8] = metadata */
+  16,   /* field[16] = needs_review */
   5,   /* field[5] = status */
   1,   /* field[1] = tenant_id */
   7,   /* field[7] = title */
@@ -823,7 +1374,7 @@ static const unsigned metachat__v1__conversation__field_indices_by_name[] = {
 static const ProtobufCIntRange metachat__v1__conversation__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 16 }
+  { 0, 18 }
 };
 const ProtobufCMessageDescriptor metachat__v1__conversation__descriptor =
 {
@@ -833,7 +1384,7 @@ const ProtobufCMessageDescriptor metachat__v1__conversation__descriptor =
   "Metachat__V1__Conversation",
   "metachat.v1",
   sizeof(Metachat__V1__Conversation),
-  16,
+  18,
   metachat__v1__conversation__field_descriptors,
   metachat__v1__conversation__field_indices_by_name,
   1,  metachat__v1__conversation__number_ranges,
@@ -1019,7 +1570,7 @@ const ProtobufCMessageDescriptor metachat__v1__get_conversation_request__descrip
   (ProtobufCMessageInit) metachat__v1__get_conversation_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__list_conversations_request__field_descriptors[9] =
+static const ProtobufCFieldDescriptor metachat__v1__list_conversations_request__field_descriptors[13] =
 {
   {
     "page_size",
@@ -1048,13 +1599,13 @@ static const ProtobufCFieldDescriptor metachat__v1__list_conversations_request__
   {
     "status",
     3,
-    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_LABEL_REPEATED,
     PROTOBUF_C_TYPE_ENUM,
-    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ListConversationsRequest, n_status),
     offsetof(Metachat__V1__ListConversationsRequest, status),
     &metachat__v1__conversation_status__descriptor,
     NULL,
-    0,             /* flags */
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
@@ -1129,22 +1680,74 @@ static const ProtobufCFieldDescriptor metachat__v1__list_conversations_request__
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "channel_id",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ListConversationsRequest, channel_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "needs_review",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ListConversationsRequest, needs_review),
+    &google__protobuf__bool_value__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_after",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ListConversationsRequest, updated_after),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_before",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ListConversationsRequest, updated_before),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__list_conversations_request__field_indices_by_name[] = {
   4,   /* field[4] = assignee_id */
+  9,   /* field[9] = channel_id */
   3,   /* field[3] = channel_type */
   5,   /* field[5] = created_after */
   6,   /* field[6] = created_before */
   8,   /* field[8] = external_user_id */
+  10,   /* field[10] = needs_review */
   0,   /* field[0] = page_size */
   1,   /* field[1] = page_token */
   7,   /* field[7] = query */
   2,   /* field[2] = status */
+  11,   /* field[11] = updated_after */
+  12,   /* field[12] = updated_before */
 };
 static const ProtobufCIntRange metachat__v1__list_conversations_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor metachat__v1__list_conversations_request__descriptor =
 {
@@ -1154,14 +1757,14 @@ const ProtobufCMessageDescriptor metachat__v1__list_conversations_request__descr
   "Metachat__V1__ListConversationsRequest",
   "metachat.v1",
   sizeof(Metachat__V1__ListConversationsRequest),
-  9,
+  13,
   metachat__v1__list_conversations_request__field_descriptors,
   metachat__v1__list_conversations_request__field_indices_by_name,
   1,  metachat__v1__list_conversations_request__number_ranges,
   (ProtobufCMessageInit) metachat__v1__list_conversations_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__list_conversations_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor metachat__v1__list_conversations_response__field_descriptors[3] =
 {
   {
     "conversations",
@@ -1187,15 +1790,28 @@ static const ProtobufCFieldDescriptor metachat__v1__list_conversations_response_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "last_event_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ListConversationsResponse, last_event_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__list_conversations_response__field_indices_by_name[] = {
   0,   /* field[0] = conversations */
+  2,   /* field[2] = last_event_id */
   1,   /* field[1] = next_page_token */
 };
 static const ProtobufCIntRange metachat__v1__list_conversations_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor metachat__v1__list_conversations_response__descriptor =
 {
@@ -1205,7 +1821,7 @@ const ProtobufCMessageDescriptor metachat__v1__list_conversations_response__desc
   "Metachat__V1__ListConversationsResponse",
   "metachat.v1",
   sizeof(Metachat__V1__ListConversationsResponse),
-  2,
+  3,
   metachat__v1__list_conversations_response__field_descriptors,
   metachat__v1__list_conversations_response__field_indices_by_name,
   1,  metachat__v1__list_conversations_response__number_ranges,
@@ -1274,6 +1890,632 @@ const ProtobufCMessageDescriptor metachat__v1__update_conversation_request__desc
   metachat__v1__update_conversation_request__field_indices_by_name,
   1,  metachat__v1__update_conversation_request__number_ranges,
   (ProtobufCMessageInit) metachat__v1__update_conversation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__delete_conversation_request__field_descriptors[1] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__DeleteConversationRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__delete_conversation_request__field_indices_by_name[] = {
+  0,   /* field[0] = conversation_id */
+};
+static const ProtobufCIntRange metachat__v1__delete_conversation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor metachat__v1__delete_conversation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.DeleteConversationRequest",
+  "DeleteConversationRequest",
+  "Metachat__V1__DeleteConversationRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__DeleteConversationRequest),
+  1,
+  metachat__v1__delete_conversation_request__field_descriptors,
+  metachat__v1__delete_conversation_request__field_indices_by_name,
+  1,  metachat__v1__delete_conversation_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__delete_conversation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__delete_conversation_response__field_descriptors[3] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__DeleteConversationResponse, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "deleted_messages",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__DeleteConversationResponse, deleted_messages),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "deleted_events",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__DeleteConversationResponse, deleted_events),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__delete_conversation_response__field_indices_by_name[] = {
+  0,   /* field[0] = conversation_id */
+  2,   /* field[2] = deleted_events */
+  1,   /* field[1] = deleted_messages */
+};
+static const ProtobufCIntRange metachat__v1__delete_conversation_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor metachat__v1__delete_conversation_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.DeleteConversationResponse",
+  "DeleteConversationResponse",
+  "Metachat__V1__DeleteConversationResponse",
+  "metachat.v1",
+  sizeof(Metachat__V1__DeleteConversationResponse),
+  3,
+  metachat__v1__delete_conversation_response__field_descriptors,
+  metachat__v1__delete_conversation_response__field_indices_by_name,
+  1,  metachat__v1__delete_conversation_response__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__delete_conversation_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__export_conversation_request__field_descriptors[1] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ExportConversationRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__export_conversation_request__field_indices_by_name[] = {
+  0,   /* field[0] = conversation_id */
+};
+static const ProtobufCIntRange metachat__v1__export_conversation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor metachat__v1__export_conversation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ExportConversationRequest",
+  "ExportConversationRequest",
+  "Metachat__V1__ExportConversationRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__ExportConversationRequest),
+  1,
+  metachat__v1__export_conversation_request__field_descriptors,
+  metachat__v1__export_conversation_request__field_indices_by_name,
+  1,  metachat__v1__export_conversation_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__export_conversation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__conversation_export_item__field_descriptors[2] =
+{
+  {
+    "conversation",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__ConversationExportItem, item_case),
+    offsetof(Metachat__V1__ConversationExportItem, conversation),
+    &metachat__v1__conversation__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "message",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__ConversationExportItem, item_case),
+    offsetof(Metachat__V1__ConversationExportItem, message),
+    &metachat__v1__message__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__conversation_export_item__field_indices_by_name[] = {
+  0,   /* field[0] = conversation */
+  1,   /* field[1] = message */
+};
+static const ProtobufCIntRange metachat__v1__conversation_export_item__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metachat__v1__conversation_export_item__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ConversationExportItem",
+  "ConversationExportItem",
+  "Metachat__V1__ConversationExportItem",
+  "metachat.v1",
+  sizeof(Metachat__V1__ConversationExportItem),
+  2,
+  metachat__v1__conversation_export_item__field_descriptors,
+  metachat__v1__conversation_export_item__field_indices_by_name,
+  1,  metachat__v1__conversation_export_item__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__conversation_export_item__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__escalate_conversation_request__field_descriptors[7] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__EscalateConversationRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__EscalateConversationRequest, reason),
+    &metachat__v1__escalation_reason__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "note",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__EscalateConversationRequest, note),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__EscalateConversationRequest, actor_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "message_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__EscalateConversationRequest, message_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "matched_keyword",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__EscalateConversationRequest, matched_keyword),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "confidence",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__EscalateConversationRequest, confidence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__escalate_conversation_request__field_indices_by_name[] = {
+  3,   /* field[3] = actor_id */
+  6,   /* field[6] = confidence */
+  0,   /* field[0] = conversation_id */
+  5,   /* field[5] = matched_keyword */
+  4,   /* field[4] = message_id */
+  2,   /* field[2] = note */
+  1,   /* field[1] = reason */
+};
+static const ProtobufCIntRange metachat__v1__escalate_conversation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor metachat__v1__escalate_conversation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.EscalateConversationRequest",
+  "EscalateConversationRequest",
+  "Metachat__V1__EscalateConversationRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__EscalateConversationRequest),
+  7,
+  metachat__v1__escalate_conversation_request__field_descriptors,
+  metachat__v1__escalate_conversation_request__field_indices_by_name,
+  1,  metachat__v1__escalate_conversation_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__escalate_conversation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__assign_conversation_request__field_descriptors[3] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__AssignConversationRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assignee_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__AssignConversationRequest, assignee_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__AssignConversationRequest, actor_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__assign_conversation_request__field_indices_by_name[] = {
+  2,   /* field[2] = actor_id */
+  1,   /* field[1] = assignee_id */
+  0,   /* field[0] = conversation_id */
+};
+static const ProtobufCIntRange metachat__v1__assign_conversation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor metachat__v1__assign_conversation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.AssignConversationRequest",
+  "AssignConversationRequest",
+  "Metachat__V1__AssignConversationRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__AssignConversationRequest),
+  3,
+  metachat__v1__assign_conversation_request__field_descriptors,
+  metachat__v1__assign_conversation_request__field_indices_by_name,
+  1,  metachat__v1__assign_conversation_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__assign_conversation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__unassign_conversation_request__field_descriptors[2] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__UnassignConversationRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__UnassignConversationRequest, actor_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__unassign_conversation_request__field_indices_by_name[] = {
+  1,   /* field[1] = actor_id */
+  0,   /* field[0] = conversation_id */
+};
+static const ProtobufCIntRange metachat__v1__unassign_conversation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metachat__v1__unassign_conversation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.UnassignConversationRequest",
+  "UnassignConversationRequest",
+  "Metachat__V1__UnassignConversationRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__UnassignConversationRequest),
+  2,
+  metachat__v1__unassign_conversation_request__field_descriptors,
+  metachat__v1__unassign_conversation_request__field_indices_by_name,
+  1,  metachat__v1__unassign_conversation_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__unassign_conversation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__hand_back_conversation_request__field_descriptors[2] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__HandBackConversationRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__HandBackConversationRequest, actor_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__hand_back_conversation_request__field_indices_by_name[] = {
+  1,   /* field[1] = actor_id */
+  0,   /* field[0] = conversation_id */
+};
+static const ProtobufCIntRange metachat__v1__hand_back_conversation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metachat__v1__hand_back_conversation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.HandBackConversationRequest",
+  "HandBackConversationRequest",
+  "Metachat__V1__HandBackConversationRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__HandBackConversationRequest),
+  2,
+  metachat__v1__hand_back_conversation_request__field_descriptors,
+  metachat__v1__hand_back_conversation_request__field_indices_by_name,
+  1,  metachat__v1__hand_back_conversation_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__hand_back_conversation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__resolve_conversation_request__field_descriptors[2] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ResolveConversationRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ResolveConversationRequest, actor_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__resolve_conversation_request__field_indices_by_name[] = {
+  1,   /* field[1] = actor_id */
+  0,   /* field[0] = conversation_id */
+};
+static const ProtobufCIntRange metachat__v1__resolve_conversation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metachat__v1__resolve_conversation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ResolveConversationRequest",
+  "ResolveConversationRequest",
+  "Metachat__V1__ResolveConversationRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__ResolveConversationRequest),
+  2,
+  metachat__v1__resolve_conversation_request__field_descriptors,
+  metachat__v1__resolve_conversation_request__field_indices_by_name,
+  1,  metachat__v1__resolve_conversation_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__resolve_conversation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__reopen_conversation_request__field_descriptors[2] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ReopenConversationRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ReopenConversationRequest, actor_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__reopen_conversation_request__field_indices_by_name[] = {
+  1,   /* field[1] = actor_id */
+  0,   /* field[0] = conversation_id */
+};
+static const ProtobufCIntRange metachat__v1__reopen_conversation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metachat__v1__reopen_conversation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ReopenConversationRequest",
+  "ReopenConversationRequest",
+  "Metachat__V1__ReopenConversationRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__ReopenConversationRequest),
+  2,
+  metachat__v1__reopen_conversation_request__field_descriptors,
+  metachat__v1__reopen_conversation_request__field_indices_by_name,
+  1,  metachat__v1__reopen_conversation_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__reopen_conversation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__close_conversation_request__field_descriptors[2] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__CloseConversationRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__CloseConversationRequest, actor_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__close_conversation_request__field_indices_by_name[] = {
+  1,   /* field[1] = actor_id */
+  0,   /* field[0] = conversation_id */
+};
+static const ProtobufCIntRange metachat__v1__close_conversation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metachat__v1__close_conversation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.CloseConversationRequest",
+  "CloseConversationRequest",
+  "Metachat__V1__CloseConversationRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__CloseConversationRequest),
+  2,
+  metachat__v1__close_conversation_request__field_descriptors,
+  metachat__v1__close_conversation_request__field_indices_by_name,
+  1,  metachat__v1__close_conversation_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__close_conversation_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor metachat__v1__list_messages_request__field_descriptors[4] =
@@ -1353,7 +2595,7 @@ const ProtobufCMessageDescriptor metachat__v1__list_messages_request__descriptor
   (ProtobufCMessageInit) metachat__v1__list_messages_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__list_messages_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor metachat__v1__list_messages_response__field_descriptors[3] =
 {
   {
     "messages",
@@ -1379,15 +2621,28 @@ static const ProtobufCFieldDescriptor metachat__v1__list_messages_response__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "last_event_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ListMessagesResponse, last_event_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__list_messages_response__field_indices_by_name[] = {
+  2,   /* field[2] = last_event_id */
   0,   /* field[0] = messages */
   1,   /* field[1] = next_page_token */
 };
 static const ProtobufCIntRange metachat__v1__list_messages_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor metachat__v1__list_messages_response__descriptor =
 {
@@ -1397,7 +2652,7 @@ const ProtobufCMessageDescriptor metachat__v1__list_messages_response__descripto
   "Metachat__V1__ListMessagesResponse",
   "metachat.v1",
   sizeof(Metachat__V1__ListMessagesResponse),
-  2,
+  3,
   metachat__v1__list_messages_response__field_descriptors,
   metachat__v1__list_messages_response__field_indices_by_name,
   1,  metachat__v1__list_messages_response__number_ranges,
@@ -1455,7 +2710,7 @@ const ProtobufCMessageDescriptor metachat__v1__post_agent_reply_request__metadat
   (ProtobufCMessageInit) metachat__v1__post_agent_reply_request__metadata_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__post_agent_reply_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor metachat__v1__post_agent_reply_request__field_descriptors[6] =
 {
   {
     "conversation_id",
@@ -1517,9 +2772,22 @@ static const ProtobufCFieldDescriptor metachat__v1__post_agent_reply_request__fi
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "attachments",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__PostAgentReplyRequest, n_attachments),
+    offsetof(Metachat__V1__PostAgentReplyRequest, attachments),
+    &metachat__v1__attachment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__post_agent_reply_request__field_indices_by_name[] = {
   2,   /* field[2] = agent_id */
+  5,   /* field[5] = attachments */
   0,   /* field[0] = conversation_id */
   4,   /* field[4] = idempotency_key */
   3,   /* field[3] = metadata */
@@ -1528,7 +2796,7 @@ static const unsigned metachat__v1__post_agent_reply_request__field_indices_by_n
 static const ProtobufCIntRange metachat__v1__post_agent_reply_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor metachat__v1__post_agent_reply_request__descriptor =
 {
@@ -1538,14 +2806,14 @@ const ProtobufCMessageDescriptor metachat__v1__post_agent_reply_request__descrip
   "Metachat__V1__PostAgentReplyRequest",
   "metachat.v1",
   sizeof(Metachat__V1__PostAgentReplyRequest),
-  5,
+  6,
   metachat__v1__post_agent_reply_request__field_descriptors,
   metachat__v1__post_agent_reply_request__field_indices_by_name,
   1,  metachat__v1__post_agent_reply_request__number_ranges,
   (ProtobufCMessageInit) metachat__v1__post_agent_reply_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__watch_conversation_events_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor metachat__v1__watch_conversation_events_request__field_descriptors[3] =
 {
   {
     "conversation_id",
@@ -1571,15 +2839,28 @@ static const ProtobufCFieldDescriptor metachat__v1__watch_conversation_events_re
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "kinds",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Metachat__V1__WatchConversationEventsRequest, n_kinds),
+    offsetof(Metachat__V1__WatchConversationEventsRequest, kinds),
+    &metachat__v1__conversation_event_kind__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__watch_conversation_events_request__field_indices_by_name[] = {
   1,   /* field[1] = after_event_id */
   0,   /* field[0] = conversation_id */
+  2,   /* field[2] = kinds */
 };
 static const ProtobufCIntRange metachat__v1__watch_conversation_events_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor metachat__v1__watch_conversation_events_request__descriptor =
 {
@@ -1589,7 +2870,7 @@ const ProtobufCMessageDescriptor metachat__v1__watch_conversation_events_request
   "Metachat__V1__WatchConversationEventsRequest",
   "metachat.v1",
   sizeof(Metachat__V1__WatchConversationEventsRequest),
-  2,
+  3,
   metachat__v1__watch_conversation_events_request__field_descriptors,
   metachat__v1__watch_conversation_events_request__field_indices_by_name,
   1,  metachat__v1__watch_conversation_events_request__number_ranges,
@@ -1632,6 +2913,57 @@ const ProtobufCMessageDescriptor metachat__v1__conversation_event__conversation_
   metachat__v1__conversation_event__conversation_created__field_indices_by_name,
   1,  metachat__v1__conversation_event__conversation_created__number_ranges,
   (ProtobufCMessageInit) metachat__v1__conversation_event__conversation_created__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__conversation_event__conversation_updated__field_descriptors[2] =
+{
+  {
+    "conversation",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ConversationEvent__ConversationUpdated, conversation),
+    &metachat__v1__conversation__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "changed_fields",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Metachat__V1__ConversationEvent__ConversationUpdated, n_changed_fields),
+    offsetof(Metachat__V1__ConversationEvent__ConversationUpdated, changed_fields),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__conversation_event__conversation_updated__field_indices_by_name[] = {
+  1,   /* field[1] = changed_fields */
+  0,   /* field[0] = conversation */
+};
+static const ProtobufCIntRange metachat__v1__conversation_event__conversation_updated__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metachat__v1__conversation_event__conversation_updated__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ConversationEvent.ConversationUpdated",
+  "ConversationUpdated",
+  "Metachat__V1__ConversationEvent__ConversationUpdated",
+  "metachat.v1",
+  sizeof(Metachat__V1__ConversationEvent__ConversationUpdated),
+  2,
+  metachat__v1__conversation_event__conversation_updated__field_descriptors,
+  metachat__v1__conversation_event__conversation_updated__field_indices_by_name,
+  1,  metachat__v1__conversation_event__conversation_updated__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__conversation_event__conversation_updated__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor metachat__v1__conversation_event__message_created__field_descriptors[1] =
@@ -1736,7 +3068,7 @@ const ProtobufCMessageDescriptor metachat__v1__conversation_event__status_change
   (ProtobufCMessageInit) metachat__v1__conversation_event__status_changed__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__conversation_event__assigned__field_descriptors[2] =
+static const ProtobufCFieldDescriptor metachat__v1__conversation_event__assigned__field_descriptors[3] =
 {
   {
     "previous_assignee_id",
@@ -1762,15 +3094,28 @@ static const ProtobufCFieldDescriptor metachat__v1__conversation_event__assigned
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "changed_by",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ConversationEvent__Assigned, changed_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__conversation_event__assigned__field_indices_by_name[] = {
   1,   /* field[1] = assignee_id */
+  2,   /* field[2] = changed_by */
   0,   /* field[0] = previous_assignee_id */
 };
 static const ProtobufCIntRange metachat__v1__conversation_event__assigned__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor metachat__v1__conversation_event__assigned__descriptor =
 {
@@ -1780,14 +3125,14 @@ const ProtobufCMessageDescriptor metachat__v1__conversation_event__assigned__des
   "Metachat__V1__ConversationEvent__Assigned",
   "metachat.v1",
   sizeof(Metachat__V1__ConversationEvent__Assigned),
-  2,
+  3,
   metachat__v1__conversation_event__assigned__field_descriptors,
   metachat__v1__conversation_event__assigned__field_indices_by_name,
   1,  metachat__v1__conversation_event__assigned__number_ranges,
   (ProtobufCMessageInit) metachat__v1__conversation_event__assigned__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__conversation_event__escalated__field_descriptors[4] =
+static const ProtobufCFieldDescriptor metachat__v1__conversation_event__escalated__field_descriptors[6] =
 {
   {
     "reason",
@@ -1837,17 +3182,43 @@ static const ProtobufCFieldDescriptor metachat__v1__conversation_event__escalate
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "note",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ConversationEvent__Escalated, note),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "changed_by",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ConversationEvent__Escalated, changed_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__conversation_event__escalated__field_indices_by_name[] = {
+  5,   /* field[5] = changed_by */
   3,   /* field[3] = confidence */
   2,   /* field[2] = matched_keyword */
   1,   /* field[1] = message_id */
+  4,   /* field[4] = note */
   0,   /* field[0] = reason */
 };
 static const ProtobufCIntRange metachat__v1__conversation_event__escalated__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor metachat__v1__conversation_event__escalated__descriptor =
 {
@@ -1857,14 +3228,14 @@ const ProtobufCMessageDescriptor metachat__v1__conversation_event__escalated__de
   "Metachat__V1__ConversationEvent__Escalated",
   "metachat.v1",
   sizeof(Metachat__V1__ConversationEvent__Escalated),
-  4,
+  6,
   metachat__v1__conversation_event__escalated__field_descriptors,
   metachat__v1__conversation_event__escalated__field_indices_by_name,
   1,  metachat__v1__conversation_event__escalated__number_ranges,
   (ProtobufCMessageInit) metachat__v1__conversation_event__escalated__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__conversation_event__message_delivery_updated__field_descriptors[3] =
+static const ProtobufCFieldDescriptor metachat__v1__conversation_event__message_delivery_updated__field_descriptors[4] =
 {
   {
     "message_id",
@@ -1902,16 +3273,29 @@ static const ProtobufCFieldDescriptor metachat__v1__conversation_event__message_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_message_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ConversationEvent__MessageDeliveryUpdated, external_message_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__conversation_event__message_delivery_updated__field_indices_by_name[] = {
   2,   /* field[2] = error_message */
+  3,   /* field[3] = external_message_id */
   0,   /* field[0] = message_id */
   1,   /* field[1] = status */
 };
 static const ProtobufCIntRange metachat__v1__conversation_event__message_delivery_updated__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor metachat__v1__conversation_event__message_delivery_updated__descriptor =
 {
@@ -1921,14 +3305,198 @@ const ProtobufCMessageDescriptor metachat__v1__conversation_event__message_deliv
   "Metachat__V1__ConversationEvent__MessageDeliveryUpdated",
   "metachat.v1",
   sizeof(Metachat__V1__ConversationEvent__MessageDeliveryUpdated),
-  3,
+  4,
   metachat__v1__conversation_event__message_delivery_updated__field_descriptors,
   metachat__v1__conversation_event__message_delivery_updated__field_indices_by_name,
   1,  metachat__v1__conversation_event__message_delivery_updated__number_ranges,
   (ProtobufCMessageInit) metachat__v1__conversation_event__message_delivery_updated__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__conversation_event__field_descriptors[10] =
+static const ProtobufCFieldDescriptor metachat__v1__conversation_event__reply_delta__field_descriptors[3] =
+{
+  {
+    "message_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ConversationEvent__ReplyDelta, message_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sequence",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ConversationEvent__ReplyDelta, sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "text_delta",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ConversationEvent__ReplyDelta, text_delta),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__conversation_event__reply_delta__field_indices_by_name[] = {
+  0,   /* field[0] = message_id */
+  1,   /* field[1] = sequence */
+  2,   /* field[2] = text_delta */
+};
+static const ProtobufCIntRange metachat__v1__conversation_event__reply_delta__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor metachat__v1__conversation_event__reply_delta__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ConversationEvent.ReplyDelta",
+  "ReplyDelta",
+  "Metachat__V1__ConversationEvent__ReplyDelta",
+  "metachat.v1",
+  sizeof(Metachat__V1__ConversationEvent__ReplyDelta),
+  3,
+  metachat__v1__conversation_event__reply_delta__field_descriptors,
+  metachat__v1__conversation_event__reply_delta__field_indices_by_name,
+  1,  metachat__v1__conversation_event__reply_delta__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__conversation_event__reply_delta__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__conversation_event__typing__field_descriptors[3] =
+{
+  {
+    "role",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ConversationEvent__Typing, role),
+    &metachat__v1__message_role__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ConversationEvent__Typing, actor_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "typing",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ConversationEvent__Typing, typing),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__conversation_event__typing__field_indices_by_name[] = {
+  1,   /* field[1] = actor_id */
+  0,   /* field[0] = role */
+  2,   /* field[2] = typing */
+};
+static const ProtobufCIntRange metachat__v1__conversation_event__typing__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor metachat__v1__conversation_event__typing__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ConversationEvent.Typing",
+  "Typing",
+  "Metachat__V1__ConversationEvent__Typing",
+  "metachat.v1",
+  sizeof(Metachat__V1__ConversationEvent__Typing),
+  3,
+  metachat__v1__conversation_event__typing__field_descriptors,
+  metachat__v1__conversation_event__typing__field_indices_by_name,
+  1,  metachat__v1__conversation_event__typing__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__conversation_event__typing__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define metachat__v1__conversation_event__conversation_deleted__field_descriptors NULL
+#define metachat__v1__conversation_event__conversation_deleted__field_indices_by_name NULL
+#define metachat__v1__conversation_event__conversation_deleted__number_ranges NULL
+const ProtobufCMessageDescriptor metachat__v1__conversation_event__conversation_deleted__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ConversationEvent.ConversationDeleted",
+  "ConversationDeleted",
+  "Metachat__V1__ConversationEvent__ConversationDeleted",
+  "metachat.v1",
+  sizeof(Metachat__V1__ConversationEvent__ConversationDeleted),
+  0,
+  metachat__v1__conversation_event__conversation_deleted__field_descriptors,
+  metachat__v1__conversation_event__conversation_deleted__field_indices_by_name,
+  0,  metachat__v1__conversation_event__conversation_deleted__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__conversation_event__conversation_deleted__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__conversation_event__heartbeat__field_descriptors[1] =
+{
+  {
+    "sent_at",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ConversationEvent__Heartbeat, sent_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__conversation_event__heartbeat__field_indices_by_name[] = {
+  0,   /* field[0] = sent_at */
+};
+static const ProtobufCIntRange metachat__v1__conversation_event__heartbeat__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor metachat__v1__conversation_event__heartbeat__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ConversationEvent.Heartbeat",
+  "Heartbeat",
+  "Metachat__V1__ConversationEvent__Heartbeat",
+  "metachat.v1",
+  sizeof(Metachat__V1__ConversationEvent__Heartbeat),
+  1,
+  metachat__v1__conversation_event__heartbeat__field_descriptors,
+  metachat__v1__conversation_event__heartbeat__field_indices_by_name,
+  1,  metachat__v1__conversation_event__heartbeat__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__conversation_event__heartbeat__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__conversation_event__field_descriptors[15] =
 {
   {
     "event_id",
@@ -2050,24 +3618,89 @@ static const ProtobufCFieldDescriptor metachat__v1__conversation_event__field_de
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "conversation_updated",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__ConversationEvent, payload_case),
+    offsetof(Metachat__V1__ConversationEvent, conversation_updated),
+    &metachat__v1__conversation_event__conversation_updated__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reply_delta",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__ConversationEvent, payload_case),
+    offsetof(Metachat__V1__ConversationEvent, reply_delta),
+    &metachat__v1__conversation_event__reply_delta__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "typing",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__ConversationEvent, payload_case),
+    offsetof(Metachat__V1__ConversationEvent, typing),
+    &metachat__v1__conversation_event__typing__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conversation_deleted",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__ConversationEvent, payload_case),
+    offsetof(Metachat__V1__ConversationEvent, conversation_deleted),
+    &metachat__v1__conversation_event__conversation_deleted__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "heartbeat",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__ConversationEvent, payload_case),
+    offsetof(Metachat__V1__ConversationEvent, heartbeat),
+    &metachat__v1__conversation_event__heartbeat__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__conversation_event__field_indices_by_name[] = {
   7,   /* field[7] = assigned */
   4,   /* field[4] = conversation_created */
+  13,   /* field[13] = conversation_deleted */
   2,   /* field[2] = conversation_id */
+  10,   /* field[10] = conversation_updated */
   8,   /* field[8] = escalated */
   0,   /* field[0] = event_id */
+  14,   /* field[14] = heartbeat */
   5,   /* field[5] = message_created */
   9,   /* field[9] = message_delivery_updated */
   3,   /* field[3] = occurred_at */
+  11,   /* field[11] = reply_delta */
   6,   /* field[6] = status_changed */
   1,   /* field[1] = tenant_id */
+  12,   /* field[12] = typing */
 };
 static const ProtobufCIntRange metachat__v1__conversation_event__number_ranges[2 + 1] =
 {
   { 1, 0 },
   { 10, 4 },
-  { 0, 10 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor metachat__v1__conversation_event__descriptor =
 {
@@ -2077,27 +3710,29 @@ const ProtobufCMessageDescriptor metachat__v1__conversation_event__descriptor =
   "Metachat__V1__ConversationEvent",
   "metachat.v1",
   sizeof(Metachat__V1__ConversationEvent),
-  10,
+  15,
   metachat__v1__conversation_event__field_descriptors,
   metachat__v1__conversation_event__field_indices_by_name,
   2,  metachat__v1__conversation_event__number_ranges,
   (ProtobufCMessageInit) metachat__v1__conversation_event__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue metachat__v1__conversation_status__enum_values_by_number[5] =
+static const ProtobufCEnumValue metachat__v1__conversation_status__enum_values_by_number[6] =
 {
   { "CONVERSATION_STATUS_UNSPECIFIED", "METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_UNSPECIFIED", 0 },
   { "CONVERSATION_STATUS_OPEN", "METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_OPEN", 1 },
   { "CONVERSATION_STATUS_ASSIGNED_TO_HUMAN", "METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_ASSIGNED_TO_HUMAN", 2 },
   { "CONVERSATION_STATUS_RESOLVED", "METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_RESOLVED", 3 },
   { "CONVERSATION_STATUS_CLOSED", "METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_CLOSED", 4 },
+  { "CONVERSATION_STATUS_AWAITING_HUMAN", "METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_AWAITING_HUMAN", 5 },
 };
 static const ProtobufCIntRange metachat__v1__conversation_status__value_ranges[] = {
-{0, 0},{0, 5}
+{0, 0},{0, 6}
 };
-static const ProtobufCEnumValueIndex metachat__v1__conversation_status__enum_values_by_name[5] =
+static const ProtobufCEnumValueIndex metachat__v1__conversation_status__enum_values_by_name[6] =
 {
   { "CONVERSATION_STATUS_ASSIGNED_TO_HUMAN", 2 },
+  { "CONVERSATION_STATUS_AWAITING_HUMAN", 5 },
   { "CONVERSATION_STATUS_CLOSED", 4 },
   { "CONVERSATION_STATUS_OPEN", 1 },
   { "CONVERSATION_STATUS_RESOLVED", 3 },
@@ -2110,32 +3745,96 @@ const ProtobufCEnumDescriptor metachat__v1__conversation_status__descriptor =
   "ConversationStatus",
   "Metachat__V1__ConversationStatus",
   "metachat.v1",
-  5,
+  6,
   metachat__v1__conversation_status__enum_values_by_number,
-  5,
+  6,
   metachat__v1__conversation_status__enum_values_by_name,
   1,
   metachat__v1__conversation_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor metachat__v1__conversation_service__method_descriptors[7] =
+static const ProtobufCEnumValue metachat__v1__conversation_event_kind__enum_values_by_number[11] =
+{
+  { "CONVERSATION_EVENT_KIND_UNSPECIFIED", "METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_UNSPECIFIED", 0 },
+  { "CONVERSATION_EVENT_KIND_CONVERSATION_CREATED", "METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_CONVERSATION_CREATED", 1 },
+  { "CONVERSATION_EVENT_KIND_CONVERSATION_UPDATED", "METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_CONVERSATION_UPDATED", 2 },
+  { "CONVERSATION_EVENT_KIND_STATUS_CHANGED", "METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_STATUS_CHANGED", 3 },
+  { "CONVERSATION_EVENT_KIND_ASSIGNED", "METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_ASSIGNED", 4 },
+  { "CONVERSATION_EVENT_KIND_ESCALATED", "METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_ESCALATED", 5 },
+  { "CONVERSATION_EVENT_KIND_MESSAGE_CREATED", "METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_MESSAGE_CREATED", 6 },
+  { "CONVERSATION_EVENT_KIND_MESSAGE_DELIVERY_UPDATED", "METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_MESSAGE_DELIVERY_UPDATED", 7 },
+  { "CONVERSATION_EVENT_KIND_REPLY_DELTA", "METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_REPLY_DELTA", 8 },
+  { "CONVERSATION_EVENT_KIND_TYPING", "METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_TYPING", 9 },
+  { "CONVERSATION_EVENT_KIND_CONVERSATION_DELETED", "METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_CONVERSATION_DELETED", 10 },
+};
+static const ProtobufCIntRange metachat__v1__conversation_event_kind__value_ranges[] = {
+{0, 0},{0, 11}
+};
+static const ProtobufCEnumValueIndex metachat__v1__conversation_event_kind__enum_values_by_name[11] =
+{
+  { "CONVERSATION_EVENT_KIND_ASSIGNED", 4 },
+  { "CONVERSATION_EVENT_KIND_CONVERSATION_CREATED", 1 },
+  { "CONVERSATION_EVENT_KIND_CONVERSATION_DELETED", 10 },
+  { "CONVERSATION_EVENT_KIND_CONVERSATION_UPDATED", 2 },
+  { "CONVERSATION_EVENT_KIND_ESCALATED", 5 },
+  { "CONVERSATION_EVENT_KIND_MESSAGE_CREATED", 6 },
+  { "CONVERSATION_EVENT_KIND_MESSAGE_DELIVERY_UPDATED", 7 },
+  { "CONVERSATION_EVENT_KIND_REPLY_DELTA", 8 },
+  { "CONVERSATION_EVENT_KIND_STATUS_CHANGED", 3 },
+  { "CONVERSATION_EVENT_KIND_TYPING", 9 },
+  { "CONVERSATION_EVENT_KIND_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor metachat__v1__conversation_event_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "metachat.v1.ConversationEventKind",
+  "ConversationEventKind",
+  "Metachat__V1__ConversationEventKind",
+  "metachat.v1",
+  11,
+  metachat__v1__conversation_event_kind__enum_values_by_number,
+  11,
+  metachat__v1__conversation_event_kind__enum_values_by_name,
+  1,
+  metachat__v1__conversation_event_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor metachat__v1__conversation_service__method_descriptors[16] =
 {
   { "CreateConversation", &metachat__v1__create_conversation_request__descriptor, &metachat__v1__conversation__descriptor },
   { "GetConversation", &metachat__v1__get_conversation_request__descriptor, &metachat__v1__conversation__descriptor },
   { "ListConversations", &metachat__v1__list_conversations_request__descriptor, &metachat__v1__list_conversations_response__descriptor },
   { "UpdateConversation", &metachat__v1__update_conversation_request__descriptor, &metachat__v1__conversation__descriptor },
+  { "DeleteConversation", &metachat__v1__delete_conversation_request__descriptor, &metachat__v1__delete_conversation_response__descriptor },
+  { "ExportConversation", &metachat__v1__export_conversation_request__descriptor, &metachat__v1__conversation_export_item__descriptor },
+  { "EscalateConversation", &metachat__v1__escalate_conversation_request__descriptor, &metachat__v1__conversation__descriptor },
+  { "AssignConversation", &metachat__v1__assign_conversation_request__descriptor, &metachat__v1__conversation__descriptor },
+  { "UnassignConversation", &metachat__v1__unassign_conversation_request__descriptor, &metachat__v1__conversation__descriptor },
+  { "HandBackConversation", &metachat__v1__hand_back_conversation_request__descriptor, &metachat__v1__conversation__descriptor },
+  { "ResolveConversation", &metachat__v1__resolve_conversation_request__descriptor, &metachat__v1__conversation__descriptor },
+  { "ReopenConversation", &metachat__v1__reopen_conversation_request__descriptor, &metachat__v1__conversation__descriptor },
+  { "CloseConversation", &metachat__v1__close_conversation_request__descriptor, &metachat__v1__conversation__descriptor },
   { "ListMessages", &metachat__v1__list_messages_request__descriptor, &metachat__v1__list_messages_response__descriptor },
   { "PostAgentReply", &metachat__v1__post_agent_reply_request__descriptor, &metachat__v1__message__descriptor },
   { "WatchConversationEvents", &metachat__v1__watch_conversation_events_request__descriptor, &metachat__v1__conversation_event__descriptor },
 };
 const unsigned metachat__v1__conversation_service__method_indices_by_name[] = {
+  7,        /* AssignConversation */
+  12,        /* CloseConversation */
   0,        /* CreateConversation */
+  4,        /* DeleteConversation */
+  6,        /* EscalateConversation */
+  5,        /* ExportConversation */
   1,        /* GetConversation */
+  9,        /* HandBackConversation */
   2,        /* ListConversations */
-  4,        /* ListMessages */
-  5,        /* PostAgentReply */
+  13,        /* ListMessages */
+  14,        /* PostAgentReply */
+  11,        /* ReopenConversation */
+  10,        /* ResolveConversation */
+  8,        /* UnassignConversation */
   3,        /* UpdateConversation */
-  6         /* WatchConversationEvents */
+  15         /* WatchConversationEvents */
 };
 const ProtobufCServiceDescriptor metachat__v1__conversation_service__descriptor =
 {
@@ -2144,7 +3843,7 @@ const ProtobufCServiceDescriptor metachat__v1__conversation_service__descriptor 
   "ConversationService",
   "Metachat__V1__ConversationService",
   "metachat.v1",
-  7,
+  16,
   metachat__v1__conversation_service__method_descriptors,
   metachat__v1__conversation_service__method_indices_by_name
 };
@@ -2180,13 +3879,85 @@ void metachat__v1__conversation_service__update_conversation(ProtobufCService *s
   assert(service->descriptor == &metachat__v1__conversation_service__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void metachat__v1__conversation_service__delete_conversation(ProtobufCService *service,
+                                                             const Metachat__V1__DeleteConversationRequest *input,
+                                                             Metachat__V1__DeleteConversationResponse_Closure closure,
+                                                             void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__conversation_service__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metachat__v1__conversation_service__export_conversation(ProtobufCService *service,
+                                                             const Metachat__V1__ExportConversationRequest *input,
+                                                             Metachat__V1__ConversationExportItem_Closure closure,
+                                                             void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__conversation_service__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metachat__v1__conversation_service__escalate_conversation(ProtobufCService *service,
+                                                               const Metachat__V1__EscalateConversationRequest *input,
+                                                               Metachat__V1__Conversation_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__conversation_service__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metachat__v1__conversation_service__assign_conversation(ProtobufCService *service,
+                                                             const Metachat__V1__AssignConversationRequest *input,
+                                                             Metachat__V1__Conversation_Closure closure,
+                                                             void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__conversation_service__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metachat__v1__conversation_service__unassign_conversation(ProtobufCService *service,
+                                                               const Metachat__V1__UnassignConversationRequest *input,
+                                                               Metachat__V1__Conversation_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__conversation_service__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metachat__v1__conversation_service__hand_back_conversation(ProtobufCService *service,
+                                                                const Metachat__V1__HandBackConversationRequest *input,
+                                                                Metachat__V1__Conversation_Closure closure,
+                                                                void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__conversation_service__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metachat__v1__conversation_service__resolve_conversation(ProtobufCService *service,
+                                                              const Metachat__V1__ResolveConversationRequest *input,
+                                                              Metachat__V1__Conversation_Closure closure,
+                                                              void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__conversation_service__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metachat__v1__conversation_service__reopen_conversation(ProtobufCService *service,
+                                                             const Metachat__V1__ReopenConversationRequest *input,
+                                                             Metachat__V1__Conversation_Closure closure,
+                                                             void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__conversation_service__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metachat__v1__conversation_service__close_conversation(ProtobufCService *service,
+                                                            const Metachat__V1__CloseConversationRequest *input,
+                                                            Metachat__V1__Conversation_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__conversation_service__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void metachat__v1__conversation_service__list_messages(ProtobufCService *service,
                                                        const Metachat__V1__ListMessagesRequest *input,
                                                        Metachat__V1__ListMessagesResponse_Closure closure,
                                                        void *closure_data)
 {
   assert(service->descriptor == &metachat__v1__conversation_service__descriptor);
-  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__conversation_service__post_agent_reply(ProtobufCService *service,
                                                           const Metachat__V1__PostAgentReplyRequest *input,
@@ -2194,7 +3965,7 @@ void metachat__v1__conversation_service__post_agent_reply(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &metachat__v1__conversation_service__descriptor);
-  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__conversation_service__watch_conversation_events(ProtobufCService *service,
                                                                    const Metachat__V1__WatchConversationEventsRequest *input,
@@ -2202,7 +3973,7 @@ void metachat__v1__conversation_service__watch_conversation_events(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &metachat__v1__conversation_service__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__conversation_service__init (Metachat__V1__ConversationService_Service *service,
                                                Metachat__V1__ConversationService_ServiceDestroy destroy)

@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "google/api/annotations.pb-c.h"
 #include "google/protobuf/field_mask.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
+#include "google/protobuf/wrappers.pb-c.h"
 #include "metachat/v1/common.pb-c.h"
 
 typedef struct Metachat__V1__Conversation Metachat__V1__Conversation;
@@ -27,6 +28,17 @@ typedef struct Metachat__V1__GetConversationRequest Metachat__V1__GetConversatio
 typedef struct Metachat__V1__ListConversationsRequest Metachat__V1__ListConversationsRequest;
 typedef struct Metachat__V1__ListConversationsResponse Metachat__V1__ListConversationsResponse;
 typedef struct Metachat__V1__UpdateConversationRequest Metachat__V1__UpdateConversationRequest;
+typedef struct Metachat__V1__DeleteConversationRequest Metachat__V1__DeleteConversationRequest;
+typedef struct Metachat__V1__DeleteConversationResponse Metachat__V1__DeleteConversationResponse;
+typedef struct Metachat__V1__ExportConversationRequest Metachat__V1__ExportConversationRequest;
+typedef struct Metachat__V1__ConversationExportItem Metachat__V1__ConversationExportItem;
+typedef struct Metachat__V1__EscalateConversationRequest Metachat__V1__EscalateConversationRequest;
+typedef struct Metachat__V1__AssignConversationRequest Metachat__V1__AssignConversationRequest;
+typedef struct Metachat__V1__UnassignConversationRequest Metachat__V1__UnassignConversationRequest;
+typedef struct Metachat__V1__HandBackConversationRequest Metachat__V1__HandBackConversationRequest;
+typedef struct Metachat__V1__ResolveConversationRequest Metachat__V1__ResolveConversationRequest;
+typedef struct Metachat__V1__ReopenConversationRequest Metachat__V1__ReopenConversationRequest;
+typedef struct Metachat__V1__CloseConversationRequest Metachat__V1__CloseConversationRequest;
 typedef struct Metachat__V1__ListMessagesRequest Metachat__V1__ListMessagesRequest;
 typedef struct Metachat__V1__ListMessagesResponse Metachat__V1__ListMessagesResponse;
 typedef struct Metachat__V1__PostAgentReplyRequest Metachat__V1__PostAgentReplyRequest;
@@ -34,11 +46,16 @@ typedef struct Metachat__V1__PostAgentReplyRequest__MetadataEntry Metachat__V1__
 typedef struct Metachat__V1__WatchConversationEventsRequest Metachat__V1__WatchConversationEventsRequest;
 typedef struct Metachat__V1__ConversationEvent Metachat__V1__ConversationEvent;
 typedef struct Metachat__V1__ConversationEvent__ConversationCreated Metachat__V1__ConversationEvent__ConversationCreated;
+typedef struct Metachat__V1__ConversationEvent__ConversationUpdated Metachat__V1__ConversationEvent__ConversationUpdated;
 typedef struct Metachat__V1__ConversationEvent__MessageCreated Metachat__V1__ConversationEvent__MessageCreated;
 typedef struct Metachat__V1__ConversationEvent__StatusChanged Metachat__V1__ConversationEvent__StatusChanged;
 typedef struct Metachat__V1__ConversationEvent__Assigned Metachat__V1__ConversationEvent__Assigned;
 typedef struct Metachat__V1__ConversationEvent__Escalated Metachat__V1__ConversationEvent__Escalated;
 typedef struct Metachat__V1__ConversationEvent__MessageDeliveryUpdated Metachat__V1__ConversationEvent__MessageDeliveryUpdated;
+typedef struct Metachat__V1__ConversationEvent__ReplyDelta Metachat__V1__ConversationEvent__ReplyDelta;
+typedef struct Metachat__V1__ConversationEvent__Typing Metachat__V1__ConversationEvent__Typing;
+typedef struct Metachat__V1__ConversationEvent__ConversationDeleted Metachat__V1__ConversationEvent__ConversationDeleted;
+typedef struct Metachat__V1__ConversationEvent__Heartbeat Metachat__V1__ConversationEvent__Heartbeat;
 
 
 /* --- enums --- */
@@ -48,7 +65,7 @@ typedef struct Metachat__V1__ConversationEvent__MessageDeliveryUpdated Metachat_
  */
 typedef enum _Metachat__V1__ConversationStatus {
   /*
-   * Not set. In list filters it means "any status"; rejected as an update value.
+   * Not set. In list filters it means "any status".
    */
   METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_UNSPECIFIED = 0,
   /*
@@ -56,7 +73,7 @@ typedef enum _Metachat__V1__ConversationStatus {
    */
   METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_OPEN = 1,
   /*
-   * Handed over to a human (assignee_id is set); the assistant stays silent.
+   * An agent owns it (assignee_id is set); the assistant stays silent.
    */
   METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_ASSIGNED_TO_HUMAN = 2,
   /*
@@ -64,12 +81,66 @@ typedef enum _Metachat__V1__ConversationStatus {
    */
   METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_RESOLVED = 3,
   /*
-   * Finished for good; new user messages start a new conversation. Can be set back to OPEN
-   * explicitly with UpdateConversation.
+   * Finished for good; new user messages start a new conversation. ReopenConversation
+   * opens it again.
    */
-  METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_CLOSED = 4
+  METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_CLOSED = 4,
+  /*
+   * Escalated to a human, no agent has taken it yet; the assistant stays silent.
+   */
+  METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_AWAITING_HUMAN = 5
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METACHAT__V1__CONVERSATION_STATUS)
 } Metachat__V1__ConversationStatus;
+/*
+ * The kinds of ConversationEvent, for WatchConversationEventsRequest.kinds.
+ */
+typedef enum _Metachat__V1__ConversationEventKind {
+  /*
+   * Not set; rejected in kinds.
+   */
+  METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_UNSPECIFIED = 0,
+  /*
+   * conversation_created.
+   */
+  METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_CONVERSATION_CREATED = 1,
+  /*
+   * conversation_updated.
+   */
+  METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_CONVERSATION_UPDATED = 2,
+  /*
+   * status_changed.
+   */
+  METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_STATUS_CHANGED = 3,
+  /*
+   * assigned.
+   */
+  METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_ASSIGNED = 4,
+  /*
+   * escalated.
+   */
+  METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_ESCALATED = 5,
+  /*
+   * message_created.
+   */
+  METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_MESSAGE_CREATED = 6,
+  /*
+   * message_delivery_updated.
+   */
+  METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_MESSAGE_DELIVERY_UPDATED = 7,
+  /*
+   * reply_delta (live only).
+   */
+  METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_REPLY_DELTA = 8,
+  /*
+   * typing (live only).
+   */
+  METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_TYPING = 9,
+  /*
+   * conversation_deleted (live only).
+   */
+  METACHAT__V1__CONVERSATION_EVENT_KIND__CONVERSATION_EVENT_KIND_CONVERSATION_DELETED = 10
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METACHAT__V1__CONVERSATION_EVENT_KIND)
+} Metachat__V1__ConversationEventKind;
 
 /* --- messages --- */
 
@@ -103,8 +174,8 @@ struct  Metachat__V1__Conversation
    */
   Metachat__V1__ChannelType channel_type;
   /*
-   * Output only. Channel resource the conversation runs on; empty for API conversations
-   * without a channel.
+   * Output only. Channel resource the conversation runs on (UUID); empty for conversations
+   * without a channel. Replies to a conversation with a channel are queued for it.
    */
   char *channel_id;
   /*
@@ -113,14 +184,12 @@ struct  Metachat__V1__Conversation
    */
   char *external_user_id;
   /*
-   * Lifecycle state. Mutable with UpdateConversation.
+   * Output only. Lifecycle state; changed by the transition methods.
    */
   Metachat__V1__ConversationStatus status;
   /*
-   * Human agent the conversation is assigned to (free-form identifier such as an email);
-   * at most 256 characters; empty when unassigned. Mutable. Setting it on an OPEN
-   * conversation moves it to ASSIGNED_TO_HUMAN; clearing it while ASSIGNED_TO_HUMAN moves
-   * it back to OPEN.
+   * Output only. Human agent the conversation is assigned to (free-form identifier such
+   * as an email); set exactly while status is ASSIGNED_TO_HUMAN.
    */
   char *assignee_id;
   /*
@@ -161,10 +230,19 @@ struct  Metachat__V1__Conversation
    * Output only. When the conversation was closed; unset unless CLOSED.
    */
   Google__Protobuf__Timestamp *closed_at;
+  /*
+   * Whether a human should review the conversation: set when an answer was flagged
+   * SUGGEST_REVIEW. Mutable, so an agent clears it after the review.
+   */
+  protobuf_c_boolean needs_review;
+  /*
+   * Output only. event_id of the conversation's latest durable event.
+   */
+  char *last_event_id;
 };
 #define METACHAT__V1__CONVERSATION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__conversation__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, METACHAT__V1__CHANNEL_TYPE__CHANNEL_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, METACHAT__V1__ESCALATION_REASON__ESCALATION_REASON_UNSPECIFIED, NULL, NULL, NULL, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, METACHAT__V1__CHANNEL_TYPE__CHANNEL_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, METACHAT__V1__ESCALATION_REASON__ESCALATION_REASON_UNSPECIFIED, NULL, NULL, NULL, NULL, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Metachat__V1__CreateConversationRequest__MetadataEntry
@@ -185,11 +263,11 @@ struct  Metachat__V1__CreateConversationRequest
 {
   ProtobufCMessage base;
   /*
-   * Channel type. Unset: API. Must match the channel's type when channel_id is set.
+   * Channel type. Unset: API. Required (and not API) when channel_id is set.
    */
   Metachat__V1__ChannelType channel_type;
   /*
-   * Optional Channel resource of this tenant; must be enabled.
+   * Optional Channel resource (UUID) the conversation runs on; replies are queued for it.
    */
   char *channel_id;
   /*
@@ -229,7 +307,8 @@ struct  Metachat__V1__GetConversationRequest
 
 
 /*
- * Request for ListConversations. Filters combine with AND.
+ * Request for ListConversations. Filters combine with AND; a repeated filter matches any
+ * of its values.
  */
 struct  Metachat__V1__ListConversationsRequest
 {
@@ -243,9 +322,10 @@ struct  Metachat__V1__ListConversationsRequest
    */
   char *page_token;
   /*
-   * Only this status. Unset: any.
+   * Only these statuses (any of them); at most 5. Empty: any.
    */
-  Metachat__V1__ConversationStatus status;
+  size_t n_status;
+  Metachat__V1__ConversationStatus *status;
   /*
    * Only this channel type. Unset: any.
    */
@@ -263,18 +343,35 @@ struct  Metachat__V1__ListConversationsRequest
    */
   Google__Protobuf__Timestamp *created_before;
   /*
-   * Free-text search over title, external_user_id and message text (case-insensitive);
-   * at most 200 characters. Empty: no search.
+   * Full-text search over message bodies: conversations with a message containing every
+   * word of the query (case-insensitive, whole words); 1-200 characters. Empty: no
+   * search.
    */
   char *query;
   /*
    * Only conversations of this end user (exact match). Empty: any.
    */
   char *external_user_id;
+  /*
+   * Only conversations on this channel (UUID). Empty: any.
+   */
+  char *channel_id;
+  /*
+   * Only conversations whose needs_review is this value. Unset: any.
+   */
+  Google__Protobuf__BoolValue *needs_review;
+  /*
+   * Only conversations updated at or after this time (inclusive). Unset: no lower bound.
+   */
+  Google__Protobuf__Timestamp *updated_after;
+  /*
+   * Only conversations updated before this time (exclusive). Unset: no upper bound.
+   */
+  Google__Protobuf__Timestamp *updated_before;
 };
 #define METACHAT__V1__LIST_CONVERSATIONS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__list_conversations_request__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, METACHAT__V1__CONVERSATION_STATUS__CONVERSATION_STATUS_UNSPECIFIED, METACHAT__V1__CHANNEL_TYPE__CHANNEL_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , 0, (char *)protobuf_c_empty_string, 0,NULL, METACHAT__V1__CHANNEL_TYPE__CHANNEL_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL }
 
 
 /*
@@ -292,10 +389,16 @@ struct  Metachat__V1__ListConversationsResponse
    * Token for the next page; empty on the last page.
    */
   char *next_page_token;
+  /*
+   * The tenant's latest durable event_id, read before this page: watching with
+   * after_event_id set to it delivers every change made after the page was read (empty
+   * when the tenant has no events yet: watch from the beginning).
+   */
+  char *last_event_id;
 };
 #define METACHAT__V1__LIST_CONVERSATIONS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__list_conversations_response__descriptor) \
-    , 0,NULL, (char *)protobuf_c_empty_string }
+    , 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -309,22 +412,272 @@ struct  Metachat__V1__UpdateConversationRequest
    */
   char *conversation_id;
   /*
-   * New values for the fields named in update_mask. Mutable: status, assignee_id, title,
-   * metadata. ASSIGNED_TO_HUMAN requires a non-empty assignee (existing or in this
-   * update).
+   * New values for the fields named in update_mask. Mutable: title, metadata,
+   * needs_review.
    */
   Metachat__V1__Conversation *conversation;
   /*
-   * Fields to change, as paths relative to Conversation (e.g. "status", "assignee_id").
-   * Paths of output-only fields are INVALID_ARGUMENT. When absent over REST, the bridge
-   * infers the mask from the JSON keys present in the body. When absent over gRPC, every
-   * mutable field holding a non-default value is updated.
+   * Fields to change, as paths relative to Conversation (e.g. "title", "needs_review").
+   * Paths of other fields are INVALID_ARGUMENT. When absent over REST, the bridge infers
+   * the mask from the JSON keys present in the body. When absent over gRPC, every mutable
+   * field holding a non-default value is updated.
    */
   Google__Protobuf__FieldMask *update_mask;
 };
 #define METACHAT__V1__UPDATE_CONVERSATION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__update_conversation_request__descriptor) \
     , (char *)protobuf_c_empty_string, NULL, NULL }
+
+
+/*
+ * Request for DeleteConversation.
+ */
+struct  Metachat__V1__DeleteConversationRequest
+{
+  ProtobufCMessage base;
+  /*
+   * ID of the conversation to erase. Required.
+   */
+  char *conversation_id;
+};
+#define METACHAT__V1__DELETE_CONVERSATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__delete_conversation_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * What DeleteConversation erased.
+ */
+struct  Metachat__V1__DeleteConversationResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The erased conversation's ID.
+   */
+  char *conversation_id;
+  /*
+   * How many messages were deleted.
+   */
+  int32_t deleted_messages;
+  /*
+   * How many durable events were deleted.
+   */
+  int32_t deleted_events;
+};
+#define METACHAT__V1__DELETE_CONVERSATION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__delete_conversation_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * Request for ExportConversation.
+ */
+struct  Metachat__V1__ExportConversationRequest
+{
+  ProtobufCMessage base;
+  /*
+   * ID of the conversation to export. Required.
+   */
+  char *conversation_id;
+};
+#define METACHAT__V1__EXPORT_CONVERSATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__export_conversation_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+typedef enum {
+  METACHAT__V1__CONVERSATION_EXPORT_ITEM__ITEM__NOT_SET = 0,
+  METACHAT__V1__CONVERSATION_EXPORT_ITEM__ITEM_CONVERSATION = 1,
+  METACHAT__V1__CONVERSATION_EXPORT_ITEM__ITEM_MESSAGE = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METACHAT__V1__CONVERSATION_EXPORT_ITEM__ITEM__CASE)
+} Metachat__V1__ConversationExportItem__ItemCase;
+
+/*
+ * One item of an exported transcript.
+ */
+struct  Metachat__V1__ConversationExportItem
+{
+  ProtobufCMessage base;
+  Metachat__V1__ConversationExportItem__ItemCase item_case;
+  union {
+    /*
+     * The conversation itself.
+     */
+    Metachat__V1__Conversation *conversation;
+    /*
+     * One message, oldest first.
+     */
+    Metachat__V1__Message *message;
+  };
+};
+#define METACHAT__V1__CONVERSATION_EXPORT_ITEM__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__conversation_export_item__descriptor) \
+    , METACHAT__V1__CONVERSATION_EXPORT_ITEM__ITEM__NOT_SET, {0} }
+
+
+/*
+ * Request for EscalateConversation.
+ */
+struct  Metachat__V1__EscalateConversationRequest
+{
+  ProtobufCMessage base;
+  /*
+   * ID of the conversation. Required.
+   */
+  char *conversation_id;
+  /*
+   * Why; required (not UNSPECIFIED).
+   */
+  Metachat__V1__EscalationReason reason;
+  /*
+   * Optional note for the agents; at most 1000 characters, line breaks allowed.
+   */
+  char *note;
+  /*
+   * Who escalates (e.g. an agent's email); at most 256 characters. Empty: the caller.
+   */
+  char *actor_id;
+  /*
+   * Optional ID of the message that triggered the escalation (a message of this
+   * conversation).
+   */
+  char *message_id;
+  /*
+   * For KEYWORD escalations: the keyword that matched; at most 100 characters.
+   */
+  char *matched_keyword;
+  /*
+   * For LOW_CONFIDENCE escalations: the answer's confidence, 0..1.
+   */
+  double confidence;
+};
+#define METACHAT__V1__ESCALATE_CONVERSATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__escalate_conversation_request__descriptor) \
+    , (char *)protobuf_c_empty_string, METACHAT__V1__ESCALATION_REASON__ESCALATION_REASON_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * Request for AssignConversation.
+ */
+struct  Metachat__V1__AssignConversationRequest
+{
+  ProtobufCMessage base;
+  /*
+   * ID of the conversation. Required.
+   */
+  char *conversation_id;
+  /*
+   * The agent to assign (free-form, e.g. an email); required, 1-256 characters.
+   */
+  char *assignee_id;
+  /*
+   * Who assigns; at most 256 characters. Empty: the caller.
+   */
+  char *actor_id;
+};
+#define METACHAT__V1__ASSIGN_CONVERSATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__assign_conversation_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Request for UnassignConversation.
+ */
+struct  Metachat__V1__UnassignConversationRequest
+{
+  ProtobufCMessage base;
+  /*
+   * ID of the conversation. Required.
+   */
+  char *conversation_id;
+  /*
+   * Who unassigns; at most 256 characters. Empty: the caller.
+   */
+  char *actor_id;
+};
+#define METACHAT__V1__UNASSIGN_CONVERSATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__unassign_conversation_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Request for HandBackConversation.
+ */
+struct  Metachat__V1__HandBackConversationRequest
+{
+  ProtobufCMessage base;
+  /*
+   * ID of the conversation. Required.
+   */
+  char *conversation_id;
+  /*
+   * Who hands it back; at most 256 characters. Empty: the caller.
+   */
+  char *actor_id;
+};
+#define METACHAT__V1__HAND_BACK_CONVERSATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__hand_back_conversation_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Request for ResolveConversation.
+ */
+struct  Metachat__V1__ResolveConversationRequest
+{
+  ProtobufCMessage base;
+  /*
+   * ID of the conversation. Required.
+   */
+  char *conversation_id;
+  /*
+   * Who resolves it; at most 256 characters. Empty: the caller.
+   */
+  char *actor_id;
+};
+#define METACHAT__V1__RESOLVE_CONVERSATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__resolve_conversation_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Request for ReopenConversation.
+ */
+struct  Metachat__V1__ReopenConversationRequest
+{
+  ProtobufCMessage base;
+  /*
+   * ID of the conversation. Required.
+   */
+  char *conversation_id;
+  /*
+   * Who reopens it; at most 256 characters. Empty: the caller.
+   */
+  char *actor_id;
+};
+#define METACHAT__V1__REOPEN_CONVERSATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__reopen_conversation_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Request for CloseConversation.
+ */
+struct  Metachat__V1__CloseConversationRequest
+{
+  ProtobufCMessage base;
+  /*
+   * ID of the conversation. Required.
+   */
+  char *conversation_id;
+  /*
+   * Who closes it; at most 256 characters. Empty: the caller.
+   */
+  char *actor_id;
+};
+#define METACHAT__V1__CLOSE_CONVERSATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__close_conversation_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -367,13 +720,19 @@ struct  Metachat__V1__ListMessagesResponse
   size_t n_messages;
   Metachat__V1__Message **messages;
   /*
-   * Token for the next page; empty on the last page.
+   * Token for the next page; empty on the last page. Oldest-first pages are stable under
+   * concurrent inserts: a message committed while paging appears on a later page.
    */
   char *next_page_token;
+  /*
+   * The tenant's latest durable event_id, read before this page (see
+   * ListConversationsResponse.last_event_id).
+   */
+  char *last_event_id;
 };
 #define METACHAT__V1__LIST_MESSAGES_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__list_messages_response__descriptor) \
-    , 0,NULL, (char *)protobuf_c_empty_string }
+    , 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Metachat__V1__PostAgentReplyRequest__MetadataEntry
@@ -398,7 +757,8 @@ struct  Metachat__V1__PostAgentReplyRequest
    */
   char *conversation_id;
   /*
-   * Reply text; required, 1-8000 characters.
+   * Reply text; 1-8000 characters, line breaks allowed. May be empty when attachments
+   * are given.
    */
   char *text;
   /*
@@ -412,14 +772,22 @@ struct  Metachat__V1__PostAgentReplyRequest
   size_t n_metadata;
   Metachat__V1__PostAgentReplyRequest__MetadataEntry **metadata;
   /*
-   * Optional client-chosen key, at most 128 characters: a retry with the same key within
-   * 24 hours answers the original message instead of posting twice.
+   * Optional client-chosen key, 1-128 characters without control characters: a retry with
+   * the same key on the same conversation answers the original message instead of posting
+   * twice (for as long as the message is kept). The same key with a different text, agent
+   * or attachments is ALREADY_EXISTS. Over REST the `Idempotency-Key` header is used when
+   * this field is empty.
    */
   char *idempotency_key;
+  /*
+   * Media to send with the reply (references only, see Attachment); at most 10.
+   */
+  size_t n_attachments;
+  Metachat__V1__Attachment **attachments;
 };
 #define METACHAT__V1__POST_AGENT_REPLY_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__post_agent_reply_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /*
@@ -429,19 +797,27 @@ struct  Metachat__V1__WatchConversationEventsRequest
 {
   ProtobufCMessage base;
   /*
-   * Only events of this conversation. Empty: every conversation of the tenant.
+   * Only events of this conversation (UUID). Empty: every conversation of the tenant.
    */
   char *conversation_id;
   /*
-   * Resume after this event_id: events after it are replayed first, then live ones
-   * follow. Empty: only events from now on. FAILED_PRECONDITION when the id is older than
-   * the retained history (about 24 hours or 10000 events per tenant).
+   * Resume after this event_id (a decimal number from an earlier event or a listing's
+   * last_event_id): the durable events after it are replayed first, then live ones follow.
+   * Empty: only events from now on. FAILED_PRECONDITION when it is older than the retained
+   * history (7 days by default, CONVERSATION_EVENT_RETENTION_HOURS), INVALID_ARGUMENT when
+   * it is not a number or lies ahead of the tenant's latest event.
    */
   char *after_event_id;
+  /*
+   * Only these kinds (any of them); at most 10. Empty: every kind. Heartbeats are always
+   * sent.
+   */
+  size_t n_kinds;
+  Metachat__V1__ConversationEventKind *kinds;
 };
 #define METACHAT__V1__WATCH_CONVERSATION_EVENTS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__watch_conversation_events_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /*
@@ -458,6 +834,27 @@ struct  Metachat__V1__ConversationEvent__ConversationCreated
 #define METACHAT__V1__CONVERSATION_EVENT__CONVERSATION_CREATED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__conversation_event__conversation_created__descriptor) \
     , NULL }
+
+
+/*
+ * The conversation's title, metadata or review flag changed.
+ */
+struct  Metachat__V1__ConversationEvent__ConversationUpdated
+{
+  ProtobufCMessage base;
+  /*
+   * The conversation after the change.
+   */
+  Metachat__V1__Conversation *conversation;
+  /*
+   * The changed fields, as update-mask paths (e.g. "title").
+   */
+  size_t n_changed_fields;
+  char **changed_fields;
+};
+#define METACHAT__V1__CONVERSATION_EVENT__CONVERSATION_UPDATED__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__conversation_event__conversation_updated__descriptor) \
+    , NULL, 0,NULL }
 
 
 /*
@@ -491,7 +888,8 @@ struct  Metachat__V1__ConversationEvent__StatusChanged
    */
   Metachat__V1__ConversationStatus status;
   /*
-   * Who changed it: an agent id, or "system" for automatic transitions.
+   * Who changed it: the request's actor_id, the caller (`tenant:<id>`, an admin id,
+   * `bootstrap`), an agent id for replies, or "system" for automatic transitions.
    */
   char *changed_by;
 };
@@ -514,10 +912,14 @@ struct  Metachat__V1__ConversationEvent__Assigned
    * Assignee after the change; empty when unassigned.
    */
   char *assignee_id;
+  /*
+   * Who changed it (as StatusChanged.changed_by).
+   */
+  char *changed_by;
 };
 #define METACHAT__V1__CONVERSATION_EVENT__ASSIGNED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__conversation_event__assigned__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -531,7 +933,7 @@ struct  Metachat__V1__ConversationEvent__Escalated
    */
   Metachat__V1__EscalationReason reason;
   /*
-   * ID of the message that triggered it; empty for MANUAL escalations.
+   * ID of the message that triggered it; empty when none was named.
    */
   char *message_id;
   /*
@@ -542,10 +944,18 @@ struct  Metachat__V1__ConversationEvent__Escalated
    * Assistant confidence, 0..1, for LOW_CONFIDENCE escalations; 0 otherwise.
    */
   double confidence;
+  /*
+   * The note given with the escalation, if any.
+   */
+  char *note;
+  /*
+   * Who escalated (as StatusChanged.changed_by).
+   */
+  char *changed_by;
 };
 #define METACHAT__V1__CONVERSATION_EVENT__ESCALATED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__conversation_event__escalated__descriptor) \
-    , METACHAT__V1__ESCALATION_REASON__ESCALATION_REASON_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , METACHAT__V1__ESCALATION_REASON__ESCALATION_REASON_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -566,10 +976,91 @@ struct  Metachat__V1__ConversationEvent__MessageDeliveryUpdated
    * Provider error text when status is FAILED; empty otherwise.
    */
   char *error_message;
+  /*
+   * The provider's ID of the message, once known.
+   */
+  char *external_message_id;
 };
 #define METACHAT__V1__CONVERSATION_EVENT__MESSAGE_DELIVERY_UPDATED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__conversation_event__message_delivery_updated__descriptor) \
-    , (char *)protobuf_c_empty_string, METACHAT__V1__MESSAGE_DELIVERY_STATUS__MESSAGE_DELIVERY_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, METACHAT__V1__MESSAGE_DELIVERY_STATUS__MESSAGE_DELIVERY_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A piece of an assistant answer as it is generated. Live only: never stored or
+ * replayed; the stored answer arrives as message_created.
+ */
+struct  Metachat__V1__ConversationEvent__ReplyDelta
+{
+  ProtobufCMessage base;
+  /*
+   * ID the assistant message will be stored under.
+   */
+  char *message_id;
+  /*
+   * 0-based position of this piece in the answer.
+   */
+  int32_t sequence;
+  /*
+   * The next piece of text; concatenating the pieces in sequence order gives the answer.
+   */
+  char *text_delta;
+};
+#define METACHAT__V1__CONVERSATION_EVENT__REPLY_DELTA__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__conversation_event__reply_delta__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Someone is typing (or stopped). Live only.
+ */
+struct  Metachat__V1__ConversationEvent__Typing
+{
+  ProtobufCMessage base;
+  /*
+   * Who: USER (the end user on the channel), AGENT or ASSISTANT.
+   */
+  Metachat__V1__MessageRole role;
+  /*
+   * The agent id for AGENT, the external user id for USER; empty for ASSISTANT.
+   */
+  char *actor_id;
+  /*
+   * True while typing, false when stopped.
+   */
+  protobuf_c_boolean typing;
+};
+#define METACHAT__V1__CONVERSATION_EVENT__TYPING__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__conversation_event__typing__descriptor) \
+    , METACHAT__V1__MESSAGE_ROLE__MESSAGE_ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * The conversation was erased (DeleteConversation). Live only: nothing of it is kept.
+ */
+struct  Metachat__V1__ConversationEvent__ConversationDeleted
+{
+  ProtobufCMessage base;
+};
+#define METACHAT__V1__CONVERSATION_EVENT__CONVERSATION_DELETED__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__conversation_event__conversation_deleted__descriptor) \
+     }
+
+
+/*
+ * Keeps an idle stream alive. Live only; tenant_id and conversation_id are empty.
+ */
+struct  Metachat__V1__ConversationEvent__Heartbeat
+{
+  ProtobufCMessage base;
+  /*
+   * Server time when sent.
+   */
+  Google__Protobuf__Timestamp *sent_at;
+};
+#define METACHAT__V1__CONVERSATION_EVENT__HEARTBEAT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__conversation_event__heartbeat__descriptor) \
+    , NULL }
 
 
 typedef enum {
@@ -579,19 +1070,25 @@ typedef enum {
   METACHAT__V1__CONVERSATION_EVENT__PAYLOAD_STATUS_CHANGED = 12,
   METACHAT__V1__CONVERSATION_EVENT__PAYLOAD_ASSIGNED = 13,
   METACHAT__V1__CONVERSATION_EVENT__PAYLOAD_ESCALATED = 14,
-  METACHAT__V1__CONVERSATION_EVENT__PAYLOAD_MESSAGE_DELIVERY_UPDATED = 15
+  METACHAT__V1__CONVERSATION_EVENT__PAYLOAD_MESSAGE_DELIVERY_UPDATED = 15,
+  METACHAT__V1__CONVERSATION_EVENT__PAYLOAD_CONVERSATION_UPDATED = 16,
+  METACHAT__V1__CONVERSATION_EVENT__PAYLOAD_REPLY_DELTA = 17,
+  METACHAT__V1__CONVERSATION_EVENT__PAYLOAD_TYPING = 18,
+  METACHAT__V1__CONVERSATION_EVENT__PAYLOAD_CONVERSATION_DELETED = 19,
+  METACHAT__V1__CONVERSATION_EVENT__PAYLOAD_HEARTBEAT = 20
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METACHAT__V1__CONVERSATION_EVENT__PAYLOAD__CASE)
 } Metachat__V1__ConversationEvent__PayloadCase;
 
 /*
- * Something that happened to a conversation, delivered live and replayable by event_id.
+ * Something that happened to a conversation, delivered live and, when durable, replayable
+ * by event_id.
  */
 struct  Metachat__V1__ConversationEvent
 {
   ProtobufCMessage base;
   /*
-   * Opaque, per-tenant increasing event ID (a Redis stream entry id, not a UUID); pass it
-   * as after_event_id to resume.
+   * Per-tenant, strictly increasing event ID as a decimal number (assigned in commit
+   * order); pass it as after_event_id to resume. Empty for live-only kinds.
    */
   char *event_id;
   /*
@@ -632,6 +1129,26 @@ struct  Metachat__V1__ConversationEvent
      * An outbound message's delivery state changed.
      */
     Metachat__V1__ConversationEvent__MessageDeliveryUpdated *message_delivery_updated;
+    /*
+     * Title, metadata or review flag changed.
+     */
+    Metachat__V1__ConversationEvent__ConversationUpdated *conversation_updated;
+    /*
+     * A piece of an answer being generated (live only).
+     */
+    Metachat__V1__ConversationEvent__ReplyDelta *reply_delta;
+    /*
+     * Someone is typing (live only).
+     */
+    Metachat__V1__ConversationEvent__Typing *typing;
+    /*
+     * The conversation was erased (live only).
+     */
+    Metachat__V1__ConversationEvent__ConversationDeleted *conversation_deleted;
+    /*
+     * Keep-alive (live only).
+     */
+    Metachat__V1__ConversationEvent__Heartbeat *heartbeat;
   };
 };
 #define METACHAT__V1__CONVERSATION_EVENT__INIT \
@@ -759,6 +1276,215 @@ Metachat__V1__UpdateConversationRequest *
 void   metachat__v1__update_conversation_request__free_unpacked
                      (Metachat__V1__UpdateConversationRequest *message,
                       ProtobufCAllocator *allocator);
+/* Metachat__V1__DeleteConversationRequest methods */
+void   metachat__v1__delete_conversation_request__init
+                     (Metachat__V1__DeleteConversationRequest         *message);
+size_t metachat__v1__delete_conversation_request__get_packed_size
+                     (const Metachat__V1__DeleteConversationRequest   *message);
+size_t metachat__v1__delete_conversation_request__pack
+                     (const Metachat__V1__DeleteConversationRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__delete_conversation_request__pack_to_buffer
+                     (const Metachat__V1__DeleteConversationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__DeleteConversationRequest *
+       metachat__v1__delete_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__delete_conversation_request__free_unpacked
+                     (Metachat__V1__DeleteConversationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__DeleteConversationResponse methods */
+void   metachat__v1__delete_conversation_response__init
+                     (Metachat__V1__DeleteConversationResponse         *message);
+size_t metachat__v1__delete_conversation_response__get_packed_size
+                     (const Metachat__V1__DeleteConversationResponse   *message);
+size_t metachat__v1__delete_conversation_response__pack
+                     (const Metachat__V1__DeleteConversationResponse   *message,
+                      uint8_t             *out);
+size_t metachat__v1__delete_conversation_response__pack_to_buffer
+                     (const Metachat__V1__DeleteConversationResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__DeleteConversationResponse *
+       metachat__v1__delete_conversation_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__delete_conversation_response__free_unpacked
+                     (Metachat__V1__DeleteConversationResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__ExportConversationRequest methods */
+void   metachat__v1__export_conversation_request__init
+                     (Metachat__V1__ExportConversationRequest         *message);
+size_t metachat__v1__export_conversation_request__get_packed_size
+                     (const Metachat__V1__ExportConversationRequest   *message);
+size_t metachat__v1__export_conversation_request__pack
+                     (const Metachat__V1__ExportConversationRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__export_conversation_request__pack_to_buffer
+                     (const Metachat__V1__ExportConversationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__ExportConversationRequest *
+       metachat__v1__export_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__export_conversation_request__free_unpacked
+                     (Metachat__V1__ExportConversationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__ConversationExportItem methods */
+void   metachat__v1__conversation_export_item__init
+                     (Metachat__V1__ConversationExportItem         *message);
+size_t metachat__v1__conversation_export_item__get_packed_size
+                     (const Metachat__V1__ConversationExportItem   *message);
+size_t metachat__v1__conversation_export_item__pack
+                     (const Metachat__V1__ConversationExportItem   *message,
+                      uint8_t             *out);
+size_t metachat__v1__conversation_export_item__pack_to_buffer
+                     (const Metachat__V1__ConversationExportItem   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__ConversationExportItem *
+       metachat__v1__conversation_export_item__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__conversation_export_item__free_unpacked
+                     (Metachat__V1__ConversationExportItem *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__EscalateConversationRequest methods */
+void   metachat__v1__escalate_conversation_request__init
+                     (Metachat__V1__EscalateConversationRequest         *message);
+size_t metachat__v1__escalate_conversation_request__get_packed_size
+                     (const Metachat__V1__EscalateConversationRequest   *message);
+size_t metachat__v1__escalate_conversation_request__pack
+                     (const Metachat__V1__EscalateConversationRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__escalate_conversation_request__pack_to_buffer
+                     (const Metachat__V1__EscalateConversationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__EscalateConversationRequest *
+       metachat__v1__escalate_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__escalate_conversation_request__free_unpacked
+                     (Metachat__V1__EscalateConversationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__AssignConversationRequest methods */
+void   metachat__v1__assign_conversation_request__init
+                     (Metachat__V1__AssignConversationRequest         *message);
+size_t metachat__v1__assign_conversation_request__get_packed_size
+                     (const Metachat__V1__AssignConversationRequest   *message);
+size_t metachat__v1__assign_conversation_request__pack
+                     (const Metachat__V1__AssignConversationRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__assign_conversation_request__pack_to_buffer
+                     (const Metachat__V1__AssignConversationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__AssignConversationRequest *
+       metachat__v1__assign_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__assign_conversation_request__free_unpacked
+                     (Metachat__V1__AssignConversationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__UnassignConversationRequest methods */
+void   metachat__v1__unassign_conversation_request__init
+                     (Metachat__V1__UnassignConversationRequest         *message);
+size_t metachat__v1__unassign_conversation_request__get_packed_size
+                     (const Metachat__V1__UnassignConversationRequest   *message);
+size_t metachat__v1__unassign_conversation_request__pack
+                     (const Metachat__V1__UnassignConversationRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__unassign_conversation_request__pack_to_buffer
+                     (const Metachat__V1__UnassignConversationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__UnassignConversationRequest *
+       metachat__v1__unassign_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__unassign_conversation_request__free_unpacked
+                     (Metachat__V1__UnassignConversationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__HandBackConversationRequest methods */
+void   metachat__v1__hand_back_conversation_request__init
+                     (Metachat__V1__HandBackConversationRequest         *message);
+size_t metachat__v1__hand_back_conversation_request__get_packed_size
+                     (const Metachat__V1__HandBackConversationRequest   *message);
+size_t metachat__v1__hand_back_conversation_request__pack
+                     (const Metachat__V1__HandBackConversationRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__hand_back_conversation_request__pack_to_buffer
+                     (const Metachat__V1__HandBackConversationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__HandBackConversationRequest *
+       metachat__v1__hand_back_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__hand_back_conversation_request__free_unpacked
+                     (Metachat__V1__HandBackConversationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__ResolveConversationRequest methods */
+void   metachat__v1__resolve_conversation_request__init
+                     (Metachat__V1__ResolveConversationRequest         *message);
+size_t metachat__v1__resolve_conversation_request__get_packed_size
+                     (const Metachat__V1__ResolveConversationRequest   *message);
+size_t metachat__v1__resolve_conversation_request__pack
+                     (const Metachat__V1__ResolveConversationRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__resolve_conversation_request__pack_to_buffer
+                     (const Metachat__V1__ResolveConversationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__ResolveConversationRequest *
+       metachat__v1__resolve_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__resolve_conversation_request__free_unpacked
+                     (Metachat__V1__ResolveConversationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__ReopenConversationRequest methods */
+void   metachat__v1__reopen_conversation_request__init
+                     (Metachat__V1__ReopenConversationRequest         *message);
+size_t metachat__v1__reopen_conversation_request__get_packed_size
+                     (const Metachat__V1__ReopenConversationRequest   *message);
+size_t metachat__v1__reopen_conversation_request__pack
+                     (const Metachat__V1__ReopenConversationRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__reopen_conversation_request__pack_to_buffer
+                     (const Metachat__V1__ReopenConversationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__ReopenConversationRequest *
+       metachat__v1__reopen_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__reopen_conversation_request__free_unpacked
+                     (Metachat__V1__ReopenConversationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__CloseConversationRequest methods */
+void   metachat__v1__close_conversation_request__init
+                     (Metachat__V1__CloseConversationRequest         *message);
+size_t metachat__v1__close_conversation_request__get_packed_size
+                     (const Metachat__V1__CloseConversationRequest   *message);
+size_t metachat__v1__close_conversation_request__pack
+                     (const Metachat__V1__CloseConversationRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__close_conversation_request__pack_to_buffer
+                     (const Metachat__V1__CloseConversationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__CloseConversationRequest *
+       metachat__v1__close_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__close_conversation_request__free_unpacked
+                     (Metachat__V1__CloseConversationRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Metachat__V1__ListMessagesRequest methods */
 void   metachat__v1__list_messages_request__init
                      (Metachat__V1__ListMessagesRequest         *message);
@@ -841,6 +1567,9 @@ void   metachat__v1__watch_conversation_events_request__free_unpacked
 /* Metachat__V1__ConversationEvent__ConversationCreated methods */
 void   metachat__v1__conversation_event__conversation_created__init
                      (Metachat__V1__ConversationEvent__ConversationCreated         *message);
+/* Metachat__V1__ConversationEvent__ConversationUpdated methods */
+void   metachat__v1__conversation_event__conversation_updated__init
+                     (Metachat__V1__ConversationEvent__ConversationUpdated         *message);
 /* Metachat__V1__ConversationEvent__MessageCreated methods */
 void   metachat__v1__conversation_event__message_created__init
                      (Metachat__V1__ConversationEvent__MessageCreated         *message);
@@ -856,6 +1585,18 @@ void   metachat__v1__conversation_event__escalated__init
 /* Metachat__V1__ConversationEvent__MessageDeliveryUpdated methods */
 void   metachat__v1__conversation_event__message_delivery_updated__init
                      (Metachat__V1__ConversationEvent__MessageDeliveryUpdated         *message);
+/* Metachat__V1__ConversationEvent__ReplyDelta methods */
+void   metachat__v1__conversation_event__reply_delta__init
+                     (Metachat__V1__ConversationEvent__ReplyDelta         *message);
+/* Metachat__V1__ConversationEvent__Typing methods */
+void   metachat__v1__conversation_event__typing__init
+                     (Metachat__V1__ConversationEvent__Typing         *message);
+/* Metachat__V1__ConversationEvent__ConversationDeleted methods */
+void   metachat__v1__conversation_event__conversation_deleted__init
+                     (Metachat__V1__ConversationEvent__ConversationDeleted         *message);
+/* Metachat__V1__ConversationEvent__Heartbeat methods */
+void   metachat__v1__conversation_event__heartbeat__init
+                     (Metachat__V1__ConversationEvent__Heartbeat         *message);
 /* Metachat__V1__ConversationEvent methods */
 void   metachat__v1__conversation_event__init
                      (Metachat__V1__ConversationEvent         *message);
@@ -901,6 +1642,39 @@ typedef void (*Metachat__V1__ListConversationsResponse_Closure)
 typedef void (*Metachat__V1__UpdateConversationRequest_Closure)
                  (const Metachat__V1__UpdateConversationRequest *message,
                   void *closure_data);
+typedef void (*Metachat__V1__DeleteConversationRequest_Closure)
+                 (const Metachat__V1__DeleteConversationRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__DeleteConversationResponse_Closure)
+                 (const Metachat__V1__DeleteConversationResponse *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__ExportConversationRequest_Closure)
+                 (const Metachat__V1__ExportConversationRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__ConversationExportItem_Closure)
+                 (const Metachat__V1__ConversationExportItem *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__EscalateConversationRequest_Closure)
+                 (const Metachat__V1__EscalateConversationRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__AssignConversationRequest_Closure)
+                 (const Metachat__V1__AssignConversationRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__UnassignConversationRequest_Closure)
+                 (const Metachat__V1__UnassignConversationRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__HandBackConversationRequest_Closure)
+                 (const Metachat__V1__HandBackConversationRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__ResolveConversationRequest_Closure)
+                 (const Metachat__V1__ResolveConversationRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__ReopenConversationRequest_Closure)
+                 (const Metachat__V1__ReopenConversationRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__CloseConversationRequest_Closure)
+                 (const Metachat__V1__CloseConversationRequest *message,
+                  void *closure_data);
 typedef void (*Metachat__V1__ListMessagesRequest_Closure)
                  (const Metachat__V1__ListMessagesRequest *message,
                   void *closure_data);
@@ -919,6 +1693,9 @@ typedef void (*Metachat__V1__WatchConversationEventsRequest_Closure)
 typedef void (*Metachat__V1__ConversationEvent__ConversationCreated_Closure)
                  (const Metachat__V1__ConversationEvent__ConversationCreated *message,
                   void *closure_data);
+typedef void (*Metachat__V1__ConversationEvent__ConversationUpdated_Closure)
+                 (const Metachat__V1__ConversationEvent__ConversationUpdated *message,
+                  void *closure_data);
 typedef void (*Metachat__V1__ConversationEvent__MessageCreated_Closure)
                  (const Metachat__V1__ConversationEvent__MessageCreated *message,
                   void *closure_data);
@@ -933,6 +1710,18 @@ typedef void (*Metachat__V1__ConversationEvent__Escalated_Closure)
                   void *closure_data);
 typedef void (*Metachat__V1__ConversationEvent__MessageDeliveryUpdated_Closure)
                  (const Metachat__V1__ConversationEvent__MessageDeliveryUpdated *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__ConversationEvent__ReplyDelta_Closure)
+                 (const Metachat__V1__ConversationEvent__ReplyDelta *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__ConversationEvent__Typing_Closure)
+                 (const Metachat__V1__ConversationEvent__Typing *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__ConversationEvent__ConversationDeleted_Closure)
+                 (const Metachat__V1__ConversationEvent__ConversationDeleted *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__ConversationEvent__Heartbeat_Closure)
+                 (const Metachat__V1__ConversationEvent__Heartbeat *message,
                   void *closure_data);
 typedef void (*Metachat__V1__ConversationEvent_Closure)
                  (const Metachat__V1__ConversationEvent *message,
@@ -960,6 +1749,42 @@ struct Metachat__V1__ConversationService_Service
                               const Metachat__V1__UpdateConversationRequest *input,
                               Metachat__V1__Conversation_Closure closure,
                               void *closure_data);
+  void (*delete_conversation)(Metachat__V1__ConversationService_Service *service,
+                              const Metachat__V1__DeleteConversationRequest *input,
+                              Metachat__V1__DeleteConversationResponse_Closure closure,
+                              void *closure_data);
+  void (*export_conversation)(Metachat__V1__ConversationService_Service *service,
+                              const Metachat__V1__ExportConversationRequest *input,
+                              Metachat__V1__ConversationExportItem_Closure closure,
+                              void *closure_data);
+  void (*escalate_conversation)(Metachat__V1__ConversationService_Service *service,
+                                const Metachat__V1__EscalateConversationRequest *input,
+                                Metachat__V1__Conversation_Closure closure,
+                                void *closure_data);
+  void (*assign_conversation)(Metachat__V1__ConversationService_Service *service,
+                              const Metachat__V1__AssignConversationRequest *input,
+                              Metachat__V1__Conversation_Closure closure,
+                              void *closure_data);
+  void (*unassign_conversation)(Metachat__V1__ConversationService_Service *service,
+                                const Metachat__V1__UnassignConversationRequest *input,
+                                Metachat__V1__Conversation_Closure closure,
+                                void *closure_data);
+  void (*hand_back_conversation)(Metachat__V1__ConversationService_Service *service,
+                                 const Metachat__V1__HandBackConversationRequest *input,
+                                 Metachat__V1__Conversation_Closure closure,
+                                 void *closure_data);
+  void (*resolve_conversation)(Metachat__V1__ConversationService_Service *service,
+                               const Metachat__V1__ResolveConversationRequest *input,
+                               Metachat__V1__Conversation_Closure closure,
+                               void *closure_data);
+  void (*reopen_conversation)(Metachat__V1__ConversationService_Service *service,
+                              const Metachat__V1__ReopenConversationRequest *input,
+                              Metachat__V1__Conversation_Closure closure,
+                              void *closure_data);
+  void (*close_conversation)(Metachat__V1__ConversationService_Service *service,
+                             const Metachat__V1__CloseConversationRequest *input,
+                             Metachat__V1__Conversation_Closure closure,
+                             void *closure_data);
   void (*list_messages)(Metachat__V1__ConversationService_Service *service,
                         const Metachat__V1__ListMessagesRequest *input,
                         Metachat__V1__ListMessagesResponse_Closure closure,
@@ -984,6 +1809,15 @@ void metachat__v1__conversation_service__init (Metachat__V1__ConversationService
       function_prefix__ ## get_conversation,\
       function_prefix__ ## list_conversations,\
       function_prefix__ ## update_conversation,\
+      function_prefix__ ## delete_conversation,\
+      function_prefix__ ## export_conversation,\
+      function_prefix__ ## escalate_conversation,\
+      function_prefix__ ## assign_conversation,\
+      function_prefix__ ## unassign_conversation,\
+      function_prefix__ ## hand_back_conversation,\
+      function_prefix__ ## resolve_conversation,\
+      function_prefix__ ## reopen_conversation,\
+      function_prefix__ ## close_conversation,\
       function_prefix__ ## list_messages,\
       function_prefix__ ## post_agent_reply,\
       function_prefix__ ## watch_conversation_events  }
@@ -1003,6 +1837,42 @@ void metachat__v1__conversation_service__update_conversation(ProtobufCService *s
                                                              const Metachat__V1__UpdateConversationRequest *input,
                                                              Metachat__V1__Conversation_Closure closure,
                                                              void *closure_data);
+void metachat__v1__conversation_service__delete_conversation(ProtobufCService *service,
+                                                             const Metachat__V1__DeleteConversationRequest *input,
+                                                             Metachat__V1__DeleteConversationResponse_Closure closure,
+                                                             void *closure_data);
+void metachat__v1__conversation_service__export_conversation(ProtobufCService *service,
+                                                             const Metachat__V1__ExportConversationRequest *input,
+                                                             Metachat__V1__ConversationExportItem_Closure closure,
+                                                             void *closure_data);
+void metachat__v1__conversation_service__escalate_conversation(ProtobufCService *service,
+                                                               const Metachat__V1__EscalateConversationRequest *input,
+                                                               Metachat__V1__Conversation_Closure closure,
+                                                               void *closure_data);
+void metachat__v1__conversation_service__assign_conversation(ProtobufCService *service,
+                                                             const Metachat__V1__AssignConversationRequest *input,
+                                                             Metachat__V1__Conversation_Closure closure,
+                                                             void *closure_data);
+void metachat__v1__conversation_service__unassign_conversation(ProtobufCService *service,
+                                                               const Metachat__V1__UnassignConversationRequest *input,
+                                                               Metachat__V1__Conversation_Closure closure,
+                                                               void *closure_data);
+void metachat__v1__conversation_service__hand_back_conversation(ProtobufCService *service,
+                                                                const Metachat__V1__HandBackConversationRequest *input,
+                                                                Metachat__V1__Conversation_Closure closure,
+                                                                void *closure_data);
+void metachat__v1__conversation_service__resolve_conversation(ProtobufCService *service,
+                                                              const Metachat__V1__ResolveConversationRequest *input,
+                                                              Metachat__V1__Conversation_Closure closure,
+                                                              void *closure_data);
+void metachat__v1__conversation_service__reopen_conversation(ProtobufCService *service,
+                                                             const Metachat__V1__ReopenConversationRequest *input,
+                                                             Metachat__V1__Conversation_Closure closure,
+                                                             void *closure_data);
+void metachat__v1__conversation_service__close_conversation(ProtobufCService *service,
+                                                            const Metachat__V1__CloseConversationRequest *input,
+                                                            Metachat__V1__Conversation_Closure closure,
+                                                            void *closure_data);
 void metachat__v1__conversation_service__list_messages(ProtobufCService *service,
                                                        const Metachat__V1__ListMessagesRequest *input,
                                                        Metachat__V1__ListMessagesResponse_Closure closure,
@@ -1019,6 +1889,7 @@ void metachat__v1__conversation_service__watch_conversation_events(ProtobufCServ
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    metachat__v1__conversation_status__descriptor;
+extern const ProtobufCEnumDescriptor    metachat__v1__conversation_event_kind__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__conversation__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__conversation__metadata_entry__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__create_conversation_request__descriptor;
@@ -1027,6 +1898,17 @@ extern const ProtobufCMessageDescriptor metachat__v1__get_conversation_request__
 extern const ProtobufCMessageDescriptor metachat__v1__list_conversations_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__list_conversations_response__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__update_conversation_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__delete_conversation_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__delete_conversation_response__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__export_conversation_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__conversation_export_item__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__escalate_conversation_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__assign_conversation_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__unassign_conversation_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__hand_back_conversation_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__resolve_conversation_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__reopen_conversation_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__close_conversation_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__list_messages_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__list_messages_response__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__post_agent_reply_request__descriptor;
@@ -1034,11 +1916,16 @@ extern const ProtobufCMessageDescriptor metachat__v1__post_agent_reply_request__
 extern const ProtobufCMessageDescriptor metachat__v1__watch_conversation_events_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__conversation_event__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__conversation_event__conversation_created__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__conversation_event__conversation_updated__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__conversation_event__message_created__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__conversation_event__status_changed__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__conversation_event__assigned__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__conversation_event__escalated__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__conversation_event__message_delivery_updated__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__conversation_event__reply_delta__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__conversation_event__typing__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__conversation_event__conversation_deleted__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__conversation_event__heartbeat__descriptor;
 extern const ProtobufCServiceDescriptor metachat__v1__conversation_service__descriptor;
 
 PROTOBUF_C__END_DECLS
