@@ -19,15 +19,31 @@ internal import SwiftProtobuf
 package struct ConversationHandler: Metachat_V1_ConversationService.Handler {
     let ledger: ConversationLedger
     let access: TenantAccessResolver
+    let stream: ConversationEventHub?
 
     /// Creates the handler.
     ///
     /// - Parameters:
     ///   - pool: PostgreSQL, migrated.
-    ///   - events: Hears every event once it exists (the live stream).
-    package init(pool: PostgresPool, events: any ConversationEventSink = IgnoringConversationEventSink()) {
+    ///   - events: Hears every event once it exists.
+    ///   - stream: Serves WatchConversationEvents (`UNIMPLEMENTED` without one); usually also
+    ///     `events`.
+    package init(
+        pool: PostgresPool, events: any ConversationEventSink = IgnoringConversationEventSink(),
+        stream: ConversationEventHub? = nil
+    ) {
         self.ledger = ConversationLedger(pool: pool, events: events)
         self.access = TenantAccessResolver(pool: pool)
+        self.stream = stream
+    }
+
+    /// A handler whose events feed `hub`, which also serves the stream.
+    ///
+    /// - Parameters:
+    ///   - pool: PostgreSQL, migrated.
+    ///   - hub: The live stream.
+    package init(pool: PostgresPool, hub: ConversationEventHub) {
+        self.init(pool: pool, events: hub, stream: hub)
     }
 
     package func createConversation(
@@ -231,11 +247,44 @@ package struct ConversationHandler: Metachat_V1_ConversationService.Handler {
         context: ServerContext
     ) async throws {
         try RequestTextCheck.check(request)
-        _ = try await self.access.resolve(context, target: request.conversationID)
-        throw RPCError(code: .unimplemented, message: "WatchConversationEvents is not served by this server yet.")
+        let access = try await self.access.resolve(context, target: request.conversationID)
+        let conversationID =
+            request.conversationID.isEmpty
+            ? nil : try ConversationFieldRules.uuid(request.conversationID, field: "conversationId")
+        guard request.kinds.count <= 10 else {
+            throw TenantFieldViolation.error("kinds", "must list at most 10 kinds")
+        }
+        var kinds: Set<Metachat_V1_ConversationEventKind> = []
+        for (index, kind) in request.kinds.enumerated() {
+            switch kind {
+            case .unspecified, .UNRECOGNIZED:
+                throw TenantFieldViolation.error("kinds[\(index)]", "must be a conversation event kind")
+            default:
+                kinds.insert(kind)
+            }
+        }
+        let after = try Self.eventID(request.afterEventID)
+        guard let stream = self.stream else {
+            throw RPCError(code: .unimplemented, message: "This server does not serve the conversation event stream.")
+        }
+        try await stream.watch(
+            tenantID: access.tenantID,
+            filter: ConversationEventWatcher.Filter(
+                conversationID: conversationID?.uuidString.lowercased(), kinds: kinds),
+            after: after, response: response)
     }
 
     // MARK: Helpers
+
+    /// An `after_event_id`: empty for none, else a decimal event id (1-19 digits, at most
+    /// 9223372036854775807).
+    static func eventID(_ text: String) throws -> Int64? {
+        guard !text.isEmpty else { return nil }
+        guard text.utf8.count <= 19, text.utf8.allSatisfy({ (48...57).contains($0) }), let id = Int64(text) else {
+            throw TenantFieldViolation.error("afterEventId", "must be an event id (a decimal number)")
+        }
+        return id
+    }
 
     /// A page size: 0 means 50, more than 200 is clamped to 200.
     ///

@@ -15,6 +15,7 @@ package struct SystemHandler: Metachat_V1_SystemService.Handler {
     private let database: any DependencyProbe
     private let redis: any DependencyProbe
     private let rateLimits: RateLimiterHealth?
+    private let conversationEvents: ConversationStreamHealth?
 
     /// Creates the handler.
     ///
@@ -25,18 +26,22 @@ package struct SystemHandler: Metachat_V1_SystemService.Handler {
     ///   - redis: Checks Redis.
     ///   - rateLimits: Whether the rate limiter runs on its local fallback; `nil` when the server
     ///     has no rate limiter.
+    ///   - conversationEvents: Whether the live conversation stream reads PostgreSQL because Redis
+    ///     does not answer; `nil` when the server has no stream.
     package init(
         version: String,
         startedAt: ContinuousClock.Instant,
         database: any DependencyProbe,
         redis: any DependencyProbe,
-        rateLimits: RateLimiterHealth? = nil
+        rateLimits: RateLimiterHealth? = nil,
+        conversationEvents: ConversationStreamHealth? = nil
     ) {
         self.version = version
         self.startedAt = startedAt
         self.database = database
         self.redis = redis
         self.rateLimits = rateLimits
+        self.conversationEvents = conversationEvents
     }
 
     package func getHealth(
@@ -54,10 +59,14 @@ package struct SystemHandler: Metachat_V1_SystemService.Handler {
         if rateLimitsLocal {
             report.redis.message += (report.redis.message.isEmpty ? "" : "; ") + Self.localRateLimitsMessage
         }
+        let eventsPolled = self.conversationEvents?.isDegraded ?? false
+        if eventsPolled {
+            report.redis.message += (report.redis.message.isEmpty ? "" : "; ") + Self.polledEventsMessage
+        }
         report.status =
             if !database.reachable {
                 .unhealthy
-            } else if !redis.reachable || rateLimitsLocal {
+            } else if !redis.reachable || rateLimitsLocal || eventsPolled {
                 .degraded
             } else {
                 .healthy
@@ -90,6 +99,9 @@ package struct SystemHandler: Metachat_V1_SystemService.Handler {
         response.serverTime = Google_Protobuf_Timestamp(date: .now)
         return response
     }
+
+    /// Added to the Redis check's message while the conversation stream polls PostgreSQL.
+    static let polledEventsMessage = "live conversation events read from PostgreSQL until Redis answers"
 
     /// Added to the Redis check's message while the rate limiter counts per instance.
     static let localRateLimitsMessage = "rate limits counted per instance until Redis answers"

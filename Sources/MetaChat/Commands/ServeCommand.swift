@@ -51,6 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
         let dependencies = try ServeDependencies(
             databaseURL: databaseURL,
             redisURL: configuration.redisURL,
+            conversationStream: configuration.conversationStream,
             logger: logger
         )
         let system = SystemHandler(
@@ -58,7 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
             startedAt: startedAt,
             database: PostgresProbe(databaseURL: databaseURL, threadPool: dependencies.probeThreadPool),
             redis: RedisProbe(url: configuration.redisURL, threadPool: dependencies.probeThreadPool),
-            rateLimits: dependencies.rateLimiterHealth
+            rateLimits: dependencies.rateLimiterHealth,
+            conversationEvents: dependencies.conversationEvents.health
         )
         var routes = RawRouteTable()
         HealthRoutes.register(in: &routes, handler: system)
@@ -72,7 +74,8 @@ struct ServeCommand: AsyncParsableCommand {
         )
         .registerMethods(with: &router)
         TenantHandler(pool: dependencies.postgres, changes: dependencies.invalidation).registerMethods(with: &router)
-        ConversationHandler(pool: dependencies.postgres).registerMethods(with: &router)
+        ConversationHandler(pool: dependencies.postgres, hub: dependencies.conversationEvents)
+            .registerMethods(with: &router)
         let interceptors: [any ServerInterceptor] = [
             AuthenticationInterceptor(
                 directory: dependencies.keys,

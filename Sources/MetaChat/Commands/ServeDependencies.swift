@@ -6,7 +6,8 @@ internal import Storage
 
 /// The long-lived parts `serve` builds once: PostgreSQL and Redis pools, the Redis subscriber,
 /// the key cache with its cross-instance invalidation, the batched `last_used_at` writer, the
-/// rate limiter and the threads of the health probes.
+/// rate limiter, the threads of the health probes, and the live conversation stream with its
+/// event pruner.
 ///
 /// Building them starts nothing: each long-running part is a `Service` that starts when the
 /// `ServiceGroup` in `serve` runs it and stops when the group shuts down (``services``).
@@ -19,6 +20,10 @@ struct ServeDependencies {
     let invalidation: RedisKeyInvalidation
     let rateLimiterHealth: RateLimiterHealth
     let rateLimiter: RateLimiter
+    /// The live conversation stream (Redis fan-out, PostgreSQL polling, heartbeats).
+    let conversationEvents: ConversationEventHub
+    /// Deletes conversation events older than the stream's retention.
+    let conversationEventPruner: ConversationEventPruner
     /// Runs the health probes' blocking pings (libpq's `PQping`, hiredis' `PING`), so a slow
     /// dependency never holds a thread the pools need.
     let probeThreadPool: NIOThreadPool
@@ -28,9 +33,13 @@ struct ServeDependencies {
     /// - Parameters:
     ///   - databaseURL: `DATABASE_URL`.
     ///   - redisURL: `REDIS_URL`.
+    ///   - conversationStream: The live conversation stream's settings.
     ///   - logger: The server's logger.
     /// - Throws: When the Redis subscriber cannot be configured.
-    init(databaseURL: String, redisURL: RedisURL, logger: Logger) throws {
+    init(
+        databaseURL: String, redisURL: RedisURL, conversationStream: ConversationStreamConfiguration = .defaults,
+        logger: Logger
+    ) throws {
         self.postgres = PostgresPool(configuration: .init(url: databaseURL), logger: logger)
         self.redis = RedisPool(configuration: .init(url: redisURL), logger: logger)
         self.subscriber = try RedisSubscriber(configuration: .init(url: redisURL), logger: logger)
@@ -45,11 +54,18 @@ struct ServeDependencies {
         self.rateLimiterHealth = RateLimiterHealth()
         self.rateLimiter = RateLimiter(redis: self.redis, health: self.rateLimiterHealth, logger: logger)
         self.probeThreadPool = NIOThreadPool(numberOfThreads: 2)
+        self.conversationEvents = ConversationEventHub(
+            pool: self.postgres, redis: self.redis, subscriber: self.subscriber, configuration: conversationStream,
+            logger: logger)
+        self.conversationEventPruner = ConversationEventPruner(
+            pool: self.postgres, configuration: conversationStream, logger: logger)
     }
 
-    /// The services in start order; the group shuts them down in reverse: the server (given
-    /// last) drains first, then the rate limiter's renewals, the last `last_used_at` batch, the
-    /// invalidation listener, the subscriber, the probes' threads, and the pools last.
+    /// The services in start order; the group shuts them down in reverse: the conversation stream
+    /// first (it ends every watcher with its position, so those long calls do not hold up the
+    /// server's drain), then the server, the event pruner, the rate limiter's renewals, the last
+    /// `last_used_at` batch, the invalidation listener, the subscriber, the probes' threads, and
+    /// the pools last.
     ///
     /// - Parameter server: The RPC server, which uses all of them.
     func services(around server: some Service) -> [any Service] {
@@ -61,7 +77,9 @@ struct ServeDependencies {
             self.invalidation,
             self.usage,
             self.rateLimiter,
+            self.conversationEventPruner,
             server,
+            self.conversationEvents,
         ]
     }
 }

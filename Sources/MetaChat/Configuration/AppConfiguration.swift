@@ -23,6 +23,10 @@ internal import Storage
 /// | `KEY_ROTATION_GRACE_SECONDS` | `0` | how long a rotated key's old secret keeps working after the rotation is confirmed (0–604800; 0 ends it at once) |
 /// | `METRICS_TOKEN` | unset (`/metrics` refused) | bearer token Prometheus presents for `GET /metrics` (≥ 16 characters) |
 /// | `REQUEST_BODY_TIMEOUT_SECONDS` | `60` | how long a request body (or a gRPC message) may take to arrive (1–3600) |
+/// | `CONVERSATION_EVENT_RETENTION_HOURS` | `168` | how long conversation events stay resumable (1–87600) |
+/// | `CONVERSATION_WATCHER_BUFFER` | `1000` | events that may wait for one slow watcher before it is disconnected with its position (10–100000) |
+///
+/// The conversation stream's heartbeats follow `SSE_HEARTBEAT_SECONDS` on every face.
 struct AppConfiguration: Sendable {
     /// The listener settings.
     var server: RPCServerConfiguration
@@ -46,6 +50,8 @@ struct AppConfiguration: Sendable {
     var metricsToken: String?
     /// `KEY_ROTATION_GRACE_SECONDS`: how long a rotated key's old secret keeps working.
     var keyRotationGracePeriod: Duration = .zero
+    /// The live conversation stream's settings.
+    var conversationStream: ConversationStreamConfiguration = .defaults
 
     /// Reads and validates the environment.
     ///
@@ -138,6 +144,23 @@ struct AppConfiguration: Sendable {
                     problem: "must be a whole number of seconds from 1 to 3600, not '\(text)'")
             }
             self.server.requestBodyTimeout = .seconds(seconds)
+        }
+        self.conversationStream.heartbeatInterval = self.rest.heartbeatInterval
+        if let text = environment["CONVERSATION_EVENT_RETENTION_HOURS"], !text.isEmpty {
+            guard text.count <= 5, let hours = Int(text), (1...87_600).contains(hours) else {
+                throw ConfigurationError(
+                    variable: "CONVERSATION_EVENT_RETENTION_HOURS",
+                    problem: "must be a whole number of hours from 1 to 87600, not '\(text)'")
+            }
+            self.conversationStream.retention = .seconds(hours * 3600)
+        }
+        if let text = environment["CONVERSATION_WATCHER_BUFFER"], !text.isEmpty {
+            guard text.count <= 6, let events = Int(text), (10...100_000).contains(events) else {
+                throw ConfigurationError(
+                    variable: "CONVERSATION_WATCHER_BUFFER",
+                    problem: "must be a whole number of events from 10 to 100000, not '\(text)'")
+            }
+            self.conversationStream.watcherCapacity = events
         }
     }
 

@@ -40,8 +40,9 @@ package final class RedisSubscriber: Sendable {
         self.logger = logger
     }
 
-    /// Starts the subscriber's thread unless it runs (or ran).
-    func start() {
+    /// Starts the subscriber's thread unless it runs (or ran): its ``Service`` run does, and so
+    /// does every component that needs it connected before its first subscription.
+    package func start() {
         let (loop, threads, logger) = (self.loop, self.threads, self.logger)
         self.loopTask.withLock { task in
             guard task == nil else { return }
@@ -73,6 +74,10 @@ package final class RedisSubscriber: Sendable {
     package func resubscriptions() -> AsyncStream<Void> {
         self.loop.resubscriptions()
     }
+
+    /// Whether the subscriber has a connection to Redis now (`false` before it started, while it
+    /// reconnects, and after ``shutdown()``): while it has none, published messages are lost.
+    package var isConnected: Bool { self.loop.isConnected }
 
     /// Ends every subscription, closes the connection and stops the thread.
     package func shutdown() async {

@@ -106,6 +106,9 @@ final class RedisSubscriberLoop: Sendable {
         return RedisSubscription(channel: channel, stream: stream, continuation: continuation)
     }
 
+    /// Whether the loop has a connection to Redis now.
+    var isConnected: Bool { self.state.withLock { $0.isConnected } }
+
     /// A stream that yields each time every channel is subscribed again after the connection
     /// broke; messages published meanwhile were lost.
     func resubscriptions() -> AsyncStream<Void> {

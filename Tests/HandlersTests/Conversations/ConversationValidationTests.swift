@@ -53,6 +53,17 @@ struct ConversationValidationTests {
         }
     }
 
+    static func watchCase(
+        _ name: String, _ field: String,
+        _ configure: @escaping @Sendable (inout Metachat_V1_WatchConversationEventsRequest) -> Void
+    ) -> Case {
+        Case(name: name, field: field) { handler, _, context in
+            var request = Metachat_V1_WatchConversationEventsRequest()
+            configure(&request)
+            try await handler.watchConversationEvents(request: request, response: RPCWriter { _ in }, context: context)
+        }
+    }
+
     static func listCase(
         _ name: String, _ field: String,
         _ configure: @escaping @Sendable (inout Metachat_V1_ListConversationsRequest) -> Void
@@ -193,6 +204,13 @@ struct ConversationValidationTests {
             request.pageToken = "eyJmIjoieCIsInAiOjF9"
             _ = try await handler.listMessages(request: request, context: context)
         },
+        watchCase("watch: letters as event id", "afterEventId") { $0.afterEventID = "abc" },
+        watchCase("watch: negative event id", "afterEventId") { $0.afterEventID = "-1" },
+        watchCase("watch: event id beyond int64", "afterEventId") { $0.afterEventID = "99999999999999999999" },
+        watchCase("watch: bad conversation", "conversationId") { $0.conversationID = "x" },
+        watchCase("watch: unspecified kind", "kinds[0]") { $0.kinds = [.unspecified] },
+        watchCase("watch: unknown kind", "kinds[1]") { $0.kinds = [.typing, .UNRECOGNIZED(77)] },
+        watchCase("watch: eleven kinds", "kinds") { $0.kinds = Array(repeating: .typing, count: 11) },
         Case(name: "reply: empty text", field: "text", call: reply { $0.text = "" }),
         Case(name: "reply: blank text", field: "text", call: reply { $0.text = " \n " }),
         Case(name: "reply: long text", field: "text", call: reply { $0.text = String(repeating: "é", count: 8001) }),
