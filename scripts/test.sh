@@ -9,6 +9,9 @@
 #   test       swift test --skip-build
 #   interop    pytest Tests/Interop: grpcio, curl, h2 and raw-socket clients against echo-server
 #              (pytest's exit code 5, "no tests collected", fails the phase like any other)
+#   fuzz       scripts/fuzz.sh --replay: builds the libFuzzer targets (debug, fuzzer+address,
+#              into .build-fuzz) and runs every committed corpus input once; any crash, leak or
+#              broken invariant fails (docs/fuzzing.md)
 #   proto      scripts/check-proto-python.sh
 #   generated  scripts/check-generated.sh
 #   format     swift format lint --strict over hand-written Swift files
@@ -19,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-ALL_PHASES=(build test interop proto generated format)
+ALL_PHASES=(build test interop fuzz proto generated format)
 
 selected=()
 if (($#)); then
@@ -108,6 +111,7 @@ run_phase() {
     build) swift build --build-tests && swift build --product echo-server ;;
     test) swift test --skip-build ;;
     interop) phase_interop ;;
+    fuzz) scripts/fuzz.sh --replay ;;
     proto) scripts/check-proto-python.sh ;;
     generated) scripts/check-generated.sh ;;
     format) phase_format ;;

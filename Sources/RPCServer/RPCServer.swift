@@ -16,7 +16,7 @@ internal import Synchronization
 /// ```
 public final class RPCServer: Sendable {
     private let configuration: RPCServerConfiguration
-    private let services: ServerServices
+    let services: ServerServices
     private let logger: Logger
     private let listening: Mutex<(any Channel)?>
     private let connections: ConnectionRegistry
@@ -103,10 +103,8 @@ public final class RPCServer: Sendable {
                 }
                 services.metrics.connectionOpened()
                 channel.closeFuture.whenComplete { _ in services.metrics.connectionClosed() }
-                let idle = TimeAmount(services.configuration.idleTimeout)
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
-                    try channel.pipeline.syncOperations.addHandler(ProtocolSniffingHandler(services: services))
+                    try Self.installConnectionHandlers(on: channel, services: services)
                 }
             }
             .bind(host: self.configuration.host, port: self.configuration.port)
