@@ -101,8 +101,8 @@ common_args() {
 summarise() {
   local t="$1" log="$2"
   local execs rate cov
-  execs="$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)"
-  rate="$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | awk '{print $2}' | tail -1)"
+  execs="$(grep -oE 'stat::number_of_executed_units: +[0-9]+' "$log" | awk '{print $2}' | tail -1)"
+  rate="$(grep -oE 'stat::average_exec_per_sec: +[0-9]+' "$log" | awk '{print $2}' | tail -1)"
   cov="$(grep -oE '(cov|ft|corp): [0-9]+(/[0-9]+[a-zA-Z]*)?' "$log" | tail -3 | paste -sd' ' -)"
   printf '%-14s executions %-10s exec/s %-6s %s\n' "$t" "${execs:-?}" "${rate:-?}" "$cov"
 }
@@ -150,7 +150,8 @@ for t in "${targets[@]}"; do
     fuzz)
       limit=(-max_total_time="$seconds")
       [[ -n "$runs" ]] && limit=(-runs="$runs")
-      echo "fuzz.sh: fuzzing $t (${runs:+$runs runs}${runs:-$seconds s}); log: $log"
+      if [[ -n "$runs" ]]; then what="$runs runs"; else what="$seconds s"; fi
+      echo "fuzz.sh: fuzzing $t ($what); log: $log"
       if ! "$bin/fuzz-$t" "${args[@]}" "${limit[@]}" -print_final_stats=1 -artifact_prefix="$artifacts" \
         "$work" "$corpus" >"$log" 2>&1; then
         tail -60 "$log"
