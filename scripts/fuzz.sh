@@ -135,16 +135,29 @@ for t in "${targets[@]}"; do
       fi
       ;;
     minimize)
+      # Keeps a smallest set of inputs that covers every edge (hit counts ignored, so the
+      # corpus stays at a few hundred files); the hand-made seeds and the inputs of fixed
+      # findings (seed-*, regression-*) are kept whatever they cover.
       merged="$SCRATCH/merged/$t"
-      rm -rf "$merged" && mkdir -p "$merged"
-      "$bin/fuzz-$t" "${args[@]}" -merge=1 -artifact_prefix="$artifacts" "$merged" "$corpus" "$work" >"$log" 2>&1 || {
+      kept="$SCRATCH/kept/$t"
+      rm -rf "$merged" "$kept" && mkdir -p "$merged" "$kept"
+      find "$corpus" -maxdepth 1 -type f \( -name 'seed-*' -o -name 'regression-*' \) -exec cp {} "$kept"/ \;
+      "$bin/fuzz-$t" "${args[@]}" -merge=1 -use_counters=0 -artifact_prefix="$artifacts" \
+        "$merged" "$kept" "$corpus" "$work" >"$log" 2>&1 || {
         tail -40 "$log"
         echo "fuzz.sh: $t: merge FAILED (log: $log)" >&2
         status=1
         continue
       }
       find "$corpus" -type f -delete
-      cp "$merged"/* "$corpus"/ 2>/dev/null || true
+      cp "$kept"/* "$corpus"/ 2>/dev/null || true
+      # libFuzzer names merged files by their SHA-1: skip copies of the kept ones.
+      kept_sums=" $(find "$kept" -type f -exec sha1sum {} + | awk '{print $1}' | tr '\n' ' ')"
+      for file in "$merged"/*; do
+        if [[ -f "$file" && "$kept_sums" != *" $(basename "$file") "* ]]; then
+          cp "$file" "$corpus"/
+        fi
+      done
       echo "fuzz.sh: $t: corpus now $(find "$corpus" -type f | wc -l) input(s)"
       ;;
     fuzz)
