@@ -19,7 +19,7 @@
 # (libFuzzer and AddressSanitizer with LeakSanitizer, all from the Swift toolchain's own
 # compiler-rt). A fuzzing run writes new inputs to .build-fuzz/corpus/<target> (the committed
 # corpus Tests/Fuzz/Corpus/<target> is read, never written) and crashes to
-# .build-fuzz/artifacts/<target>/; it ends with a summary: executions, exec/s, coverage.
+# .build-fuzz/findings/<target>/ (SwiftPM owns .build-fuzz/artifacts); it ends with a summary: executions, exec/s, coverage.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -117,16 +117,16 @@ summaries=()
 for t in "${targets[@]}"; do
   corpus="Tests/Fuzz/Corpus/$t"
   work="$SCRATCH/corpus/$t"
-  artifacts="$SCRATCH/artifacts/$t/"
+  findings="$SCRATCH/findings/$t/"
   log="$SCRATCH/logs/$t-$mode.log"
-  mkdir -p "$corpus" "$work" "$artifacts"
+  mkdir -p "$corpus" "$work" "$findings"
   mapfile -t args < <(common_args "$t")
   case "$mode" in
     replay)
       count="$(find "$corpus" -type f | wc -l)"
       echo "fuzz.sh: replaying $count input(s) of $t"
       start="$(date +%s)"
-      if "$bin/fuzz-$t" "${args[@]}" -runs=0 -artifact_prefix="$artifacts" "$corpus" >"$log" 2>&1; then
+      if "$bin/fuzz-$t" "${args[@]}" -runs=0 -artifact_prefix="$findings" "$corpus" >"$log" 2>&1; then
         echo "fuzz.sh: $t: $count input(s) ok in $(($(date +%s) - start)) s"
       else
         tail -60 "$log"
@@ -142,7 +142,7 @@ for t in "${targets[@]}"; do
       kept="$SCRATCH/kept/$t"
       rm -rf "$merged" "$kept" && mkdir -p "$merged" "$kept"
       find "$corpus" -maxdepth 1 -type f \( -name 'seed-*' -o -name 'regression-*' \) -exec cp {} "$kept"/ \;
-      "$bin/fuzz-$t" "${args[@]}" -merge=1 -use_counters=0 -artifact_prefix="$artifacts" \
+      "$bin/fuzz-$t" "${args[@]}" -merge=1 -use_counters=0 -artifact_prefix="$findings" \
         "$merged" "$kept" "$corpus" "$work" >"$log" 2>&1 || {
         tail -40 "$log"
         echo "fuzz.sh: $t: merge FAILED (log: $log)" >&2
@@ -165,10 +165,10 @@ for t in "${targets[@]}"; do
       [[ -n "$runs" ]] && limit=(-runs="$runs")
       if [[ -n "$runs" ]]; then what="$runs runs"; else what="$seconds s"; fi
       echo "fuzz.sh: fuzzing $t ($what); log: $log"
-      if ! "$bin/fuzz-$t" "${args[@]}" "${limit[@]}" -print_final_stats=1 -artifact_prefix="$artifacts" \
+      if ! "$bin/fuzz-$t" "${args[@]}" "${limit[@]}" -print_final_stats=1 -artifact_prefix="$findings" \
         "$work" "$corpus" >"$log" 2>&1; then
         tail -60 "$log"
-        echo "fuzz.sh: $t: FOUND A CRASH, HANG OR LEAK (artifacts: $artifacts, log: $log)" >&2
+        echo "fuzz.sh: $t: FOUND A CRASH, HANG OR LEAK (input: $findings, log: $log)" >&2
         status=1
       fi
       summaries+=("$(summarise "$t" "$log")")
