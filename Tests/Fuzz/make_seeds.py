@@ -103,6 +103,9 @@ class H2:
         return self
 
     def data(self, stream, payload, end_stream=True, padding=0):
+        while len(payload) > 16384:  # the default SETTINGS_MAX_FRAME_SIZE
+            self.out += frame(DATA, 0, stream, payload[:16384])
+            payload = payload[16384:]
         if padding:
             self.out += frame(DATA, PADDED | (END_STREAM if end_stream else 0), stream,
                               bytes([padding]) + payload + b"\0" * padding)
@@ -192,6 +195,21 @@ def http2_seeds():
     seeds["partial-message"] = H2().headers(1, grpc_headers("Collect")).data(1, grpc_frame(echo_request("x"))[:-1]) \
         .build()
     seeds["bad-flag"] = H2().headers(1, grpc_headers("Get")).data(1, grpc_frame(b"\x0a\x00", flag=7)).build()
+    # Backpressure: the client announces a zero stream window, so a long server stream fills the
+    # stream's buffer and its writer must wait; then the client opens the window, or resets.
+    big = grpc_frame(echo_request("w" * 300, repeat=400))
+    blocked = H2(window_update=False).raw(settings((0x4, 0)))
+    seeds["stream-backpressure"] = blocked.headers(1, grpc_headers("Expand")).data(1, big) \
+        .raw(frame(WINDOW_UPDATE, 0, 1, struct.pack(">I", 65535))) \
+        .raw(settings((0x4, 1 << 20))).build(plan=0x40)
+    blocked = H2(window_update=False).raw(settings((0x4, 0)))
+    seeds["stream-backpressure-reset"] = blocked.headers(1, grpc_headers("Chat")) \
+        .data(1, grpc_frame(echo_request("v" * 40000)), end_stream=False) \
+        .raw(frame(RST_STREAM, 0, 1, struct.pack(">I", 8))).build(plan=0x40)
+    blocked = H2(window_update=False).raw(settings((0x4, 0)))
+    seeds["rest-stream-backpressure"] = blocked.headers(
+        1, rest_headers("GET", "/v1/echo/" + "q" * 200 + "/expand?repeat=500", [("accept", "application/x-ndjson")]),
+        end_stream=True).raw(frame(GOAWAY, 0, 0, struct.pack(">II", 0, 0))).build(plan=0x80)
     seeds["unknown-method"] = H2().headers(1, grpc_headers("Nope", [("grpc-encoding", "br")])).data(1, hi).build()
     return seeds
 
