@@ -135,14 +135,14 @@ for t in "${targets[@]}"; do
       fi
       ;;
     minimize)
-      # Keeps a smallest set of inputs that covers every edge (hit counts ignored, so the
+      # Keeps a small set of inputs that covers the edges (set-cover merge, hit counts ignored, so the
       # corpus stays at a few hundred files); the hand-made seeds and the inputs of fixed
       # findings (seed-*, regression-*) are kept whatever they cover.
       merged="$SCRATCH/merged/$t"
       kept="$SCRATCH/kept/$t"
       rm -rf "$merged" "$kept" && mkdir -p "$merged" "$kept"
       find "$corpus" -maxdepth 1 -type f \( -name 'seed-*' -o -name 'regression-*' \) -exec cp {} "$kept"/ \;
-      "$bin/fuzz-$t" "${args[@]}" -merge=1 -use_counters=0 -artifact_prefix="$findings" \
+      "$bin/fuzz-$t" "${args[@]}" -set_cover_merge=1 -use_counters=0 -artifact_prefix="$findings" \
         "$merged" "$kept" "$corpus" "$work" >"$log" 2>&1 || {
         tail -40 "$log"
         echo "fuzz.sh: $t: merge FAILED (log: $log)" >&2
