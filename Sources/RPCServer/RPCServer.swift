@@ -16,6 +16,7 @@ internal import Synchronization
 /// ```
 public final class RPCServer: Sendable {
     private let configuration: RPCServerConfiguration
+    /// What every connection shares: router, responder, limits and the count of handler tasks.
     let services: ServerServices
     private let logger: Logger
     private let listening: Mutex<(any Channel)?>
