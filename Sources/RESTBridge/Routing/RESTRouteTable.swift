@@ -1,16 +1,19 @@
-internal import RPCServer
+package import RPCServer
 
 /// The generated routes compiled for matching: each template once, the handler resolved once.
-struct RESTRouteTable: Sendable {
+package struct RESTRouteTable: Sendable {
     /// A route ready to serve.
-    struct Entry: Sendable {
-        var route: RESTRoute
-        var template: PathTemplate
-        var handler: RPCMethodHandler
+    package struct Entry: Sendable {
+        /// The generated route.
+        package var route: RESTRoute
+        /// Its compiled path template.
+        package var template: PathTemplate
+        /// The handler of its RPC method.
+        package var handler: RPCMethodHandler
     }
 
     /// What a request's method and path found.
-    enum Lookup {
+    package enum Lookup {
         /// A route, with its path variables decoded.
         case matched(Entry, [(fieldPath: String, value: String)])
         /// The path exists, but not for this method.
@@ -19,7 +22,8 @@ struct RESTRouteTable: Sendable {
         case notFound
     }
 
-    private(set) var entries: [Entry] = []
+    /// The compiled routes, in registration order.
+    package private(set) var entries: [Entry] = []
 
     /// Compiles the routes whose RPC method has a handler in the router; routes of services
     /// this server does not run are left out (they answer 404, and the served OpenAPI document
@@ -29,7 +33,7 @@ struct RESTRouteTable: Sendable {
     ///   - routes: The generated routes.
     ///   - router: The handlers.
     /// - Throws: ``PathTemplate/Malformed`` for a bad template.
-    init(routes: [RESTRoute], router: RPCRouter) throws {
+    package init(routes: [RESTRoute], router: RPCRouter) throws {
         for route in routes {
             guard let handler = router.handler(forPath: route.method.path[...]) else { continue }
             self.entries.append(Entry(route: route, template: try PathTemplate(route.pathTemplate), handler: handler))
@@ -41,7 +45,7 @@ struct RESTRouteTable: Sendable {
     /// - Parameters:
     ///   - method: The HTTP method; `HEAD` falls back to `GET`.
     ///   - path: The path without the query.
-    func lookup(method: String, path: Substring) -> Lookup {
+    package func lookup(method: String, path: Substring) -> Lookup {
         guard path.first == "/" else { return .notFound }
         let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
         var best: (entry: Entry, values: [(fieldPath: String, value: String)])?
