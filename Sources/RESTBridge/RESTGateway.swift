@@ -188,12 +188,14 @@ package struct RESTGateway: HTTPResponder {
             )
         }
         do {
-            let answer = try await self.dispatcher.unary(entry.handler, request: message, context: context)
-            var response = HTTPResponse(
-                status: 200,
-                headers: [("content-type", "application/json")],
-                body: try self.renderer.render(answer, route: entry.route)
-            )
+            let body: [UInt8]
+            if let answer = try await self.dispatcher.unaryMessage(entry.handler, request: message, context: context) {
+                body = try self.renderer.render(message: answer, route: entry.route)
+            } else {
+                let answer = try await self.dispatcher.unary(entry.handler, request: message, context: context)
+                body = try self.renderer.render(answer, route: entry.route)
+            }
+            var response = HTTPResponse(status: 200, headers: [("content-type", "application/json")], body: body)
             response.headers += CallMetadata.headers(from: context.response.initial)
             response.headers += CallMetadata.headers(from: context.response.trailing)
             return response
