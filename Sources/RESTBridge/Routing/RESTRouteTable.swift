@@ -27,19 +27,40 @@ package struct RESTRouteTable: Sendable {
     /// Entry indices by HTTP method and by the number of segments a request path must have to
     /// match them, so a lookup matches only the few templates of its shape (a scan of every
     /// route, copying each, cost 5 % of a REST GET with a dozen routes).
-    private var candidates: [String: Candidates] = [:]
+    /// A handful of methods: compared in turn rather than hashed.
+    private var candidates: [(method: String, entries: Candidates)] = []
 
     /// The entries of one method that a path of a given shape can match.
     private struct Candidates: Sendable {
-        /// Templates without `**`, by their segment count.
-        var bySegmentCount: [Int: [Int]] = [:]
+        /// Templates without `**`, indexed by their segment count.
+        var bySegmentCount: [[Int]] = []
         /// Templates ending in `**` (matching their segment count less one, or more).
         var open: [Int] = []
 
         func indices(segmentCount: Int) -> [Int] {
-            let exact = self.bySegmentCount[segmentCount] ?? []
+            let exact = segmentCount < self.bySegmentCount.count ? self.bySegmentCount[segmentCount] : []
             return self.open.isEmpty ? exact : exact + self.open
         }
+
+        mutating func add(_ index: Int, template: PathTemplate) {
+            if template.segments.last == .rest {
+                self.open.append(index)
+                return
+            }
+            let count = template.segments.count
+            while self.bySegmentCount.count <= count {
+                self.bySegmentCount.append([])
+            }
+            self.bySegmentCount[count].append(index)
+        }
+    }
+
+    /// The candidates of `method` for a path of `segmentCount` segments.
+    private func candidates(of method: String, segmentCount: Int) -> [Int] {
+        for (known, entries) in self.candidates where known == method {
+            return entries.indices(segmentCount: segmentCount)
+        }
+        return []
     }
 
     /// Compiles the routes whose RPC method has a handler in the router; routes of services
@@ -56,12 +77,12 @@ package struct RESTRouteTable: Sendable {
             let template = try PathTemplate(route.pathTemplate)
             let index = self.entries.count
             self.entries.append(Entry(route: route, template: template, handler: handler))
-            if template.segments.last == .rest {
-                self.candidates[route.httpMethod, default: Candidates()].open.append(index)
+            if let position = self.candidates.firstIndex(where: { $0.method == route.httpMethod }) {
+                self.candidates[position].entries.add(index, template: template)
             } else {
-                self.candidates[route.httpMethod, default: Candidates()].bySegmentCount[
-                    template.segments.count, default: []
-                ].append(index)
+                var entries = Candidates()
+                entries.add(index, template: template)
+                self.candidates.append((route.httpMethod, entries))
             }
         }
     }
@@ -77,7 +98,7 @@ package struct RESTRouteTable: Sendable {
         var best: (index: Int, values: [(fieldPath: String, value: String)])?
         var bestHeadFallback: (index: Int, values: [(fieldPath: String, value: String)])?
         var pathMatched = false
-        for index in self.candidates[method]?.indices(segmentCount: segments.count) ?? [] {
+        for index in self.candidates(of: method, segmentCount: segments.count) {
             guard let values = self.entries[index].template.match(segments) else { continue }
             pathMatched = true
             if best.map({ Self.isMoreSpecific(self.entries[index].template, than: self.entries[$0.index].template) })
@@ -87,7 +108,7 @@ package struct RESTRouteTable: Sendable {
             }
         }
         if best == nil, method == "HEAD" {
-            for index in self.candidates["GET"]?.indices(segmentCount: segments.count) ?? [] {
+            for index in self.candidates(of: "GET", segmentCount: segments.count) {
                 guard let values = self.entries[index].template.match(segments) else { continue }
                 pathMatched = true
                 if bestHeadFallback.map({

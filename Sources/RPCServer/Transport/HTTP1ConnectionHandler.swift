@@ -307,8 +307,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     /// Answers a request whose body will not be read and drops what still arrives of it. The
-    /// connection closes when the client has finished sending, or, with `closeAfterWrite`, as
-    /// soon as the answer is written (a client that stalls would otherwise keep it).
+    /// connection closes when the client has finished sending, or, with `closeAfterWrite`, soon
+    /// after the answer is written (a client that stalls would otherwise keep it): the server
+    /// stops sending (FIN) and reads and drops what still arrives for ``lingerTime`` before it
+    /// closes, so the client reads the answer instead of a reset that discards it.
     private func refuse(
         head: HTTPRequestHead,
         status: HTTPResponseStatus,
@@ -330,9 +332,15 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         if closeAfterWrite {
             self.closing = true
             let channel = context.channel
-            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            written.futureResult.whenComplete { _ in
+                channel.close(mode: .output, promise: nil)
+                channel.eventLoop.scheduleTask(in: Self.lingerTime) { channel.close(promise: nil) }
+            }
         }
     }
+
+    /// How long a connection closed after a refusal keeps reading (and dropping) before it closes.
+    private static let lingerTime = TimeAmount.seconds(2)
 
     private func makeRequest(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) -> HTTPRequest {
         let peer: (text: String, address: ClientAddress)
