@@ -8,7 +8,7 @@ package import RPCServer
 /// own body limit), gRPC-Web, and a WebSocket echo route, all with the production defaults.
 /// It is what `echo-server` serves, built once per fuzz process and shared by every input, as a
 /// server shares it across connections.
-package struct EchoStack: Sendable {
+package final class EchoStack: Sendable {
     /// The server; its connections are in-memory channels (``ConnectionHarness``).
     package let server: RPCServer
     /// The REST gateway the server answers plain HTTP with, for targets that call it directly.
