@@ -1,21 +1,29 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+/// Whether this is the fuzz build (`scripts/fuzz.sh` sets `METACHAT_FUZZ=1` and builds into
+/// `.build-fuzz` with libFuzzer and AddressSanitizer): only then are the fuzz targets declared,
+/// because they have no `main` of their own (libFuzzer's is linked in). Normal builds never see
+/// them. See docs/fuzzing.md.
+let fuzzing = Context.environment["METACHAT_FUZZ"] == "1"
+
 /// Settings every MetaChat Swift target shares: Swift 6 mode plus the upcoming features that make
 /// access control and existentials explicit, and nonisolated async functions run on their
 /// caller's executor (SE-0461), so the RPC path (interceptor chain, handlers, key and limit
 /// lookups) does not hop to the generic executor at every call level. Every target needs the
 /// same setting: a module built without it sees unannotated async closure types of one built
 /// with it differently and fails to link.
-let strictSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("InternalImportsByDefault"),
-    .enableUpcomingFeature("MemberImportVisibility"),
-    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+let strictSettings: [SwiftSetting] =
+    [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+        .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+    ]
     // Debug builds (every test run) keep the runtime exclusivity checks; release builds drop
-    // them, as they cost ~6% of a unary call (docs/benchmarks.md, "Exclusivity checks").
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
-]
+    // them, as they cost ~6% of a unary call (docs/benchmarks.md, "Exclusivity checks"). The
+    // fuzz build keeps them: an exclusivity violation is a defect the fuzzer should report.
+    + (fuzzing ? [] : [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))])
 
 let package = Package(
     name: "MetaChat",
@@ -300,3 +308,47 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// MARK: Fuzz targets (fuzz build only)
+
+/// The fuzz targets: each an executable exporting `LLVMFuzzerTestOneInput`, named after its
+/// product (`fuzz-<name>`), in `Tests/Fuzz/<folder>`.
+let fuzzTargets: [(product: String, folder: String, dependencies: [Target.Dependency])] = [
+    ("fuzz-grpc-framing", "GRPCFraming", ["FuzzSupport", "RPCServer"]),
+    ("fuzz-http1", "HTTP1", ["FuzzSupport"]),
+    ("fuzz-http2", "HTTP2", ["FuzzSupport", "CNGHTTP2"]),
+    ("fuzz-rest-binding", "RESTBinding", ["FuzzSupport", "RESTBridge", "RPCServer"]),
+    ("fuzz-path-query", "PathQuery", ["FuzzSupport", "RESTBridge"]),
+]
+
+if fuzzing {
+    package.targets += [
+        .target(name: "CFuzzSupport", path: "Tests/Fuzz/CFuzzSupport"),
+        .target(
+            name: "FuzzSupport",
+            dependencies: [
+                "CFuzzSupport",
+                "EchoFixture",
+                "RPCServer",
+                "RESTBridge",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Tests/Fuzz/FuzzSupport",
+            swiftSettings: strictSettings
+        ),
+    ]
+    for fuzzTarget in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: fuzzTarget.product,
+                dependencies: fuzzTarget.dependencies,
+                path: "Tests/Fuzz/\(fuzzTarget.folder)",
+                // No `main`: libFuzzer's drives `LLVMFuzzerTestOneInput`.
+                swiftSettings: strictSettings + [.unsafeFlags(["-parse-as-library"])]
+            )
+        )
+        package.products.append(.executable(name: fuzzTarget.product, targets: [fuzzTarget.product]))
+    }
+}

@@ -11,6 +11,9 @@
 #   interop    pytest Tests/Interop: grpcio, curl, h2 and raw-socket clients against echo-server,
 #              gRPC's interop cases (grpcio and the official Ruby client) against interop-server
 #              (pytest's exit code 5, "no tests collected", fails the phase like any other)
+#   fuzz       scripts/fuzz.sh --replay: builds the libFuzzer targets (debug, fuzzer+address,
+#              into .build-fuzz) and runs every committed corpus input once; any crash, leak or
+#              broken invariant fails (docs/fuzzing.md)
 #   proto      scripts/check-proto-python.sh
 #   generated  scripts/check-generated.sh
 #   format     swift format lint --strict over hand-written Swift files
@@ -21,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-ALL_PHASES=(build test interop proto generated format)
+ALL_PHASES=(build test interop fuzz proto generated format)
 
 selected=()
 if (($#)); then
@@ -111,6 +114,7 @@ run_phase() {
     build) swift build --build-tests && swift build --product echo-server && swift build --product interop-server ;;
     test) swift test --skip-build ;;
     interop) phase_interop ;;
+    fuzz) scripts/fuzz.sh --replay ;;
     proto) scripts/check-proto-python.sh ;;
     generated) scripts/check-generated.sh ;;
     format) phase_format ;;

@@ -80,10 +80,9 @@ package struct RESTGateway: HTTPResponder {
     }
 
     package func respond(to request: HTTPRequest) async -> HTTPResponse {
-        var request = request
+        // The request id reaches generated routes through the call's metadata; only raw routes
+        // read it from the headers, which are rewritten for them alone (a copy of the list).
         let requestID = request.header("x-request-id").flatMap(RequestID.validated) ?? self.requestIDs.next()
-        request.headers.removeAll { HeaderName.matches($0.name, "x-request-id") }
-        request.headers.append(("x-request-id", requestID))
         let client = self.clientAddresses.origin(peer: request.peerAddress, headers: request.headers)
         var response: HTTPResponse
         if let origin = request.header("origin") {
@@ -115,6 +114,9 @@ package struct RESTGateway: HTTPResponder {
         var allowed: Set<String> = []
         switch self.rawRoutes.lookup(method: request.method, path: path) {
         case .found(let handler):
+            var request = request
+            request.headers.removeAll { HeaderName.matches($0.name, "x-request-id") }
+            request.headers.append(("x-request-id", requestID))
             return await handler(request)
         case .methodNotAllowed(let methods):
             allowed.formUnion(methods)
@@ -188,14 +190,23 @@ package struct RESTGateway: HTTPResponder {
             )
         }
         do {
-            let answer = try await self.dispatcher.unary(entry.handler, request: message, context: context)
-            var response = HTTPResponse(
-                status: 200,
-                headers: [("content-type", "application/json")],
-                body: try self.renderer.render(answer, route: entry.route)
-            )
-            response.headers += CallMetadata.headers(from: context.response.initial)
-            response.headers += CallMetadata.headers(from: context.response.trailing)
+            let body: [UInt8]
+            if let answer = try await self.dispatcher.unaryMessage(entry.handler, request: message, context: context) {
+                body = try self.renderer.render(message: answer, route: entry.route)
+            } else {
+                let answer = try await self.dispatcher.unary(entry.handler, request: message, context: context)
+                body = try self.renderer.render(answer, route: entry.route)
+            }
+            var headers: [(name: String, value: String)] = [("content-type", "application/json")]
+            // Room for what the gateway adds (request id, security headers) without regrowing.
+            headers.reserveCapacity(8)
+            var response = HTTPResponse(status: 200, headers: headers, body: body)
+            if !context.response.initial.isEmpty {
+                response.headers += CallMetadata.headers(from: context.response.initial)
+            }
+            if !context.response.trailing.isEmpty {
+                response.headers += CallMetadata.headers(from: context.response.trailing)
+            }
             return response
         } catch {
             return self.errorResponse(error, context: context)

@@ -21,7 +21,8 @@ internal import Synchronization
 /// task ended.
 package final class RPCServer: Service, Sendable {
     private let configuration: RPCServerConfiguration
-    private let services: ServerServices
+    /// What every connection shares: router, responder, limits and the count of handler tasks.
+    let services: ServerServices
     private let logger: Logger
     private let listening: Mutex<Listening>
     /// The listener and whether shutdown was asked for, perhaps before the listener was bound.
@@ -125,10 +126,8 @@ package final class RPCServer: Service, Sendable {
                 }
                 services.metrics.connectionOpened()
                 channel.closeFuture.whenComplete { _ in services.metrics.connectionClosed() }
-                let idle = TimeAmount(services.configuration.idleTimeout)
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
-                    try channel.pipeline.syncOperations.addHandler(ProtocolSniffingHandler(services: services))
+                    try Self.installConnectionHandlers(on: channel, services: services)
                 }
             }
             .bind(host: self.configuration.host, port: self.configuration.port)

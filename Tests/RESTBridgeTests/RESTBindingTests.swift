@@ -1,3 +1,4 @@
+import EchoFixture
 import RESTBridge
 import RPCServer
 import Testing
@@ -94,5 +95,24 @@ struct RESTBindingTests {
         let response = try await EchoGateway().send("HEAD", "/v1/echo/x/expand?repeat=1")
 
         #expect(response.status == 200)
+    }
+}
+
+@Suite("REST rendering from the handler's message")
+struct RESTTypedRenderingTests {
+    @Test("Generated unary methods offer their response message unencoded, and REST answers match the byte path")
+    func generatedUnaryMethodsOfferTheirMessage() async throws {
+        var router = RPCRouter()
+        EchoHandler().registerMethods(with: &router)
+        let get = try #require(router.handler(forPath: "/metachat.fixture.v1.EchoService/Get"))
+        #expect(get.unaryMessageBody != nil)
+        #expect(get.unaryBody != nil)
+        let streaming = try #require(router.handler(forPath: "/metachat.fixture.v1.EchoService/Expand"))
+        #expect(streaming.unaryMessageBody == nil)
+
+        let echo = try EchoGateway()
+        let response = await echo.send("GET", "/v1/echo/typed?big=12&flag=true")
+        #expect(response.status == 200)
+        #expect(response.text == #"{"text":"typed","request":{"text":"typed","big":"12","flag":true}}"#)
     }
 }

@@ -34,10 +34,16 @@ struct RequestBinder: Sendable {
             throw .rpc(RPCError(code: .internalError, message: "No schema for \(typeName)."))
         }
         let checker = JSONShapeChecker(registry: self.registry)
-        var params = JSONValue.object([])
+        // Parameters go straight into the binary form; the values are kept to build a JSON
+        // object only when one cannot (then SwiftProtobuf's JSON decoding binds them).
+        var bound: [(value: JSONValue, jsonPath: [String], appending: Bool)] = []
+        var boundTopLevel: [String] = []
         var binary: BinaryParameterWriter? = BinaryParameterWriter(registry: self.registry)
         func bindValue(_ value: JSONValue, chain: [FieldSchema], jsonPath: [String], appending: Bool) {
-            params.insert(value, at: jsonPath[...], appending: appending)
+            bound.append((value, jsonPath, appending))
+            if let first = jsonPath.first {
+                boundTopLevel.append(first)
+            }
             do {
                 try binary?.append(value, along: chain)
             } catch {
@@ -87,7 +93,7 @@ struct RequestBinder: Sendable {
             bindValue(json, chain: leafChain, jsonPath: jsonPath, appending: repeated)
         }
         if let lastEventID = input.lastEventID, let resume = schema.field(named: "after_event_id"),
-            resume.kind == .string, params[resume.jsonName] == nil
+            resume.kind == .string, !boundTopLevel.contains(resume.jsonName)
         {
             bindValue(.string(lastEventID), chain: [resume], jsonPath: [resume.jsonName], appending: false)
         }
@@ -95,7 +101,11 @@ struct RequestBinder: Sendable {
         let parameters: [UInt8]
         if let binary {
             parameters = binary.bytes
-        } else if case .object(let members) = params, !members.isEmpty {
+        } else if !bound.isEmpty {
+            var params = JSONValue.object([])
+            for (value, jsonPath, appending) in bound {
+                params.insert(value, at: jsonPath[...], appending: appending)
+            }
             do {
                 parameters = try route.requestType.init(
                     jsonUTF8Bytes: Array(params.text.utf8), options: Self.decodingOptions

@@ -21,7 +21,16 @@ struct ResponseRenderer: Sendable {
     ///   - route: The route, for its response type and `response_body`.
     /// - Returns: UTF-8 JSON.
     func render(_ bytes: [UInt8], route: RESTRoute) throws -> [UInt8] {
-        let message = try route.responseType.init(serializedBytes: bytes)
+        try self.render(message: try route.responseType.init(serializedBytes: bytes), route: route)
+    }
+
+    /// Renders one response message the handler answered unencoded.
+    ///
+    /// - Parameters:
+    ///   - message: The response.
+    ///   - route: The route, for its `response_body`.
+    /// - Returns: UTF-8 JSON.
+    func render(message: any SwiftProtobuf.Message, route: RESTRoute) throws -> [UInt8] {
         let json: [UInt8] = try message.jsonUTF8Bytes(options: Self.encodingOptions)
         guard !route.responseBody.isEmpty else { return json }
         let typeName = route.responseType.protoMessageName

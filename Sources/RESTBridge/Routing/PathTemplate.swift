@@ -3,9 +3,9 @@
 ///
 /// Grammar (as in `google/api/http.proto`): segments are literals, `*` (one segment) or `**`
 /// (the rest); a variable `{field.path}` means `{field.path=*}` and may span several segments.
-struct PathTemplate: Sendable {
+package struct PathTemplate: Sendable {
     /// One element of the flattened template.
-    enum Segment: Sendable, Equatable {
+    package enum Segment: Sendable, Equatable {
         /// A literal segment.
         case literal(String)
         /// Exactly one segment.
@@ -15,32 +15,35 @@ struct PathTemplate: Sendable {
     }
 
     /// A variable: the field it binds and which segments it covers.
-    struct Variable: Sendable {
+    package struct Variable: Sendable {
         /// The field path, e.g. `target.room_id`.
-        var fieldPath: String
+        package var fieldPath: String
         /// The first covered segment index.
-        var start: Int
+        package var start: Int
         /// One past the last covered segment index (`rest` may extend to the path's end).
-        var end: Int
+        package var end: Int
     }
 
     /// Why a template could not be compiled.
-    struct Malformed: Error, CustomStringConvertible {
+    package struct Malformed: Error, CustomStringConvertible {
         var template: String
         var reason: String
-        var description: String { "Path template '\(self.template)' is malformed: \(self.reason)." }
+        package var description: String { "Path template '\(self.template)' is malformed: \(self.reason)." }
     }
 
-    let segments: [Segment]
-    let variables: [Variable]
-    let verb: String?
+    /// The template's segments, variables flattened into the segments they cover.
+    package let segments: [Segment]
+    /// The variables, in template order.
+    package let variables: [Variable]
+    /// The custom verb after the last `:`, if any.
+    package let verb: String?
     /// The template as written.
-    let text: String
+    package let text: String
 
     /// Compiles a template.
     ///
     /// - Parameter text: The template, starting with `/`.
-    init(_ text: String) throws {
+    package init(_ text: String) throws {
         self.text = text
         guard text.hasPrefix("/") else { throw Malformed(template: text, reason: "it must start with '/'") }
         var body = Substring(text.dropFirst())
@@ -98,7 +101,7 @@ struct PathTemplate: Sendable {
     }
 
     /// The template with variables written as `{field.path}`, as OpenAPI paths are.
-    var openAPIPath: String {
+    package var openAPIPath: String {
         var output = ""
         var segment = 0
         for variable in self.variables {
@@ -130,7 +133,7 @@ struct PathTemplate: Sendable {
     /// - Parameters:
     /// - Parameter requestSegments: The request path split on `/`, without the leading empty one.
     /// - Returns: Field path and decoded value per variable, or `nil` when it does not match.
-    func match(_ requestSegments: [Substring]) -> [(fieldPath: String, value: String)]? {
+    package func match(_ requestSegments: [Substring]) -> [(fieldPath: String, value: String)]? {
         var pathSegments = requestSegments
         if let verb = self.verb {
             guard let last = pathSegments.last, let colon = last.lastIndex(of: ":"),
@@ -170,7 +173,7 @@ struct PathTemplate: Sendable {
 
     /// How specific the template is, for choosing among matches: literals beat `*`, which beats
     /// `**`, compared segment by segment from the left.
-    var specificity: [Int] {
+    package var specificity: [Int] {
         self.segments.map { segment in
             switch segment {
             case .literal: 2

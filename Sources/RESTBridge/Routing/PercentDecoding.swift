@@ -1,5 +1,5 @@
 /// Percent-decoding for path segments and query strings.
-enum PercentDecoding {
+package enum PercentDecoding {
     /// Decodes `%XX` escapes (and `+` as a space when `plusIsSpace`).
     ///
     /// - Parameters:
@@ -7,7 +7,7 @@ enum PercentDecoding {
     ///   - keepingSlashes: Leave `%2F` encoded.
     ///   - plusIsSpace: Decode `+` as a space (query strings).
     /// - Returns: The decoded text, or `nil` for a bad escape or invalid UTF-8.
-    static func decode(_ text: String, keepingSlashes: Bool = false, plusIsSpace: Bool = false) -> String? {
+    package static func decode(_ text: String, keepingSlashes: Bool = false, plusIsSpace: Bool = false) -> String? {
         guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) else {
             return text
         }
@@ -39,7 +39,7 @@ enum PercentDecoding {
     /// The value of one ASCII hex digit, or `nil`.
     ///
     /// - Parameter byte: The character.
-    static func hexValue(_ byte: UInt8) -> UInt8? {
+    package static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10

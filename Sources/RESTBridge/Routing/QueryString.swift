@@ -1,15 +1,16 @@
 /// The `name=value` pairs of a request target's query, percent-decoded, in order.
-enum QueryString {
+package enum QueryString {
     /// A pair that could not be decoded.
-    struct Malformed: Error {
-        var pair: String
+    package struct Malformed: Error {
+        /// The pair as it appeared in the query.
+        package var pair: String
     }
 
     /// Splits and decodes the query of a request target.
     ///
     /// - Parameter target: The path and query, e.g. `/api/tenants?pageSize=10`.
     /// - Returns: The pairs; a name without `=` has an empty value.
-    static func pairs(in target: String) throws(Malformed) -> [(name: String, value: String)] {
+    package static func pairs(in target: String) throws(Malformed) -> [(name: String, value: String)] {
         guard let question = target.firstIndex(of: "?") else { return [] }
         var pairs: [(name: String, value: String)] = []
         for piece in target[target.index(after: question)...].split(separator: "&") {

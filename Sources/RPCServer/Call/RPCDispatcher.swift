@@ -1,3 +1,4 @@
+package import SwiftProtobuf
 internal import Synchronization
 
 /// Calls the router's handlers through the interceptor chain, for faces other than gRPC over
@@ -56,6 +57,31 @@ package struct RPCDispatcher: Sendable {
     }
 
     /// Holds the one response of a unary method registered without the unary fast path.
+    /// Runs a unary call through the interceptors and answers the handler's message unencoded
+    /// when the method offers it (``RPCMethodHandler/unaryMessageBody``); `nil` when it does not,
+    /// and then nothing ran: call ``unary(_:request:context:)`` instead.
+    ///
+    /// - Parameters:
+    ///   - handler: The method.
+    ///   - request: The encoded request.
+    ///   - context: The call's context.
+    /// - Returns: The response message, or `nil` when the method answers bytes only.
+    package func unaryMessage(
+        _ handler: RPCMethodHandler,
+        request: [UInt8],
+        context: ServerContext
+    ) async throws -> (any SwiftProtobuf.Message)? {
+        guard let body = handler.unaryMessageBody else { return nil }
+        var response: (any SwiftProtobuf.Message)?
+        try await self.chain(for: handler).run(context: context) { context in
+            response = try await body(request, context)
+        }
+        guard let response else {
+            throw RPCError(code: .internalError, message: "The method finished without a response.")
+        }
+        return response
+    }
+
     private final class CollectedResponse: Sendable {
         private let state = Mutex<[UInt8]?>(nil)
 

@@ -1,3 +1,5 @@
+package import SwiftProtobuf
+
 /// One registered method with its typed decoding, handler and encoding erased to bytes.
 ///
 /// Every call kind has the same erased shape, a stream of request messages in and a writer of
@@ -17,6 +19,11 @@ package struct RPCMethodHandler: Sendable {
     /// transports that hold the whole request use it to skip stream machinery.
     package let unaryBody: (@Sendable ([UInt8], ServerContext) async throws -> [UInt8])?
 
+    /// For unary protobuf methods: the handler answering with its message rather than its
+    /// bytes, for transports that render the message another way (the REST bridge writes JSON
+    /// from it, without encoding and decoding the binary form in between).
+    package let unaryMessageBody: (@Sendable ([UInt8], ServerContext) async throws -> any SwiftProtobuf.Message)?
+
     /// Creates an erased handler.
     ///
     /// - Parameters:
@@ -32,6 +39,7 @@ package struct RPCMethodHandler: Sendable {
         self.descriptor = descriptor
         self.body = body
         self.unaryBody = nil
+        self.unaryMessageBody = nil
     }
 
     /// Creates an erased unary handler with both shapes.
@@ -41,10 +49,12 @@ package struct RPCMethodHandler: Sendable {
     ///   - unary: Turns the encoded request into the encoded response.
     package init(
         descriptor: MethodDescriptor,
-        unary: @escaping @Sendable ([UInt8], ServerContext) async throws -> [UInt8]
+        unary: @escaping @Sendable ([UInt8], ServerContext) async throws -> [UInt8],
+        unaryMessage: (@Sendable ([UInt8], ServerContext) async throws -> any SwiftProtobuf.Message)? = nil
     ) {
         self.descriptor = descriptor
         self.unaryBody = unary
+        self.unaryMessageBody = unaryMessage
         self.body = { requests, responses, context in
             let request = try await requests.onlyRequest(of: descriptor.path)
             try await responses.write(try await unary(request, context))

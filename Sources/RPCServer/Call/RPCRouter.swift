@@ -1,3 +1,5 @@
+package import SwiftProtobuf
+
 /// The table of methods a server answers, keyed by gRPC path.
 ///
 /// Generated `registerMethods(with:)` functions fill it; transports look handlers up by the
@@ -82,6 +84,35 @@ package struct RPCRouter: Sendable {
             RPCMethodHandler(descriptor: descriptor) { (request: [UInt8], context: ServerContext) in
                 try serializer.serialize(try await handler(try deserializer.deserialize(request), context))
             }
+        )
+    }
+
+    /// Registers a unary method answering a protobuf message: as ``registerUnary(_:deserializer:serializer:handler:)``,
+    /// and the handler's message is also available unencoded
+    /// (``RPCMethodHandler/unaryMessageBody``), so the REST bridge renders JSON from it directly.
+    ///
+    /// - Parameters:
+    ///   - descriptor: The method.
+    ///   - deserializer: Decodes the request.
+    ///   - serializer: Encodes the response in the binary format.
+    ///   - handler: Answers one request with one response.
+    @inlinable
+    package mutating func registerUnary<Request, Response: SwiftProtobuf.Message>(
+        _ descriptor: MethodDescriptor,
+        deserializer: some MessageDeserializer<Request>,
+        serializer: ProtobufSerializer<Response>,
+        handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
+    ) {
+        self.register(
+            RPCMethodHandler(
+                descriptor: descriptor,
+                unary: { (request: [UInt8], context: ServerContext) in
+                    try serializer.serialize(try await handler(try deserializer.deserialize(request), context))
+                },
+                unaryMessage: { (request: [UInt8], context: ServerContext) in
+                    try await handler(try deserializer.deserialize(request), context)
+                }
+            )
         )
     }
 

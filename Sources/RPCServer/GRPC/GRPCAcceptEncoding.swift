@@ -1,9 +1,9 @@
 /// Reads `grpc-accept-encoding`, a comma-separated list of encodings such as
 /// `identity,deflate,gzip`.
-enum GRPCAcceptEncoding {
+package enum GRPCAcceptEncoding {
     /// Whether the list names `gzip` (spaces and tabs around names ignored). Scans the bytes in
     /// place, allocating nothing: stock clients send this header on every call.
-    static func listsGzip(_ value: String) -> Bool {
+    package static func listsGzip(_ value: String) -> Bool {
         let gzip: StaticString = "gzip"
         var matched = 0  // bytes of "gzip" matched in the current name; -1 once it cannot match
         for byte in value.utf8 {

@@ -3,36 +3,36 @@ internal import NIOCore
 /// Splits a gRPC request body into messages: each is a 1-byte compressed flag, a 4-byte
 /// big-endian length, then that many bytes. A message may span DATA frames and a frame may hold
 /// several messages.
-struct GRPCMessageDeframer {
+package struct GRPCMessageDeframer {
     /// One decoded frame.
-    struct Message {
+    package struct Message {
         /// Whether the compressed flag was set.
-        var compressed: Bool
+        package var compressed: Bool
         /// The payload, still compressed when `compressed` is set.
-        var bytes: [UInt8]
+        package var bytes: [UInt8]
         /// The frame's size on the wire (prefix included), for flow-control accounting.
-        var wireBytes: Int
+        package var wireBytes: Int
     }
 
     /// The largest payload accepted, in bytes.
-    let maxMessageBytes: Int
+    package let maxMessageBytes: Int
     private var buffer: ByteBuffer
 
     /// Creates a deframer.
     ///
     /// - Parameter maxMessageBytes: The largest payload accepted.
-    init(maxMessageBytes: Int) {
+    package init(maxMessageBytes: Int) {
         self.maxMessageBytes = maxMessageBytes
         self.buffer = ByteBuffer()
     }
 
     /// Whether bytes of an unfinished message are buffered.
-    var hasPartialMessage: Bool { self.buffer.readableBytes > 0 }
+    package var hasPartialMessage: Bool { self.buffer.readableBytes > 0 }
 
     /// Adds received body bytes.
     ///
     /// - Parameter bytes: Bytes from one DATA frame.
-    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func append(_ bytes: UnsafeRawBufferPointer) {
         self.buffer.writeBytes(bytes)
     }
 
@@ -45,7 +45,7 @@ struct GRPCMessageDeframer {
     ///   - bytes: Bytes from one DATA frame.
     ///   - body: Receives each complete message, in order.
     /// - Throws: As ``next()``, or what `body` throws.
-    mutating func process(_ bytes: UnsafeRawBufferPointer, _ body: (Message) throws -> Void) throws {
+    package mutating func process(_ bytes: UnsafeRawBufferPointer, _ body: (Message) throws -> Void) throws {
         guard self.buffer.readableBytes == 0 else {
             self.append(bytes)
             while let message = try self.next() {
@@ -85,7 +85,7 @@ struct GRPCMessageDeframer {
     /// - Throws: ``RPCError`` with `resourceExhausted` when the announced length exceeds the
     ///   limit (checked from the prefix, before the payload is buffered), or `internalError`
     ///   for an unknown flag value.
-    mutating func next() throws -> Message? {
+    package mutating func next() throws -> Message? {
         guard self.buffer.readableBytes >= 5,
             let flag = self.buffer.getInteger(at: self.buffer.readerIndex, as: UInt8.self),
             let length = self.buffer.getInteger(at: self.buffer.readerIndex + 1, as: UInt32.self)

@@ -3,10 +3,10 @@
 /// Pseudo-headers and the headers the gRPC protocol reserves (`content-type`, `te`,
 /// `grpc-timeout`, `grpc-encoding`, `grpc-accept-encoding`, `grpc-status`, `grpc-message`) are
 /// not metadata. Values of `-bin` keys are base64 (padded or not) on the wire.
-enum GRPCMetadataCodec {
+package enum GRPCMetadataCodec {
     /// Header names that belong to the protocol, not to metadata. A switch over literals: no
     /// hashing per header, and most names differ from each in length alone.
-    static func isReserved(_ name: String) -> Bool {
+    package static func isReserved(_ name: String) -> Bool {
         switch name {
         case "content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "grpc-status",
             "grpc-message", "grpc-status-details-bin", "content-length", "connection", "host":
@@ -20,7 +20,7 @@ enum GRPCMetadataCodec {
     ///
     /// - Parameter headers: The header fields, names lower-case.
     /// - Returns: The metadata; `-bin` values that are not valid base64 are dropped.
-    static func metadata(from headers: [(name: String, value: String)]) -> Metadata {
+    package static func metadata(from headers: [(name: String, value: String)]) -> Metadata {
         var metadata = Metadata()
         metadata.reserveCapacity(headers.count)
         for (name, value) in headers where !name.hasPrefix(":") && !Self.isReserved(name) {
@@ -62,7 +62,7 @@ enum GRPCMetadataCodec {
     ///
     /// - Parameter metadata: The metadata.
     /// - Returns: The header fields; reserved names are skipped.
-    static func headers(from metadata: Metadata) -> [(name: String, value: String)] {
+    package static func headers(from metadata: Metadata) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(metadata.count)
         for element in metadata where !Self.isReserved(element.key) && !element.key.hasPrefix(":") {

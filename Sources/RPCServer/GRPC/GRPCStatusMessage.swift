@@ -1,11 +1,11 @@
 /// Percent-encodes `grpc-message` values as the gRPC protocol requires: bytes outside
 /// printable ASCII (0x20–0x7E) and `%` itself become `%XX` of their UTF-8 bytes.
-enum GRPCStatusMessage {
+package enum GRPCStatusMessage {
     /// Encodes a message for the `grpc-message` trailer.
     ///
     /// - Parameter message: The status message.
     /// - Returns: The percent-encoded text.
-    static func encode(_ message: String) -> String {
+    package static func encode(_ message: String) -> String {
         var encoded = ""
         encoded.reserveCapacity(message.utf8.count)
         for byte in message.utf8 {
@@ -24,7 +24,7 @@ enum GRPCStatusMessage {
     ///
     /// - Parameter encoded: The header value.
     /// - Returns: The message.
-    static func decode(_ encoded: String) -> String {
+    package static func decode(_ encoded: String) -> String {
         var bytes: [UInt8] = []
         var utf8 = Array(encoded.utf8)[...]
         while let byte = utf8.popFirst() {

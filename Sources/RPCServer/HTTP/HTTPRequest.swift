@@ -40,7 +40,7 @@ package struct HTTPRequest: Sendable {
 
     /// The path without the query string.
     package var path: Substring {
-        self.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        self.target[..<(self.target.firstIndex(of: "?") ?? self.target.endIndex)]
     }
 
     /// The first value of a header, compared case-insensitively.

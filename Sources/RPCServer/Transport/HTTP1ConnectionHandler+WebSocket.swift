@@ -93,22 +93,12 @@ extension HTTP1ConnectionHandler {
         context: ChannelHandlerContext
     ) {
         self.cancelHeaderTimer()
-        let pipeline = context.pipeline.syncOperations
-        do {
-            // These would misread WebSocket traffic; the encoder goes once the 101 is out.
-            pipeline.removeHandler(
-                context: try pipeline.context(handlerType: HTTPServerPipelineHandler.self), promise: nil)
-            pipeline.removeHandler(
-                context: try pipeline.context(handlerType: HTTPServerProtocolErrorHandler.self),
-                promise: nil
-            )
-            let switching = HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: responseHeaders)
-            context.writeAndFlush(self.wrapOutboundOut(.head(switching)), promise: nil)
-            pipeline.removeHandler(context: try pipeline.context(handlerType: HTTPResponseEncoder.self), promise: nil)
-        } catch {
-            context.close(promise: nil)
-            return
-        }
+        // The 101 goes out as bytes, with the upgrader's headers as they are.
+        var switching = context.channel.allocator.buffer(capacity: 256)
+        HTTP1ResponseEncoding.writeHead(
+            status: 101, headers: [], framing: .closeDelimited, keepAlive: true, version: .http1_1,
+            extraHeaders: responseHeaders.map { ($0.name, $0.value) }, into: &switching)
+        context.writeAndFlush(self.wrapOutboundOut(switching), promise: nil)
         upgrader.upgrade(context: context, upgradeRequest: head).assumeIsolated().whenComplete { result in
             guard case .success = result else {
                 context.close(promise: nil)

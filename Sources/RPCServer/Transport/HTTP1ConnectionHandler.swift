@@ -4,16 +4,20 @@ internal import NIOHTTP1
 /// Collects one HTTP/1.1 request at a time, hands it to the responder, writes the response.
 ///
 /// Runs on the connection's event loop; the responder runs in a task and its answer hops back
-/// to the loop once. Requests on a keep-alive connection are answered in order because the
-/// next request is not read until the current response is written.
+/// to the loop once. Requests on a keep-alive connection are answered in order: parts of
+/// pipelined requests that arrive while a response is in progress wait in a queue, and the
+/// channel reads nothing more until it is done. Responses are written as bytes
+/// (``HTTP1ResponseEncoding``): a whole response is one buffer, one write, one `writev`. A
+/// request NIO's decoder cannot parse is answered 400 and the connection closes.
 ///
 /// A WebSocket handshake for a path the ``WebSocketResponder`` routes turns the connection into
 /// a WebSocket (see `HTTP1ConnectionHandler+WebSocket.swift`); this handler then leaves the
 /// pipeline. Any other upgrade request is answered by the responder and the connection closes
 /// afterwards, because NIO's HTTP decoder parses nothing after an upgrade request.
-final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private enum State {
         /// Waiting for a request head; goes to `.receiving`.
@@ -38,6 +42,13 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private let maxBodyBytes: Int
     private var state: State = .idle
     private var closeAfterResponse = false
+    /// Parts of pipelined requests that arrived while a response was in progress, handled in
+    /// order once it is done. Reads stop meanwhile, so this holds at most one read's worth.
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    /// Whether the channel asked to read while a response was in progress.
+    private var readRequested = false
+    /// Whether the connection is closing: nothing more is answered.
+    private var closing = false
 
     private let headerReadTimeout: TimeAmount
     private var headerTimer: Scheduled<Void>?
@@ -156,13 +167,53 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // NIO's protocol-error handler has already answered 400 for malformed requests; the
-        // connection cannot be trusted to frame another request.
-        context.close(promise: nil)
+        // The connection cannot be trusted to frame another request. A request the decoder
+        // could not parse is answered 400 first, unless a response is already on its way.
+        guard error is HTTPParserError, !self.closing, case .idle = self.state else {
+            self.closing = true
+            context.close(promise: nil)
+            return
+        }
+        self.closeAfterResponse = true
+        self.closing = true
+        let response = HTTPResponse.error(
+            status: 400, statusName: "INVALID_ARGUMENT", message: "The request is not valid HTTP/1.1.")
+        var buffer = context.channel.allocator.buffer(capacity: 128 + response.body.count)
+        HTTP1ResponseEncoding.writeHead(
+            status: 400, headers: response.headers, framing: .contentLength(response.body.count), keepAlive: false,
+            version: .http1_1, into: &buffer)
+        buffer.writeBytes(response.body)
+        let channel = context.channel
+        context.writeAndFlush(self.wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // While a response is in progress (or pipelined parts wait), nothing more is read.
+        if case .responding = self.state {
+            self.readRequested = true
+        } else if !self.pipelined.isEmpty {
+            self.readRequested = true
+        } else {
+            context.read()
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch (self.unwrapInboundIn(data), self.state) {
+        let part = self.unwrapInboundIn(data)
+        if case .responding = self.state {
+            self.pipelined.append(part)
+            return
+        }
+        guard self.pipelined.isEmpty else {
+            self.pipelined.append(part)
+            return
+        }
+        self.handle(part, context: context)
+    }
+
+    /// Handles the next part of the request stream, the response of the previous being done.
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch (part, self.state) {
         case (.head(let head), .idle):
             self.cancelHeaderTimer()
             if Self.requestsUpgrade(head) {
@@ -256,8 +307,10 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     /// Answers a request whose body will not be read and drops what still arrives of it. The
-    /// connection closes when the client has finished sending, or, with `closeAfterWrite`, as
-    /// soon as the answer is written (a client that stalls would otherwise keep it).
+    /// connection closes when the client has finished sending, or, with `closeAfterWrite`, soon
+    /// after the answer is written (a client that stalls would otherwise keep it): the server
+    /// stops sending (FIN) and reads and drops what still arrives for ``lingerTime`` before it
+    /// closes, so the client reads the answer instead of a reset that discards it.
     private func refuse(
         head: HTTPRequestHead,
         status: HTTPResponseStatus,
@@ -269,20 +322,25 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         self.bodyTimer = nil
         self.state = .discarding(dropped: 0)
         self.closeAfterResponse = true
-        var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
-        headers.replaceOrAdd(name: "content-length", value: String(response.body.count))
-        headers.replaceOrAdd(name: "connection", value: "close")
-        let responseHead = HTTPResponseHead(version: head.version, status: status, headers: headers)
-        context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
-        let buffer = context.channel.allocator.buffer(bytes: response.body)
-        context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: 128 + response.body.count)
+        HTTP1ResponseEncoding.writeHead(
+            status: Int(status.code), headers: response.headers, framing: .contentLength(response.body.count),
+            keepAlive: false, version: head.version, into: &buffer)
+        buffer.writeBytes(response.body)
         let written = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: written)
+        context.writeAndFlush(self.wrapOutboundOut(buffer), promise: written)
         if closeAfterWrite {
+            self.closing = true
             let channel = context.channel
-            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            written.futureResult.whenComplete { _ in
+                channel.close(mode: .output, promise: nil)
+                channel.eventLoop.scheduleTask(in: Self.lingerTime) { channel.close(promise: nil) }
+            }
         }
     }
+
+    /// How long a connection closed after a refusal keeps reading (and dropping) before it closes.
+    private static let lingerTime = TimeAmount.seconds(2)
 
     private func makeRequest(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) -> HTTPRequest {
         let peer: (text: String, address: ClientAddress)
@@ -335,40 +393,52 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
-    /// Writes a whole response to the request `head`, then ends it (closing the connection when
-    /// it is not kept alive).
+    /// Writes a response to the request `head`: a whole one as one buffer, a streamed one as
+    /// its head and then chunk by chunk; then ends it (closing the connection when it is not
+    /// kept alive).
     func write(_ response: HTTPResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
-        var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
-        if response.bodyStream == nil {
-            headers.replaceOrAdd(name: "content-length", value: String(response.body.count))
+        let isHead = head.method == .HEAD
+        let streamsChunked = head.version.minor >= 1
+        var keepAlive = head.isKeepAlive && !self.closeAfterResponse
+        guard let stream = response.bodyStream else {
+            var buffer = context.channel.allocator.buffer(capacity: 256 + (isHead ? 0 : response.body.count))
+            HTTP1ResponseEncoding.writeHead(
+                status: response.status, headers: response.headers, framing: .contentLength(response.body.count),
+                keepAlive: keepAlive, version: head.version, into: &buffer)
+            if !isHead {
+                buffer.writeBytes(response.body)
+            }
+            self.finishResponse(keepAlive: keepAlive, last: buffer, context: context)
+            return
+        }
+        // A streamed body to HTTP/1.0 is delimited by the connection's end.
+        keepAlive = keepAlive && streamsChunked
+        var buffer = context.channel.allocator.buffer(capacity: 256 + response.body.count)
+        HTTP1ResponseEncoding.writeHead(
+            status: response.status, headers: response.headers,
+            framing: streamsChunked ? .chunked : .closeDelimited, keepAlive: keepAlive, version: head.version,
+            into: &buffer)
+        if isHead {
+            self.finishResponse(keepAlive: keepAlive, last: buffer, context: context)
+            return
+        }
+        if streamsChunked {
+            HTTP1ResponseEncoding.writeChunk(response.body, into: &buffer)
         } else {
-            headers.remove(name: "content-length")
+            buffer.writeBytes(response.body)
         }
-        let keepAlive = head.isKeepAlive && !self.closeAfterResponse
-        if !keepAlive {
-            headers.replaceOrAdd(name: "connection", value: "close")
-        }
-        let responseHead = HTTPResponseHead(
-            version: head.version,
-            status: HTTPResponseStatus(statusCode: response.status),
-            headers: headers
-        )
-        context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
-        if head.method != .HEAD && !response.body.isEmpty {
-            let buffer = context.channel.allocator.buffer(bytes: response.body)
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        }
-        if let stream = response.bodyStream, head.method != .HEAD {
-            context.flush()
-            self.streamBody(stream, keepAlive: keepAlive, context: context)
-        } else {
-            self.finishResponse(keepAlive: keepAlive, context: context)
-        }
+        context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        self.streamBody(stream, chunked: streamsChunked, keepAlive: keepAlive, context: context)
     }
 
     /// Writes a streamed body chunk by chunk, each after the previous one was written (so a
     /// slow reader slows the producer), then ends the response.
-    private func streamBody(_ stream: RPCAsyncSequence<[UInt8]>, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func streamBody(
+        _ stream: RPCAsyncSequence<[UInt8]>,
+        chunked: Bool,
+        keepAlive: Bool,
+        context: ChannelHandlerContext
+    ) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         let task = self.tasks.start(on: self.executor) {
@@ -376,8 +446,13 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
                 for try await chunk in stream where !chunk.isEmpty {
                     try await loop.flatSubmit {
                         let (handler, context) = loopBound.value
-                        let buffer = context.channel.allocator.buffer(bytes: chunk)
-                        return context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(buffer))))
+                        var buffer = context.channel.allocator.buffer(capacity: chunk.count + 16)
+                        if chunked {
+                            HTTP1ResponseEncoding.writeChunk(chunk, into: &buffer)
+                        } else {
+                            buffer.writeBytes(chunk)
+                        }
+                        return context.writeAndFlush(handler.wrapOutboundOut(buffer))
                     }.get()
                 }
                 return !Task.isCancelled
@@ -389,24 +464,39 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         loop.makeFutureWithTask { await task.value }.whenSuccess { completed in
             let (handler, context) = loopBound.value
             handler.streamTask = nil
-            if completed {
-                handler.finishResponse(keepAlive: keepAlive, context: context)
-            } else {
+            guard completed else {
                 context.close(promise: nil)
+                return
             }
+            var end = context.channel.allocator.buffer(capacity: 5)
+            if chunked {
+                HTTP1ResponseEncoding.writeLastChunk(into: &end)
+            }
+            handler.finishResponse(keepAlive: keepAlive, last: end, context: context)
         }
     }
 
-    private func finishResponse(keepAlive: Bool, context: ChannelHandlerContext) {
+    /// Writes the response's last bytes; then closes the connection, or answers the next
+    /// pipelined request and reads on.
+    private func finishResponse(keepAlive: Bool, last: ByteBuffer, context: ChannelHandlerContext) {
         self.state = .idle
-        if keepAlive {
-            self.armHeaderTimer(context: context)
-        }
-        let done = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: done)
-        if !keepAlive {
+        guard keepAlive else {
+            self.closing = true
             let channel = context.channel
-            done.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(self.wrapOutboundOut(last)).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
+        self.armHeaderTimer(context: context)
+        context.writeAndFlush(self.wrapOutboundOut(last), promise: nil)
+        // Pipelined requests that arrived meanwhile, in order, until one starts responding.
+        while !self.closing, !self.pipelined.isEmpty {
+            if case .responding = self.state { return }
+            self.handle(self.pipelined.removeFirst(), context: context)
+        }
+        if case .responding = self.state { return }
+        if self.readRequested, !self.closing {
+            self.readRequested = false
+            context.read()
         }
     }
 }

@@ -26,9 +26,13 @@ extension HTTP2ConnectionHandler {
         }
     }
 
-    /// Sends a plain HTTP response on a stream.
+    /// Sends a plain HTTP response on a stream. A streamed body that will not be sent (the
+    /// stream has closed, or the request is HEAD) is released at once (``release(_:)``).
     func sendHTTPResponse(_ stream: HTTP2ServerStream, response: HTTPResponse, isHead: Bool) {
-        guard !stream.closed, !stream.headersSent, let session = self.session else { return }
+        guard !stream.closed, !stream.headersSent, let session = self.session else {
+            Self.release(response.bodyStream)
+            return
+        }
         stream.headersSent = true
         stream.responseFinished = true
         var headers: [(name: String, value: String)] = [(":status", String(response.status))]
@@ -39,6 +43,9 @@ extension HTTP2ConnectionHandler {
             headers.append((lowered, value))
         }
         let bodyStream = isHead ? nil : response.bodyStream
+        if isHead {
+            Self.release(response.bodyStream)
+        }
         if bodyStream == nil {
             headers.append(("content-length", String(response.body.count)))
         }
@@ -63,6 +70,15 @@ extension HTTP2ConnectionHandler {
                 CallEndpoint.onLoop(loop, bound) { $0.connection.endRawBody($0.stream) }
             }
         }
+    }
+
+    /// Lets the producer of a streamed body that nobody will read go: a body learns that its
+    /// reader has gone when the reader's iterator ends, which is what fails the writer of a
+    /// `BoundedChunkStream` (REST and gRPC-Web streams) and cancels the handler behind it. Without
+    /// a reader at all, that producer would wait for room in the buffer forever, keeping itself and
+    /// the buffer alive. So the body gets an iterator that ends here, unread.
+    private static func release(_ body: RPCAsyncSequence<[UInt8]>?) {
+        _ = body?.makeAsyncIterator()
     }
 
     /// Queues raw body bytes of a streamed HTTP response.

@@ -41,6 +41,11 @@ final class HandlerTasks: Sendable {
         }
     }
 
+    /// How many tasks are running.
+    var running: Int {
+        self.state.withLock { $0.running }
+    }
+
     /// A task is about to start; call before creating it.
     func begin() {
         self.state.withLock { $0.running += 1 }

@@ -58,9 +58,6 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
                 try context.pipeline.syncOperations.addHandlers(
                     [
                         ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)),
-                        HTTPResponseEncoder(),
-                        HTTPServerPipelineHandler(),
-                        HTTPServerProtocolErrorHandler(),
                         http1,
                     ],
                     position: .after(self)
