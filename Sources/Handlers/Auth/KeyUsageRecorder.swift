@@ -70,7 +70,7 @@ package final class KeyUsageRecorder: Sendable {
             return pending
         }
         guard !ids.isEmpty else { return 0 }
-        let array = "{" + ids.map { $0.uuidString.lowercased() }.joined(separator: ",") + "}"
+        let array = "{" + ids.map { $0.lowercasedString }.joined(separator: ",") + "}"
         do {
             return try await self.pool.withAdminTransaction { connection in
                 try await connection.execute(

@@ -1,5 +1,6 @@
 package import FoundationEssentials
 package import MetaChatAPI
+internal import Storage
 
 /// What the authentication interceptor needs to know about one API key, read from `api_keys` with
 /// its owner (admin role or tenant state) and cached by ``KeyDirectory``.
@@ -46,15 +47,15 @@ package struct StoredKey: Sendable, Equatable {
     ) {
         self.id = id
         self.owner = owner
-        let keyID = id.uuidString.lowercased()
+        let keyID = id.lowercasedString
         self.caller =
             switch owner {
             case .admin(let adminID, let role):
                 AuthenticatedCaller(
-                    principal: .admin(adminID: adminID.uuidString.lowercased(), keyID: keyID, role: role))
+                    principal: .admin(adminID: adminID.lowercasedString, keyID: keyID, role: role))
             case .tenant(let tenantID, _, let rateLimit):
                 AuthenticatedCaller(
-                    principal: .tenant(tenantID: tenantID.uuidString.lowercased(), keyID: keyID), rateLimit: rateLimit)
+                    principal: .tenant(tenantID: tenantID.lowercasedString, keyID: keyID), rateLimit: rateLimit)
             }
         self.hash = hash
         self.previousHash = previousHash

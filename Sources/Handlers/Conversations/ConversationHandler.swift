@@ -151,7 +151,7 @@ package struct ConversationHandler: Metachat_V1_ConversationService.Handler {
         let counts = try await self.ledger.delete(
             tenantID: access.tenantID, id: id, actor: access.actor, requestID: context.requestID)
         var response = Metachat_V1_DeleteConversationResponse()
-        response.conversationID = id.uuidString.lowercased()
+        response.conversationID = id.lowercasedString
         response.deletedMessages = Int32(clamping: counts.messages)
         response.deletedEvents = Int32(clamping: counts.events)
         return response
@@ -193,7 +193,7 @@ package struct ConversationHandler: Metachat_V1_ConversationService.Handler {
         let access = try await self.access.resolve(context, target: request.conversationID)
         let id = try ConversationFieldRules.uuid(request.conversationID, field: "conversationId")
         let pageSize = try Self.pageSize(request.pageSize)
-        let filters = "\(id.uuidString.lowercased())/\(request.newestFirst ? "newest" : "oldest")"
+        let filters = "\(id.lowercasedString)/\(request.newestFirst ? "newest" : "oldest")"
         var position: Int64?
         if !request.pageToken.isEmpty {
             position = try KeysetPageToken(decoding: request.pageToken, filters: filters, method: "ListMessages")
@@ -270,7 +270,7 @@ package struct ConversationHandler: Metachat_V1_ConversationService.Handler {
         try await stream.watch(
             tenantID: access.tenantID,
             filter: ConversationEventWatcher.Filter(
-                conversationID: conversationID?.uuidString.lowercased(), kinds: kinds),
+                conversationID: conversationID?.lowercasedString, kinds: kinds),
             after: after, response: response)
     }
 

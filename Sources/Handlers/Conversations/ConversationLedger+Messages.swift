@@ -130,7 +130,7 @@ extension ConversationLedger {
                 let conversationID = UUID(uuidString: found.message.conversationID),
                 let conversation = try await store.find(conversationID, lock: .change)
             else {
-                throw RPCError(code: .notFound, message: "Message \(messageID.uuidString.lowercased()) was not found.")
+                throw RPCError(code: .notFound, message: "Message \(messageID.lowercasedString) was not found.")
             }
             let eventID = try await log.reserve(1)
             let row = try await store.writeDelivery(
@@ -173,7 +173,7 @@ extension ConversationLedger {
         }
         if message.role == .user, !message.externalMessageID.isEmpty,
             let stored = try await store.message(externalMessageID: message.externalMessageID),
-            stored.message.conversationID == conversationID.uuidString.lowercased()
+            stored.message.conversationID == conversationID.lowercasedString
         {
             return stored.message
         }

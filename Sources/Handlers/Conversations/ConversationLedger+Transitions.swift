@@ -1,6 +1,7 @@
 package import FoundationEssentials
 package import MetaChatAPI
 internal import RPCServer
+internal import Storage
 
 extension ConversationLedger {
     /// What an escalation records besides the status change.
@@ -81,7 +82,7 @@ extension ConversationLedger {
                 var escalated = Metachat_V1_ConversationEvent.Escalated()
                 escalated.reason = escalation.reason
                 escalated.note = escalation.note
-                escalated.messageID = escalation.messageID?.uuidString.lowercased() ?? ""
+                escalated.messageID = escalation.messageID?.lowercasedString ?? ""
                 escalated.matchedKeyword = escalation.matchedKeyword
                 escalated.confidence = escalation.confidence
                 escalated.changedBy = actor

@@ -126,7 +126,7 @@ package struct ConversationLedger: Sendable {
             guard try await store.find(id, lock: .delete) != nil else { throw Self.notFound(id) }
             let counts = try await store.delete(id)
             try await AuditEntry(
-                actor: actor, action: "conversation.deleted", target: id.uuidString.lowercased(), tenantID: tenantID,
+                actor: actor, action: "conversation.deleted", target: id.lowercasedString, tenantID: tenantID,
                 requestID: requestID.isEmpty ? nil : requestID,
                 details: ["messages": String(counts.messages), "events": String(counts.events)]
             ).write(on: store.connection)
@@ -134,7 +134,7 @@ package struct ConversationLedger: Sendable {
         }
         await self.sink.live(
             Metachat_V1_ConversationEvent(
-                id: nil, tenantID: tenantID.uuidString.lowercased(), conversationID: id.uuidString.lowercased(),
+                id: nil, tenantID: tenantID.lowercasedString, conversationID: id.lowercasedString,
                 payload: .conversationDeleted(Metachat_V1_ConversationEvent.ConversationDeleted())),
             tenantID: tenantID)
         return counts
@@ -186,6 +186,6 @@ package struct ConversationLedger: Sendable {
 
     /// The answer for a conversation the tenant does not have (another tenant's answers the same).
     static func notFound(_ id: UUID) -> RPCError {
-        RPCError(code: .notFound, message: "Conversation \(id.uuidString.lowercased()) was not found.")
+        RPCError(code: .notFound, message: "Conversation \(id.lowercasedString) was not found.")
     }
 }

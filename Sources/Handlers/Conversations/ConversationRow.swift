@@ -31,11 +31,11 @@ struct ConversationRow: Sendable {
     /// Decodes a row selected with ``columns``.
     init(_ row: PostgresRow) throws {
         var conversation = Metachat_V1_Conversation()
-        conversation.tenantID = try row.decode("tenant_id", as: UUID.self).uuidString.lowercased()
-        conversation.id = try row.decode("id", as: UUID.self).uuidString.lowercased()
+        conversation.tenantID = try row.decode("tenant_id", as: UUID.self).lowercasedString
+        conversation.id = try row.decode("id", as: UUID.self).lowercasedString
         conversation.channelType = StoredName.channelType(try row.decode("channel_type", as: String.self))
         self.channelID = try row.decode("channel_id", as: UUID?.self)
-        conversation.channelID = self.channelID?.uuidString.lowercased() ?? ""
+        conversation.channelID = self.channelID?.lowercasedString ?? ""
         conversation.externalUserID = try row.decode("external_user_id", as: String.self)
         conversation.status = StoredName.status(try row.decode("status", as: String.self))
         conversation.assigneeID = try row.decode("assignee_id", as: String?.self) ?? ""
@@ -69,6 +69,8 @@ struct ConversationRow: Sendable {
 
     /// Reads a stored `metadata` object.
     static func metadata(fromJSON json: String) throws -> [String: String] {
-        try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+        // Most conversations have none: no decoder for the empty object.
+        if json == "{}" { return [:] }
+        return try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
     }
 }

@@ -27,11 +27,14 @@ struct MessageRow: Sendable {
     init(_ row: PostgresRow) throws {
         var options = JSONDecodingOptions()
         options.ignoreUnknownFields = true
-        var message = try Metachat_V1_Message(jsonString: try row.decode("details", as: String.self), options: options)
-        message.tenantID = try row.decode("tenant_id", as: UUID.self).uuidString.lowercased()
+        let details = try row.decode("details", as: String.self)
+        // Plain text messages store no details: no parser for the empty object.
+        var message =
+            details == "{}" ? Metachat_V1_Message() : try Metachat_V1_Message(jsonString: details, options: options)
+        message.tenantID = try row.decode("tenant_id", as: UUID.self).lowercasedString
         self.id = try row.decode("id", as: UUID.self)
-        message.id = self.id.uuidString.lowercased()
-        message.conversationID = try row.decode("conversation_id", as: UUID.self).uuidString.lowercased()
+        message.id = self.id.lowercasedString
+        message.conversationID = try row.decode("conversation_id", as: UUID.self).lowercasedString
         self.eventID = try row.decode("event_id", as: Int64.self)
         message.eventID = String(self.eventID)
         message.role = StoredName.role(try row.decode("role", as: String.self))

@@ -1,4 +1,5 @@
 package import FoundationEssentials
+internal import Storage
 
 /// The tenant a tenant-scoped call acts on, and who acts on it: a tenant key on its own tenant,
 /// or an operator (an admin key) on the tenant it named in `x-tenant-id`
@@ -29,5 +30,5 @@ package struct TenantAccess: Sendable, Hashable {
     }
 
     /// The tenant's ID as the API writes it (lower case).
-    package var tenantIDText: String { self.tenantID.uuidString.lowercased() }
+    package var tenantIDText: String { self.tenantID.lowercasedString }
 }

@@ -129,6 +129,6 @@ package struct TenantAccessResolver: Sendable {
 
     /// A header value fit for an error message: a UUID in lower case, anything else not repeated.
     private static func display(_ header: String) -> String {
-        UUID(uuidString: header).map { $0.uuidString.lowercased() } ?? "named by x-tenant-id"
+        UUID(uuidString: header).map { $0.lowercasedString } ?? "named by x-tenant-id"
     }
 }

@@ -92,7 +92,7 @@ package struct AdminSeeder: Sendable {
         } else {
             issued = try await self.apiKeys.create(owner: owner, label: label, expiresAt: nil, actor: actor)
         }
-        await self.keyEvents.keyChanged(keyID: issued.record.id.uuidString.lowercased())
+        await self.keyEvents.keyChanged(keyID: issued.record.id.lowercasedString)
         return Seeded(
             adminID: admin.id, keyID: issued.record.id, apiKey: issued.material.plaintext,
             createdAdmin: createdAdmin, rotatedKey: rotated)

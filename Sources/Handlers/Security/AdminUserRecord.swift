@@ -45,7 +45,7 @@ struct AdminUserRecord: Sendable, Hashable {
     /// The admin user as the API shows it.
     var message: Metachat_V1_AdminUser {
         var user = Metachat_V1_AdminUser()
-        user.id = self.id.uuidString.lowercased()
+        user.id = self.id.lowercasedString
         user.email = self.email
         user.role = self.role == "SUPER" ? .super : .standard
         user.createdAt = Google_Protobuf_Timestamp(date: self.createdAt)

@@ -30,7 +30,7 @@ struct AdminUserStore: Sendable {
             )
             let user = try AdminUserRecord(row: rows[0])
             try await AuditEntry(
-                actor: actor.name, action: "admin_user.created", target: user.id.uuidString.lowercased(),
+                actor: actor.name, action: "admin_user.created", target: user.id.lowercasedString,
                 requestID: actor.requestID, details: ["role": role]
             ).write(on: connection)
             return user
@@ -60,11 +60,11 @@ struct AdminUserStore: Sendable {
             guard try admin.decode("role", as: String.self) == "STANDARD" else {
                 throw RPCError(
                     code: .failedPrecondition,
-                    message: "Admin user \(adminID.uuidString.lowercased()) is a SUPER admin and reaches every tenant.")
+                    message: "Admin user \(adminID.lowercasedString) is a SUPER admin and reaches every tenant.")
             }
             let tenants = try await connection.query("SELECT 1 AS found FROM tenants WHERE id = \(tenantID)")
             guard !tenants.isEmpty else {
-                throw RPCError(code: .notFound, message: "Tenant \(tenantID.uuidString.lowercased()) was not found.")
+                throw RPCError(code: .notFound, message: "Tenant \(tenantID.lowercasedString) was not found.")
             }
             let inserted = try await connection.execute(
                 """
@@ -74,7 +74,7 @@ struct AdminUserStore: Sendable {
             )
             if inserted > 0 {
                 try await AuditEntry(
-                    actor: actor.name, action: "admin_user.tenant_granted", target: adminID.uuidString.lowercased(),
+                    actor: actor.name, action: "admin_user.tenant_granted", target: adminID.lowercasedString,
                     tenantID: tenantID, requestID: actor.requestID
                 ).write(on: connection)
             }
@@ -96,7 +96,7 @@ struct AdminUserStore: Sendable {
             )
             if deleted > 0 {
                 try await AuditEntry(
-                    actor: actor.name, action: "admin_user.tenant_revoked", target: adminID.uuidString.lowercased(),
+                    actor: actor.name, action: "admin_user.tenant_revoked", target: adminID.lowercasedString,
                     tenantID: tenantID, requestID: actor.requestID
                 ).write(on: connection)
             }

@@ -1,4 +1,5 @@
 internal import FoundationEssentials
+internal import Storage
 
 /// Whose API key a call is about: an admin user's or a tenant's.
 enum ApiKeyOwner: Sendable, Hashable {
@@ -41,8 +42,8 @@ enum ApiKeyOwner: Sendable, Hashable {
     /// How the owner is named in error messages.
     var noun: String {
         switch self {
-        case .admin(let id): "admin user \(id.uuidString.lowercased())"
-        case .tenant(let id): "tenant \(id.uuidString.lowercased())"
+        case .admin(let id): "admin user \(id.lowercasedString)"
+        case .tenant(let id): "tenant \(id.lowercasedString)"
         }
     }
 }

@@ -54,9 +54,9 @@ struct ApiKeyRecord: Sendable, Hashable {
     /// The key's metadata as the API shows it.
     var message: Metachat_V1_ApiKey {
         var key = Metachat_V1_ApiKey()
-        key.id = self.id.uuidString.lowercased()
+        key.id = self.id.lowercasedString
         key.ownerKind = self.ownerKind == "admin" ? .admin : .tenant
-        key.ownerID = self.ownerID.uuidString.lowercased()
+        key.ownerID = self.ownerID.lowercasedString
         key.label = self.label
         key.prefix = self.prefix
         key.lastFour = self.lastFour

@@ -149,7 +149,7 @@ struct ApiKeyStore: Sendable {
             }
             let expiresAt = try row.decode("pending_rotation_expires_at", as: Date.self)
             try await AuditEntry(
-                actor: actor.name, action: "api_key.rotation.started", target: keyID.uuidString.lowercased(),
+                actor: actor.name, action: "api_key.rotation.started", target: keyID.lowercasedString,
                 tenantID: owner.tenantID, requestID: actor.requestID
             ).write(on: connection)
             return (token.plaintext, expiresAt)
@@ -192,7 +192,7 @@ struct ApiKeyStore: Sendable {
             }
             let record = try ApiKeyRecord(row: row)
             try await AuditEntry(
-                actor: actor.name, action: "api_key.rotation.confirmed", target: keyID.uuidString.lowercased(),
+                actor: actor.name, action: "api_key.rotation.confirmed", target: keyID.lowercasedString,
                 tenantID: owner.tenantID, requestID: actor.requestID, details: ["tokenHash": Hex.encode(tokenHash)]
             ).write(on: connection)
             return IssuedKey(material: material, record: record)
@@ -219,7 +219,7 @@ struct ApiKeyStore: Sendable {
         let used = try await connection.query(
             """
             SELECT 1 AS used FROM audit_log WHERE action = 'api_key.rotation.confirmed' \
-            AND target = \(keyID.uuidString.lowercased()) AND details ->> 'tokenHash' = \(Hex.encode(tokenHash)) LIMIT 1
+            AND target = \(keyID.lowercasedString) AND details ->> 'tokenHash' = \(Hex.encode(tokenHash)) LIMIT 1
             """
         )
         if !used.isEmpty {
@@ -244,7 +244,7 @@ struct ApiKeyStore: Sendable {
 
     /// The error for starting or confirming a rotation of a revoked or expired key.
     private static func notRotatable(_ record: ApiKeyRecord) -> RPCError {
-        let id = record.id.uuidString.lowercased()
+        let id = record.id.lowercasedString
         if !record.notRevoked {
             return RPCError(code: .failedPrecondition, message: "API key \(id) is revoked; it cannot be rotated.")
         }
@@ -283,7 +283,7 @@ struct ApiKeyStore: Sendable {
         )
         guard let row = rows.first else {
             throw RPCError(
-                code: .notFound, message: "API key \(keyID.uuidString.lowercased()) of the \(owner.noun) was not found."
+                code: .notFound, message: "API key \(keyID.lowercasedString) of the \(owner.noun) was not found."
             )
         }
         return try ApiKeyRecord(row: row)
@@ -293,8 +293,8 @@ struct ApiKeyStore: Sendable {
         _ action: String, record: ApiKeyRecord, owner: ApiKeyOwner, actor: AuditActor, on connection: PostgresConnection
     ) async throws {
         try await AuditEntry(
-            actor: actor.name, action: action, target: record.id.uuidString.lowercased(), tenantID: owner.tenantID,
-            requestID: actor.requestID, details: ["ownerKind": owner.kind, "ownerId": owner.id.uuidString.lowercased()]
+            actor: actor.name, action: action, target: record.id.lowercasedString, tenantID: owner.tenantID,
+            requestID: actor.requestID, details: ["ownerKind": owner.kind, "ownerId": owner.id.lowercasedString]
         ).write(on: connection)
     }
 

@@ -1,6 +1,7 @@
 internal import FoundationEssentials
 package import MetaChatAPI
 package import RPCServer
+internal import Storage
 internal import SwiftProtobuf
 
 extension SecurityHandler {
@@ -15,7 +16,7 @@ extension SecurityHandler {
         let issued = try await self.apiKeys.create(
             owner: .admin(adminID), label: label, expiresAt: expiresAt,
             actor: AuditActor(principal: principal, context: context))
-        await self.keyEvents.keyChanged(keyID: issued.record.id.uuidString.lowercased())
+        await self.keyEvents.keyChanged(keyID: issued.record.id.lowercasedString)
         return Self.createResponse(issued)
     }
 
@@ -49,7 +50,7 @@ extension SecurityHandler {
             owner: .admin(adminID), keyID: keyID, protectLastKey: ownKeys,
             actor: AuditActor(principal: principal, context: context))
         if changed {
-            await self.keyEvents.keyChanged(keyID: record.id.uuidString.lowercased())
+            await self.keyEvents.keyChanged(keyID: record.id.lowercasedString)
         }
         return record.message
     }
@@ -66,7 +67,7 @@ extension SecurityHandler {
         let (token, expiresAt) = try await self.apiKeys.startRotation(
             owner: .admin(adminID), keyID: keyID, lifetime: lifetime,
             actor: AuditActor(principal: principal, context: context))
-        await self.keyEvents.keyChanged(keyID: keyID.uuidString.lowercased())
+        await self.keyEvents.keyChanged(keyID: keyID.lowercasedString)
         return Self.startResponse(token: token, expiresAt: expiresAt)
     }
 
@@ -80,7 +81,7 @@ extension SecurityHandler {
         let issued = try await self.apiKeys.confirmRotation(
             owner: .admin(adminID), keyID: keyID, token: request.token, gracePeriod: self.rotationGracePeriod,
             actor: AuditActor(principal: principal, context: context))
-        await self.keyEvents.keyChanged(keyID: keyID.uuidString.lowercased())
+        await self.keyEvents.keyChanged(keyID: keyID.lowercasedString)
         return Self.confirmResponse(issued)
     }
 
@@ -104,7 +105,7 @@ extension SecurityHandler {
     /// The answer to key creation.
     static func createResponse(_ issued: ApiKeyStore.IssuedKey) -> Metachat_V1_CreateApiKeyResponse {
         var response = Metachat_V1_CreateApiKeyResponse()
-        response.id = issued.record.id.uuidString.lowercased()
+        response.id = issued.record.id.lowercasedString
         response.apiKey = issued.material.plaintext
         response.prefix = issued.material.prefix
         response.lastFour = issued.material.lastFour

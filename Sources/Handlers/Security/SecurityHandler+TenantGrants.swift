@@ -1,6 +1,7 @@
 internal import FoundationEssentials
 package import MetaChatAPI
 package import RPCServer
+internal import Storage
 
 extension SecurityHandler {
     package func grantTenantAccess(
@@ -34,6 +35,6 @@ extension SecurityHandler {
     }
 
     private static func adminNotFound(_ id: UUID) -> RPCError {
-        RPCError(code: .notFound, message: "Admin user \(id.uuidString.lowercased()) was not found.")
+        RPCError(code: .notFound, message: "Admin user \(id.lowercasedString) was not found.")
     }
 }

@@ -1,6 +1,7 @@
 internal import FoundationEssentials
 package import MetaChatAPI
 package import RPCServer
+internal import Storage
 
 extension SecurityHandler {
     package func createTenantApiKey(
@@ -15,7 +16,7 @@ extension SecurityHandler {
         let issued = try await self.apiKeys.create(
             owner: .tenant(tenantID), label: label, expiresAt: expiresAt,
             actor: AuditActor(principal: principal, context: context))
-        await self.keyEvents.keyChanged(keyID: issued.record.id.uuidString.lowercased())
+        await self.keyEvents.keyChanged(keyID: issued.record.id.lowercasedString)
         return Self.createResponse(issued)
     }
 
@@ -47,7 +48,7 @@ extension SecurityHandler {
             owner: .tenant(tenantID), keyID: keyID, protectLastKey: false,
             actor: AuditActor(principal: principal, context: context))
         if changed {
-            await self.keyEvents.keyChanged(keyID: record.id.uuidString.lowercased())
+            await self.keyEvents.keyChanged(keyID: record.id.lowercasedString)
         }
         return record.message
     }
@@ -65,7 +66,7 @@ extension SecurityHandler {
         let (token, expiresAt) = try await self.apiKeys.startRotation(
             owner: .tenant(tenantID), keyID: keyID, lifetime: lifetime,
             actor: AuditActor(principal: principal, context: context))
-        await self.keyEvents.keyChanged(keyID: keyID.uuidString.lowercased())
+        await self.keyEvents.keyChanged(keyID: keyID.lowercasedString)
         return Self.startResponse(token: token, expiresAt: expiresAt)
     }
 
@@ -80,7 +81,7 @@ extension SecurityHandler {
         let issued = try await self.apiKeys.confirmRotation(
             owner: .tenant(tenantID), keyID: keyID, token: request.token, gracePeriod: self.rotationGracePeriod,
             actor: AuditActor(principal: principal, context: context))
-        await self.keyEvents.keyChanged(keyID: keyID.uuidString.lowercased())
+        await self.keyEvents.keyChanged(keyID: keyID.lowercasedString)
         return Self.confirmResponse(issued)
     }
 }

@@ -220,7 +220,7 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
         if let principal = context.principal, case .tenant(let own, _) = principal, UUID(uuidString: own) == id {
             return principal
         }
-        return try context.requireAccess(toTenant: id.uuidString.lowercased())
+        return try context.requireAccess(toTenant: id.lowercasedString)
     }
 
     /// Runs `body` in a transaction whose row-level security scope fits the caller: every tenant
@@ -258,6 +258,6 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
     }
 
     private static func notFound(_ id: UUID) -> RPCError {
-        RPCError(code: .notFound, message: "Tenant \(id.uuidString.lowercased()) was not found.")
+        RPCError(code: .notFound, message: "Tenant \(id.lowercasedString) was not found.")
     }
 }

@@ -21,7 +21,7 @@ struct TenantRow {
     /// Decodes a row selected with ``columns``.
     init(_ row: PostgresRow) throws {
         var tenant = Metachat_V1_Tenant()
-        tenant.id = try row.decode("id", as: UUID.self).uuidString.lowercased()
+        tenant.id = try row.decode("id", as: UUID.self).lowercasedString
         tenant.name = try row.decode("name", as: String.self)
         tenant.enabled = try row.decode("enabled", as: Bool.self)
         var options = JSONDecodingOptions()

@@ -106,8 +106,8 @@ struct SeedAdminCommand: AsyncParsableCommand {
     }
 
     private func report(_ seeded: AdminSeeder.Seeded) {
-        let adminID = seeded.adminID.uuidString.lowercased()
-        let keyID = seeded.keyID.uuidString.lowercased()
+        let adminID = seeded.adminID.lowercasedString
+        let keyID = seeded.keyID.lowercasedString
         if self.json {
             // Ids are UUIDs and the key is base62, so none of the values needs escaping.
             print("{\"adminId\":\"\(adminID)\",\"keyId\":\"\(keyID)\",\"apiKey\":\"\(seeded.apiKey)\"}")

@@ -164,7 +164,7 @@ package final class PostgresPool: Sendable {
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
         // A UUID's text is hex digits and dashes: safe to send inline, saving a round trip.
-        let scope = "SELECT set_config('app.tenant_id', '\(tenantID.uuidString.lowercased())', true)"
+        let scope = "SELECT set_config('app.tenant_id', '\(tenantID.lowercasedString)', true)"
         return try await self.withConnection { connection in
             try await connection.transaction(setup: scope, body)
         }

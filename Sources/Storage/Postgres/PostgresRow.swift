@@ -22,6 +22,7 @@ package struct PostgresRow: Sendable, Hashable {
     /// - Throws: ``PostgresError`` with code ``PostgresError/Code/decodingFailed`` when there is no
     ///   such column, or its value is `NULL` (for a non-optional type) or of another type. The
     ///   message names the column and the Swift type, never the value.
+    @inlinable
     package func decode<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
         guard let index = self.columns.firstIndex(where: { $0.name == column }) else {
             throw PostgresError(code: .decodingFailed, message: "the result has no column \"\(column)\"")
@@ -33,6 +34,7 @@ package struct PostgresRow: Sendable, Hashable {
     ///
     /// - Throws: ``PostgresError`` with code ``PostgresError/Code/decodingFailed`` as
     ///   ``decode(_:as:)-(String,_)`` does, and for an index out of range.
+    @inlinable
     package func decode<T: PostgresDecodable>(_ index: Int, as type: T.Type = T.self) throws -> T {
         guard self.values.indices.contains(index) else {
             throw PostgresError(code: .decodingFailed, message: "the result has no column \(index)")

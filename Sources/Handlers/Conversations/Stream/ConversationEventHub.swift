@@ -23,7 +23,7 @@ internal import Synchronization
 package final class ConversationEventHub: ConversationEventSink, Sendable {
     /// The Redis channel of a tenant's announcements.
     package static func channel(for tenantID: UUID) -> String {
-        "metachat:conversation-events:" + tenantID.uuidString.lowercased()
+        "metachat:conversation-events:" + tenantID.lowercasedString
     }
 
     private enum Entry {

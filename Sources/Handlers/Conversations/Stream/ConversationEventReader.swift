@@ -69,7 +69,7 @@ struct ConversationEventReader: Sendable {
     func latestIDs(of tenantIDs: [UUID]) async throws -> [UUID: Int64] {
         guard !tenantIDs.isEmpty else { return [:] }
         // A text array literal of UUIDs (hex digits and dashes only), cast by the server.
-        let list = "{" + tenantIDs.map { $0.uuidString.lowercased() }.joined(separator: ",") + "}"
+        let list = "{" + tenantIDs.map { $0.lowercasedString }.joined(separator: ",") + "}"
         let rows = try await self.pool.withAdminTransaction { connection in
             try await connection.query(
                 """

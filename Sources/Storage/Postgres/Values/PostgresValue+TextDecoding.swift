@@ -11,32 +11,34 @@ extension PostgresValue {
     ///   - bytes: The value's bytes.
     ///   - oid: The column's type OID.
     static func decodeText(_ bytes: UnsafeBufferPointer<UInt8>, oid: UInt32) -> PostgresValue {
-        let text = String(decoding: bytes, as: UTF8.self)
         let decoded: Storage?
         switch oid {
         case PostgresTypeOID.text, PostgresTypeOID.varchar, PostgresTypeOID.bpchar, PostgresTypeOID.name,
             PostgresTypeOID.char:
-            decoded = .text(text)
+            decoded = .text(String(decoding: bytes, as: UTF8.self))
         case PostgresTypeOID.int2, PostgresTypeOID.int4:
-            decoded = Int32(text).map(Storage.int32)
+            decoded = Int32(String(decoding: bytes, as: UTF8.self)).map(Storage.int32)
         case PostgresTypeOID.int8, PostgresTypeOID.oid:
-            decoded = Int64(text).map(Storage.int64)
+            decoded = Int64(String(decoding: bytes, as: UTF8.self)).map(Storage.int64)
         case PostgresTypeOID.float4, PostgresTypeOID.float8:
-            decoded = Double(text).map(Storage.float64)
+            decoded = Double(String(decoding: bytes, as: UTF8.self)).map(Storage.float64)
         case PostgresTypeOID.bool:
-            decoded = text == "t" ? .bool(true) : text == "f" ? .bool(false) : nil
+            decoded =
+                bytes.count != 1
+                ? nil
+                : bytes[0] == UInt8(ascii: "t") ? .bool(true) : bytes[0] == UInt8(ascii: "f") ? .bool(false) : nil
         case PostgresTypeOID.uuid:
-            decoded = UUID(uuidString: text).map(Storage.uuid)
+            decoded = UUID(canonicalText: bytes).map(Storage.uuid)
         case PostgresTypeOID.timestamptz, PostgresTypeOID.timestamp:
-            decoded = PostgresTimestamp.parse(text).map(Storage.timestamp)
+            decoded = PostgresTimestamp.parse(String(decoding: bytes, as: UTF8.self)).map(Storage.timestamp)
         case PostgresTypeOID.bytea:
             decoded = Self.decodeHexBytea(bytes).map(Storage.bytea)
         case PostgresTypeOID.json, PostgresTypeOID.jsonb:
-            decoded = .jsonb(text)
+            decoded = .jsonb(String(decoding: bytes, as: UTF8.self))
         default:
             decoded = nil
         }
-        return PostgresValue(decoded ?? .other(oid: oid, text: text))
+        return PostgresValue(decoded ?? .other(oid: oid, text: String(decoding: bytes, as: UTF8.self)))
     }
 
     /// `\x0a1b…` to bytes.
