@@ -252,20 +252,26 @@ package struct RESTGateway: HTTPResponder {
                 }
             }
         }
+        let send: @Sendable (any SwiftProtobuf.Message) async throws -> Void = { response in
+            try Task.checkCancellation()
+            let json = try renderer.render(message: response, route: route)
+            let (id, name) = labels?.labels(of: response) ?? (nil, route.responseType.protoMessageName)
+            first.record(.started)
+            try await body.write(format.message(json, id: id, name: name))
+        }
         let producer = Task {
             do {
-                try await dispatcher.serverStreaming(
-                    handler,
-                    request: message,
-                    responses: RPCWriter { response in
-                        try Task.checkCancellation()
-                        let json = try renderer.render(response, route: route)
-                        let (id, name) = labels?.labels(of: json) ?? (nil, route.responseType.protoMessageName)
-                        first.record(.started)
-                        try await body.write(format.message(json, id: id, name: name))
-                    },
-                    context: context
-                )
+                // Protobuf methods hand over their messages; others their bytes, decoded here.
+                let typed = try await dispatcher.serverStreamingMessages(
+                    handler, request: message, responses: RPCWriter(send), context: context)
+                if !typed {
+                    try await dispatcher.serverStreaming(
+                        handler, request: message,
+                        responses: RPCWriter { bytes in
+                            try await send(try route.responseType.init(serializedBytes: bytes))
+                        },
+                        context: context)
+                }
                 first.record(.started)
             } catch {
                 let rpcError = RPCError.from(error)

@@ -97,6 +97,29 @@ package struct RPCDispatcher: Sendable {
         }
     }
 
+    /// Runs a server-streaming call through the interceptors with the handler's messages
+    /// unencoded, when the method offers them (``RPCMethodHandler/serverStreamingMessageBody``).
+    ///
+    /// - Parameters:
+    ///   - handler: The method.
+    ///   - request: The encoded request.
+    ///   - responses: Receives each response message.
+    ///   - context: The call's context.
+    /// - Returns: `false` when the method answers bytes only, and then nothing ran: call
+    ///   ``serverStreaming(_:request:responses:context:)`` instead.
+    package func serverStreamingMessages(
+        _ handler: RPCMethodHandler,
+        request: [UInt8],
+        responses: RPCWriter<any SwiftProtobuf.Message>,
+        context: ServerContext
+    ) async throws -> Bool {
+        guard let body = handler.serverStreamingMessageBody else { return false }
+        try await self.chain(for: handler).run(context: context) { context in
+            try await body(request, responses, context)
+        }
+        return true
+    }
+
     /// Calls a method that takes one request and writes any number of responses.
     ///
     /// - Parameters:

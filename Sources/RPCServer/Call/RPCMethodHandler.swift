@@ -24,22 +24,33 @@ package struct RPCMethodHandler: Sendable {
     /// from it, without encoding and decoding the binary form in between).
     package let unaryMessageBody: (@Sendable ([UInt8], ServerContext) async throws -> any SwiftProtobuf.Message)?
 
+    /// For server-streaming protobuf methods: the handler writing its messages rather than their
+    /// bytes, for transports that render them another way (the REST bridge's event streams write
+    /// JSON from them, once per watcher, without a binary round trip per message).
+    package let serverStreamingMessageBody:
+        (@Sendable ([UInt8], RPCWriter<any SwiftProtobuf.Message>, ServerContext) async throws -> Void)?
+
     /// Creates an erased handler.
     ///
     /// - Parameters:
     ///   - descriptor: The method served.
     ///   - body: Reads encoded requests, writes encoded responses; throws to end the call with
     ///     an error status.
+    ///   - serverStreamingMessage: For server-streaming protobuf methods, the same call writing
+    ///     response messages unencoded.
     package init(
         descriptor: MethodDescriptor,
         body:
             @escaping @Sendable (RPCAsyncSequence<[UInt8]>, RPCWriter<[UInt8]>, ServerContext) async throws
-            -> Void
+            -> Void,
+        serverStreamingMessage:
+            (@Sendable ([UInt8], RPCWriter<any SwiftProtobuf.Message>, ServerContext) async throws -> Void)? = nil
     ) {
         self.descriptor = descriptor
         self.body = body
         self.unaryBody = nil
         self.unaryMessageBody = nil
+        self.serverStreamingMessageBody = serverStreamingMessage
     }
 
     /// Creates an erased unary handler with both shapes.
@@ -55,6 +66,7 @@ package struct RPCMethodHandler: Sendable {
         self.descriptor = descriptor
         self.unaryBody = unary
         self.unaryMessageBody = unaryMessage
+        self.serverStreamingMessageBody = nil
         self.body = { requests, responses, context in
             let request = try await requests.onlyRequest(of: descriptor.path)
             try await responses.write(try await unary(request, context))

@@ -138,6 +138,38 @@ package struct RPCRouter: Sendable {
         )
     }
 
+    /// Registers a server-streaming method answering protobuf messages: as
+    /// ``registerServerStreaming(_:deserializer:serializer:handler:)``, and the handler's messages
+    /// are also available unencoded (``RPCMethodHandler/serverStreamingMessageBody``), so the REST
+    /// bridge renders JSON from them directly.
+    ///
+    /// - Parameters:
+    ///   - descriptor: The method.
+    ///   - deserializer: Decodes the request.
+    ///   - serializer: Encodes each response in the binary format.
+    ///   - handler: Answers one request with responses written to the writer.
+    @inlinable
+    package mutating func registerServerStreaming<Request, Response: SwiftProtobuf.Message>(
+        _ descriptor: MethodDescriptor,
+        deserializer: some MessageDeserializer<Request>,
+        serializer: ProtobufSerializer<Response>,
+        handler: @escaping @Sendable (Request, RPCWriter<Response>, ServerContext) async throws -> Void
+    ) {
+        self.register(
+            RPCMethodHandler(
+                descriptor: descriptor,
+                body: { requests, responses, context in
+                    let request = try deserializer.deserialize(try await requests.onlyRequest(of: descriptor.path))
+                    try await handler(request, responses.mapMessages { try serializer.serialize($0) }, context)
+                },
+                serverStreamingMessage: { request, responses, context in
+                    let typed = responses.mapMessages { (message: Response) -> any SwiftProtobuf.Message in message }
+                    try await handler(try deserializer.deserialize(request), typed, context)
+                }
+            )
+        )
+    }
+
     /// Registers a client-streaming method.
     ///
     /// - Parameters:
