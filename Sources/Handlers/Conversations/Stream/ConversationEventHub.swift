@@ -75,6 +75,7 @@ package final class ConversationEventHub: ConversationEventSink, Sendable {
         // dropped (other servers then poll PostgreSQL, which has every event).
         (self.publications, self.publicationsContinuation) = AsyncStream.makeStream(
             of: (UUID, [Metachat_V1_ConversationEvent]).self, bufferingPolicy: .bufferingNewest(10_000))
+        health.bind { [weak self] in self?.isDegraded ?? false }
     }
 
     // MARK: ConversationEventSink
