@@ -26,4 +26,4 @@ sys.path.insert(0, str(INTEROP))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import metachat_api  # noqa: E402,F401 - a session fixture the tests use
-from ops_support import database, redis  # noqa: E402,F401 - fixtures
+from ops_support import database, make_database, redis  # noqa: E402,F401 - fixtures

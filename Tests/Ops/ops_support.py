@@ -11,7 +11,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -74,23 +74,38 @@ class Database:
 
 
 @pytest.fixture
-def database() -> Iterator[Database]:
-    """A fresh database owned by the application role, with pgvector, migrated by `metachat
-    migrate`; it and every database the scripts made from its name are dropped afterwards."""
+def make_database() -> Iterator[Callable[[bool], Database]]:
+    """Makes fresh databases owned by the application role, with pgvector, migrated by
+    `metachat migrate` unless told otherwise; each, and every database the scripts made from
+    its name, is dropped afterwards."""
     app_url = env_or_fail("METACHAT_TEST_DATABASE_URL")
     superuser = env_or_fail("METACHAT_PG_SUPERUSER_URL")
-    name = f"metachat_ops_{secrets.token_hex(4)}"
     owner = psql(app_url, "SELECT current_user")
-    psql(superuser, f'CREATE DATABASE "{name}" OWNER "{owner}"')
-    try:
+    made: list[str] = []
+
+    def make(migrate: bool = True) -> Database:
+        name = f"metachat_ops_{secrets.token_hex(4)}"
+        psql(superuser, f'CREATE DATABASE "{name}" OWNER "{owner}"')
+        made.append(name)
         psql(with_database(superuser, name), "SET client_min_messages = warning; CREATE EXTENSION vector")
         db = Database(name=name, url=with_database(app_url, name), superuser_url=with_database(superuser, name))
-        migrated = run_metachat(["migrate"], DATABASE_URL=db.url)
-        assert migrated.returncode == 0, migrated.stderr
-        yield db
+        if migrate:
+            migrated = run_metachat(["migrate"], DATABASE_URL=db.url)
+            assert migrated.returncode == 0, migrated.stderr
+        return db
+
+    try:
+        yield make
     finally:
-        for other in psql(superuser, f"SELECT datname FROM pg_database WHERE datname LIKE '{name}%'").splitlines():
-            psql(superuser, f'DROP DATABASE IF EXISTS "{other}" WITH (FORCE)')
+        for name in made:
+            for other in psql(superuser, f"SELECT datname FROM pg_database WHERE datname LIKE '{name}%'").splitlines():
+                psql(superuser, f'DROP DATABASE IF EXISTS "{other}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database(make_database) -> Database:
+    """A fresh, migrated database (see ``make_database``)."""
+    return make_database(True)
 
 
 def metachat_binary() -> Path:
