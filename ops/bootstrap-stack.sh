@@ -3,7 +3,9 @@
 #
 #   ops/bootstrap-stack.sh [--seed-admin-email EMAIL [--seed-admin-label LABEL]] [--no-build]
 #
-#   1. checks .env (exists, mode 600, the secrets compose needs are set);
+#   1. checks .env (exists, mode 600, the secrets compose needs are set) and creates the data
+#      directories compose binds (postgres-data, redis-data, rabbitmq-data, storage: mode 0750,
+#      storage owned by the API image's user 10001 when run as root);
 #   2. builds the api and dashboard images (skipped with --no-build);
 #   3. starts postgres, redis and rabbitmq and waits until their health checks pass;
 #   4. runs the migrations (the one-shot `migrate` service);
@@ -34,6 +36,14 @@ if [[ -n "$email" && ! "$email" =~ ^[^@[:space:]]+@[^@[:space:]]+$ ]]; then
 fi
 
 ops_check_env
+# The bind-mounted data directories beside the repository (docker-compose.yml): the API's
+# document storage belongs to the image's user 10001 and is closed to others (guide step 1.5).
+for data in postgres-data redis-data rabbitmq-data storage; do
+  install -d -m 0750 "$OPS_DATA_ROOT/$data"
+done
+if [[ "$(id -u)" -eq 0 ]]; then
+  chown 10001:10001 "$OPS_DATA_ROOT/storage"
+fi
 if ((build)); then
   ops_compose build api dashboard
 fi

@@ -6,6 +6,8 @@
 # root). Every compose call is printed before it runs.
 
 OPS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Where compose's bind mounts (../storage, ../postgres-data, ...) land: the repository root.
+OPS_DATA_ROOT="${OPS_DATA_ROOT:-$OPS_ROOT}"
 ENV_FILE="${ENV_FILE:-$OPS_ROOT/.env}"
 read -r -a OPS_COMPOSE <<<"${COMPOSE:-docker compose}"
 

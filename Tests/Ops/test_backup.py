@@ -232,3 +232,52 @@ def test_scripts_refuse_bad_input_with_a_clear_message(tmp_path):
         result = run(script, *arguments, env=env)
         assert result.returncode != 0, (script, arguments)
         assert message in result.stderr, (script, arguments, result.stderr)
+
+
+def test_rollback_stops_restores_starts_and_waits_for_a_healthy_api(tmp_path, database, redis):
+    """rollback.sh --yes as a disaster-recovery drill with a real `metachat serve` managed by the
+    stop and start commands: the server is stopped, the database comes back as it was at the
+    backup, the server is started again and the rollback ends only once it is ready."""
+    import secrets
+
+    from ops_support import free_port, metachat_binary
+
+    port = free_port()
+    pid_file = tmp_path / "serve.pid"
+    serve_env = (
+        f"DATABASE_URL='{database.url}' REDIS_URL='{redis.url}' HOST=127.0.0.1 PORT={port} LOG_LEVEL=warning "
+        f"API_KEY_PEPPER={os.environ['API_KEY_PEPPER']}"
+    )
+    start = f"env {serve_env} nohup {metachat_binary()} serve >> {tmp_path / 'serve.log'} 2>&1 & echo $! > {pid_file}"
+    stop = f"pid=$(cat {pid_file}); kill $pid; while kill -0 $pid 2>/dev/null; do sleep 0.1; done"
+    env = {
+        **environment(database, tmp_path / "backups", make_storage(tmp_path), redis),
+        "ROLLBACK_STOP_COMMAND": stop,
+        "ROLLBACK_START_COMMAND": start,
+        "ROLLBACK_HEALTH_URL": f"http://127.0.0.1:{port}/api/health/ready",
+        "ROLLBACK_HEALTH_TIMEOUT": "60",
+        "METACHAT_BINARY": str(metachat_binary()),
+    }
+    started = subprocess.run(["bash", "-c", start], timeout=30)
+    assert started.returncode == 0
+    try:
+        seed(database, "before")
+        made = run("backup.sh", env=env)
+        assert made.returncode == 0, made.stderr
+        at_backup = database.digest()
+        seed(database, f"after-{secrets.token_hex(4)}")
+        assert database.digest() != at_backup
+        old_pid = pid_file.read_text().strip()
+
+        rolled = run("rollback.sh", "--yes", env=env)
+        assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+        assert rolled.stdout.splitlines()[-1] == "rollback done"
+        assert database.digest() == at_backup
+        new_pid = pid_file.read_text().strip()
+        assert new_pid != old_pid and not os.path.exists(f"/proc/{old_pid}")
+        ready = subprocess.run(
+            [str(metachat_binary()), "healthcheck", "--url", f"http://127.0.0.1:{port}/api/health/ready"], timeout=30
+        )
+        assert ready.returncode == 0
+    finally:
+        subprocess.run(["bash", "-c", f"[ -f {pid_file} ] && {stop}"], timeout=60)

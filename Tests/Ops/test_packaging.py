@@ -121,6 +121,7 @@ def test_compose_file_validates_and_follows_the_guide():
             else:
                 ports.add(str(port).removesuffix("/tcp"))
         assert ports == expected_ports.get(name, set()), (name, ports)
+        assert service.get("logging") == {"driver": "json-file", "options": {"max-size": "10m", "max-file": "5"}}, name
         if name not in ("migrate", "seed-admin"):
             assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
             assert service.get("restart") == "unless-stopped", name
@@ -300,9 +301,14 @@ def run_ops(script: str, *arguments: str, env: dict[str, str]) -> subprocess.Com
 
 def test_bootstrap_runs_every_step_in_order(tmp_path):
     compose, log = recording_compose(tmp_path)
-    env = {"COMPOSE": compose, "ENV_FILE": str(env_file(tmp_path))}
+    data = tmp_path / "deploy"
+    env = {"COMPOSE": compose, "ENV_FILE": str(env_file(tmp_path)), "OPS_DATA_ROOT": str(data)}
     result = run_ops("bootstrap-stack.sh", "--seed-admin-email", "ops@example.com", env=env)
     assert result.returncode == 0, result.stderr
+    for name in ("postgres-data", "redis-data", "rabbitmq-data", "storage"):
+        assert stat.S_IMODE((data / name).stat().st_mode) == 0o750, name
+    if os.geteuid() == 0:
+        assert ((data / "storage").stat().st_uid, (data / "storage").stat().st_gid) == (10001, 10001)
     base = f"--env-file {env['ENV_FILE']} -f {COMPOSE}"
     assert log.read_text().splitlines() == [
         f"{base} build api dashboard | email=",
@@ -315,7 +321,8 @@ def test_bootstrap_runs_every_step_in_order(tmp_path):
 
 def test_bootstrap_stops_at_the_first_failing_step(tmp_path):
     compose, log = recording_compose(tmp_path, fail_on="migrate")
-    result = run_ops("bootstrap-stack.sh", "--no-build", env={"COMPOSE": compose, "ENV_FILE": str(env_file(tmp_path))})
+    env = {"COMPOSE": compose, "ENV_FILE": str(env_file(tmp_path)), "OPS_DATA_ROOT": str(tmp_path / "deploy")}
+    result = run_ops("bootstrap-stack.sh", "--no-build", env=env)
     assert result.returncode == 1
     assert "ERROR: failed: " in result.stderr and "run --rm migrate" in result.stderr
     assert [line.split(" | ")[0].split(str(COMPOSE) + " ")[1] for line in log.read_text().splitlines()] == [
@@ -343,10 +350,10 @@ def test_bootstrap_refuses_a_bad_env_file_before_touching_anything(tmp_path, set
         path = env_file(tmp_path, DB_PASSWORD="", API_KEY_PEPPER="")
     else:
         path = env_file(tmp_path, API_KEY_PEPPER="short")
-    result = run_ops("bootstrap-stack.sh", env={"COMPOSE": compose, "ENV_FILE": str(path)})
+    result = run_ops("bootstrap-stack.sh", env={"COMPOSE": compose, "ENV_FILE": str(path), "OPS_DATA_ROOT": str(tmp_path / "deploy")})
     assert result.returncode == 1
     assert message in result.stderr, result.stderr
-    assert not log.exists()
+    assert not log.exists() and not (tmp_path / "deploy").exists()
 
 
 def test_run_migrations_through_compose_and_locally(tmp_path, make_database):
