@@ -35,6 +35,8 @@ APT_PACKAGES=(
   docker-compose
   # readelf: the packaging test reads the libraries `metachat` links (docker/api.Dockerfile).
   binutils
+  # The ops phase lints ops/ and docker/ shell scripts.
+  shellcheck
   # gRPC's official Ruby interop client (src/ruby/pb/test/client.rb, shipped with the grpc gem),
   # run against interop-server by Tests/Interop/test_grpc_interop.py (docs/interop.md).
   ruby-grpc

@@ -12,6 +12,7 @@ import re
 import shutil
 import stat
 import subprocess
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -374,3 +375,74 @@ def test_run_migrations_through_compose_and_locally(tmp_path, make_database):
         assert int(applied) == len(list((REPO_ROOT / "migrations").glob("*.sql")))
     missing = run_ops("run-migrations.sh", "--local", env={"DATABASE_URL": ""})
     assert missing.returncode == 1 and "DATABASE_URL is not set" in missing.stderr
+
+
+def test_shell_scripts_pass_shellcheck():
+    """Every shell script under ops/ and docker/ parses and passes shellcheck (Debian's)."""
+    checker = shutil.which("shellcheck")
+    assert checker, "shellcheck is not installed (scripts/setup.sh installs it)"
+    scripts = sorted(str(p) for root in ("ops", "docker") for p in (REPO_ROOT / root).rglob("*.sh"))
+    assert len(scripts) >= 9, scripts
+    result = subprocess.run([checker, "-x", *scripts], capture_output=True, text=True, timeout=TIMEOUT_S, cwd=REPO_ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_postgres_init_script_makes_an_application_role_that_row_level_security_binds(tmp_path):
+    """docker/postgres-init/10-metachat.sh, run as the postgres image runs it (psql as the
+    superuser POSTGRES_USER on a fresh cluster's socket), creates the role `metachat` that logs
+    in with METACHAT_DB_PASSWORD over TCP and is neither superuser nor BYPASSRLS, the database
+    it owns, and pgvector in it. The cluster is a throwaway one made here with initdb."""
+    bin_dir = Path(os.environ.get("METACHAT_PG_BIN") or "")
+    assert (bin_dir / "initdb").is_file(), "METACHAT_PG_BIN is not set: run this through `scripts/test.sh ops`"
+    as_service = ["runuser", "-u", "metachat-pg", "--"] if os.geteuid() == 0 else []
+    # Under the repository's .data, which services.sh has made traversable for its service user.
+    data = Path(tempfile.mkdtemp(prefix="ops-init-", dir=REPO_ROOT / ".data"))
+    try:
+        pgdata, sock = data / "pg", data / "sock"
+        sock.mkdir(mode=0o755)
+        if as_service:
+            shutil.chown(data, "metachat-pg")
+            shutil.chown(sock, "metachat-pg")
+        data.chmod(0o755)
+        subprocess.run(
+            [*as_service, str(bin_dir / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth-local=trust",
+             "--auth-host=scram-sha-256", "--no-locale", "--encoding=UTF8"],
+            check=True, capture_output=True, timeout=TIMEOUT_S, cwd="/",
+        )  # fmt: skip
+        port = free_port()
+        options = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
+        subprocess.run(
+            [*as_service, str(bin_dir / "pg_ctl"), "-D", str(pgdata), "-o", options, "-l", str(data / "log"), "-w", "start"],
+            check=True, capture_output=True, timeout=TIMEOUT_S, cwd="/",
+        )  # fmt: skip
+        try:
+            env = {
+                **os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PGHOST": str(sock), "PGPORT": str(port),
+                "POSTGRES_USER": "postgres", "METACHAT_DB_PASSWORD": "app-secret-1",
+            }  # fmt: skip
+            script = REPO_ROOT / "docker" / "postgres-init" / "10-metachat.sh"
+            ran = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
+            assert ran.returncode == 0, ran.stderr
+            superuser = f"postgresql:///metachat?host={sock}&port={port}&user=postgres"
+            assert psql(superuser, "SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'metachat'") == "f|f|t"
+            assert psql(superuser, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'metachat'") == "metachat"
+            assert psql(superuser, "SELECT count(*) FROM pg_extension WHERE extname = 'vector'") == "1"
+            app = f"postgresql://metachat:app-secret-1@127.0.0.1:{port}/metachat"
+            assert psql(app, "SELECT current_user || ' ' || ('[1,2]'::vector <-> '[1,3]'::vector)") == "metachat 1"
+            refused = subprocess.run(
+                ["psql", "-X", f"postgresql://metachat:wrong@127.0.0.1:{port}/metachat", "-c", "SELECT 1"],
+                capture_output=True, text=True, timeout=30, env=env,
+            )  # fmt: skip
+            assert refused.returncode != 0 and "password authentication failed" in refused.stderr
+            missing = subprocess.run(
+                ["bash", str(script)], env={k: v for k, v in env.items() if k != "METACHAT_DB_PASSWORD"},
+                capture_output=True, text=True, timeout=30,
+            )  # fmt: skip
+            assert missing.returncode != 0 and "set METACHAT_DB_PASSWORD" in missing.stderr
+        finally:
+            subprocess.run(
+                [*as_service, str(bin_dir / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"],
+                capture_output=True, timeout=TIMEOUT_S, cwd="/",
+            )  # fmt: skip
+    finally:
+        shutil.rmtree(data, ignore_errors=True)

@@ -5,7 +5,7 @@
 # database `metachat` it owns, and the pgvector extension in it, so the application never needs
 # superuser rights (docs/decisions.md). Backups use the superuser (ops/backup/lib.sh).
 set -euo pipefail
-: "${METACHAT_DB_PASSWORD:?set METACHAT_DB_PASSWORD (the application role's password)}"
+: "${METACHAT_DB_PASSWORD:?set METACHAT_DB_PASSWORD, the password of the application role}"
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
   --set=password="$METACHAT_DB_PASSWORD" <<'SQL'
 CREATE ROLE metachat LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD :'password';

@@ -20,6 +20,7 @@
 # exist in the target cluster, as they do when restoring into the same one).
 
 BACKUP_PREFIX=metachat-
+# shellcheck disable=SC2034 # used by backup.sh, which sources this file
 STAMP_FORMAT=%Y%m%dT%H%M%SZ
 
 backup_log() { printf '%s: %s\n' "${BACKUP_TOOL:-backup}" "$*" >&2; }

@@ -8,6 +8,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 (($# == 1)) || { echo "usage: $0 OUT (e.g. /etc/prometheus/alertmanager.yml)" >&2; exit 2; }
 out=$1
 content="$(<"$here/alertmanager.yml")"
+# shellcheck disable=SC2016 # the pattern matches a literal ${NAME}
 mapfile -t names < <(grep -v '^[[:space:]]*#' <<<"$content" | grep -o '\${[A-Z_][A-Z0-9_]*}' | sort -u | tr -d '${}')
 missing=()
 for name in "${names[@]}"; do
