@@ -22,7 +22,7 @@ import pytest
 
 from conftest import CHANNEL_READY_TIMEOUT_S
 from metachat_process import MetaChat, require_services, running_metachat, seed_admin
-from restclient import curl_stream
+from restclient import curl, curl_stream
 from test_nginx import Nginx, make_certificate, start_nginx
 
 # Idle event streams get a heartbeat comment this often; an event that is held in a proxy buffer
@@ -96,6 +96,19 @@ def test_rest_over_https_reaches_the_server_as_https(front):
     assert headers.get("strict-transport-security") == "max-age=31536000; includeSubDomains"
     tenant_id, api_key = front.new_tenant()
     assert tenant_id and api_key
+
+
+def test_rest_over_http2_with_tls_goes_to_the_http1_upstream(front):
+    """A browser-like client that negotiates HTTP/2 (ALPN) gets REST answers over HTTP/2; the
+    request is not mistaken for native gRPC (no gRPC content type) and reaches the API's REST
+    face, which answers in its JSON error shape."""
+    reply = curl(
+        f"https://127.0.0.1:{front.nginx.port}/api/tenants", "--cacert", str(front.certificate), protocol="--http2"
+    )
+    assert reply.version == "2", reply
+    assert reply.status == 401, (reply.body, front.nginx.error_log())
+    assert reply.header("content-type") == "application/json"
+    assert reply.error()["status"] == "UNAUTHENTICATED"
 
 
 def test_an_sse_event_arrives_through_nginx_long_before_the_heartbeat(front, metachat_api):
