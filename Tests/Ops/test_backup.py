@@ -281,3 +281,35 @@ def test_rollback_stops_restores_starts_and_waits_for_a_healthy_api(tmp_path, da
         assert ready.returncode == 0
     finally:
         subprocess.run(["bash", "-c", f"[ -f {pid_file} ] && {stop}"], timeout=60)
+
+
+def test_verification_archives_its_log_and_rotates_old_ones(tmp_path, database, redis):
+    """With --log-dir each run leaves verify-<stamp>.log holding everything it printed (also for
+    a failing run, whose exit status is kept); logs older than 30 days go, younger ones stay."""
+    env = environment(database, tmp_path / "backups", make_storage(tmp_path), redis)
+    made = run("backup.sh", env=env)
+    assert made.returncode == 0, made.stderr
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    now = datetime.now(timezone.utc)
+    old = logs / f"verify-{(now - timedelta(days=31)).strftime('%Y%m%dT%H%M%SZ')}.log"
+    young = logs / f"verify-{(now - timedelta(days=29)).strftime('%Y%m%dT%H%M%SZ')}.log"
+    old.write_text("old")
+    young.write_text("young")
+
+    verified = run("verify_backups.sh", "--log-dir", str(logs), env=env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    new = sorted(set(logs.iterdir()) - {young})
+    assert not old.exists() and young.exists() and len(new) == 1, sorted(logs.iterdir())
+    text = new[0].read_text()
+    assert "checksums ok" in text and f"verified {made.stdout.strip()}" in text
+
+    dump = Path(made.stdout.strip()) / "db.dump"
+    dump.write_bytes(dump.read_bytes()[:100])
+    for log in logs.glob("verify-2*.log"):
+        if log != young:
+            log.unlink()  # the next run may start within the same second
+    failed = run("verify_backups.sh", "--log-dir", str(logs), env=env)
+    assert failed.returncode == 1
+    [failed_log] = sorted(set(logs.iterdir()) - {young})
+    assert "checksum mismatch" in failed_log.read_text()
