@@ -27,6 +27,16 @@ APT_PACKAGES=(
   nghttp2-client
   # Reverse proxy the interop suite runs infrastructure/nginx/metachat.conf with.
   nginx
+  # The ops phase (docs/deployment.md): promtool checks ops/monitoring's Prometheus config and
+  # alert rules, amtool the Alertmanager config, docker-compose validates docker/docker-compose.yml
+  # offline (`config`; no container engine is needed or run).
+  prometheus
+  prometheus-alertmanager
+  docker-compose
+  # readelf: the packaging test reads the libraries `metachat` links (docker/api.Dockerfile).
+  binutils
+  # The ops phase lints ops/ and docker/ shell scripts.
+  shellcheck
   # gRPC's official Ruby interop client (src/ruby/pb/test/client.rb, shipped with the grpc gem),
   # run against interop-server by Tests/Interop/test_grpc_interop.py (docs/interop.md).
   ruby-grpc
@@ -48,17 +58,19 @@ as_root() {
   fi
 }
 
-# Stop and disable a distro redis-server that package installation may have
-# started; our scripts run private instances on free ports instead.
-disable_system_redis() {
+# Stop and disable a distro service (redis-server, prometheus, prometheus-alertmanager) that
+# package installation may have started; our scripts run private instances on free ports, or
+# only the packages' command-line tools.
+disable_system_service() {
+  local service=$1
   if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null; then
-    as_root systemctl disable --now redis-server >/dev/null 2>&1 || true
+    as_root systemctl disable --now "$service" >/dev/null 2>&1 || true
   else
-    if [[ -x /etc/init.d/redis-server ]]; then
-      as_root /etc/init.d/redis-server stop >/dev/null 2>&1 || true
+    if [[ -x "/etc/init.d/$service" ]]; then
+      as_root "/etc/init.d/$service" stop >/dev/null 2>&1 || true
     fi
     if command -v update-rc.d >/dev/null; then
-      as_root update-rc.d redis-server disable >/dev/null 2>&1 || true
+      as_root update-rc.d "$service" disable >/dev/null 2>&1 || true
     fi
   fi
 }
@@ -80,9 +92,9 @@ install_apt_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
   local m
   for m in "${missing[@]}"; do
-    if [[ "$m" == redis-server ]]; then
-      disable_system_redis
-    fi
+    case "$m" in
+      redis-server | prometheus | prometheus-alertmanager) disable_system_service "$m" ;;
+    esac
   done
 }
 

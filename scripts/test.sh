@@ -11,6 +11,10 @@
 #   interop    pytest Tests/Interop: grpcio, curl, h2 and raw-socket clients against echo-server,
 #              gRPC's interop cases (grpcio and the official Ruby client) against interop-server
 #              (pytest's exit code 5, "no tests collected", fails the phase like any other)
+#   ops        pytest Tests/Ops: the deployment's operations (docs/deployment.md) — backup, verify,
+#              restore and rollback scripts against real PostgreSQL and Redis; promtool and amtool
+#              on ops/monitoring; the metrics the alert rules name scraped from a live serve;
+#              compose, .env.example, README and the binary's configuration agreeing
 #   fuzz       scripts/fuzz.sh --replay: builds the libFuzzer targets (debug, fuzzer+address,
 #              into .build-fuzz) and runs every committed corpus input once; any crash, leak or
 #              broken invariant fails (docs/fuzzing.md)
@@ -20,11 +24,11 @@
 #
 # PostgreSQL and Redis run from a throwaway data dir (.data/test-XXXXXX) that
 # is deleted on exit. Exported for the tests: DATABASE_URL, REDIS_URL,
-# METACHAT_TEST_DATABASE_URL, METACHAT_TEST_REDIS_URL, METACHAT_PG_BIN.
+# METACHAT_TEST_DATABASE_URL, METACHAT_TEST_REDIS_URL, METACHAT_PG_BIN, METACHAT_PG_SUPERUSER_URL.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-ALL_PHASES=(build test interop fuzz proto generated format)
+ALL_PHASES=(build test interop ops fuzz proto generated format)
 
 selected=()
 if (($#)); then
@@ -109,11 +113,25 @@ phase_interop() {
   return "$rc"
 }
 
+phase_ops() {
+  local bin rc=0
+  bin="$(swift build --show-bin-path)"
+  "$bin/metachat" migrate
+  METACHAT_BINARY="$bin/metachat" METACHAT_ECHO_SERVER="$bin/echo-server" \
+    timeout --kill-after=30 900 \
+    .venv/bin/python -m pytest -q -p no:cacheprovider --import-mode=importlib Tests/Ops || rc=$?
+  if ((rc == 5)); then
+    echo "ops: pytest collected no tests" >&2
+  fi
+  return "$rc"
+}
+
 run_phase() {
   case "$1" in
     build) swift build --build-tests && swift build --product echo-server && swift build --product interop-server ;;
     test) swift test --skip-build ;;
     interop) phase_interop ;;
+    ops) phase_ops ;;
     fuzz) scripts/fuzz.sh --replay ;;
     proto) scripts/check-proto-python.sh ;;
     generated) scripts/check-generated.sh ;;

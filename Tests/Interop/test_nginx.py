@@ -70,12 +70,16 @@ def render_site(upstream_port: int, api_listen: str, redirect_port: int) -> str:
         REDIRECT_LISTEN_V6: "",
         REDIRECT_LISTEN: f"listen 127.0.0.1:{redirect_port};",
     }
+    # The upstream address appears twice: the HTTP/1.1 upstream and the gRPC one.
+    expected = {UPSTREAM_PLACEHOLDER: 2}
     lines = SITE.read_text().splitlines(keepends=True)
     directives = [i for i, line in enumerate(lines) if not line.lstrip().startswith("#")]
     for placeholder, replacement in replacements.items():
         hits = [i for i in directives if placeholder in lines[i]]
-        assert len(hits) == 1, f"{SITE} must use {placeholder!r} on exactly one directive line, not {len(hits)}"
-        lines[hits[0]] = lines[hits[0]].replace(placeholder, replacement)
+        want = expected.get(placeholder, 1)
+        assert len(hits) == want, f"{SITE} must use {placeholder!r} on {want} directive line(s), not {len(hits)}"
+        for hit in hits:
+            lines[hit] = lines[hit].replace(placeholder, replacement)
     return "".join(lines)
 
 
@@ -123,12 +127,13 @@ class Nginx:
 @contextlib.contextmanager
 def start_nginx(upstream_port: int, tls: tuple[Path, Path] | None = None) -> Iterator[Nginx]:
     """Runs nginx with the site in front of `upstream_port`; with `tls` (certificate, key) the
-    API listener speaks HTTPS. Stops it (SIGTERM, then SIGKILL) on exit."""
+    API listener speaks HTTPS with HTTP/2 (as metachat-tls.conf's `listen 443 ssl http2;`).
+    Stops it (SIGTERM, then SIGKILL) on exit."""
     binary = nginx_binary()
     port, redirect_port = free_port(), free_port()
     listen = f"listen 127.0.0.1:{port};"
     if tls is not None:
-        listen = f"listen 127.0.0.1:{port} ssl; ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};"
+        listen = f"listen 127.0.0.1:{port} ssl http2; ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};"
     with tempfile.TemporaryDirectory(prefix="metachat-nginx-") as tmp:
         prefix = Path(tmp)
         (prefix / "metachat.conf").write_text(render_site(upstream_port, listen, redirect_port))
@@ -457,31 +462,82 @@ def test_websocket_round_trip_through_nginx(echo_server):
 # MARK: Limits, errors nginx answers itself, the redirect
 
 
-def test_oversized_json_gets_the_api_413_through_nginx(front):
-    """A 6 MiB JSON body is within nginx's 100 MiB but past the API's 5 MiB: the client gets
-    the API's own 413 in the error shape."""
-    body = json.dumps({"text": "a" * (6 * MiB)})
-    reply = request(front.port, "POST", "/v1/echo", body=body, headers={"content-type": "application/json"})
-    assert reply.status == 413, (reply.body[:300], front.error_log())
-    error = reply.error()
-    assert error["status"] == "RESOURCE_EXHAUSTED"
-    assert str(5 * MiB) in error["message"]
+def test_json_body_at_the_api_limit_passes_and_one_byte_more_is_refused_by_nginx(front):
+    """nginx's body limit is the API's (API_MAX_BODY_BYTES, 5 MiB): a JSON body of exactly
+    5242880 bytes reaches the API and comes back; one byte more is refused by nginx before it
+    reaches the API, in the API's JSON error shape and naming the same limit."""
+    filler = 5 * MiB - len(json.dumps({"text": ""}))
+    body = json.dumps({"text": "a" * filler})
+    assert len(body) == 5 * MiB
+    reply = request(front.port, "POST", "/v1/echo", body=body, headers={"content-type": "application/json"}, timeout=60)
+    assert reply.status == 200, (reply.body[:300], front.error_log())
+    assert len(reply.json()["text"]) == filler
+    refused = request(front.port, "POST", "/v1/echo", body=body + " ", headers={"content-type": "application/json"})
+    assert refused.status == 413, (refused.body[:300], front.error_log())
+    assert refused.header("content-type") == "application/json"
+    assert refused.error()["status"] == "RESOURCE_EXHAUSTED"
+    assert str(5 * MiB) in refused.error()["message"]
 
 
-def test_body_past_the_nginx_limit_is_refused_by_nginx_in_the_error_shape(front):
-    """A declared 101 MiB body is refused by nginx at once (before any body is sent), still
-    in the API's JSON error shape."""
-    with socket.create_connection(("127.0.0.1", front.port), timeout=10) as sock:
+def declared_body_status(port: int, path: str, length: int) -> Reply:
+    """Sends only the head of a POST declaring `length` bytes and reads the answer (nginx
+    refuses an oversized declaration before any body is sent)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(
-            b"POST /v1/echo HTTP/1.1\r\nHost: chat.genai.hr\r\nContent-Type: application/json\r\n"
-            + f"Content-Length: {101 * MiB}\r\n\r\n".encode()
+            f"POST {path} HTTP/1.1\r\nHost: chat.genai.hr\r\nContent-Type: application/json\r\n".encode()
+            + f"Content-Length: {length}\r\n\r\n".encode()
         )
         response = http.client.HTTPResponse(sock)
         response.begin()
-        reply = Reply(response.status, [(k.lower(), v) for k, v in response.getheaders()], response.read())
+        return Reply(response.status, [(k.lower(), v) for k, v in response.getheaders()], response.read())
+
+
+def test_declared_body_past_the_limit_is_refused_by_nginx_in_the_error_shape(front):
+    """A declared 6 MiB body is refused at once, in the API's error shape."""
+    reply = declared_body_status(front.port, "/v1/echo", 6 * MiB)
     assert reply.status == 413
     assert reply.header("content-type") == "application/json"
-    assert "100 MiB" in reply.error()["message"]
+    assert str(5 * MiB) in reply.error()["message"]
+
+
+def test_document_uploads_may_be_up_to_100_mib(recorded):
+    """/api/documents/upload takes a 100 MiB file plus its multipart envelope: a 6 MiB body
+    reaches the upstream (streamed, not refused), a declared 102 MiB one is refused by nginx."""
+    upstream, nginx = recorded
+    body = b"x" * (6 * MiB)
+    reply = request(nginx.port, "POST", "/api/documents/upload", body=body, headers={"content-type": "application/octet-stream"}, timeout=60)
+    assert reply.status == 200, (reply.body[:300], nginx.error_log())
+    assert [(s.method, s.path, s.header("content-length")) for s in upstream.seen] == [
+        ("POST", "/api/documents/upload", str(6 * MiB))
+    ]
+    assert declared_body_status(nginx.port, "/api/documents/upload", 102 * MiB).status == 413
+    assert len(upstream.seen) == 1
+
+
+def test_requests_without_credentials_are_limited_like_the_server_and_keyed_ones_are_not(recorded):
+    """Without credentials a client address gets the server's default allowance (100 at once,
+    then one per 600 ms): the first 100 pass, a burst past it gets 429 in the error shape with
+    Retry-After. Requests with a key and health checks are not counted by nginx (the server
+    limits them per key)."""
+    upstream, nginx = recorded
+    statuses = [request(nginx.port, "GET", f"/v1/echo/a{i}").status for i in range(100)]
+    assert statuses == [200] * 100, nginx.error_log()
+    # The allowance refills one request per 600 ms: a fast burst of 20 more must hit the limit.
+    burst = [request(nginx.port, "GET", f"/v1/echo/b{i}") for i in range(20)]
+    refused = [r for r in burst if r.status == 429]
+    assert refused, [r.status for r in burst]
+    assert refused[0].header("content-type") == "application/json"
+    assert refused[0].error()["status"] == "RESOURCE_EXHAUSTED"
+    assert refused[0].header("retry-after") == "1"
+    for i in range(5):
+        keyed = request(nginx.port, "GET", f"/v1/echo/k{i}", headers={"x-api-key": "mc_test_key"})
+        assert keyed.status == 200
+        bearer = request(nginx.port, "GET", f"/v1/echo/t{i}", headers={"authorization": "Bearer abc"})
+        assert bearer.status == 200
+        assert request(nginx.port, "GET", "/api/health").status == 200
+    seen_paths = [s.path for s in upstream.seen]
+    assert "/v1/echo/k4" in seen_paths and "/v1/echo/t4" in seen_paths
+    assert len([p for p in seen_paths if p.startswith("/v1/echo/b")]) == 20 - len(refused)
 
 
 def test_metrics_are_not_published(recorded):

@@ -14,6 +14,7 @@
 #   DATABASE_URL      postgresql://metachat:<pw>@127.0.0.1:<pgport>/metachat
 #   REDIS_URL         redis://127.0.0.1:<redisport>/0
 #   METACHAT_PG_BIN   pgserver's pginstall/bin (psql, pg_dump, ... live here)
+#   METACHAT_PG_SUPERUSER_URL  the superuser `postgres` over the unix socket (local trust)
 #   PATH              METACHAT_PG_BIN prepended, so `psql "$DATABASE_URL"` works
 # and writes the same assignments to <data-dir>/env (mode 0600) so another
 # shell can `source .data/dev/env` while the services are up.
@@ -517,6 +518,9 @@ services_start() {
   export DATABASE_URL="postgresql://metachat:${password}@127.0.0.1:${pg_port}/metachat"
   export REDIS_URL="redis://127.0.0.1:${redis_port}/0"
   export METACHAT_PG_BIN="$bin"
+  # The superuser over the unix socket (trust; the socket dir is private): for the ops tests,
+  # which create and drop databases and extensions.
+  export METACHAT_PG_SUPERUSER_URL="postgresql:///metachat?host=${sockdir}&port=${pg_port}&user=postgres"
   case ":$PATH:" in
     *":$bin:"*) ;;
     *) export PATH="$bin:$PATH" ;;
@@ -527,6 +531,7 @@ services_start() {
     printf 'export DATABASE_URL=%q\n' "$DATABASE_URL"
     printf 'export REDIS_URL=%q\n' "$REDIS_URL"
     printf 'export METACHAT_PG_BIN=%q\n' "$METACHAT_PG_BIN"
+    printf 'export METACHAT_PG_SUPERUSER_URL=%q\n' "$METACHAT_PG_SUPERUSER_URL"
   ) >"$data/env"
 }
 

@@ -92,7 +92,10 @@ struct ServeCommand: AsyncParsableCommand {
             ),
         ]
         let metrics = InMemoryRPCMetrics()
-        MetricsRoute.register(in: &routes, metrics: metrics, token: configuration.metricsToken)
+        let postgres = dependencies.postgres
+        MetricsRoute.register(in: &routes, metrics: metrics, token: configuration.metricsToken) {
+            postgres.usage.prometheusText(prefix: "metachat_postgres_pool")
+        }
         try OpenAPIRoute.register(in: &routes, routes: MetaChatRESTRoutes.all, router: router)
 
         let dispatcher = RPCDispatcher(router: router, interceptors: interceptors)

@@ -14,7 +14,13 @@ enum MetricsRoute {
     ///   - table: The raw route table.
     ///   - metrics: The server's metrics.
     ///   - token: `METRICS_TOKEN`; `nil` serves the metrics to nobody.
-    static func register(in table: inout RawRouteTable, metrics: InMemoryRPCMetrics, token: String?) {
+    ///   - gauges: More metrics in the text format, read at each scrape (the pools' use).
+    static func register(
+        in table: inout RawRouteTable,
+        metrics: InMemoryRPCMetrics,
+        token: String?,
+        gauges: @escaping @Sendable () -> String = { "" }
+    ) {
         table.add("GET", "/metrics") { request in
             guard let token else {
                 return ErrorBody.response(
@@ -40,7 +46,7 @@ enum MetricsRoute {
             return HTTPResponse(
                 status: 200,
                 headers: [("content-type", "text/plain; version=0.0.4")],
-                body: Array(metrics.prometheusText().utf8)
+                body: Array((metrics.prometheusText() + gauges()).utf8)
             )
         }
     }

@@ -33,6 +33,18 @@ package final class PostgresPool: Sendable {
     private let threadPool: PoolThreads
     private let pool: ConnectionPool<LibpqConnection>
 
+    /// How many connections the pool holds and lends and how many callers wait, read at once
+    /// (for `/metrics`; one lock, nothing on the query path).
+    package var usage: PoolUsage {
+        let statistics = self.pool.statistics
+        return PoolUsage(
+            open: statistics.open,
+            inUse: statistics.leased,
+            waiting: statistics.waiting,
+            maximum: max(1, self.configuration.options.maximumConnections)
+        )
+    }
+
     /// Creates a pool; nothing starts yet: its threads start with its ``Service`` run or its
     /// first connection, and connections open on first use.
     ///

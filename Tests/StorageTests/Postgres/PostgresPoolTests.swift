@@ -334,6 +334,46 @@ struct PostgresPoolTests {
         }
     }
 
+    @Test("usage counts lent connections and queued callers, and renders them as gauges")
+    func usageCountsLentConnectionsAndWaiters() async throws {
+        var options = PostgresPool.Configuration.Options.defaults
+        options.maximumConnections = 1
+        let pool = PostgresPool(
+            configuration: .init(url: try TestEnvironment.databaseURL(), options: options), logger: .quiet)
+        #expect(pool.usage == PoolUsage(open: 0, inUse: 0, waiting: 0, maximum: 1))
+
+        let (lent, lentContinuation) = AsyncStream<Void>.makeStream()
+        let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await pool.withConnection { _ in
+                lentContinuation.yield()
+                for await _ in release { break }
+            }
+        }
+        for await _ in lent { break }
+        #expect(pool.usage == PoolUsage(open: 1, inUse: 1, waiting: 0, maximum: 1))
+
+        let waiter = Task { try await pool.query("SELECT 1") }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while pool.usage.waiting == 0, ContinuousClock.now < deadline {
+            await Task.yield()
+        }
+        #expect(pool.usage.waiting == 1)
+        #expect(
+            pool.usage.prometheusText(prefix: "p")
+                == "# TYPE p_connections_open gauge\np_connections_open 1\n"
+                + "# TYPE p_connections_in_use gauge\np_connections_in_use 1\n"
+                + "# TYPE p_connections_max gauge\np_connections_max 1\n"
+                + "# TYPE p_waiting_callers gauge\np_waiting_callers 1\n"
+        )
+
+        releaseContinuation.yield()
+        try await holder.value
+        _ = try await waiter.value
+        #expect(pool.usage == PoolUsage(open: 1, inUse: 0, waiting: 0, maximum: 1))
+        await pool.shutdown()
+    }
+
     @Test("After shutdown the pool refuses work with poolShutDown")
     func shutdownRefusesWork() async throws {
         let pool = PostgresPool(configuration: .init(url: try TestEnvironment.databaseURL()), logger: .quiet)
