@@ -15,6 +15,8 @@ package struct RESTGateway: HTTPResponder {
     private let binder: RequestBinder
     private let renderer: ResponseRenderer
     private let eventLabels: [String: StreamEventLabels]
+    /// What streams wrote last, rendered once for every watcher of a fanned-out event.
+    private let streamRenders = StreamRenderCache()
     private let configuration: RESTConfiguration
     private let clientAddresses: ClientAddressResolver
     private let logger: Logger
@@ -252,12 +254,19 @@ package struct RESTGateway: HTTPResponder {
                 }
             }
         }
+        let renders = self.streamRenders
+        let renderKey =
+            route.responseType.protoMessageName + "|" + route.responseBody
+            + (format == .serverSentEvents ? "|sse" : "|ndjson")
         let send: @Sendable (any SwiftProtobuf.Message) async throws -> Void = { response in
             try Task.checkCancellation()
-            let json = try renderer.render(message: response, route: route)
-            let (id, name) = labels?.labels(of: response) ?? (nil, route.responseType.protoMessageName)
+            let framed = try renders.rendered(response, key: renderKey) {
+                let json = try renderer.render(message: response, route: route)
+                let (id, name) = labels?.labels(of: response) ?? (nil, route.responseType.protoMessageName)
+                return format.message(json, id: id, name: name)
+            }
             first.record(.started)
-            try await body.write(format.message(json, id: id, name: name))
+            try await body.write(framed)
         }
         let producer = Task {
             do {
