@@ -42,6 +42,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Outbound HTTP (the OpenAI-compatible embeddings client).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // Tests only: property checks over extreme values of every client-controlled number.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
@@ -141,6 +143,10 @@ let package = Package(
                 "MetaChatAPI",
                 "RPCServer",
                 "Storage",
+                "CZlib",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -174,6 +180,7 @@ let package = Package(
                 "MetaChatAPI",
                 "Handlers",
                 "Storage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -286,6 +293,8 @@ let package = Package(
             name: "HandlersTests",
             dependencies: [
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "CZlib",
                 "Handlers",
                 "MetaChatAPI",
                 "RPCServer",
