@@ -48,7 +48,12 @@ struct DocumentTestHarness {
         return try await Self.gate.withPlace {
             try await MigratedDatabase.with(maximumConnections: 6) { pool in
                 let files = DocumentFileStore(root: storage.path)
-                let logger = Logger(label: "kb-test", factory: { _ in SwiftLogNoOpLogHandler() })
+                let logger = Logger(
+                    label: "kb-test",
+                    factory: {
+                        ProcessInfo.processInfo.environment["METACHAT_TEST_LOGS"] == "1"
+                            ? StreamLogHandler.standardError(label: $0) as any LogHandler : SwiftLogNoOpLogHandler()
+                    })
                 let harness = DocumentTestHarness(
                     pool: pool,
                     handler: DocumentHandler(

@@ -48,6 +48,8 @@ package struct DocumentIngestionWorker: Service {
         let (finished, finishedContinuation) = AsyncStream.makeStream(of: Void.self)
         await withDiscardingTaskGroup { group in
             var iterator = finished.makeAsyncIterator()
+            // LISTEN before the first claim, so a document queued in between still wakes us.
+            _ = try? await self.listener.wait(timeout: .zero)
             while !Task.isCancelled {
                 var claimed = false
                 while active.count.load(ordering: .acquiring) < self.concurrency, !Task.isCancelled {

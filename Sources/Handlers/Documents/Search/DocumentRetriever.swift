@@ -1,6 +1,6 @@
 package import FoundationEssentials
 package import Logging
-package import MetaChatAPI
+internal import MetaChatAPI
 internal import RPCServer
 package import Storage
 
@@ -100,6 +100,9 @@ package struct DocumentRetriever: Retriever {
                 passages: passages, mode: mode, embeddingModel: vector == nil ? "" : (self.embedder?.model ?? ""),
                 notice: notice)
         } catch let error as PostgresError {
+            if !error.isUnavailable {
+                self.logger.error("document search failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
             throw RPCError(storage: error)
         }
     }
