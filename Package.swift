@@ -295,6 +295,10 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "CZlib",
+                // A scripted OpenAI-compatible embeddings server for the client's failure tests.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 "Handlers",
                 "MetaChatAPI",
                 "RPCServer",

@@ -55,6 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
             storagePath: configuration.storagePath,
             embedding: configuration.embedding,
             ingestWorkers: configuration.ingestWorkers,
+            ingestLease: configuration.ingestLease,
             logger: logger
         )
         let system = SystemHandler(

@@ -51,7 +51,7 @@ struct ServeDependencies {
     init(
         databaseURL: String, redisURL: RedisURL, conversationStream: ConversationStreamConfiguration = .defaults,
         storagePath: String = "./storage", embedding: (baseURL: String, apiKey: String, model: String)? = nil,
-        ingestWorkers: Int = 2, logger: Logger
+        ingestWorkers: Int = 2, ingestLease: Duration = .seconds(120), logger: Logger
     ) throws {
         self.postgres = PostgresPool(configuration: .init(url: databaseURL), logger: logger)
         self.redis = RedisPool(configuration: .init(url: redisURL), logger: logger)
@@ -88,7 +88,7 @@ struct ServeDependencies {
         self.ingestionWorker = DocumentIngestionWorker(
             ingestor: DocumentIngestor(
                 pool: postgres, files: files, embedder: embedder, temporaryDirectory: storagePath + "/tmp",
-                logger: logger),
+                lease: ingestLease, logger: logger),
             pool: postgres, concurrency: ingestWorkers, logger: logger)
     }
 

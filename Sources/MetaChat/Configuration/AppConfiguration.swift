@@ -30,6 +30,7 @@ internal import Storage
 /// | `EMBEDDING_API_KEY` | `OPENAI_API_KEY` | bearer token for it (with a key and no URL: `https://api.openai.com/v1`) |
 /// | `EMBEDDING_MODEL` | `OPENAI_EMBEDDING_MODEL`, else `text-embedding-3-small` | model name sent and recorded per chunk |
 /// | `INGEST_WORKERS` | `2` | ingestion jobs run at once per process (1–32) |
+/// | `INGEST_LEASE_SECONDS` | `120` | how long a claimed ingestion job stays with a worker that makes no progress before another may take it (5–3600) |
 ///
 /// The conversation stream's heartbeats follow `SSE_HEARTBEAT_SECONDS` on every face.
 struct AppConfiguration: Sendable {
@@ -63,6 +64,8 @@ struct AppConfiguration: Sendable {
     var embedding: (baseURL: String, apiKey: String, model: String)?
     /// `INGEST_WORKERS`: ingestion jobs at once.
     var ingestWorkers = 2
+    /// `INGEST_LEASE_SECONDS`: an ingestion job's lease.
+    var ingestLease: Duration = .seconds(120)
 
     /// Reads and validates the environment.
     ///
@@ -189,6 +192,13 @@ struct AppConfiguration: Sendable {
                 throw ConfigurationError(variable: "INGEST_WORKERS", problem: "must be a whole number from 1 to 32")
             }
             self.ingestWorkers = workers
+        }
+        if let text = environment["INGEST_LEASE_SECONDS"], !text.isEmpty {
+            guard let seconds = Int(text), (5...3600).contains(seconds) else {
+                throw ConfigurationError(
+                    variable: "INGEST_LEASE_SECONDS", problem: "must be a whole number from 5 to 3600")
+            }
+            self.ingestLease = .seconds(seconds)
         }
         if let text = environment["CONVERSATION_WATCHER_BUFFER"], !text.isEmpty {
             guard text.count <= 6, let events = Int(text), (10...100_000).contains(events) else {

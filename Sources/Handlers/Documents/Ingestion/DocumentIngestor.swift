@@ -23,17 +23,20 @@ package struct DocumentIngestor: Sendable {
     ///   - files: Where original bytes are kept.
     ///   - embedder: Embeds chunks; `nil`: chunks are stored for full-text search only.
     ///   - temporaryDirectory: Where `pdftotext` works.
+    ///   - lease: How long a claimed job stays with its worker without progress (default 120 s).
     ///   - logger: Receives failures (never document content).
     package init(
         pool: PostgresPool, files: DocumentFileStore, embedder: (any TextEmbedder)?, temporaryDirectory: String,
-        logger: Logger
+        lease: Duration = .seconds(120), logger: Logger
     ) {
         self.pool = pool
         self.files = files
         self.extractor = DocumentExtractor(pdf: PDFExtractor(temporaryDirectory: temporaryDirectory))
         self.chunker = DocumentChunker()
         self.embedder = embedder
-        self.queue = IngestJobQueue(pool: pool)
+        var queue = IngestJobQueue(pool: pool)
+        queue.configuration.lease = lease
+        self.queue = queue
         self.logger = logger
     }
 
