@@ -136,14 +136,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The knowledge base's pure readers: content sniffing, text/Markdown/HTML/DOCX extraction,
+        // chunking. No I/O, so the fuzz target links only this (docs/knowledge-base.md).
+        .target(
+            name: "DocumentReaders",
+            dependencies: ["CZlib"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "Handlers",
             dependencies: [
+                "DocumentReaders",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "MetaChatAPI",
                 "RPCServer",
                 "Storage",
-                "CZlib",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -295,6 +302,7 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "CZlib",
+                "DocumentReaders",
                 // A scripted OpenAI-compatible embeddings server for the client's failure tests.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -332,6 +340,7 @@ let fuzzTargets: [(product: String, folder: String, dependencies: [Target.Depend
     ("fuzz-http2", "HTTP2", ["FuzzSupport", "CNGHTTP2"]),
     ("fuzz-rest-binding", "RESTBinding", ["FuzzSupport", "RESTBridge", "RPCServer"]),
     ("fuzz-path-query", "PathQuery", ["FuzzSupport", "RESTBridge"]),
+    ("fuzz-document-readers", "DocumentReaders", ["FuzzSupport", "DocumentReaders"]),
 ]
 
 if fuzzing {

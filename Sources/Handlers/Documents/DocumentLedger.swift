@@ -1,3 +1,4 @@
+internal import DocumentReaders
 package import FoundationEssentials
 package import MetaChatAPI
 internal import RPCServer

@@ -1,7 +1,8 @@
 import Foundation
+import Handlers
 import Testing
 
-@testable import Handlers
+@testable import DocumentReaders
 
 @Suite("Extraction keeps the structure the chunker follows")
 struct DocumentExtractionTests {

@@ -1,3 +1,4 @@
+import DocumentReaders
 import Foundation
 import Handlers
 import Logging

@@ -1,3 +1,5 @@
+internal import DocumentReaders
+
 /// Picks the extractor for a document's kind and enforces what every extraction shares: some
 /// text must come out, and at most ``maximumScalars`` of it.
 struct DocumentExtractor: Sendable {

@@ -1,3 +1,4 @@
+internal import DocumentReaders
 internal import FoundationEssentials
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+internal import DocumentReaders
 internal import FoundationEssentials
 package import Logging
 internal import MetaChatAPI

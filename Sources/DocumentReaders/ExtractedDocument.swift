@@ -3,9 +3,9 @@
 ///
 /// Offsets count Unicode scalar values of ``text``, as `Chunk.char_start` does. Extractors build
 /// it with ``Builder``, which separates blocks by a blank line.
-struct ExtractedDocument: Sendable, Equatable {
+package struct ExtractedDocument: Sendable, Equatable {
     /// The kinds of blocks the chunker treats differently.
-    enum BlockKind: Sendable, Equatable {
+    package enum BlockKind: Sendable, Equatable {
         /// A heading of level 1 (largest) to 6.
         case heading(level: Int)
         /// Running text.
@@ -19,40 +19,44 @@ struct ExtractedDocument: Sendable, Equatable {
     }
 
     /// One block of the text.
-    struct Block: Sendable, Equatable {
-        var kind: BlockKind
+    package struct Block: Sendable, Equatable {
+        /// What the block is.
+        package var kind: BlockKind
         /// First scalar of the block in ``ExtractedDocument/text``.
-        var start: Int
+        package var start: Int
         /// Just past the block's last scalar.
-        var end: Int
+        package var end: Int
         /// 1-based PDF page; 0 for other types.
-        var page: Int
+        package var page: Int
     }
 
     /// The whole extracted text.
-    var text: String
+    package var text: String
     /// Its blocks, in order, not overlapping.
-    var blocks: [Block]
+    package var blocks: [Block]
     /// Pages of a PDF; 0 for other types.
-    var pageCount: Int
+    package var pageCount: Int
 
     /// Whether there is anything to index (some block holds a letter or digit).
-    var hasText: Bool {
+    package var hasText: Bool {
         self.text.unicodeScalars.contains { $0.properties.isAlphabetic || $0.properties.numericType != nil }
     }
 
     /// Assembles an ``ExtractedDocument`` block by block.
-    struct Builder {
-        private(set) var text = ""
-        private(set) var blocks: [Block] = []
+    package struct Builder {
+        private var text = ""
+        private var blocks: [Block] = []
         private var length = 0
         /// The page the next blocks are on.
-        var page = 0
+        package var page = 0
         /// Pages seen.
-        var pageCount = 0
+        package var pageCount = 0
+
+        /// An empty document.
+        package init() {}
 
         /// Appends a block (surrounding whitespace trimmed; nothing when that leaves nothing).
-        mutating func append(_ kind: BlockKind, _ content: some StringProtocol) {
+        package mutating func append(_ kind: BlockKind, _ content: some StringProtocol) {
             let trimmed = content.trimmingWhitespace()
             guard !trimmed.isEmpty else { return }
             if !self.blocks.isEmpty {
@@ -66,7 +70,7 @@ struct ExtractedDocument: Sendable, Equatable {
         }
 
         /// The document.
-        func build() -> ExtractedDocument {
+        package func build() -> ExtractedDocument {
             ExtractedDocument(text: self.text, blocks: self.blocks, pageCount: self.pageCount)
         }
     }
@@ -74,13 +78,14 @@ struct ExtractedDocument: Sendable, Equatable {
 
 /// Why a file could not be read: ingestion ends FAILED with ``message`` and stores no chunk.
 /// Never retried: the same bytes fail the same way.
-struct ExtractionError: Error, Equatable, CustomStringConvertible {
+package struct ExtractionError: Error, Equatable, CustomStringConvertible {
     /// A readable reason, naming no content.
-    var message: String
+    package var message: String
 
-    init(_ message: String) {
+    /// An error with this reason.
+    package init(_ message: String) {
         self.message = message
     }
 
-    var description: String { self.message }
+    package var description: String { self.message }
 }

@@ -5,7 +5,7 @@
 ///
 /// The parser is a single forward scan with no recursion and no backtracking, so any input,
 /// however malformed, is read in linear time.
-enum HTMLExtractor {
+package enum HTMLExtractor {
     private static let skipped: Set<String> = ["script", "style", "template", "noscript", "head", "svg", "iframe"]
     private static let breaking: Set<String> = [
         "p", "div", "br", "hr", "section", "article", "header", "footer", "main", "nav", "aside", "blockquote",
@@ -13,7 +13,7 @@ enum HTMLExtractor {
     ]
 
     /// The text's blocks.
-    static func extract(_ bytes: [UInt8]) throws(ExtractionError) -> ExtractedDocument {
+    package static func extract(_ bytes: [UInt8]) throws(ExtractionError) -> ExtractedDocument {
         let source = Array(try PlainTextExtractor.decode(bytes).unicodeScalars)
         var builder = ExtractedDocument.Builder()
         var current = ""

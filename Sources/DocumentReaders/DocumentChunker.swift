@@ -7,32 +7,49 @@
 /// Sizes are estimated tokens: a quarter of the Unicode scalars, rounded up (close to what
 /// word-piece and BPE tokenizers give for English prose). Offsets are those of the extracted
 /// text, so a chunk's text is exactly `text[charStart..<charEnd]`.
-struct DocumentChunker: Sendable {
+package struct DocumentChunker: Sendable {
     /// Chunk sizes.
-    struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// Largest chunk, in estimated tokens (200: under the 256 word pieces the offline model
         /// reads).
-        var maximumTokens = 200
+        package var maximumTokens = 200
         /// Overlap between consecutive chunks of a section, in estimated tokens.
-        var overlapTokens = 40
+        package var overlapTokens = 40
+
+        /// Sizes in estimated tokens.
+        package init(maximumTokens: Int = 200, overlapTokens: Int = 40) {
+            self.maximumTokens = maximumTokens
+            self.overlapTokens = overlapTokens
+        }
     }
 
     /// A chunk before it is embedded and stored.
-    struct Draft: Sendable, Equatable {
-        var text: String
-        var start: Int
-        var end: Int
-        var page: Int
-        var tokenCount: Int
+    package struct Draft: Sendable, Equatable {
+        /// The chunk text, `text[start..<end]` of the document.
+        package var text: String
+        /// First scalar in the extracted text.
+        package var start: Int
+        /// Just past the last scalar.
+        package var end: Int
+        /// 1-based PDF page; 0 for other types.
+        package var page: Int
+        /// Estimated tokens.
+        package var tokenCount: Int
     }
 
-    var configuration = Configuration()
+    /// The sizes.
+    package var configuration = Configuration()
+
+    /// A chunker with `configuration`.
+    package init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
 
     /// The estimated tokens of `scalars` scalars.
-    static func tokens(_ scalars: Int) -> Int { (scalars + 3) / 4 }
+    package static func tokens(_ scalars: Int) -> Int { (scalars + 3) / 4 }
 
     /// The chunks of `document`, in order.
-    func chunks(_ document: ExtractedDocument) -> [Draft] {
+    package func chunks(_ document: ExtractedDocument) -> [Draft] {
         let scalars = Array(document.text.unicodeScalars)
         let maximum = max(8, self.configuration.maximumTokens)
         let overlap = min(max(0, self.configuration.overlapTokens), maximum / 2)

@@ -7,16 +7,19 @@ private import CZlib
 /// ``Limits/maximumMemberBytes`` whatever the archive declares, archives with more than
 /// ``Limits/maximumEntries`` members are refused, and a member whose compression ratio passes
 /// ``Limits/maximumRatio`` is refused.
-struct ZipArchive {
+package struct ZipArchive {
     /// Bounds on what an archive may make the reader do.
-    struct Limits: Sendable {
+    package struct Limits: Sendable {
         /// Largest uncompressed member read (64 MiB).
-        var maximumMemberBytes = 64 << 20
+        package var maximumMemberBytes = 64 << 20
         /// Most members in the central directory.
-        var maximumEntries = 10_000
+        package var maximumEntries = 10_000
         /// Largest uncompressed / compressed size ratio of a member (1000:1; real XML compresses
         /// about 10:1).
-        var maximumRatio = 1000
+        package var maximumRatio = 1000
+
+        /// The limits above.
+        package init() {}
     }
 
     /// A member as the central directory lists it.
@@ -37,7 +40,7 @@ struct ZipArchive {
     /// Reads the central directory.
     ///
     /// - Throws: ``ExtractionError`` when `bytes` is not a readable zip archive.
-    init(_ bytes: [UInt8], limits: Limits = Limits()) throws(ExtractionError) {
+    package init(_ bytes: [UInt8], limits: Limits = Limits()) throws(ExtractionError) {
         self.bytes = bytes
         self.limits = limits
         // The end-of-central-directory record: the last `PK\5\6` within 64 KiB + 22 of the end.
@@ -87,7 +90,7 @@ struct ZipArchive {
     ///
     /// - Throws: ``ExtractionError`` for encrypted or damaged members, unsupported methods, and
     ///   members over the limits.
-    func read(_ name: String) throws(ExtractionError) -> [UInt8]? {
+    package func read(_ name: String) throws(ExtractionError) -> [UInt8]? {
         guard let entry = self.entries.first(where: { $0.name == name }) else { return nil }
         guard entry.flags & 0x1 == 0 else { throw ExtractionError("the DOCX file is encrypted") }
         guard entry.uncompressedSize <= self.limits.maximumMemberBytes else {

@@ -1,8 +1,8 @@
 /// Reads `text/plain`: paragraphs are separated by blank lines; a paragraph whose lines all start
 /// with `- `, `* ` or a number and `.` is a list, one item per line.
-enum PlainTextExtractor {
+package enum PlainTextExtractor {
     /// The text's blocks.
-    static func extract(_ bytes: [UInt8]) throws(ExtractionError) -> ExtractedDocument {
+    package static func extract(_ bytes: [UInt8]) throws(ExtractionError) -> ExtractedDocument {
         let text = try Self.decode(bytes)
         var builder = ExtractedDocument.Builder()
         for paragraph in Self.paragraphs(text) {
@@ -17,7 +17,7 @@ enum PlainTextExtractor {
     }
 
     /// UTF-8 text without a byte-order mark, line endings normalised to `\n`.
-    static func decode(_ bytes: [UInt8]) throws(ExtractionError) -> String {
+    package static func decode(_ bytes: [UInt8]) throws(ExtractionError) -> String {
         var body = bytes[...]
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
         guard let text = String(validating: body, as: UTF8.self) else {
@@ -28,7 +28,7 @@ enum PlainTextExtractor {
     }
 
     /// Runs of non-blank lines.
-    static func paragraphs(_ text: String) -> [Substring] {
+    package static func paragraphs(_ text: String) -> [Substring] {
         var result: [Substring] = []
         var start: String.Index?
         var lineStart = text.startIndex

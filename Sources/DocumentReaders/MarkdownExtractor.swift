@@ -1,9 +1,9 @@
 /// Reads `text/markdown` into blocks: ATX headings (`#`…`######`), fenced code, tables (lines
 /// starting with `|`), list items (`-`, `*`, `+`, `1.`) and paragraphs. The block text is the
 /// Markdown source itself (markup included), so offsets point into what the user wrote.
-enum MarkdownExtractor {
+package enum MarkdownExtractor {
     /// The text's blocks.
-    static func extract(_ bytes: [UInt8]) throws(ExtractionError) -> ExtractedDocument {
+    package static func extract(_ bytes: [UInt8]) throws(ExtractionError) -> ExtractedDocument {
         let text = try PlainTextExtractor.decode(bytes)
         var builder = ExtractedDocument.Builder()
         var paragraph: [Substring] = []

@@ -137,7 +137,7 @@ package enum DocumentKind: String, Sendable, CaseIterable {
 
 extension Unicode.Scalar {
     /// How many bytes the scalar takes in UTF-8.
-    var utf8Length: Int {
+    package var utf8Length: Int {
         switch self.value {
         case 0..<0x80: 1
         case 0x80..<0x800: 2
@@ -149,7 +149,7 @@ extension Unicode.Scalar {
 
 extension StringProtocol {
     /// The text without leading and trailing whitespace.
-    func trimmingWhitespace() -> String {
+    package func trimmingWhitespace() -> String {
         let start = self.firstIndex { !$0.isWhitespace } ?? self.endIndex
         let end = self.lastIndex { !$0.isWhitespace }.map(self.index(after:)) ?? start
         return String(self[start..<end])

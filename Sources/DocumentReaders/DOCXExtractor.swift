@@ -2,9 +2,10 @@
 /// (``ZipArchive``, with its bomb limits), read by a forward scan over its tags. Paragraphs
 /// styled `Heading1`…`Heading6` or `Title` become headings, numbered or bulleted paragraphs
 /// list items, and each table one block with a line per row (cells joined by ` | `).
-enum DOCXExtractor {
+package enum DOCXExtractor {
     /// The document's blocks.
-    static func extract(_ bytes: [UInt8], limits: ZipArchive.Limits = ZipArchive.Limits()) throws(ExtractionError)
+    package static func extract(_ bytes: [UInt8], limits: ZipArchive.Limits = ZipArchive.Limits())
+        throws(ExtractionError)
         -> ExtractedDocument
     {
         let archive = try ZipArchive(bytes, limits: limits)
