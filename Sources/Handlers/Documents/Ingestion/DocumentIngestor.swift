@@ -48,8 +48,28 @@ package struct DocumentIngestor: Sendable {
         return true
     }
 
-    /// Runs a claimed job to its end (done, retry scheduled, or dead-lettered).
+    /// Runs a claimed job to its end (done, retry scheduled, or dead-lettered), renewing its
+    /// lease every third of the lease while it runs: a live worker keeps its job however slow
+    /// the embedding service is, a killed one loses it when the lease runs out.
     func run(_ job: IngestJob) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                let interval = self.queue.configuration.lease / 3
+                while !Task.isCancelled {
+                    do {
+                        try await Task.sleep(for: interval)
+                        try await self.queue.renew(job)
+                    } catch {
+                        if Task.isCancelled { return }
+                    }
+                }
+            }
+            await self.runWithoutRenewal(job)
+            group.cancelAll()
+        }
+    }
+
+    private func runWithoutRenewal(_ job: IngestJob) async {
         do {
             try await self.ingest(job)
         } catch is CancellationError {

@@ -53,6 +53,18 @@ struct IngestJobQueue: Sendable {
         }
     }
 
+    /// Renews a running job's lease.
+    func renew(_ job: IngestJob) async throws {
+        try await self.pool.withAdminTransaction { connection in
+            try await connection.execute(
+                """
+                UPDATE ingest_jobs SET lease_until = now() + \(self.leaseMicros) * interval '1 microsecond'
+                WHERE id = \(job.id) AND status = 'RUNNING'
+                """
+            )
+        }
+    }
+
     /// Records progress (0...99) and renews the lease.
     func progress(_ job: IngestJob, percent: Int) async throws {
         try await self.pool.withAdminTransaction { connection in
