@@ -42,6 +42,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Outbound HTTP (the OpenAI-compatible embeddings client).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // Tests only: property checks over extreme values of every client-controlled number.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
@@ -134,13 +136,24 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The knowledge base's pure readers: content sniffing, text/Markdown/HTML/DOCX extraction,
+        // chunking. No I/O, so the fuzz target links only this (docs/knowledge-base.md).
+        .target(
+            name: "DocumentReaders",
+            dependencies: ["CZlib"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "Handlers",
             dependencies: [
+                "DocumentReaders",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "MetaChatAPI",
                 "RPCServer",
                 "Storage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -174,6 +187,7 @@ let package = Package(
                 "MetaChatAPI",
                 "Handlers",
                 "Storage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -286,6 +300,13 @@ let package = Package(
             name: "HandlersTests",
             dependencies: [
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "CZlib",
+                "DocumentReaders",
+                // A scripted OpenAI-compatible embeddings server for the client's failure tests.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 "Handlers",
                 "MetaChatAPI",
                 "RPCServer",
@@ -319,6 +340,7 @@ let fuzzTargets: [(product: String, folder: String, dependencies: [Target.Depend
     ("fuzz-http2", "HTTP2", ["FuzzSupport", "CNGHTTP2"]),
     ("fuzz-rest-binding", "RESTBinding", ["FuzzSupport", "RESTBridge", "RPCServer"]),
     ("fuzz-path-query", "PathQuery", ["FuzzSupport", "RESTBridge"]),
+    ("fuzz-document-readers", "DocumentReaders", ["FuzzSupport", "DocumentReaders"]),
 ]
 
 if fuzzing {

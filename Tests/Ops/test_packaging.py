@@ -28,7 +28,7 @@ README = REPO_ROOT / "README.md"
 CONFIGURATION = REPO_ROOT / "Sources" / "MetaChat" / "Configuration" / "AppConfiguration.swift"
 SECRETS = {"DB_PASSWORD": "pg-super", "METACHAT_DB_PASSWORD": "pg-app", "API_KEY_PEPPER": "p" * 64, "RABBITMQ_PASS": "rabbit"}
 # Where the container's value differs from the binary's default, on purpose (compose file comments).
-CONTAINER_SPECIFIC = {"HOST", "PORT", "DATABASE_URL", "REDIS_URL", "TRUSTED_PROXIES", "API_KEY_PEPPER"}
+CONTAINER_SPECIFIC = {"HOST", "PORT", "DATABASE_URL", "REDIS_URL", "TRUSTED_PROXIES", "API_KEY_PEPPER", "STORAGE_PATH"}
 TIMEOUT_S = 120
 
 

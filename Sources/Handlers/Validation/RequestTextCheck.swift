@@ -30,6 +30,12 @@ enum RequestTextCheck {
         "metachat.v1.Location.address",
         "metachat.v1.Message.text",
         "metachat.v1.Message.metadata",
+        "metachat.v1.CreateDocumentRequest.content",
+        "metachat.v1.CreateDocumentRequest.metadata",
+        "metachat.v1.UpdateDocumentRequest.content",
+        "metachat.v1.Document.metadata",
+        "metachat.v1.UploadHeader.metadata",
+        "metachat.v1.SearchDocumentsRequest.query",
     ]
 
     /// Checks every string of `request`, nested messages, lists and maps included.

@@ -52,6 +52,10 @@ struct ServeCommand: AsyncParsableCommand {
             databaseURL: databaseURL,
             redisURL: configuration.redisURL,
             conversationStream: configuration.conversationStream,
+            storagePath: configuration.storagePath,
+            embedding: configuration.embedding,
+            ingestWorkers: configuration.ingestWorkers,
+            ingestLease: configuration.ingestLease,
             logger: logger
         )
         let system = SystemHandler(
@@ -76,6 +80,10 @@ struct ServeCommand: AsyncParsableCommand {
         TenantHandler(pool: dependencies.postgres, changes: dependencies.invalidation).registerMethods(with: &router)
         ConversationHandler(pool: dependencies.postgres, hub: dependencies.conversationEvents)
             .registerMethods(with: &router)
+        DocumentHandler(
+            pool: dependencies.postgres, files: dependencies.documentFiles, retriever: dependencies.retriever
+        )
+        .registerMethods(with: &router)
         let interceptors: [any ServerInterceptor] = [
             AuthenticationInterceptor(
                 directory: dependencies.keys,

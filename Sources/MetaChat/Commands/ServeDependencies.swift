@@ -1,5 +1,7 @@
+internal import AsyncHTTPClient
 internal import Handlers
 internal import Logging
+internal import NIOCore
 internal import NIOPosix
 internal import ServiceLifecycle
 internal import Storage
@@ -27,6 +29,16 @@ struct ServeDependencies {
     /// Runs the health probes' blocking pings (libpq's `PQping`, hiredis' `PING`), so a slow
     /// dependency never holds a thread the pools need.
     let probeThreadPool: NIOThreadPool
+    /// Outbound HTTP (the embeddings API).
+    let http: HTTPClient
+    /// Where documents' original bytes are kept.
+    let documentFiles: DocumentFileStore
+    /// Embeds chunks and queries; `nil` without an embeddings API (full-text search only).
+    let embedder: (any TextEmbedder)?
+    /// Answers SearchDocuments (and later the orchestrator).
+    let retriever: DocumentRetriever
+    /// Runs the durable ingestion jobs.
+    let ingestionWorker: DocumentIngestionWorker
 
     /// Builds the parts; nothing connects or starts a thread yet.
     ///
@@ -38,7 +50,8 @@ struct ServeDependencies {
     /// - Throws: When the Redis subscriber cannot be configured.
     init(
         databaseURL: String, redisURL: RedisURL, conversationStream: ConversationStreamConfiguration = .defaults,
-        logger: Logger
+        storagePath: String = "./storage", embedding: (baseURL: String, apiKey: String, model: String)? = nil,
+        ingestWorkers: Int = 2, ingestLease: Duration = .seconds(120), logger: Logger
     ) throws {
         self.postgres = PostgresPool(configuration: .init(url: databaseURL), logger: logger)
         self.redis = RedisPool(configuration: .init(url: redisURL), logger: logger)
@@ -59,6 +72,24 @@ struct ServeDependencies {
             logger: logger)
         self.conversationEventPruner = ConversationEventPruner(
             pool: self.postgres, configuration: conversationStream, logger: logger)
+        var httpConfiguration = HTTPClient.Configuration()
+        httpConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(120))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        let postgres = self.postgres
+        let files = DocumentFileStore(root: storagePath)
+        let embedder: (any TextEmbedder)? = embedding.map {
+            OpenAIEmbeddingClient(
+                configuration: .init(baseURL: $0.baseURL, apiKey: $0.apiKey, model: $0.model), http: http)
+        }
+        self.http = http
+        self.documentFiles = files
+        self.embedder = embedder
+        self.retriever = DocumentRetriever(pool: postgres, embedder: embedder, logger: logger)
+        self.ingestionWorker = DocumentIngestionWorker(
+            ingestor: DocumentIngestor(
+                pool: postgres, files: files, embedder: embedder, temporaryDirectory: storagePath + "/tmp",
+                lease: ingestLease, logger: logger),
+            pool: postgres, concurrency: ingestWorkers, logger: logger)
     }
 
     /// The services in start order; the group shuts them down in reverse: the conversation stream
@@ -78,6 +109,8 @@ struct ServeDependencies {
             self.usage,
             self.rateLimiter,
             self.conversationEventPruner,
+            HTTPClientService(client: self.http),
+            self.ingestionWorker,
             server,
             self.conversationEvents,
         ]

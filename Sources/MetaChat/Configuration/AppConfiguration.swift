@@ -25,6 +25,15 @@ internal import Storage
 /// | `REQUEST_BODY_TIMEOUT_SECONDS` | `60` | how long a request body (or a gRPC message) may take to arrive (1–3600) |
 /// | `CONVERSATION_EVENT_RETENTION_HOURS` | `168` | how long conversation events stay resumable (1–87600) |
 /// | `CONVERSATION_WATCHER_BUFFER` | `1000` | events that may wait for one slow watcher before it is disconnected with its position (10–100000) |
+/// | `STORAGE_PATH` | `./storage` | directory for uploaded documents' original bytes |
+/// | `EMBEDDING_BASE_URL` | `OPENAI_BASE_URL`, else unset | OpenAI-compatible embeddings API including `/v1`; unset with no API key either: no embedder (full-text search only) |
+/// | `EMBEDDING_API_KEY` | `OPENAI_API_KEY` | bearer token for it (with a key and no URL: `https://api.openai.com/v1`) |
+/// | `EMBEDDING_MODEL` | `OPENAI_EMBEDDING_MODEL`, else `text-embedding-3-small` | model name sent and recorded per chunk |
+/// | `OPENAI_API_KEY` | unset | fallback for `EMBEDDING_API_KEY` |
+/// | `OPENAI_BASE_URL` | unset | fallback for `EMBEDDING_BASE_URL` |
+/// | `OPENAI_EMBEDDING_MODEL` | `text-embedding-3-small` | fallback for `EMBEDDING_MODEL` |
+/// | `INGEST_WORKERS` | `2` | ingestion jobs run at once per process (1–32) |
+/// | `INGEST_LEASE_SECONDS` | `120` | how long a claimed ingestion job stays with a worker that makes no progress before another may take it (5–3600) |
 ///
 /// The conversation stream's heartbeats follow `SSE_HEARTBEAT_SECONDS` on every face.
 struct AppConfiguration: Sendable {
@@ -52,6 +61,14 @@ struct AppConfiguration: Sendable {
     var keyRotationGracePeriod: Duration = .zero
     /// The live conversation stream's settings.
     var conversationStream: ConversationStreamConfiguration = .defaults
+    /// `STORAGE_PATH`: where documents' original bytes are kept.
+    var storagePath = "./storage"
+    /// The embeddings API, when one is configured.
+    var embedding: (baseURL: String, apiKey: String, model: String)?
+    /// `INGEST_WORKERS`: ingestion jobs at once.
+    var ingestWorkers = 2
+    /// `INGEST_LEASE_SECONDS`: an ingestion job's lease.
+    var ingestLease: Duration = .seconds(120)
 
     /// Reads and validates the environment.
     ///
@@ -153,6 +170,38 @@ struct AppConfiguration: Sendable {
                     problem: "must be a whole number of hours from 1 to 87600, not '\(text)'")
             }
             self.conversationStream.retention = .seconds(hours * 3600)
+        }
+        if let path = environment["STORAGE_PATH"], !path.isEmpty {
+            self.storagePath = path
+        }
+        let embeddingURL =
+            environment["EMBEDDING_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? environment["OPENAI_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let embeddingKey =
+            environment["EMBEDDING_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? environment["OPENAI_API_KEY"] ?? ""
+        if embeddingURL != nil || !embeddingKey.isEmpty {
+            let url = embeddingURL ?? "https://api.openai.com/v1"
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigurationError(variable: "EMBEDDING_BASE_URL", problem: "must be an http(s) URL")
+            }
+            let model =
+                environment["EMBEDDING_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
+                ?? environment["OPENAI_EMBEDDING_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? "text-embedding-3-small"
+            self.embedding = (url, embeddingKey, model)
+        }
+        if let text = environment["INGEST_WORKERS"], !text.isEmpty {
+            guard let workers = Int(text), (1...32).contains(workers) else {
+                throw ConfigurationError(variable: "INGEST_WORKERS", problem: "must be a whole number from 1 to 32")
+            }
+            self.ingestWorkers = workers
+        }
+        if let text = environment["INGEST_LEASE_SECONDS"], !text.isEmpty {
+            guard let seconds = Int(text), (5...3600).contains(seconds) else {
+                throw ConfigurationError(
+                    variable: "INGEST_LEASE_SECONDS", problem: "must be a whole number from 5 to 3600")
+            }
+            self.ingestLease = .seconds(seconds)
         }
         if let text = environment["CONVERSATION_WATCHER_BUFFER"], !text.isEmpty {
             guard text.count <= 6, let events = Int(text), (10...100_000).contains(events) else {

@@ -51,7 +51,7 @@ package enum MetaChatOpenAPI {
         },
         {
           "name": "DocumentService",
-          "description": "Documents of the calling tenant's knowledge base. Ingestion (text extraction,\nchunking, embedding) runs asynchronously: new documents start PENDING and become READY\nor FAILED; watch `status` with GetDocument.\n\nAuth: tenant key (`x-api-key` or `Authorization: Bearer`). Documents of other tenants\nanswer NOT_FOUND.\n\nSupported content types: text/plain, text/markdown, text/html (tags stripped). Others\nare INVALID_ARGUMENT."
+          "description": "Documents of the calling tenant's knowledge base. Ingestion (text extraction,\nchunking, embedding) runs asynchronously: new documents start PENDING and become READY\nor FAILED; watch `status` with GetDocument.\n\nAuth: tenant key (`x-api-key` or `Authorization: Bearer`). Documents of other tenants\nanswer NOT_FOUND.\n\nSupported content types: text/plain, text/markdown, text/html (tags stripped),\napplication/pdf (text per page, as poppler's pdftotext reads it) and\napplication/vnd.openxmlformats-officedocument.wordprocessingml.document (DOCX). The type is\ndecided by the content's first bytes, not only by the declared type or the file name: a\ndeclared type the content contradicts (e.g. \"application/pdf\" without \"%PDF-\") is\nINVALID_ARGUMENT naming content_type, and nothing is stored. Problems found while reading\nthe file (an encrypted or damaged PDF, a DOCX over the unpacking limits, no text at all) end\ningestion FAILED with a readable error_message and no chunks.\n\nDuplicates: creating or uploading content whose SHA-256 equals that of a document the\ntenant already has answers that existing document unchanged (title and metadata of the\nnew request are not applied), so a retried upload never makes a second copy."
         },
         {
           "name": "SecurityService",
@@ -1541,6 +1541,68 @@ package enum MetaChatOpenAPI {
           }
         },
         "/api/documents/{document_id}": {
+          "patch": {
+            "tags": [
+              "DocumentService"
+            ],
+            "summary": "Changes a document's title or metadata, or replaces its content (which re-runs ingestion: the old chunks keep answering searches until the new ones are READY).",
+            "description": "Changes a document's title or metadata, or replaces its content (which re-runs\ningestion: the old chunks keep answering searches until the new ones are READY).\nALREADY_EXISTS when the new content equals another document's.\n\nRPC: `metachat.v1.DocumentService.UpdateDocument`.",
+            "operationId": "DocumentService_UpdateDocument",
+            "parameters": [
+              {
+                "name": "document_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the document to change. Required. `document.id` is ignored.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            ],
+            "requestBody": {
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "description": "Request for UpdateDocument.",
+                    "properties": {
+                      "document": {
+                        "$ref": "#/components/schemas/metachat.v1.Document",
+                        "description": "New values for the fields named in update_mask. Mutable: title, metadata."
+                      },
+                      "updateMask": {
+                        "type": "string",
+                        "description": "Fields to change: \"title\", \"metadata\" (relative to Document) and \"content\" (the\ncontent and content_type fields below). Other paths are INVALID_ARGUMENT. Absent: every\none of them holding a non-default value."
+                      },
+                      "content": {
+                        "type": "string",
+                        "description": "Replacement text content, 1 byte..10 MiB of UTF-8 (as CreateDocument's content)."
+                      },
+                      "contentType": {
+                        "type": "string",
+                        "description": "MIME type of the replacement content. Empty: \"text/plain\"."
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.Document`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.Document"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          },
           "get": {
             "tags": [
               "DocumentService"
@@ -1719,7 +1781,7 @@ package enum MetaChatOpenAPI {
               {
                 "name": "minScore",
                 "in": "query",
-                "description": "Minimum fused score, 0..1. Unset: the tenant's rag.min_score.",
+                "description": "Minimum fused score, 0..1. Unset: the tenant's rag.min_score. The fused score is the\nreciprocal-rank sum (k = 60) over the lists the mode uses, divided by its largest\npossible value (first in every list), so 1 means \"first in every list\"; in HYBRID a\npassage first in only one list scores 0.5.",
                 "schema": {
                   "type": "number",
                   "format": "double"
@@ -1737,6 +1799,14 @@ package enum MetaChatOpenAPI {
                 },
                 "style": "form",
                 "explode": true
+              },
+              {
+                "name": "mode",
+                "in": "query",
+                "description": "How to search. Unset: HYBRID.",
+                "schema": {
+                  "$ref": "#/components/schemas/metachat.v1.SearchMode"
+                }
               }
             ],
             "responses": {
@@ -3886,6 +3956,14 @@ package enum MetaChatOpenAPI {
                 "format": "date-time",
                 "description": "Output only. When the chunk was stored.",
                 "readOnly": true
+              },
+              "page": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "Output only. 1-based PDF page the chunk starts on; 0 for other types.",
+                "readOnly": true
               }
             }
           },
@@ -3913,6 +3991,34 @@ package enum MetaChatOpenAPI {
                 "type": "number",
                 "format": "double",
                 "description": "Fused relevance score of the passage, 0..1 (higher is more relevant)."
+              },
+              "chunkIndex": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "0-based position of the chunk within its document."
+              },
+              "charStart": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "Offset of the chunk's first character in the document's extracted text (Unicode\nscalar values)."
+              },
+              "charEnd": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "Offset just past the chunk's last character."
+              },
+              "page": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "1-based PDF page the passage starts on; 0 for other types."
               }
             }
           },
@@ -4803,6 +4909,35 @@ package enum MetaChatOpenAPI {
                 "type": "string",
                 "format": "date-time",
                 "description": "Output only. When ingestion last completed successfully; unset until READY.",
+                "readOnly": true
+              },
+              "ingestProgress": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "Output only. How far the current ingestion got, 0..100 (100 once READY).",
+                "readOnly": true
+              },
+              "ingestAttempts": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "Output only. Ingestion attempts made for the current content (retried with backoff\nafter transient failures such as an unreachable embedding service).",
+                "readOnly": true
+              },
+              "lastIngestError": {
+                "type": "string",
+                "description": "Output only. The last ingestion attempt's error, also while a retry is pending; empty\nafter a successful attempt.",
+                "readOnly": true
+              },
+              "pageCount": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "Output only. Pages of a PDF; 0 for other types.",
                 "readOnly": true
               }
             }
@@ -6288,7 +6423,7 @@ package enum MetaChatOpenAPI {
                   "null"
                 ],
                 "format": "double",
-                "description": "Minimum fused score, 0..1. Unset: the tenant's rag.min_score."
+                "description": "Minimum fused score, 0..1. Unset: the tenant's rag.min_score. The fused score is the\nreciprocal-rank sum (k = 60) over the lists the mode uses, divided by its largest\npossible value (first in every list), so 1 means \"first in every list\"; in HYBRID a\npassage first in only one list scores 0.5."
               },
               "documentIds": {
                 "type": "array",
@@ -6296,6 +6431,17 @@ package enum MetaChatOpenAPI {
                   "type": "string"
                 },
                 "description": "Only search these documents; at most 100 IDs. Empty: all READY documents."
+              },
+              "mode": {
+                "$ref": "#/components/schemas/metachat.v1.SearchMode",
+                "description": "How to search. Unset: HYBRID."
+              },
+              "metadataFilter": {
+                "type": "object",
+                "additionalProperties": {
+                  "type": "string"
+                },
+                "description": "Only documents whose metadata has every one of these key/value pairs (exact, case\nsensitive); at most 16 entries, same key and value rules as Document.metadata."
               }
             }
           },
@@ -6312,9 +6458,27 @@ package enum MetaChatOpenAPI {
               },
               "embeddingModel": {
                 "type": "string",
-                "description": "Embedding model used for the query."
+                "description": "Embedding model used for the query; empty when no vector search ran."
+              },
+              "mode": {
+                "$ref": "#/components/schemas/metachat.v1.SearchMode",
+                "description": "The mode that ran: TEXT when vector or hybrid search was asked for but no embedding\nservice is configured (or none answered), with `notice` saying so."
+              },
+              "notice": {
+                "type": "string",
+                "description": "Why the search ran differently from the request; empty when it ran as asked."
               }
             }
+          },
+          "metachat.v1.SearchMode": {
+            "type": "string",
+            "description": "How SearchDocuments finds passages.\n\n- `SEARCH_MODE_UNSPECIFIED`: Not set: HYBRID.\n- `SEARCH_MODE_HYBRID`: Vector similarity and full-text rank fused by reciprocal rank.\n- `SEARCH_MODE_VECTOR`: Cosine similarity of embeddings only.\n- `SEARCH_MODE_TEXT`: PostgreSQL full-text search only.",
+            "enum": [
+              "SEARCH_MODE_UNSPECIFIED",
+              "SEARCH_MODE_HYBRID",
+              "SEARCH_MODE_VECTOR",
+              "SEARCH_MODE_TEXT"
+            ]
           },
           "metachat.v1.SearchResult": {
             "type": "object",
@@ -6349,6 +6513,20 @@ package enum MetaChatOpenAPI {
                 "minimum": -2147483648,
                 "maximum": 2147483647,
                 "description": "1-based position in the result list."
+              },
+              "vectorRank": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "1-based position of the passage in the vector-similarity list; 0 when not in it."
+              },
+              "textRank": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "1-based position of the passage in the full-text list; 0 when not in it."
               }
             }
           },
@@ -6685,6 +6863,32 @@ package enum MetaChatOpenAPI {
               "updateMask": {
                 "type": "string",
                 "description": "Fields to change, as paths relative to Conversation (e.g. \"title\", \"needs_review\").\nPaths of other fields are INVALID_ARGUMENT. When absent over REST, the bridge infers\nthe mask from the JSON keys present in the body. When absent over gRPC, every mutable\nfield holding a non-default value is updated."
+              }
+            }
+          },
+          "metachat.v1.UpdateDocumentRequest": {
+            "type": "object",
+            "description": "Request for UpdateDocument.",
+            "properties": {
+              "documentId": {
+                "type": "string",
+                "description": "ID of the document to change. Required. `document.id` is ignored."
+              },
+              "document": {
+                "$ref": "#/components/schemas/metachat.v1.Document",
+                "description": "New values for the fields named in update_mask. Mutable: title, metadata."
+              },
+              "updateMask": {
+                "type": "string",
+                "description": "Fields to change: \"title\", \"metadata\" (relative to Document) and \"content\" (the\ncontent and content_type fields below). Other paths are INVALID_ARGUMENT. Absent: every\none of them holding a non-default value."
+              },
+              "content": {
+                "type": "string",
+                "description": "Replacement text content, 1 byte..10 MiB of UTF-8 (as CreateDocument's content)."
+              },
+              "contentType": {
+                "type": "string",
+                "description": "MIME type of the replacement content. Empty: \"text/plain\"."
               }
             }
           },

@@ -499,6 +499,19 @@ package nonisolated struct Metachat_V1_Citation: Sendable {
   /// Fused relevance score of the passage, 0..1 (higher is more relevant).
   package var score: Double = 0
 
+  /// 0-based position of the chunk within its document.
+  package var chunkIndex: Int32 = 0
+
+  /// Offset of the chunk's first character in the document's extracted text (Unicode
+  /// scalar values).
+  package var charStart: Int32 = 0
+
+  /// Offset just past the chunk's last character.
+  package var charEnd: Int32 = 0
+
+  /// 1-based PDF page the passage starts on; 0 for other types.
+  package var page: Int32 = 0
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -918,7 +931,7 @@ nonisolated extension Metachat_V1_TokenUsage: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Metachat_V1_Citation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Citation"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_id\0\u{3}chunk_id\0\u{3}document_title\0\u{1}snippet\0\u{1}score\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_id\0\u{3}chunk_id\0\u{3}document_title\0\u{1}snippet\0\u{1}score\0\u{3}chunk_index\0\u{3}char_start\0\u{3}char_end\0\u{1}page\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -931,6 +944,10 @@ nonisolated extension Metachat_V1_Citation: SwiftProtobuf.Message, SwiftProtobuf
       case 3: try { try decoder.decodeSingularStringField(value: &self.documentTitle) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.snippet) }()
       case 5: try { try decoder.decodeSingularDoubleField(value: &self.score) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.chunkIndex) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.charStart) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.charEnd) }()
+      case 9: try { try decoder.decodeSingularInt32Field(value: &self.page) }()
       default: break
       }
     }
@@ -952,6 +969,18 @@ nonisolated extension Metachat_V1_Citation: SwiftProtobuf.Message, SwiftProtobuf
     if self.score.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.score, fieldNumber: 5)
     }
+    if self.chunkIndex != 0 {
+      try visitor.visitSingularInt32Field(value: self.chunkIndex, fieldNumber: 6)
+    }
+    if self.charStart != 0 {
+      try visitor.visitSingularInt32Field(value: self.charStart, fieldNumber: 7)
+    }
+    if self.charEnd != 0 {
+      try visitor.visitSingularInt32Field(value: self.charEnd, fieldNumber: 8)
+    }
+    if self.page != 0 {
+      try visitor.visitSingularInt32Field(value: self.page, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -961,6 +990,10 @@ nonisolated extension Metachat_V1_Citation: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.documentTitle != rhs.documentTitle {return false}
     if lhs.snippet != rhs.snippet {return false}
     if lhs.score != rhs.score {return false}
+    if lhs.chunkIndex != rhs.chunkIndex {return false}
+    if lhs.charStart != rhs.charStart {return false}
+    if lhs.charEnd != rhs.charEnd {return false}
+    if lhs.page != rhs.page {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

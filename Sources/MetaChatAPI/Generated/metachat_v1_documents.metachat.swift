@@ -35,6 +35,20 @@ package enum Metachat_V1_DocumentService {
             kind: .clientStreaming
         )
 
+        /// `UpdateDocument`: unary.
+        package static let updateDocument = MethodDescriptor(
+            service: Metachat_V1_DocumentService.serviceName,
+            method: "UpdateDocument",
+            kind: .unary
+        )
+
+        /// `DownloadDocument`: serverStreaming.
+        package static let downloadDocument = MethodDescriptor(
+            service: Metachat_V1_DocumentService.serviceName,
+            method: "DownloadDocument",
+            kind: .serverStreaming
+        )
+
         /// `GetDocument`: unary.
         package static let getDocument = MethodDescriptor(
             service: Metachat_V1_DocumentService.serviceName,
@@ -81,6 +95,8 @@ package enum Metachat_V1_DocumentService {
         package static let all: [MethodDescriptor] = [
             createDocument,
             uploadDocument,
+            updateDocument,
+            downloadDocument,
             getDocument,
             listDocuments,
             deleteDocument,
@@ -98,8 +114,18 @@ package enum Metachat_V1_DocumentService {
 /// Auth: tenant key (`x-api-key` or `Authorization: Bearer`). Documents of other tenants
 /// answer NOT_FOUND.
 ///
-/// Supported content types: text/plain, text/markdown, text/html (tags stripped). Others
-/// are INVALID_ARGUMENT.
+/// Supported content types: text/plain, text/markdown, text/html (tags stripped),
+/// application/pdf (text per page, as poppler's pdftotext reads it) and
+/// application/vnd.openxmlformats-officedocument.wordprocessingml.document (DOCX). The type is
+/// decided by the content's first bytes, not only by the declared type or the file name: a
+/// declared type the content contradicts (e.g. "application/pdf" without "%PDF-") is
+/// INVALID_ARGUMENT naming content_type, and nothing is stored. Problems found while reading
+/// the file (an encrypted or damaged PDF, a DOCX over the unpacking limits, no text at all) end
+/// ingestion FAILED with a readable error_message and no chunks.
+///
+/// Duplicates: creating or uploading content whose SHA-256 equals that of a document the
+/// tenant already has answers that existing document unchanged (title and metadata of the
+/// new request are not applied), so a retried upload never makes a second copy.
 package protocol Metachat_V1_DocumentServiceHandler: Sendable {
     /// Creates a document from text sent in the request. Answers it with status PENDING.
     func createDocument(request: Metachat_V1_CreateDocumentRequest, context: ServerContext) async throws -> Metachat_V1_Document
@@ -109,6 +135,14 @@ package protocol Metachat_V1_DocumentServiceHandler: Sendable {
     /// client half-closes. Answers the document with status PENDING. gRPC only; REST clients
     /// use the multipart raw route POST /api/documents/upload.
     func uploadDocument(request: RPCAsyncSequence<Metachat_V1_UploadDocumentRequest>, context: ServerContext) async throws -> Metachat_V1_Document
+
+    /// Changes a document's title or metadata, or replaces its content (which re-runs
+    /// ingestion: the old chunks keep answering searches until the new ones are READY).
+    /// ALREADY_EXISTS when the new content equals another document's.
+    func updateDocument(request: Metachat_V1_UpdateDocumentRequest, context: ServerContext) async throws -> Metachat_V1_Document
+
+    /// Streams the original bytes of a document as stored (1 MiB per message), for downloads.
+    func downloadDocument(request: Metachat_V1_DownloadDocumentRequest, response: RPCWriter<Metachat_V1_DocumentContent>, context: ServerContext) async throws
 
     /// Reads one document's metadata and ingestion state.
     func getDocument(request: Metachat_V1_GetDocumentRequest, context: ServerContext) async throws -> Metachat_V1_Document
@@ -151,6 +185,20 @@ extension Metachat_V1_DocumentServiceHandler {
             serializer: ProtobufSerializer<Metachat_V1_Document>()
         ) { request, context in
             try await self.uploadDocument(request: request, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_DocumentService.Method.updateDocument,
+            deserializer: ProtobufDeserializer<Metachat_V1_UpdateDocumentRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_Document>()
+        ) { request, context in
+            try await self.updateDocument(request: request, context: context)
+        }
+        router.registerServerStreaming(
+            Metachat_V1_DocumentService.Method.downloadDocument,
+            deserializer: ProtobufDeserializer<Metachat_V1_DownloadDocumentRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_DocumentContent>()
+        ) { request, response, context in
+            try await self.downloadDocument(request: request, response: response, context: context)
         }
         router.registerUnary(
             Metachat_V1_DocumentService.Method.getDocument,
@@ -248,6 +296,42 @@ package struct Metachat_V1_DocumentServiceClient: Sendable {
             metadata: metadata,
             options: options,
             requestProducer: requestProducer
+        )
+    }
+
+    /// Changes a document's title or metadata, or replaces its content (which re-runs
+    /// ingestion: the old chunks keep answering searches until the new ones are READY).
+    /// ALREADY_EXISTS when the new content equals another document's.
+    package func updateDocument(
+        _ request: Metachat_V1_UpdateDocumentRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_Document {
+        try await self.client.unary(
+            Metachat_V1_DocumentService.Method.updateDocument,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_UpdateDocumentRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_Document>(),
+            metadata: metadata,
+            options: options
+        )
+    }
+
+    /// Streams the original bytes of a document as stored (1 MiB per message), for downloads.
+    package func downloadDocument<Result: Sendable>(
+        _ request: Metachat_V1_DownloadDocumentRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults,
+        onResponse: @escaping @Sendable (RPCAsyncSequence<Metachat_V1_DocumentContent>) async throws -> Result
+    ) async throws -> Result {
+        try await self.client.serverStreaming(
+            Metachat_V1_DocumentService.Method.downloadDocument,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_DownloadDocumentRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_DocumentContent>(),
+            metadata: metadata,
+            options: options,
+            onResponse: onResponse
         )
     }
 
@@ -362,6 +446,15 @@ extension Metachat_V1_DocumentService {
             responseBody: "",
             method: Method.createDocument,
             requestType: Metachat_V1_CreateDocumentRequest.self,
+            responseType: Metachat_V1_Document.self
+        ),
+        RESTRoute(
+            httpMethod: "PATCH",
+            pathTemplate: "/api/documents/{document_id}",
+            body: "*",
+            responseBody: "",
+            method: Method.updateDocument,
+            requestType: Metachat_V1_UpdateDocumentRequest.self,
             responseType: Metachat_V1_Document.self
         ),
         RESTRoute(

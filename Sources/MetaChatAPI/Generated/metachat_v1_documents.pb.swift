@@ -84,6 +84,57 @@ package nonisolated enum Metachat_V1_DocumentStatus: SwiftProtobuf.Enum, Swift.C
 
 }
 
+/// How SearchDocuments finds passages.
+package nonisolated enum Metachat_V1_SearchMode: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+
+  /// Not set: HYBRID.
+  case unspecified // = 0
+
+  /// Vector similarity and full-text rank fused by reciprocal rank.
+  case hybrid // = 1
+
+  /// Cosine similarity of embeddings only.
+  case vector // = 2
+
+  /// PostgreSQL full-text search only.
+  case text // = 3
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .hybrid
+    case 2: self = .vector
+    case 3: self = .text
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .hybrid: return 1
+    case .vector: return 2
+    case .text: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Metachat_V1_SearchMode] = [
+    .unspecified,
+    .hybrid,
+    .vector,
+    .text,
+  ]
+
+}
+
 /// A knowledge-base document.
 package nonisolated struct Metachat_V1_Document: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -199,6 +250,32 @@ package nonisolated struct Metachat_V1_Document: @unchecked Sendable {
   /// Clears the value of `indexedAt`. Subsequent reads from it will return its default value.
   package mutating func clearIndexedAt() {_uniqueStorage()._indexedAt = nil}
 
+  /// Output only. How far the current ingestion got, 0..100 (100 once READY).
+  package var ingestProgress: Int32 {
+    get {_storage._ingestProgress}
+    set {_uniqueStorage()._ingestProgress = newValue}
+  }
+
+  /// Output only. Ingestion attempts made for the current content (retried with backoff
+  /// after transient failures such as an unreachable embedding service).
+  package var ingestAttempts: Int32 {
+    get {_storage._ingestAttempts}
+    set {_uniqueStorage()._ingestAttempts = newValue}
+  }
+
+  /// Output only. The last ingestion attempt's error, also while a retry is pending; empty
+  /// after a successful attempt.
+  package var lastIngestError: String {
+    get {_storage._lastIngestError}
+    set {_uniqueStorage()._lastIngestError = newValue}
+  }
+
+  /// Output only. Pages of a PDF; 0 for other types.
+  package var pageCount: Int32 {
+    get {_storage._pageCount}
+    set {_uniqueStorage()._pageCount = newValue}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -253,6 +330,9 @@ package nonisolated struct Metachat_V1_Chunk: Sendable {
   package var hasCreatedAt: Bool {self._createdAt != nil}
   /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
   package mutating func clearCreatedAt() {self._createdAt = nil}
+
+  /// Output only. 1-based PDF page the chunk starts on; 0 for other types.
+  package var page: Int32 = 0
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -358,6 +438,85 @@ package nonisolated struct Metachat_V1_UploadDocumentRequest: Sendable {
   package init() {}
 }
 
+/// Request for UpdateDocument.
+package nonisolated struct Metachat_V1_UpdateDocumentRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ID of the document to change. Required. `document.id` is ignored.
+  package var documentID: String = String()
+
+  /// New values for the fields named in update_mask. Mutable: title, metadata.
+  package var document: Metachat_V1_Document {
+    get {_document ?? Metachat_V1_Document()}
+    set {_document = newValue}
+  }
+  /// Returns true if `document` has been explicitly set.
+  package var hasDocument: Bool {self._document != nil}
+  /// Clears the value of `document`. Subsequent reads from it will return its default value.
+  package mutating func clearDocument() {self._document = nil}
+
+  /// Fields to change: "title", "metadata" (relative to Document) and "content" (the
+  /// content and content_type fields below). Other paths are INVALID_ARGUMENT. Absent: every
+  /// one of them holding a non-default value.
+  package var updateMask: SwiftProtobuf.Google_Protobuf_FieldMask {
+    get {_updateMask ?? SwiftProtobuf.Google_Protobuf_FieldMask()}
+    set {_updateMask = newValue}
+  }
+  /// Returns true if `updateMask` has been explicitly set.
+  package var hasUpdateMask: Bool {self._updateMask != nil}
+  /// Clears the value of `updateMask`. Subsequent reads from it will return its default value.
+  package mutating func clearUpdateMask() {self._updateMask = nil}
+
+  /// Replacement text content, 1 byte..10 MiB of UTF-8 (as CreateDocument's content).
+  package var content: String = String()
+
+  /// MIME type of the replacement content. Empty: "text/plain".
+  package var contentType: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _document: Metachat_V1_Document? = nil
+  fileprivate var _updateMask: SwiftProtobuf.Google_Protobuf_FieldMask? = nil
+}
+
+/// Request for DownloadDocument.
+package nonisolated struct Metachat_V1_DownloadDocumentRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ID of the document. Required.
+  package var documentID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// One message of a DownloadDocument stream.
+package nonisolated struct Metachat_V1_DocumentContent: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The document's MIME type and file name; set on the first message only.
+  package var contentType: String = String()
+
+  /// Original file name; set on the first message only (empty for text documents).
+  package var filename: String = String()
+
+  /// The next bytes of the original content, at most 1 MiB.
+  package var data: Data = Data()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 /// Request for GetDocument.
 package nonisolated struct Metachat_V1_GetDocumentRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -453,7 +612,10 @@ package nonisolated struct Metachat_V1_SearchDocumentsRequest: Sendable {
   /// Maximum results, 0..50. 0: the tenant's rag.top_k.
   package var topK: Int32 = 0
 
-  /// Minimum fused score, 0..1. Unset: the tenant's rag.min_score.
+  /// Minimum fused score, 0..1. Unset: the tenant's rag.min_score. The fused score is the
+  /// reciprocal-rank sum (k = 60) over the lists the mode uses, divided by its largest
+  /// possible value (first in every list), so 1 means "first in every list"; in HYBRID a
+  /// passage first in only one list scores 0.5.
   package var minScore: SwiftProtobuf.Google_Protobuf_DoubleValue {
     get {_minScore ?? SwiftProtobuf.Google_Protobuf_DoubleValue()}
     set {_minScore = newValue}
@@ -465,6 +627,13 @@ package nonisolated struct Metachat_V1_SearchDocumentsRequest: Sendable {
 
   /// Only search these documents; at most 100 IDs. Empty: all READY documents.
   package var documentIds: [String] = []
+
+  /// How to search. Unset: HYBRID.
+  package var mode: Metachat_V1_SearchMode = .unspecified
+
+  /// Only documents whose metadata has every one of these key/value pairs (exact, case
+  /// sensitive); at most 16 entries, same key and value rules as Document.metadata.
+  package var metadataFilter: Dictionary<String,String> = [:]
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -505,6 +674,12 @@ package nonisolated struct Metachat_V1_SearchResult: Sendable {
   /// 1-based position in the result list.
   package var rank: Int32 = 0
 
+  /// 1-based position of the passage in the vector-similarity list; 0 when not in it.
+  package var vectorRank: Int32 = 0
+
+  /// 1-based position of the passage in the full-text list; 0 when not in it.
+  package var textRank: Int32 = 0
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -521,8 +696,15 @@ package nonisolated struct Metachat_V1_SearchDocumentsResponse: Sendable {
   /// Passages, best first.
   package var results: [Metachat_V1_SearchResult] = []
 
-  /// Embedding model used for the query.
+  /// Embedding model used for the query; empty when no vector search ran.
   package var embeddingModel: String = String()
+
+  /// The mode that ran: TEXT when vector or hybrid search was asked for but no embedding
+  /// service is configured (or none answered), with `notice` saying so.
+  package var mode: Metachat_V1_SearchMode = .unspecified
+
+  /// Why the search ran differently from the request; empty when it ran as asked.
+  package var notice: String = String()
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -577,9 +759,13 @@ nonisolated extension Metachat_V1_DocumentStatus: SwiftProtobuf._ProtoNameProvid
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DOCUMENT_STATUS_UNSPECIFIED\0\u{1}DOCUMENT_STATUS_PENDING\0\u{1}DOCUMENT_STATUS_PROCESSING\0\u{1}DOCUMENT_STATUS_READY\0\u{1}DOCUMENT_STATUS_FAILED\0")
 }
 
+nonisolated extension Metachat_V1_SearchMode: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SEARCH_MODE_UNSPECIFIED\0\u{1}SEARCH_MODE_HYBRID\0\u{1}SEARCH_MODE_VECTOR\0\u{1}SEARCH_MODE_TEXT\0")
+}
+
 nonisolated extension Metachat_V1_Document: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Document"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}title\0\u{1}filename\0\u{3}content_type\0\u{3}size_bytes\0\u{1}sha256\0\u{1}status\0\u{3}chunk_count\0\u{3}error_message\0\u{3}embedding_model\0\u{3}embedding_dimensions\0\u{1}metadata\0\u{3}created_at\0\u{3}updated_at\0\u{3}indexed_at\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}title\0\u{1}filename\0\u{3}content_type\0\u{3}size_bytes\0\u{1}sha256\0\u{1}status\0\u{3}chunk_count\0\u{3}error_message\0\u{3}embedding_model\0\u{3}embedding_dimensions\0\u{1}metadata\0\u{3}created_at\0\u{3}updated_at\0\u{3}indexed_at\0\u{3}ingest_progress\0\u{3}ingest_attempts\0\u{3}last_ingest_error\0\u{3}page_count\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -598,6 +784,10 @@ nonisolated extension Metachat_V1_Document: SwiftProtobuf.Message, SwiftProtobuf
     var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _indexedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _ingestProgress: Int32 = 0
+    var _ingestAttempts: Int32 = 0
+    var _lastIngestError: String = String()
+    var _pageCount: Int32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -624,6 +814,10 @@ nonisolated extension Metachat_V1_Document: SwiftProtobuf.Message, SwiftProtobuf
       _createdAt = source._createdAt
       _updatedAt = source._updatedAt
       _indexedAt = source._indexedAt
+      _ingestProgress = source._ingestProgress
+      _ingestAttempts = source._ingestAttempts
+      _lastIngestError = source._lastIngestError
+      _pageCount = source._pageCount
     }
   }
 
@@ -658,6 +852,10 @@ nonisolated extension Metachat_V1_Document: SwiftProtobuf.Message, SwiftProtobuf
         case 14: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
         case 16: try { try decoder.decodeSingularMessageField(value: &_storage._indexedAt) }()
+        case 17: try { try decoder.decodeSingularInt32Field(value: &_storage._ingestProgress) }()
+        case 18: try { try decoder.decodeSingularInt32Field(value: &_storage._ingestAttempts) }()
+        case 19: try { try decoder.decodeSingularStringField(value: &_storage._lastIngestError) }()
+        case 20: try { try decoder.decodeSingularInt32Field(value: &_storage._pageCount) }()
         default: break
         }
       }
@@ -718,6 +916,18 @@ nonisolated extension Metachat_V1_Document: SwiftProtobuf.Message, SwiftProtobuf
       try { if let v = _storage._indexedAt {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
       } }()
+      if _storage._ingestProgress != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._ingestProgress, fieldNumber: 17)
+      }
+      if _storage._ingestAttempts != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._ingestAttempts, fieldNumber: 18)
+      }
+      if !_storage._lastIngestError.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._lastIngestError, fieldNumber: 19)
+      }
+      if _storage._pageCount != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._pageCount, fieldNumber: 20)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -743,6 +953,10 @@ nonisolated extension Metachat_V1_Document: SwiftProtobuf.Message, SwiftProtobuf
         if _storage._createdAt != rhs_storage._createdAt {return false}
         if _storage._updatedAt != rhs_storage._updatedAt {return false}
         if _storage._indexedAt != rhs_storage._indexedAt {return false}
+        if _storage._ingestProgress != rhs_storage._ingestProgress {return false}
+        if _storage._ingestAttempts != rhs_storage._ingestAttempts {return false}
+        if _storage._lastIngestError != rhs_storage._lastIngestError {return false}
+        if _storage._pageCount != rhs_storage._pageCount {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -754,7 +968,7 @@ nonisolated extension Metachat_V1_Document: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Metachat_V1_Chunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Chunk"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}document_id\0\u{1}index\0\u{1}text\0\u{3}token_count\0\u{3}char_start\0\u{3}char_end\0\u{1}embedding\0\u{1}dimensions\0\u{3}embedding_model\0\u{3}created_at\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}document_id\0\u{1}index\0\u{1}text\0\u{3}token_count\0\u{3}char_start\0\u{3}char_end\0\u{1}embedding\0\u{1}dimensions\0\u{3}embedding_model\0\u{3}created_at\0\u{1}page\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -773,6 +987,7 @@ nonisolated extension Metachat_V1_Chunk: SwiftProtobuf.Message, SwiftProtobuf._M
       case 9: try { try decoder.decodeSingularInt32Field(value: &self.dimensions) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.embeddingModel) }()
       case 11: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
+      case 12: try { try decoder.decodeSingularInt32Field(value: &self.page) }()
       default: break
       }
     }
@@ -816,6 +1031,9 @@ nonisolated extension Metachat_V1_Chunk: SwiftProtobuf.Message, SwiftProtobuf._M
     try { if let v = self._createdAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
     } }()
+    if self.page != 0 {
+      try visitor.visitSingularInt32Field(value: self.page, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -831,6 +1049,7 @@ nonisolated extension Metachat_V1_Chunk: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.dimensions != rhs.dimensions {return false}
     if lhs.embeddingModel != rhs.embeddingModel {return false}
     if lhs._createdAt != rhs._createdAt {return false}
+    if lhs.page != rhs.page {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -993,6 +1212,130 @@ nonisolated extension Metachat_V1_UploadDocumentRequest: SwiftProtobuf.Message, 
 
   package static func ==(lhs: Metachat_V1_UploadDocumentRequest, rhs: Metachat_V1_UploadDocumentRequest) -> Bool {
     if lhs.part != rhs.part {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_UpdateDocumentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".UpdateDocumentRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_id\0\u{1}document\0\u{3}update_mask\0\u{1}content\0\u{3}content_type\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.documentID) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._document) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._updateMask) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.content) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.contentType) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.documentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.documentID, fieldNumber: 1)
+    }
+    try { if let v = self._document {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._updateMask {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.content.isEmpty {
+      try visitor.visitSingularStringField(value: self.content, fieldNumber: 4)
+    }
+    if !self.contentType.isEmpty {
+      try visitor.visitSingularStringField(value: self.contentType, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_UpdateDocumentRequest, rhs: Metachat_V1_UpdateDocumentRequest) -> Bool {
+    if lhs.documentID != rhs.documentID {return false}
+    if lhs._document != rhs._document {return false}
+    if lhs._updateMask != rhs._updateMask {return false}
+    if lhs.content != rhs.content {return false}
+    if lhs.contentType != rhs.contentType {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_DownloadDocumentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".DownloadDocumentRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.documentID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.documentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.documentID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_DownloadDocumentRequest, rhs: Metachat_V1_DownloadDocumentRequest) -> Bool {
+    if lhs.documentID != rhs.documentID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_DocumentContent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".DocumentContent"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}content_type\0\u{1}filename\0\u{1}data\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.contentType) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.filename) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.data) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.contentType.isEmpty {
+      try visitor.visitSingularStringField(value: self.contentType, fieldNumber: 1)
+    }
+    if !self.filename.isEmpty {
+      try visitor.visitSingularStringField(value: self.filename, fieldNumber: 2)
+    }
+    if !self.data.isEmpty {
+      try visitor.visitSingularBytesField(value: self.data, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_DocumentContent, rhs: Metachat_V1_DocumentContent) -> Bool {
+    if lhs.contentType != rhs.contentType {return false}
+    if lhs.filename != rhs.filename {return false}
+    if lhs.data != rhs.data {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1170,7 +1513,7 @@ nonisolated extension Metachat_V1_ReindexDocumentRequest: SwiftProtobuf.Message,
 
 nonisolated extension Metachat_V1_SearchDocumentsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".SearchDocumentsRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}query\0\u{3}top_k\0\u{3}min_score\0\u{3}document_ids\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}query\0\u{3}top_k\0\u{3}min_score\0\u{3}document_ids\0\u{1}mode\0\u{3}metadata_filter\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1182,6 +1525,8 @@ nonisolated extension Metachat_V1_SearchDocumentsRequest: SwiftProtobuf.Message,
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.topK) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._minScore) }()
       case 4: try { try decoder.decodeRepeatedStringField(value: &self.documentIds) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.mode) }()
+      case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.metadataFilter) }()
       default: break
       }
     }
@@ -1204,6 +1549,12 @@ nonisolated extension Metachat_V1_SearchDocumentsRequest: SwiftProtobuf.Message,
     if !self.documentIds.isEmpty {
       try visitor.visitRepeatedStringField(value: self.documentIds, fieldNumber: 4)
     }
+    if self.mode != .unspecified {
+      try visitor.visitSingularEnumField(value: self.mode, fieldNumber: 5)
+    }
+    if !self.metadataFilter.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.metadataFilter, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1212,6 +1563,8 @@ nonisolated extension Metachat_V1_SearchDocumentsRequest: SwiftProtobuf.Message,
     if lhs.topK != rhs.topK {return false}
     if lhs._minScore != rhs._minScore {return false}
     if lhs.documentIds != rhs.documentIds {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.metadataFilter != rhs.metadataFilter {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1219,7 +1572,7 @@ nonisolated extension Metachat_V1_SearchDocumentsRequest: SwiftProtobuf.Message,
 
 nonisolated extension Metachat_V1_SearchResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".SearchResult"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}citation\0\u{1}text\0\u{1}score\0\u{3}vector_score\0\u{3}text_score\0\u{1}rank\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}citation\0\u{1}text\0\u{1}score\0\u{3}vector_score\0\u{3}text_score\0\u{1}rank\0\u{3}vector_rank\0\u{3}text_rank\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1233,6 +1586,8 @@ nonisolated extension Metachat_V1_SearchResult: SwiftProtobuf.Message, SwiftProt
       case 4: try { try decoder.decodeSingularDoubleField(value: &self.vectorScore) }()
       case 5: try { try decoder.decodeSingularDoubleField(value: &self.textScore) }()
       case 6: try { try decoder.decodeSingularInt32Field(value: &self.rank) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.vectorRank) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.textRank) }()
       default: break
       }
     }
@@ -1261,6 +1616,12 @@ nonisolated extension Metachat_V1_SearchResult: SwiftProtobuf.Message, SwiftProt
     if self.rank != 0 {
       try visitor.visitSingularInt32Field(value: self.rank, fieldNumber: 6)
     }
+    if self.vectorRank != 0 {
+      try visitor.visitSingularInt32Field(value: self.vectorRank, fieldNumber: 7)
+    }
+    if self.textRank != 0 {
+      try visitor.visitSingularInt32Field(value: self.textRank, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1271,6 +1632,8 @@ nonisolated extension Metachat_V1_SearchResult: SwiftProtobuf.Message, SwiftProt
     if lhs.vectorScore != rhs.vectorScore {return false}
     if lhs.textScore != rhs.textScore {return false}
     if lhs.rank != rhs.rank {return false}
+    if lhs.vectorRank != rhs.vectorRank {return false}
+    if lhs.textRank != rhs.textRank {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1278,7 +1641,7 @@ nonisolated extension Metachat_V1_SearchResult: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Metachat_V1_SearchDocumentsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".SearchDocumentsResponse"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}results\0\u{3}embedding_model\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}results\0\u{3}embedding_model\0\u{1}mode\0\u{1}notice\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1288,6 +1651,8 @@ nonisolated extension Metachat_V1_SearchDocumentsResponse: SwiftProtobuf.Message
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.results) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.embeddingModel) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.mode) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.notice) }()
       default: break
       }
     }
@@ -1300,12 +1665,20 @@ nonisolated extension Metachat_V1_SearchDocumentsResponse: SwiftProtobuf.Message
     if !self.embeddingModel.isEmpty {
       try visitor.visitSingularStringField(value: self.embeddingModel, fieldNumber: 2)
     }
+    if self.mode != .unspecified {
+      try visitor.visitSingularEnumField(value: self.mode, fieldNumber: 3)
+    }
+    if !self.notice.isEmpty {
+      try visitor.visitSingularStringField(value: self.notice, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Metachat_V1_SearchDocumentsResponse, rhs: Metachat_V1_SearchDocumentsResponse) -> Bool {
     if lhs.results != rhs.results {return false}
     if lhs.embeddingModel != rhs.embeddingModel {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.notice != rhs.notice {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,6 +1,7 @@
 private import COpenSSL
 
-/// One-shot message digests from OpenSSL's libcrypto.
+/// Message digests from OpenSSL's libcrypto: one-shot, or fed piece by piece
+/// (``IncrementalSHA256``).
 ///
 /// The only file in `Storage` that imports `COpenSSL`.
 package enum Digest {
@@ -37,5 +38,53 @@ package enum Digest {
         }
         precondition(status == 1 && Int(written) == length, "EVP_Digest failed: libcrypto could not allocate a context")
         return output
+    }
+}
+
+/// A SHA-256 digest computed over bytes that arrive in pieces (an upload streamed to disk), so
+/// the whole input is never held in memory.
+///
+/// ```swift
+/// let hasher = IncrementalSHA256()
+/// hasher.update(firstChunk)
+/// hasher.update(secondChunk)
+/// let hex = Digest.hex(hasher.finish())
+/// ```
+package final class IncrementalSHA256 {
+    private let context: OpaquePointer
+
+    /// Starts a digest.
+    package init() {
+        // NULL only when allocation fails; EVP_DigestInit_ex returns 0 only then too.
+        guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
+            preconditionFailure("EVP_DigestInit_ex failed: libcrypto could not allocate a context")
+        }
+        self.context = context
+    }
+
+    /// Adds `bytes` to the digest.
+    package func update(_ bytes: UnsafeRawBufferPointer) {
+        // Returns 0 only for a context in the wrong state, which this class never creates.
+        _ = EVP_DigestUpdate(self.context, bytes.baseAddress, bytes.count)
+    }
+
+    /// Adds `bytes` to the digest.
+    package func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { self.update($0) }
+    }
+
+    /// The digest of everything added (32 bytes); the hasher must not be used afterwards.
+    package func finish() -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: 32)
+        var written: UInt32 = 0
+        let status = output.withUnsafeMutableBufferPointer {
+            EVP_DigestFinal_ex(self.context, $0.baseAddress, &written)
+        }
+        precondition(status == 1 && written == 32, "EVP_DigestFinal_ex failed")
+        return output
+    }
+
+    deinit {
+        EVP_MD_CTX_free(self.context)
     }
 }

@@ -19,6 +19,11 @@ struct EncodedParameters {
             self.lengths.append(Int32(truncatingIfNeeded: encoded.count))
             self.formats.append(bind.wireFormat)
             self.bytes += encoded
+            // libpq reads a text-format value up to its NUL (it ignores the length), so each one
+            // ends with a NUL of its own rather than running into the next parameter's bytes.
+            if bind.wireFormat == 0 {
+                self.bytes.append(0)
+            }
         }
         // A trailing byte so that empty values still point into a real buffer.
         self.bytes.append(0)

@@ -42,7 +42,10 @@ struct LibpqSettings: Sendable {
             let milliseconds = max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
             setup.append("SET statement_timeout = \(milliseconds)")
         }
-        if let searchPath = options.searchPath ?? schema.map({ [$0] }), !searchPath.isEmpty {
+        // A `schema=` URL keeps `public` after its schema: extensions (pgvector's type and
+        // operators) live there.
+        let schemaPath = schema.map { $0 == "public" ? [$0] : [$0, "public"] }
+        if let searchPath = options.searchPath ?? schemaPath, !searchPath.isEmpty {
             setup.append("SET search_path TO " + searchPath.map(Self.quoteIdentifier).joined(separator: ", "))
         }
         self.sessionSetupSQL = setup.joined(separator: "; ")

@@ -27,7 +27,8 @@ enum MigratedDatabase {
         }
         var options = PostgresPool.Configuration.Options.defaults
         options.maximumConnections = maximumConnections
-        options.searchPath = [schema]
+        // `public` after it: pgvector's type and operators live there.
+        options.searchPath = [schema, "public"]
         let pool = PostgresPool(configuration: .init(url: url, options: options), logger: Self.logger)
         let result: Result<R, any Error>
         do {

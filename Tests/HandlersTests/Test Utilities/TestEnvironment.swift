@@ -25,6 +25,15 @@ enum TestEnvironment {
         }
     }
 
+    /// The variable holding the offline embedding server's base URL, `http://127.0.0.1:PORT/v1`
+    /// (`scripts/embedding-server.py`, started by `scripts/test.sh`).
+    static let embeddingURLVariable = "METACHAT_TEST_EMBEDDING_URL"
+
+    /// The offline embedding server's base URL.
+    static func embeddingURL() throws -> String {
+        try self.value(of: self.embeddingURLVariable)
+    }
+
     /// PostgreSQL's libpq connection URI.
     static func databaseURL() throws -> String {
         try self.value(of: self.databaseURLVariable)

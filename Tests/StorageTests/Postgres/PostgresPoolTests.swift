@@ -40,6 +40,19 @@ struct PostgresPoolTests {
         }
     }
 
+    @Test("A text-format value followed by binary ones is read up to its own end")
+    func textValueBeforeBinaryValues() async throws {
+        try await TestSchema.with { pool, _ in
+            // Without a NUL of its own, libpq read the untyped value on into the float's bytes.
+            let rows = try await pool.query(
+                "SELECT $1::numeric::text AS first, $2::float8 AS second, $3::numeric::text AS third",
+                [.unknown("12.5"), .float64(-2.000_000_1), .unknown("7")])
+            #expect(try rows[0].decode("first", as: String.self) == "12.5")
+            #expect(try rows[0].decode("second", as: Double.self) == -2.000_000_1)
+            #expect(try rows[0].decode("third", as: String.self) == "7")
+        }
+    }
+
     @Test("A timestamp survives the round trip to the microsecond and comes back in UTC")
     func timestampRoundTrip() async throws {
         try await TestSchema.with { pool, _ in

@@ -26,7 +26,8 @@ enum TestSchema {
             throw error
         }
         var options = options
-        options.searchPath = [schema]
+        // `public` after it: pgvector's type and operators live there.
+        options.searchPath = [schema, "public"]
         let pool = PostgresPool(configuration: .init(url: url, options: options), logger: .quiet)
         let result: Result<R, any Error>
         do {

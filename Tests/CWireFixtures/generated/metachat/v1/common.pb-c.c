@@ -630,7 +630,7 @@ const ProtobufCMessageDescriptor metachat__v1__token_usage__descriptor =
   (ProtobufCMessageInit) metachat__v1__token_usage__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__citation__field_descriptors[5] =
+static const ProtobufCFieldDescriptor metachat__v1__citation__field_descriptors[9] =
 {
   {
     "document_id",
@@ -692,18 +692,70 @@ static const ProtobufCFieldDescriptor metachat__v1__citation__field_descriptors[
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "chunk_index",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Citation, chunk_index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "char_start",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Citation, char_start),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "char_end",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Citation, char_end),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Citation, page),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__citation__field_indices_by_name[] = {
+  7,   /* field[7] = char_end */
+  6,   /* field[6] = char_start */
   1,   /* field[1] = chunk_id */
+  5,   /* field[5] = chunk_index */
   0,   /* field[0] = document_id */
   2,   /* field[2] = document_title */
+  8,   /* field[8] = page */
   4,   /* field[4] = score */
   3,   /* field[3] = snippet */
 };
 static const ProtobufCIntRange metachat__v1__citation__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor metachat__v1__citation__descriptor =
 {
@@ -713,7 +765,7 @@ const ProtobufCMessageDescriptor metachat__v1__citation__descriptor =
   "Metachat__V1__Citation",
   "metachat.v1",
   sizeof(Metachat__V1__Citation),
-  5,
+  9,
   metachat__v1__citation__field_descriptors,
   metachat__v1__citation__field_indices_by_name,
   1,  metachat__v1__citation__number_ranges,

@@ -327,10 +327,27 @@ struct  Metachat__V1__Citation
    * Fused relevance score of the passage, 0..1 (higher is more relevant).
    */
   double score;
+  /*
+   * 0-based position of the chunk within its document.
+   */
+  int32_t chunk_index;
+  /*
+   * Offset of the chunk's first character in the document's extracted text (Unicode
+   * scalar values).
+   */
+  int32_t char_start;
+  /*
+   * Offset just past the chunk's last character.
+   */
+  int32_t char_end;
+  /*
+   * 1-based PDF page the passage starts on; 0 for other types.
+   */
+  int32_t page;
 };
 #define METACHAT__V1__CITATION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__citation__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0 }
 
 
 struct  Metachat__V1__Message__MetadataEntry

@@ -250,6 +250,141 @@ void   metachat__v1__upload_document_request__free_unpacked
   assert(message->base.descriptor == &metachat__v1__upload_document_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   metachat__v1__update_document_request__init
+                     (Metachat__V1__UpdateDocumentRequest         *message)
+{
+  static const Metachat__V1__UpdateDocumentRequest init_value = METACHAT__V1__UPDATE_DOCUMENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__update_document_request__get_packed_size
+                     (const Metachat__V1__UpdateDocumentRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__update_document_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__update_document_request__pack
+                     (const Metachat__V1__UpdateDocumentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__update_document_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__update_document_request__pack_to_buffer
+                     (const Metachat__V1__UpdateDocumentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__update_document_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__UpdateDocumentRequest *
+       metachat__v1__update_document_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__UpdateDocumentRequest *)
+     protobuf_c_message_unpack (&metachat__v1__update_document_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__update_document_request__free_unpacked
+                     (Metachat__V1__UpdateDocumentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__update_document_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__download_document_request__init
+                     (Metachat__V1__DownloadDocumentRequest         *message)
+{
+  static const Metachat__V1__DownloadDocumentRequest init_value = METACHAT__V1__DOWNLOAD_DOCUMENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__download_document_request__get_packed_size
+                     (const Metachat__V1__DownloadDocumentRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__download_document_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__download_document_request__pack
+                     (const Metachat__V1__DownloadDocumentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__download_document_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__download_document_request__pack_to_buffer
+                     (const Metachat__V1__DownloadDocumentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__download_document_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__DownloadDocumentRequest *
+       metachat__v1__download_document_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__DownloadDocumentRequest *)
+     protobuf_c_message_unpack (&metachat__v1__download_document_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__download_document_request__free_unpacked
+                     (Metachat__V1__DownloadDocumentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__download_document_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__document_content__init
+                     (Metachat__V1__DocumentContent         *message)
+{
+  static const Metachat__V1__DocumentContent init_value = METACHAT__V1__DOCUMENT_CONTENT__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__document_content__get_packed_size
+                     (const Metachat__V1__DocumentContent *message)
+{
+  assert(message->base.descriptor == &metachat__v1__document_content__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__document_content__pack
+                     (const Metachat__V1__DocumentContent *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__document_content__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__document_content__pack_to_buffer
+                     (const Metachat__V1__DocumentContent *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__document_content__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__DocumentContent *
+       metachat__v1__document_content__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__DocumentContent *)
+     protobuf_c_message_unpack (&metachat__v1__document_content__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__document_content__free_unpacked
+                     (Metachat__V1__DocumentContent *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__document_content__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   metachat__v1__get_document_request__init
                      (Metachat__V1__GetDocumentRequest         *message)
 {
@@ -474,6 +609,12 @@ void   metachat__v1__reindex_document_request__free_unpacked
     return;
   assert(message->base.descriptor == &metachat__v1__reindex_document_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__search_documents_request__metadata_filter_entry__init
+                     (Metachat__V1__SearchDocumentsRequest__MetadataFilterEntry         *message)
+{
+  static const Metachat__V1__SearchDocumentsRequest__MetadataFilterEntry init_value = METACHAT__V1__SEARCH_DOCUMENTS_REQUEST__METADATA_FILTER_ENTRY__INIT;
+  *message = init_value;
 }
 void   metachat__v1__search_documents_request__init
                      (Metachat__V1__SearchDocumentsRequest         *message)
@@ -751,7 +892,7 @@ const ProtobufCMessageDescriptor metachat__v1__document__metadata_entry__descrip
   (ProtobufCMessageInit) metachat__v1__document__metadata_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__document__field_descriptors[16] =
+static const ProtobufCFieldDescriptor metachat__v1__document__field_descriptors[20] =
 {
   {
     "id",
@@ -945,6 +1086,54 @@ static const ProtobufCFieldDescriptor metachat__v1__document__field_descriptors[
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "ingest_progress",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Document, ingest_progress),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ingest_attempts",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Document, ingest_attempts),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_ingest_error",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Document, last_ingest_error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_count",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Document, page_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__document__field_indices_by_name[] = {
   8,   /* field[8] = chunk_count */
@@ -956,7 +1145,11 @@ static const unsigned metachat__v1__document__field_indices_by_name[] = {
   3,   /* field[3] = filename */
   0,   /* field[0] = id */
   15,   /* field[15] = indexed_at */
+  17,   /* field[17] = ingest_attempts */
+  16,   /* field[16] = ingest_progress */
+  18,   /* field[18] = last_ingest_error */
   12,   /* field[12] = metadata */
+  19,   /* field[19] = page_count */
   6,   /* field[6] = sha256 */
   5,   /* field[5] = size_bytes */
   7,   /* field[7] = status */
@@ -967,7 +1160,7 @@ static const unsigned metachat__v1__document__field_indices_by_name[] = {
 static const ProtobufCIntRange metachat__v1__document__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 16 }
+  { 0, 20 }
 };
 const ProtobufCMessageDescriptor metachat__v1__document__descriptor =
 {
@@ -977,14 +1170,14 @@ const ProtobufCMessageDescriptor metachat__v1__document__descriptor =
   "Metachat__V1__Document",
   "metachat.v1",
   sizeof(Metachat__V1__Document),
-  16,
+  20,
   metachat__v1__document__field_descriptors,
   metachat__v1__document__field_indices_by_name,
   1,  metachat__v1__document__number_ranges,
   (ProtobufCMessageInit) metachat__v1__document__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__chunk__field_descriptors[11] =
+static const ProtobufCFieldDescriptor metachat__v1__chunk__field_descriptors[12] =
 {
   {
     "id",
@@ -1118,6 +1311,18 @@ static const ProtobufCFieldDescriptor metachat__v1__chunk__field_descriptors[11]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "page",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Chunk, page),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__chunk__field_indices_by_name[] = {
   6,   /* field[6] = char_end */
@@ -1129,13 +1334,14 @@ static const unsigned metachat__v1__chunk__field_indices_by_name[] = {
   9,   /* field[9] = embedding_model */
   0,   /* field[0] = id */
   2,   /* field[2] = index */
+  11,   /* field[11] = page */
   3,   /* field[3] = text */
   4,   /* field[4] = token_count */
 };
 static const ProtobufCIntRange metachat__v1__chunk__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor metachat__v1__chunk__descriptor =
 {
@@ -1145,7 +1351,7 @@ const ProtobufCMessageDescriptor metachat__v1__chunk__descriptor =
   "Metachat__V1__Chunk",
   "metachat.v1",
   sizeof(Metachat__V1__Chunk),
-  11,
+  12,
   metachat__v1__chunk__field_descriptors,
   metachat__v1__chunk__field_indices_by_name,
   1,  metachat__v1__chunk__number_ranges,
@@ -1485,6 +1691,198 @@ const ProtobufCMessageDescriptor metachat__v1__upload_document_request__descript
   (ProtobufCMessageInit) metachat__v1__upload_document_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor metachat__v1__update_document_request__field_descriptors[5] =
+{
+  {
+    "document_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__UpdateDocumentRequest, document_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "document",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__UpdateDocumentRequest, document),
+    &metachat__v1__document__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "update_mask",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__UpdateDocumentRequest, update_mask),
+    &google__protobuf__field_mask__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "content",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__UpdateDocumentRequest, content),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "content_type",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__UpdateDocumentRequest, content_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__update_document_request__field_indices_by_name[] = {
+  3,   /* field[3] = content */
+  4,   /* field[4] = content_type */
+  1,   /* field[1] = document */
+  0,   /* field[0] = document_id */
+  2,   /* field[2] = update_mask */
+};
+static const ProtobufCIntRange metachat__v1__update_document_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor metachat__v1__update_document_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.UpdateDocumentRequest",
+  "UpdateDocumentRequest",
+  "Metachat__V1__UpdateDocumentRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__UpdateDocumentRequest),
+  5,
+  metachat__v1__update_document_request__field_descriptors,
+  metachat__v1__update_document_request__field_indices_by_name,
+  1,  metachat__v1__update_document_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__update_document_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__download_document_request__field_descriptors[1] =
+{
+  {
+    "document_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__DownloadDocumentRequest, document_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__download_document_request__field_indices_by_name[] = {
+  0,   /* field[0] = document_id */
+};
+static const ProtobufCIntRange metachat__v1__download_document_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor metachat__v1__download_document_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.DownloadDocumentRequest",
+  "DownloadDocumentRequest",
+  "Metachat__V1__DownloadDocumentRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__DownloadDocumentRequest),
+  1,
+  metachat__v1__download_document_request__field_descriptors,
+  metachat__v1__download_document_request__field_indices_by_name,
+  1,  metachat__v1__download_document_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__download_document_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__document_content__field_descriptors[3] =
+{
+  {
+    "content_type",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__DocumentContent, content_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "filename",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__DocumentContent, filename),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "data",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__DocumentContent, data),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__document_content__field_indices_by_name[] = {
+  0,   /* field[0] = content_type */
+  2,   /* field[2] = data */
+  1,   /* field[1] = filename */
+};
+static const ProtobufCIntRange metachat__v1__document_content__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor metachat__v1__document_content__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.DocumentContent",
+  "DocumentContent",
+  "Metachat__V1__DocumentContent",
+  "metachat.v1",
+  sizeof(Metachat__V1__DocumentContent),
+  3,
+  metachat__v1__document_content__field_descriptors,
+  metachat__v1__document_content__field_indices_by_name,
+  1,  metachat__v1__document_content__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__document_content__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor metachat__v1__get_document_request__field_descriptors[1] =
 {
   {
@@ -1727,7 +2125,58 @@ const ProtobufCMessageDescriptor metachat__v1__reindex_document_request__descrip
   (ProtobufCMessageInit) metachat__v1__reindex_document_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__search_documents_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor metachat__v1__search_documents_request__metadata_filter_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__SearchDocumentsRequest__MetadataFilterEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__SearchDocumentsRequest__MetadataFilterEntry, value),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__search_documents_request__metadata_filter_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange metachat__v1__search_documents_request__metadata_filter_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metachat__v1__search_documents_request__metadata_filter_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.SearchDocumentsRequest.MetadataFilterEntry",
+  "MetadataFilterEntry",
+  "Metachat__V1__SearchDocumentsRequest__MetadataFilterEntry",
+  "metachat.v1",
+  sizeof(Metachat__V1__SearchDocumentsRequest__MetadataFilterEntry),
+  2,
+  metachat__v1__search_documents_request__metadata_filter_entry__field_descriptors,
+  metachat__v1__search_documents_request__metadata_filter_entry__field_indices_by_name,
+  1,  metachat__v1__search_documents_request__metadata_filter_entry__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__search_documents_request__metadata_filter_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__search_documents_request__field_descriptors[6] =
 {
   {
     "query",
@@ -1777,17 +2226,43 @@ static const ProtobufCFieldDescriptor metachat__v1__search_documents_request__fi
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "mode",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__SearchDocumentsRequest, mode),
+    &metachat__v1__search_mode__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "metadata_filter",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__SearchDocumentsRequest, n_metadata_filter),
+    offsetof(Metachat__V1__SearchDocumentsRequest, metadata_filter),
+    &metachat__v1__search_documents_request__metadata_filter_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__search_documents_request__field_indices_by_name[] = {
   3,   /* field[3] = document_ids */
+  5,   /* field[5] = metadata_filter */
   2,   /* field[2] = min_score */
+  4,   /* field[4] = mode */
   0,   /* field[0] = query */
   1,   /* field[1] = top_k */
 };
 static const ProtobufCIntRange metachat__v1__search_documents_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor metachat__v1__search_documents_request__descriptor =
 {
@@ -1797,14 +2272,14 @@ const ProtobufCMessageDescriptor metachat__v1__search_documents_request__descrip
   "Metachat__V1__SearchDocumentsRequest",
   "metachat.v1",
   sizeof(Metachat__V1__SearchDocumentsRequest),
-  4,
+  6,
   metachat__v1__search_documents_request__field_descriptors,
   metachat__v1__search_documents_request__field_indices_by_name,
   1,  metachat__v1__search_documents_request__number_ranges,
   (ProtobufCMessageInit) metachat__v1__search_documents_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__search_result__field_descriptors[6] =
+static const ProtobufCFieldDescriptor metachat__v1__search_result__field_descriptors[8] =
 {
   {
     "citation",
@@ -1878,19 +2353,45 @@ static const ProtobufCFieldDescriptor metachat__v1__search_result__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "vector_rank",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__SearchResult, vector_rank),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "text_rank",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__SearchResult, text_rank),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__search_result__field_indices_by_name[] = {
   0,   /* field[0] = citation */
   5,   /* field[5] = rank */
   2,   /* field[2] = score */
   1,   /* field[1] = text */
+  7,   /* field[7] = text_rank */
   4,   /* field[4] = text_score */
+  6,   /* field[6] = vector_rank */
   3,   /* field[3] = vector_score */
 };
 static const ProtobufCIntRange metachat__v1__search_result__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor metachat__v1__search_result__descriptor =
 {
@@ -1900,14 +2401,14 @@ const ProtobufCMessageDescriptor metachat__v1__search_result__descriptor =
   "Metachat__V1__SearchResult",
   "metachat.v1",
   sizeof(Metachat__V1__SearchResult),
-  6,
+  8,
   metachat__v1__search_result__field_descriptors,
   metachat__v1__search_result__field_indices_by_name,
   1,  metachat__v1__search_result__number_ranges,
   (ProtobufCMessageInit) metachat__v1__search_result__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__search_documents_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor metachat__v1__search_documents_response__field_descriptors[4] =
 {
   {
     "results",
@@ -1933,15 +2434,41 @@ static const ProtobufCFieldDescriptor metachat__v1__search_documents_response__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "mode",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__SearchDocumentsResponse, mode),
+    &metachat__v1__search_mode__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "notice",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__SearchDocumentsResponse, notice),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__search_documents_response__field_indices_by_name[] = {
   1,   /* field[1] = embedding_model */
+  2,   /* field[2] = mode */
+  3,   /* field[3] = notice */
   0,   /* field[0] = results */
 };
 static const ProtobufCIntRange metachat__v1__search_documents_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor metachat__v1__search_documents_response__descriptor =
 {
@@ -1951,7 +2478,7 @@ const ProtobufCMessageDescriptor metachat__v1__search_documents_response__descri
   "Metachat__V1__SearchDocumentsResponse",
   "metachat.v1",
   sizeof(Metachat__V1__SearchDocumentsResponse),
-  2,
+  4,
   metachat__v1__search_documents_response__field_descriptors,
   metachat__v1__search_documents_response__field_indices_by_name,
   1,  metachat__v1__search_documents_response__number_ranges,
@@ -2120,10 +2647,44 @@ const ProtobufCEnumDescriptor metachat__v1__document_status__descriptor =
   metachat__v1__document_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor metachat__v1__document_service__method_descriptors[8] =
+static const ProtobufCEnumValue metachat__v1__search_mode__enum_values_by_number[4] =
+{
+  { "SEARCH_MODE_UNSPECIFIED", "METACHAT__V1__SEARCH_MODE__SEARCH_MODE_UNSPECIFIED", 0 },
+  { "SEARCH_MODE_HYBRID", "METACHAT__V1__SEARCH_MODE__SEARCH_MODE_HYBRID", 1 },
+  { "SEARCH_MODE_VECTOR", "METACHAT__V1__SEARCH_MODE__SEARCH_MODE_VECTOR", 2 },
+  { "SEARCH_MODE_TEXT", "METACHAT__V1__SEARCH_MODE__SEARCH_MODE_TEXT", 3 },
+};
+static const ProtobufCIntRange metachat__v1__search_mode__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex metachat__v1__search_mode__enum_values_by_name[4] =
+{
+  { "SEARCH_MODE_HYBRID", 1 },
+  { "SEARCH_MODE_TEXT", 3 },
+  { "SEARCH_MODE_UNSPECIFIED", 0 },
+  { "SEARCH_MODE_VECTOR", 2 },
+};
+const ProtobufCEnumDescriptor metachat__v1__search_mode__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "metachat.v1.SearchMode",
+  "SearchMode",
+  "Metachat__V1__SearchMode",
+  "metachat.v1",
+  4,
+  metachat__v1__search_mode__enum_values_by_number,
+  4,
+  metachat__v1__search_mode__enum_values_by_name,
+  1,
+  metachat__v1__search_mode__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor metachat__v1__document_service__method_descriptors[10] =
 {
   { "CreateDocument", &metachat__v1__create_document_request__descriptor, &metachat__v1__document__descriptor },
   { "UploadDocument", &metachat__v1__upload_document_request__descriptor, &metachat__v1__document__descriptor },
+  { "UpdateDocument", &metachat__v1__update_document_request__descriptor, &metachat__v1__document__descriptor },
+  { "DownloadDocument", &metachat__v1__download_document_request__descriptor, &metachat__v1__document_content__descriptor },
   { "GetDocument", &metachat__v1__get_document_request__descriptor, &metachat__v1__document__descriptor },
   { "ListDocuments", &metachat__v1__list_documents_request__descriptor, &metachat__v1__list_documents_response__descriptor },
   { "DeleteDocument", &metachat__v1__delete_document_request__descriptor, &google__protobuf__empty__descriptor },
@@ -2133,12 +2694,14 @@ static const ProtobufCMethodDescriptor metachat__v1__document_service__method_de
 };
 const unsigned metachat__v1__document_service__method_indices_by_name[] = {
   0,        /* CreateDocument */
-  4,        /* DeleteDocument */
-  2,        /* GetDocument */
-  7,        /* ListDocumentChunks */
-  3,        /* ListDocuments */
-  5,        /* ReindexDocument */
-  6,        /* SearchDocuments */
+  6,        /* DeleteDocument */
+  3,        /* DownloadDocument */
+  4,        /* GetDocument */
+  9,        /* ListDocumentChunks */
+  5,        /* ListDocuments */
+  7,        /* ReindexDocument */
+  8,        /* SearchDocuments */
+  2,        /* UpdateDocument */
   1         /* UploadDocument */
 };
 const ProtobufCServiceDescriptor metachat__v1__document_service__descriptor =
@@ -2148,7 +2711,7 @@ const ProtobufCServiceDescriptor metachat__v1__document_service__descriptor =
   "DocumentService",
   "Metachat__V1__DocumentService",
   "metachat.v1",
-  8,
+  10,
   metachat__v1__document_service__method_descriptors,
   metachat__v1__document_service__method_indices_by_name
 };
@@ -2168,13 +2731,29 @@ void metachat__v1__document_service__upload_document(ProtobufCService *service,
   assert(service->descriptor == &metachat__v1__document_service__descriptor);
   service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void metachat__v1__document_service__update_document(ProtobufCService *service,
+                                                     const Metachat__V1__UpdateDocumentRequest *input,
+                                                     Metachat__V1__Document_Closure closure,
+                                                     void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__document_service__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metachat__v1__document_service__download_document(ProtobufCService *service,
+                                                       const Metachat__V1__DownloadDocumentRequest *input,
+                                                       Metachat__V1__DocumentContent_Closure closure,
+                                                       void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__document_service__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void metachat__v1__document_service__get_document(ProtobufCService *service,
                                                   const Metachat__V1__GetDocumentRequest *input,
                                                   Metachat__V1__Document_Closure closure,
                                                   void *closure_data)
 {
   assert(service->descriptor == &metachat__v1__document_service__descriptor);
-  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__document_service__list_documents(ProtobufCService *service,
                                                     const Metachat__V1__ListDocumentsRequest *input,
@@ -2182,7 +2761,7 @@ void metachat__v1__document_service__list_documents(ProtobufCService *service,
                                                     void *closure_data)
 {
   assert(service->descriptor == &metachat__v1__document_service__descriptor);
-  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__document_service__delete_document(ProtobufCService *service,
                                                      const Metachat__V1__DeleteDocumentRequest *input,
@@ -2190,7 +2769,7 @@ void metachat__v1__document_service__delete_document(ProtobufCService *service,
                                                      void *closure_data)
 {
   assert(service->descriptor == &metachat__v1__document_service__descriptor);
-  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__document_service__reindex_document(ProtobufCService *service,
                                                       const Metachat__V1__ReindexDocumentRequest *input,
@@ -2198,7 +2777,7 @@ void metachat__v1__document_service__reindex_document(ProtobufCService *service,
                                                       void *closure_data)
 {
   assert(service->descriptor == &metachat__v1__document_service__descriptor);
-  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__document_service__search_documents(ProtobufCService *service,
                                                       const Metachat__V1__SearchDocumentsRequest *input,
@@ -2206,7 +2785,7 @@ void metachat__v1__document_service__search_documents(ProtobufCService *service,
                                                       void *closure_data)
 {
   assert(service->descriptor == &metachat__v1__document_service__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__document_service__list_document_chunks(ProtobufCService *service,
                                                           const Metachat__V1__ListDocumentChunksRequest *input,
@@ -2214,7 +2793,7 @@ void metachat__v1__document_service__list_document_chunks(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &metachat__v1__document_service__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__document_service__init (Metachat__V1__DocumentService_Service *service,
                                            Metachat__V1__DocumentService_ServiceDestroy destroy)

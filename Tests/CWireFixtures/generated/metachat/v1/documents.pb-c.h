@@ -16,6 +16,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 #include "google/api/annotations.pb-c.h"
 #include "google/protobuf/empty.pb-c.h"
+#include "google/protobuf/field_mask.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
 #include "metachat/v1/common.pb-c.h"
@@ -28,12 +29,16 @@ typedef struct Metachat__V1__CreateDocumentRequest__MetadataEntry Metachat__V1__
 typedef struct Metachat__V1__UploadHeader Metachat__V1__UploadHeader;
 typedef struct Metachat__V1__UploadHeader__MetadataEntry Metachat__V1__UploadHeader__MetadataEntry;
 typedef struct Metachat__V1__UploadDocumentRequest Metachat__V1__UploadDocumentRequest;
+typedef struct Metachat__V1__UpdateDocumentRequest Metachat__V1__UpdateDocumentRequest;
+typedef struct Metachat__V1__DownloadDocumentRequest Metachat__V1__DownloadDocumentRequest;
+typedef struct Metachat__V1__DocumentContent Metachat__V1__DocumentContent;
 typedef struct Metachat__V1__GetDocumentRequest Metachat__V1__GetDocumentRequest;
 typedef struct Metachat__V1__ListDocumentsRequest Metachat__V1__ListDocumentsRequest;
 typedef struct Metachat__V1__ListDocumentsResponse Metachat__V1__ListDocumentsResponse;
 typedef struct Metachat__V1__DeleteDocumentRequest Metachat__V1__DeleteDocumentRequest;
 typedef struct Metachat__V1__ReindexDocumentRequest Metachat__V1__ReindexDocumentRequest;
 typedef struct Metachat__V1__SearchDocumentsRequest Metachat__V1__SearchDocumentsRequest;
+typedef struct Metachat__V1__SearchDocumentsRequest__MetadataFilterEntry Metachat__V1__SearchDocumentsRequest__MetadataFilterEntry;
 typedef struct Metachat__V1__SearchResult Metachat__V1__SearchResult;
 typedef struct Metachat__V1__SearchDocumentsResponse Metachat__V1__SearchDocumentsResponse;
 typedef struct Metachat__V1__ListDocumentChunksRequest Metachat__V1__ListDocumentChunksRequest;
@@ -68,6 +73,28 @@ typedef enum _Metachat__V1__DocumentStatus {
   METACHAT__V1__DOCUMENT_STATUS__DOCUMENT_STATUS_FAILED = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METACHAT__V1__DOCUMENT_STATUS)
 } Metachat__V1__DocumentStatus;
+/*
+ * How SearchDocuments finds passages.
+ */
+typedef enum _Metachat__V1__SearchMode {
+  /*
+   * Not set: HYBRID.
+   */
+  METACHAT__V1__SEARCH_MODE__SEARCH_MODE_UNSPECIFIED = 0,
+  /*
+   * Vector similarity and full-text rank fused by reciprocal rank.
+   */
+  METACHAT__V1__SEARCH_MODE__SEARCH_MODE_HYBRID = 1,
+  /*
+   * Cosine similarity of embeddings only.
+   */
+  METACHAT__V1__SEARCH_MODE__SEARCH_MODE_VECTOR = 2,
+  /*
+   * PostgreSQL full-text search only.
+   */
+  METACHAT__V1__SEARCH_MODE__SEARCH_MODE_TEXT = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METACHAT__V1__SEARCH_MODE)
+} Metachat__V1__SearchMode;
 
 /* --- messages --- */
 
@@ -154,10 +181,28 @@ struct  Metachat__V1__Document
    * Output only. When ingestion last completed successfully; unset until READY.
    */
   Google__Protobuf__Timestamp *indexed_at;
+  /*
+   * Output only. How far the current ingestion got, 0..100 (100 once READY).
+   */
+  int32_t ingest_progress;
+  /*
+   * Output only. Ingestion attempts made for the current content (retried with backoff
+   * after transient failures such as an unreachable embedding service).
+   */
+  int32_t ingest_attempts;
+  /*
+   * Output only. The last ingestion attempt's error, also while a retry is pending; empty
+   * after a successful attempt.
+   */
+  char *last_ingest_error;
+  /*
+   * Output only. Pages of a PDF; 0 for other types.
+   */
+  int32_t page_count;
 };
 #define METACHAT__V1__DOCUMENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__document__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, METACHAT__V1__DOCUMENT_STATUS__DOCUMENT_STATUS_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, NULL, NULL, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, METACHAT__V1__DOCUMENT_STATUS__DOCUMENT_STATUS_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, NULL, NULL, NULL, 0, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 /*
@@ -213,10 +258,14 @@ struct  Metachat__V1__Chunk
    * Output only. When the chunk was stored.
    */
   Google__Protobuf__Timestamp *created_at;
+  /*
+   * Output only. 1-based PDF page the chunk starts on; 0 for other types.
+   */
+  int32_t page;
 };
 #define METACHAT__V1__CHUNK__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__chunk__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0, (char *)protobuf_c_empty_string, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0, (char *)protobuf_c_empty_string, NULL, 0 }
 
 
 struct  Metachat__V1__CreateDocumentRequest__MetadataEntry
@@ -342,6 +391,80 @@ struct  Metachat__V1__UploadDocumentRequest
 
 
 /*
+ * Request for UpdateDocument.
+ */
+struct  Metachat__V1__UpdateDocumentRequest
+{
+  ProtobufCMessage base;
+  /*
+   * ID of the document to change. Required. `document.id` is ignored.
+   */
+  char *document_id;
+  /*
+   * New values for the fields named in update_mask. Mutable: title, metadata.
+   */
+  Metachat__V1__Document *document;
+  /*
+   * Fields to change: "title", "metadata" (relative to Document) and "content" (the
+   * content and content_type fields below). Other paths are INVALID_ARGUMENT. Absent: every
+   * one of them holding a non-default value.
+   */
+  Google__Protobuf__FieldMask *update_mask;
+  /*
+   * Replacement text content, 1 byte..10 MiB of UTF-8 (as CreateDocument's content).
+   */
+  char *content;
+  /*
+   * MIME type of the replacement content. Empty: "text/plain".
+   */
+  char *content_type;
+};
+#define METACHAT__V1__UPDATE_DOCUMENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__update_document_request__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Request for DownloadDocument.
+ */
+struct  Metachat__V1__DownloadDocumentRequest
+{
+  ProtobufCMessage base;
+  /*
+   * ID of the document. Required.
+   */
+  char *document_id;
+};
+#define METACHAT__V1__DOWNLOAD_DOCUMENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__download_document_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * One message of a DownloadDocument stream.
+ */
+struct  Metachat__V1__DocumentContent
+{
+  ProtobufCMessage base;
+  /*
+   * The document's MIME type and file name; set on the first message only.
+   */
+  char *content_type;
+  /*
+   * Original file name; set on the first message only (empty for text documents).
+   */
+  char *filename;
+  /*
+   * The next bytes of the original content, at most 1 MiB.
+   */
+  ProtobufCBinaryData data;
+};
+#define METACHAT__V1__DOCUMENT_CONTENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__document_content__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL} }
+
+
+/*
  * Request for GetDocument.
  */
 struct  Metachat__V1__GetDocumentRequest
@@ -439,6 +562,17 @@ struct  Metachat__V1__ReindexDocumentRequest
     , (char *)protobuf_c_empty_string }
 
 
+struct  Metachat__V1__SearchDocumentsRequest__MetadataFilterEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  char *value;
+};
+#define METACHAT__V1__SEARCH_DOCUMENTS_REQUEST__METADATA_FILTER_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__search_documents_request__metadata_filter_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
 /*
  * Request for SearchDocuments.
  */
@@ -454,7 +588,10 @@ struct  Metachat__V1__SearchDocumentsRequest
    */
   int32_t top_k;
   /*
-   * Minimum fused score, 0..1. Unset: the tenant's rag.min_score.
+   * Minimum fused score, 0..1. Unset: the tenant's rag.min_score. The fused score is the
+   * reciprocal-rank sum (k = 60) over the lists the mode uses, divided by its largest
+   * possible value (first in every list), so 1 means "first in every list"; in HYBRID a
+   * passage first in only one list scores 0.5.
    */
   Google__Protobuf__DoubleValue *min_score;
   /*
@@ -462,10 +599,20 @@ struct  Metachat__V1__SearchDocumentsRequest
    */
   size_t n_document_ids;
   char **document_ids;
+  /*
+   * How to search. Unset: HYBRID.
+   */
+  Metachat__V1__SearchMode mode;
+  /*
+   * Only documents whose metadata has every one of these key/value pairs (exact, case
+   * sensitive); at most 16 entries, same key and value rules as Document.metadata.
+   */
+  size_t n_metadata_filter;
+  Metachat__V1__SearchDocumentsRequest__MetadataFilterEntry **metadata_filter;
 };
 #define METACHAT__V1__SEARCH_DOCUMENTS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__search_documents_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0, NULL, 0,NULL, METACHAT__V1__SEARCH_MODE__SEARCH_MODE_UNSPECIFIED, 0,NULL }
 
 
 /*
@@ -499,10 +646,18 @@ struct  Metachat__V1__SearchResult
    * 1-based position in the result list.
    */
   int32_t rank;
+  /*
+   * 1-based position of the passage in the vector-similarity list; 0 when not in it.
+   */
+  int32_t vector_rank;
+  /*
+   * 1-based position of the passage in the full-text list; 0 when not in it.
+   */
+  int32_t text_rank;
 };
 #define METACHAT__V1__SEARCH_RESULT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__search_result__descriptor) \
-    , NULL, (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+    , NULL, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0 }
 
 
 /*
@@ -517,13 +672,22 @@ struct  Metachat__V1__SearchDocumentsResponse
   size_t n_results;
   Metachat__V1__SearchResult **results;
   /*
-   * Embedding model used for the query.
+   * Embedding model used for the query; empty when no vector search ran.
    */
   char *embedding_model;
+  /*
+   * The mode that ran: TEXT when vector or hybrid search was asked for but no embedding
+   * service is configured (or none answered), with `notice` saying so.
+   */
+  Metachat__V1__SearchMode mode;
+  /*
+   * Why the search ran differently from the request; empty when it ran as asked.
+   */
+  char *notice;
 };
 #define METACHAT__V1__SEARCH_DOCUMENTS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__search_documents_response__descriptor) \
-    , 0,NULL, (char *)protobuf_c_empty_string }
+    , 0,NULL, (char *)protobuf_c_empty_string, METACHAT__V1__SEARCH_MODE__SEARCH_MODE_UNSPECIFIED, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -679,6 +843,63 @@ Metachat__V1__UploadDocumentRequest *
 void   metachat__v1__upload_document_request__free_unpacked
                      (Metachat__V1__UploadDocumentRequest *message,
                       ProtobufCAllocator *allocator);
+/* Metachat__V1__UpdateDocumentRequest methods */
+void   metachat__v1__update_document_request__init
+                     (Metachat__V1__UpdateDocumentRequest         *message);
+size_t metachat__v1__update_document_request__get_packed_size
+                     (const Metachat__V1__UpdateDocumentRequest   *message);
+size_t metachat__v1__update_document_request__pack
+                     (const Metachat__V1__UpdateDocumentRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__update_document_request__pack_to_buffer
+                     (const Metachat__V1__UpdateDocumentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__UpdateDocumentRequest *
+       metachat__v1__update_document_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__update_document_request__free_unpacked
+                     (Metachat__V1__UpdateDocumentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__DownloadDocumentRequest methods */
+void   metachat__v1__download_document_request__init
+                     (Metachat__V1__DownloadDocumentRequest         *message);
+size_t metachat__v1__download_document_request__get_packed_size
+                     (const Metachat__V1__DownloadDocumentRequest   *message);
+size_t metachat__v1__download_document_request__pack
+                     (const Metachat__V1__DownloadDocumentRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__download_document_request__pack_to_buffer
+                     (const Metachat__V1__DownloadDocumentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__DownloadDocumentRequest *
+       metachat__v1__download_document_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__download_document_request__free_unpacked
+                     (Metachat__V1__DownloadDocumentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__DocumentContent methods */
+void   metachat__v1__document_content__init
+                     (Metachat__V1__DocumentContent         *message);
+size_t metachat__v1__document_content__get_packed_size
+                     (const Metachat__V1__DocumentContent   *message);
+size_t metachat__v1__document_content__pack
+                     (const Metachat__V1__DocumentContent   *message,
+                      uint8_t             *out);
+size_t metachat__v1__document_content__pack_to_buffer
+                     (const Metachat__V1__DocumentContent   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__DocumentContent *
+       metachat__v1__document_content__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__document_content__free_unpacked
+                     (Metachat__V1__DocumentContent *message,
+                      ProtobufCAllocator *allocator);
 /* Metachat__V1__GetDocumentRequest methods */
 void   metachat__v1__get_document_request__init
                      (Metachat__V1__GetDocumentRequest         *message);
@@ -774,6 +995,9 @@ Metachat__V1__ReindexDocumentRequest *
 void   metachat__v1__reindex_document_request__free_unpacked
                      (Metachat__V1__ReindexDocumentRequest *message,
                       ProtobufCAllocator *allocator);
+/* Metachat__V1__SearchDocumentsRequest__MetadataFilterEntry methods */
+void   metachat__v1__search_documents_request__metadata_filter_entry__init
+                     (Metachat__V1__SearchDocumentsRequest__MetadataFilterEntry         *message);
 /* Metachat__V1__SearchDocumentsRequest methods */
 void   metachat__v1__search_documents_request__init
                      (Metachat__V1__SearchDocumentsRequest         *message);
@@ -895,6 +1119,15 @@ typedef void (*Metachat__V1__UploadHeader_Closure)
 typedef void (*Metachat__V1__UploadDocumentRequest_Closure)
                  (const Metachat__V1__UploadDocumentRequest *message,
                   void *closure_data);
+typedef void (*Metachat__V1__UpdateDocumentRequest_Closure)
+                 (const Metachat__V1__UpdateDocumentRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__DownloadDocumentRequest_Closure)
+                 (const Metachat__V1__DownloadDocumentRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__DocumentContent_Closure)
+                 (const Metachat__V1__DocumentContent *message,
+                  void *closure_data);
 typedef void (*Metachat__V1__GetDocumentRequest_Closure)
                  (const Metachat__V1__GetDocumentRequest *message,
                   void *closure_data);
@@ -909,6 +1142,9 @@ typedef void (*Metachat__V1__DeleteDocumentRequest_Closure)
                   void *closure_data);
 typedef void (*Metachat__V1__ReindexDocumentRequest_Closure)
                  (const Metachat__V1__ReindexDocumentRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__SearchDocumentsRequest__MetadataFilterEntry_Closure)
+                 (const Metachat__V1__SearchDocumentsRequest__MetadataFilterEntry *message,
                   void *closure_data);
 typedef void (*Metachat__V1__SearchDocumentsRequest_Closure)
                  (const Metachat__V1__SearchDocumentsRequest *message,
@@ -940,6 +1176,14 @@ struct Metachat__V1__DocumentService_Service
                           const Metachat__V1__UploadDocumentRequest *input,
                           Metachat__V1__Document_Closure closure,
                           void *closure_data);
+  void (*update_document)(Metachat__V1__DocumentService_Service *service,
+                          const Metachat__V1__UpdateDocumentRequest *input,
+                          Metachat__V1__Document_Closure closure,
+                          void *closure_data);
+  void (*download_document)(Metachat__V1__DocumentService_Service *service,
+                            const Metachat__V1__DownloadDocumentRequest *input,
+                            Metachat__V1__DocumentContent_Closure closure,
+                            void *closure_data);
   void (*get_document)(Metachat__V1__DocumentService_Service *service,
                        const Metachat__V1__GetDocumentRequest *input,
                        Metachat__V1__Document_Closure closure,
@@ -974,6 +1218,8 @@ void metachat__v1__document_service__init (Metachat__V1__DocumentService_Service
     { METACHAT__V1__DOCUMENT_SERVICE__BASE_INIT,\
       function_prefix__ ## create_document,\
       function_prefix__ ## upload_document,\
+      function_prefix__ ## update_document,\
+      function_prefix__ ## download_document,\
       function_prefix__ ## get_document,\
       function_prefix__ ## list_documents,\
       function_prefix__ ## delete_document,\
@@ -988,6 +1234,14 @@ void metachat__v1__document_service__upload_document(ProtobufCService *service,
                                                      const Metachat__V1__UploadDocumentRequest *input,
                                                      Metachat__V1__Document_Closure closure,
                                                      void *closure_data);
+void metachat__v1__document_service__update_document(ProtobufCService *service,
+                                                     const Metachat__V1__UpdateDocumentRequest *input,
+                                                     Metachat__V1__Document_Closure closure,
+                                                     void *closure_data);
+void metachat__v1__document_service__download_document(ProtobufCService *service,
+                                                       const Metachat__V1__DownloadDocumentRequest *input,
+                                                       Metachat__V1__DocumentContent_Closure closure,
+                                                       void *closure_data);
 void metachat__v1__document_service__get_document(ProtobufCService *service,
                                                   const Metachat__V1__GetDocumentRequest *input,
                                                   Metachat__V1__Document_Closure closure,
@@ -1016,6 +1270,7 @@ void metachat__v1__document_service__list_document_chunks(ProtobufCService *serv
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    metachat__v1__document_status__descriptor;
+extern const ProtobufCEnumDescriptor    metachat__v1__search_mode__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__document__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__document__metadata_entry__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__chunk__descriptor;
@@ -1024,12 +1279,16 @@ extern const ProtobufCMessageDescriptor metachat__v1__create_document_request__m
 extern const ProtobufCMessageDescriptor metachat__v1__upload_header__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__upload_header__metadata_entry__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__upload_document_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__update_document_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__download_document_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__document_content__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__get_document_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__list_documents_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__list_documents_response__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__delete_document_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__reindex_document_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__search_documents_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__search_documents_request__metadata_filter_entry__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__search_result__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__search_documents_response__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__list_document_chunks_request__descriptor;

@@ -1,0 +1,186 @@
+package import FoundationEssentials
+package import Logging
+internal import MetaChatAPI
+internal import RPCServer
+package import Storage
+
+/// The ``Retriever`` over PostgreSQL: a vector list (pgvector HNSW, cosine, on the chunks of the
+/// query's dimension and model) and a full-text list (`ts_rank_cd` over the tenant's text search
+/// configuration, any of the query's words), fused by reciprocal rank (k = 60).
+///
+/// The fused score is normalised to 0...1 by dividing by its largest possible value (first in
+/// every list the mode uses). Both lists read only the tenant's rows (every statement names the
+/// tenant, and row-level security backs that up), so one tenant's search never returns another's
+/// chunks. Without an embedder, or when it fails, hybrid and vector searches run as full text and
+/// ``Retrieval/notice`` says so.
+package struct DocumentRetriever: Retriever {
+    /// The RRF constant.
+    static let rankConstant = 60.0
+
+    let pool: PostgresPool
+    let embedder: (any TextEmbedder)?
+    let logger: Logger
+
+    /// Creates the retriever.
+    ///
+    /// - Parameters:
+    ///   - pool: PostgreSQL, migrated.
+    ///   - embedder: Embeds queries (the same model as the chunks); `nil`: text search only.
+    ///   - logger: Receives embedding failures.
+    package init(pool: PostgresPool, embedder: (any TextEmbedder)?, logger: Logger) {
+        self.pool = pool
+        self.embedder = embedder
+        self.logger = logger
+    }
+
+    package func retrieve(_ query: RetrievalQuery, tenantID: UUID) async throws -> Retrieval {
+        let settings: TenantSearchSettings
+        do {
+            settings = try await TenantSearchSettings.load(tenantID, pool: self.pool)
+        } catch let error as PostgresError {
+            throw RPCError(storage: error)
+        }
+        let topK = min(50, max(1, query.topK ?? settings.topK))
+        let minScore = query.minScore ?? settings.minScore
+        var mode = query.mode == .unspecified ? .hybrid : query.mode
+        var notice = ""
+        var vector: [Float]?
+        if mode != .text {
+            if let embedder = self.embedder {
+                do {
+                    vector = try await embedder.embed([query.text]).first
+                } catch let error as EmbeddingError {
+                    self.logger.warning("query embedding failed", metadata: ["error": "\(error.message)"])
+                    notice = "The embedding service did not answer (\(error.message)); full-text search only."
+                }
+            } else {
+                notice = "No embedding service is configured; full-text search only."
+            }
+            if vector == nil { mode = .text }
+        }
+        let candidates = max(40, topK * 4)
+        let plan = Self.query(
+            tenantID: tenantID, text: query.text, language: settings.language, vector: vector,
+            model: self.embedder?.model ?? "", mode: mode, candidates: candidates, topK: topK, minScore: minScore,
+            documentIDs: query.documentIDs, metadata: query.metadata)
+        do {
+            let rows = try await self.pool.withTenantTransaction(tenantID: tenantID) { connection in
+                if vector != nil {
+                    // A constant; raised above the candidate count so filtered results keep recall.
+                    _ = try await connection.query(
+                        PostgresQuery(unsafeSQL: "SET LOCAL hnsw.ef_search = \(max(100, candidates))", binds: []))
+                }
+                return try await connection.query(plan)
+            }
+            var passages: [Metachat_V1_SearchResult] = []
+            for (index, row) in rows.enumerated() {
+                var result = Metachat_V1_SearchResult()
+                var citation = Metachat_V1_Citation()
+                citation.documentID = try row.decode("document_id", as: UUID.self).uuidString.lowercased()
+                citation.chunkID = try row.decode("id", as: UUID.self).uuidString.lowercased()
+                citation.documentTitle = try row.decode("title", as: String.self)
+                let text = try row.decode("text", as: String.self)
+                citation.snippet = String(text.prefix(300))
+                citation.score = try row.decode("fused", as: Double.self)
+                citation.chunkIndex = try row.decode("chunk_index", as: Int32.self)
+                citation.charStart = try row.decode("char_start", as: Int32.self)
+                citation.charEnd = try row.decode("char_end", as: Int32.self)
+                citation.page = try row.decode("page", as: Int32.self)
+                result.citation = citation
+                result.text = text
+                result.score = citation.score
+                result.vectorScore = try row.decode("vscore", as: Double.self)
+                result.textScore = try row.decode("tscore", as: Double.self)
+                result.vectorRank = Int32(try row.decode("vrank", as: Int64.self))
+                result.textRank = Int32(try row.decode("trank", as: Int64.self))
+                result.rank = Int32(index + 1)
+                passages.append(result)
+            }
+            return Retrieval(
+                passages: passages, mode: mode, embeddingModel: vector == nil ? "" : (self.embedder?.model ?? ""),
+                notice: notice)
+        } catch let error as PostgresError {
+            if !error.isUnavailable {
+                self.logger.error("document search failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            throw RPCError(storage: error)
+        }
+    }
+
+    /// The search statement (public for plan tests and the benchmark).
+    static func query(
+        tenantID: UUID, text: String, language: String, vector: [Float]?, model: String,
+        mode: Metachat_V1_SearchMode, candidates: Int, topK: Int, minScore: Double, documentIDs: [UUID],
+        metadata: [String: String]
+    ) -> PostgresQuery {
+        var binds: [PostgresValue?] = [
+            .uuid(tenantID), .text(text), .text(language), .int64(Int64(candidates)),
+        ]
+        let documentFilter =
+            documentIDs.isEmpty
+            ? nil : "{" + documentIDs.map { $0.uuidString.lowercased() }.joined(separator: ",") + "}"
+        binds.append(documentFilter.map(PostgresValue.unknown))  // $5
+        binds.append(metadata.isEmpty ? nil : .jsonb((try? ConversationRow.metadataJSON(metadata)) ?? "{}"))  // $6
+        binds.append(.text(model))  // $7
+        let filters = """
+             AND ($5::uuid[] IS NULL OR c.document_id = ANY($5::uuid[]))
+             AND ($6::jsonb IS NULL OR c.document_id IN
+                  (SELECT d.id FROM documents d WHERE d.tenant_id = $1 AND d.metadata @> $6::jsonb))
+            """
+        let useVector = mode != .text && vector != nil
+        let useText = mode != .vector
+        var vectorList = "SELECT NULL::uuid AS id, 0::float8 AS vscore, 0::int8 AS vrank WHERE false"
+        if useVector, let vector {
+            binds.append(.unknown(ChunkRow.text(vector)))  // $8
+            let dimension = vector.count
+            vectorList = """
+                SELECT id, 1 - dist AS vscore, row_number() OVER (ORDER BY dist, id) AS vrank FROM (
+                    SELECT c.id, (c.embedding::vector(\(dimension)) <=> $8::vector(\(dimension)))::float8 AS dist
+                    FROM document_chunks c
+                    WHERE c.tenant_id = $1 AND c.dimensions = \(dimension) AND c.embedding_model = $7\(filters)
+                    ORDER BY c.embedding::vector(\(dimension)) <=> $8::vector(\(dimension)) LIMIT $4) v
+                """
+        }
+        var textList = "SELECT NULL::uuid AS id, 0::float8 AS tscore, 0::int8 AS trank WHERE false"
+        if useText {
+            textList = """
+                SELECT id, tscore, row_number() OVER (ORDER BY tscore DESC, id) AS trank FROM (
+                    SELECT c.id, ts_rank_cd(c.search_vector, q.query)::float8 AS tscore
+                    FROM document_chunks c,
+                        (SELECT nullif(replace(plainto_tsquery($3::regconfig, $2)::text, ' & ', ' | '), '')::tsquery
+                            AS query) q
+                    WHERE c.tenant_id = $1 AND q.query IS NOT NULL AND c.search_vector @@ q.query\(filters)
+                    ORDER BY tscore DESC, c.id LIMIT $4) t
+                """
+        }
+        let lists = Double((useVector ? 1 : 0) + (useText ? 1 : 0))
+        let maximum = lists / (Self.rankConstant + 1)
+        binds.append(.float64(maximum))
+        let maximumIndex = binds.count
+        binds.append(.float64(minScore))
+        let minimumIndex = binds.count
+        binds.append(.int64(Int64(topK)))
+        let limitIndex = binds.count
+        let sql = """
+            WITH vec AS (\(vectorList)), txt AS (\(textList)),
+            fused AS (
+                SELECT coalesce(vec.id, txt.id) AS id, coalesce(vec.vscore, 0) AS vscore,
+                    coalesce(txt.tscore, 0) AS tscore, coalesce(vec.vrank, 0) AS vrank, coalesce(txt.trank, 0) AS trank,
+                    (coalesce(1.0 / (\(Self.rankConstant) + vec.vrank), 0)
+                        + coalesce(1.0 / (\(Self.rankConstant) + txt.trank), 0))::float8 / $\(maximumIndex) AS fused
+                FROM vec FULL JOIN txt ON vec.id = txt.id
+            )
+            SELECT c.id, c.document_id, d.title, c.chunk_index, c.text, c.char_start, c.char_end, c.page,
+                f.vscore, f.tscore, f.vrank, f.trank, least(1.0, f.fused)::float8 AS fused
+            FROM fused f
+            JOIN document_chunks c ON c.tenant_id = $1 AND c.id = f.id
+            JOIN documents d ON d.tenant_id = $1 AND d.id = c.document_id
+            WHERE f.fused >= $\(minimumIndex)
+            ORDER BY f.fused DESC, c.id
+            LIMIT $\(limitIndex)
+            """
+        // Assembled from the constant fragments above and integers (dimension, parameter
+        // numbers); every value is a bind parameter.
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+}
