@@ -23,7 +23,7 @@ import pytest
 from conversation_client import Conversations
 from conversation_watch import Watch
 from metachat_process import MetaChat, free_port, get, require_services, running_metachat, seed_admin
-from test_conversations import ok, rest
+from test_conversation_events import new_tenant
 
 REPLIES = 1000
 # Replies posted before Redis stops, and while it is away.
@@ -83,13 +83,6 @@ def nodes(tmp_path_factory, redis) -> Iterator[tuple[MetaChat, MetaChat]]:
     with running_metachat(tmp_path_factory.mktemp("node-a"), **environment) as a:
         with running_metachat(tmp_path_factory.mktemp("node-b"), **environment) as b:
             yield a, b
-
-
-def new_tenant(server: MetaChat, admin: str) -> tuple[str, dict[str, str]]:
-    headers = {"x-admin-key": admin}
-    tenant = ok(rest(server, "POST", "/api/tenants", headers, {"name": f"Nodes {uuid.uuid4().hex[:8]}"}))
-    key = ok(rest(server, "POST", f"/api/security/tenants/{tenant['id']}/api-keys", headers, {"label": "nodes"}))
-    return tenant["id"], {"x-api-key": key["apiKey"]}
 
 
 def health_status(server: MetaChat) -> str:

@@ -109,30 +109,24 @@ def health(server: MetaChat) -> dict:
     return reply.json()
 
 
+def wait_for_health(server: MetaChat, status: str, part: str | None = None) -> dict:
+    """Polls /api/health until `part`'s check (the overall status when None) reports `status`;
+    the report."""
+    what = f"the {part} check" if part else "health"
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    report: dict = {}
+    while time.monotonic() < deadline:
+        report = health(server)
+        if (report.get(part, {}) if part else report).get("status") == status:
+            return report
+        # Paces the polling; the condition is the health answer, not the time.
+        time.sleep(0.05)
+    pytest.fail(f"{what} did not report {status} within {HEALTH_TIMEOUT_S}s: {report}\n{server.log_tail()}")
+
+
 def wait_for_redis_check(server: MetaChat, status: str) -> dict:
     """Polls /api/health until its Redis check reports `status`; the report."""
-    deadline = time.monotonic() + HEALTH_TIMEOUT_S
-    report: dict = {}
-    while time.monotonic() < deadline:
-        report = health(server)
-        if report.get("redis", {}).get("status") == status:
-            return report
-        # Paces the polling; the condition is the health answer, not the time.
-        time.sleep(0.05)
-    pytest.fail(f"the Redis check did not report {status} within {HEALTH_TIMEOUT_S}s: {report}\n{server.log_tail()}")
-
-
-def wait_for_status(server: MetaChat, status: str) -> dict:
-    """Polls /api/health until its overall status is `status`; the report."""
-    deadline = time.monotonic() + HEALTH_TIMEOUT_S
-    report: dict = {}
-    while time.monotonic() < deadline:
-        report = health(server)
-        if report.get("status") == status:
-            return report
-        # Paces the polling; the condition is the health answer, not the time.
-        time.sleep(0.05)
-    pytest.fail(f"health did not report {status} within {HEALTH_TIMEOUT_S}s: {report}\n{server.log_tail()}")
+    return wait_for_health(server, status, part="redis")
 
 
 def test_serve_authenticates_as_the_acl_user_and_selects_the_database(protected_redis, tmp_path):
@@ -142,7 +136,7 @@ def test_serve_authenticates_as_the_acl_user_and_selects_the_database(protected_
         wait_for_redis_check(server, "HEALTH_STATUS_HEALTHY")
         # The overall status also waits for the conversation stream's subscriber, which connects
         # on its own connection (DEGRADED until it has).
-        report = wait_for_status(server, "HEALTH_STATUS_HEALTHY")
+        report = wait_for_health(server, "HEALTH_STATUS_HEALTHY")
 
         # A limited call counts in Redis (database 2, reached through the ACL user's connection)…
         reply = restclient.request(

@@ -50,7 +50,7 @@ package struct ConversationLedger: Sendable {
         tenantID: UUID, channelType: String, channelID: UUID?, externalUserID: String, title: String,
         metadata: [String: String]
     ) async throws -> Metachat_V1_Conversation {
-        let metadataJSON = try ConversationRow.metadataJSON(metadata)
+        let metadataJSON = try StoredMetadata.json(metadata)
         let (row, events) = try await self.transaction(tenantID) { store, log in
             let id = try await log.reserve(1)
             let row = try await store.insert(
@@ -92,7 +92,7 @@ package struct ConversationLedger: Sendable {
     package func update(
         tenantID: UUID, id: UUID, title: String?, metadata: [String: String]?, needsReview: Bool?
     ) async throws -> Metachat_V1_Conversation {
-        let metadataJSON = try metadata.map(ConversationRow.metadataJSON)
+        let metadataJSON = try metadata.map(StoredMetadata.json)
         let (row, events) = try await self.transaction(tenantID) { store, log in
             guard let current = try await store.find(id, lock: .change) else { throw Self.notFound(id) }
             var changed: [String] = []

@@ -40,7 +40,7 @@ struct ConversationRow: Sendable {
         conversation.status = StoredName.status(try row.decode("status", as: String.self))
         conversation.assigneeID = try row.decode("assignee_id", as: String?.self) ?? ""
         conversation.title = try row.decode("title", as: String.self)
-        conversation.metadata = try Self.metadata(fromJSON: try row.decode("metadata", as: String.self))
+        conversation.metadata = try StoredMetadata.decode(try row.decode("metadata", as: String.self))
         conversation.messageCount = try row.decode("message_count", as: Int32.self)
         conversation.escalated = try row.decode("escalated", as: Bool.self)
         conversation.escalationReason = StoredName.escalationReason(
@@ -58,19 +58,5 @@ struct ConversationRow: Sendable {
         }
         self.conversation = conversation
         self.updatedMicros = try row.decode("updated_micros", as: Int64.self)
-    }
-
-    /// The JSON stored in `metadata`.
-    static func metadataJSON(_ metadata: [String: String]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(metadata), as: UTF8.self)
-    }
-
-    /// Reads a stored `metadata` object.
-    static func metadata(fromJSON json: String) throws -> [String: String] {
-        // Most conversations have none: no decoder for the empty object.
-        if json == "{}" { return [:] }
-        return try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
     }
 }

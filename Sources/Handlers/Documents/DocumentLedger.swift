@@ -28,7 +28,7 @@ package struct DocumentLedger: Sendable {
         tenantID: UUID, title: String, filename: String, kind: DocumentKind, upload: DocumentFileStore.Upload,
         metadata: [String: String]
     ) async throws -> Metachat_V1_Document {
-        let metadataJSON = try ConversationRow.metadataJSON(metadata)
+        let metadataJSON = try StoredMetadata.json(metadata)
         let new = DocumentStore.NewDocument(
             id: UUID(), title: title, filename: filename, kind: kind, sizeBytes: upload.size, sha256: upload.sha256,
             metadataJSON: metadataJSON)
@@ -91,7 +91,7 @@ package struct DocumentLedger: Sendable {
         tenantID: UUID, id: UUID, title: String?, metadata: [String: String]?,
         content: (kind: DocumentKind, upload: DocumentFileStore.Upload)?
     ) async throws -> Metachat_V1_Document {
-        let metadataJSON = try metadata.map(ConversationRow.metadataJSON)
+        let metadataJSON = try metadata.map(StoredMetadata.json)
         var oldKey: String?
         do {
             let row = try await self.transaction(tenantID) { store in

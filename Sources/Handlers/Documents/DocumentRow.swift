@@ -59,7 +59,7 @@ struct DocumentRow: Sendable {
         document.ingestProgress = try row.decode("ingest_progress", as: Int32.self)
         document.ingestAttempts = try row.decode("ingest_attempts", as: Int32.self)
         document.lastIngestError = try row.decode("last_ingest_error", as: String.self)
-        document.metadata = try ConversationRow.metadata(fromJSON: try row.decode("metadata", as: String.self))
+        document.metadata = try StoredMetadata.decode(try row.decode("metadata", as: String.self))
         document.createdAt = Google_Protobuf_Timestamp(date: try row.decode("created_at", as: Date.self))
         document.updatedAt = Google_Protobuf_Timestamp(date: try row.decode("updated_at", as: Date.self))
         if let indexed = try row.decode("indexed_at", as: Date?.self) {

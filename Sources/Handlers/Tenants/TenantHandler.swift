@@ -39,7 +39,7 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
         try TenantFieldRules.checkMetadata(request.metadata)
         let enabled = request.hasEnabled ? request.enabled.value : true
         let settingsJSON = try TenantRow.settingsJSON(request.settings)
-        let metadataJSON = try TenantRow.metadataJSON(request.metadata)
+        let metadataJSON = try StoredMetadata.json(request.metadata)
         let settings = request.settings
         let row = try await self.storage {
             try await self.pool.withAdminTransaction { connection in
@@ -171,7 +171,7 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
                     name: updated.name,
                     enabled: updated.enabled,
                     settingsJSON: try TenantRow.settingsJSON(updated.settings),
-                    metadataJSON: try TenantRow.metadataJSON(updated.metadata),
+                    metadataJSON: try StoredMetadata.json(updated.metadata),
                     llmAPIKey: llmChange,
                     embeddingAPIKey: embeddingChange
                 )

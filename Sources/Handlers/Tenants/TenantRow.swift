@@ -30,7 +30,7 @@ struct TenantRow {
             jsonString: try row.decode("settings", as: String.self), options: options)
         tenant.settings = settings
         let metadata = try row.decode("metadata", as: String.self)
-        tenant.metadata = try JSONDecoder().decode([String: String].self, from: Data(metadata.utf8))
+        tenant.metadata = try StoredMetadata.decode(metadata)
         tenant.createdAt = Google_Protobuf_Timestamp(date: try row.decode("created_at", as: Date.self))
         tenant.updatedAt = Google_Protobuf_Timestamp(date: try row.decode("updated_at", as: Date.self))
         if let disabledAt = try row.decode("disabled_at", as: Date?.self) {
@@ -59,12 +59,5 @@ struct TenantRow {
             stored.rag.embedding.apiKeyLastFour = ""
         }
         return try stored.jsonString()
-    }
-
-    /// The JSON stored in `metadata`.
-    static func metadataJSON(_ metadata: [String: String]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(metadata), as: UTF8.self)
     }
 }

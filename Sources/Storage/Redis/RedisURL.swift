@@ -38,10 +38,10 @@ package struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebu
             let userInfo = rest[..<at]
             rest = rest[rest.index(after: at)...]
             let parts = userInfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let user = Self.percentDecoded(parts[0]) else { return nil }
+            guard let user = ASCIIHex.percentDecoded(parts[0]) else { return nil }
             username = user.isEmpty ? nil : user
             if parts.count == 2 {
-                guard let secret = Self.percentDecoded(parts[1]) else { return nil }
+                guard let secret = ASCIIHex.percentDecoded(parts[1]) else { return nil }
                 password = secret
             }
         }
@@ -113,31 +113,5 @@ package struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebu
             ],
             displayStyle: .struct
         )
-    }
-
-    /// `%XX` escapes decoded; `nil` for a malformed escape or bytes that are not UTF-8.
-    private static func percentDecoded(_ text: Substring) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = iterator.next().flatMap(Self.hexValue), let low = iterator.next().flatMap(Self.hexValue)
-            else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -21,9 +21,9 @@ struct PostgresConnectionURLTests {
 
     @Test("Percent-decoding rejects bytes that are not UTF-8 and decodes multi-byte characters")
     func percentDecoding() {
-        #expect(PostgresConnectionURL.percentDecoded("caf%C3%A9") == "café")
-        #expect(PostgresConnectionURL.percentDecoded("%FF") == nil)
-        #expect(PostgresConnectionURL.percentDecoded("plain") == "plain")
+        #expect(ASCIIHex.percentDecoded("caf%C3%A9") == "café")
+        #expect(ASCIIHex.percentDecoded("%FF") == nil)
+        #expect(ASCIIHex.percentDecoded("plain") == "plain")
     }
 
     @Test("A URL without a schema parameter is returned unchanged")

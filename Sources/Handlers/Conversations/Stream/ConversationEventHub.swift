@@ -58,7 +58,7 @@ package final class ConversationEventHub: ConversationEventSink, Sendable {
     ///   - redis: Publishes announcements; `nil` for a single server without Redis.
     ///   - subscriber: Receives other servers' announcements; `nil` likewise.
     ///   - configuration: Intervals and limits.
-    ///   - health: Told whether the stream is degraded.
+    ///   - health: Answers from this stream whether it is degraded.
     ///   - logger: Receives Redis and PostgreSQL trouble.
     package init(
         pool: PostgresPool, redis: RedisPool?, subscriber: RedisSubscriber?,
@@ -382,9 +382,8 @@ package final class ConversationEventHub: ConversationEventSink, Sendable {
     private func pollLoop() async {
         var lastPoll = ContinuousClock.now
         while !Task.isCancelled {
-            let degraded = self.isDegraded
-            self.health.set(degraded: degraded)
-            let interval = degraded ? self.configuration.degradedPollInterval : self.configuration.healthyPollInterval
+            let interval =
+                self.isDegraded ? self.configuration.degradedPollInterval : self.configuration.healthyPollInterval
             if ContinuousClock.now - lastPoll >= interval {
                 lastPoll = .now
                 await self.poll()

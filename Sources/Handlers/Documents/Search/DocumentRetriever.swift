@@ -120,7 +120,7 @@ package struct DocumentRetriever: Retriever {
             documentIDs.isEmpty
             ? nil : "{" + documentIDs.map { $0.uuidString.lowercased() }.joined(separator: ",") + "}"
         binds.append(documentFilter.map(PostgresValue.unknown))  // $5
-        binds.append(metadata.isEmpty ? nil : .jsonb((try? ConversationRow.metadataJSON(metadata)) ?? "{}"))  // $6
+        binds.append(metadata.isEmpty ? nil : .jsonb((try? StoredMetadata.json(metadata)) ?? "{}"))  // $6
         binds.append(.text(model))  // $7
         let filters = """
              AND ($5::uuid[] IS NULL OR c.document_id = ANY($5::uuid[]))

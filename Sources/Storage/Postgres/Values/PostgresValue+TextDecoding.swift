@@ -50,21 +50,12 @@ extension PostgresValue {
         output.reserveCapacity((bytes.count - 2) / 2)
         var index = 2
         while index < bytes.count {
-            guard let high = Self.hexDigit(bytes[index]), let low = Self.hexDigit(bytes[index + 1]) else {
+            guard let high = ASCIIHex.value(bytes[index]), let low = ASCIIHex.value(bytes[index + 1]) else {
                 return nil
             }
             output.append(high << 4 | low)
             index += 2
         }
         return output
-    }
-
-    private static func hexDigit(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -41,7 +41,7 @@ extension UUID {
                 if position == 8 || position == 13 || position == 18 || position == 23 {
                     position += 1
                 }
-                guard let high = Self.hexValue(bytes[position]), let low = Self.hexValue(bytes[position + 1]) else {
+                guard let high = ASCIIHex.value(bytes[position]), let low = ASCIIHex.value(bytes[position + 1]) else {
                     return false
                 }
                 output[index] = high << 4 | low
@@ -51,14 +51,5 @@ extension UUID {
         }
         guard parsed else { return nil }
         self.init(uuid: value)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte &- UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte &- UInt8(ascii: "a") &+ 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte &- UInt8(ascii: "A") &+ 10
-        default: nil
-        }
     }
 }
