@@ -143,9 +143,17 @@ let package = Package(
             dependencies: ["CZlib"],
             swiftSettings: strictSettings
         ),
+        // The chat orchestrator's pure stream readers: the event-stream parser, the OpenAI and
+        // Anthropic stream decoders and the confidence-marker filter. No I/O, so the fuzz target
+        // links only this (docs/orchestrator.md).
+        .target(
+            name: "ChatStreams",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "Handlers",
             dependencies: [
+                "ChatStreams",
                 "DocumentReaders",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "MetaChatAPI",
@@ -301,6 +309,7 @@ let package = Package(
             dependencies: [
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "ChatStreams",
                 "CZlib",
                 "DocumentReaders",
                 // A scripted OpenAI-compatible embeddings server for the client's failure tests.
@@ -341,6 +350,7 @@ let fuzzTargets: [(product: String, folder: String, dependencies: [Target.Depend
     ("fuzz-rest-binding", "RESTBinding", ["FuzzSupport", "RESTBridge", "RPCServer"]),
     ("fuzz-path-query", "PathQuery", ["FuzzSupport", "RESTBridge"]),
     ("fuzz-document-readers", "DocumentReaders", ["FuzzSupport", "DocumentReaders"]),
+    ("fuzz-chat-streams", "ChatStreams", ["FuzzSupport", "ChatStreams"]),
 ]
 
 if fuzzing {

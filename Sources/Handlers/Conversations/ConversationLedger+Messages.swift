@@ -37,8 +37,9 @@ extension ConversationLedger {
     /// - Parameters:
     ///   - tenantID: The tenant.
     ///   - conversationID: The conversation.
-    ///   - message: The message: role, text, author and what else it carries; ids, times and
-    ///     delivery state are the server's.
+    ///   - message: The message: role, text, author and what else it carries; times and
+    ///     delivery state are the server's, and so is the id unless `message.id` holds one (the
+    ///     orchestrator names an answer's id before it streams it).
     ///   - actor: Who posts it, for the events' `changed_by`.
     /// - Returns: The stored message and whether this call stored it.
     package func record(

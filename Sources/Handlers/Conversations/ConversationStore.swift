@@ -143,9 +143,10 @@ struct ConversationStore {
         let role = StoredName.role(message.role) ?? "SYSTEM"
         let rows = try await self.connection.query(
             """
-            INSERT INTO messages (tenant_id, conversation_id, event_id, role, text, author_id, details, needs_review,
-                delivery_status, external_message_id, idempotency_key)
-            VALUES (\(self.tenantID), \(conversationID), \(eventID), \(role), \(message.text), \(message.authorID), \
+            INSERT INTO messages (tenant_id, id, conversation_id, event_id, role, text, author_id, details,
+                needs_review, delivery_status, external_message_id, idempotency_key)
+            VALUES (\(self.tenantID), coalesce(\(UUID(uuidString: message.id))::uuid, gen_random_uuid()), \
+            \(conversationID), \(eventID), \(role), \(message.text), \(message.authorID), \
             \(PostgresValue.jsonb(details)), \(message.needsReview), \(deliveryStatus), \
             \(message.externalMessageID.isEmpty ? nil : message.externalMessageID), \
             \(message.idempotencyKey.isEmpty ? nil : message.idempotencyKey))

@@ -16,6 +16,7 @@ enum TenantSettingsValidator {
         try self.checkRetention(settings.retention)
         try self.checkWidget(settings.widget)
         try self.checkRateLimit(settings.rateLimit)
+        try self.checkQuota(settings.quota)
     }
 
     /// Checks a write-only provider API key: 8 to 512 printable characters without spaces, so its
@@ -96,6 +97,37 @@ enum TenantSettingsValidator {
         try self.checkRange(escalation.confidenceThreshold, 0...1, field: "\(path).confidenceThreshold")
         try TenantTextRules.check(
             escalation.handoffMessage, field: "\(path).handoffMessage", maximum: 1000, singleLine: false)
+        if case .UNRECOGNIZED = escalation.mode {
+            throw TenantFieldViolation.error("\(path).mode", "is not a known EscalationMode")
+        }
+        guard escalation.highStakesKeywords.count <= 100 else {
+            throw TenantFieldViolation.error("\(path).highStakesKeywords", "must have at most 100 entries")
+        }
+        for (index, keyword) in escalation.highStakesKeywords.enumerated() {
+            try TenantTextRules.check(keyword, field: "\(path).highStakesKeywords[\(index)]", minimum: 1, maximum: 100)
+        }
+        try TenantTextRules.check(
+            escalation.disclaimerText, field: "\(path).disclaimerText", maximum: 1000, singleLine: false)
+        guard escalation.alwaysEscalateLevels.count <= 4 else {
+            throw TenantFieldViolation.error("\(path).alwaysEscalateLevels", "must have at most 4 entries")
+        }
+        for (index, level) in escalation.alwaysEscalateLevels.enumerated() {
+            switch level {
+            case .unspecified, .UNRECOGNIZED:
+                throw TenantFieldViolation.error("\(path).alwaysEscalateLevels[\(index)]", "must be a confidence level")
+            default: continue
+            }
+        }
+    }
+
+    private static func checkQuota(_ quota: Metachat_V1_UsageQuotaSettings) throws {
+        let path = "settings.quota"
+        guard (0...1_000_000_000_000).contains(quota.monthlyTokenQuota) else {
+            throw TenantFieldViolation.error("\(path).monthlyTokenQuota", "must be between 0 and 1000000000000")
+        }
+        guard (0...1_000_000_000).contains(quota.monthlyMessageQuota) else {
+            throw TenantFieldViolation.error("\(path).monthlyMessageQuota", "must be between 0 and 1000000000")
+        }
     }
 
     private static func checkRetention(_ retention: Metachat_V1_RetentionSettings) throws {

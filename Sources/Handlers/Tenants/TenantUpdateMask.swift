@@ -160,6 +160,19 @@ struct TenantUpdateMask {
         leaf("settings.escalation.handoff_message", \.settings.escalation.handoffMessage) {
             !$0.settings.escalation.handoffMessage.isEmpty
         }
+        leaf("settings.escalation.mode", \.settings.escalation.mode) { $0.settings.escalation.mode != .unspecified }
+        leaf("settings.escalation.high_stakes_keywords", \.settings.escalation.highStakesKeywords) {
+            !$0.settings.escalation.highStakesKeywords.isEmpty
+        }
+        leaf("settings.escalation.disclaimer_enabled", \.settings.escalation.disclaimerEnabled) {
+            $0.settings.escalation.hasDisclaimerEnabled
+        }
+        leaf("settings.escalation.disclaimer_text", \.settings.escalation.disclaimerText) {
+            !$0.settings.escalation.disclaimerText.isEmpty
+        }
+        leaf("settings.escalation.always_escalate_levels", \.settings.escalation.alwaysEscalateLevels) {
+            !$0.settings.escalation.alwaysEscalateLevels.isEmpty
+        }
 
         message("settings.retention", \.settings.retention)
         leaf("settings.retention.message_retention_days", \.settings.retention.messageRetentionDays) {
@@ -188,6 +201,14 @@ struct TenantUpdateMask {
         }
         leaf("settings.rate_limit.window_seconds", \.settings.rateLimit.windowSeconds) {
             $0.settings.rateLimit.windowSeconds != 0
+        }
+
+        message("settings.quota", \.settings.quota)
+        leaf("settings.quota.monthly_token_quota", \.settings.quota.monthlyTokenQuota) {
+            $0.settings.quota.monthlyTokenQuota != 0
+        }
+        leaf("settings.quota.monthly_message_quota", \.settings.quota.monthlyMessageQuota) {
+            $0.settings.quota.monthlyMessageQuota != 0
         }
 
         var byPath: [String: Entry] = [:]

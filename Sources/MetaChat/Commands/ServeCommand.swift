@@ -56,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
             embedding: configuration.embedding,
             ingestWorkers: configuration.ingestWorkers,
             ingestLease: configuration.ingestLease,
+            chatProviders: configuration.chatProviders,
             logger: logger
         )
         let system = SystemHandler(
@@ -84,6 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
             pool: dependencies.postgres, files: dependencies.documentFiles, retriever: dependencies.retriever
         )
         .registerMethods(with: &router)
+        ChatHandler(pool: dependencies.postgres, orchestrator: dependencies.orchestrator).registerMethods(with: &router)
         let interceptors: [any ServerInterceptor] = [
             AuthenticationInterceptor(
                 directory: dependencies.keys,

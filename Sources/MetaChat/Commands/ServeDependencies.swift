@@ -39,6 +39,11 @@ struct ServeDependencies {
     let retriever: DocumentRetriever
     /// Runs the durable ingestion jobs.
     let ingestionWorker: DocumentIngestionWorker
+    /// The connections that hold the conversations' turn locks (one per conversation with a turn
+    /// running on this server), apart from the main pool so waiting turns never starve it.
+    let turnLockPool: PostgresPool
+    /// Answers chat messages (ChatService).
+    let orchestrator: ChatOrchestrator
 
     /// Builds the parts; nothing connects or starts a thread yet.
     ///
@@ -51,7 +56,8 @@ struct ServeDependencies {
     init(
         databaseURL: String, redisURL: RedisURL, conversationStream: ConversationStreamConfiguration = .defaults,
         storagePath: String = "./storage", embedding: (baseURL: String, apiKey: String, model: String)? = nil,
-        ingestWorkers: Int = 2, ingestLease: Duration = .seconds(120), logger: Logger
+        ingestWorkers: Int = 2, ingestLease: Duration = .seconds(120), chatProviders: ChatProviderDefaults = .offline,
+        logger: Logger
     ) throws {
         self.postgres = PostgresPool(configuration: .init(url: databaseURL), logger: logger)
         self.redis = RedisPool(configuration: .init(url: redisURL), logger: logger)
@@ -90,6 +96,16 @@ struct ServeDependencies {
                 pool: postgres, files: files, embedder: embedder, temporaryDirectory: storagePath + "/tmp",
                 lease: ingestLease, logger: logger),
             pool: postgres, concurrency: ingestWorkers, logger: logger)
+        var lockOptions = PostgresPool.Configuration.Options.defaults
+        lockOptions.maximumConnections = 32
+        lockOptions.applicationName = "metachat-turns"
+        lockOptions.statementTimeout = nil
+        self.turnLockPool = PostgresPool(configuration: .init(url: databaseURL, options: lockOptions), logger: logger)
+        self.orchestrator = ChatOrchestrator(
+            pool: postgres, events: self.conversationEvents, retriever: self.retriever,
+            models: ChatModelDirectory(
+                defaults: chatProviders, transport: DirectModelHTTPTransport(http: http), breaker: CircuitBreaker()),
+            turns: ConversationTurnLock(pool: self.turnLockPool))
     }
 
     /// The services in start order; the group shuts them down in reverse: the conversation stream
@@ -102,6 +118,7 @@ struct ServeDependencies {
     func services(around server: some Service) -> [any Service] {
         [
             self.postgres,
+            self.turnLockPool,
             self.redis,
             ThreadPoolService(threadPool: self.probeThreadPool),
             self.subscriber,

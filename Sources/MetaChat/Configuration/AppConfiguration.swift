@@ -29,8 +29,12 @@ internal import Storage
 /// | `EMBEDDING_BASE_URL` | `OPENAI_BASE_URL`, else unset | OpenAI-compatible embeddings API including `/v1`; unset with no API key either: no embedder (full-text search only) |
 /// | `EMBEDDING_API_KEY` | `OPENAI_API_KEY` | bearer token for it (with a key and no URL: `https://api.openai.com/v1`) |
 /// | `EMBEDDING_MODEL` | `OPENAI_EMBEDDING_MODEL`, else `text-embedding-3-small` | model name sent and recorded per chunk |
-/// | `OPENAI_API_KEY` | unset | fallback for `EMBEDDING_API_KEY` |
-/// | `OPENAI_BASE_URL` | unset | fallback for `EMBEDDING_BASE_URL` |
+/// | `OPENAI_API_KEY` | unset | the chat models' OpenAI key (with it, tenants without a provider use OpenAI; without, LOCAL); fallback for `EMBEDDING_API_KEY` |
+/// | `OPENAI_BASE_URL` | unset (chat: `https://api.openai.com/v1`) | OpenAI-compatible chat API for OPENAI tenants without a base URL; fallback for `EMBEDDING_BASE_URL` |
+/// | `OPENAI_MODEL` | `gpt-4o-mini` | chat model of tenants that name none |
+/// | `ANTHROPIC_API_KEY` | unset | key for ANTHROPIC tenants without their own |
+/// | `ANTHROPIC_BASE_URL` | `https://api.anthropic.com/v1` | Anthropic Messages API for ANTHROPIC tenants without a base URL |
+/// | `ANTHROPIC_MODEL` | `claude-3-5-haiku-latest` | Anthropic model of tenants that name none |
 /// | `OPENAI_EMBEDDING_MODEL` | `text-embedding-3-small` | fallback for `EMBEDDING_MODEL` |
 /// | `INGEST_WORKERS` | `2` | ingestion jobs run at once per process (1–32) |
 /// | `INGEST_LEASE_SECONDS` | `120` | how long a claimed ingestion job stays with a worker that makes no progress before another may take it (5–3600) |
@@ -65,6 +69,8 @@ struct AppConfiguration: Sendable {
     var storagePath = "./storage"
     /// The embeddings API, when one is configured.
     var embedding: (baseURL: String, apiKey: String, model: String)?
+    /// The chat models' server defaults (`OPENAI_*`, `ANTHROPIC_*`).
+    var chatProviders: ChatProviderDefaults = .offline
     /// `INGEST_WORKERS`: ingestion jobs at once.
     var ingestWorkers = 2
     /// `INGEST_LEASE_SECONDS`: an ingestion job's lease.
@@ -190,6 +196,7 @@ struct AppConfiguration: Sendable {
                 ?? environment["OPENAI_EMBEDDING_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? "text-embedding-3-small"
             self.embedding = (url, embeddingKey, model)
         }
+        try self.readChatProviders(environment)
         if let text = environment["INGEST_WORKERS"], !text.isEmpty {
             guard let workers = Int(text), (1...32).contains(workers) else {
                 throw ConfigurationError(variable: "INGEST_WORKERS", problem: "must be a whole number from 1 to 32")
@@ -265,4 +272,29 @@ struct ConfigurationError: Error, CustomStringConvertible {
     var problem: String
 
     var description: String { "\(self.variable) \(self.problem)" }
+}
+
+extension AppConfiguration {
+    /// Reads `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_MODEL`, `ANTHROPIC_API_KEY`,
+    /// `ANTHROPIC_BASE_URL` and `ANTHROPIC_MODEL`.
+    fileprivate mutating func readChatProviders(_ environment: [String: String]) throws {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        for name in ["OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"] {
+            if let url = value(name), !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                throw ConfigurationError(variable: name, problem: "must be an http(s) URL")
+            }
+        }
+        for name in ["OPENAI_MODEL", "ANTHROPIC_MODEL"] {
+            if let model = value(name), model.count > 200 {
+                throw ConfigurationError(variable: name, problem: "must be at most 200 characters")
+            }
+        }
+        self.chatProviders = ChatProviderDefaults(
+            openAIKey: value("OPENAI_API_KEY") ?? "",
+            openAIBaseURL: value("OPENAI_BASE_URL") ?? ChatProviderDefaults.openAIBaseURL,
+            openAIModel: value("OPENAI_MODEL") ?? "gpt-4o-mini",
+            anthropicKey: value("ANTHROPIC_API_KEY") ?? "",
+            anthropicBaseURL: value("ANTHROPIC_BASE_URL") ?? ChatProviderDefaults.anthropicBaseURL,
+            anthropicModel: value("ANTHROPIC_MODEL") ?? "claude-3-5-haiku-latest")
+    }
 }

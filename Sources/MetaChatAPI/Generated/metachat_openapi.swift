@@ -417,8 +417,8 @@ package enum MetaChatOpenAPI {
             "tags": [
               "ChatService"
             ],
-            "summary": "Same as SendMessage, but streams the answer as it is generated.",
-            "description": "Same as SendMessage, but streams the answer as it is generated. Over REST this is\nServer-Sent Events: one `data:` line of ChatReplyDelta JSON per delta; the stream ends\nafter the delta with is_final set.\n\nRPC: `metachat.v1.ChatService.StreamReply`.",
+            "summary": "Same as SendMessage, but streams the answer as it is generated: the first delta carries the stored user message and the citations (before any text), then text deltas, then the final delta with the stored answer.",
+            "description": "Same as SendMessage, but streams the answer as it is generated: the first delta carries\nthe stored user message and the citations (before any text), then text deltas, then the\nfinal delta with the stored answer. A failure after the first delta ends the call with\nits status; nothing half-written is stored. Over REST this is Server-Sent Events when\nthe client accepts `text/event-stream` and newline-delimited JSON otherwise; the stream\nends after the delta with is_final set.\n\nRPC: `metachat.v1.ChatService.StreamReply`.",
             "operationId": "ChatService_StreamReply",
             "requestBody": {
               "content": {
@@ -443,6 +443,40 @@ package enum MetaChatOpenAPI {
                     "schema": {
                       "type": "string",
                       "description": "Newline-delimited JSON: one `metachat.v1.ChatReplyDelta` as a JSON object per line."
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/api/chat": {
+          "post": {
+            "tags": [
+              "ChatService"
+            ],
+            "summary": "The original platform's chat endpoint, kept for existing integrations: answers `{message, conversationId?, tenantId?}` like SendMessage (an API conversation whose user is \"api\") in the original's shape. tenantId names the tenant for an admin key (like x-tenant-id); with a tenant key it must be empty or the key's own tenant.",
+            "description": "The original platform's chat endpoint, kept for existing integrations: answers\n`{message, conversationId?, tenantId?}` like SendMessage (an API conversation whose user is\n\"api\") in the original's shape. tenantId names the tenant for an admin key (like\nx-tenant-id); with a tenant key it must be empty or the key's own tenant.\n\nRPC: `metachat.v1.ChatService.Chat`.",
+            "operationId": "ChatService_Chat",
+            "requestBody": {
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "$ref": "#/components/schemas/metachat.v1.LegacyChatRequest"
+                  }
+                }
+              }
+            },
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.LegacyChatResponse`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.LegacyChatResponse"
                     }
                   }
                 }
@@ -3810,6 +3844,18 @@ package enum MetaChatOpenAPI {
               "conversationCreated": {
                 "type": "boolean",
                 "description": "True when this call created the conversation."
+              },
+              "confidenceLevel": {
+                "$ref": "#/components/schemas/metachat.v1.ConfidenceLevel",
+                "description": "Level of the confidence analysis; UNSPECIFIED when no answer was generated."
+              },
+              "escalationAction": {
+                "$ref": "#/components/schemas/metachat.v1.EscalationAction",
+                "description": "What the confidence analysis decided; UNSPECIFIED when no answer was generated."
+              },
+              "replayed": {
+                "type": "boolean",
+                "description": "True when this is the stored answer of an earlier call with the same idempotency_key\n(nothing was generated again)."
               }
             }
           },
@@ -3845,7 +3891,7 @@ package enum MetaChatOpenAPI {
                 "items": {
                   "$ref": "#/components/schemas/metachat.v1.Citation"
                 },
-                "description": "Final delta only: passages supporting the answer, best first."
+                "description": "First and final delta: passages supporting the answer, best first (sent before the\nfirst text)."
               },
               "message": {
                 "$ref": "#/components/schemas/metachat.v1.Message",
@@ -3875,6 +3921,18 @@ package enum MetaChatOpenAPI {
               "userMessage": {
                 "$ref": "#/components/schemas/metachat.v1.Message",
                 "description": "First delta only: the stored user message."
+              },
+              "confidenceLevel": {
+                "$ref": "#/components/schemas/metachat.v1.ConfidenceLevel",
+                "description": "Final delta only: level of the confidence analysis."
+              },
+              "escalationAction": {
+                "$ref": "#/components/schemas/metachat.v1.EscalationAction",
+                "description": "Final delta only: what the confidence analysis decided."
+              },
+              "replayed": {
+                "type": "boolean",
+                "description": "Final delta only: true when this replays the stored answer of an earlier call with the\nsame idempotency_key."
               }
             }
           },
@@ -4035,6 +4093,17 @@ package enum MetaChatOpenAPI {
                 "description": "Who closes it; at most 256 characters. Empty: the caller."
               }
             }
+          },
+          "metachat.v1.ConfidenceLevel": {
+            "type": "string",
+            "description": "The confidence level of an assistant answer (ESCALATION.md: >= 0.8 HIGH, >= 0.6 MEDIUM,\n>= 0.4 LOW, below VERY_LOW).\n\n- `CONFIDENCE_LEVEL_UNSPECIFIED`: Not analysed.\n- `CONFIDENCE_LEVEL_HIGH`: Score at least 0.8.\n- `CONFIDENCE_LEVEL_MEDIUM`: Score at least 0.6.\n- `CONFIDENCE_LEVEL_LOW`: Score at least 0.4.\n- `CONFIDENCE_LEVEL_VERY_LOW`: Score below 0.4.",
+            "enum": [
+              "CONFIDENCE_LEVEL_UNSPECIFIED",
+              "CONFIDENCE_LEVEL_HIGH",
+              "CONFIDENCE_LEVEL_MEDIUM",
+              "CONFIDENCE_LEVEL_LOW",
+              "CONFIDENCE_LEVEL_VERY_LOW"
+            ]
           },
           "metachat.v1.ConfirmAdminApiKeyRotationRequest": {
             "type": "object",
@@ -4407,6 +4476,21 @@ package enum MetaChatOpenAPI {
               "textDelta": {
                 "type": "string",
                 "description": "The next piece of text; concatenating the pieces in sequence order gives the answer."
+              },
+              "citations": {
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/metachat.v1.Citation"
+                },
+                "description": "Passages the answer relies on, on the first piece (sequence 0, before any text)."
+              },
+              "isFinal": {
+                "type": "boolean",
+                "description": "True on the last piece: generation finished (the stored answer follows as\nmessage_created, possibly with a disclaimer appended, or withheld on escalation)."
+              },
+              "errorMessage": {
+                "type": "string",
+                "description": "Set on the last piece when generation failed: nothing was stored, discard the pieces."
               }
             }
           },
@@ -5044,6 +5128,16 @@ package enum MetaChatOpenAPI {
               "ESCALATION_ACTION_IMMEDIATE_ESCALATION"
             ]
           },
+          "metachat.v1.EscalationMode": {
+            "type": "string",
+            "description": "How readily the confidence analysis escalates (thresholds in docs/orchestrator.md).\n\n- `ESCALATION_MODE_UNSPECIFIED`: Not set: STANDARD.\n- `ESCALATION_MODE_STANDARD`: Immediate escalation below 0.3, review below 0.6 (high-stakes questions 0.8).\n- `ESCALATION_MODE_STRICT`: Immediate escalation below 0.5, review below 0.75 (high-stakes questions 0.85).\n- `ESCALATION_MODE_LENIENT`: Immediate escalation below 0.2, review below 0.4 (high-stakes questions 0.7).",
+            "enum": [
+              "ESCALATION_MODE_UNSPECIFIED",
+              "ESCALATION_MODE_STANDARD",
+              "ESCALATION_MODE_STRICT",
+              "ESCALATION_MODE_LENIENT"
+            ]
+          },
           "metachat.v1.EscalationReason": {
             "type": "string",
             "description": "Why a conversation was handed over to a human agent.\n\n- `ESCALATION_REASON_UNSPECIFIED`: Not escalated.\n- `ESCALATION_REASON_KEYWORD`: A user message matched one of the tenant's escalation keywords.\n- `ESCALATION_REASON_LOW_CONFIDENCE`: The assistant's confidence fell below the tenant's confidence_threshold.\n- `ESCALATION_REASON_NO_CONTEXT`: Retrieval found no passage at or above min_score, so the assistant could not ground an answer.\n- `ESCALATION_REASON_MANUAL`: An operator or integration assigned the conversation to a human explicitly.\n- `ESCALATION_REASON_REQUESTED_BY_USER`: The end user asked for a human.",
@@ -5074,11 +5168,40 @@ package enum MetaChatOpenAPI {
               "confidenceThreshold": {
                 "type": "number",
                 "format": "double",
-                "description": "Escalate when the assistant's confidence is below this value, 0..1. 0: never\nescalate on confidence."
+                "description": "Escalate immediately when the assistant's confidence is below this value, 0..1. 0: the\nmode's immediate-escalation threshold."
               },
               "handoffMessage": {
                 "type": "string",
                 "description": "Text sent to the user when the conversation is handed over; at most 1000 characters.\nEmpty: a built-in English message."
+              },
+              "mode": {
+                "$ref": "#/components/schemas/metachat.v1.EscalationMode",
+                "description": "How readily answers are escalated (the thresholds of the confidence analysis). Unset:\nSTANDARD."
+              },
+              "highStakesKeywords": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                },
+                "description": "Extra high-stakes words (besides the built-in medical, legal, financial, health,\ndiagnosis, medication, lawsuit, investment, emergency): a question containing one is\njudged against the mode's high-stakes threshold. At most 100 entries of 1-100\ncharacters."
+              },
+              "disclaimerEnabled": {
+                "type": [
+                  "boolean",
+                  "null"
+                ],
+                "description": "Whether answers of MEDIUM confidence (and reviewed ones) get the disclaimer appended.\nUnset: true."
+              },
+              "disclaimerText": {
+                "type": "string",
+                "description": "The disclaimer appended to uncertain answers; at most 1000 characters. Empty: a\nbuilt-in English note."
+              },
+              "alwaysEscalateLevels": {
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/metachat.v1.ConfidenceLevel"
+                },
+                "description": "Confidence levels that always escalate immediately; at most 4 entries. Empty: VERY_LOW."
               }
             }
           },
@@ -5270,6 +5393,66 @@ package enum MetaChatOpenAPI {
               "HEALTH_STATUS_DEGRADED",
               "HEALTH_STATUS_UNHEALTHY"
             ]
+          },
+          "metachat.v1.LegacyChatRequest": {
+            "type": "object",
+            "description": "Body of the original platform's `POST /api/chat`.",
+            "properties": {
+              "message": {
+                "type": "string",
+                "description": "The user's message; required, 1-8000 characters."
+              },
+              "conversationId": {
+                "type": "string",
+                "description": "Conversation to continue; empty: a new one."
+              },
+              "tenantId": {
+                "type": "string",
+                "description": "Tenant to act on with an admin key (like x-tenant-id); with a tenant key empty or the\nkey's own tenant."
+              }
+            }
+          },
+          "metachat.v1.LegacyChatResponse": {
+            "type": "object",
+            "description": "Answer of `POST /api/chat`, in the original platform's shape.",
+            "properties": {
+              "response": {
+                "type": "string",
+                "description": "The text the user gets: the answer, or the hand-off message when the conversation went\nto a human; empty while a human owns the conversation."
+              },
+              "conversationId": {
+                "type": "string",
+                "description": "The conversation (new or continued)."
+              },
+              "messageId": {
+                "type": "string",
+                "description": "ID of the stored message holding `response`; empty when there is none."
+              },
+              "sources": {
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/metachat.v1.Citation"
+                },
+                "description": "Passages the answer relies on, best first."
+              },
+              "confidence": {
+                "type": "number",
+                "format": "double",
+                "description": "Assistant confidence, 0..1."
+              },
+              "escalated": {
+                "type": "boolean",
+                "description": "True when the conversation is now with a human (this turn escalated, or a human\nalready owned it)."
+              },
+              "model": {
+                "type": "string",
+                "description": "Model that answered; empty when none did."
+              },
+              "usage": {
+                "$ref": "#/components/schemas/metachat.v1.TokenUsage",
+                "description": "Tokens used."
+              }
+            }
           },
           "metachat.v1.ListAdminApiKeysRequest": {
             "type": "object",
@@ -5781,12 +5964,13 @@ package enum MetaChatOpenAPI {
           },
           "metachat.v1.LlmProvider": {
             "type": "string",
-            "description": "Which LLM backend a tenant uses.\n\n- `LLM_PROVIDER_UNSPECIFIED`: Not set: the server's configured default (LOCAL when no OpenAI key is configured).\n- `LLM_PROVIDER_LOCAL`: Built-in offline provider: answers extractively from retrieved passages, no network.\n- `LLM_PROVIDER_OPENAI`: OpenAI chat completions at https://api.openai.com/v1 (or the server-configured URL).\n- `LLM_PROVIDER_OPENAI_COMPATIBLE`: Any OpenAI-compatible chat-completions server (Ollama, vLLM, llama.cpp server...); requires base_url.",
+            "description": "Which LLM backend a tenant uses.\n\n- `LLM_PROVIDER_UNSPECIFIED`: Not set: the server's configured default (LOCAL when no OpenAI key is configured).\n- `LLM_PROVIDER_LOCAL`: Built-in offline provider: answers extractively from retrieved passages, no network.\n- `LLM_PROVIDER_OPENAI`: OpenAI chat completions at https://api.openai.com/v1 (or the server-configured URL).\n- `LLM_PROVIDER_OPENAI_COMPATIBLE`: Any OpenAI-compatible chat-completions server (Ollama, vLLM, llama.cpp server...); requires base_url.\n- `LLM_PROVIDER_ANTHROPIC`: Anthropic Messages API at https://api.anthropic.com/v1 (or the server-configured ANTHROPIC_BASE_URL); base_url optionally overrides it.",
             "enum": [
               "LLM_PROVIDER_UNSPECIFIED",
               "LLM_PROVIDER_LOCAL",
               "LLM_PROVIDER_OPENAI",
-              "LLM_PROVIDER_OPENAI_COMPATIBLE"
+              "LLM_PROVIDER_OPENAI_COMPATIBLE",
+              "LLM_PROVIDER_ANTHROPIC"
             ]
           },
           "metachat.v1.LlmSettings": {
@@ -5799,7 +5983,7 @@ package enum MetaChatOpenAPI {
               },
               "model": {
                 "type": "string",
-                "description": "Model name passed to the provider, e.g. \"gpt-4o-mini\" or \"llama3.1:8b\"; at most 200\ncharacters. Empty: the server's OPENAI_MODEL. Ignored by LOCAL."
+                "description": "Model name passed to the provider, e.g. \"gpt-4o-mini\" or \"llama3.1:8b\"; at most 200\ncharacters. Empty: the server's OPENAI_MODEL (ANTHROPIC_MODEL for ANTHROPIC). Ignored by\nLOCAL."
               },
               "baseUrl": {
                 "type": "string",
@@ -5826,7 +6010,7 @@ package enum MetaChatOpenAPI {
               },
               "apiKey": {
                 "type": "string",
-                "description": "Write-only. Provider API key; stored encrypted, never returned. Empty on create: the\nserver's OPENAI_API_KEY is used. Clear it by naming it in update_mask with an empty\nvalue.",
+                "description": "Write-only. Provider API key; stored encrypted, never returned. Empty on create: the\nserver's OPENAI_API_KEY (ANTHROPIC_API_KEY for ANTHROPIC) is used, but only with the\nserver's own base URL: a tenant base_url never receives a server key. Clear it by\nnaming it in update_mask with an empty value.",
                 "writeOnly": true
               },
               "apiKeyLastFour": {
@@ -6721,6 +6905,10 @@ package enum MetaChatOpenAPI {
               "rateLimit": {
                 "$ref": "#/components/schemas/metachat.v1.RateLimitSettings",
                 "description": "Request rate limits for this tenant's API keys."
+              },
+              "quota": {
+                "$ref": "#/components/schemas/metachat.v1.UsageQuotaSettings",
+                "description": "Monthly usage quotas of the assistant."
               }
             }
           },
@@ -6925,6 +7113,24 @@ package enum MetaChatOpenAPI {
               "updateMask": {
                 "type": "string",
                 "description": "Fields to change, as paths relative to WebhookEndpoint (e.g. \"url\", \"enabled\").\nPaths of output-only fields are INVALID_ARGUMENT. When absent over REST, the bridge\ninfers the mask from the JSON keys present in the body. When absent over gRPC, every\nmutable field holding a non-default value is updated."
+              }
+            }
+          },
+          "metachat.v1.UsageQuotaSettings": {
+            "type": "object",
+            "description": "Monthly quotas of the assistant (calendar months, UTC). A message that would start a model\ncall after a quota is used up is refused with RESOURCE_EXHAUSTED naming the quota, before\nany model call; the user message is not stored then.",
+            "properties": {
+              "monthlyTokenQuota": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "Model tokens (prompt + completion) per month, 0..1000000000000. 0: unlimited."
+              },
+              "monthlyMessageQuota": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "Assistant answers per month, 0..1000000000. 0: unlimited."
               }
             }
           },

@@ -34,6 +34,13 @@ package enum Metachat_V1_ChatService {
             kind: .serverStreaming
         )
 
+        /// `Chat`: unary.
+        package static let chat = MethodDescriptor(
+            service: Metachat_V1_ChatService.serviceName,
+            method: "Chat",
+            kind: .unary
+        )
+
         /// `ChannelSession`: bidirectionalStreaming.
         package static let channelSession = MethodDescriptor(
             service: Metachat_V1_ChatService.serviceName,
@@ -45,6 +52,7 @@ package enum Metachat_V1_ChatService {
         package static let all: [MethodDescriptor] = [
             sendMessage,
             streamReply,
+            chat,
             channelSession,
         ]
     }
@@ -61,10 +69,19 @@ package protocol Metachat_V1_ChatServiceHandler: Sendable {
     /// conversation is assigned to a human, only the user message is stored (awaiting_human).
     func sendMessage(request: Metachat_V1_SendMessageRequest, context: ServerContext) async throws -> Metachat_V1_ChatReply
 
-    /// Same as SendMessage, but streams the answer as it is generated. Over REST this is
-    /// Server-Sent Events: one `data:` line of ChatReplyDelta JSON per delta; the stream ends
-    /// after the delta with is_final set.
+    /// Same as SendMessage, but streams the answer as it is generated: the first delta carries
+    /// the stored user message and the citations (before any text), then text deltas, then the
+    /// final delta with the stored answer. A failure after the first delta ends the call with
+    /// its status; nothing half-written is stored. Over REST this is Server-Sent Events when
+    /// the client accepts `text/event-stream` and newline-delimited JSON otherwise; the stream
+    /// ends after the delta with is_final set.
     func streamReply(request: Metachat_V1_SendMessageRequest, response: RPCWriter<Metachat_V1_ChatReplyDelta>, context: ServerContext) async throws
+
+    /// The original platform's chat endpoint, kept for existing integrations: answers
+    /// `{message, conversationId?, tenantId?}` like SendMessage (an API conversation whose user is
+    /// "api") in the original's shape. tenantId names the tenant for an admin key (like
+    /// x-tenant-id); with a tenant key it must be empty or the key's own tenant.
+    func chat(request: Metachat_V1_LegacyChatRequest, context: ServerContext) async throws -> Metachat_V1_LegacyChatResponse
 
     /// Long-lived session for a channel gateway process: the gateway forwards inbound user
     /// messages and delivery receipts; the server acknowledges them and pushes outbound
@@ -93,6 +110,13 @@ extension Metachat_V1_ChatServiceHandler {
             serializer: ProtobufSerializer<Metachat_V1_ChatReplyDelta>()
         ) { request, response, context in
             try await self.streamReply(request: request, response: response, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_ChatService.Method.chat,
+            deserializer: ProtobufDeserializer<Metachat_V1_LegacyChatRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_LegacyChatResponse>()
+        ) { request, context in
+            try await self.chat(request: request, context: context)
         }
         router.registerBidirectionalStreaming(
             Metachat_V1_ChatService.Method.channelSession,
@@ -141,9 +165,12 @@ package struct Metachat_V1_ChatServiceClient: Sendable {
         )
     }
 
-    /// Same as SendMessage, but streams the answer as it is generated. Over REST this is
-    /// Server-Sent Events: one `data:` line of ChatReplyDelta JSON per delta; the stream ends
-    /// after the delta with is_final set.
+    /// Same as SendMessage, but streams the answer as it is generated: the first delta carries
+    /// the stored user message and the citations (before any text), then text deltas, then the
+    /// final delta with the stored answer. A failure after the first delta ends the call with
+    /// its status; nothing half-written is stored. Over REST this is Server-Sent Events when
+    /// the client accepts `text/event-stream` and newline-delimited JSON otherwise; the stream
+    /// ends after the delta with is_final set.
     package func streamReply<Result: Sendable>(
         _ request: Metachat_V1_SendMessageRequest,
         metadata: Metadata = [:],
@@ -158,6 +185,25 @@ package struct Metachat_V1_ChatServiceClient: Sendable {
             metadata: metadata,
             options: options,
             onResponse: onResponse
+        )
+    }
+
+    /// The original platform's chat endpoint, kept for existing integrations: answers
+    /// `{message, conversationId?, tenantId?}` like SendMessage (an API conversation whose user is
+    /// "api") in the original's shape. tenantId names the tenant for an admin key (like
+    /// x-tenant-id); with a tenant key it must be empty or the key's own tenant.
+    package func chat(
+        _ request: Metachat_V1_LegacyChatRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_LegacyChatResponse {
+        try await self.client.unary(
+            Metachat_V1_ChatService.Method.chat,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_LegacyChatRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_LegacyChatResponse>(),
+            metadata: metadata,
+            options: options
         )
     }
 
@@ -205,6 +251,15 @@ extension Metachat_V1_ChatService {
             method: Method.streamReply,
             requestType: Metachat_V1_SendMessageRequest.self,
             responseType: Metachat_V1_ChatReplyDelta.self
+        ),
+        RESTRoute(
+            httpMethod: "POST",
+            pathTemplate: "/api/chat",
+            body: "*",
+            responseBody: "",
+            method: Method.chat,
+            requestType: Metachat_V1_LegacyChatRequest.self,
+            responseType: Metachat_V1_LegacyChatResponse.self
         ),
     ]
 }

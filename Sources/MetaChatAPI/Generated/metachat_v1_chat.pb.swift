@@ -121,6 +121,16 @@ package nonisolated struct Metachat_V1_ChatReply: Sendable {
   /// True when this call created the conversation.
   package var conversationCreated: Bool = false
 
+  /// Level of the confidence analysis; UNSPECIFIED when no answer was generated.
+  package var confidenceLevel: Metachat_V1_ConfidenceLevel = .unspecified
+
+  /// What the confidence analysis decided; UNSPECIFIED when no answer was generated.
+  package var escalationAction: Metachat_V1_EscalationAction = .unspecified
+
+  /// True when this is the stored answer of an earlier call with the same idempotency_key
+  /// (nothing was generated again).
+  package var replayed: Bool = false
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -130,54 +140,57 @@ package nonisolated struct Metachat_V1_ChatReply: Sendable {
   fileprivate var _usage: Metachat_V1_TokenUsage? = nil
 }
 
-/// One piece of a streamed answer.
-package nonisolated struct Metachat_V1_ChatReplyDelta: Sendable {
+/// Body of the original platform's `POST /api/chat`.
+package nonisolated struct Metachat_V1_LegacyChatRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Conversation the exchange belongs to; set on every delta.
+  /// The user's message; required, 1-8000 characters.
+  package var message: String = String()
+
+  /// Conversation to continue; empty: a new one.
   package var conversationID: String = String()
 
-  /// ID the assistant message will be stored under; set on every delta.
+  /// Tenant to act on with an admin key (like x-tenant-id); with a tenant key empty or the
+  /// key's own tenant.
+  package var tenantID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// Answer of `POST /api/chat`, in the original platform's shape.
+package nonisolated struct Metachat_V1_LegacyChatResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The text the user gets: the answer, or the hand-off message when the conversation went
+  /// to a human; empty while a human owns the conversation.
+  package var response: String = String()
+
+  /// The conversation (new or continued).
+  package var conversationID: String = String()
+
+  /// ID of the stored message holding `response`; empty when there is none.
   package var messageID: String = String()
 
-  /// Next piece of answer text; concatenating all deltas gives the full text.
-  package var textDelta: String = String()
+  /// Passages the answer relies on, best first.
+  package var sources: [Metachat_V1_Citation] = []
 
-  /// 0-based position of this delta in the stream.
-  package var sequence: Int32 = 0
-
-  /// True on the last delta only; the stream ends after it.
-  package var isFinal: Bool = false
-
-  /// Final delta only: passages supporting the answer, best first.
-  package var citations: [Metachat_V1_Citation] = []
-
-  /// Final delta only: the complete stored message (unset when awaiting_human).
-  package var message: Metachat_V1_Message {
-    get {_message ?? Metachat_V1_Message()}
-    set {_message = newValue}
-  }
-  /// Returns true if `message` has been explicitly set.
-  package var hasMessage: Bool {self._message != nil}
-  /// Clears the value of `message`. Subsequent reads from it will return its default value.
-  package mutating func clearMessage() {self._message = nil}
-
-  /// Final delta only: true when this turn handed the conversation over to a human.
-  package var escalated: Bool = false
-
-  /// Final delta only: assistant confidence, 0..1.
+  /// Assistant confidence, 0..1.
   package var confidence: Double = 0
 
-  /// Final delta only: why this turn escalated; UNSPECIFIED otherwise.
-  package var escalationReason: Metachat_V1_EscalationReason = .unspecified
+  /// True when the conversation is now with a human (this turn escalated, or a human
+  /// already owned it).
+  package var escalated: Bool = false
 
-  /// Final delta only: true when the conversation is assigned to a human and no answer was
-  /// generated (the stream then holds only this delta).
-  package var awaitingHuman: Bool = false
+  /// Model that answered; empty when none did.
+  package var model: String = String()
 
-  /// Final delta only: tokens used for this answer.
+  /// Tokens used.
   package var usage: Metachat_V1_TokenUsage {
     get {_usage ?? Metachat_V1_TokenUsage()}
     set {_usage = newValue}
@@ -187,23 +200,135 @@ package nonisolated struct Metachat_V1_ChatReplyDelta: Sendable {
   /// Clears the value of `usage`. Subsequent reads from it will return its default value.
   package mutating func clearUsage() {self._usage = nil}
 
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _usage: Metachat_V1_TokenUsage? = nil
+}
+
+/// One piece of a streamed answer.
+package nonisolated struct Metachat_V1_ChatReplyDelta: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Conversation the exchange belongs to; set on every delta.
+  package var conversationID: String {
+    get {_storage._conversationID}
+    set {_uniqueStorage()._conversationID = newValue}
+  }
+
+  /// ID the assistant message will be stored under; set on every delta.
+  package var messageID: String {
+    get {_storage._messageID}
+    set {_uniqueStorage()._messageID = newValue}
+  }
+
+  /// Next piece of answer text; concatenating all deltas gives the full text.
+  package var textDelta: String {
+    get {_storage._textDelta}
+    set {_uniqueStorage()._textDelta = newValue}
+  }
+
+  /// 0-based position of this delta in the stream.
+  package var sequence: Int32 {
+    get {_storage._sequence}
+    set {_uniqueStorage()._sequence = newValue}
+  }
+
+  /// True on the last delta only; the stream ends after it.
+  package var isFinal: Bool {
+    get {_storage._isFinal}
+    set {_uniqueStorage()._isFinal = newValue}
+  }
+
+  /// First and final delta: passages supporting the answer, best first (sent before the
+  /// first text).
+  package var citations: [Metachat_V1_Citation] {
+    get {_storage._citations}
+    set {_uniqueStorage()._citations = newValue}
+  }
+
+  /// Final delta only: the complete stored message (unset when awaiting_human).
+  package var message: Metachat_V1_Message {
+    get {_storage._message ?? Metachat_V1_Message()}
+    set {_uniqueStorage()._message = newValue}
+  }
+  /// Returns true if `message` has been explicitly set.
+  package var hasMessage: Bool {_storage._message != nil}
+  /// Clears the value of `message`. Subsequent reads from it will return its default value.
+  package mutating func clearMessage() {_uniqueStorage()._message = nil}
+
+  /// Final delta only: true when this turn handed the conversation over to a human.
+  package var escalated: Bool {
+    get {_storage._escalated}
+    set {_uniqueStorage()._escalated = newValue}
+  }
+
+  /// Final delta only: assistant confidence, 0..1.
+  package var confidence: Double {
+    get {_storage._confidence}
+    set {_uniqueStorage()._confidence = newValue}
+  }
+
+  /// Final delta only: why this turn escalated; UNSPECIFIED otherwise.
+  package var escalationReason: Metachat_V1_EscalationReason {
+    get {_storage._escalationReason}
+    set {_uniqueStorage()._escalationReason = newValue}
+  }
+
+  /// Final delta only: true when the conversation is assigned to a human and no answer was
+  /// generated (the stream then holds only this delta).
+  package var awaitingHuman: Bool {
+    get {_storage._awaitingHuman}
+    set {_uniqueStorage()._awaitingHuman = newValue}
+  }
+
+  /// Final delta only: tokens used for this answer.
+  package var usage: Metachat_V1_TokenUsage {
+    get {_storage._usage ?? Metachat_V1_TokenUsage()}
+    set {_uniqueStorage()._usage = newValue}
+  }
+  /// Returns true if `usage` has been explicitly set.
+  package var hasUsage: Bool {_storage._usage != nil}
+  /// Clears the value of `usage`. Subsequent reads from it will return its default value.
+  package mutating func clearUsage() {_uniqueStorage()._usage = nil}
+
   /// First delta only: the stored user message.
   package var userMessage: Metachat_V1_Message {
-    get {_userMessage ?? Metachat_V1_Message()}
-    set {_userMessage = newValue}
+    get {_storage._userMessage ?? Metachat_V1_Message()}
+    set {_uniqueStorage()._userMessage = newValue}
   }
   /// Returns true if `userMessage` has been explicitly set.
-  package var hasUserMessage: Bool {self._userMessage != nil}
+  package var hasUserMessage: Bool {_storage._userMessage != nil}
   /// Clears the value of `userMessage`. Subsequent reads from it will return its default value.
-  package mutating func clearUserMessage() {self._userMessage = nil}
+  package mutating func clearUserMessage() {_uniqueStorage()._userMessage = nil}
+
+  /// Final delta only: level of the confidence analysis.
+  package var confidenceLevel: Metachat_V1_ConfidenceLevel {
+    get {_storage._confidenceLevel}
+    set {_uniqueStorage()._confidenceLevel = newValue}
+  }
+
+  /// Final delta only: what the confidence analysis decided.
+  package var escalationAction: Metachat_V1_EscalationAction {
+    get {_storage._escalationAction}
+    set {_uniqueStorage()._escalationAction = newValue}
+  }
+
+  /// Final delta only: true when this replays the stored answer of an earlier call with the
+  /// same idempotency_key.
+  package var replayed: Bool {
+    get {_storage._replayed}
+    set {_uniqueStorage()._replayed = newValue}
+  }
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
-  fileprivate var _message: Metachat_V1_Message? = nil
-  fileprivate var _usage: Metachat_V1_TokenUsage? = nil
-  fileprivate var _userMessage: Metachat_V1_Message? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// Envelope sent by a channel gateway to the server.
@@ -663,7 +788,7 @@ nonisolated extension Metachat_V1_SendMessageRequest: SwiftProtobuf.Message, Swi
 
 nonisolated extension Metachat_V1_ChatReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ChatReply"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{1}message\0\u{1}citations\0\u{1}escalated\0\u{1}confidence\0\u{3}escalation_reason\0\u{3}user_message\0\u{3}awaiting_human\0\u{1}usage\0\u{3}conversation_created\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{1}message\0\u{1}citations\0\u{1}escalated\0\u{1}confidence\0\u{3}escalation_reason\0\u{3}user_message\0\u{3}awaiting_human\0\u{1}usage\0\u{3}conversation_created\0\u{3}confidence_level\0\u{3}escalation_action\0\u{1}replayed\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -681,6 +806,9 @@ nonisolated extension Metachat_V1_ChatReply: SwiftProtobuf.Message, SwiftProtobu
       case 8: try { try decoder.decodeSingularBoolField(value: &self.awaitingHuman) }()
       case 9: try { try decoder.decodeSingularMessageField(value: &self._usage) }()
       case 10: try { try decoder.decodeSingularBoolField(value: &self.conversationCreated) }()
+      case 11: try { try decoder.decodeSingularEnumField(value: &self.confidenceLevel) }()
+      case 12: try { try decoder.decodeSingularEnumField(value: &self.escalationAction) }()
+      case 13: try { try decoder.decodeSingularBoolField(value: &self.replayed) }()
       default: break
       }
     }
@@ -721,6 +849,15 @@ nonisolated extension Metachat_V1_ChatReply: SwiftProtobuf.Message, SwiftProtobu
     if self.conversationCreated != false {
       try visitor.visitSingularBoolField(value: self.conversationCreated, fieldNumber: 10)
     }
+    if self.confidenceLevel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.confidenceLevel, fieldNumber: 11)
+    }
+    if self.escalationAction != .unspecified {
+      try visitor.visitSingularEnumField(value: self.escalationAction, fieldNumber: 12)
+    }
+    if self.replayed != false {
+      try visitor.visitSingularBoolField(value: self.replayed, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -735,14 +872,17 @@ nonisolated extension Metachat_V1_ChatReply: SwiftProtobuf.Message, SwiftProtobu
     if lhs.awaitingHuman != rhs.awaitingHuman {return false}
     if lhs._usage != rhs._usage {return false}
     if lhs.conversationCreated != rhs.conversationCreated {return false}
+    if lhs.confidenceLevel != rhs.confidenceLevel {return false}
+    if lhs.escalationAction != rhs.escalationAction {return false}
+    if lhs.replayed != rhs.replayed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Metachat_V1_ChatReplyDelta: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  package static let protoMessageName: String = _protobuf_package + ".ChatReplyDelta"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}message_id\0\u{3}text_delta\0\u{1}sequence\0\u{3}is_final\0\u{1}citations\0\u{1}message\0\u{1}escalated\0\u{1}confidence\0\u{3}escalation_reason\0\u{3}awaiting_human\0\u{1}usage\0\u{3}user_message\0")
+nonisolated extension Metachat_V1_LegacyChatRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".LegacyChatRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{3}conversation_id\0\u{3}tenant_id\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -750,19 +890,54 @@ nonisolated extension Metachat_V1_ChatReplyDelta: SwiftProtobuf.Message, SwiftPr
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.messageID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.textDelta) }()
-      case 4: try { try decoder.decodeSingularInt32Field(value: &self.sequence) }()
-      case 5: try { try decoder.decodeSingularBoolField(value: &self.isFinal) }()
-      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.citations) }()
-      case 7: try { try decoder.decodeSingularMessageField(value: &self._message) }()
-      case 8: try { try decoder.decodeSingularBoolField(value: &self.escalated) }()
-      case 9: try { try decoder.decodeSingularDoubleField(value: &self.confidence) }()
-      case 10: try { try decoder.decodeSingularEnumField(value: &self.escalationReason) }()
-      case 11: try { try decoder.decodeSingularBoolField(value: &self.awaitingHuman) }()
-      case 12: try { try decoder.decodeSingularMessageField(value: &self._usage) }()
-      case 13: try { try decoder.decodeSingularMessageField(value: &self._userMessage) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.tenantID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 1)
+    }
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 2)
+    }
+    if !self.tenantID.isEmpty {
+      try visitor.visitSingularStringField(value: self.tenantID, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_LegacyChatRequest, rhs: Metachat_V1_LegacyChatRequest) -> Bool {
+    if lhs.message != rhs.message {return false}
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.tenantID != rhs.tenantID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_LegacyChatResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".LegacyChatResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}response\0\u{3}conversation_id\0\u{3}message_id\0\u{1}sources\0\u{1}confidence\0\u{1}escalated\0\u{1}model\0\u{1}usage\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.response) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.messageID) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.sources) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.confidence) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.escalated) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._usage) }()
       default: break
       }
     }
@@ -773,62 +948,217 @@ nonisolated extension Metachat_V1_ChatReplyDelta: SwiftProtobuf.Message, SwiftPr
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.response.isEmpty {
+      try visitor.visitSingularStringField(value: self.response, fieldNumber: 1)
+    }
     if !self.conversationID.isEmpty {
-      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 2)
     }
     if !self.messageID.isEmpty {
-      try visitor.visitSingularStringField(value: self.messageID, fieldNumber: 2)
+      try visitor.visitSingularStringField(value: self.messageID, fieldNumber: 3)
     }
-    if !self.textDelta.isEmpty {
-      try visitor.visitSingularStringField(value: self.textDelta, fieldNumber: 3)
-    }
-    if self.sequence != 0 {
-      try visitor.visitSingularInt32Field(value: self.sequence, fieldNumber: 4)
-    }
-    if self.isFinal != false {
-      try visitor.visitSingularBoolField(value: self.isFinal, fieldNumber: 5)
-    }
-    if !self.citations.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.citations, fieldNumber: 6)
-    }
-    try { if let v = self._message {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
-    } }()
-    if self.escalated != false {
-      try visitor.visitSingularBoolField(value: self.escalated, fieldNumber: 8)
+    if !self.sources.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.sources, fieldNumber: 4)
     }
     if self.confidence.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.confidence, fieldNumber: 9)
+      try visitor.visitSingularDoubleField(value: self.confidence, fieldNumber: 5)
     }
-    if self.escalationReason != .unspecified {
-      try visitor.visitSingularEnumField(value: self.escalationReason, fieldNumber: 10)
+    if self.escalated != false {
+      try visitor.visitSingularBoolField(value: self.escalated, fieldNumber: 6)
     }
-    if self.awaitingHuman != false {
-      try visitor.visitSingularBoolField(value: self.awaitingHuman, fieldNumber: 11)
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 7)
     }
     try { if let v = self._usage {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-    } }()
-    try { if let v = self._userMessage {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  package static func ==(lhs: Metachat_V1_ChatReplyDelta, rhs: Metachat_V1_ChatReplyDelta) -> Bool {
+  package static func ==(lhs: Metachat_V1_LegacyChatResponse, rhs: Metachat_V1_LegacyChatResponse) -> Bool {
+    if lhs.response != rhs.response {return false}
     if lhs.conversationID != rhs.conversationID {return false}
     if lhs.messageID != rhs.messageID {return false}
-    if lhs.textDelta != rhs.textDelta {return false}
-    if lhs.sequence != rhs.sequence {return false}
-    if lhs.isFinal != rhs.isFinal {return false}
-    if lhs.citations != rhs.citations {return false}
-    if lhs._message != rhs._message {return false}
-    if lhs.escalated != rhs.escalated {return false}
+    if lhs.sources != rhs.sources {return false}
     if lhs.confidence != rhs.confidence {return false}
-    if lhs.escalationReason != rhs.escalationReason {return false}
-    if lhs.awaitingHuman != rhs.awaitingHuman {return false}
+    if lhs.escalated != rhs.escalated {return false}
+    if lhs.model != rhs.model {return false}
     if lhs._usage != rhs._usage {return false}
-    if lhs._userMessage != rhs._userMessage {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_ChatReplyDelta: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ChatReplyDelta"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}message_id\0\u{3}text_delta\0\u{1}sequence\0\u{3}is_final\0\u{1}citations\0\u{1}message\0\u{1}escalated\0\u{1}confidence\0\u{3}escalation_reason\0\u{3}awaiting_human\0\u{1}usage\0\u{3}user_message\0\u{3}confidence_level\0\u{3}escalation_action\0\u{1}replayed\0")
+
+  fileprivate class _StorageClass {
+    var _conversationID: String = String()
+    var _messageID: String = String()
+    var _textDelta: String = String()
+    var _sequence: Int32 = 0
+    var _isFinal: Bool = false
+    var _citations: [Metachat_V1_Citation] = []
+    var _message: Metachat_V1_Message? = nil
+    var _escalated: Bool = false
+    var _confidence: Double = 0
+    var _escalationReason: Metachat_V1_EscalationReason = .unspecified
+    var _awaitingHuman: Bool = false
+    var _usage: Metachat_V1_TokenUsage? = nil
+    var _userMessage: Metachat_V1_Message? = nil
+    var _confidenceLevel: Metachat_V1_ConfidenceLevel = .unspecified
+    var _escalationAction: Metachat_V1_EscalationAction = .unspecified
+    var _replayed: Bool = false
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _conversationID = source._conversationID
+      _messageID = source._messageID
+      _textDelta = source._textDelta
+      _sequence = source._sequence
+      _isFinal = source._isFinal
+      _citations = source._citations
+      _message = source._message
+      _escalated = source._escalated
+      _confidence = source._confidence
+      _escalationReason = source._escalationReason
+      _awaitingHuman = source._awaitingHuman
+      _usage = source._usage
+      _userMessage = source._userMessage
+      _confidenceLevel = source._confidenceLevel
+      _escalationAction = source._escalationAction
+      _replayed = source._replayed
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._conversationID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._messageID) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._textDelta) }()
+        case 4: try { try decoder.decodeSingularInt32Field(value: &_storage._sequence) }()
+        case 5: try { try decoder.decodeSingularBoolField(value: &_storage._isFinal) }()
+        case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._citations) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._message) }()
+        case 8: try { try decoder.decodeSingularBoolField(value: &_storage._escalated) }()
+        case 9: try { try decoder.decodeSingularDoubleField(value: &_storage._confidence) }()
+        case 10: try { try decoder.decodeSingularEnumField(value: &_storage._escalationReason) }()
+        case 11: try { try decoder.decodeSingularBoolField(value: &_storage._awaitingHuman) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._usage) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._userMessage) }()
+        case 14: try { try decoder.decodeSingularEnumField(value: &_storage._confidenceLevel) }()
+        case 15: try { try decoder.decodeSingularEnumField(value: &_storage._escalationAction) }()
+        case 16: try { try decoder.decodeSingularBoolField(value: &_storage._replayed) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._conversationID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._conversationID, fieldNumber: 1)
+      }
+      if !_storage._messageID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._messageID, fieldNumber: 2)
+      }
+      if !_storage._textDelta.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._textDelta, fieldNumber: 3)
+      }
+      if _storage._sequence != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._sequence, fieldNumber: 4)
+      }
+      if _storage._isFinal != false {
+        try visitor.visitSingularBoolField(value: _storage._isFinal, fieldNumber: 5)
+      }
+      if !_storage._citations.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._citations, fieldNumber: 6)
+      }
+      try { if let v = _storage._message {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
+      if _storage._escalated != false {
+        try visitor.visitSingularBoolField(value: _storage._escalated, fieldNumber: 8)
+      }
+      if _storage._confidence.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._confidence, fieldNumber: 9)
+      }
+      if _storage._escalationReason != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._escalationReason, fieldNumber: 10)
+      }
+      if _storage._awaitingHuman != false {
+        try visitor.visitSingularBoolField(value: _storage._awaitingHuman, fieldNumber: 11)
+      }
+      try { if let v = _storage._usage {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      try { if let v = _storage._userMessage {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
+      if _storage._confidenceLevel != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._confidenceLevel, fieldNumber: 14)
+      }
+      if _storage._escalationAction != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._escalationAction, fieldNumber: 15)
+      }
+      if _storage._replayed != false {
+        try visitor.visitSingularBoolField(value: _storage._replayed, fieldNumber: 16)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_ChatReplyDelta, rhs: Metachat_V1_ChatReplyDelta) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._conversationID != rhs_storage._conversationID {return false}
+        if _storage._messageID != rhs_storage._messageID {return false}
+        if _storage._textDelta != rhs_storage._textDelta {return false}
+        if _storage._sequence != rhs_storage._sequence {return false}
+        if _storage._isFinal != rhs_storage._isFinal {return false}
+        if _storage._citations != rhs_storage._citations {return false}
+        if _storage._message != rhs_storage._message {return false}
+        if _storage._escalated != rhs_storage._escalated {return false}
+        if _storage._confidence != rhs_storage._confidence {return false}
+        if _storage._escalationReason != rhs_storage._escalationReason {return false}
+        if _storage._awaitingHuman != rhs_storage._awaitingHuman {return false}
+        if _storage._usage != rhs_storage._usage {return false}
+        if _storage._userMessage != rhs_storage._userMessage {return false}
+        if _storage._confidenceLevel != rhs_storage._confidenceLevel {return false}
+        if _storage._escalationAction != rhs_storage._escalationAction {return false}
+        if _storage._replayed != rhs_storage._replayed {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -273,6 +273,64 @@ package nonisolated enum Metachat_V1_EscalationAction: SwiftProtobuf.Enum, Swift
 
 }
 
+/// The confidence level of an assistant answer (ESCALATION.md: >= 0.8 HIGH, >= 0.6 MEDIUM,
+/// >= 0.4 LOW, below VERY_LOW).
+package nonisolated enum Metachat_V1_ConfidenceLevel: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+
+  /// Not analysed.
+  case unspecified // = 0
+
+  /// Score at least 0.8.
+  case high // = 1
+
+  /// Score at least 0.6.
+  case medium // = 2
+
+  /// Score at least 0.4.
+  case low // = 3
+
+  /// Score below 0.4.
+  case veryLow // = 4
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .high
+    case 2: self = .medium
+    case 3: self = .low
+    case 4: self = .veryLow
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .high: return 1
+    case .medium: return 2
+    case .low: return 3
+    case .veryLow: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Metachat_V1_ConfidenceLevel] = [
+    .unspecified,
+    .high,
+    .medium,
+    .low,
+    .veryLow,
+  ]
+
+}
+
 /// The kind of media an attachment carries.
 package nonisolated enum Metachat_V1_AttachmentKind: SwiftProtobuf.Enum, Swift.CaseIterable {
   package typealias RawValue = Int
@@ -774,6 +832,10 @@ nonisolated extension Metachat_V1_MessageDeliveryStatus: SwiftProtobuf._ProtoNam
 
 nonisolated extension Metachat_V1_EscalationAction: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ESCALATION_ACTION_UNSPECIFIED\0\u{1}ESCALATION_ACTION_CONTINUE\0\u{1}ESCALATION_ACTION_SEND_WITH_DISCLAIMER\0\u{1}ESCALATION_ACTION_SUGGEST_REVIEW\0\u{1}ESCALATION_ACTION_IMMEDIATE_ESCALATION\0")
+}
+
+nonisolated extension Metachat_V1_ConfidenceLevel: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CONFIDENCE_LEVEL_UNSPECIFIED\0\u{1}CONFIDENCE_LEVEL_HIGH\0\u{1}CONFIDENCE_LEVEL_MEDIUM\0\u{1}CONFIDENCE_LEVEL_LOW\0\u{1}CONFIDENCE_LEVEL_VERY_LOW\0")
 }
 
 nonisolated extension Metachat_V1_AttachmentKind: SwiftProtobuf._ProtoNameProviding {

@@ -1211,6 +1211,16 @@ package nonisolated struct Metachat_V1_ConversationEvent: Sendable {
     /// The next piece of text; concatenating the pieces in sequence order gives the answer.
     package var textDelta: String = String()
 
+    /// Passages the answer relies on, on the first piece (sequence 0, before any text).
+    package var citations: [Metachat_V1_Citation] = []
+
+    /// True on the last piece: generation finished (the stored answer follows as
+    /// message_created, possibly with a disclaimer appended, or withheld on escalation).
+    package var isFinal: Bool = false
+
+    /// Set on the last piece when generation failed: nothing was stored, discard the pieces.
+    package var errorMessage: String = String()
+
     package var unknownFields = SwiftProtobuf.UnknownStorage()
 
     package init() {}
@@ -2945,7 +2955,7 @@ nonisolated extension Metachat_V1_ConversationEvent.MessageDeliveryUpdated: Swif
 
 nonisolated extension Metachat_V1_ConversationEvent.ReplyDelta: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = Metachat_V1_ConversationEvent.protoMessageName + ".ReplyDelta"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{1}sequence\0\u{3}text_delta\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{1}sequence\0\u{3}text_delta\0\u{1}citations\0\u{3}is_final\0\u{3}error_message\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2956,6 +2966,9 @@ nonisolated extension Metachat_V1_ConversationEvent.ReplyDelta: SwiftProtobuf.Me
       case 1: try { try decoder.decodeSingularStringField(value: &self.messageID) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.sequence) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.textDelta) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.citations) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.isFinal) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.errorMessage) }()
       default: break
       }
     }
@@ -2971,6 +2984,15 @@ nonisolated extension Metachat_V1_ConversationEvent.ReplyDelta: SwiftProtobuf.Me
     if !self.textDelta.isEmpty {
       try visitor.visitSingularStringField(value: self.textDelta, fieldNumber: 3)
     }
+    if !self.citations.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.citations, fieldNumber: 4)
+    }
+    if self.isFinal != false {
+      try visitor.visitSingularBoolField(value: self.isFinal, fieldNumber: 5)
+    }
+    if !self.errorMessage.isEmpty {
+      try visitor.visitSingularStringField(value: self.errorMessage, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2978,6 +3000,9 @@ nonisolated extension Metachat_V1_ConversationEvent.ReplyDelta: SwiftProtobuf.Me
     if lhs.messageID != rhs.messageID {return false}
     if lhs.sequence != rhs.sequence {return false}
     if lhs.textDelta != rhs.textDelta {return false}
+    if lhs.citations != rhs.citations {return false}
+    if lhs.isFinal != rhs.isFinal {return false}
+    if lhs.errorMessage != rhs.errorMessage {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

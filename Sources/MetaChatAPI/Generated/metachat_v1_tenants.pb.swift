@@ -38,6 +38,10 @@ package nonisolated enum Metachat_V1_LlmProvider: SwiftProtobuf.Enum, Swift.Case
   /// Any OpenAI-compatible chat-completions server (Ollama, vLLM, llama.cpp server...);
   /// requires base_url.
   case openaiCompatible // = 3
+
+  /// Anthropic Messages API at https://api.anthropic.com/v1 (or the server-configured
+  /// ANTHROPIC_BASE_URL); base_url optionally overrides it.
+  case anthropic // = 4
   case UNRECOGNIZED(Int)
 
   package init() {
@@ -50,6 +54,7 @@ package nonisolated enum Metachat_V1_LlmProvider: SwiftProtobuf.Enum, Swift.Case
     case 1: self = .local
     case 2: self = .openai
     case 3: self = .openaiCompatible
+    case 4: self = .anthropic
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -60,6 +65,7 @@ package nonisolated enum Metachat_V1_LlmProvider: SwiftProtobuf.Enum, Swift.Case
     case .local: return 1
     case .openai: return 2
     case .openaiCompatible: return 3
+    case .anthropic: return 4
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -70,6 +76,7 @@ package nonisolated enum Metachat_V1_LlmProvider: SwiftProtobuf.Enum, Swift.Case
     .local,
     .openai,
     .openaiCompatible,
+    .anthropic,
   ]
 
 }
@@ -121,6 +128,57 @@ package nonisolated enum Metachat_V1_EmbeddingProvider: SwiftProtobuf.Enum, Swif
     .local,
     .openai,
     .openaiCompatible,
+  ]
+
+}
+
+/// How readily the confidence analysis escalates (thresholds in docs/orchestrator.md).
+package nonisolated enum Metachat_V1_EscalationMode: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+
+  /// Not set: STANDARD.
+  case unspecified // = 0
+
+  /// Immediate escalation below 0.3, review below 0.6 (high-stakes questions 0.8).
+  case standard // = 1
+
+  /// Immediate escalation below 0.5, review below 0.75 (high-stakes questions 0.85).
+  case strict // = 2
+
+  /// Immediate escalation below 0.2, review below 0.4 (high-stakes questions 0.7).
+  case lenient // = 3
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .standard
+    case 2: self = .strict
+    case 3: self = .lenient
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .standard: return 1
+    case .strict: return 2
+    case .lenient: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Metachat_V1_EscalationMode] = [
+    .unspecified,
+    .standard,
+    .strict,
+    .lenient,
   ]
 
 }
@@ -262,11 +320,40 @@ package nonisolated struct Metachat_V1_TenantSettings: @unchecked Sendable {
   /// Clears the value of `rateLimit`. Subsequent reads from it will return its default value.
   package mutating func clearRateLimit() {_uniqueStorage()._rateLimit = nil}
 
+  /// Monthly usage quotas of the assistant.
+  package var quota: Metachat_V1_UsageQuotaSettings {
+    get {_storage._quota ?? Metachat_V1_UsageQuotaSettings()}
+    set {_uniqueStorage()._quota = newValue}
+  }
+  /// Returns true if `quota` has been explicitly set.
+  package var hasQuota: Bool {_storage._quota != nil}
+  /// Clears the value of `quota`. Subsequent reads from it will return its default value.
+  package mutating func clearQuota() {_uniqueStorage()._quota = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// Monthly quotas of the assistant (calendar months, UTC). A message that would start a model
+/// call after a quota is used up is refused with RESOURCE_EXHAUSTED naming the quota, before
+/// any model call; the user message is not stored then.
+package nonisolated struct Metachat_V1_UsageQuotaSettings: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Model tokens (prompt + completion) per month, 0..1000000000000. 0: unlimited.
+  package var monthlyTokenQuota: Int64 = 0
+
+  /// Assistant answers per month, 0..1000000000. 0: unlimited.
+  package var monthlyMessageQuota: Int64 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
 }
 
 /// How the tenant's answers are generated.
@@ -279,7 +366,8 @@ package nonisolated struct Metachat_V1_LlmSettings: Sendable {
   package var provider: Metachat_V1_LlmProvider = .unspecified
 
   /// Model name passed to the provider, e.g. "gpt-4o-mini" or "llama3.1:8b"; at most 200
-  /// characters. Empty: the server's OPENAI_MODEL. Ignored by LOCAL.
+  /// characters. Empty: the server's OPENAI_MODEL (ANTHROPIC_MODEL for ANTHROPIC). Ignored by
+  /// LOCAL.
   package var model: String = String()
 
   /// Base URL of an OpenAI-compatible API including the version path, e.g.
@@ -305,8 +393,9 @@ package nonisolated struct Metachat_V1_LlmSettings: Sendable {
   package var systemPrompt: String = String()
 
   /// Write-only. Provider API key; stored encrypted, never returned. Empty on create: the
-  /// server's OPENAI_API_KEY is used. Clear it by naming it in update_mask with an empty
-  /// value.
+  /// server's OPENAI_API_KEY (ANTHROPIC_API_KEY for ANTHROPIC) is used, but only with the
+  /// server's own base URL: a tenant base_url never receives a server key. Clear it by
+  /// naming it in update_mask with an empty value.
   package var apiKey: String = String()
 
   /// Output only. Last four characters of the stored api_key; empty when none is stored.
@@ -422,17 +511,47 @@ package nonisolated struct Metachat_V1_EscalationSettings: Sendable {
   /// words); at most 100 entries of 1-100 characters each.
   package var keywords: [String] = []
 
-  /// Escalate when the assistant's confidence is below this value, 0..1. 0: never
-  /// escalate on confidence.
+  /// Escalate immediately when the assistant's confidence is below this value, 0..1. 0: the
+  /// mode's immediate-escalation threshold.
   package var confidenceThreshold: Double = 0
 
   /// Text sent to the user when the conversation is handed over; at most 1000 characters.
   /// Empty: a built-in English message.
   package var handoffMessage: String = String()
 
+  /// How readily answers are escalated (the thresholds of the confidence analysis). Unset:
+  /// STANDARD.
+  package var mode: Metachat_V1_EscalationMode = .unspecified
+
+  /// Extra high-stakes words (besides the built-in medical, legal, financial, health,
+  /// diagnosis, medication, lawsuit, investment, emergency): a question containing one is
+  /// judged against the mode's high-stakes threshold. At most 100 entries of 1-100
+  /// characters.
+  package var highStakesKeywords: [String] = []
+
+  /// Whether answers of MEDIUM confidence (and reviewed ones) get the disclaimer appended.
+  /// Unset: true.
+  package var disclaimerEnabled: SwiftProtobuf.Google_Protobuf_BoolValue {
+    get {_disclaimerEnabled ?? SwiftProtobuf.Google_Protobuf_BoolValue()}
+    set {_disclaimerEnabled = newValue}
+  }
+  /// Returns true if `disclaimerEnabled` has been explicitly set.
+  package var hasDisclaimerEnabled: Bool {self._disclaimerEnabled != nil}
+  /// Clears the value of `disclaimerEnabled`. Subsequent reads from it will return its default value.
+  package mutating func clearDisclaimerEnabled() {self._disclaimerEnabled = nil}
+
+  /// The disclaimer appended to uncertain answers; at most 1000 characters. Empty: a
+  /// built-in English note.
+  package var disclaimerText: String = String()
+
+  /// Confidence levels that always escalate immediately; at most 4 entries. Empty: VERY_LOW.
+  package var alwaysEscalateLevels: [Metachat_V1_ConfidenceLevel] = []
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _disclaimerEnabled: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
 }
 
 /// Per-tenant overrides of the data retention policy (nightly job and RunRetention).
@@ -668,11 +787,15 @@ package nonisolated struct Metachat_V1_DisableTenantRequest: Sendable {
 fileprivate nonisolated let _protobuf_package = "metachat.v1"
 
 nonisolated extension Metachat_V1_LlmProvider: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0LLM_PROVIDER_UNSPECIFIED\0\u{1}LLM_PROVIDER_LOCAL\0\u{1}LLM_PROVIDER_OPENAI\0\u{1}LLM_PROVIDER_OPENAI_COMPATIBLE\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0LLM_PROVIDER_UNSPECIFIED\0\u{1}LLM_PROVIDER_LOCAL\0\u{1}LLM_PROVIDER_OPENAI\0\u{1}LLM_PROVIDER_OPENAI_COMPATIBLE\0\u{1}LLM_PROVIDER_ANTHROPIC\0")
 }
 
 nonisolated extension Metachat_V1_EmbeddingProvider: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EMBEDDING_PROVIDER_UNSPECIFIED\0\u{1}EMBEDDING_PROVIDER_LOCAL\0\u{1}EMBEDDING_PROVIDER_OPENAI\0\u{1}EMBEDDING_PROVIDER_OPENAI_COMPATIBLE\0")
+}
+
+nonisolated extension Metachat_V1_EscalationMode: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ESCALATION_MODE_UNSPECIFIED\0\u{1}ESCALATION_MODE_STANDARD\0\u{1}ESCALATION_MODE_STRICT\0\u{1}ESCALATION_MODE_LENIENT\0")
 }
 
 nonisolated extension Metachat_V1_Tenant: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -746,7 +869,7 @@ nonisolated extension Metachat_V1_Tenant: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Metachat_V1_TenantSettings: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".TenantSettings"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}llm\0\u{1}rag\0\u{1}escalation\0\u{1}retention\0\u{1}widget\0\u{3}rate_limit\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}llm\0\u{1}rag\0\u{1}escalation\0\u{1}retention\0\u{1}widget\0\u{3}rate_limit\0\u{1}quota\0")
 
   fileprivate class _StorageClass {
     var _llm: Metachat_V1_LlmSettings? = nil
@@ -755,6 +878,7 @@ nonisolated extension Metachat_V1_TenantSettings: SwiftProtobuf.Message, SwiftPr
     var _retention: Metachat_V1_RetentionSettings? = nil
     var _widget: Metachat_V1_WidgetSettings? = nil
     var _rateLimit: Metachat_V1_RateLimitSettings? = nil
+    var _quota: Metachat_V1_UsageQuotaSettings? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -771,6 +895,7 @@ nonisolated extension Metachat_V1_TenantSettings: SwiftProtobuf.Message, SwiftPr
       _retention = source._retention
       _widget = source._widget
       _rateLimit = source._rateLimit
+      _quota = source._quota
     }
   }
 
@@ -795,6 +920,7 @@ nonisolated extension Metachat_V1_TenantSettings: SwiftProtobuf.Message, SwiftPr
         case 4: try { try decoder.decodeSingularMessageField(value: &_storage._retention) }()
         case 5: try { try decoder.decodeSingularMessageField(value: &_storage._widget) }()
         case 6: try { try decoder.decodeSingularMessageField(value: &_storage._rateLimit) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._quota) }()
         default: break
         }
       }
@@ -825,6 +951,9 @@ nonisolated extension Metachat_V1_TenantSettings: SwiftProtobuf.Message, SwiftPr
       try { if let v = _storage._rateLimit {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
       } }()
+      try { if let v = _storage._quota {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -840,10 +969,46 @@ nonisolated extension Metachat_V1_TenantSettings: SwiftProtobuf.Message, SwiftPr
         if _storage._retention != rhs_storage._retention {return false}
         if _storage._widget != rhs_storage._widget {return false}
         if _storage._rateLimit != rhs_storage._rateLimit {return false}
+        if _storage._quota != rhs_storage._quota {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_UsageQuotaSettings: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".UsageQuotaSettings"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}monthly_token_quota\0\u{3}monthly_message_quota\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.monthlyTokenQuota) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.monthlyMessageQuota) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.monthlyTokenQuota != 0 {
+      try visitor.visitSingularInt64Field(value: self.monthlyTokenQuota, fieldNumber: 1)
+    }
+    if self.monthlyMessageQuota != 0 {
+      try visitor.visitSingularInt64Field(value: self.monthlyMessageQuota, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_UsageQuotaSettings, rhs: Metachat_V1_UsageQuotaSettings) -> Bool {
+    if lhs.monthlyTokenQuota != rhs.monthlyTokenQuota {return false}
+    if lhs.monthlyMessageQuota != rhs.monthlyMessageQuota {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1034,7 +1199,7 @@ nonisolated extension Metachat_V1_RagSettings: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Metachat_V1_EscalationSettings: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".EscalationSettings"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}enabled\0\u{1}keywords\0\u{3}confidence_threshold\0\u{3}handoff_message\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}enabled\0\u{1}keywords\0\u{3}confidence_threshold\0\u{3}handoff_message\0\u{1}mode\0\u{3}high_stakes_keywords\0\u{3}disclaimer_enabled\0\u{3}disclaimer_text\0\u{3}always_escalate_levels\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1046,12 +1211,21 @@ nonisolated extension Metachat_V1_EscalationSettings: SwiftProtobuf.Message, Swi
       case 2: try { try decoder.decodeRepeatedStringField(value: &self.keywords) }()
       case 3: try { try decoder.decodeSingularDoubleField(value: &self.confidenceThreshold) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.handoffMessage) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.mode) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.highStakesKeywords) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._disclaimerEnabled) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.disclaimerText) }()
+      case 9: try { try decoder.decodeRepeatedEnumField(value: &self.alwaysEscalateLevels) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if self.enabled != false {
       try visitor.visitSingularBoolField(value: self.enabled, fieldNumber: 1)
     }
@@ -1064,6 +1238,21 @@ nonisolated extension Metachat_V1_EscalationSettings: SwiftProtobuf.Message, Swi
     if !self.handoffMessage.isEmpty {
       try visitor.visitSingularStringField(value: self.handoffMessage, fieldNumber: 4)
     }
+    if self.mode != .unspecified {
+      try visitor.visitSingularEnumField(value: self.mode, fieldNumber: 5)
+    }
+    if !self.highStakesKeywords.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.highStakesKeywords, fieldNumber: 6)
+    }
+    try { if let v = self._disclaimerEnabled {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    if !self.disclaimerText.isEmpty {
+      try visitor.visitSingularStringField(value: self.disclaimerText, fieldNumber: 8)
+    }
+    if !self.alwaysEscalateLevels.isEmpty {
+      try visitor.visitPackedEnumField(value: self.alwaysEscalateLevels, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1072,6 +1261,11 @@ nonisolated extension Metachat_V1_EscalationSettings: SwiftProtobuf.Message, Swi
     if lhs.keywords != rhs.keywords {return false}
     if lhs.confidenceThreshold != rhs.confidenceThreshold {return false}
     if lhs.handoffMessage != rhs.handoffMessage {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.highStakesKeywords != rhs.highStakesKeywords {return false}
+    if lhs._disclaimerEnabled != rhs._disclaimerEnabled {return false}
+    if lhs.disclaimerText != rhs.disclaimerText {return false}
+    if lhs.alwaysEscalateLevels != rhs.alwaysEscalateLevels {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -103,6 +103,96 @@ void   metachat__v1__chat_reply__free_unpacked
   assert(message->base.descriptor == &metachat__v1__chat_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   metachat__v1__legacy_chat_request__init
+                     (Metachat__V1__LegacyChatRequest         *message)
+{
+  static const Metachat__V1__LegacyChatRequest init_value = METACHAT__V1__LEGACY_CHAT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__legacy_chat_request__get_packed_size
+                     (const Metachat__V1__LegacyChatRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__legacy_chat_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__legacy_chat_request__pack
+                     (const Metachat__V1__LegacyChatRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__legacy_chat_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__legacy_chat_request__pack_to_buffer
+                     (const Metachat__V1__LegacyChatRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__legacy_chat_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__LegacyChatRequest *
+       metachat__v1__legacy_chat_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__LegacyChatRequest *)
+     protobuf_c_message_unpack (&metachat__v1__legacy_chat_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__legacy_chat_request__free_unpacked
+                     (Metachat__V1__LegacyChatRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__legacy_chat_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__legacy_chat_response__init
+                     (Metachat__V1__LegacyChatResponse         *message)
+{
+  static const Metachat__V1__LegacyChatResponse init_value = METACHAT__V1__LEGACY_CHAT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__legacy_chat_response__get_packed_size
+                     (const Metachat__V1__LegacyChatResponse *message)
+{
+  assert(message->base.descriptor == &metachat__v1__legacy_chat_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__legacy_chat_response__pack
+                     (const Metachat__V1__LegacyChatResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__legacy_chat_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__legacy_chat_response__pack_to_buffer
+                     (const Metachat__V1__LegacyChatResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__legacy_chat_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__LegacyChatResponse *
+       metachat__v1__legacy_chat_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__LegacyChatResponse *)
+     protobuf_c_message_unpack (&metachat__v1__legacy_chat_response__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__legacy_chat_response__free_unpacked
+                     (Metachat__V1__LegacyChatResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__legacy_chat_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   metachat__v1__chat_reply_delta__init
                      (Metachat__V1__ChatReplyDelta         *message)
 {
@@ -465,7 +555,7 @@ const ProtobufCMessageDescriptor metachat__v1__send_message_request__descriptor 
   (ProtobufCMessageInit) metachat__v1__send_message_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__chat_reply__field_descriptors[10] =
+static const ProtobufCFieldDescriptor metachat__v1__chat_reply__field_descriptors[13] =
 {
   {
     "conversation_id",
@@ -587,23 +677,62 @@ static const ProtobufCFieldDescriptor metachat__v1__chat_reply__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "confidence_level",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ChatReply, confidence_level),
+    &metachat__v1__confidence_level__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "escalation_action",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ChatReply, escalation_action),
+    &metachat__v1__escalation_action__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replayed",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ChatReply, replayed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__chat_reply__field_indices_by_name[] = {
   7,   /* field[7] = awaiting_human */
   2,   /* field[2] = citations */
   4,   /* field[4] = confidence */
+  10,   /* field[10] = confidence_level */
   9,   /* field[9] = conversation_created */
   0,   /* field[0] = conversation_id */
   3,   /* field[3] = escalated */
+  11,   /* field[11] = escalation_action */
   5,   /* field[5] = escalation_reason */
   1,   /* field[1] = message */
+  12,   /* field[12] = replayed */
   8,   /* field[8] = usage */
   6,   /* field[6] = user_message */
 };
 static const ProtobufCIntRange metachat__v1__chat_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor metachat__v1__chat_reply__descriptor =
 {
@@ -613,14 +742,207 @@ const ProtobufCMessageDescriptor metachat__v1__chat_reply__descriptor =
   "Metachat__V1__ChatReply",
   "metachat.v1",
   sizeof(Metachat__V1__ChatReply),
-  10,
+  13,
   metachat__v1__chat_reply__field_descriptors,
   metachat__v1__chat_reply__field_indices_by_name,
   1,  metachat__v1__chat_reply__number_ranges,
   (ProtobufCMessageInit) metachat__v1__chat_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__chat_reply_delta__field_descriptors[13] =
+static const ProtobufCFieldDescriptor metachat__v1__legacy_chat_request__field_descriptors[3] =
+{
+  {
+    "message",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__LegacyChatRequest, message),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conversation_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__LegacyChatRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tenant_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__LegacyChatRequest, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__legacy_chat_request__field_indices_by_name[] = {
+  1,   /* field[1] = conversation_id */
+  0,   /* field[0] = message */
+  2,   /* field[2] = tenant_id */
+};
+static const ProtobufCIntRange metachat__v1__legacy_chat_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor metachat__v1__legacy_chat_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.LegacyChatRequest",
+  "LegacyChatRequest",
+  "Metachat__V1__LegacyChatRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__LegacyChatRequest),
+  3,
+  metachat__v1__legacy_chat_request__field_descriptors,
+  metachat__v1__legacy_chat_request__field_indices_by_name,
+  1,  metachat__v1__legacy_chat_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__legacy_chat_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__legacy_chat_response__field_descriptors[8] =
+{
+  {
+    "response",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__LegacyChatResponse, response),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conversation_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__LegacyChatResponse, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "message_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__LegacyChatResponse, message_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sources",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__LegacyChatResponse, n_sources),
+    offsetof(Metachat__V1__LegacyChatResponse, sources),
+    &metachat__v1__citation__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "confidence",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__LegacyChatResponse, confidence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "escalated",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__LegacyChatResponse, escalated),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__LegacyChatResponse, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "usage",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__LegacyChatResponse, usage),
+    &metachat__v1__token_usage__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__legacy_chat_response__field_indices_by_name[] = {
+  4,   /* field[4] = confidence */
+  1,   /* field[1] = conversation_id */
+  5,   /* field[5] = escalated */
+  2,   /* field[2] = message_id */
+  6,   /* field[6] = model */
+  0,   /* field[0] = response */
+  3,   /* field[3] = sources */
+  7,   /* field[7] = usage */
+};
+static const ProtobufCIntRange metachat__v1__legacy_chat_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor metachat__v1__legacy_chat_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.LegacyChatResponse",
+  "LegacyChatResponse",
+  "Metachat__V1__LegacyChatResponse",
+  "metachat.v1",
+  sizeof(Metachat__V1__LegacyChatResponse),
+  8,
+  metachat__v1__legacy_chat_response__field_descriptors,
+  metachat__v1__legacy_chat_response__field_indices_by_name,
+  1,  metachat__v1__legacy_chat_response__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__legacy_chat_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__chat_reply_delta__field_descriptors[16] =
 {
   {
     "conversation_id",
@@ -778,17 +1100,56 @@ static const ProtobufCFieldDescriptor metachat__v1__chat_reply_delta__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "confidence_level",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ChatReplyDelta, confidence_level),
+    &metachat__v1__confidence_level__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "escalation_action",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ChatReplyDelta, escalation_action),
+    &metachat__v1__escalation_action__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replayed",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ChatReplyDelta, replayed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__chat_reply_delta__field_indices_by_name[] = {
   10,   /* field[10] = awaiting_human */
   5,   /* field[5] = citations */
   8,   /* field[8] = confidence */
+  13,   /* field[13] = confidence_level */
   0,   /* field[0] = conversation_id */
   7,   /* field[7] = escalated */
+  14,   /* field[14] = escalation_action */
   9,   /* field[9] = escalation_reason */
   4,   /* field[4] = is_final */
   6,   /* field[6] = message */
   1,   /* field[1] = message_id */
+  15,   /* field[15] = replayed */
   3,   /* field[3] = sequence */
   2,   /* field[2] = text_delta */
   11,   /* field[11] = usage */
@@ -797,7 +1158,7 @@ static const unsigned metachat__v1__chat_reply_delta__field_indices_by_name[] = 
 static const ProtobufCIntRange metachat__v1__chat_reply_delta__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor metachat__v1__chat_reply_delta__descriptor =
 {
@@ -807,7 +1168,7 @@ const ProtobufCMessageDescriptor metachat__v1__chat_reply_delta__descriptor =
   "Metachat__V1__ChatReplyDelta",
   "metachat.v1",
   sizeof(Metachat__V1__ChatReplyDelta),
-  13,
+  16,
   metachat__v1__chat_reply_delta__field_descriptors,
   metachat__v1__chat_reply_delta__field_indices_by_name,
   1,  metachat__v1__chat_reply_delta__number_ranges,
@@ -1660,14 +2021,16 @@ const ProtobufCMessageDescriptor metachat__v1__channel_outbound__descriptor =
   (ProtobufCMessageInit) metachat__v1__channel_outbound__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor metachat__v1__chat_service__method_descriptors[3] =
+static const ProtobufCMethodDescriptor metachat__v1__chat_service__method_descriptors[4] =
 {
   { "SendMessage", &metachat__v1__send_message_request__descriptor, &metachat__v1__chat_reply__descriptor },
   { "StreamReply", &metachat__v1__send_message_request__descriptor, &metachat__v1__chat_reply_delta__descriptor },
+  { "Chat", &metachat__v1__legacy_chat_request__descriptor, &metachat__v1__legacy_chat_response__descriptor },
   { "ChannelSession", &metachat__v1__channel_inbound__descriptor, &metachat__v1__channel_outbound__descriptor },
 };
 const unsigned metachat__v1__chat_service__method_indices_by_name[] = {
-  2,        /* ChannelSession */
+  3,        /* ChannelSession */
+  2,        /* Chat */
   0,        /* SendMessage */
   1         /* StreamReply */
 };
@@ -1678,7 +2041,7 @@ const ProtobufCServiceDescriptor metachat__v1__chat_service__descriptor =
   "ChatService",
   "Metachat__V1__ChatService",
   "metachat.v1",
-  3,
+  4,
   metachat__v1__chat_service__method_descriptors,
   metachat__v1__chat_service__method_indices_by_name
 };
@@ -1698,13 +2061,21 @@ void metachat__v1__chat_service__stream_reply(ProtobufCService *service,
   assert(service->descriptor == &metachat__v1__chat_service__descriptor);
   service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void metachat__v1__chat_service__chat(ProtobufCService *service,
+                                      const Metachat__V1__LegacyChatRequest *input,
+                                      Metachat__V1__LegacyChatResponse_Closure closure,
+                                      void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__chat_service__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void metachat__v1__chat_service__channel_session(ProtobufCService *service,
                                                  const Metachat__V1__ChannelInbound *input,
                                                  Metachat__V1__ChannelOutbound_Closure closure,
                                                  void *closure_data)
 {
   assert(service->descriptor == &metachat__v1__chat_service__descriptor);
-  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__chat_service__init (Metachat__V1__ChatService_Service *service,
                                        Metachat__V1__ChatService_ServiceDestroy destroy)

@@ -22,6 +22,8 @@ PROTOBUF_C__BEGIN_DECLS
 typedef struct Metachat__V1__SendMessageRequest Metachat__V1__SendMessageRequest;
 typedef struct Metachat__V1__SendMessageRequest__MetadataEntry Metachat__V1__SendMessageRequest__MetadataEntry;
 typedef struct Metachat__V1__ChatReply Metachat__V1__ChatReply;
+typedef struct Metachat__V1__LegacyChatRequest Metachat__V1__LegacyChatRequest;
+typedef struct Metachat__V1__LegacyChatResponse Metachat__V1__LegacyChatResponse;
 typedef struct Metachat__V1__ChatReplyDelta Metachat__V1__ChatReplyDelta;
 typedef struct Metachat__V1__ChannelInbound Metachat__V1__ChannelInbound;
 typedef struct Metachat__V1__ChannelInbound__Hello Metachat__V1__ChannelInbound__Hello;
@@ -150,10 +152,95 @@ struct  Metachat__V1__ChatReply
    * True when this call created the conversation.
    */
   protobuf_c_boolean conversation_created;
+  /*
+   * Level of the confidence analysis; UNSPECIFIED when no answer was generated.
+   */
+  Metachat__V1__ConfidenceLevel confidence_level;
+  /*
+   * What the confidence analysis decided; UNSPECIFIED when no answer was generated.
+   */
+  Metachat__V1__EscalationAction escalation_action;
+  /*
+   * True when this is the stored answer of an earlier call with the same idempotency_key
+   * (nothing was generated again).
+   */
+  protobuf_c_boolean replayed;
 };
 #define METACHAT__V1__CHAT_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__chat_reply__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, 0,NULL, 0, 0, METACHAT__V1__ESCALATION_REASON__ESCALATION_REASON_UNSPECIFIED, NULL, 0, NULL, 0 }
+    , (char *)protobuf_c_empty_string, NULL, 0,NULL, 0, 0, METACHAT__V1__ESCALATION_REASON__ESCALATION_REASON_UNSPECIFIED, NULL, 0, NULL, 0, METACHAT__V1__CONFIDENCE_LEVEL__CONFIDENCE_LEVEL_UNSPECIFIED, METACHAT__V1__ESCALATION_ACTION__ESCALATION_ACTION_UNSPECIFIED, 0 }
+
+
+/*
+ * Body of the original platform's `POST /api/chat`.
+ */
+struct  Metachat__V1__LegacyChatRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The user's message; required, 1-8000 characters.
+   */
+  char *message;
+  /*
+   * Conversation to continue; empty: a new one.
+   */
+  char *conversation_id;
+  /*
+   * Tenant to act on with an admin key (like x-tenant-id); with a tenant key empty or the
+   * key's own tenant.
+   */
+  char *tenant_id;
+};
+#define METACHAT__V1__LEGACY_CHAT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__legacy_chat_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Answer of `POST /api/chat`, in the original platform's shape.
+ */
+struct  Metachat__V1__LegacyChatResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The text the user gets: the answer, or the hand-off message when the conversation went
+   * to a human; empty while a human owns the conversation.
+   */
+  char *response;
+  /*
+   * The conversation (new or continued).
+   */
+  char *conversation_id;
+  /*
+   * ID of the stored message holding `response`; empty when there is none.
+   */
+  char *message_id;
+  /*
+   * Passages the answer relies on, best first.
+   */
+  size_t n_sources;
+  Metachat__V1__Citation **sources;
+  /*
+   * Assistant confidence, 0..1.
+   */
+  double confidence;
+  /*
+   * True when the conversation is now with a human (this turn escalated, or a human
+   * already owned it).
+   */
+  protobuf_c_boolean escalated;
+  /*
+   * Model that answered; empty when none did.
+   */
+  char *model;
+  /*
+   * Tokens used.
+   */
+  Metachat__V1__TokenUsage *usage;
+};
+#define METACHAT__V1__LEGACY_CHAT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__legacy_chat_response__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, NULL }
 
 
 /*
@@ -183,7 +270,8 @@ struct  Metachat__V1__ChatReplyDelta
    */
   protobuf_c_boolean is_final;
   /*
-   * Final delta only: passages supporting the answer, best first.
+   * First and final delta: passages supporting the answer, best first (sent before the
+   * first text).
    */
   size_t n_citations;
   Metachat__V1__Citation **citations;
@@ -216,10 +304,23 @@ struct  Metachat__V1__ChatReplyDelta
    * First delta only: the stored user message.
    */
   Metachat__V1__Message *user_message;
+  /*
+   * Final delta only: level of the confidence analysis.
+   */
+  Metachat__V1__ConfidenceLevel confidence_level;
+  /*
+   * Final delta only: what the confidence analysis decided.
+   */
+  Metachat__V1__EscalationAction escalation_action;
+  /*
+   * Final delta only: true when this replays the stored answer of an earlier call with the
+   * same idempotency_key.
+   */
+  protobuf_c_boolean replayed;
 };
 #define METACHAT__V1__CHAT_REPLY_DELTA__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__chat_reply_delta__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, NULL, 0, 0, METACHAT__V1__ESCALATION_REASON__ESCALATION_REASON_UNSPECIFIED, 0, NULL, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, NULL, 0, 0, METACHAT__V1__ESCALATION_REASON__ESCALATION_REASON_UNSPECIFIED, 0, NULL, NULL, METACHAT__V1__CONFIDENCE_LEVEL__CONFIDENCE_LEVEL_UNSPECIFIED, METACHAT__V1__ESCALATION_ACTION__ESCALATION_ACTION_UNSPECIFIED, 0 }
 
 
 /*
@@ -600,6 +701,44 @@ Metachat__V1__ChatReply *
 void   metachat__v1__chat_reply__free_unpacked
                      (Metachat__V1__ChatReply *message,
                       ProtobufCAllocator *allocator);
+/* Metachat__V1__LegacyChatRequest methods */
+void   metachat__v1__legacy_chat_request__init
+                     (Metachat__V1__LegacyChatRequest         *message);
+size_t metachat__v1__legacy_chat_request__get_packed_size
+                     (const Metachat__V1__LegacyChatRequest   *message);
+size_t metachat__v1__legacy_chat_request__pack
+                     (const Metachat__V1__LegacyChatRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__legacy_chat_request__pack_to_buffer
+                     (const Metachat__V1__LegacyChatRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__LegacyChatRequest *
+       metachat__v1__legacy_chat_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__legacy_chat_request__free_unpacked
+                     (Metachat__V1__LegacyChatRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__LegacyChatResponse methods */
+void   metachat__v1__legacy_chat_response__init
+                     (Metachat__V1__LegacyChatResponse         *message);
+size_t metachat__v1__legacy_chat_response__get_packed_size
+                     (const Metachat__V1__LegacyChatResponse   *message);
+size_t metachat__v1__legacy_chat_response__pack
+                     (const Metachat__V1__LegacyChatResponse   *message,
+                      uint8_t             *out);
+size_t metachat__v1__legacy_chat_response__pack_to_buffer
+                     (const Metachat__V1__LegacyChatResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__LegacyChatResponse *
+       metachat__v1__legacy_chat_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__legacy_chat_response__free_unpacked
+                     (Metachat__V1__LegacyChatResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Metachat__V1__ChatReplyDelta methods */
 void   metachat__v1__chat_reply_delta__init
                      (Metachat__V1__ChatReplyDelta         *message);
@@ -698,6 +837,12 @@ typedef void (*Metachat__V1__SendMessageRequest_Closure)
 typedef void (*Metachat__V1__ChatReply_Closure)
                  (const Metachat__V1__ChatReply *message,
                   void *closure_data);
+typedef void (*Metachat__V1__LegacyChatRequest_Closure)
+                 (const Metachat__V1__LegacyChatRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__LegacyChatResponse_Closure)
+                 (const Metachat__V1__LegacyChatResponse *message,
+                  void *closure_data);
 typedef void (*Metachat__V1__ChatReplyDelta_Closure)
                  (const Metachat__V1__ChatReplyDelta *message,
                   void *closure_data);
@@ -752,6 +897,10 @@ struct Metachat__V1__ChatService_Service
                        const Metachat__V1__SendMessageRequest *input,
                        Metachat__V1__ChatReplyDelta_Closure closure,
                        void *closure_data);
+  void (*chat)(Metachat__V1__ChatService_Service *service,
+               const Metachat__V1__LegacyChatRequest *input,
+               Metachat__V1__LegacyChatResponse_Closure closure,
+               void *closure_data);
   void (*channel_session)(Metachat__V1__ChatService_Service *service,
                           const Metachat__V1__ChannelInbound *input,
                           Metachat__V1__ChannelOutbound_Closure closure,
@@ -766,6 +915,7 @@ void metachat__v1__chat_service__init (Metachat__V1__ChatService_Service *servic
     { METACHAT__V1__CHAT_SERVICE__BASE_INIT,\
       function_prefix__ ## send_message,\
       function_prefix__ ## stream_reply,\
+      function_prefix__ ## chat,\
       function_prefix__ ## channel_session  }
 void metachat__v1__chat_service__send_message(ProtobufCService *service,
                                               const Metachat__V1__SendMessageRequest *input,
@@ -775,6 +925,10 @@ void metachat__v1__chat_service__stream_reply(ProtobufCService *service,
                                               const Metachat__V1__SendMessageRequest *input,
                                               Metachat__V1__ChatReplyDelta_Closure closure,
                                               void *closure_data);
+void metachat__v1__chat_service__chat(ProtobufCService *service,
+                                      const Metachat__V1__LegacyChatRequest *input,
+                                      Metachat__V1__LegacyChatResponse_Closure closure,
+                                      void *closure_data);
 void metachat__v1__chat_service__channel_session(ProtobufCService *service,
                                                  const Metachat__V1__ChannelInbound *input,
                                                  Metachat__V1__ChannelOutbound_Closure closure,
@@ -785,6 +939,8 @@ void metachat__v1__chat_service__channel_session(ProtobufCService *service,
 extern const ProtobufCMessageDescriptor metachat__v1__send_message_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__send_message_request__metadata_entry__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__chat_reply__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__legacy_chat_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__legacy_chat_response__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__chat_reply_delta__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__channel_inbound__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__channel_inbound__hello__descriptor;

@@ -1438,6 +1438,40 @@ const ProtobufCEnumDescriptor metachat__v1__escalation_action__descriptor =
   metachat__v1__escalation_action__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
+static const ProtobufCEnumValue metachat__v1__confidence_level__enum_values_by_number[5] =
+{
+  { "CONFIDENCE_LEVEL_UNSPECIFIED", "METACHAT__V1__CONFIDENCE_LEVEL__CONFIDENCE_LEVEL_UNSPECIFIED", 0 },
+  { "CONFIDENCE_LEVEL_HIGH", "METACHAT__V1__CONFIDENCE_LEVEL__CONFIDENCE_LEVEL_HIGH", 1 },
+  { "CONFIDENCE_LEVEL_MEDIUM", "METACHAT__V1__CONFIDENCE_LEVEL__CONFIDENCE_LEVEL_MEDIUM", 2 },
+  { "CONFIDENCE_LEVEL_LOW", "METACHAT__V1__CONFIDENCE_LEVEL__CONFIDENCE_LEVEL_LOW", 3 },
+  { "CONFIDENCE_LEVEL_VERY_LOW", "METACHAT__V1__CONFIDENCE_LEVEL__CONFIDENCE_LEVEL_VERY_LOW", 4 },
+};
+static const ProtobufCIntRange metachat__v1__confidence_level__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex metachat__v1__confidence_level__enum_values_by_name[5] =
+{
+  { "CONFIDENCE_LEVEL_HIGH", 1 },
+  { "CONFIDENCE_LEVEL_LOW", 3 },
+  { "CONFIDENCE_LEVEL_MEDIUM", 2 },
+  { "CONFIDENCE_LEVEL_UNSPECIFIED", 0 },
+  { "CONFIDENCE_LEVEL_VERY_LOW", 4 },
+};
+const ProtobufCEnumDescriptor metachat__v1__confidence_level__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "metachat.v1.ConfidenceLevel",
+  "ConfidenceLevel",
+  "Metachat__V1__ConfidenceLevel",
+  "metachat.v1",
+  5,
+  metachat__v1__confidence_level__enum_values_by_number,
+  5,
+  metachat__v1__confidence_level__enum_values_by_name,
+  1,
+  metachat__v1__confidence_level__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
 static const ProtobufCEnumValue metachat__v1__attachment_kind__enum_values_by_number[6] =
 {
   { "ATTACHMENT_KIND_UNSPECIFIED", "METACHAT__V1__ATTACHMENT_KIND__ATTACHMENT_KIND_UNSPECIFIED", 0 },

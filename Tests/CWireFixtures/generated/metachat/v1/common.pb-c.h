@@ -143,6 +143,33 @@ typedef enum _Metachat__V1__EscalationAction {
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METACHAT__V1__ESCALATION_ACTION)
 } Metachat__V1__EscalationAction;
 /*
+ * The confidence level of an assistant answer (ESCALATION.md: >= 0.8 HIGH, >= 0.6 MEDIUM,
+ * >= 0.4 LOW, below VERY_LOW).
+ */
+typedef enum _Metachat__V1__ConfidenceLevel {
+  /*
+   * Not analysed.
+   */
+  METACHAT__V1__CONFIDENCE_LEVEL__CONFIDENCE_LEVEL_UNSPECIFIED = 0,
+  /*
+   * Score at least 0.8.
+   */
+  METACHAT__V1__CONFIDENCE_LEVEL__CONFIDENCE_LEVEL_HIGH = 1,
+  /*
+   * Score at least 0.6.
+   */
+  METACHAT__V1__CONFIDENCE_LEVEL__CONFIDENCE_LEVEL_MEDIUM = 2,
+  /*
+   * Score at least 0.4.
+   */
+  METACHAT__V1__CONFIDENCE_LEVEL__CONFIDENCE_LEVEL_LOW = 3,
+  /*
+   * Score below 0.4.
+   */
+  METACHAT__V1__CONFIDENCE_LEVEL__CONFIDENCE_LEVEL_VERY_LOW = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METACHAT__V1__CONFIDENCE_LEVEL)
+} Metachat__V1__ConfidenceLevel;
+/*
  * The kind of media an attachment carries.
  */
 typedef enum _Metachat__V1__AttachmentKind {
@@ -738,6 +765,7 @@ extern const ProtobufCEnumDescriptor    metachat__v1__channel_type__descriptor;
 extern const ProtobufCEnumDescriptor    metachat__v1__message_role__descriptor;
 extern const ProtobufCEnumDescriptor    metachat__v1__message_delivery_status__descriptor;
 extern const ProtobufCEnumDescriptor    metachat__v1__escalation_action__descriptor;
+extern const ProtobufCEnumDescriptor    metachat__v1__confidence_level__descriptor;
 extern const ProtobufCEnumDescriptor    metachat__v1__attachment_kind__descriptor;
 extern const ProtobufCEnumDescriptor    metachat__v1__escalation_reason__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__attachment__descriptor;

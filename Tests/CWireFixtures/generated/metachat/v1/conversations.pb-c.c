@@ -3312,7 +3312,7 @@ const ProtobufCMessageDescriptor metachat__v1__conversation_event__message_deliv
   (ProtobufCMessageInit) metachat__v1__conversation_event__message_delivery_updated__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__conversation_event__reply_delta__field_descriptors[3] =
+static const ProtobufCFieldDescriptor metachat__v1__conversation_event__reply_delta__field_descriptors[6] =
 {
   {
     "message_id",
@@ -3350,8 +3350,47 @@ static const ProtobufCFieldDescriptor metachat__v1__conversation_event__reply_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "citations",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__ConversationEvent__ReplyDelta, n_citations),
+    offsetof(Metachat__V1__ConversationEvent__ReplyDelta, citations),
+    &metachat__v1__citation__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "is_final",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ConversationEvent__ReplyDelta, is_final),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "error_message",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ConversationEvent__ReplyDelta, error_message),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__conversation_event__reply_delta__field_indices_by_name[] = {
+  3,   /* field[3] = citations */
+  5,   /* field[5] = error_message */
+  4,   /* field[4] = is_final */
   0,   /* field[0] = message_id */
   1,   /* field[1] = sequence */
   2,   /* field[2] = text_delta */
@@ -3359,7 +3398,7 @@ static const unsigned metachat__v1__conversation_event__reply_delta__field_indic
 static const ProtobufCIntRange metachat__v1__conversation_event__reply_delta__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor metachat__v1__conversation_event__reply_delta__descriptor =
 {
@@ -3369,7 +3408,7 @@ const ProtobufCMessageDescriptor metachat__v1__conversation_event__reply_delta__
   "Metachat__V1__ConversationEvent__ReplyDelta",
   "metachat.v1",
   sizeof(Metachat__V1__ConversationEvent__ReplyDelta),
-  3,
+  6,
   metachat__v1__conversation_event__reply_delta__field_descriptors,
   metachat__v1__conversation_event__reply_delta__field_indices_by_name,
   1,  metachat__v1__conversation_event__reply_delta__number_ranges,

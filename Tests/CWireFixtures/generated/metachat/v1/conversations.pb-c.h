@@ -1005,10 +1005,24 @@ struct  Metachat__V1__ConversationEvent__ReplyDelta
    * The next piece of text; concatenating the pieces in sequence order gives the answer.
    */
   char *text_delta;
+  /*
+   * Passages the answer relies on, on the first piece (sequence 0, before any text).
+   */
+  size_t n_citations;
+  Metachat__V1__Citation **citations;
+  /*
+   * True on the last piece: generation finished (the stored answer follows as
+   * message_created, possibly with a disclaimer appended, or withheld on escalation).
+   */
+  protobuf_c_boolean is_final;
+  /*
+   * Set on the last piece when generation failed: nothing was stored, discard the pieces.
+   */
+  char *error_message;
 };
 #define METACHAT__V1__CONVERSATION_EVENT__REPLY_DELTA__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__conversation_event__reply_delta__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0,NULL, 0, (char *)protobuf_c_empty_string }
 
 
 /*

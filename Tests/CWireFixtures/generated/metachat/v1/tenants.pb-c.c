@@ -103,6 +103,51 @@ void   metachat__v1__tenant_settings__free_unpacked
   assert(message->base.descriptor == &metachat__v1__tenant_settings__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   metachat__v1__usage_quota_settings__init
+                     (Metachat__V1__UsageQuotaSettings         *message)
+{
+  static const Metachat__V1__UsageQuotaSettings init_value = METACHAT__V1__USAGE_QUOTA_SETTINGS__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__usage_quota_settings__get_packed_size
+                     (const Metachat__V1__UsageQuotaSettings *message)
+{
+  assert(message->base.descriptor == &metachat__v1__usage_quota_settings__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__usage_quota_settings__pack
+                     (const Metachat__V1__UsageQuotaSettings *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__usage_quota_settings__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__usage_quota_settings__pack_to_buffer
+                     (const Metachat__V1__UsageQuotaSettings *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__usage_quota_settings__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__UsageQuotaSettings *
+       metachat__v1__usage_quota_settings__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__UsageQuotaSettings *)
+     protobuf_c_message_unpack (&metachat__v1__usage_quota_settings__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__usage_quota_settings__free_unpacked
+                     (Metachat__V1__UsageQuotaSettings *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__usage_quota_settings__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   metachat__v1__llm_settings__init
                      (Metachat__V1__LlmSettings         *message)
 {
@@ -874,7 +919,7 @@ const ProtobufCMessageDescriptor metachat__v1__tenant__descriptor =
   (ProtobufCMessageInit) metachat__v1__tenant__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__tenant_settings__field_descriptors[6] =
+static const ProtobufCFieldDescriptor metachat__v1__tenant_settings__field_descriptors[7] =
 {
   {
     "llm",
@@ -948,10 +993,23 @@ static const ProtobufCFieldDescriptor metachat__v1__tenant_settings__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "quota",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__TenantSettings, quota),
+    &metachat__v1__usage_quota_settings__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__tenant_settings__field_indices_by_name[] = {
   2,   /* field[2] = escalation */
   0,   /* field[0] = llm */
+  6,   /* field[6] = quota */
   1,   /* field[1] = rag */
   5,   /* field[5] = rate_limit */
   3,   /* field[3] = retention */
@@ -960,7 +1018,7 @@ static const unsigned metachat__v1__tenant_settings__field_indices_by_name[] = {
 static const ProtobufCIntRange metachat__v1__tenant_settings__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor metachat__v1__tenant_settings__descriptor =
 {
@@ -970,11 +1028,62 @@ const ProtobufCMessageDescriptor metachat__v1__tenant_settings__descriptor =
   "Metachat__V1__TenantSettings",
   "metachat.v1",
   sizeof(Metachat__V1__TenantSettings),
-  6,
+  7,
   metachat__v1__tenant_settings__field_descriptors,
   metachat__v1__tenant_settings__field_indices_by_name,
   1,  metachat__v1__tenant_settings__number_ranges,
   (ProtobufCMessageInit) metachat__v1__tenant_settings__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__usage_quota_settings__field_descriptors[2] =
+{
+  {
+    "monthly_token_quota",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__UsageQuotaSettings, monthly_token_quota),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "monthly_message_quota",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__UsageQuotaSettings, monthly_message_quota),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__usage_quota_settings__field_indices_by_name[] = {
+  1,   /* field[1] = monthly_message_quota */
+  0,   /* field[0] = monthly_token_quota */
+};
+static const ProtobufCIntRange metachat__v1__usage_quota_settings__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metachat__v1__usage_quota_settings__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.UsageQuotaSettings",
+  "UsageQuotaSettings",
+  "Metachat__V1__UsageQuotaSettings",
+  "metachat.v1",
+  sizeof(Metachat__V1__UsageQuotaSettings),
+  2,
+  metachat__v1__usage_quota_settings__field_descriptors,
+  metachat__v1__usage_quota_settings__field_indices_by_name,
+  1,  metachat__v1__usage_quota_settings__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__usage_quota_settings__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor metachat__v1__llm_settings__field_descriptors[9] =
@@ -1312,7 +1421,7 @@ const ProtobufCMessageDescriptor metachat__v1__rag_settings__descriptor =
   (ProtobufCMessageInit) metachat__v1__rag_settings__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__escalation_settings__field_descriptors[4] =
+static const ProtobufCFieldDescriptor metachat__v1__escalation_settings__field_descriptors[9] =
 {
   {
     "enabled",
@@ -1362,17 +1471,82 @@ static const ProtobufCFieldDescriptor metachat__v1__escalation_settings__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "mode",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__EscalationSettings, mode),
+    &metachat__v1__escalation_mode__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "high_stakes_keywords",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Metachat__V1__EscalationSettings, n_high_stakes_keywords),
+    offsetof(Metachat__V1__EscalationSettings, high_stakes_keywords),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "disclaimer_enabled",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__EscalationSettings, disclaimer_enabled),
+    &google__protobuf__bool_value__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "disclaimer_text",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__EscalationSettings, disclaimer_text),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "always_escalate_levels",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Metachat__V1__EscalationSettings, n_always_escalate_levels),
+    offsetof(Metachat__V1__EscalationSettings, always_escalate_levels),
+    &metachat__v1__confidence_level__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__escalation_settings__field_indices_by_name[] = {
+  8,   /* field[8] = always_escalate_levels */
   2,   /* field[2] = confidence_threshold */
+  6,   /* field[6] = disclaimer_enabled */
+  7,   /* field[7] = disclaimer_text */
   0,   /* field[0] = enabled */
   3,   /* field[3] = handoff_message */
+  5,   /* field[5] = high_stakes_keywords */
   1,   /* field[1] = keywords */
+  4,   /* field[4] = mode */
 };
 static const ProtobufCIntRange metachat__v1__escalation_settings__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor metachat__v1__escalation_settings__descriptor =
 {
@@ -1382,7 +1556,7 @@ const ProtobufCMessageDescriptor metachat__v1__escalation_settings__descriptor =
   "Metachat__V1__EscalationSettings",
   "metachat.v1",
   sizeof(Metachat__V1__EscalationSettings),
-  4,
+  9,
   metachat__v1__escalation_settings__field_descriptors,
   metachat__v1__escalation_settings__field_indices_by_name,
   1,  metachat__v1__escalation_settings__number_ranges,
@@ -1977,18 +2151,20 @@ const ProtobufCMessageDescriptor metachat__v1__disable_tenant_request__descripto
   (ProtobufCMessageInit) metachat__v1__disable_tenant_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue metachat__v1__llm_provider__enum_values_by_number[4] =
+static const ProtobufCEnumValue metachat__v1__llm_provider__enum_values_by_number[5] =
 {
   { "LLM_PROVIDER_UNSPECIFIED", "METACHAT__V1__LLM_PROVIDER__LLM_PROVIDER_UNSPECIFIED", 0 },
   { "LLM_PROVIDER_LOCAL", "METACHAT__V1__LLM_PROVIDER__LLM_PROVIDER_LOCAL", 1 },
   { "LLM_PROVIDER_OPENAI", "METACHAT__V1__LLM_PROVIDER__LLM_PROVIDER_OPENAI", 2 },
   { "LLM_PROVIDER_OPENAI_COMPATIBLE", "METACHAT__V1__LLM_PROVIDER__LLM_PROVIDER_OPENAI_COMPATIBLE", 3 },
+  { "LLM_PROVIDER_ANTHROPIC", "METACHAT__V1__LLM_PROVIDER__LLM_PROVIDER_ANTHROPIC", 4 },
 };
 static const ProtobufCIntRange metachat__v1__llm_provider__value_ranges[] = {
-{0, 0},{0, 4}
+{0, 0},{0, 5}
 };
-static const ProtobufCEnumValueIndex metachat__v1__llm_provider__enum_values_by_name[4] =
+static const ProtobufCEnumValueIndex metachat__v1__llm_provider__enum_values_by_name[5] =
 {
+  { "LLM_PROVIDER_ANTHROPIC", 4 },
   { "LLM_PROVIDER_LOCAL", 1 },
   { "LLM_PROVIDER_OPENAI", 2 },
   { "LLM_PROVIDER_OPENAI_COMPATIBLE", 3 },
@@ -2001,9 +2177,9 @@ const ProtobufCEnumDescriptor metachat__v1__llm_provider__descriptor =
   "LlmProvider",
   "Metachat__V1__LlmProvider",
   "metachat.v1",
-  4,
+  5,
   metachat__v1__llm_provider__enum_values_by_number,
-  4,
+  5,
   metachat__v1__llm_provider__enum_values_by_name,
   1,
   metachat__v1__llm_provider__value_ranges,
@@ -2039,6 +2215,38 @@ const ProtobufCEnumDescriptor metachat__v1__embedding_provider__descriptor =
   metachat__v1__embedding_provider__enum_values_by_name,
   1,
   metachat__v1__embedding_provider__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue metachat__v1__escalation_mode__enum_values_by_number[4] =
+{
+  { "ESCALATION_MODE_UNSPECIFIED", "METACHAT__V1__ESCALATION_MODE__ESCALATION_MODE_UNSPECIFIED", 0 },
+  { "ESCALATION_MODE_STANDARD", "METACHAT__V1__ESCALATION_MODE__ESCALATION_MODE_STANDARD", 1 },
+  { "ESCALATION_MODE_STRICT", "METACHAT__V1__ESCALATION_MODE__ESCALATION_MODE_STRICT", 2 },
+  { "ESCALATION_MODE_LENIENT", "METACHAT__V1__ESCALATION_MODE__ESCALATION_MODE_LENIENT", 3 },
+};
+static const ProtobufCIntRange metachat__v1__escalation_mode__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex metachat__v1__escalation_mode__enum_values_by_name[4] =
+{
+  { "ESCALATION_MODE_LENIENT", 3 },
+  { "ESCALATION_MODE_STANDARD", 1 },
+  { "ESCALATION_MODE_STRICT", 2 },
+  { "ESCALATION_MODE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor metachat__v1__escalation_mode__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "metachat.v1.EscalationMode",
+  "EscalationMode",
+  "Metachat__V1__EscalationMode",
+  "metachat.v1",
+  4,
+  metachat__v1__escalation_mode__enum_values_by_number,
+  4,
+  metachat__v1__escalation_mode__enum_values_by_name,
+  1,
+  metachat__v1__escalation_mode__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCMethodDescriptor metachat__v1__tenant_service__method_descriptors[5] =

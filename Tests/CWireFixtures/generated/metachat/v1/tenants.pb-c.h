@@ -19,10 +19,12 @@ PROTOBUF_C__BEGIN_DECLS
 #include "google/protobuf/field_mask.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
+#include "metachat/v1/common.pb-c.h"
 
 typedef struct Metachat__V1__Tenant Metachat__V1__Tenant;
 typedef struct Metachat__V1__Tenant__MetadataEntry Metachat__V1__Tenant__MetadataEntry;
 typedef struct Metachat__V1__TenantSettings Metachat__V1__TenantSettings;
+typedef struct Metachat__V1__UsageQuotaSettings Metachat__V1__UsageQuotaSettings;
 typedef struct Metachat__V1__LlmSettings Metachat__V1__LlmSettings;
 typedef struct Metachat__V1__EmbeddingSettings Metachat__V1__EmbeddingSettings;
 typedef struct Metachat__V1__RagSettings Metachat__V1__RagSettings;
@@ -61,7 +63,12 @@ typedef enum _Metachat__V1__LlmProvider {
    * Any OpenAI-compatible chat-completions server (Ollama, vLLM, llama.cpp server...);
    * requires base_url.
    */
-  METACHAT__V1__LLM_PROVIDER__LLM_PROVIDER_OPENAI_COMPATIBLE = 3
+  METACHAT__V1__LLM_PROVIDER__LLM_PROVIDER_OPENAI_COMPATIBLE = 3,
+  /*
+   * Anthropic Messages API at https://api.anthropic.com/v1 (or the server-configured
+   * ANTHROPIC_BASE_URL); base_url optionally overrides it.
+   */
+  METACHAT__V1__LLM_PROVIDER__LLM_PROVIDER_ANTHROPIC = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METACHAT__V1__LLM_PROVIDER)
 } Metachat__V1__LlmProvider;
 /*
@@ -86,6 +93,28 @@ typedef enum _Metachat__V1__EmbeddingProvider {
   METACHAT__V1__EMBEDDING_PROVIDER__EMBEDDING_PROVIDER_OPENAI_COMPATIBLE = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METACHAT__V1__EMBEDDING_PROVIDER)
 } Metachat__V1__EmbeddingProvider;
+/*
+ * How readily the confidence analysis escalates (thresholds in docs/orchestrator.md).
+ */
+typedef enum _Metachat__V1__EscalationMode {
+  /*
+   * Not set: STANDARD.
+   */
+  METACHAT__V1__ESCALATION_MODE__ESCALATION_MODE_UNSPECIFIED = 0,
+  /*
+   * Immediate escalation below 0.3, review below 0.6 (high-stakes questions 0.8).
+   */
+  METACHAT__V1__ESCALATION_MODE__ESCALATION_MODE_STANDARD = 1,
+  /*
+   * Immediate escalation below 0.5, review below 0.75 (high-stakes questions 0.85).
+   */
+  METACHAT__V1__ESCALATION_MODE__ESCALATION_MODE_STRICT = 2,
+  /*
+   * Immediate escalation below 0.2, review below 0.4 (high-stakes questions 0.7).
+   */
+  METACHAT__V1__ESCALATION_MODE__ESCALATION_MODE_LENIENT = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METACHAT__V1__ESCALATION_MODE)
+} Metachat__V1__EscalationMode;
 
 /* --- messages --- */
 
@@ -178,10 +207,36 @@ struct  Metachat__V1__TenantSettings
    * Request rate limits for this tenant's API keys.
    */
   Metachat__V1__RateLimitSettings *rate_limit;
+  /*
+   * Monthly usage quotas of the assistant.
+   */
+  Metachat__V1__UsageQuotaSettings *quota;
 };
 #define METACHAT__V1__TENANT_SETTINGS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__tenant_settings__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+
+
+/*
+ * Monthly quotas of the assistant (calendar months, UTC). A message that would start a model
+ * call after a quota is used up is refused with RESOURCE_EXHAUSTED naming the quota, before
+ * any model call; the user message is not stored then.
+ */
+struct  Metachat__V1__UsageQuotaSettings
+{
+  ProtobufCMessage base;
+  /*
+   * Model tokens (prompt + completion) per month, 0..1000000000000. 0: unlimited.
+   */
+  int64_t monthly_token_quota;
+  /*
+   * Assistant answers per month, 0..1000000000. 0: unlimited.
+   */
+  int64_t monthly_message_quota;
+};
+#define METACHAT__V1__USAGE_QUOTA_SETTINGS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__usage_quota_settings__descriptor) \
+    , 0, 0 }
 
 
 /*
@@ -196,7 +251,8 @@ struct  Metachat__V1__LlmSettings
   Metachat__V1__LlmProvider provider;
   /*
    * Model name passed to the provider, e.g. "gpt-4o-mini" or "llama3.1:8b"; at most 200
-   * characters. Empty: the server's OPENAI_MODEL. Ignored by LOCAL.
+   * characters. Empty: the server's OPENAI_MODEL (ANTHROPIC_MODEL for ANTHROPIC). Ignored by
+   * LOCAL.
    */
   char *model;
   /*
@@ -220,8 +276,9 @@ struct  Metachat__V1__LlmSettings
   char *system_prompt;
   /*
    * Write-only. Provider API key; stored encrypted, never returned. Empty on create: the
-   * server's OPENAI_API_KEY is used. Clear it by naming it in update_mask with an empty
-   * value.
+   * server's OPENAI_API_KEY (ANTHROPIC_API_KEY for ANTHROPIC) is used, but only with the
+   * server's own base URL: a tenant base_url never receives a server key. Clear it by
+   * naming it in update_mask with an empty value.
    */
   char *api_key;
   /*
@@ -330,8 +387,8 @@ struct  Metachat__V1__EscalationSettings
   size_t n_keywords;
   char **keywords;
   /*
-   * Escalate when the assistant's confidence is below this value, 0..1. 0: never
-   * escalate on confidence.
+   * Escalate immediately when the assistant's confidence is below this value, 0..1. 0: the
+   * mode's immediate-escalation threshold.
    */
   double confidence_threshold;
   /*
@@ -339,10 +396,38 @@ struct  Metachat__V1__EscalationSettings
    * Empty: a built-in English message.
    */
   char *handoff_message;
+  /*
+   * How readily answers are escalated (the thresholds of the confidence analysis). Unset:
+   * STANDARD.
+   */
+  Metachat__V1__EscalationMode mode;
+  /*
+   * Extra high-stakes words (besides the built-in medical, legal, financial, health,
+   * diagnosis, medication, lawsuit, investment, emergency): a question containing one is
+   * judged against the mode's high-stakes threshold. At most 100 entries of 1-100
+   * characters.
+   */
+  size_t n_high_stakes_keywords;
+  char **high_stakes_keywords;
+  /*
+   * Whether answers of MEDIUM confidence (and reviewed ones) get the disclaimer appended.
+   * Unset: true.
+   */
+  Google__Protobuf__BoolValue *disclaimer_enabled;
+  /*
+   * The disclaimer appended to uncertain answers; at most 1000 characters. Empty: a
+   * built-in English note.
+   */
+  char *disclaimer_text;
+  /*
+   * Confidence levels that always escalate immediately; at most 4 entries. Empty: VERY_LOW.
+   */
+  size_t n_always_escalate_levels;
+  Metachat__V1__ConfidenceLevel *always_escalate_levels;
 };
 #define METACHAT__V1__ESCALATION_SETTINGS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__escalation_settings__descriptor) \
-    , 0, 0,NULL, 0, (char *)protobuf_c_empty_string }
+    , 0, 0,NULL, 0, (char *)protobuf_c_empty_string, METACHAT__V1__ESCALATION_MODE__ESCALATION_MODE_UNSPECIFIED, 0,NULL, NULL, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /*
@@ -618,6 +703,25 @@ Metachat__V1__TenantSettings *
 void   metachat__v1__tenant_settings__free_unpacked
                      (Metachat__V1__TenantSettings *message,
                       ProtobufCAllocator *allocator);
+/* Metachat__V1__UsageQuotaSettings methods */
+void   metachat__v1__usage_quota_settings__init
+                     (Metachat__V1__UsageQuotaSettings         *message);
+size_t metachat__v1__usage_quota_settings__get_packed_size
+                     (const Metachat__V1__UsageQuotaSettings   *message);
+size_t metachat__v1__usage_quota_settings__pack
+                     (const Metachat__V1__UsageQuotaSettings   *message,
+                      uint8_t             *out);
+size_t metachat__v1__usage_quota_settings__pack_to_buffer
+                     (const Metachat__V1__UsageQuotaSettings   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__UsageQuotaSettings *
+       metachat__v1__usage_quota_settings__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__usage_quota_settings__free_unpacked
+                     (Metachat__V1__UsageQuotaSettings *message,
+                      ProtobufCAllocator *allocator);
 /* Metachat__V1__LlmSettings methods */
 void   metachat__v1__llm_settings__init
                      (Metachat__V1__LlmSettings         *message);
@@ -879,6 +983,9 @@ typedef void (*Metachat__V1__Tenant_Closure)
 typedef void (*Metachat__V1__TenantSettings_Closure)
                  (const Metachat__V1__TenantSettings *message,
                   void *closure_data);
+typedef void (*Metachat__V1__UsageQuotaSettings_Closure)
+                 (const Metachat__V1__UsageQuotaSettings *message,
+                  void *closure_data);
 typedef void (*Metachat__V1__LlmSettings_Closure)
                  (const Metachat__V1__LlmSettings *message,
                   void *closure_data);
@@ -986,9 +1093,11 @@ void metachat__v1__tenant_service__disable_tenant(ProtobufCService *service,
 
 extern const ProtobufCEnumDescriptor    metachat__v1__llm_provider__descriptor;
 extern const ProtobufCEnumDescriptor    metachat__v1__embedding_provider__descriptor;
+extern const ProtobufCEnumDescriptor    metachat__v1__escalation_mode__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__tenant__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__tenant__metadata_entry__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__tenant_settings__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__usage_quota_settings__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__llm_settings__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__embedding_settings__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__rag_settings__descriptor;

@@ -1,0 +1,70 @@
+internal import FoundationEssentials
+internal import MetaChatAPI
+internal import RPCServer
+internal import Storage
+
+/// What the assistant used (`chat_usage_daily`): one row per tenant, provider, model and UTC
+/// day, and the monthly quotas checked against them (`settings.quota`).
+struct ChatUsageLedger: Sendable {
+    let pool: PostgresPool
+
+    /// Adds one answer's usage.
+    func record(tenantID: UUID, provider: String, model: String, promptTokens: Int, completionTokens: Int) async throws {
+        let prompt = Int64(max(0, promptTokens))
+        let completion = Int64(max(0, completionTokens))
+        let modelName = String(model.prefix(200))
+        do {
+            try await self.pool.withTenantTransaction(tenantID: tenantID) { connection in
+                _ = try await connection.query(
+                    """
+                    INSERT INTO chat_usage_daily AS u (tenant_id, day, provider, model, answers, prompt_tokens,
+                        completion_tokens)
+                    VALUES (\(tenantID), (now() AT TIME ZONE 'UTC')::date, \(provider), \(modelName), 1, \(prompt),
+                        \(completion))
+                    ON CONFLICT (tenant_id, day, provider, model) DO UPDATE SET
+                        answers = u.answers + 1, prompt_tokens = u.prompt_tokens + excluded.prompt_tokens,
+                        completion_tokens = u.completion_tokens + excluded.completion_tokens
+                    """)
+            }
+        } catch let error as PostgresError {
+            throw RPCError(storage: error)
+        }
+    }
+
+    /// Refuses a model call when a monthly quota of `quota` is used up.
+    ///
+    /// - Throws: `RESOURCE_EXHAUSTED` naming the quota.
+    func checkQuota(tenantID: UUID, quota: Metachat_V1_UsageQuotaSettings) async throws {
+        guard quota.monthlyTokenQuota > 0 || quota.monthlyMessageQuota > 0 else { return }
+        let used: (answers: Int64, tokens: Int64)
+        do {
+            used = try await self.pool.withTenantTransaction(tenantID: tenantID) { connection in
+                let rows = try await connection.query(
+                    """
+                    SELECT coalesce(sum(answers), 0)::int8 AS answers,
+                        coalesce(sum(prompt_tokens + completion_tokens), 0)::int8 AS tokens
+                    FROM chat_usage_daily
+                    WHERE tenant_id = \(tenantID)
+                      AND day >= date_trunc('month', now() AT TIME ZONE 'UTC')::date
+                    """)
+                return (try rows[0].decode("answers", as: Int64.self), try rows[0].decode("tokens", as: Int64.self))
+            }
+        } catch let error as PostgresError {
+            throw RPCError(storage: error)
+        }
+        if quota.monthlyMessageQuota > 0, used.answers >= quota.monthlyMessageQuota {
+            throw RPCError(
+                code: .resourceExhausted,
+                message:
+                    "The monthly message quota (settings.quota.monthlyMessageQuota = \(quota.monthlyMessageQuota)) is used up: \(used.answers) answers this month."
+            )
+        }
+        if quota.monthlyTokenQuota > 0, used.tokens >= quota.monthlyTokenQuota {
+            throw RPCError(
+                code: .resourceExhausted,
+                message:
+                    "The monthly token quota (settings.quota.monthlyTokenQuota = \(quota.monthlyTokenQuota)) is used up: \(used.tokens) tokens this month."
+            )
+        }
+    }
+}
