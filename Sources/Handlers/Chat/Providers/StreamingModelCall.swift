@@ -122,8 +122,18 @@ struct StreamingModelCall: Sendable {
                         response, decoder: decoder, description: description, progress: progress,
                         continuation: continuation)
                     continuation.finish()
-                } catch {
+                } catch let error as ChatModelError {
                     continuation.finish(throwing: error)
+                } catch let error as ModelStreamError {
+                    continuation.finish(throwing: error)
+                } catch let error as ServerSentEventError {
+                    continuation.finish(throwing: error)
+                } catch is CancellationError {
+                    continuation.finish(throwing: CancellationError())
+                } catch {
+                    continuation.finish(
+                        throwing: ChatModelError(
+                            .unavailable, "\(description) broke the connection mid-stream (\(Self.name(of: error)))"))
                 }
             }
             group.addTask {
@@ -159,6 +169,8 @@ struct StreamingModelCall: Sendable {
                         break
                     }
                 }
+                // The stream also ends (without an error) when this task is cancelled.
+                try Task.checkCancellation()
             } catch is CancellationError {
                 throw CancellationError()
             } catch let error as ChatModelError {
@@ -270,12 +282,15 @@ struct StreamingModelCall: Sendable {
                 deadline = state.lastActivity + policy.idleTimeout
                 limit = "idle timeout of \(policy.idleTimeout)"
             }
-            if ContinuousClock.now >= deadline {
+            let now = ContinuousClock.now
+            if now >= deadline {
                 continuation.finish(
                     throwing: ChatModelError(.unavailable, "\(description) did not answer in time (\(limit))"))
                 return
             }
-            try await Task.sleep(until: deadline, clock: .continuous)
+            // Progress can bring an earlier deadline (the idle limit once the response starts), but
+            // never one before `now + idleTimeout`: waking then at the latest re-reads it in time.
+            try await Task.sleep(until: min(deadline, now + policy.idleTimeout), clock: .continuous)
         }
     }
 
