@@ -19,7 +19,7 @@ CREATE TABLE chat_requests (
     claimed_at       timestamptz NOT NULL DEFAULT now(),
     created_at       timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, idempotency_key),
-    CONSTRAINT chat_requests_reply_check CHECK ((status = 'DONE') = (reply IS NOT NULL))
+    CONSTRAINT chat_requests_done_check CHECK ((status = 'DONE') = (reply IS NOT NULL))
 );
 
 -- Keys older than a day are forgotten (the contract promises 24 hours); the orchestrator deletes

@@ -588,7 +588,7 @@ CREATE POLICY ingest_jobs_scope ON ingest_jobs
         (
             version: 10,
             fileName: "0010_chat.sql",
-            sha256: "b23fc191d3f34ca7e8d74d599a38e08b2c07687ded5d0c5d4385ac440c450c8c",
+            sha256: "3bb08bad6de8b2c6be4e23e072fbb8c0a1d97ef12db3563479da16c47a98c6f9",
             sql: #"""
 -- 0010_chat: the chat orchestrator's idempotent requests and its usage ledger
 -- (docs/orchestrator.md).
@@ -611,7 +611,7 @@ CREATE TABLE chat_requests (
     claimed_at       timestamptz NOT NULL DEFAULT now(),
     created_at       timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, idempotency_key),
-    CONSTRAINT chat_requests_reply_check CHECK ((status = 'DONE') = (reply IS NOT NULL))
+    CONSTRAINT chat_requests_done_check CHECK ((status = 'DONE') = (reply IS NOT NULL))
 );
 
 -- Keys older than a day are forgotten (the contract promises 24 hours); the orchestrator deletes

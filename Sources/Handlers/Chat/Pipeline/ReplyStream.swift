@@ -59,8 +59,8 @@ struct ReplyStream {
         self.ended = true
         var piece = Metachat_V1_ConversationEvent.ReplyDelta()
         piece.isFinal = true
+        // The caller's final delta shares this number.
         await self.live(piece)
-        self.sequence += 1
     }
 
     /// Tells the watchers generation failed (nothing is stored).
