@@ -27,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-ALL_TARGETS=(grpc-framing http1 http2 rest-binding path-query document-readers)
+ALL_TARGETS=(grpc-framing http1 http2 rest-binding path-query document-readers chat-streams)
 SCRATCH=.build-fuzz
 
 mode=fuzz
