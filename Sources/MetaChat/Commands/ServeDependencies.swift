@@ -31,6 +31,10 @@ struct ServeDependencies {
     let probeThreadPool: NIOThreadPool
     /// Outbound HTTP (the embeddings API).
     let http: HTTPClient
+    /// Resolves tenant-supplied host names for the egress guard.
+    let resolverThreadPool: NIOThreadPool
+    /// Outbound HTTP with the egress guard in front of tenant-supplied URLs.
+    let outbound: OutboundHTTPClient
     /// Where documents' original bytes are kept.
     let documentFiles: DocumentFileStore
     /// Embeds chunks and queries; `nil` without an embeddings API (full-text search only).
@@ -51,7 +55,8 @@ struct ServeDependencies {
     init(
         databaseURL: String, redisURL: RedisURL, conversationStream: ConversationStreamConfiguration = .defaults,
         storagePath: String = "./storage", embedding: (baseURL: String, apiKey: String, model: String)? = nil,
-        ingestWorkers: Int = 2, ingestLease: Duration = .seconds(120), logger: Logger
+        ingestWorkers: Int = 2, ingestLease: Duration = .seconds(120), egress: EgressPolicy = EgressPolicy(),
+        logger: Logger
     ) throws {
         self.postgres = PostgresPool(configuration: .init(url: databaseURL), logger: logger)
         self.redis = RedisPool(configuration: .init(url: redisURL), logger: logger)
@@ -67,6 +72,9 @@ struct ServeDependencies {
         self.rateLimiterHealth = RateLimiterHealth()
         self.rateLimiter = RateLimiter(redis: self.redis, health: self.rateLimiterHealth, logger: logger)
         self.probeThreadPool = NIOThreadPool(numberOfThreads: 2)
+        self.resolverThreadPool = NIOThreadPool(numberOfThreads: 2)
+        self.outbound = OutboundHTTPClient(
+            policy: egress, resolver: SystemHostResolver(threadPool: self.resolverThreadPool))
         self.conversationEvents = ConversationEventHub(
             pool: self.postgres, redis: self.redis, subscriber: self.subscriber, configuration: conversationStream,
             logger: logger)
@@ -104,6 +112,8 @@ struct ServeDependencies {
             self.postgres,
             self.redis,
             ThreadPoolService(threadPool: self.probeThreadPool),
+            ThreadPoolService(threadPool: self.resolverThreadPool),
+            self.outbound,
             self.subscriber,
             self.invalidation,
             self.usage,
