@@ -31,6 +31,10 @@ struct ServeDependencies {
     let probeThreadPool: NIOThreadPool
     /// Outbound HTTP (the embeddings API).
     let http: HTTPClient
+    /// Resolves tenant-supplied host names for the egress guard.
+    let resolverThreadPool: NIOThreadPool
+    /// Outbound HTTP with the egress guard in front of tenant-supplied URLs.
+    let outbound: OutboundHTTPClient
     /// Where documents' original bytes are kept.
     let documentFiles: DocumentFileStore
     /// Embeds chunks and queries; `nil` without an embeddings API (full-text search only).
@@ -57,6 +61,7 @@ struct ServeDependencies {
         databaseURL: String, redisURL: RedisURL, conversationStream: ConversationStreamConfiguration = .defaults,
         storagePath: String = "./storage", embedding: (baseURL: String, apiKey: String, model: String)? = nil,
         ingestWorkers: Int = 2, ingestLease: Duration = .seconds(120), chatProviders: ChatProviderDefaults = .offline,
+        egress: EgressPolicy = EgressPolicy(), secrets: SecretsEnvelope = SecretsEnvelope(current: nil),
         logger: Logger
     ) throws {
         self.postgres = PostgresPool(configuration: .init(url: databaseURL), logger: logger)
@@ -73,6 +78,9 @@ struct ServeDependencies {
         self.rateLimiterHealth = RateLimiterHealth()
         self.rateLimiter = RateLimiter(redis: self.redis, health: self.rateLimiterHealth, logger: logger)
         self.probeThreadPool = NIOThreadPool(numberOfThreads: 2)
+        self.resolverThreadPool = NIOThreadPool(numberOfThreads: 2)
+        self.outbound = OutboundHTTPClient(
+            policy: egress, resolver: SystemHostResolver(threadPool: self.resolverThreadPool))
         self.conversationEvents = ConversationEventHub(
             pool: self.postgres, redis: self.redis, subscriber: self.subscriber, configuration: conversationStream,
             logger: logger)
@@ -104,7 +112,7 @@ struct ServeDependencies {
         self.orchestrator = ChatOrchestrator(
             pool: postgres, events: self.conversationEvents, retriever: self.retriever,
             models: ChatModelDirectory(
-                defaults: chatProviders, transport: DirectModelHTTPTransport(http: http), breaker: CircuitBreaker()),
+                defaults: chatProviders, transport: self.outbound, breaker: CircuitBreaker(), secrets: secrets),
             turns: ConversationTurnLock(pool: self.turnLockPool))
     }
 
@@ -121,6 +129,8 @@ struct ServeDependencies {
             self.turnLockPool,
             self.redis,
             ThreadPoolService(threadPool: self.probeThreadPool),
+            ThreadPoolService(threadPool: self.resolverThreadPool),
+            self.outbound,
             self.subscriber,
             self.invalidation,
             self.usage,

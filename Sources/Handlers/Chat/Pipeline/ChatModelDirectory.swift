@@ -1,4 +1,5 @@
-package import FoundationEssentials
+internal import FoundationEssentials
+internal import Storage
 internal import MetaChatAPI
 internal import RPCServer
 internal import SwiftProtobuf
@@ -23,15 +24,20 @@ package struct ChatModelDirectory: Sendable {
     ///   - defaults: The server's settings.
     ///   - transport: Sends model requests.
     ///   - breaker: The server's circuit breakers.
-    ///   - openKey: Turns a stored `tenants.llm_api_key` into the key (the secrets envelope).
+    ///   - secrets: Opens the sealed `tenants.llm_api_key`.
     package init(
         defaults: ChatProviderDefaults, transport: any ModelHTTPTransport, breaker: CircuitBreaker,
-        openKey: @escaping @Sendable (_ stored: String, _ tenantID: UUID) throws -> String = { stored, _ in stored }
+        secrets: SecretsEnvelope = SecretsEnvelope(current: nil)
     ) {
         self.defaults = defaults
         self.transport = transport
         self.breaker = breaker
-        self.openKey = openKey
+        self.openKey = { stored, tenantID in
+            // Plaintext left from before sealing is sealed at `serve` start; until then it is used as is.
+            guard SecretsEnvelope.isSealed(stored) else { return stored }
+            return try secrets.open(
+                stored, context: SecretContext(table: "tenants", column: "llm_api_key", rowID: tenantID.lowercasedString))
+        }
     }
 
     /// The provider's name in usage records: `local`, `openai`, `openai_compatible`, `anthropic`.

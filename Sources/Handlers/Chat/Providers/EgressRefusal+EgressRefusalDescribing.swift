@@ -1,0 +1,3 @@
+extension EgressRefusal: EgressRefusalDescribing {
+    package var refusalMessage: String { self.description }
+}
