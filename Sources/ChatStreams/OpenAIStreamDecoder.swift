@@ -52,7 +52,8 @@ package enum OpenAIStreamDecoder {
             throw ModelStreamError("the model sent a malformed chunk: \(ModelStreamError.excerpt(data))")
         }
         if let error = chunk.error {
-            throw ModelStreamError("the model reported an error: \(ModelStreamError.excerpt(error.message ?? "unknown"))")
+            throw ModelStreamError(
+                "the model reported an error: \(ModelStreamError.excerpt(error.message ?? "unknown"))")
         }
         guard chunk.choices != nil || chunk.usage != nil else {
             throw ModelStreamError("the model sent a chunk without choices: \(ModelStreamError.excerpt(data))")

@@ -6242,6 +6242,53 @@ package enum MetaChatOpenAPI {
               }
             }
           },
+          "metachat.v1.ModelUsage": {
+            "type": "object",
+            "description": "The assistant's usage of one provider and model. Token counts are the providers' own (an\nestimate where a provider reports none; zero for LOCAL). Usage is counted per UTC day, so a\nrange counts the whole days it touches.",
+            "properties": {
+              "provider": {
+                "type": "string",
+                "description": "Provider: \"local\", \"openai\", \"openai_compatible\" or \"anthropic\"."
+              },
+              "model": {
+                "type": "string",
+                "description": "Model name as the provider reported it."
+              },
+              "answers": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "Answers generated."
+              },
+              "promptTokens": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "Prompt tokens."
+              },
+              "completionTokens": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "Completion tokens."
+              },
+              "totalTokens": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "prompt_tokens + completion_tokens."
+              },
+              "dailyTotalTokens": {
+                "type": "array",
+                "items": {
+                  "type": "string",
+                  "format": "int64",
+                  "pattern": "^-?[0-9]+$"
+                },
+                "description": "Total tokens per UTC day (packed), oldest day first, one entry per day touched by the\nrange."
+              }
+            }
+          },
           "metachat.v1.PostAgentReplyRequest": {
             "type": "object",
             "description": "Request for PostAgentReply.",
@@ -6946,13 +6993,13 @@ package enum MetaChatOpenAPI {
                 "type": "string",
                 "format": "int64",
                 "pattern": "^-?[0-9]+$",
-                "description": "LLM prompt tokens used in the range."
+                "description": "LLM prompt tokens used on the UTC days touched by the range."
               },
               "completionTokens": {
                 "type": "string",
                 "format": "int64",
                 "pattern": "^-?[0-9]+$",
-                "description": "LLM completion tokens used in the range."
+                "description": "LLM completion tokens used on the UTC days touched by the range."
               },
               "totalTokens": {
                 "type": "string",
@@ -6974,6 +7021,19 @@ package enum MetaChatOpenAPI {
                   "pattern": "^-?[0-9]+$"
                 },
                 "description": "Messages per UTC day (packed), oldest day first, one entry per day touched by the\nrange."
+              },
+              "assistantAnswers": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "Answers the assistant generated (model calls that finished) on the UTC days touched by the\nrange."
+              },
+              "models": {
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/metachat.v1.ModelUsage"
+                },
+                "description": "The assistant's usage per provider and model on the UTC days touched by the range, most\ntokens first."
               }
             }
           },

@@ -163,10 +163,10 @@ package nonisolated struct Metachat_V1_TenantUsage: Sendable {
   /// Documents created in the range.
   package var documentCount: Int64 = 0
 
-  /// LLM prompt tokens used in the range.
+  /// LLM prompt tokens used on the UTC days touched by the range.
   package var promptTokens: Int64 = 0
 
-  /// LLM completion tokens used in the range.
+  /// LLM completion tokens used on the UTC days touched by the range.
   package var completionTokens: Int64 = 0
 
   /// prompt_tokens + completion_tokens.
@@ -179,57 +179,101 @@ package nonisolated struct Metachat_V1_TenantUsage: Sendable {
   /// range.
   package var dailyMessageCounts: [Int64] = []
 
+  /// Answers the assistant generated (model calls that finished) on the UTC days touched by the
+  /// range.
+  package var assistantAnswers: Int64 = 0
+
+  /// The assistant's usage per provider and model on the UTC days touched by the range, most
+  /// tokens first.
+  package var models: [Metachat_V1_ModelUsage] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// The assistant's usage of one provider and model. Token counts are the providers' own (an
+/// estimate where a provider reports none; zero for LOCAL). Usage is counted per UTC day, so a
+/// range counts the whole days it touches.
+package nonisolated struct Metachat_V1_ModelUsage: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Provider: "local", "openai", "openai_compatible" or "anthropic".
+  package var provider: String = String()
+
+  /// Model name as the provider reported it.
+  package var model: String = String()
+
+  /// Answers generated.
+  package var answers: Int64 = 0
+
+  /// Prompt tokens.
+  package var promptTokens: Int64 = 0
+
+  /// Completion tokens.
+  package var completionTokens: Int64 = 0
+
+  /// prompt_tokens + completion_tokens.
+  package var totalTokens: Int64 = 0
+
+  /// Total tokens per UTC day (packed), oldest day first, one entry per day touched by the
+  /// range.
+  package var dailyTotalTokens: [Int64] = []
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 }
 
 /// Answer to GetUsageStats.
-package nonisolated struct Metachat_V1_GetUsageStatsResponse: Sendable {
+package nonisolated struct Metachat_V1_GetUsageStatsResponse: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// Effective start of the range.
   package var startTime: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_startTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_startTime = newValue}
+    get {_storage._startTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._startTime = newValue}
   }
   /// Returns true if `startTime` has been explicitly set.
-  package var hasStartTime: Bool {self._startTime != nil}
+  package var hasStartTime: Bool {_storage._startTime != nil}
   /// Clears the value of `startTime`. Subsequent reads from it will return its default value.
-  package mutating func clearStartTime() {self._startTime = nil}
+  package mutating func clearStartTime() {_uniqueStorage()._startTime = nil}
 
   /// Effective end of the range.
   package var endTime: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_endTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_endTime = newValue}
+    get {_storage._endTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._endTime = newValue}
   }
   /// Returns true if `endTime` has been explicitly set.
-  package var hasEndTime: Bool {self._endTime != nil}
+  package var hasEndTime: Bool {_storage._endTime != nil}
   /// Clears the value of `endTime`. Subsequent reads from it will return its default value.
-  package mutating func clearEndTime() {self._endTime = nil}
+  package mutating func clearEndTime() {_uniqueStorage()._endTime = nil}
 
   /// One entry per tenant, ordered by tenant name.
-  package var tenants: [Metachat_V1_TenantUsage] = []
+  package var tenants: [Metachat_V1_TenantUsage] {
+    get {_storage._tenants}
+    set {_uniqueStorage()._tenants = newValue}
+  }
 
   /// Sum over all entries of tenants.
   package var totals: Metachat_V1_TenantUsage {
-    get {_totals ?? Metachat_V1_TenantUsage()}
-    set {_totals = newValue}
+    get {_storage._totals ?? Metachat_V1_TenantUsage()}
+    set {_uniqueStorage()._totals = newValue}
   }
   /// Returns true if `totals` has been explicitly set.
-  package var hasTotals: Bool {self._totals != nil}
+  package var hasTotals: Bool {_storage._totals != nil}
   /// Clears the value of `totals`. Subsequent reads from it will return its default value.
-  package mutating func clearTotals() {self._totals = nil}
+  package mutating func clearTotals() {_uniqueStorage()._totals = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
-  fileprivate var _startTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _endTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _totals: Metachat_V1_TenantUsage? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -416,7 +460,7 @@ nonisolated extension Metachat_V1_GetUsageStatsRequest: SwiftProtobuf.Message, S
 
 nonisolated extension Metachat_V1_TenantUsage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".TenantUsage"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tenant_id\0\u{3}tenant_name\0\u{3}message_count\0\u{3}conversation_count\0\u{3}document_count\0\u{3}prompt_tokens\0\u{3}completion_tokens\0\u{3}total_tokens\0\u{3}api_request_count\0\u{3}daily_message_counts\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tenant_id\0\u{3}tenant_name\0\u{3}message_count\0\u{3}conversation_count\0\u{3}document_count\0\u{3}prompt_tokens\0\u{3}completion_tokens\0\u{3}total_tokens\0\u{3}api_request_count\0\u{3}daily_message_counts\0\u{3}assistant_answers\0\u{1}models\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -434,6 +478,8 @@ nonisolated extension Metachat_V1_TenantUsage: SwiftProtobuf.Message, SwiftProto
       case 8: try { try decoder.decodeSingularInt64Field(value: &self.totalTokens) }()
       case 9: try { try decoder.decodeSingularInt64Field(value: &self.apiRequestCount) }()
       case 10: try { try decoder.decodeRepeatedInt64Field(value: &self.dailyMessageCounts) }()
+      case 11: try { try decoder.decodeSingularInt64Field(value: &self.assistantAnswers) }()
+      case 12: try { try decoder.decodeRepeatedMessageField(value: &self.models) }()
       default: break
       }
     }
@@ -470,6 +516,12 @@ nonisolated extension Metachat_V1_TenantUsage: SwiftProtobuf.Message, SwiftProto
     if !self.dailyMessageCounts.isEmpty {
       try visitor.visitPackedInt64Field(value: self.dailyMessageCounts, fieldNumber: 10)
     }
+    if self.assistantAnswers != 0 {
+      try visitor.visitSingularInt64Field(value: self.assistantAnswers, fieldNumber: 11)
+    }
+    if !self.models.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.models, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -484,6 +536,68 @@ nonisolated extension Metachat_V1_TenantUsage: SwiftProtobuf.Message, SwiftProto
     if lhs.totalTokens != rhs.totalTokens {return false}
     if lhs.apiRequestCount != rhs.apiRequestCount {return false}
     if lhs.dailyMessageCounts != rhs.dailyMessageCounts {return false}
+    if lhs.assistantAnswers != rhs.assistantAnswers {return false}
+    if lhs.models != rhs.models {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_ModelUsage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ModelUsage"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}provider\0\u{1}model\0\u{1}answers\0\u{3}prompt_tokens\0\u{3}completion_tokens\0\u{3}total_tokens\0\u{3}daily_total_tokens\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.provider) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.answers) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.promptTokens) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.completionTokens) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.totalTokens) }()
+      case 7: try { try decoder.decodeRepeatedInt64Field(value: &self.dailyTotalTokens) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.provider.isEmpty {
+      try visitor.visitSingularStringField(value: self.provider, fieldNumber: 1)
+    }
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 2)
+    }
+    if self.answers != 0 {
+      try visitor.visitSingularInt64Field(value: self.answers, fieldNumber: 3)
+    }
+    if self.promptTokens != 0 {
+      try visitor.visitSingularInt64Field(value: self.promptTokens, fieldNumber: 4)
+    }
+    if self.completionTokens != 0 {
+      try visitor.visitSingularInt64Field(value: self.completionTokens, fieldNumber: 5)
+    }
+    if self.totalTokens != 0 {
+      try visitor.visitSingularInt64Field(value: self.totalTokens, fieldNumber: 6)
+    }
+    if !self.dailyTotalTokens.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.dailyTotalTokens, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_ModelUsage, rhs: Metachat_V1_ModelUsage) -> Bool {
+    if lhs.provider != rhs.provider {return false}
+    if lhs.model != rhs.model {return false}
+    if lhs.answers != rhs.answers {return false}
+    if lhs.promptTokens != rhs.promptTokens {return false}
+    if lhs.completionTokens != rhs.completionTokens {return false}
+    if lhs.totalTokens != rhs.totalTokens {return false}
+    if lhs.dailyTotalTokens != rhs.dailyTotalTokens {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -493,46 +607,88 @@ nonisolated extension Metachat_V1_GetUsageStatsResponse: SwiftProtobuf.Message, 
   package static let protoMessageName: String = _protobuf_package + ".GetUsageStatsResponse"
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}start_time\0\u{3}end_time\0\u{1}tenants\0\u{1}totals\0")
 
+  fileprivate class _StorageClass {
+    var _startTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _endTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _tenants: [Metachat_V1_TenantUsage] = []
+    var _totals: Metachat_V1_TenantUsage? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _startTime = source._startTime
+      _endTime = source._endTime
+      _tenants = source._tenants
+      _totals = source._totals
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._startTime) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._endTime) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.tenants) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._totals) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._startTime) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._endTime) }()
+        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._tenants) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._totals) }()
+        default: break
+        }
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._startTime {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
-    try { if let v = self._endTime {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    if !self.tenants.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.tenants, fieldNumber: 3)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._startTime {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      try { if let v = _storage._endTime {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      if !_storage._tenants.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._tenants, fieldNumber: 3)
+      }
+      try { if let v = _storage._totals {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
     }
-    try { if let v = self._totals {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Metachat_V1_GetUsageStatsResponse, rhs: Metachat_V1_GetUsageStatsResponse) -> Bool {
-    if lhs._startTime != rhs._startTime {return false}
-    if lhs._endTime != rhs._endTime {return false}
-    if lhs.tenants != rhs.tenants {return false}
-    if lhs._totals != rhs._totals {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._startTime != rhs_storage._startTime {return false}
+        if _storage._endTime != rhs_storage._endTime {return false}
+        if _storage._tenants != rhs_storage._tenants {return false}
+        if _storage._totals != rhs_storage._totals {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -19,11 +19,19 @@ public func fuzzChatStreams(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     let limits = ServerSentEventParser.Limits(maximumLineBytes: 4096, maximumEventBytes: 8192)
 
     var whole = ServerSentEventParser(limits: limits)
-    let wholeEvents: Result<[ServerSentEvent], ServerSentEventError> = Result { try whole.feed(body) }
+    let wholeEvents: Result<[ServerSentEvent], ServerSentEventError>
+    do {
+        wholeEvents = .success(try whole.feed(body))
+    } catch {
+        wholeEvents = .failure(error)
+    }
     let split = body.isEmpty ? 0 : splitByte % (body.count + 1)
     var pieces = ServerSentEventParser(limits: limits)
-    let pieceEvents: Result<[ServerSentEvent], ServerSentEventError> = Result {
-        try pieces.feed(body[..<split]) + pieces.feed(body[split...])
+    let pieceEvents: Result<[ServerSentEvent], ServerSentEventError>
+    do {
+        pieceEvents = .success(try pieces.feed(body[..<split]) + pieces.feed(body[split...]))
+    } catch {
+        pieceEvents = .failure(error)
     }
     switch (wholeEvents, pieceEvents) {
     case (.success(let a), .success(let b)):

@@ -41,7 +41,9 @@ struct ChatEgressTests {
     @Test("A tenant base URL on loopback is refused without a request; FAILED_PRECONDITION names the address")
     func privateRefused() async throws {
         let server = try await FakeModelServer(.openAI, script: [.stream(["hi"])])
-        try await Self.withModel(baseURL: server.baseURL, policy: EgressPolicy(), resolver: ChangingResolver([["127.0.0.1"]])) {
+        try await Self.withModel(
+            baseURL: server.baseURL, policy: EgressPolicy(), resolver: ChangingResolver([["127.0.0.1"]])
+        ) {
             model, _ in
             do {
                 _ = try await model.generate(ChatModelClientTests.request()) { _ in }

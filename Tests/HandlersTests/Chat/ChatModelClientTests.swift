@@ -1,8 +1,8 @@
+import AsyncHTTPClient
 import Foundation
 import Handlers
 import RPCServer
 import Testing
-import AsyncHTTPClient
 
 /// The OpenAI-compatible and Anthropic streaming clients against local servers that speak the
 /// real protocols, including their failures.
@@ -53,7 +53,8 @@ struct ChatModelClientTests {
 
     @Test("OpenAI: pieces arrive in order, usage from the final chunk, the request is the documented one")
     func openAIHappyPath() async throws {
-        let server = try await FakeModelServer(.openAI, script: [.stream(["We open ", "at 9 ", "every day."], usage: (42, 9))])
+        let server = try await FakeModelServer(
+            .openAI, script: [.stream(["We open ", "at 9 ", "every day."], usage: (42, 9))])
         let pieces = Pieces()
         let result = try await Self.withClient(server) { model in
             try await model.generate(Self.request()) { pieces.all.append($0) }
@@ -87,9 +88,10 @@ struct ChatModelClientTests {
 
     @Test("Anthropic: an error event mid-stream is UNAVAILABLE naming it")
     func anthropicErrorEvent() async throws {
-        let events = FakeModelServer.events(.anthropic, pieces: ["Hi"], usage: (1, 1)).prefix(4) + [
-            "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n"
-        ]
+        let events =
+            FakeModelServer.events(.anthropic, pieces: ["Hi"], usage: (1, 1)).prefix(4) + [
+                "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n"
+            ]
         let server = try await FakeModelServer(.anthropic, script: [.raw(Array(events), end: true)])
         await expectChatModelError("overloaded_error") {
             try await Self.withClient(server) { model in try await model.generate(Self.request()) { _ in } }

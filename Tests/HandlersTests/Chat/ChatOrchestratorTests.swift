@@ -20,13 +20,16 @@ struct ChatOrchestratorTests {
 
     @Test("Streaming: citations first, then text; usage, model and analysis stored; watchers get the pieces")
     func streamingHappyPath() async throws {
-        let server = try await FakeModelServer(.openAI, script: [
-            .stream(["We open ", "at 9 ", "on weekdays [1]. ", "[confidence: high]"], usage: (120, 14))
-        ])
+        let server = try await FakeModelServer(
+            .openAI,
+            script: [
+                .stream(["We open ", "at 9 ", "on weekdays [1]. ", "[confidence: high]"], usage: (120, 14))
+            ])
         try await ChatTestHarness.with(server: server) { harness in
             let (reply, deltas) = try await harness.stream("When do you open?")
             let first = try #require(deltas.first)
-            #expect(first.citations.count == 1 && first.textDelta.isEmpty && first.userMessage.text == "When do you open?")
+            #expect(
+                first.citations.count == 1 && first.textDelta.isEmpty && first.userMessage.text == "When do you open?")
             let text = deltas.map(\.textDelta).joined()
             #expect(text == "We open at 9 on weekdays [1].")
             #expect(deltas.last?.isFinal == true && deltas.filter(\.isFinal).count == 1)
@@ -130,7 +133,8 @@ struct ChatOrchestratorTests {
                 ? .stream(["We open at 9 on weekdays. [confidence: medium]"])
                 : .stream(["We open at 9 on weekdays. [confidence: high]"])
         }
-        let settings = #"{"llm":{"provider":"LLM_PROVIDER_OPENAI_COMPATIBLE","baseUrl":"$BASE"},"escalation":{"enabled":true}}"#
+        let settings =
+            #"{"llm":{"provider":"LLM_PROVIDER_OPENAI_COMPATIBLE","baseUrl":"$BASE"},"escalation":{"enabled":true}}"#
         try await ChatTestHarness.with(server: server, settings: settings) { harness in
             let medium = try await harness.send("medium: when?")
             #expect(medium.escalationAction == .sendWithDisclaimer)
@@ -148,7 +152,8 @@ struct ChatOrchestratorTests {
         try await ChatTestHarness.with(server: server, settings: settings) { harness in
             let handedOff = try await harness.send("I want a Human please")
             #expect(handedOff.escalated && handedOff.escalationReason == .keyword)
-            #expect(handedOff.message.role == .system && handedOff.message.text == EscalationPolicy.defaultHandoffMessage)
+            #expect(
+                handedOff.message.role == .system && handedOff.message.text == EscalationPolicy.defaultHandoffMessage)
             #expect(server.requests.isEmpty)
             let id = handedOff.conversationID
             #expect(try await harness.conversation(id).status == .awaitingHuman)
@@ -164,10 +169,11 @@ struct ChatOrchestratorTests {
             agent.authorID = "sam"
             _ = try await harness.ledger.record(
                 tenantID: harness.tenantID, conversationID: try #require(UUID(uuidString: id)), agent, actor: "sam")
-            #expect(harness.events.committed.contains {
-                if case .messageCreated(let created) = $0.payload { return created.message.text == "Hi, I'm Sam." }
-                return false
-            })
+            #expect(
+                harness.events.committed.contains {
+                    if case .messageCreated(let created) = $0.payload { return created.message.text == "Hi, I'm Sam." }
+                    return false
+                })
             let assigned = try await harness.send("Thanks Sam", conversation: id)
             #expect(assigned.awaitingHuman && server.requests.isEmpty)
 
@@ -203,14 +209,19 @@ struct ChatOrchestratorTests {
             #expect(!history.contains { $0.content == "question 1" })
             let contents = history.map(\.content)
             let numbers = contents.compactMap { text -> Int? in
-                Int(text.replacingOccurrences(of: "Answer to ", with: "").replacingOccurrences(of: "question ", with: "")
+                Int(
+                    text.replacingOccurrences(of: "Answer to ", with: "").replacingOccurrences(
+                        of: "question ", with: ""
+                    )
                     .replacingOccurrences(of: ".", with: ""))
             }
             #expect(numbers == numbers.sorted())
         }
     }
 
-    @Test("Idempotency: the same key answers the first reply without a second model call; other content is ALREADY_EXISTS")
+    @Test(
+        "Idempotency: the same key answers the first reply without a second model call; other content is ALREADY_EXISTS"
+    )
     func idempotency() async throws {
         let server = try await FakeModelServer(.openAI, script: [.stream(["Hello! [confidence: high]"])])
         try await ChatTestHarness.with(server: server) { harness in
@@ -270,7 +281,8 @@ struct ChatOrchestratorTests {
 
     @Test("The token quota counts prompt and completion tokens")
     func tokenQuota() async throws {
-        let server = try await FakeModelServer(.openAI, script: [.stream(["One. [confidence: high]"], usage: (600, 400))])
+        let server = try await FakeModelServer(
+            .openAI, script: [.stream(["One. [confidence: high]"], usage: (600, 400))])
         let settings =
             #"{"llm":{"provider":"LLM_PROVIDER_OPENAI_COMPATIBLE","baseUrl":"$BASE"},"quota":{"monthlyTokenQuota":"1000"}}"#
         try await ChatTestHarness.with(server: server, settings: settings) { harness in
@@ -285,9 +297,11 @@ struct ChatOrchestratorTests {
     @Test("A failure mid-stream stores no answer, tells watchers, and a retry with the same key takes over")
     func failureMidStream() async throws {
         let truncated = Array(FakeModelServer.events(.openAI, pieces: ["Half ", "an answer"], usage: (1, 1)).prefix(3))
-        let server = try await FakeModelServer(.openAI, script: [
-            .raw(truncated, end: true), .stream(["Whole answer. [confidence: high]"]),
-        ])
+        let server = try await FakeModelServer(
+            .openAI,
+            script: [
+                .raw(truncated, end: true), .stream(["Whole answer. [confidence: high]"]),
+            ])
         try await ChatTestHarness.with(server: server) { harness in
             await expectRPCError(.unavailable, "truncated") { try await harness.send("Question?", key: "k-fail") }
             let conversation = try #require(harness.events.committed.first?.conversationID)
@@ -326,7 +340,9 @@ struct ChatOrchestratorTests {
         try await ChatTestHarness.with(
             server: server, settings: settings, defaults: ChatProviderDefaults(openAIKey: "sk-server-secret")
         ) { harness in
-            await expectRPCError(.failedPrecondition, "settings.llm.apiKey is required") { try await harness.send("Hi") }
+            await expectRPCError(.failedPrecondition, "settings.llm.apiKey is required") {
+                try await harness.send("Hi")
+            }
             #expect(server.requests.isEmpty)
         }
     }
@@ -353,7 +369,9 @@ struct ChatOrchestratorTests {
                 try await harness.handler.chat(request: request, context: harness.context)
             }
             request.tenantID = UUID().uuidString.lowercased()
-            await expectRPCError(.notFound) { try await harness.handler.chat(request: request, context: harness.context) }
+            await expectRPCError(.notFound) {
+                try await harness.handler.chat(request: request, context: harness.context)
+            }
         }
     }
 

@@ -40,7 +40,8 @@ struct ChatTestHarness {
     /// Runs `body` with a tenant whose settings are `settings` (JSON of TenantSettings; the
     /// model server's base URL replaces `$BASE`).
     static func with<R>(
-        server: FakeModelServer?, settings: String = #"{"llm":{"provider":"LLM_PROVIDER_OPENAI_COMPATIBLE","baseUrl":"$BASE"}}"#,
+        server: FakeModelServer?,
+        settings: String = #"{"llm":{"provider":"LLM_PROVIDER_OPENAI_COMPATIBLE","baseUrl":"$BASE"}}"#,
         retriever: (any Retriever)? = FixedRetriever(passages: [("Hours", "We open at 9 every weekday.")]),
         defaults: ChatProviderDefaults = .offline,
         configuration: ChatOrchestrator.Configuration = .defaults, maximumConnections: Int = 8,

@@ -107,7 +107,8 @@ final class FakeModelServer: Sendable {
 
     /// A JSON string literal of `text`.
     static func quoted(_ text: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])) ?? Data("[\"\"]".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])) ?? Data("[\"\"]".utf8)
         let array = String(decoding: data, as: UTF8.self)
         return String(array.dropFirst().dropLast())
     }
@@ -120,7 +121,8 @@ final class FakeModelServer: Sendable {
             for piece in pieces {
                 events.append(
                     "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"model\":\"fake-gpt\","
-                        + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\(Self.quoted(piece))},\"finish_reason\":null}]}\n\n")
+                        + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\(Self.quoted(piece))},\"finish_reason\":null}]}\n\n"
+                )
             }
             events.append(
                 "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"model\":\"fake-gpt\","
@@ -203,7 +205,8 @@ final class FakeModelServer: Sendable {
                 context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
                 context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
             case .stream(let pieces, let usage):
-                self.stream(FakeModelServer.events(self.dialect, pieces: pieces, usage: usage), end: true, context: context)
+                self.stream(
+                    FakeModelServer.events(self.dialect, pieces: pieces, usage: usage), end: true, context: context)
             case .raw(let chunks, let end):
                 self.stream(chunks, end: end, context: context)
             }

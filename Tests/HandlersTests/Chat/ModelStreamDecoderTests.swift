@@ -49,8 +49,14 @@ struct ModelStreamDecoderTests {
                 "{\"type\":\"message_start\",\"message\":{\"model\":\"c\",\"usage\":{\"input_tokens\":9,\"output_tokens\":1}}}",
                 [ModelStreamOutput.model("c"), .usage(promptTokens: 9, completionTokens: 1)]
             ),
-            ("{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Yo\"}}", [.text("Yo")]),
-            ("{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\"}}", []),
+            (
+                "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Yo\"}}",
+                [.text("Yo")]
+            ),
+            (
+                "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\"}}",
+                []
+            ),
             (
                 "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":12}}",
                 [.finishReason("end_turn"), .usage(promptTokens: nil, completionTokens: 12)]
@@ -66,7 +72,10 @@ struct ModelStreamDecoderTests {
     @Test(
         "Anthropic bad events are refused with a clear message",
         arguments: [
-            ("{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}", "overloaded_error"),
+            (
+                "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}",
+                "overloaded_error"
+            ),
             ("{\"type\":\"content_block_delta\"}", "without a delta"),
             ("{\"no_type\":1}", "malformed event"),
             ("<html>", "not JSON"),

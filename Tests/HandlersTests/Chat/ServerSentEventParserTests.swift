@@ -21,7 +21,10 @@ struct ServerSentEventParserTests {
             ("data: one\ndata: two\n\n", [ServerSentEvent(data: "one\ntwo")]),
             (": keep-alive\n\ndata: x\n\n", [ServerSentEvent(data: "x")]),
             ("event: ping\ndata: {}\n\n", [ServerSentEvent(event: "ping", data: "{}")]),
-            ("id: 7\ndata: x\n\ndata: y\n\n", [ServerSentEvent(data: "x", id: "7"), ServerSentEvent(data: "y", id: "7")]),
+            (
+                "id: 7\ndata: x\n\ndata: y\n\n",
+                [ServerSentEvent(data: "x", id: "7"), ServerSentEvent(data: "y", id: "7")]
+            ),
             ("data: crlf\r\n\r\n", [ServerSentEvent(data: "crlf")]),
             ("data: cr\r\r", [ServerSentEvent(data: "cr")]),
             ("\u{FEFF}data: bom\n\n", [ServerSentEvent(data: "bom")]),
@@ -76,8 +79,10 @@ struct ServerSentEventParserTests {
         arguments: [
             (String(repeating: "a", count: 65), "line is longer than 64 bytes"),
             ("data: " + String(repeating: "b", count: 60), "line is longer than 64 bytes"),
-            ("data: 0123456789012345678901234567890123456789\ndata: 0123456789012345678901234567890123456789\n",
-             "holds more than 80 bytes"),
+            (
+                "data: 0123456789012345678901234567890123456789\ndata: 0123456789012345678901234567890123456789\n",
+                "holds more than 80 bytes"
+            ),
         ])
     func badInput(input: String, fragment: String) {
         let limits = ServerSentEventParser.Limits(maximumLineBytes: 64, maximumEventBytes: 80)

@@ -41,7 +41,9 @@ package struct ConfidenceAnalysis: Sendable, Hashable {
         "march", "april", "june", "july", "august", "september", "october", "november", "december", "today",
         "tomorrow", "yesterday",
     ]
-    static let questionWords = ["what", "how", "why", "when", "where", "which", "who", "can", "is", "are", "does", "do"]
+    static let questionWords = [
+        "what", "how", "why", "when", "where", "which", "who", "can", "is", "are", "does", "do",
+    ]
 
     /// Analyses `answer` (already without its marker) to `question`.
     ///
@@ -64,7 +66,8 @@ package struct ConfidenceAnalysis: Sendable, Hashable {
         let completeness: Double =
             Self.deflectionPhrases.contains(where: text.contains)
             ? 0.2 : asksSomething && Self.dependsPhrases.contains(where: text.contains) ? 0.5 : 0.8
-        let specific = answer.unicodeScalars.contains { ("0"..."9").contains($0) } || Self.dateWords.contains(where: text.contains)
+        let specific =
+            answer.unicodeScalars.contains { ("0"..."9").contains($0) } || Self.dateWords.contains(where: text.contains)
         let vague = Self.vagueWords.contains(where: text.contains)
         let specificity = min(1, max(0.2, 0.5 + (specific ? 0.2 : 0) - (vague ? 0.1 : 0)))
         let quality = (length + completeness + specificity) / 3

@@ -79,7 +79,8 @@ package struct EscalationPolicy: Sendable {
         if self.alwaysEscalateLevels.contains(analysis.level) { return .immediateEscalation }
         if analysis.score < self.immediateThreshold { return .immediateEscalation }
         let reviewBelow =
-            self.isHighStakes(question) ? max(self.suggestReviewThreshold, self.highStakesThreshold)
+            self.isHighStakes(question)
+            ? max(self.suggestReviewThreshold, self.highStakesThreshold)
             : self.suggestReviewThreshold
         if analysis.score < reviewBelow {
             return PhraseText(question).firstMatch(in: Self.urgentWords) != nil ? .sendWithDisclaimer : .suggestReview

@@ -1,7 +1,7 @@
 internal import FoundationEssentials
-internal import Storage
 internal import MetaChatAPI
 internal import RPCServer
+internal import Storage
 internal import SwiftProtobuf
 
 /// Picks the ``ChatModel`` of a tenant's `settings.llm`, with the server's defaults
@@ -36,7 +36,8 @@ package struct ChatModelDirectory: Sendable {
             // Plaintext left from before sealing is sealed at `serve` start; until then it is used as is.
             guard SecretsEnvelope.isSealed(stored) else { return stored }
             return try secrets.open(
-                stored, context: SecretContext(table: "tenants", column: "llm_api_key", rowID: tenantID.lowercasedString))
+                stored,
+                context: SecretContext(table: "tenants", column: "llm_api_key", rowID: tenantID.lowercasedString))
         }
     }
 

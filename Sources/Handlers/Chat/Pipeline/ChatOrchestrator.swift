@@ -389,8 +389,10 @@ package struct ChatOrchestrator: Sendable {
         var message = Metachat_V1_Message()
         message.role = .system
         message.text = text
-        return try await self.ledger.record(tenantID: tenantID, conversationID: conversationID, message, actor: "system")
-            .message
+        return try await self.ledger.record(
+            tenantID: tenantID, conversationID: conversationID, message, actor: "system"
+        )
+        .message
     }
 
     private static func format(_ value: Double) -> String {

@@ -9,7 +9,8 @@ struct ChatUsageLedger: Sendable {
     let pool: PostgresPool
 
     /// Adds one answer's usage.
-    func record(tenantID: UUID, provider: String, model: String, promptTokens: Int, completionTokens: Int) async throws {
+    func record(tenantID: UUID, provider: String, model: String, promptTokens: Int, completionTokens: Int) async throws
+    {
         let prompt = Int64(max(0, promptTokens))
         let completion = Int64(max(0, completionTokens))
         let modelName = String(model.prefix(200))

@@ -32,7 +32,8 @@ package struct DirectModelHTTPTransport: ModelHTTPTransport {
     package func execute(_ request: HTTPClientRequest, tenantSupplied: Bool, timeout: Duration) async throws
         -> HTTPClientResponse
     {
-        let milliseconds = max(1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = max(
+            1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         return try await self.http.execute(request, timeout: .milliseconds(milliseconds))
     }
 }

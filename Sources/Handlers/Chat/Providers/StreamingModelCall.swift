@@ -203,7 +203,8 @@ struct StreamingModelCall: Sendable {
             throw CancellationError()
         } catch {
             if let refusal = error as? any EgressRefusalDescribing {
-                throw ChatModelError(.misconfigured, "\(description) is not allowed: \(refusal.refusalMessage)",
+                throw ChatModelError(
+                    .misconfigured, "\(description) is not allowed: \(refusal.refusalMessage)",
                     countsAsFailure: false)
             }
             throw ChatModelError(
@@ -321,7 +322,9 @@ extension String {
     var trimmingWhitespace: String {
         let scalars = self.unicodeScalars.drop(while: { $0 == " " || $0 == "\t" })
         var end = scalars.endIndex
-        while end > scalars.startIndex, scalars[scalars.index(before: end)] == " " || scalars[scalars.index(before: end)] == "\t" {
+        while end > scalars.startIndex,
+            scalars[scalars.index(before: end)] == " " || scalars[scalars.index(before: end)] == "\t"
+        {
             end = scalars.index(before: end)
         }
         return String(String.UnicodeScalarView(scalars[scalars.startIndex..<end]))

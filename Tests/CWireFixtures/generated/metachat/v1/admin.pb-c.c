@@ -232,6 +232,51 @@ void   metachat__v1__tenant_usage__free_unpacked
   assert(message->base.descriptor == &metachat__v1__tenant_usage__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   metachat__v1__model_usage__init
+                     (Metachat__V1__ModelUsage         *message)
+{
+  static const Metachat__V1__ModelUsage init_value = METACHAT__V1__MODEL_USAGE__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__model_usage__get_packed_size
+                     (const Metachat__V1__ModelUsage *message)
+{
+  assert(message->base.descriptor == &metachat__v1__model_usage__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__model_usage__pack
+                     (const Metachat__V1__ModelUsage *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__model_usage__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__model_usage__pack_to_buffer
+                     (const Metachat__V1__ModelUsage *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__model_usage__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__ModelUsage *
+       metachat__v1__model_usage__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__ModelUsage *)
+     protobuf_c_message_unpack (&metachat__v1__model_usage__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__model_usage__free_unpacked
+                     (Metachat__V1__ModelUsage *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__model_usage__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   metachat__v1__get_usage_stats_response__init
                      (Metachat__V1__GetUsageStatsResponse         *message)
 {
@@ -559,7 +604,7 @@ const ProtobufCMessageDescriptor metachat__v1__get_usage_stats_request__descript
   (ProtobufCMessageInit) metachat__v1__get_usage_stats_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__tenant_usage__field_descriptors[10] =
+static const ProtobufCFieldDescriptor metachat__v1__tenant_usage__field_descriptors[12] =
 {
   {
     "tenant_id",
@@ -681,14 +726,40 @@ static const ProtobufCFieldDescriptor metachat__v1__tenant_usage__field_descript
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "assistant_answers",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__TenantUsage, assistant_answers),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "models",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__TenantUsage, n_models),
+    offsetof(Metachat__V1__TenantUsage, models),
+    &metachat__v1__model_usage__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__tenant_usage__field_indices_by_name[] = {
   8,   /* field[8] = api_request_count */
+  10,   /* field[10] = assistant_answers */
   6,   /* field[6] = completion_tokens */
   3,   /* field[3] = conversation_count */
   9,   /* field[9] = daily_message_counts */
   4,   /* field[4] = document_count */
   2,   /* field[2] = message_count */
+  11,   /* field[11] = models */
   5,   /* field[5] = prompt_tokens */
   0,   /* field[0] = tenant_id */
   1,   /* field[1] = tenant_name */
@@ -697,7 +768,7 @@ static const unsigned metachat__v1__tenant_usage__field_indices_by_name[] = {
 static const ProtobufCIntRange metachat__v1__tenant_usage__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor metachat__v1__tenant_usage__descriptor =
 {
@@ -707,11 +778,127 @@ const ProtobufCMessageDescriptor metachat__v1__tenant_usage__descriptor =
   "Metachat__V1__TenantUsage",
   "metachat.v1",
   sizeof(Metachat__V1__TenantUsage),
-  10,
+  12,
   metachat__v1__tenant_usage__field_descriptors,
   metachat__v1__tenant_usage__field_indices_by_name,
   1,  metachat__v1__tenant_usage__number_ranges,
   (ProtobufCMessageInit) metachat__v1__tenant_usage__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__model_usage__field_descriptors[7] =
+{
+  {
+    "provider",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ModelUsage, provider),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ModelUsage, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "answers",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ModelUsage, answers),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "prompt_tokens",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ModelUsage, prompt_tokens),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "completion_tokens",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ModelUsage, completion_tokens),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total_tokens",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ModelUsage, total_tokens),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "daily_total_tokens",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Metachat__V1__ModelUsage, n_daily_total_tokens),
+    offsetof(Metachat__V1__ModelUsage, daily_total_tokens),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__model_usage__field_indices_by_name[] = {
+  2,   /* field[2] = answers */
+  4,   /* field[4] = completion_tokens */
+  6,   /* field[6] = daily_total_tokens */
+  1,   /* field[1] = model */
+  3,   /* field[3] = prompt_tokens */
+  0,   /* field[0] = provider */
+  5,   /* field[5] = total_tokens */
+};
+static const ProtobufCIntRange metachat__v1__model_usage__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor metachat__v1__model_usage__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ModelUsage",
+  "ModelUsage",
+  "Metachat__V1__ModelUsage",
+  "metachat.v1",
+  sizeof(Metachat__V1__ModelUsage),
+  7,
+  metachat__v1__model_usage__field_descriptors,
+  metachat__v1__model_usage__field_indices_by_name,
+  1,  metachat__v1__model_usage__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__model_usage__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor metachat__v1__get_usage_stats_response__field_descriptors[4] =

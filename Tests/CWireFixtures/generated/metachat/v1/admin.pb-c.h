@@ -22,6 +22,7 @@ typedef struct Metachat__V1__RetentionTableResult Metachat__V1__RetentionTableRe
 typedef struct Metachat__V1__RunRetentionResponse Metachat__V1__RunRetentionResponse;
 typedef struct Metachat__V1__GetUsageStatsRequest Metachat__V1__GetUsageStatsRequest;
 typedef struct Metachat__V1__TenantUsage Metachat__V1__TenantUsage;
+typedef struct Metachat__V1__ModelUsage Metachat__V1__ModelUsage;
 typedef struct Metachat__V1__GetUsageStatsResponse Metachat__V1__GetUsageStatsResponse;
 
 
@@ -162,11 +163,11 @@ struct  Metachat__V1__TenantUsage
    */
   int64_t document_count;
   /*
-   * LLM prompt tokens used in the range.
+   * LLM prompt tokens used on the UTC days touched by the range.
    */
   int64_t prompt_tokens;
   /*
-   * LLM completion tokens used in the range.
+   * LLM completion tokens used on the UTC days touched by the range.
    */
   int64_t completion_tokens;
   /*
@@ -183,10 +184,65 @@ struct  Metachat__V1__TenantUsage
    */
   size_t n_daily_message_counts;
   int64_t *daily_message_counts;
+  /*
+   * Answers the assistant generated (model calls that finished) on the UTC days touched by the
+   * range.
+   */
+  int64_t assistant_answers;
+  /*
+   * The assistant's usage per provider and model on the UTC days touched by the range, most
+   * tokens first.
+   */
+  size_t n_models;
+  Metachat__V1__ModelUsage **models;
 };
 #define METACHAT__V1__TENANT_USAGE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__tenant_usage__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0, 0,NULL }
+
+
+/*
+ * The assistant's usage of one provider and model. Token counts are the providers' own (an
+ * estimate where a provider reports none; zero for LOCAL). Usage is counted per UTC day, so a
+ * range counts the whole days it touches.
+ */
+struct  Metachat__V1__ModelUsage
+{
+  ProtobufCMessage base;
+  /*
+   * Provider: "local", "openai", "openai_compatible" or "anthropic".
+   */
+  char *provider;
+  /*
+   * Model name as the provider reported it.
+   */
+  char *model;
+  /*
+   * Answers generated.
+   */
+  int64_t answers;
+  /*
+   * Prompt tokens.
+   */
+  int64_t prompt_tokens;
+  /*
+   * Completion tokens.
+   */
+  int64_t completion_tokens;
+  /*
+   * prompt_tokens + completion_tokens.
+   */
+  int64_t total_tokens;
+  /*
+   * Total tokens per UTC day (packed), oldest day first, one entry per day touched by the
+   * range.
+   */
+  size_t n_daily_total_tokens;
+  int64_t *daily_total_tokens;
+};
+#define METACHAT__V1__MODEL_USAGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__model_usage__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL }
 
 
 /*
@@ -313,6 +369,25 @@ Metachat__V1__TenantUsage *
 void   metachat__v1__tenant_usage__free_unpacked
                      (Metachat__V1__TenantUsage *message,
                       ProtobufCAllocator *allocator);
+/* Metachat__V1__ModelUsage methods */
+void   metachat__v1__model_usage__init
+                     (Metachat__V1__ModelUsage         *message);
+size_t metachat__v1__model_usage__get_packed_size
+                     (const Metachat__V1__ModelUsage   *message);
+size_t metachat__v1__model_usage__pack
+                     (const Metachat__V1__ModelUsage   *message,
+                      uint8_t             *out);
+size_t metachat__v1__model_usage__pack_to_buffer
+                     (const Metachat__V1__ModelUsage   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__ModelUsage *
+       metachat__v1__model_usage__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__model_usage__free_unpacked
+                     (Metachat__V1__ModelUsage *message,
+                      ProtobufCAllocator *allocator);
 /* Metachat__V1__GetUsageStatsResponse methods */
 void   metachat__v1__get_usage_stats_response__init
                      (Metachat__V1__GetUsageStatsResponse         *message);
@@ -348,6 +423,9 @@ typedef void (*Metachat__V1__GetUsageStatsRequest_Closure)
                   void *closure_data);
 typedef void (*Metachat__V1__TenantUsage_Closure)
                  (const Metachat__V1__TenantUsage *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__ModelUsage_Closure)
+                 (const Metachat__V1__ModelUsage *message,
                   void *closure_data);
 typedef void (*Metachat__V1__GetUsageStatsResponse_Closure)
                  (const Metachat__V1__GetUsageStatsResponse *message,
@@ -393,6 +471,7 @@ extern const ProtobufCMessageDescriptor metachat__v1__retention_table_result__de
 extern const ProtobufCMessageDescriptor metachat__v1__run_retention_response__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__get_usage_stats_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__tenant_usage__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__model_usage__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__get_usage_stats_response__descriptor;
 extern const ProtobufCServiceDescriptor metachat__v1__admin_service__descriptor;
 

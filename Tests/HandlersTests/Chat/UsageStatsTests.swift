@@ -1,0 +1,72 @@
+import Foundation
+import Handlers
+import MetaChatAPI
+import RPCServer
+import SwiftProtobuf
+import Testing
+
+/// AdminService.GetUsageStats over what the orchestrator recorded.
+@Suite("Usage statistics")
+struct UsageStatsTests {
+    static func admin(_ role: Metachat_V1_AdminRole = .super) -> ServerContext {
+        ConversationTestHarness.context(.admin(adminID: UUID().uuidString.lowercased(), keyID: "k", role: role))
+    }
+
+    @Test("Answers, tokens per model and day, messages per day, for the tenant asked for")
+    func usagePerModel() async throws {
+        let server = try await FakeModelServer(.openAI, script: [.stream(["Fine. [confidence: high]"], usage: (10, 5))])
+        try await ChatTestHarness.with(server: server) { harness in
+            let first = try await harness.send("one")
+            try await harness.send("two", conversation: first.conversationID)
+            var request = Metachat_V1_GetUsageStatsRequest()
+            request.tenantID = harness.tenantID.uuidString.lowercased()
+            let stats = try await AdminHandler(pool: harness.pool).getUsageStats(
+                request: request, context: Self.admin())
+            let tenant = try #require(stats.tenants.first)
+            #expect(stats.tenants.count == 1 && tenant.tenantName == "Acme")
+            #expect(tenant.messageCount == 4 && tenant.conversationCount == 1)
+            #expect(tenant.dailyMessageCounts.reduce(0, +) == 4 && tenant.dailyMessageCounts.count == 31)
+            #expect(tenant.assistantAnswers == 2 && tenant.promptTokens == 20 && tenant.completionTokens == 10)
+            #expect(tenant.totalTokens == 30)
+            let model = try #require(tenant.models.first)
+            #expect(model.provider == "openai_compatible" && model.model == "fake-gpt" && model.answers == 2)
+            #expect(model.totalTokens == 30 && model.dailyTotalTokens.last == 30)
+            #expect(stats.totals.totalTokens == 30 && stats.totals.messageCount == 4)
+        }
+    }
+
+    @Test("Tenant keys are refused; a STANDARD admin sees only granted tenants; bad ranges name the field")
+    func accessAndBadInput() async throws {
+        try await ChatTestHarness.with(server: nil, settings: "{}") { harness in
+            try await harness.send("hello")
+            let handler = AdminHandler(pool: harness.pool)
+            await expectRPCError(.permissionDenied) {
+                try await handler.getUsageStats(request: .init(), context: harness.context)
+            }
+            let all = try await handler.getUsageStats(request: .init(), context: Self.admin())
+            #expect(all.tenants.count == 1 && all.tenants[0].assistantAnswers == 1)
+            let standard = try await handler.getUsageStats(request: .init(), context: Self.admin(.standard))
+            #expect(standard.tenants.isEmpty)
+            var request = Metachat_V1_GetUsageStatsRequest()
+            request.tenantID = "nope"
+            await expectRPCError(.invalidArgument, "tenantId") {
+                try await handler.getUsageStats(request: request, context: Self.admin())
+            }
+            request.tenantID = ""
+            request.startTime = Google_Protobuf_Timestamp(date: Date())
+            request.endTime = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(-60))
+            await expectRPCError(.invalidArgument, "startTime") {
+                try await handler.getUsageStats(request: request, context: Self.admin())
+            }
+            request.startTime = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(-400 * 86_400))
+            request.endTime = Google_Protobuf_Timestamp(date: Date())
+            await expectRPCError(.invalidArgument, "endTime") {
+                try await handler.getUsageStats(request: request, context: Self.admin())
+            }
+            request.startTime = Google_Protobuf_Timestamp(seconds: Int64.max)
+            await expectRPCError(.invalidArgument, "startTime") {
+                try await handler.getUsageStats(request: request, context: Self.admin())
+            }
+        }
+    }
+}
