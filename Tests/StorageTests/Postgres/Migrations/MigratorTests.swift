@@ -18,7 +18,8 @@ struct MigratorTests {
                 try tables.map { try $0.decode("table_name", as: String.self) }
                     == [
                         "admin_tenant_grants", "admin_users", "api_keys", "audit_log", "channel_outbox",
-                        "conversation_event_counters", "conversation_events", "conversations", "document_chunks",
+                        "chat_requests", "chat_usage_daily", "conversation_event_counters", "conversation_events",
+                        "conversations", "document_chunks",
                         "documents", "ingest_jobs", "messages", "schema_migrations", "tenants",
                     ]
             )
