@@ -77,6 +77,9 @@ def serve_fake(port_file: Path) -> None:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Each chunk leaves at once, as a real provider's does (Nagle would hold the first chunk
+        # until the client acknowledged the headers, up to its 40 ms delayed ACK).
+        disable_nagle_algorithm = True
 
         def log_message(self, *args):
             pass
@@ -123,12 +126,11 @@ def first_text_direct(connection: http.client.HTTPConnection) -> float:
     response = connection.getresponse()
     first = None
     while True:
-        line = response.fp.readline()
+        line = response.readline()
         if not line:
             break
         if first is None and line.startswith(b"data: {") and b'"content"' in line:
             first = time.perf_counter() - start
-    response.read()
     return first if first is not None else float("nan")
 
 
@@ -158,7 +160,6 @@ def time_to_first_delta(args, port: int, fake_port: int, key: str, conversations
     try:
         for index in range(args.streams):
             d = first_text_direct(direct)
-            direct.close()  # the fake answers one request per connection
             m = first_text_metachat(through, key, conversations[index % len(conversations)])
             pairs.append((d, m))
     finally:

@@ -93,7 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         .registerMethods(with: &router)
         ChatHandler(pool: dependencies.postgres, orchestrator: dependencies.orchestrator).registerMethods(with: &router)
-        AdminHandler(pool: dependencies.postgres).registerMethods(with: &router)
+        UsageStatsHandler(pool: dependencies.postgres).registerMethods(with: &router)
         let interceptors: [any ServerInterceptor] = [
             AuthenticationInterceptor(
                 directory: dependencies.keys,

@@ -325,23 +325,27 @@ extension AppConfiguration {
     /// Reads `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_MODEL`, `ANTHROPIC_API_KEY`,
     /// `ANTHROPIC_BASE_URL` and `ANTHROPIC_MODEL`.
     fileprivate mutating func readChatProviders(_ environment: [String: String]) throws {
-        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        for name in ["OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"] {
-            if let url = value(name), !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+        func nonEmpty(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
+        let openAIBaseURL = nonEmpty(environment["OPENAI_BASE_URL"])
+        let anthropicBaseURL = nonEmpty(environment["ANTHROPIC_BASE_URL"])
+        for (name, url) in [("OPENAI_BASE_URL", openAIBaseURL), ("ANTHROPIC_BASE_URL", anthropicBaseURL)] {
+            if let url, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
                 throw ConfigurationError(variable: name, problem: "must be an http(s) URL")
             }
         }
-        for name in ["OPENAI_MODEL", "ANTHROPIC_MODEL"] {
-            if let model = value(name), model.count > 200 {
+        let openAIModel = nonEmpty(environment["OPENAI_MODEL"])
+        let anthropicModel = nonEmpty(environment["ANTHROPIC_MODEL"])
+        for (name, model) in [("OPENAI_MODEL", openAIModel), ("ANTHROPIC_MODEL", anthropicModel)] {
+            if let model, model.count > 200 {
                 throw ConfigurationError(variable: name, problem: "must be at most 200 characters")
             }
         }
         self.chatProviders = ChatProviderDefaults(
-            openAIKey: value("OPENAI_API_KEY") ?? "",
-            openAIBaseURL: value("OPENAI_BASE_URL") ?? ChatProviderDefaults.openAIBaseURL,
-            openAIModel: value("OPENAI_MODEL") ?? "gpt-4o-mini",
-            anthropicKey: value("ANTHROPIC_API_KEY") ?? "",
-            anthropicBaseURL: value("ANTHROPIC_BASE_URL") ?? ChatProviderDefaults.anthropicBaseURL,
-            anthropicModel: value("ANTHROPIC_MODEL") ?? "claude-3-5-haiku-latest")
+            openAIKey: nonEmpty(environment["OPENAI_API_KEY"]) ?? "",
+            openAIBaseURL: openAIBaseURL ?? ChatProviderDefaults.openAIBaseURL,
+            openAIModel: openAIModel ?? "gpt-4o-mini",
+            anthropicKey: nonEmpty(environment["ANTHROPIC_API_KEY"]) ?? "",
+            anthropicBaseURL: anthropicBaseURL ?? ChatProviderDefaults.anthropicBaseURL,
+            anthropicModel: anthropicModel ?? "claude-3-5-haiku-latest")
     }
 }

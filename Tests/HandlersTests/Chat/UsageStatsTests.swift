@@ -20,7 +20,7 @@ struct UsageStatsTests {
             try await harness.send("two", conversation: first.conversationID)
             var request = Metachat_V1_GetUsageStatsRequest()
             request.tenantID = harness.tenantID.uuidString.lowercased()
-            let stats = try await AdminHandler(pool: harness.pool).getUsageStats(
+            let stats = try await UsageStatsHandler(pool: harness.pool).getUsageStats(
                 request: request, context: Self.admin())
             let tenant = try #require(stats.tenants.first)
             #expect(stats.tenants.count == 1 && tenant.tenantName == "Acme")
@@ -39,7 +39,7 @@ struct UsageStatsTests {
     func accessAndBadInput() async throws {
         try await ChatTestHarness.with(server: nil, settings: "{}") { harness in
             try await harness.send("hello")
-            let handler = AdminHandler(pool: harness.pool)
+            let handler = UsageStatsHandler(pool: harness.pool)
             await expectRPCError(.permissionDenied) {
                 try await handler.getUsageStats(request: .init(), context: harness.context)
             }

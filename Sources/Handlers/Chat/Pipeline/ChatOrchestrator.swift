@@ -85,6 +85,10 @@ package struct ChatOrchestrator: Sendable {
     /// Receives the deltas of a streamed answer, in order.
     package typealias DeltaWriter = (Metachat_V1_ChatReplyDelta) async throws -> Void
 
+    /// The longest answer text shown and stored (a message holds at most 32,000 characters;
+    /// the rest is room for the disclaimer, at most 1,000).
+    static let maximumAnswerScalars = 30_000
+
     let pool: PostgresPool
     let ledger: ConversationLedger
     let sink: any ConversationEventSink
@@ -292,19 +296,26 @@ package struct ChatOrchestrator: Sendable {
         try await stream.begin(citations: citations, userMessage: userMessage)
         var filter = ConfidenceMarkerFilter()
         var shown = ""
+        var shownScalars = 0
+        // What the caller sees is what is stored: text past the longest answer (less room for the
+        // disclaimer) is neither sent nor kept.
+        func show(_ text: String) async throws {
+            let room = Self.maximumAnswerScalars - shownScalars
+            guard room > 0, !text.isEmpty else { return }
+            var visible = text
+            if visible.unicodeScalars.count > room {
+                visible = String(String.UnicodeScalarView(visible.unicodeScalars.prefix(room)))
+            }
+            shownScalars += visible.unicodeScalars.count
+            shown += visible
+            try await stream.text(visible)
+        }
         let result: ChatModelResult
         do {
             result = try await model.generate(request) { piece in
-                let visible = filter.push(piece)
-                guard !visible.isEmpty else { return }
-                shown += visible
-                try await stream.text(visible)
+                try await show(filter.push(piece))
             }
-            let tail = filter.finish()
-            if !tail.isEmpty {
-                shown += tail
-                try await stream.text(tail)
-            }
+            try await show(filter.finish())
         } catch {
             let rpcError: RPCError =
                 switch error {
@@ -355,7 +366,7 @@ package struct ChatOrchestrator: Sendable {
             var answer = Metachat_V1_Message()
             answer.id = messageID.lowercasedString
             answer.role = .assistant
-            answer.text = String(text.unicodeScalars.prefix(32000))
+            answer.text = text
             answer.citations = citations
             answer.confidence = analysis.score
             answer.model = result.model

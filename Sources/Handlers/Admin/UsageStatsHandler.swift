@@ -4,13 +4,17 @@ package import RPCServer
 package import Storage
 internal import SwiftProtobuf
 
-/// Answers `metachat.v1.AdminService`: GetUsageStats (messages, conversations, documents and the
-/// assistant's usage per tenant, model and day). RunRetention is not served yet
-/// (`UNIMPLEMENTED`).
+/// Answers `metachat.v1.AdminService.GetUsageStats`: messages, conversations, documents and the
+/// assistant's usage per tenant, model and day. It registers only that method: RunRetention
+/// belongs to the retention job, which is not built yet, so its routes stay unserved.
 ///
 /// Any admin key may read usage; a STANDARD admin sees only the tenants granted to it. Tenant
 /// keys are `PERMISSION_DENIED`.
-package struct AdminHandler: Metachat_V1_AdminService.Handler {
+///
+/// ```swift
+/// UsageStatsHandler(pool: postgres).registerMethods(with: &router)
+/// ```
+package struct UsageStatsHandler: Sendable {
     let pool: PostgresPool
 
     /// Creates the handler.
@@ -20,12 +24,22 @@ package struct AdminHandler: Metachat_V1_AdminService.Handler {
         self.pool = pool
     }
 
-    package func runRetention(
-        request: Metachat_V1_RunRetentionRequest, context: ServerContext
-    ) async throws -> Metachat_V1_RunRetentionResponse {
-        throw RPCError(code: .unimplemented, message: "RunRetention is not served yet.")
+    /// Registers GetUsageStats with `router`.
+    package func registerMethods(with router: inout RPCRouter) {
+        router.registerUnary(
+            Metachat_V1_AdminService.Method.getUsageStats,
+            deserializer: ProtobufDeserializer<Metachat_V1_GetUsageStatsRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_GetUsageStatsResponse>()
+        ) { request, context in
+            try await self.getUsageStats(request: request, context: context)
+        }
     }
 
+    /// Usage counters per tenant over a time range.
+    ///
+    /// - Throws: `UNAUTHENTICATED` without a key, `PERMISSION_DENIED` for a tenant key,
+    ///   `INVALID_ARGUMENT` naming `tenantId`, `startTime` or `endTime`, `NOT_FOUND` for a tenant
+    ///   the caller cannot see.
     package func getUsageStats(
         request: Metachat_V1_GetUsageStatsRequest, context: ServerContext
     ) async throws -> Metachat_V1_GetUsageStatsResponse {
