@@ -277,14 +277,13 @@ package struct ChatOrchestrator: Sendable {
         let citations = sources.map(\.citation)
 
         // The prompt.
-        let (history, _) = try await self.ledger.messages(
-            tenantID: tenantID, conversationID: conversationID, after: nil, newestFirst: true,
-            limit: self.configuration.historyMessages + 1)
+        let history = try await self.history(
+            tenantID: tenantID, conversationID: conversationID, excluding: userMessage.id,
+            limit: self.configuration.historyMessages)
         let builder = PromptBuilder(historyTokenBudget: self.configuration.historyTokenBudget)
         let request = ChatModelRequest(
             system: builder.system(tenantName: settings.name, instructions: llm.systemPrompt, sources: sources),
-            messages: builder.messages(
-                history: history.map(\.message).filter { $0.id != userMessage.id }, question: input.text),
+            messages: builder.messages(history: history, question: input.text),
             sources: sources, model: llm.model, temperature: llm.hasTemperature ? llm.temperature.value : 0.2,
             maxTokens: llm.maxTokens > 0 ? Int(llm.maxTokens) : 1024)
 
@@ -385,6 +384,33 @@ package struct ChatOrchestrator: Sendable {
             completionTokens: result.completionTokens)
         try await stream.final(reply)
         return reply
+    }
+
+    /// The conversation's newest messages before the one being answered, newest first, as the
+    /// prompt needs them: role and text only (no details to decode).
+    private func history(tenantID: UUID, conversationID: UUID, excluding messageID: String, limit: Int)
+        async throws -> [Metachat_V1_Message]
+    {
+        let excluded = UUID(uuidString: messageID)
+        do {
+            return try await self.pool.withTenantTransaction(tenantID: tenantID) { connection in
+                let rows = try await connection.query(
+                    """
+                    SELECT role, text FROM messages
+                    WHERE tenant_id = \(tenantID) AND conversation_id = \(conversationID)
+                      AND id IS DISTINCT FROM \(excluded)
+                    ORDER BY event_id DESC LIMIT \(limit)
+                    """)
+                return try rows.map { row in
+                    var message = Metachat_V1_Message()
+                    message.role = StoredName.role(try row.decode("role", as: String.self))
+                    message.text = try row.decode("text", as: String.self)
+                    return message
+                }
+            }
+        } catch let error as PostgresError {
+            throw RPCError(storage: error)
+        }
     }
 
     /// Hands the conversation to a human: `escalated` (with the analysis), then the hand-off
