@@ -4,15 +4,14 @@ package import RPCServer
 package import Storage
 internal import SwiftProtobuf
 
-/// Answers `metachat.v1.AdminService.GetUsageStats`: messages, conversations, documents and the
-/// assistant's usage per tenant, model and day. It registers only that method: RunRetention
-/// belongs to the retention job, which is not built yet, so its routes stay unserved.
+/// Answers `metachat.v1.AdminService.GetUsageStats` for ``AdminHandler``: messages,
+/// conversations, documents and the assistant's usage per tenant, model and day.
 ///
 /// Any admin key may read usage; a STANDARD admin sees only the tenants granted to it. Tenant
 /// keys are `PERMISSION_DENIED`.
 ///
 /// ```swift
-/// UsageStatsHandler(pool: postgres).registerMethods(with: &router)
+/// let stats = try await UsageStatsHandler(pool: postgres).getUsageStats(request: request, context: context)
 /// ```
 package struct UsageStatsHandler: Sendable {
     let pool: PostgresPool
@@ -22,17 +21,6 @@ package struct UsageStatsHandler: Sendable {
     /// - Parameter pool: PostgreSQL, migrated.
     package init(pool: PostgresPool) {
         self.pool = pool
-    }
-
-    /// Registers GetUsageStats with `router`.
-    package func registerMethods(with router: inout RPCRouter) {
-        router.registerUnary(
-            Metachat_V1_AdminService.Method.getUsageStats,
-            deserializer: ProtobufDeserializer<Metachat_V1_GetUsageStatsRequest>(),
-            serializer: ProtobufSerializer<Metachat_V1_GetUsageStatsResponse>()
-        ) { request, context in
-            try await self.getUsageStats(request: request, context: context)
-        }
     }
 
     /// Usage counters per tenant over a time range.

@@ -4,7 +4,8 @@ internal import RPCServer
 internal import Storage
 
 /// Reads the counters of GetUsageStats in one admin-scoped transaction: per tenant, the messages,
-/// conversations and documents created in the range, messages per UTC day, and the assistant's
+/// conversations and documents created in the range, the API calls logged in it (`api_logs`),
+/// messages per UTC day, and the assistant's
 /// usage (`chat_usage_daily`) per provider, model and UTC day for the days the range touches.
 struct UsageStatsQuery: Sendable {
     let pool: PostgresPool
@@ -78,6 +79,15 @@ struct UsageStatsQuery: Sendable {
                 byTenant[id]?[keyPath: keyPath] = try row.decode("n", as: Int64.self)
             }
         }
+        let calls = try await connection.query(
+            """
+            SELECT tenant_id, count(*)::int8 AS n FROM api_logs
+            WHERE tenant_id IS NOT NULL AND occurred_at >= \(start) AND occurred_at < \(end) GROUP BY tenant_id
+            """)
+        for row in calls {
+            let id = try row.decode("tenant_id", as: UUID.self)
+            byTenant[id]?.apiRequestCount = try row.decode("n", as: Int64.self)
+        }
         let messages = try await connection.query(
             """
             SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date::text AS day, count(*)::int8 AS n FROM messages
@@ -140,7 +150,8 @@ struct UsageStatsQuery: Sendable {
                 ($0.totalTokens, $1.model) > ($1.totalTokens, $0.model)
             }
             let active =
-                tenant.messageCount + tenant.conversationCount + tenant.documentCount + tenant.assistantAnswers > 0
+                tenant.messageCount + tenant.conversationCount + tenant.documentCount + tenant.assistantAnswers
+                + tenant.apiRequestCount > 0
             // Without a tenant filter only tenants with activity in the range are listed.
             guard only != nil || active else { continue }
             totals.messageCount += tenant.messageCount
@@ -150,6 +161,7 @@ struct UsageStatsQuery: Sendable {
             totals.completionTokens += tenant.completionTokens
             totals.totalTokens += tenant.totalTokens
             totals.assistantAnswers += tenant.assistantAnswers
+            totals.apiRequestCount += tenant.apiRequestCount
             for (index, count) in tenant.dailyMessageCounts.enumerated() {
                 totals.dailyMessageCounts[index] += count
             }
