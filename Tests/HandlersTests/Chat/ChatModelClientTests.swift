@@ -136,9 +136,14 @@ struct ChatModelClientTests {
     func rateLimitedThenSuccess() async throws {
         let server = try await FakeModelServer(
             .openAI, script: [.status(429, retryAfter: "1"), .status(503), .stream(["fine"])])
+        // Limits far above the waits, so a loaded machine does not turn the retries into a timeout.
+        var policy = Self.policy
+        policy.firstTokenTimeout = .seconds(60)
+        policy.totalTimeout = .seconds(120)
+        policy.idleTimeout = .seconds(60)
         let started = ContinuousClock.now
         let pieces = Pieces()
-        _ = try await Self.withClient(server) { model in
+        _ = try await Self.withClient(server, policy: policy) { model in
             try await model.generate(Self.request()) { pieces.all.append($0) }
         }
         #expect(pieces.all == ["fine"])
