@@ -8,10 +8,11 @@ import Testing
 /// real protocols, including their failures.
 @Suite("Chat model clients")
 struct ChatModelClientTests {
-    /// Short limits so failures show quickly; retries without long waits.
+    /// A short idle limit so a stall shows quickly, the others far above what a loaded machine
+    /// needs; retries without long waits.
     static let policy = ModelCallPolicy(
-        connectTimeout: .seconds(5), firstTokenTimeout: .seconds(5), idleTimeout: .milliseconds(400),
-        totalTimeout: .seconds(10), attempts: 3, initialBackoff: .milliseconds(20), maximumRetryAfter: .seconds(2))
+        connectTimeout: .seconds(30), firstTokenTimeout: .seconds(30), idleTimeout: .milliseconds(400),
+        totalTimeout: .seconds(60), attempts: 3, initialBackoff: .milliseconds(20), maximumRetryAfter: .seconds(2))
 
     static func request(_ question: String = "What are your opening hours?") -> ChatModelRequest {
         ChatModelRequest(system: "Be brief.", messages: [.init(role: .user, text: question)], model: "m")
