@@ -56,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
             embedding: configuration.embedding,
             ingestWorkers: configuration.ingestWorkers,
             ingestLease: configuration.ingestLease,
+            events: configuration.events,
             logger: logger
         )
         let system = SystemHandler(
@@ -64,7 +65,8 @@ struct ServeCommand: AsyncParsableCommand {
             database: PostgresProbe(databaseURL: databaseURL, threadPool: dependencies.probeThreadPool),
             redis: RedisProbe(url: configuration.redisURL, threadPool: dependencies.probeThreadPool),
             rateLimits: dependencies.rateLimiterHealth,
-            conversationEvents: dependencies.conversationEvents.health
+            conversationEvents: dependencies.conversationEvents.health,
+            eventBus: dependencies.eventBusHealth
         )
         var routes = RawRouteTable()
         HealthRoutes.register(in: &routes, handler: system)
@@ -82,6 +84,11 @@ struct ServeCommand: AsyncParsableCommand {
             .registerMethods(with: &router)
         DocumentHandler(
             pool: dependencies.postgres, files: dependencies.documentFiles, retriever: dependencies.retriever
+        )
+        .registerMethods(with: &router)
+        WebhookHandler(
+            pool: dependencies.postgres, sender: dependencies.webhookSender, sealing: dependencies.webhookSecrets,
+            destinations: dependencies.webhookDestinations, configuration: configuration.events.webhooks
         )
         .registerMethods(with: &router)
         let interceptors: [any ServerInterceptor] = [

@@ -39,6 +39,22 @@ struct ServeDependencies {
     let retriever: DocumentRetriever
     /// Runs the durable ingestion jobs.
     let ingestionWorker: DocumentIngestionWorker
+    /// Outbound HTTP for webhooks (no redirects followed).
+    let webhookHTTP: HTTPClient
+    /// Makes webhook attempts.
+    let webhookSender: WebhookSender
+    /// Seals and opens webhook signing secrets.
+    let webhookSecrets: any WebhookSecretSealing
+    /// Refuses webhook URLs outside the egress policy.
+    let webhookDestinations: any WebhookDestinationCheck
+    /// Fans outbox events out to webhooks and delivers them.
+    let webhookRelay: WebhookRelay
+    /// Whether RabbitMQ takes events; `nil` without `RABBITMQ_URL`.
+    let eventBusHealth: EventBusHealth?
+    /// Publishes outbox events to RabbitMQ; `nil` without `RABBITMQ_URL`.
+    let eventBusRelay: OutboxBusRelay?
+    /// Runs librabbitmq's blocking calls.
+    let eventBusThreadPool: NIOThreadPool
 
     /// Builds the parts; nothing connects or starts a thread yet.
     ///
@@ -51,7 +67,8 @@ struct ServeDependencies {
     init(
         databaseURL: String, redisURL: RedisURL, conversationStream: ConversationStreamConfiguration = .defaults,
         storagePath: String = "./storage", embedding: (baseURL: String, apiKey: String, model: String)? = nil,
-        ingestWorkers: Int = 2, ingestLease: Duration = .seconds(120), logger: Logger
+        ingestWorkers: Int = 2, ingestLease: Duration = .seconds(120), events: EventsConfiguration,
+        logger: Logger
     ) throws {
         self.postgres = PostgresPool(configuration: .init(url: databaseURL), logger: logger)
         self.redis = RedisPool(configuration: .init(url: redisURL), logger: logger)
@@ -90,6 +107,30 @@ struct ServeDependencies {
                 pool: postgres, files: files, embedder: embedder, temporaryDirectory: storagePath + "/tmp",
                 lease: ingestLease, logger: logger),
             pool: postgres, concurrency: ingestWorkers, logger: logger)
+        var webhookHTTPConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        webhookHTTPConfiguration.timeout = .init(
+            connect: .seconds(5), read: .nanoseconds(events.webhooks.attemptTimeout.components.seconds * 1_000_000_000))
+        let webhookHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: webhookHTTPConfiguration)
+        self.webhookHTTP = webhookHTTP
+        self.webhookSender = WebhookSender(
+            transport: HTTPWebhookTransport(client: webhookHTTP), timeout: events.webhooks.attemptTimeout)
+        self.webhookSecrets = InterimWebhookSecretSealing()
+        self.webhookDestinations = InterimWebhookDestinationCheck()
+        self.webhookRelay = WebhookRelay(
+            pool: postgres, sender: self.webhookSender, sealing: self.webhookSecrets, configuration: events.webhooks,
+            logger: logger)
+        self.eventBusThreadPool = NIOThreadPool(numberOfThreads: 1)
+        if let url = events.rabbitMQ {
+            let health = EventBusHealth()
+            self.eventBusHealth = health
+            self.eventBusRelay = OutboxBusRelay(
+                pool: postgres,
+                publisher: RabbitMQPublisher(url: url, exchange: events.exchange, threadPool: self.eventBusThreadPool),
+                health: health, logger: logger)
+        } else {
+            self.eventBusHealth = nil
+            self.eventBusRelay = nil
+        }
     }
 
     /// The services in start order; the group shuts them down in reverse: the conversation stream
@@ -111,6 +152,10 @@ struct ServeDependencies {
             self.conversationEventPruner,
             HTTPClientService(client: self.http),
             self.ingestionWorker,
+            HTTPClientService(client: self.webhookHTTP),
+            ThreadPoolService(threadPool: self.eventBusThreadPool),
+            self.webhookRelay,
+        ] + (self.eventBusRelay.map { [$0] } ?? []) + [
             server,
             self.conversationEvents,
         ]

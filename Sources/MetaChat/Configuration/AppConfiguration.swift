@@ -35,6 +35,9 @@ internal import Storage
 /// | `INGEST_WORKERS` | `2` | ingestion jobs run at once per process (1–32) |
 /// | `INGEST_LEASE_SECONDS` | `120` | how long a claimed ingestion job stays with a worker that makes no progress before another may take it (5–3600) |
 ///
+/// Webhook retries and the RabbitMQ event bus (`WEBHOOK_RETRY_*`, `RABBITMQ_*`):
+/// ``EventsConfiguration``.
+///
 /// The conversation stream's heartbeats follow `SSE_HEARTBEAT_SECONDS` on every face.
 struct AppConfiguration: Sendable {
     /// The listener settings.
@@ -69,6 +72,8 @@ struct AppConfiguration: Sendable {
     var ingestWorkers = 2
     /// `INGEST_LEASE_SECONDS`: an ingestion job's lease.
     var ingestLease: Duration = .seconds(120)
+    /// Webhook delivery and the event bus.
+    var events: EventsConfiguration
 
     /// Reads and validates the environment.
     ///
@@ -87,6 +92,7 @@ struct AppConfiguration: Sendable {
             server.port = port
         }
         self.server = server
+        self.events = try EventsConfiguration(environment: environment)
         self.databaseURL = environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         if let databaseURL = self.databaseURL,
             !(databaseURL.hasPrefix("postgresql://") || databaseURL.hasPrefix("postgres://"))

@@ -5294,7 +5294,7 @@ package enum MetaChatOpenAPI {
             "properties": {
               "status": {
                 "$ref": "#/components/schemas/metachat.v1.HealthStatus",
-                "description": "Overall state: the worst of the dependency states, where Redis failures count as\nDEGRADED and PostgreSQL failures as UNHEALTHY."
+                "description": "Overall state: the worst of the dependency states, where Redis and RabbitMQ failures\ncount as DEGRADED and PostgreSQL failures as UNHEALTHY."
               },
               "database": {
                 "$ref": "#/components/schemas/metachat.v1.DependencyCheck",
@@ -5317,6 +5317,10 @@ package enum MetaChatOpenAPI {
                 "type": "string",
                 "format": "date-time",
                 "description": "Server clock at the time of the report (UTC)."
+              },
+              "rabbitmq": {
+                "$ref": "#/components/schemas/metachat.v1.DependencyCheck",
+                "description": "The event bus (RabbitMQ), as the outbox relay last saw it; unset without RABBITMQ_URL.\nUNHEALTHY counts as DEGRADED overall: events wait in the outbox until it takes them."
               }
             }
           },
