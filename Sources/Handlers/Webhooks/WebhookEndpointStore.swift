@@ -71,12 +71,13 @@ struct WebhookEndpointStore {
         let rows = try await self.connection.query(
             """
             UPDATE webhook_endpoints SET
-                url = coalesce(\(url), url),
+                url = coalesce(\(url)::text, url),
                 event_types = coalesce(\(eventTypes.map(Self.typesLiteral))::text[], event_types),
-                description = coalesce(\(description), description),
-                disabled_reason = CASE WHEN \(enabled) IS NULL OR \(enabled) = enabled THEN disabled_reason ELSE '' END,
-                consecutive_failures = CASE WHEN \(enabled) AND NOT enabled THEN 0 ELSE consecutive_failures END,
-                enabled = coalesce(\(enabled), enabled),
+                description = coalesce(\(description)::text, description),
+                disabled_reason = CASE WHEN \(enabled)::bool IS NULL OR \(enabled)::bool = enabled
+                    THEN disabled_reason ELSE '' END,
+                consecutive_failures = CASE WHEN \(enabled)::bool AND NOT enabled THEN 0 ELSE consecutive_failures END,
+                enabled = coalesce(\(enabled)::bool, enabled),
                 updated_at = now()
             WHERE tenant_id = \(self.tenantID) AND id = \(id)
             RETURNING \(unescaped: WebhookEndpointRow.columns)

@@ -30,7 +30,7 @@ package struct WebhookRetryPolicy: Sendable, Hashable {
     ///   - retryAfter: What the receiver asked for (429, 503), if anything.
     ///   - random: A number in 0..<1 choosing the jitter.
     package func delay(afterAttempt attempt: Int, retryAfter: Duration? = nil, random: Double) -> Duration {
-        let exponent = min(40, max(0, attempt - 1))
+        let exponent = attempt <= 1 ? 0 : min(40, attempt - 1)
         let base = Self.seconds(self.initialDelay) * Double(UInt64(1) << UInt64(exponent))
         let jittered = base * (1 - self.jitter + 2 * self.jitter * min(1, max(0, random)))
         let requested = retryAfter.map(Self.seconds) ?? 0
