@@ -110,6 +110,11 @@ struct ServeDependencies {
         var webhookHTTPConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         webhookHTTPConfiguration.timeout = .init(
             connect: .seconds(5), read: .nanoseconds(events.webhooks.attemptTimeout.components.seconds * 1_000_000_000))
+        // Endpoints on one host share AHC's pool for that host: it must never be what limits them, or
+        // a hanging endpoint would hold up its neighbours (the relay bounds each endpoint itself).
+        webhookHTTPConfiguration.connectionPool = .init(
+            idleTimeout: .seconds(60),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: events.webhooks.concurrency)
         let webhookHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: webhookHTTPConfiguration)
         self.webhookHTTP = webhookHTTP
         self.webhookSender = WebhookSender(
