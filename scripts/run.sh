@@ -11,7 +11,8 @@
 #   3. the build (release_build from scripts/lib/release-build.sh, or swift build)
 #   4. metachat migrate; metachat seed-admin --email admin@localhost --label
 #      bootstrap (each run rotates that key and prints the new one); API_KEY_PEPPER
-#      is generated once into .data/dev/pepper (mode 0600) and exported
+#      is generated once into .data/dev/pepper (mode 0600) and exported, and so is
+#      SECRETS_ENCRYPTION_KEY (.data/dev/secrets-key), which seals stored provider keys
 #   5. metachat serve in the foreground; Ctrl-C stops the server, PostgreSQL
 #      and Redis.
 #
@@ -148,6 +149,15 @@ if [[ ! -s "$DATA_DIR/pepper" ]]; then
 fi
 API_KEY_PEPPER="$(<"$DATA_DIR/pepper")"
 export API_KEY_PEPPER
+# The key that seals stored secrets (provider keys, channel tokens, webhook secrets) at rest:
+# made once, kept beside the pepper; an operator's own SECRETS_ENCRYPTION_KEY wins.
+if [[ -z "${SECRETS_ENCRYPTION_KEY:-}" ]]; then
+  if [[ ! -s "$DATA_DIR/secrets-key" ]]; then
+    (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' >"$DATA_DIR/secrets-key")
+  fi
+  SECRETS_ENCRYPTION_KEY="$(<"$DATA_DIR/secrets-key")"
+fi
+export SECRETS_ENCRYPTION_KEY
 
 seed_rc=0
 step_out="$("$BIN" seed-admin --email admin@localhost --label bootstrap --json)" || seed_rc=$?

@@ -93,6 +93,11 @@ export METACHAT_TEST_EMBEDDING_URL="$EMBEDDING_SERVER_URL"
 # Servers started by the tests hash API keys under a pepper made for this run.
 API_KEY_PEPPER="$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')"
 export API_KEY_PEPPER
+# The key sealing stored secrets, and loopback allowed for the tenant-supplied URLs of the local
+# fake providers and webhook receivers the tests run.
+SECRETS_ENCRYPTION_KEY="$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')"
+export SECRETS_ENCRYPTION_KEY
+export OUTBOUND_ALLOW_CIDRS=127.0.0.0/8
 
 phase_format() {
   local -a files

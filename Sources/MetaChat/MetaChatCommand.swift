@@ -11,6 +11,7 @@ struct MetaChatCommand: AsyncParsableCommand {
             MigrateCommand.self,
             SeedAdminCommand.self,
             RetentionCommand.self,
+            SecretsCommand.self,
             BenchCommand.self,
             VersionCommand.self,
             HealthcheckCommand.self,

@@ -192,6 +192,8 @@ def test_tenants_never_see_each_others_webhooks_and_bad_input_names_the_field(se
     for body, field in [
         ({"url": ""}, "url"),
         ({"url": "ftp://example.com/x"}, "url"),
+        ({"url": "https://10.1.2.3/hook"}, "url"),
+        ({"url": "https://169.254.169.254/latest/meta-data"}, "url"),
         ({"url": receiver.url("/x"), "description": "d" * 501}, "description"),
         ({"url": receiver.url("/x"), "eventTypes": ["WEBHOOK_EVENT_TYPE_UNSPECIFIED"]}, "eventTypes[0]"),
     ]:

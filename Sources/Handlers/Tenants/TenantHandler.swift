@@ -12,15 +12,25 @@ internal import SwiftProtobuf
 /// API keys in the settings are write-only: responses carry only their last four characters.
 package struct TenantHandler: Metachat_V1_TenantService.Handler {
     private let pool: PostgresPool
+    private let secrets: SecretsEnvelope
+    private let outbound: OutboundHTTPClient?
     private let changes: any TenantChangeListener
 
     /// Creates the handler.
     ///
     /// - Parameters:
     ///   - pool: The database holding the tenants.
+    ///   - secrets: Seals the provider API keys before they are stored.
+    ///   - outbound: Checks tenant-supplied provider base URLs against the egress policy when they
+    ///     are saved (they are checked again at every connection); `nil` skips the save-time check.
     ///   - changes: Told about every committed change, e.g. to drop cached tenant state.
-    package init(pool: PostgresPool, changes: any TenantChangeListener = IgnoringTenantChangeListener()) {
+    package init(
+        pool: PostgresPool, secrets: SecretsEnvelope, outbound: OutboundHTTPClient? = nil,
+        changes: any TenantChangeListener = IgnoringTenantChangeListener()
+    ) {
         self.pool = pool
+        self.secrets = secrets
+        self.outbound = outbound
         self.changes = changes
     }
 
@@ -32,6 +42,7 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
         let principal = try context.requireAdmin()
         let name = try TenantFieldRules.name(request.name)
         try TenantSettingsValidator.check(request.settings)
+        try await self.checkEgress(before: nil, after: request.settings)
         let llmKey = request.settings.llm.apiKey
         let embeddingKey = request.settings.rag.embedding.apiKey
         try TenantSettingsValidator.checkSecret(llmKey, field: "settings.llm.apiKey")
@@ -43,7 +54,7 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
         let settings = request.settings
         let row = try await self.storage {
             try await self.pool.withAdminTransaction { connection in
-                let store = TenantStore(connection: connection)
+                let store = TenantStore(connection: connection, secrets: self.secrets)
                 try await Self.checkTextSearchLanguage(settings, in: store)
                 let row = try await store.insert(
                     name: name,
@@ -89,7 +100,7 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
         let after = cursor
         let rows = try await self.storage {
             try await self.pool.withAdminTransaction { connection in
-                try await TenantStore(connection: connection).list(
+                try await TenantStore(connection: connection, secrets: self.secrets).list(
                     enabled: enabled, nameQuery: nameQuery, after: after, limit: pageSize + 1)
             }
         }
@@ -112,7 +123,7 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
         let principal = try Self.requireAccess(to: id, context: context)
         let row = try await self.storage {
             try await self.withScope(of: principal, tenantID: id) { connection in
-                try await TenantStore(connection: connection).find(id: id)
+                try await TenantStore(connection: connection, secrets: self.secrets).find(id: id)
             }
         }
         guard let row else { throw Self.notFound(id) }
@@ -157,7 +168,7 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
         let paths = mask.paths
         let row: TenantRow? = try await self.storage {
             try await self.withScope(of: principal, tenantID: id) { connection in
-                let store = TenantStore(connection: connection)
+                let store = TenantStore(connection: connection, secrets: self.secrets)
                 guard let current = try await store.find(id: id, forUpdate: true) else { return nil }
                 var updated = current.tenant
                 for entry in mask.entries {
@@ -167,6 +178,10 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
                     updated.name = name
                 }
                 try TenantSettingsValidator.check(updated.settings)
+                try await self.checkEgress(before: current.tenant.settings, after: updated.settings)
+                try Self.checkStoredKeysStayWithTheirHost(
+                    before: current.tenant.settings, after: updated.settings, llmChange: llmChange,
+                    embeddingChange: embeddingChange)
                 try await Self.checkTextSearchLanguage(updated.settings, in: store)
                 let row = try await store.update(
                     id: id,
@@ -202,7 +217,7 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
         let id = try TenantFieldRules.tenantID(request.tenantID)
         let outcome: (row: TenantRow, changed: Bool)? = try await self.storage {
             try await self.pool.withAdminTransaction { connection in
-                let store = TenantStore(connection: connection)
+                let store = TenantStore(connection: connection, secrets: self.secrets)
                 guard let current = try await store.find(id: id, forUpdate: true) else { return nil }
                 guard current.tenant.enabled else { return (current, false) }
                 guard let row = try await store.disable(id: id) else { return nil }
@@ -222,6 +237,60 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
     }
 
     // MARK: - Helpers
+
+    /// Refuses provider base URLs the egress policy would refuse at connect time (checked here
+    /// only when they change, so a saved URL never blocks unrelated updates).
+    private func checkEgress(before: Metachat_V1_TenantSettings?, after: Metachat_V1_TenantSettings) async throws {
+        guard let outbound = self.outbound else { return }
+        let urls = [
+            ("settings.llm.baseUrl", before?.llm.baseURL, after.llm.baseURL),
+            ("settings.rag.embedding.baseUrl", before?.rag.embedding.baseURL, after.rag.embedding.baseURL),
+        ]
+        for (field, old, new) in urls where !new.isEmpty && new != old {
+            do {
+                try await outbound.check(url: new, requireHTTPS: false)
+            } catch let refusal as EgressRefusal {
+                throw TenantFieldViolation.error(field, "is refused: \(refusal)")
+            }
+        }
+    }
+
+    /// A stored provider key is never sent to another host: an update that moves where the key
+    /// goes (the base URL, or a provider with another default endpoint) must give the key again
+    /// (or clear it).
+    private static func checkStoredKeysStayWithTheirHost(
+        before: Metachat_V1_TenantSettings, after: Metachat_V1_TenantSettings, llmChange: TenantSecretChange,
+        embeddingChange: TenantSecretChange
+    ) throws {
+        if llmChange == .keep, !before.llm.apiKeyLastFour.isEmpty,
+            Self.keyDestination(provider: before.llm.provider.rawValue, baseURL: before.llm.baseURL)
+                != Self.keyDestination(provider: after.llm.provider.rawValue, baseURL: after.llm.baseURL)
+        {
+            throw RPCError(
+                code: .failedPrecondition,
+                message: "settings.llm.apiKey must be given again (or cleared) when settings.llm.baseUrl or"
+                    + " settings.llm.provider moves it to another endpoint: a stored key is never sent to another host")
+        }
+        let beforeEmbedding = before.rag.embedding
+        let afterEmbedding = after.rag.embedding
+        if embeddingChange == .keep, !beforeEmbedding.apiKeyLastFour.isEmpty,
+            Self.keyDestination(provider: beforeEmbedding.provider.rawValue, baseURL: beforeEmbedding.baseURL)
+                != Self.keyDestination(provider: afterEmbedding.provider.rawValue, baseURL: afterEmbedding.baseURL)
+        {
+            throw RPCError(
+                code: .failedPrecondition,
+                message: "settings.rag.embedding.apiKey must be given again (or cleared) when"
+                    + " settings.rag.embedding.baseUrl or settings.rag.embedding.provider moves it to another"
+                    + " endpoint: a stored key is never sent to another host")
+        }
+    }
+
+    /// Where a provider key goes: the base URL when one is set, else the provider's default
+    /// endpoint (unset, local and OpenAI all mean the server's OpenAI endpoint).
+    private static func keyDestination(provider: Int, baseURL: String) -> String {
+        if !baseURL.isEmpty { return "url " + baseURL.lowercased() }
+        return provider <= Metachat_V1_LlmProvider.openai.rawValue ? "openai" : "provider \(provider)"
+    }
 
     /// The caller, who must be an admin or tenant `id` itself (compared as UUIDs, whatever the case
     /// of the request's text).

@@ -6,9 +6,4 @@ enum TenantSecretChange: Equatable {
     case set(String)
     /// Remove the stored key (its path was named with an empty value).
     case clear
-
-    /// The last four characters the responses show for a key.
-    static func lastFour(of key: String) -> String {
-        String(key.unicodeScalars.suffix(4).map(Character.init))
-    }
 }

@@ -1,5 +1,6 @@
 internal import FoundationEssentials
 internal import MetaChatAPI
+internal import RPCServer
 internal import Storage
 
 /// The SQL of the tenant endpoints, run on a connection inside a transaction whose row-level
@@ -7,8 +8,13 @@ internal import Storage
 struct TenantStore {
     /// The connection, leased inside a transaction.
     let connection: PostgresConnection
+    /// Seals the provider API keys before they are written.
+    let secrets: SecretsEnvelope
 
-    /// Inserts a tenant and returns it.
+    /// Inserts a tenant and returns it; provider keys are stored sealed.
+    ///
+    /// - Throws: ``SecretsEnvelopeError/noKey`` (as FAILED_PRECONDITION naming the field) when a
+    ///   key is given and no `SECRETS_ENCRYPTION_KEY` is configured.
     func insert(
         name: String,
         enabled: Bool,
@@ -17,19 +23,24 @@ struct TenantStore {
         llmAPIKey: String?,
         embeddingAPIKey: String?
     ) async throws -> TenantRow {
+        let id = UUID()
+        let sealedLLMKey = try llmAPIKey.map { try self.seal($0, column: "llm_api_key", tenantID: id) }
+        let sealedEmbeddingKey = try embeddingAPIKey.map {
+            try self.seal($0, column: "embedding_api_key", tenantID: id)
+        }
         let rows = try await self.connection.query(
             PostgresQuery(
                 unsafeSQL: """
-                    INSERT INTO tenants (name, enabled, disabled_at, settings, metadata,
+                    INSERT INTO tenants (id, name, enabled, disabled_at, settings, metadata,
                         llm_api_key, llm_api_key_last_four, embedding_api_key, embedding_api_key_last_four)
-                    VALUES ($1, $2, CASE WHEN $2 THEN NULL ELSE now() END, $3, $4, $5, $6, $7, $8)
+                    VALUES ($9, $1, $2, CASE WHEN $2 THEN NULL ELSE now() END, $3, $4, $5, $6, $7, $8)
                     RETURNING \(TenantRow.columns)
                     """,
                 binds: [
                     .text(name), .bool(enabled), .jsonb(settingsJSON), .jsonb(metadataJSON),
-                    llmAPIKey.map(PostgresValue.text), llmAPIKey.map { .text(TenantSecretChange.lastFour(of: $0)) },
-                    embeddingAPIKey.map(PostgresValue.text),
-                    embeddingAPIKey.map { .text(TenantSecretChange.lastFour(of: $0)) },
+                    sealedLLMKey.map(PostgresValue.text), llmAPIKey.map { .text(SecretsEnvelope.lastFour(of: $0)) },
+                    sealedEmbeddingKey.map(PostgresValue.text),
+                    embeddingAPIKey.map { .text(SecretsEnvelope.lastFour(of: $0)) }, .uuid(id),
                 ]
             )
         )
@@ -71,8 +82,8 @@ struct TenantStore {
             case .clear:
                 assignments += ", \(column) = NULL, \(column)_last_four = NULL"
             case .set(let key):
-                binds.append(.text(key))
-                binds.append(.text(TenantSecretChange.lastFour(of: key)))
+                binds.append(.text(try self.seal(key, column: column, tenantID: id)))
+                binds.append(.text(SecretsEnvelope.lastFour(of: key)))
                 assignments += ", \(column) = $\(binds.count - 1), \(column)_last_four = $\(binds.count)"
             }
         }
@@ -89,6 +100,17 @@ struct TenantStore {
             )
         )
         return try rows.first.map(TenantRow.init)
+    }
+
+    /// Seals a provider key for the tenant's row.
+    private func seal(_ key: String, column: String, tenantID: UUID) throws -> String {
+        do {
+            return try self.secrets.seal(
+                key, context: SecretContext(table: "tenants", column: column, rowID: tenantID.lowercasedString))
+        } catch {
+            let field = column == "llm_api_key" ? "settings.llm.apiKey" : "settings.rag.embedding.apiKey"
+            throw RPCError(code: .failedPrecondition, message: "\(field) cannot be stored: \(error)")
+        }
     }
 
     /// Disables a tenant (keeping `disabled_at` when it already was) and returns it.

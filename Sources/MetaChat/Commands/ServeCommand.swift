@@ -48,6 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuredLogger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let logger = configuredLogger
 
+        try await Self.checkSecrets(databaseURL: databaseURL, envelope: configuration.secrets, logger: logger)
         let dependencies = try ServeDependencies(
             databaseURL: databaseURL,
             redisURL: configuration.redisURL,
@@ -56,7 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
             embedding: configuration.embedding,
             ingestWorkers: configuration.ingestWorkers,
             ingestLease: configuration.ingestLease,
+            egress: configuration.egress,
             events: configuration.events,
+            secrets: configuration.secrets,
             logger: logger
         )
         let system = SystemHandler(
@@ -79,7 +82,11 @@ struct ServeCommand: AsyncParsableCommand {
             keyEvents: dependencies.invalidation
         )
         .registerMethods(with: &router)
-        TenantHandler(pool: dependencies.postgres, changes: dependencies.invalidation).registerMethods(with: &router)
+        TenantHandler(
+            pool: dependencies.postgres, secrets: configuration.secrets, outbound: dependencies.outbound,
+            changes: dependencies.invalidation
+        )
+        .registerMethods(with: &router)
         ConversationHandler(pool: dependencies.postgres, hub: dependencies.conversationEvents)
             .registerMethods(with: &router)
         DocumentHandler(
@@ -147,5 +154,43 @@ struct ServeCommand: AsyncParsableCommand {
         )
         try await group.run()
         logger.info("stopped")
+    }
+
+    /// Refuses to start (exit 78) without `SECRETS_ENCRYPTION_KEY` when sealed secrets exist, and
+    /// seals provider keys still stored as plaintext from before the envelope when a key is set.
+    /// When PostgreSQL cannot be reached the check is left to the next start (the server starts
+    /// degraded, as without the database).
+    private static func checkSecrets(databaseURL: String, envelope: SecretsEnvelope, logger: Logger) async throws {
+        var poolConfiguration = PostgresPool.Configuration(url: databaseURL)
+        poolConfiguration.options.maximumConnections = 1
+        let pool = PostgresPool(configuration: poolConfiguration, logger: logger)
+        let keeper = SecretsKeeper(pool: pool, envelope: envelope)
+        let outcome: Result<SecretsKeeper.Report?, any Error>
+        do {
+            try await keeper.requireKeyIfSealedDataExists()
+            outcome = .success(envelope.current == nil ? nil : try await keeper.sealAll(rewrap: false))
+        } catch {
+            outcome = .failure(error)
+        }
+        await pool.shutdown()
+        switch outcome {
+        case .success(let report):
+            if let report, report.sealedPlaintext > 0 {
+                logger.notice("sealed \(report.sealedPlaintext) stored secret(s) kept as plaintext before")
+            }
+        case .failure(SecretsEnvelopeError.noKey):
+            var standardError = StandardError()
+            print(
+                "metachat serve: SECRETS_ENCRYPTION_KEY is required: the database holds secrets sealed under it"
+                    + " (set it, with any earlier keys in SECRETS_ENCRYPTION_OLD_KEYS)",
+                to: &standardError)
+            throw ExitCode(78)
+        case .failure(let error as SecretsEnvelopeError):
+            var standardError = StandardError()
+            print("metachat serve: \(error)", to: &standardError)
+            throw ExitCode(78)
+        case .failure(let error):
+            logger.warning("stored secrets not checked: \(error)")
+        }
     }
 }

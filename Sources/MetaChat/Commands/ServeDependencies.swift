@@ -31,6 +31,10 @@ struct ServeDependencies {
     let probeThreadPool: NIOThreadPool
     /// Outbound HTTP (the embeddings API).
     let http: HTTPClient
+    /// Resolves tenant-supplied host names for the egress guard.
+    let resolverThreadPool: NIOThreadPool
+    /// Outbound HTTP with the egress guard in front of tenant-supplied URLs.
+    let outbound: OutboundHTTPClient
     /// Where documents' original bytes are kept.
     let documentFiles: DocumentFileStore
     /// Embeds chunks and queries; `nil` without an embeddings API (full-text search only).
@@ -39,8 +43,8 @@ struct ServeDependencies {
     let retriever: DocumentRetriever
     /// Runs the durable ingestion jobs.
     let ingestionWorker: DocumentIngestionWorker
-    /// Outbound HTTP for webhooks (no redirects followed).
-    let webhookHTTP: HTTPClient
+    /// Outbound HTTP for webhooks: the egress guard in front, no redirects followed.
+    let webhookOutbound: OutboundHTTPClient
     /// Makes webhook attempts.
     let webhookSender: WebhookSender
     /// Seals and opens webhook signing secrets.
@@ -67,8 +71,8 @@ struct ServeDependencies {
     init(
         databaseURL: String, redisURL: RedisURL, conversationStream: ConversationStreamConfiguration = .defaults,
         storagePath: String = "./storage", embedding: (baseURL: String, apiKey: String, model: String)? = nil,
-        ingestWorkers: Int = 2, ingestLease: Duration = .seconds(120), events: EventsConfiguration,
-        logger: Logger
+        ingestWorkers: Int = 2, ingestLease: Duration = .seconds(120), egress: EgressPolicy = EgressPolicy(),
+        events: EventsConfiguration, secrets: SecretsEnvelope, logger: Logger
     ) throws {
         self.postgres = PostgresPool(configuration: .init(url: databaseURL), logger: logger)
         self.redis = RedisPool(configuration: .init(url: redisURL), logger: logger)
@@ -84,6 +88,9 @@ struct ServeDependencies {
         self.rateLimiterHealth = RateLimiterHealth()
         self.rateLimiter = RateLimiter(redis: self.redis, health: self.rateLimiterHealth, logger: logger)
         self.probeThreadPool = NIOThreadPool(numberOfThreads: 2)
+        self.resolverThreadPool = NIOThreadPool(numberOfThreads: 2)
+        self.outbound = OutboundHTTPClient(
+            policy: egress, resolver: SystemHostResolver(threadPool: self.resolverThreadPool))
         self.conversationEvents = ConversationEventHub(
             pool: self.postgres, redis: self.redis, subscriber: self.subscriber, configuration: conversationStream,
             logger: logger)
@@ -107,20 +114,20 @@ struct ServeDependencies {
                 pool: postgres, files: files, embedder: embedder, temporaryDirectory: storagePath + "/tmp",
                 lease: ingestLease, logger: logger),
             pool: postgres, concurrency: ingestWorkers, logger: logger)
-        var webhookHTTPConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow)
-        webhookHTTPConfiguration.timeout = .init(
-            connect: .seconds(5), read: .nanoseconds(events.webhooks.attemptTimeout.components.seconds * 1_000_000_000))
-        // Endpoints on one host share AHC's pool for that host: it must never be what limits them, or
-        // a hanging endpoint would hold up its neighbours (the relay bounds each endpoint itself).
-        webhookHTTPConfiguration.connectionPool = .init(
-            idleTimeout: .seconds(60),
-            concurrentHTTP1ConnectionsPerHostSoftLimit: events.webhooks.concurrency)
-        let webhookHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: webhookHTTPConfiguration)
-        self.webhookHTTP = webhookHTTP
+        var webhookOutbound = OutboundHTTPClient.Configuration()
+        webhookOutbound.connectTimeout = .seconds(5)
+        // Endpoints on one host share a client's pool for that host: it must never be what limits
+        // them, or a hanging endpoint would hold up its neighbours (the relay bounds each endpoint).
+        webhookOutbound.connectionsPerHost = events.webhooks.concurrency
+        // A redirect would lead a signed event somewhere the tenant did not name.
+        webhookOutbound.followsRedirects = false
+        self.webhookOutbound = OutboundHTTPClient(
+            policy: egress, resolver: SystemHostResolver(threadPool: self.resolverThreadPool),
+            configuration: webhookOutbound)
         self.webhookSender = WebhookSender(
-            transport: HTTPWebhookTransport(client: webhookHTTP), timeout: events.webhooks.attemptTimeout)
-        self.webhookSecrets = InterimWebhookSecretSealing()
-        self.webhookDestinations = InterimWebhookDestinationCheck()
+            transport: OutboundWebhookTransport(client: self.webhookOutbound), timeout: events.webhooks.attemptTimeout)
+        self.webhookSecrets = EnvelopeWebhookSecrets(envelope: secrets)
+        self.webhookDestinations = OutboundWebhookDestinations(client: self.webhookOutbound)
         self.webhookRelay = WebhookRelay(
             pool: postgres, sender: self.webhookSender, sealing: self.webhookSecrets, configuration: events.webhooks,
             logger: logger)
@@ -150,6 +157,8 @@ struct ServeDependencies {
             self.postgres,
             self.redis,
             ThreadPoolService(threadPool: self.probeThreadPool),
+            ThreadPoolService(threadPool: self.resolverThreadPool),
+            self.outbound,
             self.subscriber,
             self.invalidation,
             self.usage,
@@ -157,7 +166,7 @@ struct ServeDependencies {
             self.conversationEventPruner,
             HTTPClientService(client: self.http),
             self.ingestionWorker,
-            HTTPClientService(client: self.webhookHTTP),
+            self.webhookOutbound,
             ThreadPoolService(threadPool: self.eventBusThreadPool),
             self.webhookRelay,
         ] + (self.eventBusRelay.map { [$0] } ?? []) + [

@@ -34,6 +34,9 @@ internal import Storage
 /// | `OPENAI_EMBEDDING_MODEL` | `text-embedding-3-small` | fallback for `EMBEDDING_MODEL` |
 /// | `INGEST_WORKERS` | `2` | ingestion jobs run at once per process (1–32) |
 /// | `INGEST_LEASE_SECONDS` | `120` | how long a claimed ingestion job stays with a worker that makes no progress before another may take it (5–3600) |
+/// | `SECRETS_ENCRYPTION_KEY` | unset (no secrets can be stored) | AES-256-GCM key sealing provider keys, channel tokens and webhook secrets at rest: 64 hex digits or base64 of 32 bytes; `serve` refuses to start without it once sealed secrets exist |
+/// | `SECRETS_ENCRYPTION_OLD_KEYS` | empty | comma-separated earlier keys, still opened until `metachat secrets rewrap` seals everything under the current key |
+/// | `OUTBOUND_ALLOW_CIDRS` | empty | CIDRs that tenant-supplied URLs (LLM base URLs, webhook targets) may reach although they are loopback, private or link-local, e.g. `10.20.0.0/16` |
 ///
 /// Webhook retries and the RabbitMQ event bus (`WEBHOOK_RETRY_*`, `RABBITMQ_*`):
 /// ``EventsConfiguration``.
@@ -74,6 +77,10 @@ struct AppConfiguration: Sendable {
     var ingestLease: Duration = .seconds(120)
     /// Webhook delivery and the event bus.
     var events: EventsConfiguration
+    /// `SECRETS_ENCRYPTION_KEY` and `SECRETS_ENCRYPTION_OLD_KEYS`: the secrets envelope.
+    var secrets = SecretsEnvelope(current: nil)
+    /// `OUTBOUND_ALLOW_CIDRS`: where tenant-supplied URLs may reach beyond the public internet.
+    var egress = EgressPolicy()
 
     /// Reads and validates the environment.
     ///
@@ -209,6 +216,7 @@ struct AppConfiguration: Sendable {
             }
             self.ingestLease = .seconds(seconds)
         }
+        try self.readOutboundSettings(environment)
         if let text = environment["CONVERSATION_WATCHER_BUFFER"], !text.isEmpty {
             guard text.count <= 6, let events = Int(text), (10...100_000).contains(events) else {
                 throw ConfigurationError(
@@ -264,6 +272,45 @@ struct AppConfiguration: Sendable {
 }
 
 /// A configuration variable has a value the server cannot use.
+extension AppConfiguration {
+    /// Reads the secrets envelope's keys and the egress allow-list.
+    fileprivate mutating func readOutboundSettings(_ environment: [String: String]) throws {
+        var current: SecretsEncryptionKey?
+        if let text = environment["SECRETS_ENCRYPTION_KEY"], !text.isEmpty {
+            do {
+                current = try SecretsEncryptionKey(text: text)
+            } catch {
+                throw ConfigurationError(variable: "SECRETS_ENCRYPTION_KEY", problem: "\(error)")
+            }
+        }
+        var old: [SecretsEncryptionKey] = []
+        if let text = environment["SECRETS_ENCRYPTION_OLD_KEYS"] {
+            for (index, item) in text.split(separator: ",").enumerated() {
+                do {
+                    old.append(try SecretsEncryptionKey(text: String(item)))
+                } catch {
+                    throw ConfigurationError(
+                        variable: "SECRETS_ENCRYPTION_OLD_KEYS", problem: "entry \(index + 1): \(error)")
+                }
+            }
+        }
+        self.secrets = SecretsEnvelope(current: current, old: old)
+        if let text = environment["OUTBOUND_ALLOW_CIDRS"] {
+            var networks: [IPNetwork] = []
+            for item in text.split(separator: ",") {
+                let cidr = String(item.filter { !$0.isWhitespace })
+                guard let network = IPNetwork(cidr) else {
+                    throw ConfigurationError(
+                        variable: "OUTBOUND_ALLOW_CIDRS",
+                        problem: "must list CIDRs such as 10.0.0.0/8; '\(cidr)' is not one")
+                }
+                networks.append(network)
+            }
+            self.egress = EgressPolicy(allowedNetworks: networks)
+        }
+    }
+}
+
 struct ConfigurationError: Error, CustomStringConvertible {
     /// The environment variable's name.
     var variable: String

@@ -68,7 +68,7 @@ struct OutboxTests {
     @Test("Tenant creation, updates and disabling write tenant events")
     func tenantEvents() async throws {
         try await MigratedDatabase.with { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: testSecretSealing.envelope)
             let tenant = try await TenantFixtures.create(handler)
             var update = Metachat_V1_UpdateTenantRequest()
             update.tenantID = tenant.id

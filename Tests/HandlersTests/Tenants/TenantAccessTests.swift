@@ -12,7 +12,7 @@ struct TenantAccessTests {
     @Test("Another tenant's key gets NOT_FOUND on get and update, exactly like an unknown ID, and changes nothing")
     func crossTenantIsNotFound() async throws {
         try await MigratedDatabase.with { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             let tenantA = try await TenantFixtures.create(handler, name: "A")
             let tenantB = try await TenantFixtures.create(handler, name: "B")
             let asB = TestCaller.context(TestCaller.tenant(tenantB.id))
@@ -62,7 +62,7 @@ struct TenantAccessTests {
     @Test("A tenant key cannot create, list or disable, even its own tenant: PERMISSION_DENIED")
     func tenantCannotUseAdminRoutes() async throws {
         try await MigratedDatabase.with { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             let tenant = try await TenantFixtures.create(handler)
             let own = TestCaller.context(TestCaller.tenant(tenant.id))
 
@@ -90,7 +90,7 @@ struct TenantAccessTests {
     @Test("Without a principal every route is UNAUTHENTICATED")
     func anonymousIsUnauthenticated() async throws {
         try await MigratedDatabase.with(maximumConnections: 2) { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             let tenant = try await TenantFixtures.create(handler)
             let anonymous = TestCaller.context(nil)
             var get = Metachat_V1_GetTenantRequest()
@@ -120,7 +120,7 @@ struct TenantAccessTests {
     @Test("A malformed tenant ID is INVALID_ARGUMENT naming tenantId on get, update and disable")
     func malformedIDs() async throws {
         try await MigratedDatabase.with(maximumConnections: 2) { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             let admin = TestCaller.context(TestCaller.superAdmin)
             for text in ["", "not-a-uuid", "123e4567e89b12d3a456426614174000"] {
                 var get = Metachat_V1_GetTenantRequest()
@@ -153,7 +153,7 @@ struct TenantAccessTests {
             configuration: .init(url: "postgresql://metachat@127.0.0.1:1/metachat?connect_timeout=2", options: options),
             logger: .init(label: "tests", factory: { _ in SwiftLogNoOpLogHandler() })
         )
-        let handler = TenantHandler(pool: pool)
+        let handler = TenantHandler(pool: pool, secrets: .forTests)
         let code = await TenantFixtures.code {
             try await handler.listTenants(
                 request: Metachat_V1_ListTenantsRequest(), context: TestCaller.context(.bootstrap))

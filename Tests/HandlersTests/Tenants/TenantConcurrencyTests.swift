@@ -11,7 +11,7 @@ struct TenantConcurrencyTests {
     @Test("50 parallel updates of different fields all land in the row, each with its audit entry")
     func parallelUpdatesOfDifferentFields() async throws {
         try await MigratedDatabase.with(maximumConnections: 8) { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             let tenant = try await TenantFixtures.create(handler)
             let tenantID = tenant.id
 

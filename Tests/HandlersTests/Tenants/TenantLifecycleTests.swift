@@ -12,7 +12,7 @@ struct TenantLifecycleTests {
     func roundTrip() async throws {
         try await MigratedDatabase.with { pool in
             let listener = RecordingTenantChangeListener()
-            let handler = TenantHandler(pool: pool, changes: listener)
+            let handler = TenantHandler(pool: pool, secrets: .forTests, changes: listener)
             let admin = TestCaller.context(TestCaller.superAdmin)
 
             let created = try await TenantFixtures.create(handler, name: "  Acme Corp  ")
@@ -71,7 +71,7 @@ struct TenantLifecycleTests {
     @Test("A tenant created with enabled=false starts disabled with a disabled time; metadata defaults to empty")
     func createDisabled() async throws {
         try await MigratedDatabase.with { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             var request = Metachat_V1_CreateTenantRequest()
             request.name = "Dormant"
             request.enabled = Google_Protobuf_BoolValue(false)
@@ -89,7 +89,7 @@ struct TenantLifecycleTests {
         "API keys are never answered, kept when an update omits them, replaced when given and cleared when named empty")
     func secretsAreWriteOnly() async throws {
         try await MigratedDatabase.with { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             let admin = TestCaller.context(TestCaller.superAdmin)
             let created = try await TenantFixtures.create(handler)
             try TenantFixtures.expectNoSecrets(created)
@@ -139,7 +139,10 @@ struct TenantLifecycleTests {
             disable.tenantID = created.id
             try TenantFixtures.expectNoSecrets(try await handler.disableTenant(request: disable, context: admin))
             #expect(!stored.0.contains("sk-"))
-            #expect(stored.1 == "sk-new-key-000000-LMNO")
+            let sealed = try #require(stored.1)
+            #expect(!sealed.contains("sk-new-key"))
+            let context = SecretContext(table: "tenants", column: "llm_api_key", rowID: created.id)
+            #expect(try SecretsEnvelope.forTests.open(sealed, context: context) == "sk-new-key-000000-LMNO")
             #expect(stored.2 == nil)
         }
     }
@@ -147,7 +150,7 @@ struct TenantLifecycleTests {
     @Test("Every change writes an audit row with the actor, action, target and request id")
     func auditRows() async throws {
         try await MigratedDatabase.with { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             var create = TenantFixtures.createRequest()
             create.settings = Metachat_V1_TenantSettings()
             let created = try await handler.createTenant(
@@ -180,7 +183,7 @@ struct TenantLifecycleTests {
     @Test("A tenant key reads and updates its own tenant but not enabled or its rate limit")
     func tenantUpdatesItself() async throws {
         try await MigratedDatabase.with { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             let tenant = try await TenantFixtures.create(handler)
             let own = TestCaller.context(TestCaller.tenant(tenant.id))
 

@@ -11,7 +11,7 @@ struct TenantListTests {
     @Test("120 tenants page newest first with tokens, each exactly once, the last page without a token")
     func paginationCoversEveryTenantOnce() async throws {
         try await MigratedDatabase.with { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             let admin = TestCaller.context(TestCaller.standardAdmin)
             var created: [String] = []
             for index in 0..<120 {
@@ -43,7 +43,7 @@ struct TenantListTests {
     @Test("Page size: 0 means 50, above 200 is clamped to 200, negative is INVALID_ARGUMENT")
     func pageSizes() async throws {
         try await MigratedDatabase.with { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             let admin = TestCaller.context(.bootstrap)
             for index in 0..<60 {
                 var request = Metachat_V1_CreateTenantRequest()
@@ -68,7 +68,7 @@ struct TenantListTests {
     @Test("Filters by enabled and by a case-insensitive name substring, and the token keeps the filters")
     func filters() async throws {
         try await MigratedDatabase.with { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             let admin = TestCaller.context(TestCaller.superAdmin)
             var ids: [String: String] = [:]
             for name in ["Alpha Shop", "beta SHOP", "Gamma", "Delta shopping", "100% Shop_"] {
@@ -123,7 +123,7 @@ struct TenantListTests {
         arguments: ["???", "bm90LWpzb24", "e30", "eyJjIjoxfQ"])
     func malformedToken(token: String) async throws {
         try await MigratedDatabase.with(maximumConnections: 2) { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             var request = Metachat_V1_ListTenantsRequest()
             request.pageToken = token
 

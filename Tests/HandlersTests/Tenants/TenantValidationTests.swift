@@ -98,7 +98,7 @@ struct TenantValidationTests {
         arguments: badSettings)
     func badSettingsAreRejected(bad: BadSettings) async throws {
         try await MigratedDatabase.with(maximumConnections: 2) { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             let admin = TestCaller.context(TestCaller.superAdmin)
             var create = TenantFixtures.createRequest()
             bad.change(&create.settings)
@@ -159,7 +159,7 @@ struct TenantValidationTests {
     )
     func badFieldsAreRejected(bad: BadField) async throws {
         try await MigratedDatabase.with(maximumConnections: 2) { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             var create = TenantFixtures.createRequest()
             bad.change(&create)
 
@@ -175,7 +175,7 @@ struct TenantValidationTests {
     @Test("Unknown, output-only and empty update masks are INVALID_ARGUMENT naming updateMask and the path")
     func badMasks() async throws {
         try await MigratedDatabase.with(maximumConnections: 2) { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             let existing = try await TenantFixtures.create(handler)
             let admin = TestCaller.context(TestCaller.superAdmin)
 
@@ -199,7 +199,7 @@ struct TenantValidationTests {
     @Test("A mask in lowerCamelCase works like snake_case")
     func camelCaseMask() async throws {
         try await MigratedDatabase.with(maximumConnections: 2) { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             let existing = try await TenantFixtures.create(handler)
             var update = Metachat_V1_UpdateTenantRequest()
             update.tenantID = existing.id

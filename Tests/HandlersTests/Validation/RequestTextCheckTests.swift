@@ -61,7 +61,7 @@ struct RequestTextCheckTests {
     )
     func namesTheField(bad: BadString) async throws {
         try await MigratedDatabase.with(maximumConnections: 2) { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             var request = TenantFixtures.createRequest()
             bad.change(&request)
 
@@ -77,7 +77,7 @@ struct RequestTextCheckTests {
     @Test("Prose fields keep tabs and line breaks but refuse other controls; a bad update mask names updateMask")
     func proseAndMask() async throws {
         try await MigratedDatabase.with(maximumConnections: 2) { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             let admin = TestCaller.context(TestCaller.superAdmin)
             let prose = "Line one\n\tindented\r\nline two"
             let tenant = try await TenantFixtures.create(handler) {
@@ -114,7 +114,7 @@ struct RequestTextCheckTests {
     @Test("Refused updates racing valid ones never change the tenant: only the valid updates are stored")
     func concurrentRefusalsChangeNothing() async throws {
         try await MigratedDatabase.with(maximumConnections: 4) { pool in
-            let handler = TenantHandler(pool: pool)
+            let handler = TenantHandler(pool: pool, secrets: .forTests)
             let admin = TestCaller.context(TestCaller.superAdmin)
             let tenant = try await TenantFixtures.create(handler)
 

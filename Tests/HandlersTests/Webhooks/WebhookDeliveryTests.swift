@@ -47,6 +47,16 @@ struct WebhookDeliveryTests {
                     .map { try $0.decode("id", as: UUID.self).uuidString.lowercased() }
             }
             #expect(outboxIDs == [id])
+            // The secret is stored sealed, bound to its endpoint: never as plaintext.
+            let stored = try await h.pool.withAdminTransaction { connection in
+                try await connection.query("SELECT signing_secret FROM webhook_endpoints WHERE id = \(UUID(uuidString: all.webhook.id)!)")[0]
+                    .decode("signing_secret", as: String.self)
+            }
+            #expect(stored.hasPrefix("mcs1:") && !stored.contains(all.signingSecret))
+            let otherID = try #require(UUID(uuidString: onlyMessages.webhook.id))
+            #expect(throws: (any Error).self) {
+                try testSecretSealing.open(stored, endpointID: otherID, column: "signing_secret")
+            }
             #expect(try await h.deliveries(onlyMessages.webhook.id).isEmpty)
             #expect(h.receiver.received(at: "https://b.example/all").isEmpty)
         }

@@ -68,20 +68,9 @@ final class ScriptedWebhookReceiver: WebhookTransport, @unchecked Sendable {
     }
 }
 
-/// Seals secrets reversibly and binds them to their row and column, like the envelope does.
-struct TestSecretSealing: WebhookSecretSealing {
-    func seal(_ secret: String, endpointID: UUID, column: String) throws -> String {
-        "sealed:\(endpointID.uuidString.lowercased()):\(column):\(secret)"
-    }
-
-    func open(_ stored: String, endpointID: UUID, column: String) throws -> String {
-        let prefix = "sealed:\(endpointID.uuidString.lowercased()):\(column):"
-        guard stored.hasPrefix(prefix) else { throw WebhookSecretMismatch() }
-        return String(stored.dropFirst(prefix.count))
-    }
-
-    struct WebhookSecretMismatch: Error {}
-}
+/// The secrets envelope under a key made for the test run.
+let testSecretSealing = EnvelopeWebhookSecrets(
+    envelope: SecretsEnvelope(current: SecretsEncryptionKey(bytes: Secrets.randomBytes(32))))
 
 /// Accepts every URL except those on hosts named `refused.example`.
 struct TestDestinationCheck: WebhookDestinationCheck {
@@ -119,7 +108,7 @@ struct WebhookTestHarness: Sendable {
                 let harness = WebhookTestHarness(
                     pool: pool,
                     handler: WebhookHandler(
-                        pool: pool, sender: sender, sealing: TestSecretSealing(), destinations: TestDestinationCheck(),
+                        pool: pool, sender: sender, sealing: testSecretSealing, destinations: TestDestinationCheck(),
                         configuration: settings),
                     conversations: ConversationHandler(pool: pool),
                     receiver: receiver,
@@ -128,7 +117,7 @@ struct WebhookTestHarness: Sendable {
                     tenantB: try await ConversationTestHarness.makeTenant(pool, name: "B"))
                 guard relay else { return try await body(harness) }
                 let service = WebhookRelay(
-                    pool: pool, sender: sender, sealing: TestSecretSealing(), configuration: settings,
+                    pool: pool, sender: sender, sealing: testSecretSealing, configuration: settings,
                     logger: Logger(label: "webhook-tests", factory: { _ in SwiftLogNoOpLogHandler() }))
                 return try await withThrowingTaskGroup(of: R?.self) { group in
                     group.addTask {
