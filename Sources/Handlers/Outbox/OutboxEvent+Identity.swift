@@ -12,7 +12,8 @@ extension OutboxEvent {
         _ type: Metachat_V1_WebhookEventType, tenant: Metachat_V1_Tenant, changedFields: [String]? = nil
     ) throws -> OutboxEvent? {
         guard let tenantID = UUID(uuidString: tenant.id) else { return nil }
-        var data = "{\"tenantId\":\(try Self.jsonString(tenantID.lowercasedString)),\"tenant\":\(try tenant.jsonString())"
+        var data =
+            "{\"tenantId\":\(try Self.jsonString(tenantID.lowercasedString)),\"tenant\":\(try tenant.jsonString())"
         if let changedFields {
             data += ",\"changedFields\":\(try Self.jsonStrings(changedFields))"
         }

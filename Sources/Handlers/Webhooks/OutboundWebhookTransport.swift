@@ -46,7 +46,8 @@ package struct OutboundWebhookTransport: WebhookTransport {
         } catch let error as HTTPClientError where error == .connectTimeout {
             throw WebhookTransportError("connect timeout", retryable: true)
         } catch {
-            throw WebhookTransportError("request failed: \(String(String(describing: error).prefix(200)))", retryable: true)
+            throw WebhookTransportError(
+                "request failed: \(String(String(describing: error).prefix(200)))", retryable: true)
         }
     }
 }

@@ -106,7 +106,8 @@ struct WebhookDeliveryQueue: Sendable {
                 status = "PENDING"
                 let delay = self.configuration.retry.delay(
                     afterAttempt: Int(claim.attempt), retryAfter: retryAfter, random: random)
-                delayMilliseconds = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+                delayMilliseconds =
+                    delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
             }
         case .final, .gone:
             status = "FAILED"

@@ -70,7 +70,9 @@ struct WebhookEndpointRow: Sendable {
         var secrets: [WebhookSigningSecret] = []
         for (stored, column) in [(current, "signing_secret"), (previous, "previous_signing_secret")] {
             guard let stored else { continue }
-            guard let secret = WebhookSigningSecret(text: try sealing.open(stored, endpointID: endpointID, column: column))
+            guard
+                let secret = WebhookSigningSecret(
+                    text: try sealing.open(stored, endpointID: endpointID, column: column))
             else { throw WebhookSecretUnreadable() }
             secrets.append(secret)
         }

@@ -27,7 +27,8 @@ enum WebhookFieldRules {
         var kept: [Metachat_V1_WebhookEventType] = []
         for (index, type) in types.enumerated() {
             guard !type.wireName.isEmpty else {
-                throw TenantFieldViolation.error("\(field)[\(index)]", "must be a known event type other than UNSPECIFIED")
+                throw TenantFieldViolation.error(
+                    "\(field)[\(index)]", "must be a known event type other than UNSPECIFIED")
             }
             if !kept.contains(type) { kept.append(type) }
         }

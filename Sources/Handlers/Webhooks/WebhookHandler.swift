@@ -92,7 +92,8 @@ package struct WebhookHandler: Metachat_V1_WebhookService.Handler {
             let token = try KeysetPageToken(
                 decoding: request.pageToken, filters: "webhooks", method: "ListWebhookEndpoints")
             guard let id = token.id else {
-                throw TenantFieldViolation.error("pageToken", "is not a token from a previous ListWebhookEndpoints response")
+                throw TenantFieldViolation.error(
+                    "pageToken", "is not a token from a previous ListWebhookEndpoints response")
             }
             cursor = (token.position, id)
         }
@@ -119,7 +120,8 @@ package struct WebhookHandler: Metachat_V1_WebhookService.Handler {
         let body = request.webhook
         let mask = try WebhookUpdateMask(paths: request.updateMask.paths, body: body)
         let url = mask.url ? try WebhookFieldRules.url(body.url, field: "webhook.url") : nil
-        let types = mask.eventTypes ? try WebhookFieldRules.eventTypes(body.eventTypes, field: "webhook.eventTypes") : nil
+        let types =
+            mask.eventTypes ? try WebhookFieldRules.eventTypes(body.eventTypes, field: "webhook.eventTypes") : nil
         let description =
             mask.description ? try WebhookFieldRules.description(body.description_p, field: "webhook.description") : nil
         if let url {

@@ -1,5 +1,5 @@
-package import Logging
 internal import FoundationEssentials
+package import Logging
 internal import ServiceLifecycle
 package import Storage
 internal import Synchronization

@@ -31,7 +31,8 @@ struct WebhookUpdateMask: Sendable, Hashable {
             self.enabled = body.enabled
             guard self.url || self.eventTypes || self.description || self.enabled else {
                 throw TenantFieldViolation.error(
-                    "updateMask", "is empty and the webhook sets no mutable field (url, event_types, description, enabled)")
+                    "updateMask",
+                    "is empty and the webhook sets no mutable field (url, event_types, description, enabled)")
             }
             return
         }

@@ -4,12 +4,7 @@ internal import Storage
 /// The variables of the events that leave the process: webhook retries and the optional RabbitMQ
 /// event bus (docs/webhooks.md).
 ///
-/// | variable | default | meaning |
-/// | --- | --- | --- |
-/// | `WEBHOOK_RETRY_MAX_ATTEMPTS` | `5` | attempts per webhook delivery, the first included (1–50) |
-/// | `WEBHOOK_RETRY_INITIAL_DELAY_MS` | `1000` | delay after the first failed attempt, doubling per attempt (±20 %, at most 1 hour; 1–3600000) |
-/// | `RABBITMQ_URL` | unset (no event bus) | `amqp://user:password@host:port/vhost`: every outbox event is also published there |
-/// | `RABBITMQ_EXCHANGE` | `metachat.events` | the durable topic exchange events are published to |
+/// The variables are in ``AppConfiguration``'s table.
 struct EventsConfiguration: Sendable {
     /// How webhooks are delivered.
     var webhooks: WebhookConfiguration = .defaults
@@ -25,7 +20,8 @@ struct EventsConfiguration: Sendable {
         if let text = environment["WEBHOOK_RETRY_MAX_ATTEMPTS"], !text.isEmpty {
             guard text.count <= 2, let attempts = Int(text), (1...50).contains(attempts) else {
                 throw ConfigurationError(
-                    variable: "WEBHOOK_RETRY_MAX_ATTEMPTS", problem: "must be a whole number from 1 to 50, not '\(text)'")
+                    variable: "WEBHOOK_RETRY_MAX_ATTEMPTS",
+                    problem: "must be a whole number from 1 to 50, not '\(text)'")
             }
             self.webhooks.retry.maximumAttempts = attempts
         }
@@ -48,7 +44,10 @@ struct EventsConfiguration: Sendable {
         }
         if let text = environment["RABBITMQ_EXCHANGE"], !text.isEmpty {
             guard text.utf8.count <= 127,
-                text.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || $0 == 45 || $0 == 95 || $0 == 46 || $0 == 58 })
+                text.utf8.allSatisfy({
+                    ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || $0 == 45 || $0 == 95 || $0 == 46
+                        || $0 == 58
+                })
             else {
                 throw ConfigurationError(
                     variable: "RABBITMQ_EXCHANGE",

@@ -37,9 +37,12 @@ internal import Storage
 /// | `SECRETS_ENCRYPTION_KEY` | unset (no secrets can be stored) | AES-256-GCM key sealing provider keys, channel tokens and webhook secrets at rest: 64 hex digits or base64 of 32 bytes; `serve` refuses to start without it once sealed secrets exist |
 /// | `SECRETS_ENCRYPTION_OLD_KEYS` | empty | comma-separated earlier keys, still opened until `metachat secrets rewrap` seals everything under the current key |
 /// | `OUTBOUND_ALLOW_CIDRS` | empty | CIDRs that tenant-supplied URLs (LLM base URLs, webhook targets) may reach although they are loopback, private or link-local, e.g. `10.20.0.0/16` |
+/// | `WEBHOOK_RETRY_MAX_ATTEMPTS` | `5` | attempts per webhook delivery, the first included (1–50) |
+/// | `WEBHOOK_RETRY_INITIAL_DELAY_MS` | `1000` | delay after a delivery's first failed attempt, doubling per attempt (±20 %, at most 1 hour; 1–3600000) |
+/// | `RABBITMQ_URL` | unset (no event bus) | `amqp://user:password@host:port/vhost`: every event is also published there |
+/// | `RABBITMQ_EXCHANGE` | `metachat.events` | the durable topic exchange events are published to |
 ///
-/// Webhook retries and the RabbitMQ event bus (`WEBHOOK_RETRY_*`, `RABBITMQ_*`):
-/// ``EventsConfiguration``.
+/// The webhook and event-bus variables are read by ``EventsConfiguration``.
 ///
 /// The conversation stream's heartbeats follow `SSE_HEARTBEAT_SECONDS` on every face.
 struct AppConfiguration: Sendable {

@@ -76,7 +76,8 @@ final class RabbitMQConnection {
                                 self.withBytes(message.body) { body in
                                     var properties = amqp_basic_properties_t()
                                     properties._flags =
-                                        amqp_flags_t(AMQP_BASIC_CONTENT_TYPE_FLAG) | amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
+                                        amqp_flags_t(AMQP_BASIC_CONTENT_TYPE_FLAG)
+                                        | amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
                                         | amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG) | amqp_flags_t(AMQP_BASIC_TYPE_FLAG)
                                         | amqp_flags_t(AMQP_BASIC_TIMESTAMP_FLAG)
                                     properties.content_type = contentType

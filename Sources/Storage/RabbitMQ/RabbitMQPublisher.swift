@@ -41,7 +41,8 @@ package final class RabbitMQPublisher: Sendable {
                     if let open = box.connection {
                         connection = open
                     } else {
-                        connection = try RabbitMQConnection(url: self.url, exchange: self.exchange, timeout: self.timeout)
+                        connection = try RabbitMQConnection(
+                            url: self.url, exchange: self.exchange, timeout: self.timeout)
                         box.connection = connection
                     }
                     try connection.publish(messages, timeout: self.timeout)

@@ -116,7 +116,8 @@ struct OutboxTests {
             var revoke = Metachat_V1_RevokeTenantApiKeyRequest()
             revoke.tenantID = tenantID
             revoke.keyID = created.key.id
-            _ = try await h.handler.revokeTenantApiKey(request: revoke, context: SecurityTestHarness.context(.bootstrap))
+            _ = try await h.handler.revokeTenantApiKey(
+                request: revoke, context: SecurityTestHarness.context(.bootstrap))
             let admin = try await h.makeAdmin(role: .standard)
             _ = try await h.makeAdminKey(adminID: admin)
             let rows = try await Self.rows(h.pool)

@@ -10,6 +10,21 @@ import Testing
 struct WebhookDeliveryTests {
     typealias Harness = WebhookTestHarness
 
+    static func oneAttemptDisableAfterThree(_ configuration: inout WebhookConfiguration) {
+        configuration.disableAfterFailures = 3
+        configuration.retry.maximumAttempts = 1
+    }
+
+    static func oneAttemptDisableAfterTwo(_ configuration: inout WebhookConfiguration) {
+        configuration.disableAfterFailures = 2
+        configuration.retry.maximumAttempts = 1
+    }
+
+    static func twoPerEndpoint(_ configuration: inout WebhookConfiguration) {
+        configuration.attemptTimeout = .seconds(30)
+        configuration.concurrencyPerEndpoint = 2
+    }
+
     static func ok() -> WebhookResponse { WebhookResponse(statusCode: 200, retryAfter: nil, bodyPrefix: "ok") }
 
     static func seconds(_ from: Google_Protobuf_Timestamp, _ to: Google_Protobuf_Timestamp) -> Double {
@@ -49,7 +64,8 @@ struct WebhookDeliveryTests {
             #expect(outboxIDs == [id])
             // The secret is stored sealed, bound to its endpoint: never as plaintext.
             let stored = try await h.pool.withAdminTransaction { connection in
-                try await connection.query("SELECT signing_secret FROM webhook_endpoints WHERE id = \(UUID(uuidString: all.webhook.id)!)")[0]
+                try await connection.query(
+                    "SELECT signing_secret FROM webhook_endpoints WHERE id = \(UUID(uuidString: all.webhook.id)!)")[0]
                     .decode("signing_secret", as: String.self)
             }
             #expect(stored.hasPrefix("mcs1:") && !stored.contains(all.signingSecret))
@@ -135,10 +151,7 @@ struct WebhookDeliveryTests {
 
     @Test("N events in a row that fail disable the endpoint with a reason; an update re-enables it")
     func consecutiveFailuresDisable() async throws {
-        try await Harness.with(configure: {
-            $0.disableAfterFailures = 3
-            $0.retry.maximumAttempts = 1
-        }) { h in
+        try await Harness.with(configure: Self.oneAttemptDisableAfterThree) { h in
             let url = "https://a.example/down"
             h.receiver.script(url) { _, _ in WebhookResponse(statusCode: 500, retryAfter: nil, bodyPrefix: "") }
             let endpoint = try await h.createEndpoint(url)
@@ -165,10 +178,7 @@ struct WebhookDeliveryTests {
 
     @Test("A success resets the failure count")
     func successResets() async throws {
-        try await Harness.with(configure: {
-            $0.disableAfterFailures = 2
-            $0.retry.maximumAttempts = 1
-        }) { h in
+        try await Harness.with(configure: Self.oneAttemptDisableAfterTwo) { h in
             let url = "https://a.example/sometimes"
             h.receiver.script(url) { attempt, _ in
                 WebhookResponse(statusCode: attempt == 2 ? 200 : 500, retryAfter: nil, bodyPrefix: "")
@@ -216,10 +226,7 @@ struct WebhookDeliveryTests {
 
     @Test("An endpoint that hangs does not delay deliveries to another")
     func hangingEndpointDoesNotDelayOthers() async throws {
-        try await Harness.with(configure: {
-            $0.attemptTimeout = .seconds(30)
-            $0.concurrencyPerEndpoint = 2
-        }) { h in
+        try await Harness.with(configure: Self.twoPerEndpoint) { h in
             let hanging = "https://a.example/hangs"
             h.receiver.script(hanging) { _, _ in
                 // A receiver that accepts the request and never answers (until the attempt's limit).
@@ -293,7 +300,8 @@ struct WebhookDeliveryTests {
             let old = try #require(WebhookSigningSecret(text: created.signingSecret))
             #expect(
                 request.headers["webhook-signature"]
-                    == WebhookSignature.header(id: id, timestamp: timestamp, body: Array(request.body.utf8), secrets: [new, old]))
+                    == WebhookSignature.header(
+                        id: id, timestamp: timestamp, body: Array(request.body.utf8), secrets: [new, old]))
             rotate.clearGracePeriod()
             let again = try await h.handler.rotateWebhookSecret(request: rotate, context: h.asA)
             #expect(!again.webhook.hasPreviousSecretExpiresAt)

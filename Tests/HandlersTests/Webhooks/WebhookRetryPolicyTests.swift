@@ -46,7 +46,8 @@ struct WebhookRetryPolicyTests {
             WebhookAttemptOutcome(statusCode: 429, retryAfter: "5", nowSeconds: 0)
                 == .retryable(retryAfter: .seconds(5)))
         #expect(
-            WebhookAttemptOutcome(statusCode: 503, retryAfter: "Wed, 21 Oct 2015 07:28:10 GMT", nowSeconds: 1_445_412_480)
+            WebhookAttemptOutcome(
+                statusCode: 503, retryAfter: "Wed, 21 Oct 2015 07:28:10 GMT", nowSeconds: 1_445_412_480)
                 == .retryable(retryAfter: .seconds(10)))
         #expect(WebhookAttemptOutcome(statusCode: 500, retryAfter: nil, nowSeconds: 0) == .retryable(retryAfter: nil))
         #expect(WebhookAttemptOutcome(statusCode: 410, retryAfter: nil, nowSeconds: 0) == .gone)

@@ -60,8 +60,8 @@ final class ScriptedWebhookReceiver: WebhookTransport, @unchecked Sendable {
                     try await Task.sleep(for: timeout)
                     throw WebhookTransportError("timeout after \(timeout)", retryable: true)
                 }
-                let first = try await group.next()!
-                group.cancelAll()
+                defer { group.cancelAll() }
+                guard let first = try await group.next() else { throw CancellationError() }
                 return first
             }
         }

@@ -15,11 +15,15 @@ struct WebhookValidationTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var name: String
         var field: String
-        var call: @Sendable (WebhookHandler, _ webhookID: String, _ deliveryID: String, ServerContext) async throws -> Void
+        var call:
+            @Sendable (WebhookHandler, _ webhookID: String, _ deliveryID: String, ServerContext) async throws -> Void
         var testDescription: String { self.name }
     }
 
-    static func create(_ name: String, _ field: String, _ configure: @escaping @Sendable (inout Metachat_V1_CreateWebhookEndpointRequest) -> Void) -> Case {
+    static func create(
+        _ name: String, _ field: String,
+        _ configure: @escaping @Sendable (inout Metachat_V1_CreateWebhookEndpointRequest) -> Void
+    ) -> Case {
         Case(name: name, field: field) { handler, _, _, context in
             var request = Metachat_V1_CreateWebhookEndpointRequest()
             request.url = "https://ok.example/hook"
@@ -28,7 +32,10 @@ struct WebhookValidationTests {
         }
     }
 
-    static func update(_ name: String, _ field: String, _ configure: @escaping @Sendable (inout Metachat_V1_UpdateWebhookEndpointRequest) -> Void) -> Case {
+    static func update(
+        _ name: String, _ field: String,
+        _ configure: @escaping @Sendable (inout Metachat_V1_UpdateWebhookEndpointRequest) -> Void
+    ) -> Case {
         Case(name: name, field: field) { handler, webhookID, _, context in
             var request = Metachat_V1_UpdateWebhookEndpointRequest()
             request.webhookID = webhookID
@@ -37,7 +44,10 @@ struct WebhookValidationTests {
         }
     }
 
-    static func deliveries(_ name: String, _ field: String, _ configure: @escaping @Sendable (inout Metachat_V1_ListWebhookDeliveriesRequest) -> Void) -> Case {
+    static func deliveries(
+        _ name: String, _ field: String,
+        _ configure: @escaping @Sendable (inout Metachat_V1_ListWebhookDeliveriesRequest) -> Void
+    ) -> Case {
         Case(name: name, field: field) { handler, webhookID, _, context in
             var request = Metachat_V1_ListWebhookDeliveriesRequest()
             request.webhookID = webhookID
@@ -46,7 +56,10 @@ struct WebhookValidationTests {
         }
     }
 
-    static func rotate(_ name: String, _ field: String, _ configure: @escaping @Sendable (inout Metachat_V1_RotateWebhookSecretRequest) -> Void) -> Case {
+    static func rotate(
+        _ name: String, _ field: String,
+        _ configure: @escaping @Sendable (inout Metachat_V1_RotateWebhookSecretRequest) -> Void
+    ) -> Case {
         Case(name: name, field: field) { handler, webhookID, _, context in
             var request = Metachat_V1_RotateWebhookSecretRequest()
             request.webhookID = webhookID
@@ -96,7 +109,9 @@ struct WebhookValidationTests {
             $0.webhookID = "x"
             $0.updateMask.paths = ["url"]
         },
-        update("update: mask names an output-only field", "updateMask") { $0.updateMask.paths = ["signing_secret_last_four"] },
+        update("update: mask names an output-only field", "updateMask") {
+            $0.updateMask.paths = ["signing_secret_last_four"]
+        },
         update("update: mask names an unknown field", "updateMask") { $0.updateMask.paths = ["secret"] },
         update("update: empty mask and no field set", "updateMask") { _ in },
         update("update: url not http", "webhook.url") {
@@ -153,7 +168,9 @@ struct WebhookValidationTests {
         rotate("rotate: grace period of 7 days and a nanosecond", "gracePeriod") {
             $0.gracePeriod = .init(seconds: 604_800, nanos: 1)
         },
-        rotate("rotate: grace period with negative nanos", "gracePeriod") { $0.gracePeriod = .init(seconds: 1, nanos: -1) },
+        rotate("rotate: grace period with negative nanos", "gracePeriod") {
+            $0.gracePeriod = .init(seconds: 1, nanos: -1)
+        },
         rotate("rotate: huge grace period", "gracePeriod") { $0.gracePeriod = .init(seconds: Int64.max) },
     ]
 
@@ -166,7 +183,9 @@ struct WebhookValidationTests {
                 SELECT (SELECT count(*) FROM webhook_endpoints) AS e, (SELECT count(*) FROM webhook_deliveries) AS d,
                     (SELECT count(*) FROM outbox_events) AS o
                 """
-            ).map { "\(try $0.decode("e", as: Int.self))/\(try $0.decode("d", as: Int.self))/\(try $0.decode("o", as: Int.self))" }
+            ).map {
+                "\(try $0.decode("e", as: Int.self))/\(try $0.decode("d", as: Int.self))/\(try $0.decode("o", as: Int.self))"
+            }
         }
         return [try endpoint.jsonString()] + counts
     }
