@@ -48,14 +48,25 @@ struct WebhookDeliveryQueue: Sendable {
         let busyLiteral = "{" + busy.map(\.lowercasedString).joined(separator: ",") + "}"
         let leaseSeconds = Self.seconds(self.configuration.lease)
         return try await self.pool.withAdminTransaction { connection in
-            let candidates = try await connection.query(
+            // Two queries, each walking its partial index in order and stopping at the limit: a
+            // single query with `OR` would collect and sort every due row of a large backlog.
+            let expired = try await connection.query(
                 """
                 SELECT id, webhook_id FROM webhook_deliveries
-                WHERE ((status = 'PENDING' AND next_attempt_at <= now()) OR (status = 'SENDING' AND lease_until < now()))
+                WHERE status = 'SENDING' AND lease_until < now()
+                  AND NOT (webhook_id = ANY (\(busyLiteral)::text::uuid[]))
+                ORDER BY lease_until LIMIT \(Int64(limit * 4)) FOR UPDATE SKIP LOCKED
+                """
+            )
+            let due = try await connection.query(
+                """
+                SELECT id, webhook_id FROM webhook_deliveries
+                WHERE status = 'PENDING' AND next_attempt_at <= now()
                   AND NOT (webhook_id = ANY (\(busyLiteral)::text::uuid[]))
                 ORDER BY next_attempt_at LIMIT \(Int64(limit * 4)) FOR UPDATE SKIP LOCKED
                 """
             )
+            let candidates = Array(expired) + Array(due)
             var taken: [UUID: Int] = [:]
             var picked: [UUID] = []
             for row in candidates {
@@ -91,6 +102,138 @@ struct WebhookDeliveryQueue: Sendable {
     ///   - isTest: A test event: never retried, and the endpoint's state is left alone.
     ///   - random: A number in 0..<1 for the retry delay's jitter.
     func record(_ claim: WebhookClaim, attempt: WebhookAttempt, isTest: Bool = false, random: Double) async throws {
+        try await self.pool.withAdminTransaction { connection in
+            try await self.record(claim, attempt: attempt, isTest: isTest, random: random, on: connection)
+        }
+    }
+
+    /// Records the attempts of several claimed deliveries in one transaction with a few
+    /// set-based statements (one pooled connection however many attempts finished, so the relay
+    /// never crowds out the request path): the deliveries' new states, the attempts, and each
+    /// endpoint's failure count, applied in the order the attempts finished.
+    func record(_ results: [(claim: WebhookClaim, attempt: WebhookAttempt)]) async throws {
+        guard !results.isEmpty else { return }
+        var values: [String] = []
+        var binds: [PostgresValue?] = []
+        for result in results {
+            let (status, delay) = self.outcome(result.claim, result.attempt, isTest: false, random: .random(in: 0..<1))
+            let base = binds.count
+            binds += [
+                .uuid(result.claim.id), .int32(result.claim.attempt), .text(status), .int64(delay),
+                .int32(Int32(clamping: result.attempt.statusCode)), .text(String(result.attempt.error.prefix(500))),
+                .text(result.attempt.responseBody), .timestamp(result.attempt.finishedAt),
+            ]
+            values.append("(" + (1...8).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+        }
+        try await self.pool.withAdminTransaction { connection in
+            // The SQL is constant text and parameter numbers.
+            let updated = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        UPDATE webhook_deliveries d SET status = v.status, lease_until = NULL,
+                            next_attempt_at = CASE WHEN v.status = 'PENDING'
+                                THEN now() + v.delay * interval '1 millisecond' ELSE d.next_attempt_at END,
+                            last_status_code = v.code, last_error = v.error, last_response_body = v.body,
+                            last_attempt_at = v.finished,
+                            delivered_at = CASE WHEN v.status = 'SUCCEEDED' THEN v.finished END, updated_at = now()
+                        FROM (VALUES \(values.joined(separator: ", ")))
+                            AS v(id, attempt, status, delay, code, error, body, finished)
+                        WHERE d.id = v.id::uuid AND d.status = 'SENDING' AND d.attempts = v.attempt::int4
+                        RETURNING d.id
+                        """,
+                    binds: binds))
+            let recorded = Set(try updated.map { try $0.decode("id", as: UUID.self) })
+            let kept = results.filter { recorded.contains($0.claim.id) }
+            guard !kept.isEmpty else { return }
+            var attemptValues: [String] = []
+            var attemptBinds: [PostgresValue?] = []
+            for result in kept {
+                let base = attemptBinds.count
+                attemptBinds += [
+                    .uuid(result.claim.tenantID), .uuid(result.claim.id), .int32(result.claim.attempt),
+                    .timestamp(result.attempt.startedAt), .timestamp(result.attempt.finishedAt),
+                    .int32(Int32(clamping: result.attempt.statusCode)), .text(String(result.attempt.error.prefix(500))),
+                    .text(result.attempt.responseBody),
+                ]
+                attemptValues.append("(" + (1...8).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+            }
+            try await connection.execute(
+                PostgresQuery(
+                    unsafeSQL: """
+                        INSERT INTO webhook_delivery_attempts (tenant_id, delivery_id, attempt, started_at, finished_at,
+                            status_code, error, response_body)
+                        VALUES \(attemptValues.joined(separator: ", ")) ON CONFLICT DO NOTHING
+                        """,
+                    binds: attemptBinds))
+            try await self.updateEndpoints(kept, on: connection)
+        }
+    }
+
+    /// What a batch of attempts means for each endpoint, applied with one statement per endpoint:
+    /// a success resets the failure count, each event that ended without success adds one, a 410
+    /// disables at once, and reaching the limit disables with a reason.
+    private func updateEndpoints(
+        _ results: [(claim: WebhookClaim, attempt: WebhookAttempt)], on connection: PostgresConnection
+    ) async throws {
+        var effects: [UUID: (reset: Bool, failures: Int32, gone: Bool)] = [:]
+        for result in results {
+            let (status, _) = self.outcome(result.claim, result.attempt, isTest: false, random: 0.5)
+            var effect = effects[result.claim.webhookID, default: (false, 0, false)]
+            switch status {
+            case "SUCCEEDED":
+                effect = (true, 0, effect.gone)
+            case "FAILED", "DEAD_LETTERED":
+                effect.failures += 1
+                if result.attempt.outcome == .gone { effect.gone = true }
+            default:
+                continue
+            }
+            effects[result.claim.webhookID] = effect
+        }
+        let limit = Int32(self.configuration.disableAfterFailures)
+        let reason = "\(limit) events in a row failed"
+        for (endpoint, effect) in effects {
+            try await connection.execute(
+                """
+                UPDATE webhook_endpoints SET
+                    consecutive_failures = CASE WHEN \(effect.reset) THEN 0 ELSE consecutive_failures END
+                        + \(effect.failures),
+                    enabled = enabled AND NOT \(effect.gone)
+                        AND (CASE WHEN \(effect.reset) THEN 0 ELSE consecutive_failures END) + \(effect.failures) < \(limit),
+                    disabled_reason = CASE
+                        WHEN enabled AND \(effect.gone) THEN 'receiver answered 410 Gone'
+                        WHEN enabled AND (CASE WHEN \(effect.reset) THEN 0 ELSE consecutive_failures END)
+                            + \(effect.failures) >= \(limit) THEN \(reason)
+                        ELSE disabled_reason END,
+                    updated_at = CASE WHEN \(effect.failures) > 0 OR \(effect.gone) THEN now() ELSE updated_at END
+                WHERE id = \(endpoint)
+                  AND (\(effect.failures) > 0 OR \(effect.gone) OR consecutive_failures <> 0)
+                """
+            )
+        }
+    }
+
+    /// The stored status an attempt leads to, and the delay before the next one (milliseconds).
+    private func outcome(_ claim: WebhookClaim, _ attempt: WebhookAttempt, isTest: Bool, random: Double)
+        -> (status: String, delay: Int64)
+    {
+        switch attempt.outcome {
+        case .succeeded:
+            return ("SUCCEEDED", 0)
+        case .retryable(let retryAfter):
+            if isTest { return ("FAILED", 0) }
+            if claim.attempt >= claim.maximumAttempts { return ("DEAD_LETTERED", 0) }
+            let delay = self.configuration.retry.delay(
+                afterAttempt: Int(claim.attempt), retryAfter: retryAfter, random: random)
+            return ("PENDING", delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)
+        case .final, .gone:
+            return ("FAILED", 0)
+        }
+    }
+
+    private func record(
+        _ claim: WebhookClaim, attempt: WebhookAttempt, isTest: Bool, random: Double, on connection: PostgresConnection
+    ) async throws {
         let exhausted = claim.attempt >= claim.maximumAttempts
         let status: String
         var delayMilliseconds: Int64 = 0
@@ -113,7 +256,7 @@ struct WebhookDeliveryQueue: Sendable {
             status = "FAILED"
         }
         let error = String(attempt.error.prefix(500))
-        try await self.pool.withAdminTransaction { connection in
+        do {
             let updated = try await connection.execute(
                 """
                 UPDATE webhook_deliveries SET status = \(status), lease_until = NULL,

@@ -7,7 +7,8 @@ internal import Synchronization
 /// Delivers webhooks in every `serve` process: fans new outbox events out into deliveries,
 /// claims due deliveries and sends each in a task of its own, up to
 /// ``WebhookConfiguration/concurrency`` at once and ``WebhookConfiguration/concurrencyPerEndpoint``
-/// per endpoint (so one slow endpoint never holds up the others), and records every attempt.
+/// per endpoint (so one slow endpoint never holds up the others), and records every attempt
+/// (in batches: one transaction, one pooled connection, for all attempts that finished meanwhile).
 ///
 /// Woken by `NOTIFY outbox` (a new event, a redelivery) and by its own finished attempts; looks
 /// again when the next retry comes due, and every ``WebhookConfiguration/pollInterval`` anyway
@@ -52,15 +53,21 @@ package struct WebhookRelay: Service {
 
     private func loop() async {
         let (wake, waker) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (recordWake, recordWaker) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let inFlight = InFlightDeliveries()
+        let finished = FinishedAttempts()
         await withDiscardingTaskGroup { group in
             group.addTask {
                 await self.listen(waker)
             }
+            group.addTask {
+                await self.recordAll(finished, woken: recordWake)
+            }
             var iterator = wake.makeAsyncIterator()
             while !Task.isCancelled {
                 await self.fanOutAll()
-                await self.claimAll(inFlight: inFlight, group: &group, waker: waker)
+                await self.claimAll(
+                    inFlight: inFlight, group: &group, waker: waker, finished: finished, recordWaker: recordWaker)
                 var wait = self.configuration.pollInterval
                 if let due = try? await self.queue.untilNextDue(), due > .zero {
                     wait = min(wait, due)
@@ -73,6 +80,7 @@ package struct WebhookRelay: Service {
                 timer.cancel()
             }
             waker.finish()
+            recordWaker.finish()
         }
     }
 
@@ -87,7 +95,8 @@ package struct WebhookRelay: Service {
 
     /// Claims due deliveries while there is room, starting an attempt for each.
     private func claimAll(
-        inFlight: InFlightDeliveries, group: inout DiscardingTaskGroup, waker: AsyncStream<Void>.Continuation
+        inFlight: InFlightDeliveries, group: inout DiscardingTaskGroup, waker: AsyncStream<Void>.Continuation,
+        finished: FinishedAttempts, recordWaker: AsyncStream<Void>.Continuation
     ) async {
         while !Task.isCancelled {
             let counts = inFlight.counts()
@@ -99,14 +108,19 @@ package struct WebhookRelay: Service {
             do {
                 claims = try await self.queue.claim(limit: room, busy: busy) { perEndpoint - counts[$0, default: 0] }
             } catch {
-                self.logger.warning("could not claim webhook deliveries; trying again shortly")
+                self.logger.warning(
+                    "could not claim webhook deliveries; trying again shortly",
+                    metadata: ["error": "\(String(reflecting: error))"])
                 return
             }
             guard !claims.isEmpty else { return }
             for claim in claims {
                 inFlight.add(claim.webhookID)
                 group.addTask {
-                    await self.deliver(claim)
+                    if let attempt = await self.attempt(claim) {
+                        finished.append(claim, attempt)
+                        recordWaker.yield()
+                    }
                     inFlight.remove(claim.webhookID)
                     waker.yield()
                 }
@@ -114,34 +128,44 @@ package struct WebhookRelay: Service {
         }
     }
 
-    /// Makes one attempt of a claimed delivery and records it.
-    private func deliver(_ claim: WebhookClaim) async {
+    /// Makes one attempt of a claimed delivery; `nil` when there is nothing to record (the endpoint
+    /// was disabled meanwhile, or the relay is shutting down and leaves the claim to run out).
+    private func attempt(_ claim: WebhookClaim) async -> WebhookAttempt? {
+        guard claim.endpointEnabled else {
+            try? await self.queue.abandon(claim, reason: "endpoint disabled")
+            return nil
+        }
+        let attempt: WebhookAttempt
         do {
-            guard claim.endpointEnabled else {
-                try await self.queue.abandon(claim, reason: "endpoint disabled")
-                return
-            }
-            let attempt: WebhookAttempt
-            do {
-                let secrets = try WebhookEndpointRow.signingSecrets(
-                    current: claim.sealedSecret, previous: claim.sealedPreviousSecret, endpointID: claim.webhookID,
-                    sealing: self.sealing)
-                attempt = await self.sender.send(
-                    url: claim.url, eventID: claim.eventID, body: claim.body, secrets: secrets)
-            } catch {
-                let now = Date()
-                attempt = WebhookAttempt(
-                    startedAt: now, finishedAt: now, statusCode: 0,
-                    error: "the signing secret could not be opened (SECRETS_ENCRYPTION_KEY)", responseBody: "",
-                    outcome: .final)
-            }
-            // Shutting down: leave the claim to run out; the next relay sends it again.
-            guard !Task.isCancelled else { return }
-            try await self.queue.record(claim, attempt: attempt, random: Double.random(in: 0..<1))
+            let secrets = try WebhookEndpointRow.signingSecrets(
+                current: claim.sealedSecret, previous: claim.sealedPreviousSecret, endpointID: claim.webhookID,
+                sealing: self.sealing)
+            attempt = await self.sender.send(url: claim.url, eventID: claim.eventID, body: claim.body, secrets: secrets)
         } catch {
-            self.logger.warning(
-                "could not record a webhook attempt; it is sent again when its lease runs out",
-                metadata: ["delivery": "\(claim.id.lowercasedString)"])
+            let now = Date()
+            attempt = WebhookAttempt(
+                startedAt: now, finishedAt: now, statusCode: 0,
+                error: "the signing secret could not be opened (SECRETS_ENCRYPTION_KEY)", responseBody: "",
+                outcome: .final)
+        }
+        return Task.isCancelled ? nil : attempt
+    }
+
+    /// Records finished attempts in batches, one transaction each, as they come.
+    private func recordAll(_ finished: FinishedAttempts, woken: AsyncStream<Void>) async {
+        for await _ in woken {
+            while true {
+                let batch = finished.take(500)
+                guard !batch.isEmpty else { break }
+                do {
+                    try await self.queue.record(batch)
+                } catch {
+                    self.logger.warning(
+                        "could not record \(batch.count) webhook attempts; they are sent again when their leases run out",
+                        metadata: ["error": "\(String(reflecting: error))"])
+                    break
+                }
+            }
         }
     }
 
@@ -156,6 +180,24 @@ package struct WebhookRelay: Service {
                 try? await Task.sleep(for: self.configuration.pollInterval)
                 waker.yield()
             }
+        }
+    }
+}
+
+/// Attempts made and not yet recorded.
+private final class FinishedAttempts: Sendable {
+    private let state = Mutex<[(claim: WebhookClaim, attempt: WebhookAttempt)]>([])
+
+    func append(_ claim: WebhookClaim, _ attempt: WebhookAttempt) {
+        self.state.withLock { $0.append((claim, attempt)) }
+    }
+
+    /// Up to `limit` of them, oldest first, removed.
+    func take(_ limit: Int) -> [(claim: WebhookClaim, attempt: WebhookAttempt)] {
+        self.state.withLock { results in
+            let batch = Array(results.prefix(limit))
+            results.removeFirst(batch.count)
+            return batch
         }
     }
 }
