@@ -57,6 +57,8 @@ struct ServeDependencies {
     let eventBusHealth: EventBusHealth?
     /// Publishes outbox events to RabbitMQ; `nil` without `RABBITMQ_URL`.
     let eventBusRelay: OutboxBusRelay?
+    /// Deletes handled outbox events and old deliveries.
+    let outboxPruner: OutboxPruner
     /// Runs librabbitmq's blocking calls.
     let eventBusThreadPool: NIOThreadPool
 
@@ -131,6 +133,7 @@ struct ServeDependencies {
         self.webhookRelay = WebhookRelay(
             pool: postgres, sender: self.webhookSender, sealing: self.webhookSecrets, configuration: events.webhooks,
             logger: logger)
+        self.outboxPruner = OutboxPruner(pool: postgres, logger: logger)
         self.eventBusThreadPool = NIOThreadPool(numberOfThreads: 1)
         if let url = events.rabbitMQ {
             let health = EventBusHealth()
@@ -169,6 +172,7 @@ struct ServeDependencies {
             self.webhookOutbound,
             ThreadPoolService(threadPool: self.eventBusThreadPool),
             self.webhookRelay,
+            self.outboxPruner,
         ] + (self.eventBusRelay.map { [$0] } ?? []) + [
             server,
             self.conversationEvents,

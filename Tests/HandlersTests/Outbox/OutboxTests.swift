@@ -1,5 +1,6 @@
 import Foundation
 import Handlers
+import Logging
 import MetaChatAPI
 import RPCServer
 import Storage
@@ -130,6 +131,46 @@ struct OutboxTests {
             #expect(!text.contains(created.apiKey))
             #expect(!text.contains(rotated.apiKey))
             #expect(!text.contains(token))
+        }
+    }
+
+    @Test("The pruner keeps what a consumer still needs and deletes what all have handled")
+    func pruning() async throws {
+        try await MigratedDatabase.with { pool in
+            let tenant = try await ConversationTestHarness.makeTenant(pool, name: "P")
+            // (fanned out, published, age in hours) → kept?
+            let cases: [(fanned: Bool, published: Bool, hours: Int, kept: Bool)] = [
+                (false, false, 500, true),  // not fanned out yet: kept however old
+                (true, false, 2, true),  // waits for the bus
+                (true, false, 200, false),  // older than 7 days: given up on
+                (true, true, 0, true),  // handled, but less than an hour old
+                (true, true, 2, false),  // handled
+                (false, true, 2, true),  // published but not fanned out
+            ]
+            var ids: [UUID] = []
+            for item in cases {
+                let id = UUID()
+                ids.append(id)
+                try await pool.withAdminTransaction { connection in
+                    try await connection.execute(
+                        """
+                        INSERT INTO outbox_events (id, tenant_id, event_type, body, occurred_at, fanned_out_at,
+                            published_at)
+                        VALUES (\(id), \(UUID(uuidString: tenant)), 'tenant.updated', '{}',
+                            now() - \(Int64(item.hours)) * interval '1 hour',
+                            CASE WHEN \(item.fanned) THEN now() END, CASE WHEN \(item.published) THEN now() END)
+                        """
+                    )
+                }
+            }
+            let pruner = OutboxPruner(
+                pool: pool, logger: Logger(label: "pruner", factory: { _ in SwiftLogNoOpLogHandler() }))
+            let (events, _) = try await pruner.prune(now: Date())
+            #expect(events == cases.filter { !$0.kept }.count)
+            let left = try await pool.withAdminTransaction { connection in
+                try await connection.query("SELECT id FROM outbox_events").map { try $0.decode("id", as: UUID.self) }
+            }
+            #expect(Set(left) == Set(zip(ids, cases).filter { $0.1.kept }.map(\.0)))
         }
     }
 }

@@ -19,7 +19,8 @@ struct MigratorTests {
                     == [
                         "admin_tenant_grants", "admin_users", "api_keys", "audit_log", "channel_outbox",
                         "conversation_event_counters", "conversation_events", "conversations", "document_chunks",
-                        "documents", "ingest_jobs", "messages", "schema_migrations", "tenants",
+                        "documents", "ingest_jobs", "messages", "outbox_events", "schema_migrations", "tenants",
+                        "webhook_deliveries", "webhook_delivery_attempts", "webhook_endpoints",
                     ]
             )
             let recorded = try await pool.query("SELECT file_name, checksum FROM schema_migrations ORDER BY version")
