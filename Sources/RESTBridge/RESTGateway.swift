@@ -17,6 +17,8 @@ package struct RESTGateway: HTTPResponder {
     private let eventLabels: [String: StreamEventLabels]
     /// What streams wrote last, rendered once for every watcher of a fanned-out event.
     private let streamRenders = StreamRenderCache()
+    /// One ticker sending every idle stream's heartbeat.
+    private let heartbeats: StreamHeartbeats
     private let configuration: RESTConfiguration
     private let clientAddresses: ClientAddressResolver
     private let logger: Logger
@@ -55,6 +57,7 @@ package struct RESTGateway: HTTPResponder {
         }
         self.eventLabels = labels
         self.configuration = configuration
+        self.heartbeats = StreamHeartbeats(interval: configuration.heartbeatInterval)
         self.clientAddresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         self.logger = logger
     }
@@ -246,13 +249,9 @@ package struct RESTGateway: HTTPResponder {
         let route = entry.route
         let handler = entry.handler
         let labels = self.eventLabels[route.responseType.protoMessageName]
-        let heartbeat: Task<Void, Never>? = format.heartbeat.map { comment in
-            let interval = self.configuration.heartbeatInterval
-            return Task {
-                while (try? await Task.sleep(for: interval)) != nil {
-                    guard (try? await body.write(comment)) != nil else { return }
-                }
-            }
+        let heartbeats = self.heartbeats
+        if let comment = format.heartbeat {
+            heartbeats.add(body, heartbeat: comment)
         }
         let renders = self.streamRenders
         let renderKey =
@@ -288,12 +287,12 @@ package struct RESTGateway: HTTPResponder {
                     try? await body.write(format.error(rpcError))
                 }
             }
-            heartbeat?.cancel()
+            heartbeats.remove(body)
             body.finish()
         }
         body.onTermination = {
             producer.cancel()
-            heartbeat?.cancel()
+            heartbeats.remove(body)
         }
         let delay = self.configuration.streamHeadersDelay
         let timer = Task {

@@ -125,4 +125,10 @@ final class RecordingTenantService: Metachat_V1_TenantService.Handler {
     ) async throws -> Metachat_V1_Tenant {
         Metachat_V1_Tenant()
     }
+
+    func listApiLogs(
+        request: Metachat_V1_ListApiLogsRequest, context: ServerContext
+    ) async throws -> Metachat_V1_ListApiLogsResponse {
+        Metachat_V1_ListApiLogsResponse()
+    }
 }

@@ -57,10 +57,14 @@ struct ConversationListFilter: Sendable, Hashable {
         if request.hasNeedsReview {
             self.needsReview = request.needsReview.value
         }
-        self.createdAfter = request.hasCreatedAfter ? try Self.date(request.createdAfter, "createdAfter") : nil
-        self.createdBefore = request.hasCreatedBefore ? try Self.date(request.createdBefore, "createdBefore") : nil
-        self.updatedAfter = request.hasUpdatedAfter ? try Self.date(request.updatedAfter, "updatedAfter") : nil
-        self.updatedBefore = request.hasUpdatedBefore ? try Self.date(request.updatedBefore, "updatedBefore") : nil
+        self.createdAfter =
+            request.hasCreatedAfter ? try TimestampFieldRule.date(request.createdAfter, "createdAfter") : nil
+        self.createdBefore =
+            request.hasCreatedBefore ? try TimestampFieldRule.date(request.createdBefore, "createdBefore") : nil
+        self.updatedAfter =
+            request.hasUpdatedAfter ? try TimestampFieldRule.date(request.updatedAfter, "updatedAfter") : nil
+        self.updatedBefore =
+            request.hasUpdatedBefore ? try TimestampFieldRule.date(request.updatedBefore, "updatedBefore") : nil
         if !request.query.isEmpty {
             try TenantTextRules.check(request.query, field: "query", minimum: 1, maximum: 200)
             guard request.query.contains(where: { $0.isLetter || $0.isNumber }) else {
@@ -140,15 +144,5 @@ struct ConversationListFilter: Sendable, Hashable {
             """
         // Built from the constant fragments above; every value is a bind parameter.
         return PostgresQuery(unsafeSQL: sql, binds: binds)
-    }
-
-    private static func date(_ timestamp: Google_Protobuf_Timestamp, _ field: String) throws -> Date {
-        // The range RFC 3339 (and the protobuf JSON mapping) can write: years 0001 to 9999.
-        guard (-62_135_596_800...253_402_300_799).contains(timestamp.seconds),
-            (0..<1_000_000_000).contains(timestamp.nanos)
-        else {
-            throw TenantFieldViolation.error(field, "must be a timestamp between years 0001 and 9999")
-        }
-        return timestamp.date
     }
 }

@@ -1,13 +1,15 @@
 internal import FoundationEssentials
 
-/// The opaque `page_token` of ListConversations and ListMessages: where the previous page ended
-/// (a position and, for conversations, the last ID) and the filters it was listed with, as
-/// base64url JSON.
+/// The opaque `page_token` of ListConversations, ListMessages and ListApiLogs: where the previous
+/// page ended (a position and, for conversations, the last ID; for API logs the last row number)
+/// and the filters it was listed with, as base64url JSON.
 struct KeysetPageToken: Codable, Equatable {
     /// `updated_at` in microseconds (conversations) or the message position (messages).
     var position: Int64
     /// The last conversation's ID (conversations only).
     var id: UUID?
+    /// The last row's number (API logs only).
+    var sequence: Int64?
     /// The listing's filters (``ConversationListFilter/fingerprint``, or the conversation and
     /// direction of a message listing).
     var filters: String
@@ -15,13 +17,15 @@ struct KeysetPageToken: Codable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case position = "p"
         case id = "i"
+        case sequence = "s"
         case filters = "f"
     }
 
     /// Creates a token.
-    init(position: Int64, id: UUID? = nil, filters: String) {
+    init(position: Int64, id: UUID? = nil, sequence: Int64? = nil, filters: String) {
         self.position = position
         self.id = id
+        self.sequence = sequence
         self.filters = filters
     }
 

@@ -294,7 +294,7 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
 
     /// The caller, who must be an admin or tenant `id` itself (compared as UUIDs, whatever the case
     /// of the request's text).
-    private static func requireAccess(to id: UUID, context: ServerContext) throws -> Principal {
+    static func requireAccess(to id: UUID, context: ServerContext) throws -> Principal {
         if let principal = context.principal, case .tenant(let own, _) = principal, UUID(uuidString: own) == id {
             return principal
         }
@@ -303,7 +303,7 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
 
     /// Runs `body` in a transaction whose row-level security scope fits the caller: every tenant
     /// for admins, only tenant `tenantID` for a tenant key.
-    private func withScope<Result: Sendable>(
+    func withScope<Result: Sendable>(
         of principal: Principal,
         tenantID: UUID,
         _ body: (PostgresConnection) async throws -> Result
@@ -315,7 +315,7 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
     }
 
     /// Runs a storage call, turning PostgreSQL failures into RPC statuses.
-    private func storage<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+    func storage<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()
         } catch let error as PostgresError {
@@ -335,7 +335,7 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
         }
     }
 
-    private static func notFound(_ id: UUID) -> RPCError {
+    static func notFound(_ id: UUID) -> RPCError {
         RPCError(code: .notFound, message: "Tenant \(id.lowercasedString) was not found.")
     }
 }

@@ -60,6 +60,10 @@ struct ServeCommand: AsyncParsableCommand {
             egress: configuration.egress,
             events: configuration.events,
             secrets: configuration.secrets,
+            retention: configuration.retention,
+            retentionSchedule: configuration.retentionSchedule,
+            apiLogRoutes: Self.routeTemplates(),
+            httpStatus: { $0.httpStatus },
             logger: logger
         )
         let system = SystemHandler(
@@ -89,6 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
         .registerMethods(with: &router)
         ConversationHandler(pool: dependencies.postgres, hub: dependencies.conversationEvents)
             .registerMethods(with: &router)
+        AdminHandler(pool: dependencies.postgres, jobs: dependencies.retentionJobs).registerMethods(with: &router)
         DocumentHandler(
             pool: dependencies.postgres, files: dependencies.documentFiles, retriever: dependencies.retriever
         )
@@ -108,6 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
                     FailedAuthenticationLimit(limiter: dependencies.rateLimiter, policy: $0)
                 }
             ),
+            ApiLogInterceptor(recorder: dependencies.apiLog),
             RateLimitInterceptor(
                 limiter: dependencies.rateLimiter,
                 defaults: configuration.rateLimit
@@ -192,5 +198,15 @@ struct ServeCommand: AsyncParsableCommand {
         case .failure(let error):
             logger.warning("stored secrets not checked: \(error)")
         }
+    }
+
+    /// The REST route template of each method path, e.g. `GET /api/tenants/{tenant_id}`, for the API
+    /// log (the first binding of a method with several).
+    private static func routeTemplates() -> [String: String] {
+        var templates: [String: String] = [:]
+        for route in MetaChatRESTRoutes.all where templates[route.method.path] == nil {
+            templates[route.method.path] = "\(route.httpMethod) \(route.pathTemplate)"
+        }
+        return templates
     }
 }

@@ -3,6 +3,7 @@ internal import Handlers
 internal import Logging
 internal import NIOCore
 internal import NIOPosix
+internal import RPCServer
 internal import ServiceLifecycle
 internal import Storage
 
@@ -35,6 +36,14 @@ struct ServeDependencies {
     let resolverThreadPool: NIOThreadPool
     /// Outbound HTTP with the egress guard in front of tenant-supplied URLs.
     let outbound: OutboundHTTPClient
+    /// Writes the API log in batches.
+    let apiLog: ApiLogRecorder
+    /// Runs retention.
+    let retention: RetentionRunner
+    /// Retention runs started by the API.
+    let retentionJobs: RetentionJobs
+    /// Starts retention at `RETENTION_CRON`; `nil` when the schedule is off.
+    let retentionScheduler: RetentionScheduler?
     /// Where documents' original bytes are kept.
     let documentFiles: DocumentFileStore
     /// Embeds chunks and queries; `nil` without an embeddings API (full-text search only).
@@ -74,7 +83,10 @@ struct ServeDependencies {
         databaseURL: String, redisURL: RedisURL, conversationStream: ConversationStreamConfiguration = .defaults,
         storagePath: String = "./storage", embedding: (baseURL: String, apiKey: String, model: String)? = nil,
         ingestWorkers: Int = 2, ingestLease: Duration = .seconds(120), egress: EgressPolicy = EgressPolicy(),
-        events: EventsConfiguration, secrets: SecretsEnvelope, logger: Logger
+        events: EventsConfiguration, secrets: SecretsEnvelope,
+        retention: RetentionDefaults = RetentionDefaults(), retentionSchedule: CronSchedule? = nil,
+        apiLogRoutes: [String: String] = [:], httpStatus: @escaping @Sendable (RPCError.Code) -> Int = { _ in 200 },
+        logger: Logger
     ) throws {
         self.postgres = PostgresPool(configuration: .init(url: databaseURL), logger: logger)
         self.redis = RedisPool(configuration: .init(url: redisURL), logger: logger)
@@ -98,6 +110,15 @@ struct ServeDependencies {
             logger: logger)
         self.conversationEventPruner = ConversationEventPruner(
             pool: self.postgres, configuration: conversationStream, logger: logger)
+        self.apiLog = ApiLogRecorder(
+            pool: self.postgres, routes: apiLogRoutes, httpStatus: httpStatus, logger: logger)
+        self.retention = RetentionRunner(
+            pool: self.postgres, defaults: retention, events: self.conversationEventPruner, logger: logger)
+        self.retentionJobs = RetentionJobs(runner: self.retention)
+        let runner = self.retention
+        self.retentionScheduler = retentionSchedule.map {
+            RetentionScheduler(schedule: $0, runner: runner, logger: logger)
+        }
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(120))
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
@@ -156,8 +177,9 @@ struct ServeDependencies {
     ///
     /// - Parameter server: The RPC server, which uses all of them.
     func services(around server: some Service) -> [any Service] {
-        [
+        var services: [any Service] = [
             self.postgres,
+            self.apiLog,
             self.redis,
             ThreadPoolService(threadPool: self.probeThreadPool),
             ThreadPoolService(threadPool: self.resolverThreadPool),
@@ -169,13 +191,15 @@ struct ServeDependencies {
             self.conversationEventPruner,
             HTTPClientService(client: self.http),
             self.ingestionWorker,
+            self.retentionJobs,
             self.webhookOutbound,
             ThreadPoolService(threadPool: self.eventBusThreadPool),
             self.webhookRelay,
             self.outboxPruner,
-        ] + (self.eventBusRelay.map { [$0] } ?? []) + [
-            server,
-            self.conversationEvents,
         ]
+        if let relay = self.eventBusRelay { services.append(relay) }
+        if let scheduler = self.retentionScheduler { services.append(scheduler) }
+        services += [server, self.conversationEvents] as [any Service]
+        return services
     }
 }

@@ -36,6 +36,7 @@ internal import Storage
 /// | `INGEST_LEASE_SECONDS` | `120` | how long a claimed ingestion job stays with a worker that makes no progress before another may take it (5–3600) |
 /// | `SECRETS_ENCRYPTION_KEY` | unset (no secrets can be stored) | AES-256-GCM key sealing provider keys, channel tokens and webhook secrets at rest: 64 hex digits or base64 of 32 bytes; `serve` refuses to start without it once sealed secrets exist |
 /// | `SECRETS_ENCRYPTION_OLD_KEYS` | empty | comma-separated earlier keys, still opened until `metachat secrets rewrap` seals everything under the current key |
+/// | `RETENTION_CRON` | `0 3 * * *` | when retention runs (five cron fields, UTC); `off` disables the schedule (runs then only by `RunRetention` or `metachat retention run`) |
 /// | `OUTBOUND_ALLOW_CIDRS` | empty | CIDRs that tenant-supplied URLs (LLM base URLs, webhook targets) may reach although they are loopback, private or link-local, e.g. `10.20.0.0/16` |
 /// | `WEBHOOK_RETRY_MAX_ATTEMPTS` | `5` | attempts per webhook delivery, the first included (1–50) |
 /// | `WEBHOOK_RETRY_INITIAL_DELAY_MS` | `1000` | delay after a delivery's first failed attempt, doubling per attempt (±20 %, at most 1 hour; 1–3600000) |
@@ -84,6 +85,10 @@ struct AppConfiguration: Sendable {
     var secrets = SecretsEnvelope(current: nil)
     /// `OUTBOUND_ALLOW_CIDRS`: where tenant-supplied URLs may reach beyond the public internet.
     var egress = EgressPolicy()
+    /// `RETENTION_CRON`: when retention runs; `nil` when the schedule is off.
+    var retentionSchedule: CronSchedule?
+    /// Retention where tenants do not set it; the events' window follows the stream's.
+    var retention = RetentionDefaults()
 
     /// Reads and validates the environment.
     ///
@@ -186,6 +191,7 @@ struct AppConfiguration: Sendable {
                     problem: "must be a whole number of hours from 1 to 87600, not '\(text)'")
             }
             self.conversationStream.retention = .seconds(hours * 3600)
+            self.retention.eventRetention = .seconds(hours * 3600)
         }
         if let path = environment["STORAGE_PATH"], !path.isEmpty {
             self.storagePath = path
@@ -220,6 +226,14 @@ struct AppConfiguration: Sendable {
             self.ingestLease = .seconds(seconds)
         }
         try self.readOutboundSettings(environment)
+        let cron = environment["RETENTION_CRON"].flatMap { $0.isEmpty ? nil : $0 } ?? "0 3 * * *"
+        if cron.lowercased() != "off" {
+            do {
+                self.retentionSchedule = try CronSchedule(cron)
+            } catch {
+                throw ConfigurationError(variable: "RETENTION_CRON", problem: "\(error) (e.g. `0 3 * * *`, or `off`)")
+            }
+        }
         if let text = environment["CONVERSATION_WATCHER_BUFFER"], !text.isEmpty {
             guard text.count <= 6, let events = Int(text), (10...100_000).contains(events) else {
                 throw ConfigurationError(

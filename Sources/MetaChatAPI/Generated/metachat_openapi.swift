@@ -35,7 +35,7 @@ package enum MetaChatOpenAPI {
       "tags": [
         {
           "name": "AdminService",
-          "description": "Platform operations across tenants.\n\nAuth: admin key (`x-admin-key`). RunRetention requires a SUPER admin; GetUsageStats\naccepts any admin role."
+          "description": "Platform operations across tenants.\n\nAuth: admin key (`x-admin-key`). RunRetention requires a SUPER admin; GetRetentionRun,\nListRetentionRuns and GetUsageStats accept any admin role."
         },
         {
           "name": "ChannelService",
@@ -80,8 +80,8 @@ package enum MetaChatOpenAPI {
             "tags": [
               "AdminService"
             ],
-            "summary": "Runs the retention job now (the same job that runs nightly at 03:00 UTC and as `metachat retention run`): deletes messages and API logs older than each tenant's retention, archiving them first where the tenant asks for it.",
-            "description": "Runs the retention job now (the same job that runs nightly at 03:00 UTC and as\n`metachat retention run`): deletes messages and API logs older than each tenant's\nretention, archiving them first where the tenant asks for it. Works in batches; the\ncall returns when the run finishes. ABORTED when another run holds the lock.\n\nRPC: `metachat.v1.AdminService.RunRetention`.",
+            "summary": "Starts a retention run now (the same run that RETENTION_CRON starts, nightly at 03:00 UTC by default, and `metachat retention run`): deletes messages, API logs, conversation events, audit rows and the rest older than each tenant's retention, archiving first where the tenant asks for it, in batches.",
+            "description": "Starts a retention run now (the same run that RETENTION_CRON starts, nightly at 03:00 UTC\nby default, and `metachat retention run`): deletes messages, API logs, conversation\nevents, audit rows and the rest older than each tenant's retention, archiving first where\nthe tenant asks for it, in batches. Returns at once with the run's id; read its progress\nwith GetRetentionRun. ABORTED naming the running run when another run holds the lock.\n\nRPC: `metachat.v1.AdminService.RunRetention`.",
             "operationId": "AdminService_RunRetention",
             "requestBody": {
               "content": {
@@ -94,11 +94,85 @@ package enum MetaChatOpenAPI {
             },
             "responses": {
               "200": {
-                "description": "Success: `metachat.v1.RunRetentionResponse`.",
+                "description": "Success: `metachat.v1.RetentionRun`.",
                 "content": {
                   "application/json": {
                     "schema": {
-                      "$ref": "#/components/schemas/metachat.v1.RunRetentionResponse"
+                      "$ref": "#/components/schemas/metachat.v1.RetentionRun"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/api/admin/retention/runs/{run_id}": {
+          "get": {
+            "tags": [
+              "AdminService"
+            ],
+            "summary": "A retention run with its progress so far (or its outcome).",
+            "description": "A retention run with its progress so far (or its outcome).\n\nRPC: `metachat.v1.AdminService.GetRetentionRun`.",
+            "operationId": "AdminService_GetRetentionRun",
+            "parameters": [
+              {
+                "name": "run_id",
+                "in": "path",
+                "required": true,
+                "description": "The run's id (UUID).",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.RetentionRun`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.RetentionRun"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/api/admin/retention/runs": {
+          "get": {
+            "tags": [
+              "AdminService"
+            ],
+            "summary": "The latest retention runs, newest first.",
+            "description": "The latest retention runs, newest first.\n\nRPC: `metachat.v1.AdminService.ListRetentionRuns`.",
+            "operationId": "AdminService_ListRetentionRuns",
+            "parameters": [
+              {
+                "name": "pageSize",
+                "in": "query",
+                "description": "Maximum runs, 0..100. 0: 20.",
+                "schema": {
+                  "type": "integer",
+                  "format": "int32",
+                  "minimum": -2147483648,
+                  "maximum": 2147483647
+                }
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.ListRetentionRunsResponse`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.ListRetentionRunsResponse"
                     }
                   }
                 }
@@ -2946,6 +3020,79 @@ package enum MetaChatOpenAPI {
             }
           }
         },
+        "/api/tenants/{tenant_id}/api-logs": {
+          "get": {
+            "tags": [
+              "TenantService"
+            ],
+            "summary": "The tenant's API log: one entry per authenticated call made for it (by its keys, or by an admin naming it in x-tenant-id), newest first.",
+            "description": "The tenant's API log: one entry per authenticated call made for it (by its keys, or by an\nadmin naming it in x-tenant-id), newest first. Entries are written in batches about once a\nsecond, so the latest calls may not be listed yet; they are kept for the tenant's\nretention.api_log_retention_days (default 30).\n\nRPC: `metachat.v1.TenantService.ListApiLogs`.",
+            "operationId": "TenantService_ListApiLogs",
+            "parameters": [
+              {
+                "name": "tenant_id",
+                "in": "path",
+                "required": true,
+                "description": "The tenant (UUID).",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              {
+                "name": "pageSize",
+                "in": "query",
+                "description": "Maximum entries per page, 0..500. 0: 100.",
+                "schema": {
+                  "type": "integer",
+                  "format": "int32",
+                  "minimum": -2147483648,
+                  "maximum": 2147483647
+                }
+              },
+              {
+                "name": "pageToken",
+                "in": "query",
+                "description": "Opaque token from a previous response's next_page_token; empty for the first page.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              {
+                "name": "startTime",
+                "in": "query",
+                "description": "Only calls at or after this time. Unset: no lower bound.",
+                "schema": {
+                  "type": "string",
+                  "format": "date-time"
+                }
+              },
+              {
+                "name": "endTime",
+                "in": "query",
+                "description": "Only calls before this time. Unset: no upper bound.",
+                "schema": {
+                  "type": "string",
+                  "format": "date-time"
+                }
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.ListApiLogsResponse`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.ListApiLogsResponse"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
         "/api/webhooks": {
           "post": {
             "tags": [
@@ -3673,6 +3820,58 @@ package enum MetaChatOpenAPI {
               "API_KEY_OWNER_KIND_ADMIN",
               "API_KEY_OWNER_KIND_TENANT"
             ]
+          },
+          "metachat.v1.ApiLogEntry": {
+            "type": "object",
+            "description": "One API call.",
+            "properties": {
+              "occurredAt": {
+                "type": "string",
+                "format": "date-time",
+                "description": "When the call arrived."
+              },
+              "keyId": {
+                "type": "string",
+                "description": "The API key that made it (UUID); empty for the bootstrap key."
+              },
+              "method": {
+                "type": "string",
+                "description": "The gRPC method, e.g. \"/metachat.v1.TenantService/GetTenant\"."
+              },
+              "route": {
+                "type": "string",
+                "description": "The REST route template (e.g. \"GET /api/tenants/{tenant_id}\") or, over gRPC, the method."
+              },
+              "protocol": {
+                "type": "string",
+                "description": "\"grpc\", \"grpc-web\" or \"rest\"."
+              },
+              "code": {
+                "type": "string",
+                "description": "The gRPC status code name it ended with, e.g. \"OK\" or \"NOT_FOUND\"."
+              },
+              "httpStatus": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "The HTTP status the REST face answers with for that code."
+              },
+              "latencyMicros": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "From the call's start (after authentication) to its status, in microseconds."
+              },
+              "requestId": {
+                "type": "string",
+                "description": "The request id (x-request-id)."
+              },
+              "clientAddress": {
+                "type": "string",
+                "description": "The client's address, after trusted proxies; empty when unknown."
+              }
+            }
           },
           "metachat.v1.AssignConversationRequest": {
             "type": "object",
@@ -5179,6 +5378,16 @@ package enum MetaChatOpenAPI {
             "type": "object",
             "description": "Request for GetReadiness; no parameters."
           },
+          "metachat.v1.GetRetentionRunRequest": {
+            "type": "object",
+            "description": "Request for GetRetentionRun.",
+            "properties": {
+              "runId": {
+                "type": "string",
+                "description": "The run's id (UUID)."
+              }
+            }
+          },
           "metachat.v1.GetTenantRequest": {
             "type": "object",
             "description": "Request for GetTenant.",
@@ -5191,7 +5400,6 @@ package enum MetaChatOpenAPI {
           },
           "metachat.v1.GetUsageStatsRequest": {
             "type": "object",
-            "description": "Request for GetUsageStats.",
             "properties": {
               "tenantId": {
                 "type": "string",
@@ -5403,6 +5611,54 @@ package enum MetaChatOpenAPI {
                   "$ref": "#/components/schemas/metachat.v1.ApiKey"
                 },
                 "description": "Keys on this page, newest first, without secrets."
+              },
+              "nextPageToken": {
+                "type": "string",
+                "description": "Token for the next page; empty on the last page."
+              }
+            }
+          },
+          "metachat.v1.ListApiLogsRequest": {
+            "type": "object",
+            "description": "Request for ListApiLogs.",
+            "properties": {
+              "tenantId": {
+                "type": "string",
+                "description": "The tenant (UUID)."
+              },
+              "pageSize": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "Maximum entries per page, 0..500. 0: 100."
+              },
+              "pageToken": {
+                "type": "string",
+                "description": "Opaque token from a previous response's next_page_token; empty for the first page."
+              },
+              "startTime": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Only calls at or after this time. Unset: no lower bound."
+              },
+              "endTime": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Only calls before this time. Unset: no upper bound."
+              }
+            }
+          },
+          "metachat.v1.ListApiLogsResponse": {
+            "type": "object",
+            "description": "A page of API log entries.",
+            "properties": {
+              "entries": {
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/metachat.v1.ApiLogEntry"
+                },
+                "description": "Newest first."
               },
               "nextPageToken": {
                 "type": "string",
@@ -5674,6 +5930,32 @@ package enum MetaChatOpenAPI {
               "lastEventId": {
                 "type": "string",
                 "description": "The tenant's latest durable event_id, read before this page (see\nListConversationsResponse.last_event_id)."
+              }
+            }
+          },
+          "metachat.v1.ListRetentionRunsRequest": {
+            "type": "object",
+            "description": "Request for ListRetentionRuns.",
+            "properties": {
+              "pageSize": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "Maximum runs, 0..100. 0: 20."
+              }
+            }
+          },
+          "metachat.v1.ListRetentionRunsResponse": {
+            "type": "object",
+            "description": "The latest retention runs.",
+            "properties": {
+              "runs": {
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/metachat.v1.RetentionRun"
+                },
+                "description": "Newest first."
               }
             }
           },
@@ -6291,6 +6573,74 @@ package enum MetaChatOpenAPI {
               }
             }
           },
+          "metachat.v1.RetentionRun": {
+            "type": "object",
+            "description": "A retention run: its request, progress and outcome.",
+            "properties": {
+              "id": {
+                "type": "string",
+                "description": "The run's id (UUID)."
+              },
+              "trigger": {
+                "$ref": "#/components/schemas/metachat.v1.RetentionTrigger",
+                "description": "What started it."
+              },
+              "requestedBy": {
+                "type": "string",
+                "description": "Who asked for it: the admin's key id, or empty for the schedule and the command."
+              },
+              "dryRun": {
+                "type": "boolean",
+                "description": "Only counting, nothing changed."
+              },
+              "tenantId": {
+                "type": "string",
+                "description": "The one tenant it covers; empty: every tenant."
+              },
+              "state": {
+                "$ref": "#/components/schemas/metachat.v1.RetentionRunState",
+                "description": "Where it is."
+              },
+              "tenantsProcessed": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "Tenants finished so far."
+              },
+              "tables": {
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/metachat.v1.RetentionTableResult"
+                },
+                "description": "Per-table totals so far."
+              },
+              "error": {
+                "type": "string",
+                "description": "Why it failed; empty otherwise."
+              },
+              "startedAt": {
+                "type": "string",
+                "format": "date-time",
+                "description": "When it started."
+              },
+              "finishedAt": {
+                "type": "string",
+                "format": "date-time",
+                "description": "When it finished; unset while running."
+              }
+            }
+          },
+          "metachat.v1.RetentionRunState": {
+            "type": "string",
+            "description": "Where a retention run is.\n\n- `RETENTION_RUN_STATE_UNSPECIFIED`\n- `RETENTION_RUN_STATE_RUNNING`: Working; the tables' counts grow as batches commit.\n- `RETENTION_RUN_STATE_SUCCEEDED`: Finished; every table was processed.\n- `RETENTION_RUN_STATE_FAILED`: Stopped by an error (see error) or by the server stopping; what was deleted stays deleted, the next run goes on from there.",
+            "enum": [
+              "RETENTION_RUN_STATE_UNSPECIFIED",
+              "RETENTION_RUN_STATE_RUNNING",
+              "RETENTION_RUN_STATE_SUCCEEDED",
+              "RETENTION_RUN_STATE_FAILED"
+            ]
+          },
           "metachat.v1.RetentionSettings": {
             "type": "object",
             "description": "Per-tenant overrides of the data retention policy (nightly job and RunRetention).",
@@ -6342,6 +6692,16 @@ package enum MetaChatOpenAPI {
                 "description": "Rows deleted (would be, in a dry run)."
               }
             }
+          },
+          "metachat.v1.RetentionTrigger": {
+            "type": "string",
+            "description": "What started a retention run.\n\n- `RETENTION_TRIGGER_UNSPECIFIED`\n- `RETENTION_TRIGGER_SCHEDULE`: RETENTION_CRON.\n- `RETENTION_TRIGGER_API`: AdminService.RunRetention.\n- `RETENTION_TRIGGER_COMMAND`: `metachat retention run`.",
+            "enum": [
+              "RETENTION_TRIGGER_UNSPECIFIED",
+              "RETENTION_TRIGGER_SCHEDULE",
+              "RETENTION_TRIGGER_API",
+              "RETENTION_TRIGGER_COMMAND"
+            ]
           },
           "metachat.v1.RevokeAdminApiKeyRequest": {
             "type": "object",
@@ -6428,40 +6788,6 @@ package enum MetaChatOpenAPI {
               "tenantId": {
                 "type": "string",
                 "description": "Only this tenant. Empty: every tenant (disabled ones included)."
-              }
-            }
-          },
-          "metachat.v1.RunRetentionResponse": {
-            "type": "object",
-            "description": "Outcome of a retention run.",
-            "properties": {
-              "dryRun": {
-                "type": "boolean",
-                "description": "Echo of the request's dry_run."
-              },
-              "startedAt": {
-                "type": "string",
-                "format": "date-time",
-                "description": "When the run started."
-              },
-              "finishedAt": {
-                "type": "string",
-                "format": "date-time",
-                "description": "When the run finished."
-              },
-              "tenantsProcessed": {
-                "type": "integer",
-                "format": "int32",
-                "minimum": -2147483648,
-                "maximum": 2147483647,
-                "description": "Number of tenants processed."
-              },
-              "tables": {
-                "type": "array",
-                "items": {
-                  "$ref": "#/components/schemas/metachat.v1.RetentionTableResult"
-                },
-                "description": "Per-table totals over all processed tenants."
               }
             }
           },

@@ -27,6 +27,20 @@ package enum Metachat_V1_AdminService {
             kind: .unary
         )
 
+        /// `GetRetentionRun`: unary.
+        package static let getRetentionRun = MethodDescriptor(
+            service: Metachat_V1_AdminService.serviceName,
+            method: "GetRetentionRun",
+            kind: .unary
+        )
+
+        /// `ListRetentionRuns`: unary.
+        package static let listRetentionRuns = MethodDescriptor(
+            service: Metachat_V1_AdminService.serviceName,
+            method: "ListRetentionRuns",
+            kind: .unary
+        )
+
         /// `GetUsageStats`: unary.
         package static let getUsageStats = MethodDescriptor(
             service: Metachat_V1_AdminService.serviceName,
@@ -37,6 +51,8 @@ package enum Metachat_V1_AdminService {
         /// Every method of the service, in declaration order.
         package static let all: [MethodDescriptor] = [
             runRetention,
+            getRetentionRun,
+            listRetentionRuns,
             getUsageStats,
         ]
     }
@@ -44,14 +60,21 @@ package enum Metachat_V1_AdminService {
 
 /// Platform operations across tenants.
 ///
-/// Auth: admin key (`x-admin-key`). RunRetention requires a SUPER admin; GetUsageStats
-/// accepts any admin role.
+/// Auth: admin key (`x-admin-key`). RunRetention requires a SUPER admin; GetRetentionRun,
+/// ListRetentionRuns and GetUsageStats accept any admin role.
 package protocol Metachat_V1_AdminServiceHandler: Sendable {
-    /// Runs the retention job now (the same job that runs nightly at 03:00 UTC and as
-    /// `metachat retention run`): deletes messages and API logs older than each tenant's
-    /// retention, archiving them first where the tenant asks for it. Works in batches; the
-    /// call returns when the run finishes. ABORTED when another run holds the lock.
-    func runRetention(request: Metachat_V1_RunRetentionRequest, context: ServerContext) async throws -> Metachat_V1_RunRetentionResponse
+    /// Starts a retention run now (the same run that RETENTION_CRON starts, nightly at 03:00 UTC
+    /// by default, and `metachat retention run`): deletes messages, API logs, conversation
+    /// events, audit rows and the rest older than each tenant's retention, archiving first where
+    /// the tenant asks for it, in batches. Returns at once with the run's id; read its progress
+    /// with GetRetentionRun. ABORTED naming the running run when another run holds the lock.
+    func runRetention(request: Metachat_V1_RunRetentionRequest, context: ServerContext) async throws -> Metachat_V1_RetentionRun
+
+    /// A retention run with its progress so far (or its outcome).
+    func getRetentionRun(request: Metachat_V1_GetRetentionRunRequest, context: ServerContext) async throws -> Metachat_V1_RetentionRun
+
+    /// The latest retention runs, newest first.
+    func listRetentionRuns(request: Metachat_V1_ListRetentionRunsRequest, context: ServerContext) async throws -> Metachat_V1_ListRetentionRunsResponse
 
     /// Usage counters per tenant over a time range.
     func getUsageStats(request: Metachat_V1_GetUsageStatsRequest, context: ServerContext) async throws -> Metachat_V1_GetUsageStatsResponse
@@ -65,9 +88,23 @@ extension Metachat_V1_AdminServiceHandler {
         router.registerUnary(
             Metachat_V1_AdminService.Method.runRetention,
             deserializer: ProtobufDeserializer<Metachat_V1_RunRetentionRequest>(),
-            serializer: ProtobufSerializer<Metachat_V1_RunRetentionResponse>()
+            serializer: ProtobufSerializer<Metachat_V1_RetentionRun>()
         ) { request, context in
             try await self.runRetention(request: request, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_AdminService.Method.getRetentionRun,
+            deserializer: ProtobufDeserializer<Metachat_V1_GetRetentionRunRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_RetentionRun>()
+        ) { request, context in
+            try await self.getRetentionRun(request: request, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_AdminService.Method.listRetentionRuns,
+            deserializer: ProtobufDeserializer<Metachat_V1_ListRetentionRunsRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_ListRetentionRunsResponse>()
+        ) { request, context in
+            try await self.listRetentionRuns(request: request, context: context)
         }
         router.registerUnary(
             Metachat_V1_AdminService.Method.getUsageStats,
@@ -98,20 +135,53 @@ package struct Metachat_V1_AdminServiceClient: Sendable {
         self.client = RPCClient(transport: transport)
     }
 
-    /// Runs the retention job now (the same job that runs nightly at 03:00 UTC and as
-    /// `metachat retention run`): deletes messages and API logs older than each tenant's
-    /// retention, archiving them first where the tenant asks for it. Works in batches; the
-    /// call returns when the run finishes. ABORTED when another run holds the lock.
+    /// Starts a retention run now (the same run that RETENTION_CRON starts, nightly at 03:00 UTC
+    /// by default, and `metachat retention run`): deletes messages, API logs, conversation
+    /// events, audit rows and the rest older than each tenant's retention, archiving first where
+    /// the tenant asks for it, in batches. Returns at once with the run's id; read its progress
+    /// with GetRetentionRun. ABORTED naming the running run when another run holds the lock.
     package func runRetention(
         _ request: Metachat_V1_RunRetentionRequest,
         metadata: Metadata = [:],
         options: CallOptions = .defaults
-    ) async throws -> Metachat_V1_RunRetentionResponse {
+    ) async throws -> Metachat_V1_RetentionRun {
         try await self.client.unary(
             Metachat_V1_AdminService.Method.runRetention,
             request: request,
             serializer: ProtobufSerializer<Metachat_V1_RunRetentionRequest>(),
-            deserializer: ProtobufDeserializer<Metachat_V1_RunRetentionResponse>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_RetentionRun>(),
+            metadata: metadata,
+            options: options
+        )
+    }
+
+    /// A retention run with its progress so far (or its outcome).
+    package func getRetentionRun(
+        _ request: Metachat_V1_GetRetentionRunRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_RetentionRun {
+        try await self.client.unary(
+            Metachat_V1_AdminService.Method.getRetentionRun,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_GetRetentionRunRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_RetentionRun>(),
+            metadata: metadata,
+            options: options
+        )
+    }
+
+    /// The latest retention runs, newest first.
+    package func listRetentionRuns(
+        _ request: Metachat_V1_ListRetentionRunsRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_ListRetentionRunsResponse {
+        try await self.client.unary(
+            Metachat_V1_AdminService.Method.listRetentionRuns,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_ListRetentionRunsRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_ListRetentionRunsResponse>(),
             metadata: metadata,
             options: options
         )
@@ -144,7 +214,25 @@ extension Metachat_V1_AdminService {
             responseBody: "",
             method: Method.runRetention,
             requestType: Metachat_V1_RunRetentionRequest.self,
-            responseType: Metachat_V1_RunRetentionResponse.self
+            responseType: Metachat_V1_RetentionRun.self
+        ),
+        RESTRoute(
+            httpMethod: "GET",
+            pathTemplate: "/api/admin/retention/runs/{run_id}",
+            body: "",
+            responseBody: "",
+            method: Method.getRetentionRun,
+            requestType: Metachat_V1_GetRetentionRunRequest.self,
+            responseType: Metachat_V1_RetentionRun.self
+        ),
+        RESTRoute(
+            httpMethod: "GET",
+            pathTemplate: "/api/admin/retention/runs",
+            body: "",
+            responseBody: "",
+            method: Method.listRetentionRuns,
+            requestType: Metachat_V1_ListRetentionRunsRequest.self,
+            responseType: Metachat_V1_ListRetentionRunsResponse.self
         ),
         RESTRoute(
             httpMethod: "GET",

@@ -22,6 +22,105 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// Where a retention run is.
+package nonisolated enum Metachat_V1_RetentionRunState: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+
+  /// Working; the tables' counts grow as batches commit.
+  case running // = 1
+
+  /// Finished; every table was processed.
+  case succeeded // = 2
+
+  /// Stopped by an error (see error) or by the server stopping; what was deleted stays deleted,
+  /// the next run goes on from there.
+  case failed // = 3
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .running
+    case 2: self = .succeeded
+    case 3: self = .failed
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .running: return 1
+    case .succeeded: return 2
+    case .failed: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Metachat_V1_RetentionRunState] = [
+    .unspecified,
+    .running,
+    .succeeded,
+    .failed,
+  ]
+
+}
+
+/// What started a retention run.
+package nonisolated enum Metachat_V1_RetentionTrigger: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+
+  /// RETENTION_CRON.
+  case schedule // = 1
+
+  /// AdminService.RunRetention.
+  case api // = 2
+
+  /// `metachat retention run`.
+  case command // = 3
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .schedule
+    case 2: self = .api
+    case 3: self = .command
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .schedule: return 1
+    case .api: return 2
+    case .command: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Metachat_V1_RetentionTrigger] = [
+    .unspecified,
+    .schedule,
+    .api,
+    .command,
+  ]
+
+}
+
 /// Request for RunRetention.
 package nonisolated struct Metachat_V1_RunRetentionRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -62,16 +161,40 @@ package nonisolated struct Metachat_V1_RetentionTableResult: Sendable {
   package init() {}
 }
 
-/// Outcome of a retention run.
-package nonisolated struct Metachat_V1_RunRetentionResponse: Sendable {
+/// A retention run: its request, progress and outcome.
+package nonisolated struct Metachat_V1_RetentionRun: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Echo of the request's dry_run.
+  /// The run's id (UUID).
+  package var id: String = String()
+
+  /// What started it.
+  package var trigger: Metachat_V1_RetentionTrigger = .unspecified
+
+  /// Who asked for it: the admin's key id, or empty for the schedule and the command.
+  package var requestedBy: String = String()
+
+  /// Only counting, nothing changed.
   package var dryRun: Bool = false
 
-  /// When the run started.
+  /// The one tenant it covers; empty: every tenant.
+  package var tenantID: String = String()
+
+  /// Where it is.
+  package var state: Metachat_V1_RetentionRunState = .unspecified
+
+  /// Tenants finished so far.
+  package var tenantsProcessed: Int32 = 0
+
+  /// Per-table totals so far.
+  package var tables: [Metachat_V1_RetentionTableResult] = []
+
+  /// Why it failed; empty otherwise.
+  package var error: String = String()
+
+  /// When it started.
   package var startedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
     get {_startedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
     set {_startedAt = newValue}
@@ -81,7 +204,7 @@ package nonisolated struct Metachat_V1_RunRetentionResponse: Sendable {
   /// Clears the value of `startedAt`. Subsequent reads from it will return its default value.
   package mutating func clearStartedAt() {self._startedAt = nil}
 
-  /// When the run finished.
+  /// When it finished; unset while running.
   package var finishedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
     get {_finishedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
     set {_finishedAt = newValue}
@@ -91,12 +214,6 @@ package nonisolated struct Metachat_V1_RunRetentionResponse: Sendable {
   /// Clears the value of `finishedAt`. Subsequent reads from it will return its default value.
   package mutating func clearFinishedAt() {self._finishedAt = nil}
 
-  /// Number of tenants processed.
-  package var tenantsProcessed: Int32 = 0
-
-  /// Per-table totals over all processed tenants.
-  package var tables: [Metachat_V1_RetentionTableResult] = []
-
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -105,7 +222,48 @@ package nonisolated struct Metachat_V1_RunRetentionResponse: Sendable {
   fileprivate var _finishedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
-/// Request for GetUsageStats.
+/// Request for GetRetentionRun.
+package nonisolated struct Metachat_V1_GetRetentionRunRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The run's id (UUID).
+  package var runID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// Request for ListRetentionRuns.
+package nonisolated struct Metachat_V1_ListRetentionRunsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Maximum runs, 0..100. 0: 20.
+  package var pageSize: Int32 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// The latest retention runs.
+package nonisolated struct Metachat_V1_ListRetentionRunsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Newest first.
+  package var runs: [Metachat_V1_RetentionRun] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 package nonisolated struct Metachat_V1_GetUsageStatsRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -236,6 +394,14 @@ package nonisolated struct Metachat_V1_GetUsageStatsResponse: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "metachat.v1"
 
+nonisolated extension Metachat_V1_RetentionRunState: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RETENTION_RUN_STATE_UNSPECIFIED\0\u{1}RETENTION_RUN_STATE_RUNNING\0\u{1}RETENTION_RUN_STATE_SUCCEEDED\0\u{1}RETENTION_RUN_STATE_FAILED\0")
+}
+
+nonisolated extension Metachat_V1_RetentionTrigger: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RETENTION_TRIGGER_UNSPECIFIED\0\u{1}RETENTION_TRIGGER_SCHEDULE\0\u{1}RETENTION_TRIGGER_API\0\u{1}RETENTION_TRIGGER_COMMAND\0")
+}
+
 nonisolated extension Metachat_V1_RunRetentionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".RunRetentionRequest"
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}dry_run\0\u{3}tenant_id\0")
@@ -316,9 +482,9 @@ nonisolated extension Metachat_V1_RetentionTableResult: SwiftProtobuf.Message, S
   }
 }
 
-nonisolated extension Metachat_V1_RunRetentionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  package static let protoMessageName: String = _protobuf_package + ".RunRetentionResponse"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}dry_run\0\u{3}started_at\0\u{3}finished_at\0\u{3}tenants_processed\0\u{1}tables\0")
+nonisolated extension Metachat_V1_RetentionRun: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RetentionRun"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}trigger\0\u{3}requested_by\0\u{3}dry_run\0\u{3}tenant_id\0\u{1}state\0\u{3}tenants_processed\0\u{1}tables\0\u{1}error\0\u{3}started_at\0\u{3}finished_at\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -326,11 +492,17 @@ nonisolated extension Metachat_V1_RunRetentionResponse: SwiftProtobuf.Message, S
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBoolField(value: &self.dryRun) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._startedAt) }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._finishedAt) }()
-      case 4: try { try decoder.decodeSingularInt32Field(value: &self.tenantsProcessed) }()
-      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.tables) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.trigger) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.requestedBy) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.dryRun) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.tenantID) }()
+      case 6: try { try decoder.decodeSingularEnumField(value: &self.state) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.tenantsProcessed) }()
+      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.tables) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.error) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._startedAt) }()
+      case 11: try { try decoder.decodeSingularMessageField(value: &self._finishedAt) }()
       default: break
       }
     }
@@ -341,30 +513,144 @@ nonisolated extension Metachat_V1_RunRetentionResponse: SwiftProtobuf.Message, S
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if self.dryRun != false {
-      try visitor.visitSingularBoolField(value: self.dryRun, fieldNumber: 1)
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
     }
-    try { if let v = self._startedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    try { if let v = self._finishedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    } }()
+    if self.trigger != .unspecified {
+      try visitor.visitSingularEnumField(value: self.trigger, fieldNumber: 2)
+    }
+    if !self.requestedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestedBy, fieldNumber: 3)
+    }
+    if self.dryRun != false {
+      try visitor.visitSingularBoolField(value: self.dryRun, fieldNumber: 4)
+    }
+    if !self.tenantID.isEmpty {
+      try visitor.visitSingularStringField(value: self.tenantID, fieldNumber: 5)
+    }
+    if self.state != .unspecified {
+      try visitor.visitSingularEnumField(value: self.state, fieldNumber: 6)
+    }
     if self.tenantsProcessed != 0 {
-      try visitor.visitSingularInt32Field(value: self.tenantsProcessed, fieldNumber: 4)
+      try visitor.visitSingularInt32Field(value: self.tenantsProcessed, fieldNumber: 7)
     }
     if !self.tables.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.tables, fieldNumber: 5)
+      try visitor.visitRepeatedMessageField(value: self.tables, fieldNumber: 8)
+    }
+    if !self.error.isEmpty {
+      try visitor.visitSingularStringField(value: self.error, fieldNumber: 9)
+    }
+    try { if let v = self._startedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
+    try { if let v = self._finishedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_RetentionRun, rhs: Metachat_V1_RetentionRun) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.trigger != rhs.trigger {return false}
+    if lhs.requestedBy != rhs.requestedBy {return false}
+    if lhs.dryRun != rhs.dryRun {return false}
+    if lhs.tenantID != rhs.tenantID {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs.tenantsProcessed != rhs.tenantsProcessed {return false}
+    if lhs.tables != rhs.tables {return false}
+    if lhs.error != rhs.error {return false}
+    if lhs._startedAt != rhs._startedAt {return false}
+    if lhs._finishedAt != rhs._finishedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_GetRetentionRunRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetRetentionRunRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}run_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.runID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  package static func ==(lhs: Metachat_V1_RunRetentionResponse, rhs: Metachat_V1_RunRetentionResponse) -> Bool {
-    if lhs.dryRun != rhs.dryRun {return false}
-    if lhs._startedAt != rhs._startedAt {return false}
-    if lhs._finishedAt != rhs._finishedAt {return false}
-    if lhs.tenantsProcessed != rhs.tenantsProcessed {return false}
-    if lhs.tables != rhs.tables {return false}
+  package static func ==(lhs: Metachat_V1_GetRetentionRunRequest, rhs: Metachat_V1_GetRetentionRunRequest) -> Bool {
+    if lhs.runID != rhs.runID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_ListRetentionRunsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ListRetentionRunsRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}page_size\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.pageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_ListRetentionRunsRequest, rhs: Metachat_V1_ListRetentionRunsRequest) -> Bool {
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_ListRetentionRunsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ListRetentionRunsResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}runs\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.runs) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.runs.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.runs, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_ListRetentionRunsResponse, rhs: Metachat_V1_ListRetentionRunsResponse) -> Bool {
+    if lhs.runs != rhs.runs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

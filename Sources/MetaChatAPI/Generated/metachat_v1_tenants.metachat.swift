@@ -55,6 +55,13 @@ package enum Metachat_V1_TenantService {
             kind: .unary
         )
 
+        /// `ListApiLogs`: unary.
+        package static let listApiLogs = MethodDescriptor(
+            service: Metachat_V1_TenantService.serviceName,
+            method: "ListApiLogs",
+            kind: .unary
+        )
+
         /// Every method of the service, in declaration order.
         package static let all: [MethodDescriptor] = [
             createTenant,
@@ -62,6 +69,7 @@ package enum Metachat_V1_TenantService {
             getTenant,
             updateTenant,
             disableTenant,
+            listApiLogs,
         ]
     }
 }
@@ -90,6 +98,12 @@ package protocol Metachat_V1_TenantServiceHandler: Sendable {
     /// answering and webhooks stop firing, but no data is removed. Idempotent. Answers the
     /// disabled tenant.
     func disableTenant(request: Metachat_V1_DisableTenantRequest, context: ServerContext) async throws -> Metachat_V1_Tenant
+
+    /// The tenant's API log: one entry per authenticated call made for it (by its keys, or by an
+    /// admin naming it in x-tenant-id), newest first. Entries are written in batches about once a
+    /// second, so the latest calls may not be listed yet; they are kept for the tenant's
+    /// retention.api_log_retention_days (default 30).
+    func listApiLogs(request: Metachat_V1_ListApiLogsRequest, context: ServerContext) async throws -> Metachat_V1_ListApiLogsResponse
 }
 
 extension Metachat_V1_TenantServiceHandler {
@@ -131,6 +145,13 @@ extension Metachat_V1_TenantServiceHandler {
             serializer: ProtobufSerializer<Metachat_V1_Tenant>()
         ) { request, context in
             try await self.disableTenant(request: request, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_TenantService.Method.listApiLogs,
+            deserializer: ProtobufDeserializer<Metachat_V1_ListApiLogsRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_ListApiLogsResponse>()
+        ) { request, context in
+            try await self.listApiLogs(request: request, context: context)
         }
     }
 }
@@ -238,6 +259,25 @@ package struct Metachat_V1_TenantServiceClient: Sendable {
             options: options
         )
     }
+
+    /// The tenant's API log: one entry per authenticated call made for it (by its keys, or by an
+    /// admin naming it in x-tenant-id), newest first. Entries are written in batches about once a
+    /// second, so the latest calls may not be listed yet; they are kept for the tenant's
+    /// retention.api_log_retention_days (default 30).
+    package func listApiLogs(
+        _ request: Metachat_V1_ListApiLogsRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_ListApiLogsResponse {
+        try await self.client.unary(
+            Metachat_V1_TenantService.Method.listApiLogs,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_ListApiLogsRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_ListApiLogsResponse>(),
+            metadata: metadata,
+            options: options
+        )
+    }
 }
 
 extension Metachat_V1_TenantService {
@@ -287,6 +327,15 @@ extension Metachat_V1_TenantService {
             method: Method.disableTenant,
             requestType: Metachat_V1_DisableTenantRequest.self,
             responseType: Metachat_V1_Tenant.self
+        ),
+        RESTRoute(
+            httpMethod: "GET",
+            pathTemplate: "/api/tenants/{tenant_id}/api-logs",
+            body: "",
+            responseBody: "",
+            method: Method.listApiLogs,
+            requestType: Metachat_V1_ListApiLogsRequest.self,
+            responseType: Metachat_V1_ListApiLogsResponse.self
         ),
     ]
 }

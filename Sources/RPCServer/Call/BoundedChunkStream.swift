@@ -17,6 +17,8 @@ package final class BoundedChunkStream: AsyncSequence, Sendable {
         var finished = false
         var failure: (any Error)?
         var terminated = false
+        /// Whether ``write(_:)`` added a chunk since the last ``writeIfIdle(_:)``.
+        var wroteSinceIdleCheck = false
         var reader: CheckedContinuation<[UInt8]?, any Error>?
         var writers: [CheckedContinuation<Void, any Error>] = []
         var onTermination: (@Sendable () -> Void)?
@@ -45,6 +47,7 @@ package final class BoundedChunkStream: AsyncSequence, Sendable {
     package func write(_ chunk: [UInt8]) async throws {
         let (reader, mustWait): (CheckedContinuation<[UInt8]?, any Error>?, Bool) = try self.state.withLock { state in
             guard !state.terminated, !state.finished else { throw CancellationError() }
+            state.wroteSinceIdleCheck = true
             if let reader = state.reader {
                 state.reader = nil
                 return (reader, false)
@@ -67,6 +70,29 @@ package final class BoundedChunkStream: AsyncSequence, Sendable {
             }
             if let resumeNow { continuation.resume(with: resumeNow) }
         }
+    }
+
+    /// Adds a chunk without waiting, only when no ``write(_:)`` added one since the previous call
+    /// and nothing is buffered: heartbeats on an idle stream, from a ticker shared by every stream.
+    ///
+    /// - Parameter chunk: The bytes.
+    /// - Returns: Whether the stream is still open (a finished or abandoned stream answers `false`).
+    @discardableResult
+    package func writeIfIdle(_ chunk: [UInt8]) -> Bool {
+        let (reader, open): (CheckedContinuation<[UInt8]?, any Error>?, Bool) = self.state.withLock { state in
+            guard !state.terminated, !state.finished else { return (nil, false) }
+            defer { state.wroteSinceIdleCheck = false }
+            guard !state.wroteSinceIdleCheck, state.chunks.isEmpty else { return (nil, true) }
+            if let reader = state.reader {
+                state.reader = nil
+                return (reader, true)
+            }
+            state.chunks.append(chunk)
+            state.bufferedBytes += chunk.count
+            return (nil, true)
+        }
+        reader?.resume(returning: chunk)
+        return open
     }
 
     /// Ends the stream after the buffered chunks, optionally with an error.

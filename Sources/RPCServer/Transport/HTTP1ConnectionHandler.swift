@@ -441,7 +441,9 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     ) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
+        // The writing task ends the response itself, on the loop: no second task waits for it.
         let task = self.tasks.start(on: self.executor) {
+            var completed: Bool
             do {
                 for try await chunk in stream where !chunk.isEmpty {
                     try await loop.flatSubmit {
@@ -455,25 +457,27 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                         return context.writeAndFlush(handler.wrapOutboundOut(buffer))
                     }.get()
                 }
-                return !Task.isCancelled
+                completed = !Task.isCancelled
             } catch {
-                return false
+                completed = false
             }
+            let finished = completed
+            HTTP1ConnectionHandler.onLoop(loop) {
+                let (handler, context) = loopBound.value
+                handler.streamTask = nil
+                guard finished else {
+                    context.close(promise: nil)
+                    return
+                }
+                var end = context.channel.allocator.buffer(capacity: 5)
+                if chunked {
+                    HTTP1ResponseEncoding.writeLastChunk(into: &end)
+                }
+                handler.finishResponse(keepAlive: keepAlive, last: end, context: context)
+            }
+            return finished
         }
         self.streamTask = task
-        loop.makeFutureWithTask { await task.value }.whenSuccess { completed in
-            let (handler, context) = loopBound.value
-            handler.streamTask = nil
-            guard completed else {
-                context.close(promise: nil)
-                return
-            }
-            var end = context.channel.allocator.buffer(capacity: 5)
-            if chunked {
-                HTTP1ResponseEncoding.writeLastChunk(into: &end)
-            }
-            handler.finishResponse(keepAlive: keepAlive, last: end, context: context)
-        }
     }
 
     /// Writes the response's last bytes; then closes the connection, or answers the next

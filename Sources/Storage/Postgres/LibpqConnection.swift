@@ -87,6 +87,39 @@ final class LibpqConnection: @unchecked Sendable {
         return try self.consume(result, on: connection)
     }
 
+    /// Runs `COPY … FROM STDIN` and sends `data` (text format, see ``PostgresCopyText``).
+    ///
+    /// - Returns: How many rows were copied.
+    func copyIn(_ sql: String, data: [UInt8]) throws(PostgresError) -> Int {
+        let connection = try self.usableConnection()
+        let started = self.running { PQexec(connection, sql) }
+        if let started, PQresultStatus(started) == PGRES_COPY_IN {
+            PQclear(started)
+        } else {
+            // Not in COPY mode: the statement failed (or was no COPY); report it as any other.
+            _ = try self.consume(started, on: connection)
+            throw PostgresError(code: .server, message: "the statement did not start a COPY FROM STDIN")
+        }
+        let chunk = 1 << 20
+        var sent = true
+        data.withUnsafeBytes { bytes in
+            var offset = 0
+            while sent, offset < bytes.count {
+                let count = min(chunk, bytes.count - offset)
+                let base = bytes.baseAddress.map { $0.advanced(by: offset).assumingMemoryBound(to: CChar.self) }
+                sent = self.running { PQputCopyData(connection, base, Int32(count)) == 1 }
+                offset += count
+            }
+        }
+        _ = PQputCopyEnd(connection, sent ? nil : "the client could not send the data")
+        let result = self.running { PQgetResult(connection) }
+        defer {
+            // Whatever happened, read the connection back to idle.
+            while let extra = PQgetResult(connection) { PQclear(extra) }
+        }
+        return try self.consume(result, on: connection).affectedRowCount
+    }
+
     /// Asks the server to cancel the statement running now, if one is. Safe from any thread.
     func requestCancel() {
         self.cancelState.withLock { state in
@@ -219,7 +252,7 @@ final class LibpqConnection: @unchecked Sendable {
     }
 
     /// Runs a blocking libpq call while allowing ``requestCancel()`` to reach it.
-    private func running(_ call: () -> OpaquePointer?) -> OpaquePointer? {
+    private func running<Result>(_ call: () -> Result) -> Result {
         self.cancelState.withLock { $0.isRunning = true }
         defer { self.cancelState.withLock { $0.isRunning = false } }
         return call()

@@ -68,3 +68,33 @@ struct BoundedChunkStreamTests {
         await #expect(throws: Failure.self) { _ = try await iterator.next() }
     }
 }
+
+@Suite("Bounded chunk stream: heartbeats only on an idle stream")
+struct BoundedChunkStreamIdleTests {
+    @Test("writeIfIdle adds its chunk only when nothing was written since the previous check")
+    func onlyWhenIdle() async throws {
+        let stream = BoundedChunkStream(limit: 1024)
+        #expect(stream.writeIfIdle([0]))
+        try await stream.write([1])
+        #expect(stream.writeIfIdle([0]))  // skipped: [1] was written since the last check
+        #expect(stream.writeIfIdle([0]))  // skipped: [1] is still buffered
+        var iterator = stream.makeAsyncIterator()
+        #expect(try await iterator.next() == [0])
+        #expect(try await iterator.next() == [1])
+        #expect(stream.writeIfIdle([0]))  // idle and drained: sent
+        #expect(try await iterator.next() == [0])
+        stream.finish()
+        #expect(try await iterator.next() == nil)
+        #expect(!stream.writeIfIdle([0]))
+    }
+
+    @Test("Heartbeats do not count as activity: an idle stream gets one at every check")
+    func repeatedHeartbeats() async throws {
+        let stream = BoundedChunkStream(limit: 1024)
+        var iterator = stream.makeAsyncIterator()
+        for _ in 0..<3 {
+            #expect(stream.writeIfIdle([9]))
+            #expect(try await iterator.next() == [9])
+        }
+    }
+}

@@ -97,49 +97,184 @@ void   metachat__v1__retention_table_result__free_unpacked
   assert(message->base.descriptor == &metachat__v1__retention_table_result__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   metachat__v1__run_retention_response__init
-                     (Metachat__V1__RunRetentionResponse         *message)
+void   metachat__v1__retention_run__init
+                     (Metachat__V1__RetentionRun         *message)
 {
-  static const Metachat__V1__RunRetentionResponse init_value = METACHAT__V1__RUN_RETENTION_RESPONSE__INIT;
+  static const Metachat__V1__RetentionRun init_value = METACHAT__V1__RETENTION_RUN__INIT;
   *message = init_value;
 }
-size_t metachat__v1__run_retention_response__get_packed_size
-                     (const Metachat__V1__RunRetentionResponse *message)
+size_t metachat__v1__retention_run__get_packed_size
+                     (const Metachat__V1__RetentionRun *message)
 {
-  assert(message->base.descriptor == &metachat__v1__run_retention_response__descriptor);
+  assert(message->base.descriptor == &metachat__v1__retention_run__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t metachat__v1__run_retention_response__pack
-                     (const Metachat__V1__RunRetentionResponse *message,
+size_t metachat__v1__retention_run__pack
+                     (const Metachat__V1__RetentionRun *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &metachat__v1__run_retention_response__descriptor);
+  assert(message->base.descriptor == &metachat__v1__retention_run__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t metachat__v1__run_retention_response__pack_to_buffer
-                     (const Metachat__V1__RunRetentionResponse *message,
+size_t metachat__v1__retention_run__pack_to_buffer
+                     (const Metachat__V1__RetentionRun *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &metachat__v1__run_retention_response__descriptor);
+  assert(message->base.descriptor == &metachat__v1__retention_run__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Metachat__V1__RunRetentionResponse *
-       metachat__v1__run_retention_response__unpack
+Metachat__V1__RetentionRun *
+       metachat__v1__retention_run__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Metachat__V1__RunRetentionResponse *)
-     protobuf_c_message_unpack (&metachat__v1__run_retention_response__descriptor,
+  return (Metachat__V1__RetentionRun *)
+     protobuf_c_message_unpack (&metachat__v1__retention_run__descriptor,
                                 allocator, len, data);
 }
-void   metachat__v1__run_retention_response__free_unpacked
-                     (Metachat__V1__RunRetentionResponse *message,
+void   metachat__v1__retention_run__free_unpacked
+                     (Metachat__V1__RetentionRun *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &metachat__v1__run_retention_response__descriptor);
+  assert(message->base.descriptor == &metachat__v1__retention_run__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__get_retention_run_request__init
+                     (Metachat__V1__GetRetentionRunRequest         *message)
+{
+  static const Metachat__V1__GetRetentionRunRequest init_value = METACHAT__V1__GET_RETENTION_RUN_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__get_retention_run_request__get_packed_size
+                     (const Metachat__V1__GetRetentionRunRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__get_retention_run_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__get_retention_run_request__pack
+                     (const Metachat__V1__GetRetentionRunRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__get_retention_run_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__get_retention_run_request__pack_to_buffer
+                     (const Metachat__V1__GetRetentionRunRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__get_retention_run_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__GetRetentionRunRequest *
+       metachat__v1__get_retention_run_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__GetRetentionRunRequest *)
+     protobuf_c_message_unpack (&metachat__v1__get_retention_run_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__get_retention_run_request__free_unpacked
+                     (Metachat__V1__GetRetentionRunRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__get_retention_run_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__list_retention_runs_request__init
+                     (Metachat__V1__ListRetentionRunsRequest         *message)
+{
+  static const Metachat__V1__ListRetentionRunsRequest init_value = METACHAT__V1__LIST_RETENTION_RUNS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__list_retention_runs_request__get_packed_size
+                     (const Metachat__V1__ListRetentionRunsRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__list_retention_runs_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__list_retention_runs_request__pack
+                     (const Metachat__V1__ListRetentionRunsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__list_retention_runs_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__list_retention_runs_request__pack_to_buffer
+                     (const Metachat__V1__ListRetentionRunsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__list_retention_runs_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__ListRetentionRunsRequest *
+       metachat__v1__list_retention_runs_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__ListRetentionRunsRequest *)
+     protobuf_c_message_unpack (&metachat__v1__list_retention_runs_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__list_retention_runs_request__free_unpacked
+                     (Metachat__V1__ListRetentionRunsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__list_retention_runs_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__list_retention_runs_response__init
+                     (Metachat__V1__ListRetentionRunsResponse         *message)
+{
+  static const Metachat__V1__ListRetentionRunsResponse init_value = METACHAT__V1__LIST_RETENTION_RUNS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__list_retention_runs_response__get_packed_size
+                     (const Metachat__V1__ListRetentionRunsResponse *message)
+{
+  assert(message->base.descriptor == &metachat__v1__list_retention_runs_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__list_retention_runs_response__pack
+                     (const Metachat__V1__ListRetentionRunsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__list_retention_runs_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__list_retention_runs_response__pack_to_buffer
+                     (const Metachat__V1__ListRetentionRunsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__list_retention_runs_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__ListRetentionRunsResponse *
+       metachat__v1__list_retention_runs_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__ListRetentionRunsResponse *)
+     protobuf_c_message_unpack (&metachat__v1__list_retention_runs_response__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__list_retention_runs_response__free_unpacked
+                     (Metachat__V1__ListRetentionRunsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__list_retention_runs_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   metachat__v1__get_usage_stats_request__init
@@ -405,51 +540,87 @@ const ProtobufCMessageDescriptor metachat__v1__retention_table_result__descripto
   (ProtobufCMessageInit) metachat__v1__retention_table_result__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__run_retention_response__field_descriptors[5] =
+static const ProtobufCFieldDescriptor metachat__v1__retention_run__field_descriptors[11] =
 {
   {
-    "dry_run",
+    "id",
     1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__RetentionRun, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "trigger",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__RetentionRun, trigger),
+    &metachat__v1__retention_trigger__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "requested_by",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__RetentionRun, requested_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dry_run",
+    4,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_BOOL,
     0,   /* quantifier_offset */
-    offsetof(Metachat__V1__RunRetentionResponse, dry_run),
+    offsetof(Metachat__V1__RetentionRun, dry_run),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "started_at",
-    2,
+    "tenant_id",
+    5,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_MESSAGE,
+    PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Metachat__V1__RunRetentionResponse, started_at),
-    &google__protobuf__timestamp__descriptor,
+    offsetof(Metachat__V1__RetentionRun, tenant_id),
     NULL,
+    &protobuf_c_empty_string,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "finished_at",
-    3,
+    "state",
+    6,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_MESSAGE,
+    PROTOBUF_C_TYPE_ENUM,
     0,   /* quantifier_offset */
-    offsetof(Metachat__V1__RunRetentionResponse, finished_at),
-    &google__protobuf__timestamp__descriptor,
+    offsetof(Metachat__V1__RetentionRun, state),
+    &metachat__v1__retention_run_state__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
     "tenants_processed",
-    4,
+    7,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_INT32,
     0,   /* quantifier_offset */
-    offsetof(Metachat__V1__RunRetentionResponse, tenants_processed),
+    offsetof(Metachat__V1__RetentionRun, tenants_processed),
     NULL,
     NULL,
     0,             /* flags */
@@ -457,42 +628,198 @@ static const ProtobufCFieldDescriptor metachat__v1__run_retention_response__fiel
   },
   {
     "tables",
-    5,
+    8,
     PROTOBUF_C_LABEL_REPEATED,
     PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Metachat__V1__RunRetentionResponse, n_tables),
-    offsetof(Metachat__V1__RunRetentionResponse, tables),
+    offsetof(Metachat__V1__RetentionRun, n_tables),
+    offsetof(Metachat__V1__RetentionRun, tables),
     &metachat__v1__retention_table_result__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "error",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__RetentionRun, error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "started_at",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__RetentionRun, started_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "finished_at",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__RetentionRun, finished_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
-static const unsigned metachat__v1__run_retention_response__field_indices_by_name[] = {
-  0,   /* field[0] = dry_run */
-  2,   /* field[2] = finished_at */
-  1,   /* field[1] = started_at */
-  4,   /* field[4] = tables */
-  3,   /* field[3] = tenants_processed */
+static const unsigned metachat__v1__retention_run__field_indices_by_name[] = {
+  3,   /* field[3] = dry_run */
+  8,   /* field[8] = error */
+  10,   /* field[10] = finished_at */
+  0,   /* field[0] = id */
+  2,   /* field[2] = requested_by */
+  9,   /* field[9] = started_at */
+  5,   /* field[5] = state */
+  7,   /* field[7] = tables */
+  4,   /* field[4] = tenant_id */
+  6,   /* field[6] = tenants_processed */
+  1,   /* field[1] = trigger */
 };
-static const ProtobufCIntRange metachat__v1__run_retention_response__number_ranges[1 + 1] =
+static const ProtobufCIntRange metachat__v1__retention_run__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 11 }
 };
-const ProtobufCMessageDescriptor metachat__v1__run_retention_response__descriptor =
+const ProtobufCMessageDescriptor metachat__v1__retention_run__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "metachat.v1.RunRetentionResponse",
-  "RunRetentionResponse",
-  "Metachat__V1__RunRetentionResponse",
+  "metachat.v1.RetentionRun",
+  "RetentionRun",
+  "Metachat__V1__RetentionRun",
   "metachat.v1",
-  sizeof(Metachat__V1__RunRetentionResponse),
-  5,
-  metachat__v1__run_retention_response__field_descriptors,
-  metachat__v1__run_retention_response__field_indices_by_name,
-  1,  metachat__v1__run_retention_response__number_ranges,
-  (ProtobufCMessageInit) metachat__v1__run_retention_response__init,
+  sizeof(Metachat__V1__RetentionRun),
+  11,
+  metachat__v1__retention_run__field_descriptors,
+  metachat__v1__retention_run__field_indices_by_name,
+  1,  metachat__v1__retention_run__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__retention_run__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__get_retention_run_request__field_descriptors[1] =
+{
+  {
+    "run_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__GetRetentionRunRequest, run_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__get_retention_run_request__field_indices_by_name[] = {
+  0,   /* field[0] = run_id */
+};
+static const ProtobufCIntRange metachat__v1__get_retention_run_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor metachat__v1__get_retention_run_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.GetRetentionRunRequest",
+  "GetRetentionRunRequest",
+  "Metachat__V1__GetRetentionRunRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__GetRetentionRunRequest),
+  1,
+  metachat__v1__get_retention_run_request__field_descriptors,
+  metachat__v1__get_retention_run_request__field_indices_by_name,
+  1,  metachat__v1__get_retention_run_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__get_retention_run_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__list_retention_runs_request__field_descriptors[1] =
+{
+  {
+    "page_size",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ListRetentionRunsRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__list_retention_runs_request__field_indices_by_name[] = {
+  0,   /* field[0] = page_size */
+};
+static const ProtobufCIntRange metachat__v1__list_retention_runs_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor metachat__v1__list_retention_runs_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ListRetentionRunsRequest",
+  "ListRetentionRunsRequest",
+  "Metachat__V1__ListRetentionRunsRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__ListRetentionRunsRequest),
+  1,
+  metachat__v1__list_retention_runs_request__field_descriptors,
+  metachat__v1__list_retention_runs_request__field_indices_by_name,
+  1,  metachat__v1__list_retention_runs_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__list_retention_runs_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__list_retention_runs_response__field_descriptors[1] =
+{
+  {
+    "runs",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__ListRetentionRunsResponse, n_runs),
+    offsetof(Metachat__V1__ListRetentionRunsResponse, runs),
+    &metachat__v1__retention_run__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__list_retention_runs_response__field_indices_by_name[] = {
+  0,   /* field[0] = runs */
+};
+static const ProtobufCIntRange metachat__v1__list_retention_runs_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor metachat__v1__list_retention_runs_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ListRetentionRunsResponse",
+  "ListRetentionRunsResponse",
+  "Metachat__V1__ListRetentionRunsResponse",
+  "metachat.v1",
+  sizeof(Metachat__V1__ListRetentionRunsResponse),
+  1,
+  metachat__v1__list_retention_runs_response__field_descriptors,
+  metachat__v1__list_retention_runs_response__field_indices_by_name,
+  1,  metachat__v1__list_retention_runs_response__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__list_retention_runs_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor metachat__v1__get_usage_stats_request__field_descriptors[3] =
@@ -791,13 +1118,81 @@ const ProtobufCMessageDescriptor metachat__v1__get_usage_stats_response__descrip
   (ProtobufCMessageInit) metachat__v1__get_usage_stats_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor metachat__v1__admin_service__method_descriptors[2] =
+static const ProtobufCEnumValue metachat__v1__retention_run_state__enum_values_by_number[4] =
 {
-  { "RunRetention", &metachat__v1__run_retention_request__descriptor, &metachat__v1__run_retention_response__descriptor },
+  { "RETENTION_RUN_STATE_UNSPECIFIED", "METACHAT__V1__RETENTION_RUN_STATE__RETENTION_RUN_STATE_UNSPECIFIED", 0 },
+  { "RETENTION_RUN_STATE_RUNNING", "METACHAT__V1__RETENTION_RUN_STATE__RETENTION_RUN_STATE_RUNNING", 1 },
+  { "RETENTION_RUN_STATE_SUCCEEDED", "METACHAT__V1__RETENTION_RUN_STATE__RETENTION_RUN_STATE_SUCCEEDED", 2 },
+  { "RETENTION_RUN_STATE_FAILED", "METACHAT__V1__RETENTION_RUN_STATE__RETENTION_RUN_STATE_FAILED", 3 },
+};
+static const ProtobufCIntRange metachat__v1__retention_run_state__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex metachat__v1__retention_run_state__enum_values_by_name[4] =
+{
+  { "RETENTION_RUN_STATE_FAILED", 3 },
+  { "RETENTION_RUN_STATE_RUNNING", 1 },
+  { "RETENTION_RUN_STATE_SUCCEEDED", 2 },
+  { "RETENTION_RUN_STATE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor metachat__v1__retention_run_state__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "metachat.v1.RetentionRunState",
+  "RetentionRunState",
+  "Metachat__V1__RetentionRunState",
+  "metachat.v1",
+  4,
+  metachat__v1__retention_run_state__enum_values_by_number,
+  4,
+  metachat__v1__retention_run_state__enum_values_by_name,
+  1,
+  metachat__v1__retention_run_state__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue metachat__v1__retention_trigger__enum_values_by_number[4] =
+{
+  { "RETENTION_TRIGGER_UNSPECIFIED", "METACHAT__V1__RETENTION_TRIGGER__RETENTION_TRIGGER_UNSPECIFIED", 0 },
+  { "RETENTION_TRIGGER_SCHEDULE", "METACHAT__V1__RETENTION_TRIGGER__RETENTION_TRIGGER_SCHEDULE", 1 },
+  { "RETENTION_TRIGGER_API", "METACHAT__V1__RETENTION_TRIGGER__RETENTION_TRIGGER_API", 2 },
+  { "RETENTION_TRIGGER_COMMAND", "METACHAT__V1__RETENTION_TRIGGER__RETENTION_TRIGGER_COMMAND", 3 },
+};
+static const ProtobufCIntRange metachat__v1__retention_trigger__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex metachat__v1__retention_trigger__enum_values_by_name[4] =
+{
+  { "RETENTION_TRIGGER_API", 2 },
+  { "RETENTION_TRIGGER_COMMAND", 3 },
+  { "RETENTION_TRIGGER_SCHEDULE", 1 },
+  { "RETENTION_TRIGGER_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor metachat__v1__retention_trigger__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "metachat.v1.RetentionTrigger",
+  "RetentionTrigger",
+  "Metachat__V1__RetentionTrigger",
+  "metachat.v1",
+  4,
+  metachat__v1__retention_trigger__enum_values_by_number,
+  4,
+  metachat__v1__retention_trigger__enum_values_by_name,
+  1,
+  metachat__v1__retention_trigger__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor metachat__v1__admin_service__method_descriptors[4] =
+{
+  { "RunRetention", &metachat__v1__run_retention_request__descriptor, &metachat__v1__retention_run__descriptor },
+  { "GetRetentionRun", &metachat__v1__get_retention_run_request__descriptor, &metachat__v1__retention_run__descriptor },
+  { "ListRetentionRuns", &metachat__v1__list_retention_runs_request__descriptor, &metachat__v1__list_retention_runs_response__descriptor },
   { "GetUsageStats", &metachat__v1__get_usage_stats_request__descriptor, &metachat__v1__get_usage_stats_response__descriptor },
 };
 const unsigned metachat__v1__admin_service__method_indices_by_name[] = {
-  1,        /* GetUsageStats */
+  1,        /* GetRetentionRun */
+  3,        /* GetUsageStats */
+  2,        /* ListRetentionRuns */
   0         /* RunRetention */
 };
 const ProtobufCServiceDescriptor metachat__v1__admin_service__descriptor =
@@ -807,17 +1202,33 @@ const ProtobufCServiceDescriptor metachat__v1__admin_service__descriptor =
   "AdminService",
   "Metachat__V1__AdminService",
   "metachat.v1",
-  2,
+  4,
   metachat__v1__admin_service__method_descriptors,
   metachat__v1__admin_service__method_indices_by_name
 };
 void metachat__v1__admin_service__run_retention(ProtobufCService *service,
                                                 const Metachat__V1__RunRetentionRequest *input,
-                                                Metachat__V1__RunRetentionResponse_Closure closure,
+                                                Metachat__V1__RetentionRun_Closure closure,
                                                 void *closure_data)
 {
   assert(service->descriptor == &metachat__v1__admin_service__descriptor);
   service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metachat__v1__admin_service__get_retention_run(ProtobufCService *service,
+                                                    const Metachat__V1__GetRetentionRunRequest *input,
+                                                    Metachat__V1__RetentionRun_Closure closure,
+                                                    void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__admin_service__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metachat__v1__admin_service__list_retention_runs(ProtobufCService *service,
+                                                      const Metachat__V1__ListRetentionRunsRequest *input,
+                                                      Metachat__V1__ListRetentionRunsResponse_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__admin_service__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__admin_service__get_usage_stats(ProtobufCService *service,
                                                   const Metachat__V1__GetUsageStatsRequest *input,
@@ -825,7 +1236,7 @@ void metachat__v1__admin_service__get_usage_stats(ProtobufCService *service,
                                                   void *closure_data)
 {
   assert(service->descriptor == &metachat__v1__admin_service__descriptor);
-  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__admin_service__init (Metachat__V1__AdminService_Service *service,
                                         Metachat__V1__AdminService_ServiceDestroy destroy)

@@ -19,7 +19,10 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Metachat__V1__RunRetentionRequest Metachat__V1__RunRetentionRequest;
 typedef struct Metachat__V1__RetentionTableResult Metachat__V1__RetentionTableResult;
-typedef struct Metachat__V1__RunRetentionResponse Metachat__V1__RunRetentionResponse;
+typedef struct Metachat__V1__RetentionRun Metachat__V1__RetentionRun;
+typedef struct Metachat__V1__GetRetentionRunRequest Metachat__V1__GetRetentionRunRequest;
+typedef struct Metachat__V1__ListRetentionRunsRequest Metachat__V1__ListRetentionRunsRequest;
+typedef struct Metachat__V1__ListRetentionRunsResponse Metachat__V1__ListRetentionRunsResponse;
 typedef struct Metachat__V1__GetUsageStatsRequest Metachat__V1__GetUsageStatsRequest;
 typedef struct Metachat__V1__TenantUsage Metachat__V1__TenantUsage;
 typedef struct Metachat__V1__GetUsageStatsResponse Metachat__V1__GetUsageStatsResponse;
@@ -27,6 +30,45 @@ typedef struct Metachat__V1__GetUsageStatsResponse Metachat__V1__GetUsageStatsRe
 
 /* --- enums --- */
 
+/*
+ * Where a retention run is.
+ */
+typedef enum _Metachat__V1__RetentionRunState {
+  METACHAT__V1__RETENTION_RUN_STATE__RETENTION_RUN_STATE_UNSPECIFIED = 0,
+  /*
+   * Working; the tables' counts grow as batches commit.
+   */
+  METACHAT__V1__RETENTION_RUN_STATE__RETENTION_RUN_STATE_RUNNING = 1,
+  /*
+   * Finished; every table was processed.
+   */
+  METACHAT__V1__RETENTION_RUN_STATE__RETENTION_RUN_STATE_SUCCEEDED = 2,
+  /*
+   * Stopped by an error (see error) or by the server stopping; what was deleted stays deleted,
+   * the next run goes on from there.
+   */
+  METACHAT__V1__RETENTION_RUN_STATE__RETENTION_RUN_STATE_FAILED = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METACHAT__V1__RETENTION_RUN_STATE)
+} Metachat__V1__RetentionRunState;
+/*
+ * What started a retention run.
+ */
+typedef enum _Metachat__V1__RetentionTrigger {
+  METACHAT__V1__RETENTION_TRIGGER__RETENTION_TRIGGER_UNSPECIFIED = 0,
+  /*
+   * RETENTION_CRON.
+   */
+  METACHAT__V1__RETENTION_TRIGGER__RETENTION_TRIGGER_SCHEDULE = 1,
+  /*
+   * AdminService.RunRetention.
+   */
+  METACHAT__V1__RETENTION_TRIGGER__RETENTION_TRIGGER_API = 2,
+  /*
+   * `metachat retention run`.
+   */
+  METACHAT__V1__RETENTION_TRIGGER__RETENTION_TRIGGER_COMMAND = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METACHAT__V1__RETENTION_TRIGGER)
+} Metachat__V1__RetentionTrigger;
 
 /* --- messages --- */
 
@@ -79,41 +121,111 @@ struct  Metachat__V1__RetentionTableResult
 
 
 /*
- * Outcome of a retention run.
+ * A retention run: its request, progress and outcome.
  */
-struct  Metachat__V1__RunRetentionResponse
+struct  Metachat__V1__RetentionRun
 {
   ProtobufCMessage base;
   /*
-   * Echo of the request's dry_run.
+   * The run's id (UUID).
+   */
+  char *id;
+  /*
+   * What started it.
+   */
+  Metachat__V1__RetentionTrigger trigger;
+  /*
+   * Who asked for it: the admin's key id, or empty for the schedule and the command.
+   */
+  char *requested_by;
+  /*
+   * Only counting, nothing changed.
    */
   protobuf_c_boolean dry_run;
   /*
-   * When the run started.
+   * The one tenant it covers; empty: every tenant.
    */
-  Google__Protobuf__Timestamp *started_at;
+  char *tenant_id;
   /*
-   * When the run finished.
+   * Where it is.
    */
-  Google__Protobuf__Timestamp *finished_at;
+  Metachat__V1__RetentionRunState state;
   /*
-   * Number of tenants processed.
+   * Tenants finished so far.
    */
   int32_t tenants_processed;
   /*
-   * Per-table totals over all processed tenants.
+   * Per-table totals so far.
    */
   size_t n_tables;
   Metachat__V1__RetentionTableResult **tables;
+  /*
+   * Why it failed; empty otherwise.
+   */
+  char *error;
+  /*
+   * When it started.
+   */
+  Google__Protobuf__Timestamp *started_at;
+  /*
+   * When it finished; unset while running.
+   */
+  Google__Protobuf__Timestamp *finished_at;
 };
-#define METACHAT__V1__RUN_RETENTION_RESPONSE__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__run_retention_response__descriptor) \
-    , 0, NULL, NULL, 0, 0,NULL }
+#define METACHAT__V1__RETENTION_RUN__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__retention_run__descriptor) \
+    , (char *)protobuf_c_empty_string, METACHAT__V1__RETENTION_TRIGGER__RETENTION_TRIGGER_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, METACHAT__V1__RETENTION_RUN_STATE__RETENTION_RUN_STATE_UNSPECIFIED, 0, 0,NULL, (char *)protobuf_c_empty_string, NULL, NULL }
 
 
 /*
- * Request for GetUsageStats.
+ * Request for GetRetentionRun.
  */
+struct  Metachat__V1__GetRetentionRunRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The run's id (UUID).
+   */
+  char *run_id;
+};
+#define METACHAT__V1__GET_RETENTION_RUN_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__get_retention_run_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * Request for ListRetentionRuns.
+ */
+struct  Metachat__V1__ListRetentionRunsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Maximum runs, 0..100. 0: 20.
+   */
+  int32_t page_size;
+};
+#define METACHAT__V1__LIST_RETENTION_RUNS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__list_retention_runs_request__descriptor) \
+    , 0 }
+
+
+/*
+ * The latest retention runs.
+ */
+struct  Metachat__V1__ListRetentionRunsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Newest first.
+   */
+  size_t n_runs;
+  Metachat__V1__RetentionRun **runs;
+};
+#define METACHAT__V1__LIST_RETENTION_RUNS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__list_retention_runs_response__descriptor) \
+    , 0,NULL }
+
+
 struct  Metachat__V1__GetUsageStatsRequest
 {
   ProtobufCMessage base;
@@ -256,24 +368,81 @@ Metachat__V1__RetentionTableResult *
 void   metachat__v1__retention_table_result__free_unpacked
                      (Metachat__V1__RetentionTableResult *message,
                       ProtobufCAllocator *allocator);
-/* Metachat__V1__RunRetentionResponse methods */
-void   metachat__v1__run_retention_response__init
-                     (Metachat__V1__RunRetentionResponse         *message);
-size_t metachat__v1__run_retention_response__get_packed_size
-                     (const Metachat__V1__RunRetentionResponse   *message);
-size_t metachat__v1__run_retention_response__pack
-                     (const Metachat__V1__RunRetentionResponse   *message,
+/* Metachat__V1__RetentionRun methods */
+void   metachat__v1__retention_run__init
+                     (Metachat__V1__RetentionRun         *message);
+size_t metachat__v1__retention_run__get_packed_size
+                     (const Metachat__V1__RetentionRun   *message);
+size_t metachat__v1__retention_run__pack
+                     (const Metachat__V1__RetentionRun   *message,
                       uint8_t             *out);
-size_t metachat__v1__run_retention_response__pack_to_buffer
-                     (const Metachat__V1__RunRetentionResponse   *message,
+size_t metachat__v1__retention_run__pack_to_buffer
+                     (const Metachat__V1__RetentionRun   *message,
                       ProtobufCBuffer     *buffer);
-Metachat__V1__RunRetentionResponse *
-       metachat__v1__run_retention_response__unpack
+Metachat__V1__RetentionRun *
+       metachat__v1__retention_run__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   metachat__v1__run_retention_response__free_unpacked
-                     (Metachat__V1__RunRetentionResponse *message,
+void   metachat__v1__retention_run__free_unpacked
+                     (Metachat__V1__RetentionRun *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__GetRetentionRunRequest methods */
+void   metachat__v1__get_retention_run_request__init
+                     (Metachat__V1__GetRetentionRunRequest         *message);
+size_t metachat__v1__get_retention_run_request__get_packed_size
+                     (const Metachat__V1__GetRetentionRunRequest   *message);
+size_t metachat__v1__get_retention_run_request__pack
+                     (const Metachat__V1__GetRetentionRunRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__get_retention_run_request__pack_to_buffer
+                     (const Metachat__V1__GetRetentionRunRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__GetRetentionRunRequest *
+       metachat__v1__get_retention_run_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__get_retention_run_request__free_unpacked
+                     (Metachat__V1__GetRetentionRunRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__ListRetentionRunsRequest methods */
+void   metachat__v1__list_retention_runs_request__init
+                     (Metachat__V1__ListRetentionRunsRequest         *message);
+size_t metachat__v1__list_retention_runs_request__get_packed_size
+                     (const Metachat__V1__ListRetentionRunsRequest   *message);
+size_t metachat__v1__list_retention_runs_request__pack
+                     (const Metachat__V1__ListRetentionRunsRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__list_retention_runs_request__pack_to_buffer
+                     (const Metachat__V1__ListRetentionRunsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__ListRetentionRunsRequest *
+       metachat__v1__list_retention_runs_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__list_retention_runs_request__free_unpacked
+                     (Metachat__V1__ListRetentionRunsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__ListRetentionRunsResponse methods */
+void   metachat__v1__list_retention_runs_response__init
+                     (Metachat__V1__ListRetentionRunsResponse         *message);
+size_t metachat__v1__list_retention_runs_response__get_packed_size
+                     (const Metachat__V1__ListRetentionRunsResponse   *message);
+size_t metachat__v1__list_retention_runs_response__pack
+                     (const Metachat__V1__ListRetentionRunsResponse   *message,
+                      uint8_t             *out);
+size_t metachat__v1__list_retention_runs_response__pack_to_buffer
+                     (const Metachat__V1__ListRetentionRunsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__ListRetentionRunsResponse *
+       metachat__v1__list_retention_runs_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__list_retention_runs_response__free_unpacked
+                     (Metachat__V1__ListRetentionRunsResponse *message,
                       ProtobufCAllocator *allocator);
 /* Metachat__V1__GetUsageStatsRequest methods */
 void   metachat__v1__get_usage_stats_request__init
@@ -340,8 +509,17 @@ typedef void (*Metachat__V1__RunRetentionRequest_Closure)
 typedef void (*Metachat__V1__RetentionTableResult_Closure)
                  (const Metachat__V1__RetentionTableResult *message,
                   void *closure_data);
-typedef void (*Metachat__V1__RunRetentionResponse_Closure)
-                 (const Metachat__V1__RunRetentionResponse *message,
+typedef void (*Metachat__V1__RetentionRun_Closure)
+                 (const Metachat__V1__RetentionRun *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__GetRetentionRunRequest_Closure)
+                 (const Metachat__V1__GetRetentionRunRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__ListRetentionRunsRequest_Closure)
+                 (const Metachat__V1__ListRetentionRunsRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__ListRetentionRunsResponse_Closure)
+                 (const Metachat__V1__ListRetentionRunsResponse *message,
                   void *closure_data);
 typedef void (*Metachat__V1__GetUsageStatsRequest_Closure)
                  (const Metachat__V1__GetUsageStatsRequest *message,
@@ -361,8 +539,16 @@ struct Metachat__V1__AdminService_Service
   ProtobufCService base;
   void (*run_retention)(Metachat__V1__AdminService_Service *service,
                         const Metachat__V1__RunRetentionRequest *input,
-                        Metachat__V1__RunRetentionResponse_Closure closure,
+                        Metachat__V1__RetentionRun_Closure closure,
                         void *closure_data);
+  void (*get_retention_run)(Metachat__V1__AdminService_Service *service,
+                            const Metachat__V1__GetRetentionRunRequest *input,
+                            Metachat__V1__RetentionRun_Closure closure,
+                            void *closure_data);
+  void (*list_retention_runs)(Metachat__V1__AdminService_Service *service,
+                              const Metachat__V1__ListRetentionRunsRequest *input,
+                              Metachat__V1__ListRetentionRunsResponse_Closure closure,
+                              void *closure_data);
   void (*get_usage_stats)(Metachat__V1__AdminService_Service *service,
                           const Metachat__V1__GetUsageStatsRequest *input,
                           Metachat__V1__GetUsageStatsResponse_Closure closure,
@@ -376,11 +562,21 @@ void metachat__v1__admin_service__init (Metachat__V1__AdminService_Service *serv
 #define METACHAT__V1__ADMIN_SERVICE__INIT(function_prefix__) \
     { METACHAT__V1__ADMIN_SERVICE__BASE_INIT,\
       function_prefix__ ## run_retention,\
+      function_prefix__ ## get_retention_run,\
+      function_prefix__ ## list_retention_runs,\
       function_prefix__ ## get_usage_stats  }
 void metachat__v1__admin_service__run_retention(ProtobufCService *service,
                                                 const Metachat__V1__RunRetentionRequest *input,
-                                                Metachat__V1__RunRetentionResponse_Closure closure,
+                                                Metachat__V1__RetentionRun_Closure closure,
                                                 void *closure_data);
+void metachat__v1__admin_service__get_retention_run(ProtobufCService *service,
+                                                    const Metachat__V1__GetRetentionRunRequest *input,
+                                                    Metachat__V1__RetentionRun_Closure closure,
+                                                    void *closure_data);
+void metachat__v1__admin_service__list_retention_runs(ProtobufCService *service,
+                                                      const Metachat__V1__ListRetentionRunsRequest *input,
+                                                      Metachat__V1__ListRetentionRunsResponse_Closure closure,
+                                                      void *closure_data);
 void metachat__v1__admin_service__get_usage_stats(ProtobufCService *service,
                                                   const Metachat__V1__GetUsageStatsRequest *input,
                                                   Metachat__V1__GetUsageStatsResponse_Closure closure,
@@ -388,9 +584,14 @@ void metachat__v1__admin_service__get_usage_stats(ProtobufCService *service,
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    metachat__v1__retention_run_state__descriptor;
+extern const ProtobufCEnumDescriptor    metachat__v1__retention_trigger__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__run_retention_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__retention_table_result__descriptor;
-extern const ProtobufCMessageDescriptor metachat__v1__run_retention_response__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__retention_run__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__get_retention_run_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__list_retention_runs_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__list_retention_runs_response__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__get_usage_stats_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__tenant_usage__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__get_usage_stats_response__descriptor;

@@ -7,6 +7,141 @@
 #endif
 
 #include "metachat/v1/tenants.pb-c.h"
+void   metachat__v1__list_api_logs_request__init
+                     (Metachat__V1__ListApiLogsRequest         *message)
+{
+  static const Metachat__V1__ListApiLogsRequest init_value = METACHAT__V1__LIST_API_LOGS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__list_api_logs_request__get_packed_size
+                     (const Metachat__V1__ListApiLogsRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__list_api_logs_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__list_api_logs_request__pack
+                     (const Metachat__V1__ListApiLogsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__list_api_logs_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__list_api_logs_request__pack_to_buffer
+                     (const Metachat__V1__ListApiLogsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__list_api_logs_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__ListApiLogsRequest *
+       metachat__v1__list_api_logs_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__ListApiLogsRequest *)
+     protobuf_c_message_unpack (&metachat__v1__list_api_logs_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__list_api_logs_request__free_unpacked
+                     (Metachat__V1__ListApiLogsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__list_api_logs_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__api_log_entry__init
+                     (Metachat__V1__ApiLogEntry         *message)
+{
+  static const Metachat__V1__ApiLogEntry init_value = METACHAT__V1__API_LOG_ENTRY__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__api_log_entry__get_packed_size
+                     (const Metachat__V1__ApiLogEntry *message)
+{
+  assert(message->base.descriptor == &metachat__v1__api_log_entry__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__api_log_entry__pack
+                     (const Metachat__V1__ApiLogEntry *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__api_log_entry__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__api_log_entry__pack_to_buffer
+                     (const Metachat__V1__ApiLogEntry *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__api_log_entry__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__ApiLogEntry *
+       metachat__v1__api_log_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__ApiLogEntry *)
+     protobuf_c_message_unpack (&metachat__v1__api_log_entry__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__api_log_entry__free_unpacked
+                     (Metachat__V1__ApiLogEntry *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__api_log_entry__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__list_api_logs_response__init
+                     (Metachat__V1__ListApiLogsResponse         *message)
+{
+  static const Metachat__V1__ListApiLogsResponse init_value = METACHAT__V1__LIST_API_LOGS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__list_api_logs_response__get_packed_size
+                     (const Metachat__V1__ListApiLogsResponse *message)
+{
+  assert(message->base.descriptor == &metachat__v1__list_api_logs_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__list_api_logs_response__pack
+                     (const Metachat__V1__ListApiLogsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__list_api_logs_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__list_api_logs_response__pack_to_buffer
+                     (const Metachat__V1__ListApiLogsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__list_api_logs_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__ListApiLogsResponse *
+       metachat__v1__list_api_logs_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__ListApiLogsResponse *)
+     protobuf_c_message_unpack (&metachat__v1__list_api_logs_response__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__list_api_logs_response__free_unpacked
+                     (Metachat__V1__ListApiLogsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__list_api_logs_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   metachat__v1__tenant__metadata_entry__init
                      (Metachat__V1__Tenant__MetadataEntry         *message)
 {
@@ -694,6 +829,302 @@ void   metachat__v1__disable_tenant_request__free_unpacked
   assert(message->base.descriptor == &metachat__v1__disable_tenant_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+static const ProtobufCFieldDescriptor metachat__v1__list_api_logs_request__field_descriptors[5] =
+{
+  {
+    "tenant_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ListApiLogsRequest, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_size",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ListApiLogsRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ListApiLogsRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "start_time",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ListApiLogsRequest, start_time),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "end_time",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ListApiLogsRequest, end_time),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__list_api_logs_request__field_indices_by_name[] = {
+  4,   /* field[4] = end_time */
+  1,   /* field[1] = page_size */
+  2,   /* field[2] = page_token */
+  3,   /* field[3] = start_time */
+  0,   /* field[0] = tenant_id */
+};
+static const ProtobufCIntRange metachat__v1__list_api_logs_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor metachat__v1__list_api_logs_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ListApiLogsRequest",
+  "ListApiLogsRequest",
+  "Metachat__V1__ListApiLogsRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__ListApiLogsRequest),
+  5,
+  metachat__v1__list_api_logs_request__field_descriptors,
+  metachat__v1__list_api_logs_request__field_indices_by_name,
+  1,  metachat__v1__list_api_logs_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__list_api_logs_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__api_log_entry__field_descriptors[10] =
+{
+  {
+    "occurred_at",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ApiLogEntry, occurred_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "key_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ApiLogEntry, key_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "method",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ApiLogEntry, method),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "route",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ApiLogEntry, route),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "protocol",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ApiLogEntry, protocol),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "code",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ApiLogEntry, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "http_status",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ApiLogEntry, http_status),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "latency_micros",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ApiLogEntry, latency_micros),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ApiLogEntry, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "client_address",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ApiLogEntry, client_address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__api_log_entry__field_indices_by_name[] = {
+  9,   /* field[9] = client_address */
+  5,   /* field[5] = code */
+  6,   /* field[6] = http_status */
+  1,   /* field[1] = key_id */
+  7,   /* field[7] = latency_micros */
+  2,   /* field[2] = method */
+  0,   /* field[0] = occurred_at */
+  4,   /* field[4] = protocol */
+  8,   /* field[8] = request_id */
+  3,   /* field[3] = route */
+};
+static const ProtobufCIntRange metachat__v1__api_log_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor metachat__v1__api_log_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ApiLogEntry",
+  "ApiLogEntry",
+  "Metachat__V1__ApiLogEntry",
+  "metachat.v1",
+  sizeof(Metachat__V1__ApiLogEntry),
+  10,
+  metachat__v1__api_log_entry__field_descriptors,
+  metachat__v1__api_log_entry__field_indices_by_name,
+  1,  metachat__v1__api_log_entry__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__api_log_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__list_api_logs_response__field_descriptors[2] =
+{
+  {
+    "entries",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__ListApiLogsResponse, n_entries),
+    offsetof(Metachat__V1__ListApiLogsResponse, entries),
+    &metachat__v1__api_log_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ListApiLogsResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__list_api_logs_response__field_indices_by_name[] = {
+  0,   /* field[0] = entries */
+  1,   /* field[1] = next_page_token */
+};
+static const ProtobufCIntRange metachat__v1__list_api_logs_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metachat__v1__list_api_logs_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ListApiLogsResponse",
+  "ListApiLogsResponse",
+  "Metachat__V1__ListApiLogsResponse",
+  "metachat.v1",
+  sizeof(Metachat__V1__ListApiLogsResponse),
+  2,
+  metachat__v1__list_api_logs_response__field_descriptors,
+  metachat__v1__list_api_logs_response__field_indices_by_name,
+  1,  metachat__v1__list_api_logs_response__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__list_api_logs_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor metachat__v1__tenant__metadata_entry__field_descriptors[2] =
 {
   {
@@ -2041,18 +2472,20 @@ const ProtobufCEnumDescriptor metachat__v1__embedding_provider__descriptor =
   metachat__v1__embedding_provider__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor metachat__v1__tenant_service__method_descriptors[5] =
+static const ProtobufCMethodDescriptor metachat__v1__tenant_service__method_descriptors[6] =
 {
   { "CreateTenant", &metachat__v1__create_tenant_request__descriptor, &metachat__v1__tenant__descriptor },
   { "ListTenants", &metachat__v1__list_tenants_request__descriptor, &metachat__v1__list_tenants_response__descriptor },
   { "GetTenant", &metachat__v1__get_tenant_request__descriptor, &metachat__v1__tenant__descriptor },
   { "UpdateTenant", &metachat__v1__update_tenant_request__descriptor, &metachat__v1__tenant__descriptor },
   { "DisableTenant", &metachat__v1__disable_tenant_request__descriptor, &metachat__v1__tenant__descriptor },
+  { "ListApiLogs", &metachat__v1__list_api_logs_request__descriptor, &metachat__v1__list_api_logs_response__descriptor },
 };
 const unsigned metachat__v1__tenant_service__method_indices_by_name[] = {
   0,        /* CreateTenant */
   4,        /* DisableTenant */
   2,        /* GetTenant */
+  5,        /* ListApiLogs */
   1,        /* ListTenants */
   3         /* UpdateTenant */
 };
@@ -2063,7 +2496,7 @@ const ProtobufCServiceDescriptor metachat__v1__tenant_service__descriptor =
   "TenantService",
   "Metachat__V1__TenantService",
   "metachat.v1",
-  5,
+  6,
   metachat__v1__tenant_service__method_descriptors,
   metachat__v1__tenant_service__method_indices_by_name
 };
@@ -2106,6 +2539,14 @@ void metachat__v1__tenant_service__disable_tenant(ProtobufCService *service,
 {
   assert(service->descriptor == &metachat__v1__tenant_service__descriptor);
   service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metachat__v1__tenant_service__list_api_logs(ProtobufCService *service,
+                                                 const Metachat__V1__ListApiLogsRequest *input,
+                                                 Metachat__V1__ListApiLogsResponse_Closure closure,
+                                                 void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__tenant_service__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__tenant_service__init (Metachat__V1__TenantService_Service *service,
                                          Metachat__V1__TenantService_ServiceDestroy destroy)

@@ -20,6 +20,9 @@ PROTOBUF_C__BEGIN_DECLS
 #include "google/protobuf/timestamp.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
 
+typedef struct Metachat__V1__ListApiLogsRequest Metachat__V1__ListApiLogsRequest;
+typedef struct Metachat__V1__ApiLogEntry Metachat__V1__ApiLogEntry;
+typedef struct Metachat__V1__ListApiLogsResponse Metachat__V1__ListApiLogsResponse;
 typedef struct Metachat__V1__Tenant Metachat__V1__Tenant;
 typedef struct Metachat__V1__Tenant__MetadataEntry Metachat__V1__Tenant__MetadataEntry;
 typedef struct Metachat__V1__TenantSettings Metachat__V1__TenantSettings;
@@ -88,6 +91,111 @@ typedef enum _Metachat__V1__EmbeddingProvider {
 } Metachat__V1__EmbeddingProvider;
 
 /* --- messages --- */
+
+/*
+ * Request for ListApiLogs.
+ */
+struct  Metachat__V1__ListApiLogsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The tenant (UUID).
+   */
+  char *tenant_id;
+  /*
+   * Maximum entries per page, 0..500. 0: 100.
+   */
+  int32_t page_size;
+  /*
+   * Opaque token from a previous response's next_page_token; empty for the first page.
+   */
+  char *page_token;
+  /*
+   * Only calls at or after this time. Unset: no lower bound.
+   */
+  Google__Protobuf__Timestamp *start_time;
+  /*
+   * Only calls before this time. Unset: no upper bound.
+   */
+  Google__Protobuf__Timestamp *end_time;
+};
+#define METACHAT__V1__LIST_API_LOGS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__list_api_logs_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL, NULL }
+
+
+/*
+ * One API call.
+ */
+struct  Metachat__V1__ApiLogEntry
+{
+  ProtobufCMessage base;
+  /*
+   * When the call arrived.
+   */
+  Google__Protobuf__Timestamp *occurred_at;
+  /*
+   * The API key that made it (UUID); empty for the bootstrap key.
+   */
+  char *key_id;
+  /*
+   * The gRPC method, e.g. "/metachat.v1.TenantService/GetTenant".
+   */
+  char *method;
+  /*
+   * The REST route template (e.g. "GET /api/tenants/{tenant_id}") or, over gRPC, the method.
+   */
+  char *route;
+  /*
+   * "grpc", "grpc-web" or "rest".
+   */
+  char *protocol;
+  /*
+   * The gRPC status code name it ended with, e.g. "OK" or "NOT_FOUND".
+   */
+  char *code;
+  /*
+   * The HTTP status the REST face answers with for that code.
+   */
+  int32_t http_status;
+  /*
+   * From the call's start (after authentication) to its status, in microseconds.
+   */
+  int64_t latency_micros;
+  /*
+   * The request id (x-request-id).
+   */
+  char *request_id;
+  /*
+   * The client's address, after trusted proxies; empty when unknown.
+   */
+  char *client_address;
+};
+#define METACHAT__V1__API_LOG_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__api_log_entry__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A page of API log entries.
+ */
+struct  Metachat__V1__ListApiLogsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Newest first.
+   */
+  size_t n_entries;
+  Metachat__V1__ApiLogEntry **entries;
+  /*
+   * Token for the next page; empty on the last page.
+   */
+  char *next_page_token;
+};
+#define METACHAT__V1__LIST_API_LOGS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__list_api_logs_response__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
+
 
 struct  Metachat__V1__Tenant__MetadataEntry
 {
@@ -577,6 +685,63 @@ struct  Metachat__V1__DisableTenantRequest
     , (char *)protobuf_c_empty_string }
 
 
+/* Metachat__V1__ListApiLogsRequest methods */
+void   metachat__v1__list_api_logs_request__init
+                     (Metachat__V1__ListApiLogsRequest         *message);
+size_t metachat__v1__list_api_logs_request__get_packed_size
+                     (const Metachat__V1__ListApiLogsRequest   *message);
+size_t metachat__v1__list_api_logs_request__pack
+                     (const Metachat__V1__ListApiLogsRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__list_api_logs_request__pack_to_buffer
+                     (const Metachat__V1__ListApiLogsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__ListApiLogsRequest *
+       metachat__v1__list_api_logs_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__list_api_logs_request__free_unpacked
+                     (Metachat__V1__ListApiLogsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__ApiLogEntry methods */
+void   metachat__v1__api_log_entry__init
+                     (Metachat__V1__ApiLogEntry         *message);
+size_t metachat__v1__api_log_entry__get_packed_size
+                     (const Metachat__V1__ApiLogEntry   *message);
+size_t metachat__v1__api_log_entry__pack
+                     (const Metachat__V1__ApiLogEntry   *message,
+                      uint8_t             *out);
+size_t metachat__v1__api_log_entry__pack_to_buffer
+                     (const Metachat__V1__ApiLogEntry   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__ApiLogEntry *
+       metachat__v1__api_log_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__api_log_entry__free_unpacked
+                     (Metachat__V1__ApiLogEntry *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__ListApiLogsResponse methods */
+void   metachat__v1__list_api_logs_response__init
+                     (Metachat__V1__ListApiLogsResponse         *message);
+size_t metachat__v1__list_api_logs_response__get_packed_size
+                     (const Metachat__V1__ListApiLogsResponse   *message);
+size_t metachat__v1__list_api_logs_response__pack
+                     (const Metachat__V1__ListApiLogsResponse   *message,
+                      uint8_t             *out);
+size_t metachat__v1__list_api_logs_response__pack_to_buffer
+                     (const Metachat__V1__ListApiLogsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__ListApiLogsResponse *
+       metachat__v1__list_api_logs_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__list_api_logs_response__free_unpacked
+                     (Metachat__V1__ListApiLogsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Metachat__V1__Tenant__MetadataEntry methods */
 void   metachat__v1__tenant__metadata_entry__init
                      (Metachat__V1__Tenant__MetadataEntry         *message);
@@ -870,6 +1035,15 @@ void   metachat__v1__disable_tenant_request__free_unpacked
                       ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
+typedef void (*Metachat__V1__ListApiLogsRequest_Closure)
+                 (const Metachat__V1__ListApiLogsRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__ApiLogEntry_Closure)
+                 (const Metachat__V1__ApiLogEntry *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__ListApiLogsResponse_Closure)
+                 (const Metachat__V1__ListApiLogsResponse *message,
+                  void *closure_data);
 typedef void (*Metachat__V1__Tenant__MetadataEntry_Closure)
                  (const Metachat__V1__Tenant__MetadataEntry *message,
                   void *closure_data);
@@ -948,6 +1122,10 @@ struct Metachat__V1__TenantService_Service
                          const Metachat__V1__DisableTenantRequest *input,
                          Metachat__V1__Tenant_Closure closure,
                          void *closure_data);
+  void (*list_api_logs)(Metachat__V1__TenantService_Service *service,
+                        const Metachat__V1__ListApiLogsRequest *input,
+                        Metachat__V1__ListApiLogsResponse_Closure closure,
+                        void *closure_data);
 };
 typedef void (*Metachat__V1__TenantService_ServiceDestroy)(Metachat__V1__TenantService_Service *);
 void metachat__v1__tenant_service__init (Metachat__V1__TenantService_Service *service,
@@ -960,7 +1138,8 @@ void metachat__v1__tenant_service__init (Metachat__V1__TenantService_Service *se
       function_prefix__ ## list_tenants,\
       function_prefix__ ## get_tenant,\
       function_prefix__ ## update_tenant,\
-      function_prefix__ ## disable_tenant  }
+      function_prefix__ ## disable_tenant,\
+      function_prefix__ ## list_api_logs  }
 void metachat__v1__tenant_service__create_tenant(ProtobufCService *service,
                                                  const Metachat__V1__CreateTenantRequest *input,
                                                  Metachat__V1__Tenant_Closure closure,
@@ -981,11 +1160,18 @@ void metachat__v1__tenant_service__disable_tenant(ProtobufCService *service,
                                                   const Metachat__V1__DisableTenantRequest *input,
                                                   Metachat__V1__Tenant_Closure closure,
                                                   void *closure_data);
+void metachat__v1__tenant_service__list_api_logs(ProtobufCService *service,
+                                                 const Metachat__V1__ListApiLogsRequest *input,
+                                                 Metachat__V1__ListApiLogsResponse_Closure closure,
+                                                 void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    metachat__v1__llm_provider__descriptor;
 extern const ProtobufCEnumDescriptor    metachat__v1__embedding_provider__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__list_api_logs_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__api_log_entry__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__list_api_logs_response__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__tenant__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__tenant__metadata_entry__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__tenant_settings__descriptor;
