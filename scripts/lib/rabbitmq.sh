@@ -35,7 +35,7 @@ _rmq_env() {
   source "$dir/ports"
   printf '%s\n' \
     "HOME=$dir/home" \
-    "RABBITMQ_HOME=/usr/lib/rabbitmq/lib/rabbitmq_server-$(ls /usr/lib/rabbitmq/lib | sed -n 's/^rabbitmq_server-//p' | head -1)" \
+    "RABBITMQ_HOME=$(find /usr/lib/rabbitmq/lib -maxdepth 1 -name 'rabbitmq_server-*' -print -quit)" \
     "RABBITMQ_NODENAME=metachat-$AMQP_PORT@localhost" \
     "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1" \
     "RABBITMQ_NODE_PORT=$AMQP_PORT" \
@@ -72,8 +72,8 @@ rabbitmq_start() {
   echo $! >"$dir/epmd.pid"
   env "${environment[@]}" "$_rmq_bin/rabbitmq-server" >"$dir/log/stdout.log" 2>&1 &
   echo $! >"$dir/server.pid"
-  local attempt
-  for attempt in $(seq 1 600); do
+  local _
+  for _ in $(seq 1 600); do
     if env "${environment[@]}" "$_rmq_bin/rabbitmq-diagnostics" -q check_port_connectivity >/dev/null 2>&1; then
       # shellcheck disable=SC1091
       source "$dir/ports"
@@ -102,8 +102,8 @@ rabbitmq_stop() {
   local pid
   pid=$(cat "$dir/server.pid" 2>/dev/null || true)
   if [[ -n "$pid" ]]; then
-    local attempt
-    for attempt in $(seq 1 100); do
+    local _
+    for _ in $(seq 1 100); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1  # paces the exit polling
     done
