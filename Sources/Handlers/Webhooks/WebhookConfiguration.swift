@@ -22,7 +22,7 @@ package struct WebhookConfiguration: Sendable {
     /// The defaults above.
     package static let defaults = WebhookConfiguration()
 
-    /// How long a claimed delivery belongs to its sender before another relay may take it: the
-    /// attempt's limit and 20 s more.
-    var lease: Duration { self.attemptTimeout + .seconds(20) }
+    /// How long a claimed delivery belongs to its relay before another may take it: three times
+    /// the attempt's limit (a claim may wait behind two others of its endpoint) and 20 s more.
+    var lease: Duration { self.attemptTimeout * 3 + .seconds(20) }
 }

@@ -54,7 +54,8 @@ package struct WebhookRelay: Service {
     private func loop() async {
         let (wake, waker) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let (recordWake, recordWaker) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let inFlight = InFlightDeliveries()
+        let lanes = DeliveryLanes(
+            concurrency: self.configuration.concurrency, perEndpoint: self.configuration.concurrencyPerEndpoint)
         let finished = FinishedAttempts()
         await withDiscardingTaskGroup { group in
             group.addTask {
@@ -66,10 +67,10 @@ package struct WebhookRelay: Service {
             var iterator = wake.makeAsyncIterator()
             while !Task.isCancelled {
                 await self.fanOutAll()
-                await self.claimAll(
-                    inFlight: inFlight, group: &group, waker: waker, finished: finished, recordWaker: recordWaker)
+                let claimed = await self.claimAll(
+                    lanes: lanes, group: &group, waker: waker, finished: finished, recordWaker: recordWaker)
                 var wait = self.configuration.pollInterval
-                if let due = try? await self.queue.untilNextDue(), due > .zero {
+                if !claimed, let due = try? await self.queue.untilNextDue(), due > .zero {
                     wait = min(wait, due)
                 }
                 let timer = Task {
@@ -93,39 +94,48 @@ package struct WebhookRelay: Service {
         }
     }
 
-    /// Claims due deliveries while there is room, starting an attempt for each.
+    /// Claims due deliveries while the lanes have room (up to ``DeliveryLanes/aheadFactor`` times
+    /// the concurrency, so a finished attempt goes on with the next claim without waiting for this
+    /// loop), and starts a task for each claim that may run at once; each task then works through
+    /// its lane. Whether anything was claimed.
+    @discardableResult
     private func claimAll(
-        inFlight: InFlightDeliveries, group: inout DiscardingTaskGroup, waker: AsyncStream<Void>.Continuation,
+        lanes: DeliveryLanes, group: inout DiscardingTaskGroup, waker: AsyncStream<Void>.Continuation,
         finished: FinishedAttempts, recordWaker: AsyncStream<Void>.Continuation
-    ) async {
+    ) async -> Bool {
+        var claimedAny = false
         while !Task.isCancelled {
-            let counts = inFlight.counts()
-            let room = self.configuration.concurrency - counts.values.reduce(0, +)
-            guard room > 0 else { return }
-            let perEndpoint = self.configuration.concurrencyPerEndpoint
-            let busy = Set(counts.filter { $0.value >= perEndpoint }.keys)
+            let (room, held) = lanes.room()
+            guard room > 0 else { break }
+            let perEndpoint = lanes.perEndpointHeld
+            let busy = Set(held.filter { $0.value >= perEndpoint }.keys)
             let claims: [WebhookClaim]
             do {
-                claims = try await self.queue.claim(limit: room, busy: busy) { perEndpoint - counts[$0, default: 0] }
+                claims = try await self.queue.claim(limit: room, busy: busy) { perEndpoint - held[$0, default: 0] }
             } catch {
                 self.logger.warning(
                     "could not claim webhook deliveries; trying again shortly",
                     metadata: ["error": "\(String(reflecting: error))"])
-                return
+                break
             }
-            guard !claims.isEmpty else { return }
-            for claim in claims {
-                inFlight.add(claim.webhookID)
+            guard !claims.isEmpty else { break }
+            claimedAny = true
+            for claim in lanes.add(claims) {
                 group.addTask {
-                    if let attempt = await self.attempt(claim) {
-                        finished.append(claim, attempt)
-                        recordWaker.yield()
+                    var next: WebhookClaim? = claim
+                    while let current = next {
+                        if let attempt = await self.attempt(current) {
+                            finished.append(current, attempt)
+                            recordWaker.yield()
+                        }
+                        next = Task.isCancelled ? nil : lanes.finished(current.webhookID)
+                        // Room for more claims: let the loop top the lanes up.
+                        waker.yield()
                     }
-                    inFlight.remove(claim.webhookID)
-                    waker.yield()
                 }
             }
         }
+        return claimedAny
     }
 
     /// Makes one attempt of a claimed delivery; `nil` when there is nothing to record (the endpoint
@@ -202,22 +212,83 @@ private final class FinishedAttempts: Sendable {
     }
 }
 
-/// Attempts in flight in one relay, per endpoint.
-private final class InFlightDeliveries: Sendable {
-    private let state = Mutex<[UUID: Int]>([:])
+/// The claims one relay holds, per endpoint: running (at most `perEndpoint` per endpoint and
+/// `concurrency` in all) and waiting their turn. A task that finishes an attempt takes the next
+/// waiting claim itself — of its own endpoint first, else of any endpoint with a free slot — so
+/// fast endpoints never wait for the claim loop; the loop keeps up to ``aheadFactor`` times the
+/// limits claimed (their leases cover the wait: ``WebhookConfiguration/lease``).
+private final class DeliveryLanes: Sendable {
+    /// How many claims beyond the running ones are held, as a multiple of the limits.
+    static let aheadFactor = 2
 
-    func counts() -> [UUID: Int] {
-        self.state.withLock { $0 }
+    private struct Lane {
+        var running = 0
+        var waiting: [WebhookClaim] = []
     }
 
-    func add(_ endpoint: UUID) {
-        self.state.withLock { $0[endpoint, default: 0] += 1 }
+    private let concurrency: Int
+    private let perEndpoint: Int
+    private let state = Mutex<(lanes: [UUID: Lane], running: Int)>(([:], 0))
+
+    init(concurrency: Int, perEndpoint: Int) {
+        self.concurrency = concurrency
+        self.perEndpoint = perEndpoint
     }
 
-    func remove(_ endpoint: UUID) {
-        self.state.withLock { counts in
-            let left = counts[endpoint, default: 1] - 1
-            counts[endpoint] = left > 0 ? left : nil
+    /// The claims one endpoint may hold, running or waiting.
+    var perEndpointHeld: Int { self.perEndpoint * Self.aheadFactor }
+
+    /// How many more claims may be held in all, and how many each endpoint holds.
+    func room() -> (Int, [UUID: Int]) {
+        self.state.withLock { state in
+            let held = state.lanes.mapValues { $0.running + $0.waiting.count }
+            return (self.concurrency * Self.aheadFactor - held.values.reduce(0, +), held)
+        }
+    }
+
+    /// Adds new claims; returns those that may start now (each in a task of its own).
+    func add(_ claims: [WebhookClaim]) -> [WebhookClaim] {
+        self.state.withLock { state in
+            var start: [WebhookClaim] = []
+            for claim in claims {
+                var lane = state.lanes[claim.webhookID, default: Lane()]
+                if lane.running < self.perEndpoint && state.running < self.concurrency {
+                    lane.running += 1
+                    state.running += 1
+                    start.append(claim)
+                } else {
+                    lane.waiting.append(claim)
+                }
+                state.lanes[claim.webhookID] = lane
+            }
+            return start
+        }
+    }
+
+    /// An attempt of `endpoint` ended; returns the claim the same task runs next, if any.
+    func finished(_ endpoint: UUID) -> WebhookClaim? {
+        self.state.withLock { state in
+            if var lane = state.lanes[endpoint], !lane.waiting.isEmpty {
+                let next = lane.waiting.removeFirst()
+                state.lanes[endpoint] = lane
+                return next
+            }
+            var lane = state.lanes[endpoint, default: Lane()]
+            lane.running = max(0, lane.running - 1)
+            state.running = max(0, state.running - 1)
+            state.lanes[endpoint] = lane.running == 0 && lane.waiting.isEmpty ? nil : lane
+            // The slot goes to another endpoint's waiting claim, if one may run.
+            guard
+                let (other, waiting) = state.lanes.first(where: {
+                    !$0.value.waiting.isEmpty && $0.value.running < self.perEndpoint
+                })
+            else { return nil }
+            var otherLane = waiting
+            let next = otherLane.waiting.removeFirst()
+            otherLane.running += 1
+            state.running += 1
+            state.lanes[other] = otherLane
+            return next
         }
     }
 }
