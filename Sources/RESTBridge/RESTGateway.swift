@@ -290,9 +290,9 @@ package struct RESTGateway: HTTPResponder {
             heartbeats.remove(body)
             body.finish()
         }
-        body.onTermination = {
+        body.onTermination = { [weak body] in
             producer.cancel()
-            heartbeats.remove(body)
+            if let body { heartbeats.remove(body) }
         }
         let delay = self.configuration.streamHeadersDelay
         let timer = Task {

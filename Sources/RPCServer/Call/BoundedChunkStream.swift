@@ -103,6 +103,9 @@ package final class BoundedChunkStream: AsyncSequence, Sendable {
             guard !state.finished else { return nil }
             state.finished = true
             state.failure = error
+            // The hook never runs after a normal finish; dropping it ends any reference cycle
+            // through what it captured.
+            state.onTermination = nil
             defer { state.reader = nil }
             return state.chunks.isEmpty ? state.reader : nil
         }
@@ -166,6 +169,7 @@ package final class BoundedChunkStream: AsyncSequence, Sendable {
             defer {
                 state.reader = nil
                 state.writers = []
+                state.onTermination = nil
             }
             return (state.reader, state.writers, state.finished ? nil : state.onTermination)
         }

@@ -98,3 +98,35 @@ struct BoundedChunkStreamIdleTests {
         }
     }
 }
+
+@Suite("Bounded chunk stream: the termination hook never keeps the stream alive")
+struct BoundedChunkStreamHookTests {
+    @Test("A hook that captures its stream is dropped at finish, so the stream is freed")
+    func finishDropsHook() {
+        weak var weakStream: BoundedChunkStream?
+        do {
+            let stream = BoundedChunkStream(limit: 16)
+            stream.onTermination = { _ = stream.writeIfIdle([]) }
+            weakStream = stream
+            stream.finish()
+        }
+        #expect(weakStream == nil)
+    }
+
+    @Test("A hook that captures its stream runs once when the reader goes away, then the stream is freed")
+    func terminationDropsHook() {
+        weak var weakStream: BoundedChunkStream?
+        let runs = Mutex(0)
+        do {
+            let stream = BoundedChunkStream(limit: 16)
+            stream.onTermination = {
+                runs.withLock { $0 += 1 }
+                _ = stream.writeIfIdle([])
+            }
+            weakStream = stream
+            _ = stream.makeAsyncIterator()  // dropped at once: the reader has gone
+        }
+        #expect(runs.withLock { $0 } == 1)
+        #expect(weakStream == nil)
+    }
+}

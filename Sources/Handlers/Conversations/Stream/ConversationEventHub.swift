@@ -134,9 +134,10 @@ package final class ConversationEventHub: ConversationEventSink, Sendable {
         // Replay from PostgreSQL; again when the live buffer overflowed meanwhile.
         repeat {
             while true {
+                let from = sent
                 let page = try await Self.storage {
                     try await self.reader.events(
-                        tenantID: tenantID, conversationID: conversationID, after: sent, limit: 500)
+                        tenantID: tenantID, conversationID: conversationID, after: from, limit: 500)
                 }
                 for event in page where filter.accepts(event) {
                     try await response.write(event)
@@ -416,9 +417,16 @@ package final class ConversationEventHub: ConversationEventSink, Sendable {
         }
     }
 
-    private static func storage<R: Sendable>(_ body: () async throws -> R) async throws -> R {
+    /// Runs a read of the event log, turning PostgreSQL failures into RPC statuses.
+    ///
+    /// The read runs in a child task: a PostgreSQL round trip goes deep (pool, transaction,
+    /// thread hop), and a task keeps the stack memory of its deepest point until it ends, so
+    /// reading in the watch's own long-lived task would hold that memory for as long as the
+    /// watcher stays connected.
+    private static func storage<R: Sendable>(_ body: @escaping @Sendable () async throws -> R) async throws -> R {
         do {
-            return try await body()
+            async let result = body()
+            return try await result
         } catch let error as PostgresError {
             throw RPCError(storage: error)
         }
