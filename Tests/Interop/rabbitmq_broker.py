@@ -71,7 +71,7 @@ class Broker:
                             continue
                         into.append((method, properties, body))
                         channel.basic_ack(method.delivery_tag)
-            except pika.exceptions.AMQPError:
+            except (pika.exceptions.AMQPError, OSError):
                 time.sleep(0.2)  # the broker is restarting: paces the reconnects
         return into
 
