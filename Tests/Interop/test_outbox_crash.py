@@ -115,7 +115,8 @@ def test_kill_9_three_times_loses_no_event(tmp_path: Path):
             assert not missing, f"{len(missing)} of {len(expected)} events never reached the receiver"
             # Duplicates share the id: one id never names two conversations, and no id is invented.
             assert all(len(conversations) == 1 for conversations in delivered.values())
-            assert set(delivered) <= expected
+            # (The tenant's and key's own events reach it too when the webhook existed before their fan-out.)
+            assert set(delivered) <= everything
             seen_conversations = {c for conversations in delivered.values() for c in conversations}
             assert set(acknowledged) <= seen_conversations
 
