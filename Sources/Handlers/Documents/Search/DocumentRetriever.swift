@@ -59,17 +59,30 @@ package struct DocumentRetriever: Retriever {
             if vector == nil { mode = .text }
         }
         let candidates = max(40, topK * 4)
-        let plan = Self.query(
-            tenantID: tenantID, text: query.text, language: settings.language, vector: vector,
-            model: self.embedder?.model ?? "", mode: mode, candidates: candidates, topK: topK, minScore: minScore,
-            documentIDs: query.documentIDs, metadata: query.metadata)
+        let model = self.embedder?.model ?? ""
+        let text = query.text
+        let documentIDs = query.documentIDs
+        let metadata = query.metadata
+        let language = settings.language
         do {
             let rows = try await self.pool.withTenantTransaction(tenantID: tenantID) { connection in
-                if vector != nil {
-                    // A constant; raised above the candidate count so filtered results keep recall.
-                    _ = try await connection.query(
-                        PostgresQuery(unsafeSQL: "SET LOCAL hnsw.ef_search = \(max(100, candidates))", binds: []))
+                var exact = false
+                if let vector {
+                    exact =
+                        try await Self.chunkCount(
+                            tenantID: tenantID, dimension: vector.count, model: model, upTo: Self.exactSearchLimit,
+                            on: connection) <= Self.exactSearchLimit
+                    if !exact {
+                        // A constant: the index's candidates are filtered to the tenant afterwards, so
+                        // the search looks at as many as pgvector allows.
+                        _ = try await connection.query(
+                            PostgresQuery(unsafeSQL: "SET LOCAL hnsw.ef_search = 1000", binds: []))
+                    }
                 }
+                let plan = Self.query(
+                    tenantID: tenantID, text: text, language: language, vector: vector, model: model, mode: mode,
+                    candidates: candidates, topK: topK, minScore: minScore, documentIDs: documentIDs,
+                    metadata: metadata, exact: exact)
                 return try await connection.query(plan)
             }
             var passages: [Metachat_V1_SearchResult] = []
@@ -107,11 +120,35 @@ package struct DocumentRetriever: Retriever {
         }
     }
 
-    /// The search statement (public for plan tests and the benchmark).
+    /// Up to this many chunks of the query's dimension and model, a tenant's vector half is an
+    /// exact scan of its own chunks (recall 1, a few milliseconds); above it, the HNSW index, whose
+    /// candidates are filtered to the tenant afterwards (pgvector 0.6 has no iterative scan), with
+    /// `hnsw.ef_search` at its maximum. docs/knowledge-base.md, "Recall under the tenant filter".
+    static let exactSearchLimit = 20_000
+
+    /// How many chunks of `dimension` and `model` the tenant has, counting no further than
+    /// `limit + 1`.
+    static func chunkCount(
+        tenantID: UUID, dimension: Int, model: String, upTo limit: Int, on connection: PostgresConnection
+    ) async throws -> Int {
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT count(*) AS n FROM (
+                        SELECT 1 FROM document_chunks
+                        WHERE tenant_id = $1 AND dimensions = $2 AND embedding_model = $3 LIMIT $4) s
+                    """,
+                binds: [.uuid(tenantID), .int32(Int32(dimension)), .text(model), .int64(Int64(limit + 1))]))
+        return Int(try rows.first?.decode("n", as: Int64.self) ?? 0)
+    }
+
+    /// The search statement (public for plan tests and the benchmark). With `exact`, the vector
+    /// half reads the tenant's chunks and sorts them by distance (a fence keeps the planner off the
+    /// HNSW index); otherwise it walks the index.
     static func query(
         tenantID: UUID, text: String, language: String, vector: [Float]?, model: String,
         mode: Metachat_V1_SearchMode, candidates: Int, topK: Int, minScore: Double, documentIDs: [UUID],
-        metadata: [String: String]
+        metadata: [String: String], exact: Bool = false
     ) -> PostgresQuery {
         var binds: [PostgresValue?] = [
             .uuid(tenantID), .text(text), .text(language), .int64(Int64(candidates)),
@@ -133,13 +170,24 @@ package struct DocumentRetriever: Retriever {
         if useVector, let vector {
             binds.append(.unknown(ChunkRow.text(vector)))  // $8
             let dimension = vector.count
-            vectorList = """
-                SELECT id, 1 - dist AS vscore, row_number() OVER (ORDER BY dist, id) AS vrank FROM (
-                    SELECT c.id, (c.embedding::vector(\(dimension)) <=> $8::vector(\(dimension)))::float8 AS dist
-                    FROM document_chunks c
-                    WHERE c.tenant_id = $1 AND c.dimensions = \(dimension) AND c.embedding_model = $7\(filters)
-                    ORDER BY c.embedding::vector(\(dimension)) <=> $8::vector(\(dimension)) LIMIT $4) v
-                """
+            if exact {
+                vectorList = """
+                    SELECT id, 1 - dist AS vscore, row_number() OVER (ORDER BY dist, id) AS vrank FROM (
+                        SELECT c.id, (c.embedding::vector(\(dimension)) <=> $8::vector(\(dimension)))::float8 AS dist
+                        FROM (SELECT c.id, c.embedding FROM document_chunks c
+                            WHERE c.tenant_id = $1 AND c.dimensions = \(dimension) AND c.embedding_model = $7\(filters)
+                            OFFSET 0) c
+                        ORDER BY dist, c.id LIMIT $4) v
+                    """
+            } else {
+                vectorList = """
+                    SELECT id, 1 - dist AS vscore, row_number() OVER (ORDER BY dist, id) AS vrank FROM (
+                        SELECT c.id, (c.embedding::vector(\(dimension)) <=> $8::vector(\(dimension)))::float8 AS dist
+                        FROM document_chunks c
+                        WHERE c.tenant_id = $1 AND c.dimensions = \(dimension) AND c.embedding_model = $7\(filters)
+                        ORDER BY c.embedding::vector(\(dimension)) <=> $8::vector(\(dimension)) LIMIT $4) v
+                    """
+            }
         }
         var textList = "SELECT NULL::uuid AS id, 0::float8 AS tscore, 0::int8 AS trank WHERE false"
         if useText {
