@@ -58,6 +58,8 @@ struct ServeCommand: AsyncParsableCommand {
             ingestWorkers: configuration.ingestWorkers,
             ingestLease: configuration.ingestLease,
             egress: configuration.egress,
+            events: configuration.events,
+            secrets: configuration.secrets,
             retention: configuration.retention,
             retentionSchedule: configuration.retentionSchedule,
             apiLogRoutes: Self.routeTemplates(),
@@ -70,7 +72,8 @@ struct ServeCommand: AsyncParsableCommand {
             database: PostgresProbe(databaseURL: databaseURL, threadPool: dependencies.probeThreadPool),
             redis: RedisProbe(url: configuration.redisURL, threadPool: dependencies.probeThreadPool),
             rateLimits: dependencies.rateLimiterHealth,
-            conversationEvents: dependencies.conversationEvents.health
+            conversationEvents: dependencies.conversationEvents.health,
+            eventBus: dependencies.eventBusHealth
         )
         var routes = RawRouteTable()
         HealthRoutes.register(in: &routes, handler: system)
@@ -93,6 +96,11 @@ struct ServeCommand: AsyncParsableCommand {
         AdminHandler(pool: dependencies.postgres, jobs: dependencies.retentionJobs).registerMethods(with: &router)
         DocumentHandler(
             pool: dependencies.postgres, files: dependencies.documentFiles, retriever: dependencies.retriever
+        )
+        .registerMethods(with: &router)
+        WebhookHandler(
+            pool: dependencies.postgres, sender: dependencies.webhookSender, sealing: dependencies.webhookSecrets,
+            destinations: dependencies.webhookDestinations, configuration: configuration.events.webhooks
         )
         .registerMethods(with: &router)
         let interceptors: [any ServerInterceptor] = [

@@ -19,8 +19,9 @@ struct MigratorTests {
                     == [
                         "admin_tenant_grants", "admin_users", "api_keys", "api_logs", "api_logs_archive", "audit_log",
                         "channel_outbox", "conversation_event_counters", "conversation_events", "conversations",
-                        "document_chunks", "documents", "ingest_jobs", "messages", "messages_archive",
-                        "retention_runs", "schema_migrations", "tenants",
+                        "document_chunks", "documents", "ingest_jobs", "messages", "messages_archive", "outbox_events",
+                        "retention_runs", "schema_migrations", "tenants", "webhook_deliveries",
+                        "webhook_delivery_attempts", "webhook_endpoints",
                     ]
             )
             let recorded = try await pool.query("SELECT file_name, checksum FROM schema_migrations ORDER BY version")
