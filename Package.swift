@@ -85,6 +85,12 @@ let package = Package(
             linkerSettings: [.linkedLibrary("z")]
         ),
         .target(name: "CProcessorAffinity"),
+        // librabbitmq (Debian `librabbitmq-dev`), the optional event bus' client; a compiled
+        // target because amqp_login is variadic and needs a shim.
+        .target(
+            name: "CRabbitMQ",
+            linkerSettings: [.linkedLibrary("rabbitmq")]
+        ),
 
         // MARK: Libraries
         .target(
@@ -130,6 +136,7 @@ let package = Package(
                 "CPostgres",
                 "CHiredis",
                 "COpenSSL",
+                "CRabbitMQ",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

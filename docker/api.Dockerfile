@@ -10,7 +10,7 @@
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        pkg-config libnghttp2-dev libpq-dev libhiredis-dev libjemalloc-dev libssl-dev zlib1g-dev \
+        pkg-config libnghttp2-dev libpq-dev libhiredis-dev libjemalloc-dev libssl-dev zlib1g-dev librabbitmq-dev \
         libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -23,7 +23,7 @@ RUN swift build -c release -Xswiftc -cross-module-optimization --static-swift-st
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libnghttp2-14 libpq5 libhiredis0.14 libjemalloc2 libssl3 zlib1g libstdc++6 libgcc-s1 \
+        libnghttp2-14 libpq5 libhiredis0.14 libjemalloc2 libssl3 zlib1g librabbitmq4 libstdc++6 libgcc-s1 \
         ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 metachat \

@@ -40,6 +40,10 @@ APT_PACKAGES=(
   # gRPC's official Ruby interop client (src/ruby/pb/test/client.rb, shipped with the grpc gem),
   # run against interop-server by Tests/Interop/test_grpc_interop.py (docs/interop.md).
   ruby-grpc
+  # The optional event bus (docs/webhooks.md): librabbitmq's C client for `metachat`, and the
+  # broker the interop tests run on a free port.
+  librabbitmq-dev
+  rabbitmq-server
   # Needed to create .venv on a stock Debian python.
   python3
   python3-venv
@@ -99,7 +103,7 @@ install_apt_packages() {
   local m
   for m in "${missing[@]}"; do
     case "$m" in
-      redis-server | prometheus | prometheus-alertmanager) disable_system_service "$m" ;;
+      redis-server | rabbitmq-server | prometheus | prometheus-alertmanager) disable_system_service "$m" ;;
     esac
   done
 }

@@ -32,9 +32,12 @@ struct ConversationEventLog {
         return try rows[0].decode("last_event_id", as: Int64.self) - Int64(count) + 1
     }
 
-    /// Stores events whose `event_id` is set, in one statement.
+    /// Stores events whose `event_id` is set, in one statement, and beside them their outbox
+    /// events (webhooks, RabbitMQ), in the same transaction.
     func append(_ events: [Metachat_V1_ConversationEvent]) async throws {
         guard !events.isEmpty else { return }
+        try await OutboxWriter(connection: self.connection).append(
+            try events.compactMap { try OutboxEvent(conversationEvent: $0, tenantID: self.tenantID) })
         var sql = "INSERT INTO conversation_events (tenant_id, id, conversation_id, kind, payload, occurred_at) VALUES "
         var binds: [PostgresValue?] = []
         for (index, event) in events.enumerated() {

@@ -127,6 +127,11 @@ struct ConversationStore {
             "DELETE FROM conversation_events WHERE tenant_id = \(self.tenantID) AND conversation_id = \(id)")
         _ = try await self.connection.execute(
             "DELETE FROM channel_outbox WHERE tenant_id = \(self.tenantID) AND conversation_id = \(id)")
+        // Its events waiting to leave the process, and its webhook deliveries with their bodies.
+        _ = try await self.connection.execute(
+            "DELETE FROM outbox_events WHERE tenant_id = \(self.tenantID) AND conversation_id = \(id)")
+        _ = try await self.connection.execute(
+            "DELETE FROM webhook_deliveries WHERE tenant_id = \(self.tenantID) AND conversation_id = \(id)")
         let messages = try await self.connection.execute(
             "DELETE FROM messages WHERE tenant_id = \(self.tenantID) AND conversation_id = \(id)")
         try await self.connection.execute("DELETE FROM conversations WHERE tenant_id = \(self.tenantID) AND id = \(id)")

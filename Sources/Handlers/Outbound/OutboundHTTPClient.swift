@@ -25,6 +25,11 @@ package final class OutboundHTTPClient: Service, Sendable {
         /// How many pinned (host, address) clients are kept; the least recently used beyond it is
         /// closed once its requests finish.
         package var pinnedClientLimit = 64
+        /// Connections each client keeps open to one host at most (AsyncHTTPClient's soft limit).
+        /// Default 8.
+        package var connectionsPerHost = 8
+        /// Whether redirects are followed. Default true.
+        package var followsRedirects = true
 
         /// The defaults.
         package init() {}
@@ -201,6 +206,9 @@ package final class OutboundHTTPClient: Service, Sendable {
         result.timeout = .init(
             connect: .nanoseconds(connect.seconds * 1_000_000_000 + connect.attoseconds / 1_000_000_000))
         if let pin { result.dnsOverride = [pin.host: pin.address] }
+        result.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.connectionsPerHost)
+        if !configuration.followsRedirects { result.redirectConfiguration = .disallow }
         return result
     }
 }

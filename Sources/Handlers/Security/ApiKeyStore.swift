@@ -1,4 +1,5 @@
 internal import FoundationEssentials
+internal import MetaChatAPI
 internal import RPCServer
 internal import Storage
 
@@ -195,6 +196,7 @@ struct ApiKeyStore: Sendable {
                 actor: actor.name, action: "api_key.rotation.confirmed", target: keyID.lowercasedString,
                 tenantID: owner.tenantID, requestID: actor.requestID, details: ["tokenHash": Hex.encode(tokenHash)]
             ).write(on: connection)
+            try await Self.announce(.apiKeyRotated, record: record, owner: owner, actor: actor, on: connection)
             return IssuedKey(material: material, record: record)
         }
     }
@@ -296,6 +298,24 @@ struct ApiKeyStore: Sendable {
             actor: actor.name, action: action, target: record.id.lowercasedString, tenantID: owner.tenantID,
             requestID: actor.requestID, details: ["ownerKind": owner.kind, "ownerId": owner.id.lowercasedString]
         ).write(on: connection)
+        switch action {
+        case "api_key.created":
+            try await Self.announce(.apiKeyCreated, record: record, owner: owner, actor: actor, on: connection)
+        case "api_key.revoked":
+            try await Self.announce(.apiKeyRevoked, record: record, owner: owner, actor: actor, on: connection)
+        default:
+            break
+        }
+    }
+
+    /// Writes the outbox event of a change to a tenant's key (admin users' keys have none).
+    private static func announce(
+        _ type: Metachat_V1_WebhookEventType, record: ApiKeyRecord, owner: ApiKeyOwner, actor: AuditActor,
+        on connection: PostgresConnection
+    ) async throws {
+        guard let tenantID = owner.tenantID else { return }
+        try await OutboxWriter(connection: connection).append(
+            [try OutboxEvent.apiKey(type, key: record.message, tenantID: tenantID, actor: actor.name)])
     }
 
     /// `SELECT <key columns> FROM api_keys` followed by `tail`. The prefix is constant text, so the

@@ -7,7 +7,8 @@ internal import SwiftProtobuf
 /// Answers `metachat.v1.SystemService`: health, liveness and readiness.
 ///
 /// PostgreSQL is critical (down → unhealthy); Redis is not (down → degraded: rate limits and
-/// live events fall back, chat keeps working). The report is also degraded while the rate
+/// live events fall back, chat keeps working), nor is RabbitMQ (down → degraded: events wait in
+/// the outbox). The report is also degraded while the rate
 /// limiter counts per instance, which can outlast a Redis outage by up to its retry interval.
 package struct SystemHandler: Metachat_V1_SystemService.Handler {
     private let version: String
@@ -16,6 +17,7 @@ package struct SystemHandler: Metachat_V1_SystemService.Handler {
     private let redis: any DependencyProbe
     private let rateLimits: RateLimiterHealth?
     private let conversationEvents: ConversationStreamHealth?
+    private let eventBus: EventBusHealth?
 
     /// Creates the handler.
     ///
@@ -28,13 +30,15 @@ package struct SystemHandler: Metachat_V1_SystemService.Handler {
     ///     has no rate limiter.
     ///   - conversationEvents: Whether the live conversation stream reads PostgreSQL because Redis
     ///     does not answer; `nil` when the server has no stream.
+    ///   - eventBus: Whether RabbitMQ takes the outbox's events; `nil` without `RABBITMQ_URL`.
     package init(
         version: String,
         startedAt: ContinuousClock.Instant,
         database: any DependencyProbe,
         redis: any DependencyProbe,
         rateLimits: RateLimiterHealth? = nil,
-        conversationEvents: ConversationStreamHealth? = nil
+        conversationEvents: ConversationStreamHealth? = nil,
+        eventBus: EventBusHealth? = nil
     ) {
         self.version = version
         self.startedAt = startedAt
@@ -42,6 +46,7 @@ package struct SystemHandler: Metachat_V1_SystemService.Handler {
         self.redis = redis
         self.rateLimits = rateLimits
         self.conversationEvents = conversationEvents
+        self.eventBus = eventBus
     }
 
     package func getHealth(
@@ -63,10 +68,15 @@ package struct SystemHandler: Metachat_V1_SystemService.Handler {
         if eventsPolled {
             report.redis.message += (report.redis.message.isEmpty ? "" : "; ") + Self.polledEventsMessage
         }
+        let busDown = self.eventBus.map { !$0.isReachable } ?? false
+        if let eventBus = self.eventBus {
+            report.rabbitmq.status = eventBus.isReachable ? .healthy : .unhealthy
+            report.rabbitmq.message = eventBus.message
+        }
         report.status =
             if !database.reachable {
                 .unhealthy
-            } else if !redis.reachable || rateLimitsLocal || eventsPolled {
+            } else if !redis.reachable || rateLimitsLocal || eventsPolled || busDown {
                 .degraded
             } else {
                 .healthy

@@ -67,6 +67,8 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
                 try await store.audit(
                     tenantID: row.tenant.id, actor: TenantAuditActor.name(of: principal), action: "tenant.created",
                     requestID: context.requestID, details: [:])
+                try await OutboxWriter(connection: connection).append(
+                    [try OutboxEvent.tenant(.tenantCreated, tenant: row.tenant)].compactMap { $0 })
                 return row
             }
         }
@@ -193,6 +195,11 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
                 try await store.audit(
                     tenantID: current.tenant.id, actor: TenantAuditActor.name(of: principal),
                     action: "tenant.updated", requestID: context.requestID, details: ["paths": paths])
+                if let row {
+                    try await OutboxWriter(connection: connection).append(
+                        [try OutboxEvent.tenant(.tenantUpdated, tenant: row.tenant, changedFields: paths)]
+                            .compactMap { $0 })
+                }
                 return row
             }
         }
@@ -217,6 +224,8 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
                 try await store.audit(
                     tenantID: row.tenant.id, actor: TenantAuditActor.name(of: principal), action: "tenant.disabled",
                     requestID: context.requestID, details: [:])
+                try await OutboxWriter(connection: connection).append(
+                    [try OutboxEvent.tenant(.tenantDisabled, tenant: row.tenant)].compactMap { $0 })
                 return (row, true)
             }
         }

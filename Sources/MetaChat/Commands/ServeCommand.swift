@@ -59,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
             ingestLease: configuration.ingestLease,
             chatProviders: configuration.chatProviders,
             egress: configuration.egress,
+            events: configuration.events,
             secrets: configuration.secrets,
             retention: configuration.retention,
             retentionSchedule: configuration.retentionSchedule,
@@ -72,7 +73,8 @@ struct ServeCommand: AsyncParsableCommand {
             database: PostgresProbe(databaseURL: databaseURL, threadPool: dependencies.probeThreadPool),
             redis: RedisProbe(url: configuration.redisURL, threadPool: dependencies.probeThreadPool),
             rateLimits: dependencies.rateLimiterHealth,
-            conversationEvents: dependencies.conversationEvents.health
+            conversationEvents: dependencies.conversationEvents.health,
+            eventBus: dependencies.eventBusHealth
         )
         var routes = RawRouteTable()
         HealthRoutes.register(in: &routes, handler: system)
@@ -98,6 +100,11 @@ struct ServeCommand: AsyncParsableCommand {
         )
         .registerMethods(with: &router)
         ChatHandler(pool: dependencies.postgres, orchestrator: dependencies.orchestrator).registerMethods(with: &router)
+        WebhookHandler(
+            pool: dependencies.postgres, sender: dependencies.webhookSender, sealing: dependencies.webhookSecrets,
+            destinations: dependencies.webhookDestinations, configuration: configuration.events.webhooks
+        )
+        .registerMethods(with: &router)
         let interceptors: [any ServerInterceptor] = [
             AuthenticationInterceptor(
                 directory: dependencies.keys,

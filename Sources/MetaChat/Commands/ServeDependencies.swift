@@ -57,6 +57,24 @@ struct ServeDependencies {
     let turnLockPool: PostgresPool
     /// Answers chat messages (ChatService).
     let orchestrator: ChatOrchestrator
+    /// Outbound HTTP for webhooks: the egress guard in front, no redirects followed.
+    let webhookOutbound: OutboundHTTPClient
+    /// Makes webhook attempts.
+    let webhookSender: WebhookSender
+    /// Seals and opens webhook signing secrets.
+    let webhookSecrets: any WebhookSecretSealing
+    /// Refuses webhook URLs outside the egress policy.
+    let webhookDestinations: any WebhookDestinationCheck
+    /// Fans outbox events out to webhooks and delivers them.
+    let webhookRelay: WebhookRelay
+    /// Whether RabbitMQ takes events; `nil` without `RABBITMQ_URL`.
+    let eventBusHealth: EventBusHealth?
+    /// Publishes outbox events to RabbitMQ; `nil` without `RABBITMQ_URL`.
+    let eventBusRelay: OutboxBusRelay?
+    /// Deletes handled outbox events and old deliveries.
+    let outboxPruner: OutboxPruner
+    /// Runs librabbitmq's blocking calls.
+    let eventBusThreadPool: NIOThreadPool
 
     /// Builds the parts; nothing connects or starts a thread yet.
     ///
@@ -70,7 +88,7 @@ struct ServeDependencies {
         databaseURL: String, redisURL: RedisURL, conversationStream: ConversationStreamConfiguration = .defaults,
         storagePath: String = "./storage", embedding: (baseURL: String, apiKey: String, model: String)? = nil,
         ingestWorkers: Int = 2, ingestLease: Duration = .seconds(120), chatProviders: ChatProviderDefaults = .offline,
-        egress: EgressPolicy = EgressPolicy(), secrets: SecretsEnvelope = SecretsEnvelope(current: nil),
+        egress: EgressPolicy = EgressPolicy(), events: EventsConfiguration, secrets: SecretsEnvelope,
         retention: RetentionDefaults = RetentionDefaults(), retentionSchedule: CronSchedule? = nil,
         apiLogRoutes: [String: String] = [:], httpStatus: @escaping @Sendable (RPCError.Code) -> Int = { _ in 200 },
         logger: Logger
@@ -134,6 +152,36 @@ struct ServeDependencies {
             models: ChatModelDirectory(
                 defaults: chatProviders, transport: self.outbound, breaker: CircuitBreaker(), secrets: secrets),
             turns: ConversationTurnLock(pool: self.turnLockPool))
+        var webhookOutbound = OutboundHTTPClient.Configuration()
+        webhookOutbound.connectTimeout = .seconds(5)
+        // Endpoints on one host share a client's pool for that host: it must never be what limits
+        // them, or a hanging endpoint would hold up its neighbours (the relay bounds each endpoint).
+        webhookOutbound.connectionsPerHost = events.webhooks.concurrency
+        // A redirect would lead a signed event somewhere the tenant did not name.
+        webhookOutbound.followsRedirects = false
+        self.webhookOutbound = OutboundHTTPClient(
+            policy: egress, resolver: SystemHostResolver(threadPool: self.resolverThreadPool),
+            configuration: webhookOutbound)
+        self.webhookSender = WebhookSender(
+            transport: OutboundWebhookTransport(client: self.webhookOutbound), timeout: events.webhooks.attemptTimeout)
+        self.webhookSecrets = EnvelopeWebhookSecrets(envelope: secrets)
+        self.webhookDestinations = OutboundWebhookDestinations(client: self.webhookOutbound)
+        self.webhookRelay = WebhookRelay(
+            pool: postgres, sender: self.webhookSender, sealing: self.webhookSecrets, configuration: events.webhooks,
+            logger: logger)
+        self.outboxPruner = OutboxPruner(pool: postgres, logger: logger)
+        self.eventBusThreadPool = NIOThreadPool(numberOfThreads: 1)
+        if let url = events.rabbitMQ {
+            let health = EventBusHealth()
+            self.eventBusHealth = health
+            self.eventBusRelay = OutboxBusRelay(
+                pool: postgres,
+                publisher: RabbitMQPublisher(url: url, exchange: events.exchange, threadPool: self.eventBusThreadPool),
+                health: health, logger: logger)
+        } else {
+            self.eventBusHealth = nil
+            self.eventBusRelay = nil
+        }
     }
 
     /// The services in start order; the group shuts them down in reverse: the conversation stream
@@ -160,7 +208,12 @@ struct ServeDependencies {
             HTTPClientService(client: self.http),
             self.ingestionWorker,
             self.retentionJobs,
+            self.webhookOutbound,
+            ThreadPoolService(threadPool: self.eventBusThreadPool),
+            self.webhookRelay,
+            self.outboxPruner,
         ]
+        if let relay = self.eventBusRelay { services.append(relay) }
         if let scheduler = self.retentionScheduler { services.append(scheduler) }
         services += [server, self.conversationEvents] as [any Service]
         return services

@@ -42,6 +42,12 @@ internal import Storage
 /// | `SECRETS_ENCRYPTION_OLD_KEYS` | empty | comma-separated earlier keys, still opened until `metachat secrets rewrap` seals everything under the current key |
 /// | `RETENTION_CRON` | `0 3 * * *` | when retention runs (five cron fields, UTC); `off` disables the schedule (runs then only by `RunRetention` or `metachat retention run`) |
 /// | `OUTBOUND_ALLOW_CIDRS` | empty | CIDRs that tenant-supplied URLs (LLM base URLs, webhook targets) may reach although they are loopback, private or link-local, e.g. `10.20.0.0/16` |
+/// | `WEBHOOK_RETRY_MAX_ATTEMPTS` | `5` | attempts per webhook delivery, the first included (1–50) |
+/// | `WEBHOOK_RETRY_INITIAL_DELAY_MS` | `1000` | delay after a delivery's first failed attempt, doubling per attempt (±20 %, at most 1 hour; 1–3600000) |
+/// | `RABBITMQ_URL` | unset (no event bus) | `amqp://user:password@host:port/vhost`: every event is also published there |
+/// | `RABBITMQ_EXCHANGE` | `metachat.events` | the durable topic exchange events are published to |
+///
+/// The webhook and event-bus variables are read by ``EventsConfiguration``.
 ///
 /// The conversation stream's heartbeats follow `SSE_HEARTBEAT_SECONDS` on every face.
 struct AppConfiguration: Sendable {
@@ -79,6 +85,8 @@ struct AppConfiguration: Sendable {
     var ingestWorkers = 2
     /// `INGEST_LEASE_SECONDS`: an ingestion job's lease.
     var ingestLease: Duration = .seconds(120)
+    /// Webhook delivery and the event bus.
+    var events: EventsConfiguration
     /// `SECRETS_ENCRYPTION_KEY` and `SECRETS_ENCRYPTION_OLD_KEYS`: the secrets envelope.
     var secrets = SecretsEnvelope(current: nil)
     /// `OUTBOUND_ALLOW_CIDRS`: where tenant-supplied URLs may reach beyond the public internet.
@@ -105,6 +113,7 @@ struct AppConfiguration: Sendable {
             server.port = port
         }
         self.server = server
+        self.events = try EventsConfiguration(environment: environment)
         self.databaseURL = environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         if let databaseURL = self.databaseURL,
             !(databaseURL.hasPrefix("postgresql://") || databaseURL.hasPrefix("postgres://"))

@@ -67,7 +67,7 @@ package enum MetaChatOpenAPI {
         },
         {
           "name": "WebhookService",
-          "description": "Webhook endpoints of the calling tenant and their deliveries.\n\nEach delivery is an HTTP POST of a WebhookEvent as JSON with headers\n`x-metachat-event` (event type), `x-metachat-delivery` (delivery ID),\n`x-metachat-timestamp` (Unix seconds) and\n`x-metachat-signature: v1=<hex HMAC-SHA256(signing secret, timestamp + \".\" + body)>`.\nA 2xx answer within 10 s is success; anything else is retried with exponential backoff\n(WEBHOOK_RETRY_INITIAL_DELAY_MS doubling per attempt, WEBHOOK_RETRY_MAX_ATTEMPTS\nattempts), then dead-lettered.\n\nAuth: tenant key (`x-api-key` or `Authorization: Bearer`). Endpoints of other tenants\nanswer NOT_FOUND."
+          "description": "Webhook endpoints of the calling tenant and their deliveries (docs/webhooks.md).\n\nEvery event is POSTed as JSON `{\"type\": \"<event type>\", \"timestamp\": \"<RFC 3339>\",\n\"data\": {...}}` (Content-Type application/json) and signed as Standard Webhooks defines:\n\n- `webhook-id`: the event ID (UUID), identical across retries and redeliveries, so\n  receivers drop duplicates by it;\n- `webhook-timestamp`: Unix seconds of this attempt;\n- `webhook-signature`: `v1,<base64 HMAC-SHA256(key, \"<webhook-id>.<webhook-timestamp>.<body>\")>`\n  where key is the base64-decoded part of the `whsec_<base64>` signing secret. During a\n  rotation's grace period the header carries two signatures separated by a space, the\n  new secret's first.\n\nA 2xx answer within 10 s is success. Connect errors, timeouts, 408, 429 and 5xx are\nretried with exponential backoff and jitter (WEBHOOK_RETRY_INITIAL_DELAY_MS doubling per\nattempt, capped at one hour, `retry-after` honoured) up to WEBHOOK_RETRY_MAX_ATTEMPTS\nattempts, then dead-lettered; any other status is final; 410 Gone also disables the\nendpoint. An endpoint whose deliveries end without success for 20 events in a row is\ndisabled with a reason (re-enable with UpdateWebhookEndpoint).\n\nAuth: a tenant key (`x-api-key` or `Authorization: Bearer`) acts on its own tenant;\nendpoints and deliveries of other tenants answer NOT_FOUND. An admin key (`x-admin-key`)\nacts on the tenant named by the `x-tenant-id` header (gRPC: metadata), audited."
         },
         {
           "name": "Server",
@@ -3245,7 +3245,7 @@ package enum MetaChatOpenAPI {
               "WebhookService"
             ],
             "summary": "Partially updates an endpoint (url, event_types, description, enabled).",
-            "description": "Partially updates an endpoint (url, event_types, description, enabled). Answers the\nupdated endpoint.\n\nRPC: `metachat.v1.WebhookService.UpdateWebhookEndpoint`.",
+            "description": "Partially updates an endpoint (url, event_types, description, enabled). Answers the\nupdated endpoint. Enabling an endpoint the server disabled clears its disabled_reason\nand its failure count.\n\nRPC: `metachat.v1.WebhookService.UpdateWebhookEndpoint`.",
             "operationId": "WebhookService_UpdateWebhookEndpoint",
             "parameters": [
               {
@@ -3296,8 +3296,8 @@ package enum MetaChatOpenAPI {
             "tags": [
               "WebhookService"
             ],
-            "summary": "Deletes an endpoint.",
-            "description": "Deletes an endpoint. Its pending deliveries become FAILED; delivery history is\nremoved with it. Answers an empty object.\n\nRPC: `metachat.v1.WebhookService.DeleteWebhookEndpoint`.",
+            "summary": "Deletes an endpoint with its pending deliveries and its delivery history.",
+            "description": "Deletes an endpoint with its pending deliveries and its delivery history. Answers an\nempty object.\n\nRPC: `metachat.v1.WebhookService.DeleteWebhookEndpoint`.",
             "operationId": "WebhookService_DeleteWebhookEndpoint",
             "parameters": [
               {
@@ -3398,13 +3398,58 @@ package enum MetaChatOpenAPI {
             }
           }
         },
+        "/api/webhooks/{webhook_id}/deliveries/{delivery_id}": {
+          "get": {
+            "tags": [
+              "WebhookService"
+            ],
+            "summary": "Reads one delivery with every attempt made.",
+            "description": "Reads one delivery with every attempt made.\n\nRPC: `metachat.v1.WebhookService.GetWebhookDelivery`.",
+            "operationId": "WebhookService_GetWebhookDelivery",
+            "parameters": [
+              {
+                "name": "webhook_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the endpoint. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              {
+                "name": "delivery_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the delivery. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.WebhookDelivery`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.WebhookDelivery"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
         "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
           "post": {
             "tags": [
               "WebhookService"
             ],
-            "summary": "Queues a new delivery of the same event (same event ID, fresh attempt count), e.g. after fixing a receiver.",
-            "description": "Queues a new delivery of the same event (same event ID, fresh attempt count), e.g.\nafter fixing a receiver. The request body may be empty. Over REST the answer is the\nnew delivery itself.\n\nRPC: `metachat.v1.WebhookService.RedeliverWebhook`.",
+            "summary": "Queues a new delivery of the same event (same webhook-id and body, fresh attempt count), e.g. after fixing a receiver.",
+            "description": "Queues a new delivery of the same event (same webhook-id and body, fresh attempt\ncount), e.g. after fixing a receiver. The request body may be empty. Over REST the\nanswer is the new delivery itself.\n\nRPC: `metachat.v1.WebhookService.RedeliverWebhook`.",
             "operationId": "WebhookService_RedeliverWebhook",
             "parameters": [
               {
@@ -3458,8 +3503,8 @@ package enum MetaChatOpenAPI {
             "tags": [
               "WebhookService"
             ],
-            "summary": "Sends a TEST event to the endpoint now, once (no retries; waits up to 10 s), even if the endpoint is disabled or does not subscribe to TEST.",
-            "description": "Sends a TEST event to the endpoint now, once (no retries; waits up to 10 s), even if\nthe endpoint is disabled or does not subscribe to TEST. Over REST the answer is the\nresulting delivery itself (SUCCEEDED or FAILED).\n\nRPC: `metachat.v1.WebhookService.SendTestWebhookEvent`.",
+            "summary": "Sends a `webhook.test` event to the endpoint now, once (no retries; waits up to 10 s), even if the endpoint is disabled or does not subscribe to TEST.",
+            "description": "Sends a `webhook.test` event to the endpoint now, once (no retries; waits up to 10 s),\neven if the endpoint is disabled or does not subscribe to TEST. Over REST the answer is\nthe resulting delivery itself (SUCCEEDED or FAILED).\n\nRPC: `metachat.v1.WebhookService.SendTestWebhookEvent`.",
             "operationId": "WebhookService_SendTestWebhookEvent",
             "parameters": [
               {
@@ -3531,7 +3576,7 @@ package enum MetaChatOpenAPI {
                         "examples": [
                           "1.5s"
                         ],
-                        "description": "How long deliveries keep signing with the old secret too, 0..7 days; during the\noverlap x-metachat-signature carries two comma-separated \"v1=\" values (new first).\nUnset or 0: the old secret stops at once."
+                        "description": "How long deliveries keep signing with the old secret too, 0..7 days; during the\noverlap webhook-signature carries two space-separated \"v1,\" signatures (new first).\nUnset or 0: the old secret stops at once."
                       }
                     }
                   }
@@ -5003,7 +5048,7 @@ package enum MetaChatOpenAPI {
               },
               "signingSecret": {
                 "type": "string",
-                "description": "Secret for verifying x-metachat-signature (starts \"whsec_\"). Returned only here;\nstore it now."
+                "description": "Secret for verifying webhook-signature (starts \"whsec_\"). Returned only here; store\nit now."
               }
             }
           },
@@ -5522,6 +5567,20 @@ package enum MetaChatOpenAPI {
               }
             }
           },
+          "metachat.v1.GetWebhookDeliveryRequest": {
+            "type": "object",
+            "description": "Request for GetWebhookDelivery.",
+            "properties": {
+              "webhookId": {
+                "type": "string",
+                "description": "ID of the endpoint. Required."
+              },
+              "deliveryId": {
+                "type": "string",
+                "description": "ID of the delivery. Required."
+              }
+            }
+          },
           "metachat.v1.GetWebhookEndpointRequest": {
             "type": "object",
             "description": "Request for GetWebhookEndpoint.",
@@ -5566,7 +5625,7 @@ package enum MetaChatOpenAPI {
             "properties": {
               "status": {
                 "$ref": "#/components/schemas/metachat.v1.HealthStatus",
-                "description": "Overall state: the worst of the dependency states, where Redis failures count as\nDEGRADED and PostgreSQL failures as UNHEALTHY."
+                "description": "Overall state: the worst of the dependency states, where Redis and RabbitMQ failures\ncount as DEGRADED and PostgreSQL failures as UNHEALTHY."
               },
               "database": {
                 "$ref": "#/components/schemas/metachat.v1.DependencyCheck",
@@ -5589,6 +5648,10 @@ package enum MetaChatOpenAPI {
                 "type": "string",
                 "format": "date-time",
                 "description": "Server clock at the time of the report (UTC)."
+              },
+              "rabbitmq": {
+                "$ref": "#/components/schemas/metachat.v1.DependencyCheck",
+                "description": "The event bus (RabbitMQ), as the outbox relay last saw it; unset without RABBITMQ_URL.\nUNHEALTHY counts as DEGRADED overall: events wait in the outbox until it takes them."
               }
             }
           },
@@ -6927,7 +6990,7 @@ package enum MetaChatOpenAPI {
                 "examples": [
                   "1.5s"
                 ],
-                "description": "How long deliveries keep signing with the old secret too, 0..7 days; during the\noverlap x-metachat-signature carries two comma-separated \"v1=\" values (new first).\nUnset or 0: the old secret stops at once."
+                "description": "How long deliveries keep signing with the old secret too, 0..7 days; during the\noverlap webhook-signature carries two space-separated \"v1,\" signatures (new first).\nUnset or 0: the old secret stops at once."
               }
             }
           },
@@ -7569,7 +7632,7 @@ package enum MetaChatOpenAPI {
             "properties": {
               "id": {
                 "type": "string",
-                "description": "Output only. Delivery ID (UUID); sent as x-metachat-delivery.",
+                "description": "Output only. Delivery ID (UUID).",
                 "readOnly": true
               },
               "webhookId": {
@@ -7579,7 +7642,7 @@ package enum MetaChatOpenAPI {
               },
               "eventId": {
                 "type": "string",
-                "description": "Output only. ID of the delivered event.",
+                "description": "Output only. ID of the delivered event: the webhook-id header.",
                 "readOnly": true
               },
               "eventType": {
@@ -7660,12 +7723,69 @@ package enum MetaChatOpenAPI {
                 "$ref": "#/components/schemas/metachat.v1.WebhookEvent",
                 "description": "Output only. The event exactly as sent (or to be sent).",
                 "readOnly": true
+              },
+              "lastResponseBody": {
+                "type": "string",
+                "description": "Output only. The first 1024 bytes of the last response body, as text.",
+                "readOnly": true
+              },
+              "attemptLog": {
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/metachat.v1.WebhookDeliveryAttempt"
+                },
+                "description": "Output only. Every attempt, oldest first (GetWebhookDelivery only; empty in lists).",
+                "readOnly": true
+              }
+            }
+          },
+          "metachat.v1.WebhookDeliveryAttempt": {
+            "type": "object",
+            "description": "One attempt to deliver an event.",
+            "properties": {
+              "attempt": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "Output only. 1 for the first attempt.",
+                "readOnly": true
+              },
+              "startedAt": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Output only. When the request started.",
+                "readOnly": true
+              },
+              "finishedAt": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Output only. When the answer (or the failure) came.",
+                "readOnly": true
+              },
+              "statusCode": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "Output only. HTTP status; 0 when no response was received.",
+                "readOnly": true
+              },
+              "error": {
+                "type": "string",
+                "description": "Output only. Why it failed; empty after success.",
+                "readOnly": true
+              },
+              "responseBody": {
+                "type": "string",
+                "description": "Output only. The first 1024 bytes of the response body, as text.",
+                "readOnly": true
               }
             }
           },
           "metachat.v1.WebhookDeliveryStatus": {
             "type": "string",
-            "description": "State of one webhook delivery.\n\n- `WEBHOOK_DELIVERY_STATUS_UNSPECIFIED`: Not set. In list filters it means \"any status\".\n- `WEBHOOK_DELIVERY_STATUS_PENDING`: Waiting for its next attempt at next_attempt_at (attempts counts earlier failures).\n- `WEBHOOK_DELIVERY_STATUS_SUCCEEDED`: The receiver answered 2xx.\n- `WEBHOOK_DELIVERY_STATUS_FAILED`: Failed and will not be retried although attempts remained: test events, endpoint disabled or deleted, or the receiver answered 410 Gone.\n- `WEBHOOK_DELIVERY_STATUS_DEAD_LETTERED`: All max_attempts attempts failed; kept for inspection and RedeliverWebhook.",
+            "description": "State of one webhook delivery.\n\n- `WEBHOOK_DELIVERY_STATUS_UNSPECIFIED`: Not set. In list filters it means \"any status\".\n- `WEBHOOK_DELIVERY_STATUS_PENDING`: Waiting for its next attempt at next_attempt_at (attempts counts earlier failures), or being sent right now.\n- `WEBHOOK_DELIVERY_STATUS_SUCCEEDED`: The receiver answered 2xx.\n- `WEBHOOK_DELIVERY_STATUS_FAILED`: Failed and will not be retried although attempts remained: test events, endpoint disabled, or the receiver answered a final status (4xx other than 408 and 429).\n- `WEBHOOK_DELIVERY_STATUS_DEAD_LETTERED`: All max_attempts attempts failed; kept for inspection and RedeliverWebhook.",
             "enum": [
               "WEBHOOK_DELIVERY_STATUS_UNSPECIFIED",
               "WEBHOOK_DELIVERY_STATUS_PENDING",
@@ -7690,7 +7810,7 @@ package enum MetaChatOpenAPI {
               },
               "url": {
                 "type": "string",
-                "description": "Absolute https URL, at most 2048 characters (http is accepted only when the server\nallows insecure webhook targets, e.g. in tests)."
+                "description": "Absolute https URL, at most 2048 characters, whose host does not resolve to a\nloopback, private, link-local or metadata address (http and such addresses only inside\nOUTBOUND_ALLOW_CIDRS)."
               },
               "eventTypes": {
                 "type": "array",
@@ -7729,39 +7849,50 @@ package enum MetaChatOpenAPI {
                 "format": "date-time",
                 "description": "Output only. Time of the last secret rotation; unset if never rotated.",
                 "readOnly": true
+              },
+              "disabledReason": {
+                "type": "string",
+                "description": "Output only. Why the server disabled the endpoint (\"receiver answered 410 Gone\",\n\"20 events in a row failed\"); empty when enabled or disabled by an update.",
+                "readOnly": true
+              },
+              "consecutiveFailures": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": -2147483648,
+                "maximum": 2147483647,
+                "description": "Output only. Events in a row whose delivery ended without success.",
+                "readOnly": true
+              },
+              "previousSecretExpiresAt": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Output only. Until when deliveries are signed with the previous secret too; unset\noutside a rotation's grace period.",
+                "readOnly": true
               }
             }
           },
           "metachat.v1.WebhookEvent": {
             "type": "object",
-            "description": "The JSON body POSTed to a webhook endpoint.",
+            "description": "The JSON body POSTed to a webhook endpoint (and published to RabbitMQ).",
             "properties": {
-              "id": {
-                "type": "string",
-                "description": "Event ID (UUID); identical across retries and redeliveries, so receivers can drop\nduplicates."
-              },
               "type": {
-                "$ref": "#/components/schemas/metachat.v1.WebhookEventType",
-                "description": "Kind of event."
-              },
-              "tenantId": {
                 "type": "string",
-                "description": "Tenant the event belongs to."
+                "description": "Wire name of the event type, e.g. \"message.created\" (see WebhookEventType)."
               },
-              "occurredAt": {
+              "timestamp": {
                 "type": "string",
                 "format": "date-time",
                 "description": "When the event happened."
               },
               "data": {
                 "type": "object",
-                "description": "Event-specific object, e.g. {\"conversation\": {...}} or {\"message\": {...}} or\n{\"document\": {...}}, each in its protobuf JSON form."
+                "description": "Event-specific object (docs/webhooks.md lists each type's fields), always with\n\"tenantId\"; e.g. {\"tenantId\", \"conversationId\", \"eventId\", \"message\": {...}}."
               }
             }
           },
           "metachat.v1.WebhookEventType": {
             "type": "string",
-            "description": "Kinds of events an endpoint can subscribe to.\n\n- `WEBHOOK_EVENT_TYPE_UNSPECIFIED`: Not set; rejected in event_types.\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_CREATED`: A conversation was created.\n- `WEBHOOK_EVENT_TYPE_MESSAGE_CREATED`: A message (user, assistant, agent or system) was stored.\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_STATUS_CHANGED`: A conversation's status changed.\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_ASSIGNED`: A conversation's assignee changed.\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_ESCALATED`: A conversation was handed over to a human.\n- `WEBHOOK_EVENT_TYPE_DOCUMENT_READY`: A document finished ingestion and is searchable.\n- `WEBHOOK_EVENT_TYPE_DOCUMENT_FAILED`: A document's ingestion failed.\n- `WEBHOOK_EVENT_TYPE_TEST`: Sent only by SendTestWebhookEvent.",
+            "description": "Kinds of events an endpoint can subscribe to. Each has a wire name, the `type` of the\ndelivered JSON and the second part of the RabbitMQ routing key (in brackets).\n\n- `WEBHOOK_EVENT_TYPE_UNSPECIFIED`: Not set; rejected in event_types.\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_CREATED`: A conversation was created (`conversation.created`).\n- `WEBHOOK_EVENT_TYPE_MESSAGE_CREATED`: A message (user, assistant, agent or system) was stored (`message.created`).\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_STATUS_CHANGED`: A conversation's status changed (`conversation.status_changed`).\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_ASSIGNED`: A conversation's assignee changed (`conversation.assigned`).\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_ESCALATED`: A conversation was handed over to a human (`conversation.escalated`).\n- `WEBHOOK_EVENT_TYPE_DOCUMENT_READY`: A document finished ingestion and is searchable (`document.ready`; not emitted yet).\n- `WEBHOOK_EVENT_TYPE_DOCUMENT_FAILED`: A document's ingestion failed (`document.failed`; not emitted yet).\n- `WEBHOOK_EVENT_TYPE_TEST`: Sent only by SendTestWebhookEvent (`webhook.test`).\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_UPDATED`: A conversation's title, metadata or review flag changed (`conversation.updated`).\n- `WEBHOOK_EVENT_TYPE_MESSAGE_DELIVERY_UPDATED`: An outbound message's delivery state changed (`message.delivery_updated`).\n- `WEBHOOK_EVENT_TYPE_TENANT_CREATED`: The tenant was created (`tenant.created`).\n- `WEBHOOK_EVENT_TYPE_TENANT_UPDATED`: The tenant's name, settings, metadata or state changed (`tenant.updated`).\n- `WEBHOOK_EVENT_TYPE_TENANT_DISABLED`: The tenant was disabled (`tenant.disabled`).\n- `WEBHOOK_EVENT_TYPE_API_KEY_CREATED`: A tenant API key was created (`api_key.created`).\n- `WEBHOOK_EVENT_TYPE_API_KEY_REVOKED`: A tenant API key was revoked (`api_key.revoked`).\n- `WEBHOOK_EVENT_TYPE_API_KEY_ROTATED`: A tenant API key's rotation was confirmed (`api_key.rotated`).",
             "enum": [
               "WEBHOOK_EVENT_TYPE_UNSPECIFIED",
               "WEBHOOK_EVENT_TYPE_CONVERSATION_CREATED",
@@ -7771,7 +7902,15 @@ package enum MetaChatOpenAPI {
               "WEBHOOK_EVENT_TYPE_CONVERSATION_ESCALATED",
               "WEBHOOK_EVENT_TYPE_DOCUMENT_READY",
               "WEBHOOK_EVENT_TYPE_DOCUMENT_FAILED",
-              "WEBHOOK_EVENT_TYPE_TEST"
+              "WEBHOOK_EVENT_TYPE_TEST",
+              "WEBHOOK_EVENT_TYPE_CONVERSATION_UPDATED",
+              "WEBHOOK_EVENT_TYPE_MESSAGE_DELIVERY_UPDATED",
+              "WEBHOOK_EVENT_TYPE_TENANT_CREATED",
+              "WEBHOOK_EVENT_TYPE_TENANT_UPDATED",
+              "WEBHOOK_EVENT_TYPE_TENANT_DISABLED",
+              "WEBHOOK_EVENT_TYPE_API_KEY_CREATED",
+              "WEBHOOK_EVENT_TYPE_API_KEY_REVOKED",
+              "WEBHOOK_EVENT_TYPE_API_KEY_ROTATED"
             ]
           },
           "metachat.v1.WhatsAppConfig": {

@@ -114,8 +114,8 @@ package nonisolated struct Metachat_V1_HealthReport: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Overall state: the worst of the dependency states, where Redis failures count as
-  /// DEGRADED and PostgreSQL failures as UNHEALTHY.
+  /// Overall state: the worst of the dependency states, where Redis and RabbitMQ failures
+  /// count as DEGRADED and PostgreSQL failures as UNHEALTHY.
   package var status: Metachat_V1_HealthStatus = .unspecified
 
   /// PostgreSQL probe.
@@ -154,6 +154,17 @@ package nonisolated struct Metachat_V1_HealthReport: Sendable {
   /// Clears the value of `serverTime`. Subsequent reads from it will return its default value.
   package mutating func clearServerTime() {self._serverTime = nil}
 
+  /// The event bus (RabbitMQ), as the outbox relay last saw it; unset without RABBITMQ_URL.
+  /// UNHEALTHY counts as DEGRADED overall: events wait in the outbox until it takes them.
+  package var rabbitmq: Metachat_V1_DependencyCheck {
+    get {_rabbitmq ?? Metachat_V1_DependencyCheck()}
+    set {_rabbitmq = newValue}
+  }
+  /// Returns true if `rabbitmq` has been explicitly set.
+  package var hasRabbitmq: Bool {self._rabbitmq != nil}
+  /// Clears the value of `rabbitmq`. Subsequent reads from it will return its default value.
+  package mutating func clearRabbitmq() {self._rabbitmq = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -161,6 +172,7 @@ package nonisolated struct Metachat_V1_HealthReport: Sendable {
   fileprivate var _database: Metachat_V1_DependencyCheck? = nil
   fileprivate var _redis: Metachat_V1_DependencyCheck? = nil
   fileprivate var _serverTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _rabbitmq: Metachat_V1_DependencyCheck? = nil
 }
 
 /// Request for GetLiveness; no parameters.
@@ -310,7 +322,7 @@ nonisolated extension Metachat_V1_DependencyCheck: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Metachat_V1_HealthReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".HealthReport"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}database\0\u{1}redis\0\u{1}version\0\u{3}uptime_seconds\0\u{3}server_time\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}database\0\u{1}redis\0\u{1}version\0\u{3}uptime_seconds\0\u{3}server_time\0\u{1}rabbitmq\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -324,6 +336,7 @@ nonisolated extension Metachat_V1_HealthReport: SwiftProtobuf.Message, SwiftProt
       case 4: try { try decoder.decodeSingularStringField(value: &self.version) }()
       case 5: try { try decoder.decodeSingularDoubleField(value: &self.uptimeSeconds) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._serverTime) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._rabbitmq) }()
       default: break
       }
     }
@@ -352,6 +365,9 @@ nonisolated extension Metachat_V1_HealthReport: SwiftProtobuf.Message, SwiftProt
     try { if let v = self._serverTime {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
     } }()
+    try { if let v = self._rabbitmq {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -362,6 +378,7 @@ nonisolated extension Metachat_V1_HealthReport: SwiftProtobuf.Message, SwiftProt
     if lhs.version != rhs.version {return false}
     if lhs.uptimeSeconds != rhs.uptimeSeconds {return false}
     if lhs._serverTime != rhs._serverTime {return false}
+    if lhs._rabbitmq != rhs._rabbitmq {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -63,6 +63,13 @@ package enum Metachat_V1_WebhookService {
             kind: .unary
         )
 
+        /// `GetWebhookDelivery`: unary.
+        package static let getWebhookDelivery = MethodDescriptor(
+            service: Metachat_V1_WebhookService.serviceName,
+            method: "GetWebhookDelivery",
+            kind: .unary
+        )
+
         /// `RedeliverWebhook`: unary.
         package static let redeliverWebhook = MethodDescriptor(
             service: Metachat_V1_WebhookService.serviceName,
@@ -92,6 +99,7 @@ package enum Metachat_V1_WebhookService {
             updateWebhookEndpoint,
             deleteWebhookEndpoint,
             listWebhookDeliveries,
+            getWebhookDelivery,
             redeliverWebhook,
             sendTestWebhookEvent,
             rotateWebhookSecret,
@@ -99,18 +107,29 @@ package enum Metachat_V1_WebhookService {
     }
 }
 
-/// Webhook endpoints of the calling tenant and their deliveries.
+/// Webhook endpoints of the calling tenant and their deliveries (docs/webhooks.md).
 ///
-/// Each delivery is an HTTP POST of a WebhookEvent as JSON with headers
-/// `x-metachat-event` (event type), `x-metachat-delivery` (delivery ID),
-/// `x-metachat-timestamp` (Unix seconds) and
-/// `x-metachat-signature: v1=<hex HMAC-SHA256(signing secret, timestamp + "." + body)>`.
-/// A 2xx answer within 10 s is success; anything else is retried with exponential backoff
-/// (WEBHOOK_RETRY_INITIAL_DELAY_MS doubling per attempt, WEBHOOK_RETRY_MAX_ATTEMPTS
-/// attempts), then dead-lettered.
+/// Every event is POSTed as JSON `{"type": "<event type>", "timestamp": "<RFC 3339>",
+/// "data": {...}}` (Content-Type application/json) and signed as Standard Webhooks defines:
 ///
-/// Auth: tenant key (`x-api-key` or `Authorization: Bearer`). Endpoints of other tenants
-/// answer NOT_FOUND.
+/// - `webhook-id`: the event ID (UUID), identical across retries and redeliveries, so
+///   receivers drop duplicates by it;
+/// - `webhook-timestamp`: Unix seconds of this attempt;
+/// - `webhook-signature`: `v1,<base64 HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<body>")>`
+///   where key is the base64-decoded part of the `whsec_<base64>` signing secret. During a
+///   rotation's grace period the header carries two signatures separated by a space, the
+///   new secret's first.
+///
+/// A 2xx answer within 10 s is success. Connect errors, timeouts, 408, 429 and 5xx are
+/// retried with exponential backoff and jitter (WEBHOOK_RETRY_INITIAL_DELAY_MS doubling per
+/// attempt, capped at one hour, `retry-after` honoured) up to WEBHOOK_RETRY_MAX_ATTEMPTS
+/// attempts, then dead-lettered; any other status is final; 410 Gone also disables the
+/// endpoint. An endpoint whose deliveries end without success for 20 events in a row is
+/// disabled with a reason (re-enable with UpdateWebhookEndpoint).
+///
+/// Auth: a tenant key (`x-api-key` or `Authorization: Bearer`) acts on its own tenant;
+/// endpoints and deliveries of other tenants answer NOT_FOUND. An admin key (`x-admin-key`)
+/// acts on the tenant named by the `x-tenant-id` header (gRPC: metadata), audited.
 package protocol Metachat_V1_WebhookServiceHandler: Sendable {
     /// Creates an endpoint and answers it together with its signing secret, which is shown
     /// only in this response.
@@ -123,24 +142,28 @@ package protocol Metachat_V1_WebhookServiceHandler: Sendable {
     func listWebhookEndpoints(request: Metachat_V1_ListWebhookEndpointsRequest, context: ServerContext) async throws -> Metachat_V1_ListWebhookEndpointsResponse
 
     /// Partially updates an endpoint (url, event_types, description, enabled). Answers the
-    /// updated endpoint.
+    /// updated endpoint. Enabling an endpoint the server disabled clears its disabled_reason
+    /// and its failure count.
     func updateWebhookEndpoint(request: Metachat_V1_UpdateWebhookEndpointRequest, context: ServerContext) async throws -> Metachat_V1_WebhookEndpoint
 
-    /// Deletes an endpoint. Its pending deliveries become FAILED; delivery history is
-    /// removed with it. Answers an empty object.
+    /// Deletes an endpoint with its pending deliveries and its delivery history. Answers an
+    /// empty object.
     func deleteWebhookEndpoint(request: Metachat_V1_DeleteWebhookEndpointRequest, context: ServerContext) async throws -> SwiftProtobuf.Google_Protobuf_Empty
 
     /// Lists deliveries of one endpoint, newest first.
     func listWebhookDeliveries(request: Metachat_V1_ListWebhookDeliveriesRequest, context: ServerContext) async throws -> Metachat_V1_ListWebhookDeliveriesResponse
 
-    /// Queues a new delivery of the same event (same event ID, fresh attempt count), e.g.
-    /// after fixing a receiver. The request body may be empty. Over REST the answer is the
-    /// new delivery itself.
+    /// Reads one delivery with every attempt made.
+    func getWebhookDelivery(request: Metachat_V1_GetWebhookDeliveryRequest, context: ServerContext) async throws -> Metachat_V1_WebhookDelivery
+
+    /// Queues a new delivery of the same event (same webhook-id and body, fresh attempt
+    /// count), e.g. after fixing a receiver. The request body may be empty. Over REST the
+    /// answer is the new delivery itself.
     func redeliverWebhook(request: Metachat_V1_RedeliverWebhookRequest, context: ServerContext) async throws -> Metachat_V1_RedeliverWebhookResponse
 
-    /// Sends a TEST event to the endpoint now, once (no retries; waits up to 10 s), even if
-    /// the endpoint is disabled or does not subscribe to TEST. Over REST the answer is the
-    /// resulting delivery itself (SUCCEEDED or FAILED).
+    /// Sends a `webhook.test` event to the endpoint now, once (no retries; waits up to 10 s),
+    /// even if the endpoint is disabled or does not subscribe to TEST. Over REST the answer is
+    /// the resulting delivery itself (SUCCEEDED or FAILED).
     func sendTestWebhookEvent(request: Metachat_V1_SendTestWebhookEventRequest, context: ServerContext) async throws -> Metachat_V1_SendTestWebhookEventResponse
 
     /// Replaces the signing secret and answers the new one, shown only in this response.
@@ -193,6 +216,13 @@ extension Metachat_V1_WebhookServiceHandler {
             serializer: ProtobufSerializer<Metachat_V1_ListWebhookDeliveriesResponse>()
         ) { request, context in
             try await self.listWebhookDeliveries(request: request, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_WebhookService.Method.getWebhookDelivery,
+            deserializer: ProtobufDeserializer<Metachat_V1_GetWebhookDeliveryRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_WebhookDelivery>()
+        ) { request, context in
+            try await self.getWebhookDelivery(request: request, context: context)
         }
         router.registerUnary(
             Metachat_V1_WebhookService.Method.redeliverWebhook,
@@ -287,7 +317,8 @@ package struct Metachat_V1_WebhookServiceClient: Sendable {
     }
 
     /// Partially updates an endpoint (url, event_types, description, enabled). Answers the
-    /// updated endpoint.
+    /// updated endpoint. Enabling an endpoint the server disabled clears its disabled_reason
+    /// and its failure count.
     package func updateWebhookEndpoint(
         _ request: Metachat_V1_UpdateWebhookEndpointRequest,
         metadata: Metadata = [:],
@@ -303,8 +334,8 @@ package struct Metachat_V1_WebhookServiceClient: Sendable {
         )
     }
 
-    /// Deletes an endpoint. Its pending deliveries become FAILED; delivery history is
-    /// removed with it. Answers an empty object.
+    /// Deletes an endpoint with its pending deliveries and its delivery history. Answers an
+    /// empty object.
     package func deleteWebhookEndpoint(
         _ request: Metachat_V1_DeleteWebhookEndpointRequest,
         metadata: Metadata = [:],
@@ -336,9 +367,25 @@ package struct Metachat_V1_WebhookServiceClient: Sendable {
         )
     }
 
-    /// Queues a new delivery of the same event (same event ID, fresh attempt count), e.g.
-    /// after fixing a receiver. The request body may be empty. Over REST the answer is the
-    /// new delivery itself.
+    /// Reads one delivery with every attempt made.
+    package func getWebhookDelivery(
+        _ request: Metachat_V1_GetWebhookDeliveryRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_WebhookDelivery {
+        try await self.client.unary(
+            Metachat_V1_WebhookService.Method.getWebhookDelivery,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_GetWebhookDeliveryRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_WebhookDelivery>(),
+            metadata: metadata,
+            options: options
+        )
+    }
+
+    /// Queues a new delivery of the same event (same webhook-id and body, fresh attempt
+    /// count), e.g. after fixing a receiver. The request body may be empty. Over REST the
+    /// answer is the new delivery itself.
     package func redeliverWebhook(
         _ request: Metachat_V1_RedeliverWebhookRequest,
         metadata: Metadata = [:],
@@ -354,9 +401,9 @@ package struct Metachat_V1_WebhookServiceClient: Sendable {
         )
     }
 
-    /// Sends a TEST event to the endpoint now, once (no retries; waits up to 10 s), even if
-    /// the endpoint is disabled or does not subscribe to TEST. Over REST the answer is the
-    /// resulting delivery itself (SUCCEEDED or FAILED).
+    /// Sends a `webhook.test` event to the endpoint now, once (no retries; waits up to 10 s),
+    /// even if the endpoint is disabled or does not subscribe to TEST. Over REST the answer is
+    /// the resulting delivery itself (SUCCEEDED or FAILED).
     package func sendTestWebhookEvent(
         _ request: Metachat_V1_SendTestWebhookEventRequest,
         metadata: Metadata = [:],
@@ -445,6 +492,15 @@ extension Metachat_V1_WebhookService {
             method: Method.listWebhookDeliveries,
             requestType: Metachat_V1_ListWebhookDeliveriesRequest.self,
             responseType: Metachat_V1_ListWebhookDeliveriesResponse.self
+        ),
+        RESTRoute(
+            httpMethod: "GET",
+            pathTemplate: "/api/webhooks/{webhook_id}/deliveries/{delivery_id}",
+            body: "",
+            responseBody: "",
+            method: Method.getWebhookDelivery,
+            requestType: Metachat_V1_GetWebhookDeliveryRequest.self,
+            responseType: Metachat_V1_WebhookDelivery.self
         ),
         RESTRoute(
             httpMethod: "POST",

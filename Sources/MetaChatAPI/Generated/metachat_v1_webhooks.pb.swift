@@ -22,36 +22,61 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-/// Kinds of events an endpoint can subscribe to.
+/// Kinds of events an endpoint can subscribe to. Each has a wire name, the `type` of the
+/// delivered JSON and the second part of the RabbitMQ routing key (in brackets).
 package nonisolated enum Metachat_V1_WebhookEventType: SwiftProtobuf.Enum, Swift.CaseIterable {
   package typealias RawValue = Int
 
   /// Not set; rejected in event_types.
   case unspecified // = 0
 
-  /// A conversation was created.
+  /// A conversation was created (`conversation.created`).
   case conversationCreated // = 1
 
-  /// A message (user, assistant, agent or system) was stored.
+  /// A message (user, assistant, agent or system) was stored (`message.created`).
   case messageCreated // = 2
 
-  /// A conversation's status changed.
+  /// A conversation's status changed (`conversation.status_changed`).
   case conversationStatusChanged // = 3
 
-  /// A conversation's assignee changed.
+  /// A conversation's assignee changed (`conversation.assigned`).
   case conversationAssigned // = 4
 
-  /// A conversation was handed over to a human.
+  /// A conversation was handed over to a human (`conversation.escalated`).
   case conversationEscalated // = 5
 
-  /// A document finished ingestion and is searchable.
+  /// A document finished ingestion and is searchable (`document.ready`; not emitted yet).
   case documentReady // = 6
 
-  /// A document's ingestion failed.
+  /// A document's ingestion failed (`document.failed`; not emitted yet).
   case documentFailed // = 7
 
-  /// Sent only by SendTestWebhookEvent.
+  /// Sent only by SendTestWebhookEvent (`webhook.test`).
   case test // = 8
+
+  /// A conversation's title, metadata or review flag changed (`conversation.updated`).
+  case conversationUpdated // = 9
+
+  /// An outbound message's delivery state changed (`message.delivery_updated`).
+  case messageDeliveryUpdated // = 10
+
+  /// The tenant was created (`tenant.created`).
+  case tenantCreated // = 11
+
+  /// The tenant's name, settings, metadata or state changed (`tenant.updated`).
+  case tenantUpdated // = 12
+
+  /// The tenant was disabled (`tenant.disabled`).
+  case tenantDisabled // = 13
+
+  /// A tenant API key was created (`api_key.created`).
+  case apiKeyCreated // = 14
+
+  /// A tenant API key was revoked (`api_key.revoked`).
+  case apiKeyRevoked // = 15
+
+  /// A tenant API key's rotation was confirmed (`api_key.rotated`).
+  case apiKeyRotated // = 16
   case UNRECOGNIZED(Int)
 
   package init() {
@@ -69,6 +94,14 @@ package nonisolated enum Metachat_V1_WebhookEventType: SwiftProtobuf.Enum, Swift
     case 6: self = .documentReady
     case 7: self = .documentFailed
     case 8: self = .test
+    case 9: self = .conversationUpdated
+    case 10: self = .messageDeliveryUpdated
+    case 11: self = .tenantCreated
+    case 12: self = .tenantUpdated
+    case 13: self = .tenantDisabled
+    case 14: self = .apiKeyCreated
+    case 15: self = .apiKeyRevoked
+    case 16: self = .apiKeyRotated
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -84,6 +117,14 @@ package nonisolated enum Metachat_V1_WebhookEventType: SwiftProtobuf.Enum, Swift
     case .documentReady: return 6
     case .documentFailed: return 7
     case .test: return 8
+    case .conversationUpdated: return 9
+    case .messageDeliveryUpdated: return 10
+    case .tenantCreated: return 11
+    case .tenantUpdated: return 12
+    case .tenantDisabled: return 13
+    case .apiKeyCreated: return 14
+    case .apiKeyRevoked: return 15
+    case .apiKeyRotated: return 16
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -99,6 +140,14 @@ package nonisolated enum Metachat_V1_WebhookEventType: SwiftProtobuf.Enum, Swift
     .documentReady,
     .documentFailed,
     .test,
+    .conversationUpdated,
+    .messageDeliveryUpdated,
+    .tenantCreated,
+    .tenantUpdated,
+    .tenantDisabled,
+    .apiKeyCreated,
+    .apiKeyRevoked,
+    .apiKeyRotated,
   ]
 
 }
@@ -110,14 +159,15 @@ package nonisolated enum Metachat_V1_WebhookDeliveryStatus: SwiftProtobuf.Enum, 
   /// Not set. In list filters it means "any status".
   case unspecified // = 0
 
-  /// Waiting for its next attempt at next_attempt_at (attempts counts earlier failures).
+  /// Waiting for its next attempt at next_attempt_at (attempts counts earlier failures), or
+  /// being sent right now.
   case pending // = 1
 
   /// The receiver answered 2xx.
   case succeeded // = 2
 
   /// Failed and will not be retried although attempts remained: test events, endpoint
-  /// disabled or deleted, or the receiver answered 410 Gone.
+  /// disabled, or the receiver answered a final status (4xx other than 408 and 429).
   case failed // = 3
 
   /// All max_attempts attempts failed; kept for inspection and RedeliverWebhook.
@@ -162,101 +212,138 @@ package nonisolated enum Metachat_V1_WebhookDeliveryStatus: SwiftProtobuf.Enum, 
 }
 
 /// A receiver URL subscribed to some event types.
-package nonisolated struct Metachat_V1_WebhookEndpoint: Sendable {
+package nonisolated struct Metachat_V1_WebhookEndpoint: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// Output only. Endpoint ID (UUID).
-  package var id: String = String()
+  package var id: String {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
 
   /// Output only. Owning tenant.
-  package var tenantID: String = String()
+  package var tenantID: String {
+    get {_storage._tenantID}
+    set {_uniqueStorage()._tenantID = newValue}
+  }
 
-  /// Absolute https URL, at most 2048 characters (http is accepted only when the server
-  /// allows insecure webhook targets, e.g. in tests).
-  package var url: String = String()
+  /// Absolute https URL, at most 2048 characters, whose host does not resolve to a
+  /// loopback, private, link-local or metadata address (http and such addresses only inside
+  /// OUTBOUND_ALLOW_CIDRS).
+  package var url: String {
+    get {_storage._url}
+    set {_uniqueStorage()._url = newValue}
+  }
 
   /// Event types to deliver (packed enum values); empty: all types except TEST. Duplicates
   /// are removed.
-  package var eventTypes: [Metachat_V1_WebhookEventType] = []
+  package var eventTypes: [Metachat_V1_WebhookEventType] {
+    get {_storage._eventTypes}
+    set {_uniqueStorage()._eventTypes = newValue}
+  }
 
   /// Free text for operators; at most 500 characters.
-  package var description_p: String = String()
+  package var description_p: String {
+    get {_storage._description_p}
+    set {_uniqueStorage()._description_p = newValue}
+  }
 
   /// Whether new events are delivered. Default true on create.
-  package var enabled: Bool = false
+  package var enabled: Bool {
+    get {_storage._enabled}
+    set {_uniqueStorage()._enabled = newValue}
+  }
 
   /// Output only. Last four characters of the current signing secret.
-  package var signingSecretLastFour: String = String()
+  package var signingSecretLastFour: String {
+    get {_storage._signingSecretLastFour}
+    set {_uniqueStorage()._signingSecretLastFour = newValue}
+  }
 
   /// Output only. Creation time.
   package var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_createdAt = newValue}
+    get {_storage._createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdAt = newValue}
   }
   /// Returns true if `createdAt` has been explicitly set.
-  package var hasCreatedAt: Bool {self._createdAt != nil}
+  package var hasCreatedAt: Bool {_storage._createdAt != nil}
   /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
-  package mutating func clearCreatedAt() {self._createdAt = nil}
+  package mutating func clearCreatedAt() {_uniqueStorage()._createdAt = nil}
 
   /// Output only. Time of the latest change.
   package var updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_updatedAt = newValue}
+    get {_storage._updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._updatedAt = newValue}
   }
   /// Returns true if `updatedAt` has been explicitly set.
-  package var hasUpdatedAt: Bool {self._updatedAt != nil}
+  package var hasUpdatedAt: Bool {_storage._updatedAt != nil}
   /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
-  package mutating func clearUpdatedAt() {self._updatedAt = nil}
+  package mutating func clearUpdatedAt() {_uniqueStorage()._updatedAt = nil}
 
   /// Output only. Time of the last secret rotation; unset if never rotated.
   package var secretRotatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_secretRotatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_secretRotatedAt = newValue}
+    get {_storage._secretRotatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._secretRotatedAt = newValue}
   }
   /// Returns true if `secretRotatedAt` has been explicitly set.
-  package var hasSecretRotatedAt: Bool {self._secretRotatedAt != nil}
+  package var hasSecretRotatedAt: Bool {_storage._secretRotatedAt != nil}
   /// Clears the value of `secretRotatedAt`. Subsequent reads from it will return its default value.
-  package mutating func clearSecretRotatedAt() {self._secretRotatedAt = nil}
+  package mutating func clearSecretRotatedAt() {_uniqueStorage()._secretRotatedAt = nil}
+
+  /// Output only. Why the server disabled the endpoint ("receiver answered 410 Gone",
+  /// "20 events in a row failed"); empty when enabled or disabled by an update.
+  package var disabledReason: String {
+    get {_storage._disabledReason}
+    set {_uniqueStorage()._disabledReason = newValue}
+  }
+
+  /// Output only. Events in a row whose delivery ended without success.
+  package var consecutiveFailures: Int32 {
+    get {_storage._consecutiveFailures}
+    set {_uniqueStorage()._consecutiveFailures = newValue}
+  }
+
+  /// Output only. Until when deliveries are signed with the previous secret too; unset
+  /// outside a rotation's grace period.
+  package var previousSecretExpiresAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._previousSecretExpiresAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._previousSecretExpiresAt = newValue}
+  }
+  /// Returns true if `previousSecretExpiresAt` has been explicitly set.
+  package var hasPreviousSecretExpiresAt: Bool {_storage._previousSecretExpiresAt != nil}
+  /// Clears the value of `previousSecretExpiresAt`. Subsequent reads from it will return its default value.
+  package mutating func clearPreviousSecretExpiresAt() {_uniqueStorage()._previousSecretExpiresAt = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
-  fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _secretRotatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-/// The JSON body POSTed to a webhook endpoint.
+/// The JSON body POSTed to a webhook endpoint (and published to RabbitMQ).
 package nonisolated struct Metachat_V1_WebhookEvent: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Event ID (UUID); identical across retries and redeliveries, so receivers can drop
-  /// duplicates.
-  package var id: String = String()
-
-  /// Kind of event.
-  package var type: Metachat_V1_WebhookEventType = .unspecified
-
-  /// Tenant the event belongs to.
-  package var tenantID: String = String()
+  /// Wire name of the event type, e.g. "message.created" (see WebhookEventType).
+  package var type: String = String()
 
   /// When the event happened.
-  package var occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_occurredAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_occurredAt = newValue}
+  package var timestamp: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_timestamp ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_timestamp = newValue}
   }
-  /// Returns true if `occurredAt` has been explicitly set.
-  package var hasOccurredAt: Bool {self._occurredAt != nil}
-  /// Clears the value of `occurredAt`. Subsequent reads from it will return its default value.
-  package mutating func clearOccurredAt() {self._occurredAt = nil}
+  /// Returns true if `timestamp` has been explicitly set.
+  package var hasTimestamp: Bool {self._timestamp != nil}
+  /// Clears the value of `timestamp`. Subsequent reads from it will return its default value.
+  package mutating func clearTimestamp() {self._timestamp = nil}
 
-  /// Event-specific object, e.g. {"conversation": {...}} or {"message": {...}} or
-  /// {"document": {...}}, each in its protobuf JSON form.
+  /// Event-specific object (docs/webhooks.md lists each type's fields), always with
+  /// "tenantId"; e.g. {"tenantId", "conversationId", "eventId", "message": {...}}.
   package var data: SwiftProtobuf.Google_Protobuf_Struct {
     get {_data ?? SwiftProtobuf.Google_Protobuf_Struct()}
     set {_data = newValue}
@@ -270,8 +357,54 @@ package nonisolated struct Metachat_V1_WebhookEvent: Sendable {
 
   package init() {}
 
-  fileprivate var _occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _timestamp: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
   fileprivate var _data: SwiftProtobuf.Google_Protobuf_Struct? = nil
+}
+
+/// One attempt to deliver an event.
+package nonisolated struct Metachat_V1_WebhookDeliveryAttempt: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Output only. 1 for the first attempt.
+  package var attempt: Int32 = 0
+
+  /// Output only. When the request started.
+  package var startedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_startedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_startedAt = newValue}
+  }
+  /// Returns true if `startedAt` has been explicitly set.
+  package var hasStartedAt: Bool {self._startedAt != nil}
+  /// Clears the value of `startedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearStartedAt() {self._startedAt = nil}
+
+  /// Output only. When the answer (or the failure) came.
+  package var finishedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_finishedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_finishedAt = newValue}
+  }
+  /// Returns true if `finishedAt` has been explicitly set.
+  package var hasFinishedAt: Bool {self._finishedAt != nil}
+  /// Clears the value of `finishedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearFinishedAt() {self._finishedAt = nil}
+
+  /// Output only. HTTP status; 0 when no response was received.
+  package var statusCode: Int32 = 0
+
+  /// Output only. Why it failed; empty after success.
+  package var error: String = String()
+
+  /// Output only. The first 1024 bytes of the response body, as text.
+  package var responseBody: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _startedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _finishedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 /// One attempt series to deliver one event to one endpoint.
@@ -280,7 +413,7 @@ package nonisolated struct Metachat_V1_WebhookDelivery: @unchecked Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Output only. Delivery ID (UUID); sent as x-metachat-delivery.
+  /// Output only. Delivery ID (UUID).
   package var id: String {
     get {_storage._id}
     set {_uniqueStorage()._id = newValue}
@@ -292,7 +425,7 @@ package nonisolated struct Metachat_V1_WebhookDelivery: @unchecked Sendable {
     set {_uniqueStorage()._webhookID = newValue}
   }
 
-  /// Output only. ID of the delivered event.
+  /// Output only. ID of the delivered event: the webhook-id header.
   package var eventID: String {
     get {_storage._eventID}
     set {_uniqueStorage()._eventID = newValue}
@@ -401,6 +534,18 @@ package nonisolated struct Metachat_V1_WebhookDelivery: @unchecked Sendable {
   /// Clears the value of `event`. Subsequent reads from it will return its default value.
   package mutating func clearEvent() {_uniqueStorage()._event = nil}
 
+  /// Output only. The first 1024 bytes of the last response body, as text.
+  package var lastResponseBody: String {
+    get {_storage._lastResponseBody}
+    set {_uniqueStorage()._lastResponseBody = newValue}
+  }
+
+  /// Output only. Every attempt, oldest first (GetWebhookDelivery only; empty in lists).
+  package var attemptLog: [Metachat_V1_WebhookDeliveryAttempt] {
+    get {_storage._attemptLog}
+    set {_uniqueStorage()._attemptLog = newValue}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -456,8 +601,8 @@ package nonisolated struct Metachat_V1_CreateWebhookEndpointResponse: Sendable {
   /// Clears the value of `webhook`. Subsequent reads from it will return its default value.
   package mutating func clearWebhook() {self._webhook = nil}
 
-  /// Secret for verifying x-metachat-signature (starts "whsec_"). Returned only here;
-  /// store it now.
+  /// Secret for verifying webhook-signature (starts "whsec_"). Returned only here; store
+  /// it now.
   package var signingSecret: String = String()
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -630,6 +775,23 @@ package nonisolated struct Metachat_V1_RedeliverWebhookRequest: Sendable {
   package init() {}
 }
 
+/// Request for GetWebhookDelivery.
+package nonisolated struct Metachat_V1_GetWebhookDeliveryRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ID of the endpoint. Required.
+  package var webhookID: String = String()
+
+  /// ID of the delivery. Required.
+  package var deliveryID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 /// Answer to RedeliverWebhook.
 package nonisolated struct Metachat_V1_RedeliverWebhookResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -701,7 +863,7 @@ package nonisolated struct Metachat_V1_RotateWebhookSecretRequest: Sendable {
   package var webhookID: String = String()
 
   /// How long deliveries keep signing with the old secret too, 0..7 days; during the
-  /// overlap x-metachat-signature carries two comma-separated "v1=" values (new first).
+  /// overlap webhook-signature carries two space-separated "v1," signatures (new first).
   /// Unset or 0: the old secret stops at once.
   package var gracePeriod: SwiftProtobuf.Google_Protobuf_Duration {
     get {_gracePeriod ?? SwiftProtobuf.Google_Protobuf_Duration()}
@@ -750,7 +912,7 @@ package nonisolated struct Metachat_V1_RotateWebhookSecretResponse: Sendable {
 fileprivate nonisolated let _protobuf_package = "metachat.v1"
 
 nonisolated extension Metachat_V1_WebhookEventType: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0WEBHOOK_EVENT_TYPE_UNSPECIFIED\0\u{1}WEBHOOK_EVENT_TYPE_CONVERSATION_CREATED\0\u{1}WEBHOOK_EVENT_TYPE_MESSAGE_CREATED\0\u{1}WEBHOOK_EVENT_TYPE_CONVERSATION_STATUS_CHANGED\0\u{1}WEBHOOK_EVENT_TYPE_CONVERSATION_ASSIGNED\0\u{1}WEBHOOK_EVENT_TYPE_CONVERSATION_ESCALATED\0\u{1}WEBHOOK_EVENT_TYPE_DOCUMENT_READY\0\u{1}WEBHOOK_EVENT_TYPE_DOCUMENT_FAILED\0\u{1}WEBHOOK_EVENT_TYPE_TEST\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0WEBHOOK_EVENT_TYPE_UNSPECIFIED\0\u{1}WEBHOOK_EVENT_TYPE_CONVERSATION_CREATED\0\u{1}WEBHOOK_EVENT_TYPE_MESSAGE_CREATED\0\u{1}WEBHOOK_EVENT_TYPE_CONVERSATION_STATUS_CHANGED\0\u{1}WEBHOOK_EVENT_TYPE_CONVERSATION_ASSIGNED\0\u{1}WEBHOOK_EVENT_TYPE_CONVERSATION_ESCALATED\0\u{1}WEBHOOK_EVENT_TYPE_DOCUMENT_READY\0\u{1}WEBHOOK_EVENT_TYPE_DOCUMENT_FAILED\0\u{1}WEBHOOK_EVENT_TYPE_TEST\0\u{1}WEBHOOK_EVENT_TYPE_CONVERSATION_UPDATED\0\u{1}WEBHOOK_EVENT_TYPE_MESSAGE_DELIVERY_UPDATED\0\u{1}WEBHOOK_EVENT_TYPE_TENANT_CREATED\0\u{1}WEBHOOK_EVENT_TYPE_TENANT_UPDATED\0\u{1}WEBHOOK_EVENT_TYPE_TENANT_DISABLED\0\u{1}WEBHOOK_EVENT_TYPE_API_KEY_CREATED\0\u{1}WEBHOOK_EVENT_TYPE_API_KEY_REVOKED\0\u{1}WEBHOOK_EVENT_TYPE_API_KEY_ROTATED\0")
 }
 
 nonisolated extension Metachat_V1_WebhookDeliveryStatus: SwiftProtobuf._ProtoNameProviding {
@@ -759,78 +921,153 @@ nonisolated extension Metachat_V1_WebhookDeliveryStatus: SwiftProtobuf._ProtoNam
 
 nonisolated extension Metachat_V1_WebhookEndpoint: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".WebhookEndpoint"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}url\0\u{3}event_types\0\u{1}description\0\u{1}enabled\0\u{3}signing_secret_last_four\0\u{3}created_at\0\u{3}updated_at\0\u{3}secret_rotated_at\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}url\0\u{3}event_types\0\u{1}description\0\u{1}enabled\0\u{3}signing_secret_last_four\0\u{3}created_at\0\u{3}updated_at\0\u{3}secret_rotated_at\0\u{3}disabled_reason\0\u{3}consecutive_failures\0\u{3}previous_secret_expires_at\0")
+
+  fileprivate class _StorageClass {
+    var _id: String = String()
+    var _tenantID: String = String()
+    var _url: String = String()
+    var _eventTypes: [Metachat_V1_WebhookEventType] = []
+    var _description_p: String = String()
+    var _enabled: Bool = false
+    var _signingSecretLastFour: String = String()
+    var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _secretRotatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _disabledReason: String = String()
+    var _consecutiveFailures: Int32 = 0
+    var _previousSecretExpiresAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _tenantID = source._tenantID
+      _url = source._url
+      _eventTypes = source._eventTypes
+      _description_p = source._description_p
+      _enabled = source._enabled
+      _signingSecretLastFour = source._signingSecretLastFour
+      _createdAt = source._createdAt
+      _updatedAt = source._updatedAt
+      _secretRotatedAt = source._secretRotatedAt
+      _disabledReason = source._disabledReason
+      _consecutiveFailures = source._consecutiveFailures
+      _previousSecretExpiresAt = source._previousSecretExpiresAt
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.tenantID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.url) }()
-      case 4: try { try decoder.decodeRepeatedEnumField(value: &self.eventTypes) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.description_p) }()
-      case 6: try { try decoder.decodeSingularBoolField(value: &self.enabled) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.signingSecretLastFour) }()
-      case 8: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
-      case 9: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
-      case 10: try { try decoder.decodeSingularMessageField(value: &self._secretRotatedAt) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._tenantID) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._url) }()
+        case 4: try { try decoder.decodeRepeatedEnumField(value: &_storage._eventTypes) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._description_p) }()
+        case 6: try { try decoder.decodeSingularBoolField(value: &_storage._enabled) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._signingSecretLastFour) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._secretRotatedAt) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._disabledReason) }()
+        case 12: try { try decoder.decodeSingularInt32Field(value: &_storage._consecutiveFailures) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._previousSecretExpiresAt) }()
+        default: break
+        }
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.id.isEmpty {
-      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._id.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._tenantID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._tenantID, fieldNumber: 2)
+      }
+      if !_storage._url.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._url, fieldNumber: 3)
+      }
+      if !_storage._eventTypes.isEmpty {
+        try visitor.visitPackedEnumField(value: _storage._eventTypes, fieldNumber: 4)
+      }
+      if !_storage._description_p.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._description_p, fieldNumber: 5)
+      }
+      if _storage._enabled != false {
+        try visitor.visitSingularBoolField(value: _storage._enabled, fieldNumber: 6)
+      }
+      if !_storage._signingSecretLastFour.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._signingSecretLastFour, fieldNumber: 7)
+      }
+      try { if let v = _storage._createdAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      try { if let v = _storage._updatedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      try { if let v = _storage._secretRotatedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      if !_storage._disabledReason.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._disabledReason, fieldNumber: 11)
+      }
+      if _storage._consecutiveFailures != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._consecutiveFailures, fieldNumber: 12)
+      }
+      try { if let v = _storage._previousSecretExpiresAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
     }
-    if !self.tenantID.isEmpty {
-      try visitor.visitSingularStringField(value: self.tenantID, fieldNumber: 2)
-    }
-    if !self.url.isEmpty {
-      try visitor.visitSingularStringField(value: self.url, fieldNumber: 3)
-    }
-    if !self.eventTypes.isEmpty {
-      try visitor.visitPackedEnumField(value: self.eventTypes, fieldNumber: 4)
-    }
-    if !self.description_p.isEmpty {
-      try visitor.visitSingularStringField(value: self.description_p, fieldNumber: 5)
-    }
-    if self.enabled != false {
-      try visitor.visitSingularBoolField(value: self.enabled, fieldNumber: 6)
-    }
-    if !self.signingSecretLastFour.isEmpty {
-      try visitor.visitSingularStringField(value: self.signingSecretLastFour, fieldNumber: 7)
-    }
-    try { if let v = self._createdAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
-    } }()
-    try { if let v = self._updatedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
-    } }()
-    try { if let v = self._secretRotatedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Metachat_V1_WebhookEndpoint, rhs: Metachat_V1_WebhookEndpoint) -> Bool {
-    if lhs.id != rhs.id {return false}
-    if lhs.tenantID != rhs.tenantID {return false}
-    if lhs.url != rhs.url {return false}
-    if lhs.eventTypes != rhs.eventTypes {return false}
-    if lhs.description_p != rhs.description_p {return false}
-    if lhs.enabled != rhs.enabled {return false}
-    if lhs.signingSecretLastFour != rhs.signingSecretLastFour {return false}
-    if lhs._createdAt != rhs._createdAt {return false}
-    if lhs._updatedAt != rhs._updatedAt {return false}
-    if lhs._secretRotatedAt != rhs._secretRotatedAt {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._tenantID != rhs_storage._tenantID {return false}
+        if _storage._url != rhs_storage._url {return false}
+        if _storage._eventTypes != rhs_storage._eventTypes {return false}
+        if _storage._description_p != rhs_storage._description_p {return false}
+        if _storage._enabled != rhs_storage._enabled {return false}
+        if _storage._signingSecretLastFour != rhs_storage._signingSecretLastFour {return false}
+        if _storage._createdAt != rhs_storage._createdAt {return false}
+        if _storage._updatedAt != rhs_storage._updatedAt {return false}
+        if _storage._secretRotatedAt != rhs_storage._secretRotatedAt {return false}
+        if _storage._disabledReason != rhs_storage._disabledReason {return false}
+        if _storage._consecutiveFailures != rhs_storage._consecutiveFailures {return false}
+        if _storage._previousSecretExpiresAt != rhs_storage._previousSecretExpiresAt {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -838,7 +1075,7 @@ nonisolated extension Metachat_V1_WebhookEndpoint: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Metachat_V1_WebhookEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".WebhookEvent"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}type\0\u{3}tenant_id\0\u{3}occurred_at\0\u{1}data\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}timestamp\0\u{1}data\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -846,11 +1083,9 @@ nonisolated extension Metachat_V1_WebhookEvent: SwiftProtobuf.Message, SwiftProt
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
-      case 2: try { try decoder.decodeSingularEnumField(value: &self.type) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.tenantID) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._occurredAt) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._data) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.type) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._timestamp) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._data) }()
       default: break
       }
     }
@@ -861,30 +1096,81 @@ nonisolated extension Metachat_V1_WebhookEvent: SwiftProtobuf.Message, SwiftProt
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.id.isEmpty {
-      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    if !self.type.isEmpty {
+      try visitor.visitSingularStringField(value: self.type, fieldNumber: 1)
     }
-    if self.type != .unspecified {
-      try visitor.visitSingularEnumField(value: self.type, fieldNumber: 2)
-    }
-    if !self.tenantID.isEmpty {
-      try visitor.visitSingularStringField(value: self.tenantID, fieldNumber: 3)
-    }
-    try { if let v = self._occurredAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    try { if let v = self._timestamp {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
     try { if let v = self._data {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Metachat_V1_WebhookEvent, rhs: Metachat_V1_WebhookEvent) -> Bool {
-    if lhs.id != rhs.id {return false}
     if lhs.type != rhs.type {return false}
-    if lhs.tenantID != rhs.tenantID {return false}
-    if lhs._occurredAt != rhs._occurredAt {return false}
+    if lhs._timestamp != rhs._timestamp {return false}
     if lhs._data != rhs._data {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_WebhookDeliveryAttempt: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".WebhookDeliveryAttempt"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}attempt\0\u{3}started_at\0\u{3}finished_at\0\u{3}status_code\0\u{1}error\0\u{3}response_body\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.attempt) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._startedAt) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._finishedAt) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.statusCode) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.error) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.responseBody) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.attempt != 0 {
+      try visitor.visitSingularInt32Field(value: self.attempt, fieldNumber: 1)
+    }
+    try { if let v = self._startedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._finishedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if self.statusCode != 0 {
+      try visitor.visitSingularInt32Field(value: self.statusCode, fieldNumber: 4)
+    }
+    if !self.error.isEmpty {
+      try visitor.visitSingularStringField(value: self.error, fieldNumber: 5)
+    }
+    if !self.responseBody.isEmpty {
+      try visitor.visitSingularStringField(value: self.responseBody, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_WebhookDeliveryAttempt, rhs: Metachat_V1_WebhookDeliveryAttempt) -> Bool {
+    if lhs.attempt != rhs.attempt {return false}
+    if lhs._startedAt != rhs._startedAt {return false}
+    if lhs._finishedAt != rhs._finishedAt {return false}
+    if lhs.statusCode != rhs.statusCode {return false}
+    if lhs.error != rhs.error {return false}
+    if lhs.responseBody != rhs.responseBody {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -892,7 +1178,7 @@ nonisolated extension Metachat_V1_WebhookEvent: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Metachat_V1_WebhookDelivery: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".WebhookDelivery"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}webhook_id\0\u{3}event_id\0\u{3}event_type\0\u{1}status\0\u{1}attempts\0\u{3}max_attempts\0\u{3}last_status_code\0\u{3}last_error\0\u{3}next_attempt_at\0\u{3}last_attempt_at\0\u{3}delivered_at\0\u{3}created_at\0\u{3}updated_at\0\u{3}redelivery_of\0\u{1}event\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}webhook_id\0\u{3}event_id\0\u{3}event_type\0\u{1}status\0\u{1}attempts\0\u{3}max_attempts\0\u{3}last_status_code\0\u{3}last_error\0\u{3}next_attempt_at\0\u{3}last_attempt_at\0\u{3}delivered_at\0\u{3}created_at\0\u{3}updated_at\0\u{3}redelivery_of\0\u{1}event\0\u{3}last_response_body\0\u{3}attempt_log\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -911,6 +1197,8 @@ nonisolated extension Metachat_V1_WebhookDelivery: SwiftProtobuf.Message, SwiftP
     var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _redeliveryOf: String = String()
     var _event: Metachat_V1_WebhookEvent? = nil
+    var _lastResponseBody: String = String()
+    var _attemptLog: [Metachat_V1_WebhookDeliveryAttempt] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -937,6 +1225,8 @@ nonisolated extension Metachat_V1_WebhookDelivery: SwiftProtobuf.Message, SwiftP
       _updatedAt = source._updatedAt
       _redeliveryOf = source._redeliveryOf
       _event = source._event
+      _lastResponseBody = source._lastResponseBody
+      _attemptLog = source._attemptLog
     }
   }
 
@@ -971,6 +1261,8 @@ nonisolated extension Metachat_V1_WebhookDelivery: SwiftProtobuf.Message, SwiftP
         case 14: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
         case 15: try { try decoder.decodeSingularStringField(value: &_storage._redeliveryOf) }()
         case 16: try { try decoder.decodeSingularMessageField(value: &_storage._event) }()
+        case 17: try { try decoder.decodeSingularStringField(value: &_storage._lastResponseBody) }()
+        case 18: try { try decoder.decodeRepeatedMessageField(value: &_storage._attemptLog) }()
         default: break
         }
       }
@@ -1031,6 +1323,12 @@ nonisolated extension Metachat_V1_WebhookDelivery: SwiftProtobuf.Message, SwiftP
       try { if let v = _storage._event {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
       } }()
+      if !_storage._lastResponseBody.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._lastResponseBody, fieldNumber: 17)
+      }
+      if !_storage._attemptLog.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._attemptLog, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1056,6 +1354,8 @@ nonisolated extension Metachat_V1_WebhookDelivery: SwiftProtobuf.Message, SwiftP
         if _storage._updatedAt != rhs_storage._updatedAt {return false}
         if _storage._redeliveryOf != rhs_storage._redeliveryOf {return false}
         if _storage._event != rhs_storage._event {return false}
+        if _storage._lastResponseBody != rhs_storage._lastResponseBody {return false}
+        if _storage._attemptLog != rhs_storage._attemptLog {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1440,6 +1740,41 @@ nonisolated extension Metachat_V1_RedeliverWebhookRequest: SwiftProtobuf.Message
   }
 
   package static func ==(lhs: Metachat_V1_RedeliverWebhookRequest, rhs: Metachat_V1_RedeliverWebhookRequest) -> Bool {
+    if lhs.webhookID != rhs.webhookID {return false}
+    if lhs.deliveryID != rhs.deliveryID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_GetWebhookDeliveryRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetWebhookDeliveryRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}webhook_id\0\u{3}delivery_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.webhookID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.deliveryID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.webhookID.isEmpty {
+      try visitor.visitSingularStringField(value: self.webhookID, fieldNumber: 1)
+    }
+    if !self.deliveryID.isEmpty {
+      try visitor.visitSingularStringField(value: self.deliveryID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_GetWebhookDeliveryRequest, rhs: Metachat_V1_GetWebhookDeliveryRequest) -> Bool {
     if lhs.webhookID != rhs.webhookID {return false}
     if lhs.deliveryID != rhs.deliveryID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}

@@ -58,7 +58,7 @@ struct ConversationEraseTests {
             _ = try await h.handler.escalateConversation(request: escalate, context: h.asA)
             #expect(
                 try await Self.rowsMentioning(c.id, in: h.pool).keys.sorted() == [
-                    "channel_outbox", "conversation_events", "conversations", "messages",
+                    "channel_outbox", "conversation_events", "conversations", "messages", "outbox_events",
                 ])
 
             var delete = Metachat_V1_DeleteConversationRequest()

@@ -21,7 +21,8 @@ struct MigratorTests {
                         "channel_outbox", "chat_requests", "chat_usage_daily", "conversation_event_counters",
                         "conversation_events", "conversations", "document_chunks", "documents", "ingest_jobs",
                         "messages",
-                        "messages_archive", "retention_runs", "schema_migrations", "tenants",
+                        "messages_archive", "outbox_events", "retention_runs", "schema_migrations", "tenants",
+                        "webhook_deliveries", "webhook_delivery_attempts", "webhook_endpoints",
                     ]
             )
             let recorded = try await pool.query("SELECT file_name, checksum FROM schema_migrations ORDER BY version")

@@ -404,7 +404,7 @@ const ProtobufCMessageDescriptor metachat__v1__dependency_check__descriptor =
   (ProtobufCMessageInit) metachat__v1__dependency_check__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__health_report__field_descriptors[6] =
+static const ProtobufCFieldDescriptor metachat__v1__health_report__field_descriptors[7] =
 {
   {
     "status",
@@ -478,9 +478,22 @@ static const ProtobufCFieldDescriptor metachat__v1__health_report__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rabbitmq",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__HealthReport, rabbitmq),
+    &metachat__v1__dependency_check__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__health_report__field_indices_by_name[] = {
   1,   /* field[1] = database */
+  6,   /* field[6] = rabbitmq */
   2,   /* field[2] = redis */
   5,   /* field[5] = server_time */
   0,   /* field[0] = status */
@@ -490,7 +503,7 @@ static const unsigned metachat__v1__health_report__field_indices_by_name[] = {
 static const ProtobufCIntRange metachat__v1__health_report__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor metachat__v1__health_report__descriptor =
 {
@@ -500,7 +513,7 @@ const ProtobufCMessageDescriptor metachat__v1__health_report__descriptor =
   "Metachat__V1__HealthReport",
   "metachat.v1",
   sizeof(Metachat__V1__HealthReport),
-  6,
+  7,
   metachat__v1__health_report__field_descriptors,
   metachat__v1__health_report__field_indices_by_name,
   1,  metachat__v1__health_report__number_ranges,

@@ -99,8 +99,8 @@ struct  Metachat__V1__HealthReport
 {
   ProtobufCMessage base;
   /*
-   * Overall state: the worst of the dependency states, where Redis failures count as
-   * DEGRADED and PostgreSQL failures as UNHEALTHY.
+   * Overall state: the worst of the dependency states, where Redis and RabbitMQ failures
+   * count as DEGRADED and PostgreSQL failures as UNHEALTHY.
    */
   Metachat__V1__HealthStatus status;
   /*
@@ -123,10 +123,15 @@ struct  Metachat__V1__HealthReport
    * Server clock at the time of the report (UTC).
    */
   Google__Protobuf__Timestamp *server_time;
+  /*
+   * The event bus (RabbitMQ), as the outbox relay last saw it; unset without RABBITMQ_URL.
+   * UNHEALTHY counts as DEGRADED overall: events wait in the outbox until it takes them.
+   */
+  Metachat__V1__DependencyCheck *rabbitmq;
 };
 #define METACHAT__V1__HEALTH_REPORT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__health_report__descriptor) \
-    , METACHAT__V1__HEALTH_STATUS__HEALTH_STATUS_UNSPECIFIED, NULL, NULL, (char *)protobuf_c_empty_string, 0, NULL }
+    , METACHAT__V1__HEALTH_STATUS__HEALTH_STATUS_UNSPECIFIED, NULL, NULL, (char *)protobuf_c_empty_string, 0, NULL, NULL }
 
 
 /*

@@ -97,6 +97,51 @@ void   metachat__v1__webhook_event__free_unpacked
   assert(message->base.descriptor == &metachat__v1__webhook_event__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   metachat__v1__webhook_delivery_attempt__init
+                     (Metachat__V1__WebhookDeliveryAttempt         *message)
+{
+  static const Metachat__V1__WebhookDeliveryAttempt init_value = METACHAT__V1__WEBHOOK_DELIVERY_ATTEMPT__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__webhook_delivery_attempt__get_packed_size
+                     (const Metachat__V1__WebhookDeliveryAttempt *message)
+{
+  assert(message->base.descriptor == &metachat__v1__webhook_delivery_attempt__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__webhook_delivery_attempt__pack
+                     (const Metachat__V1__WebhookDeliveryAttempt *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__webhook_delivery_attempt__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__webhook_delivery_attempt__pack_to_buffer
+                     (const Metachat__V1__WebhookDeliveryAttempt *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__webhook_delivery_attempt__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__WebhookDeliveryAttempt *
+       metachat__v1__webhook_delivery_attempt__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__WebhookDeliveryAttempt *)
+     protobuf_c_message_unpack (&metachat__v1__webhook_delivery_attempt__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__webhook_delivery_attempt__free_unpacked
+                     (Metachat__V1__WebhookDeliveryAttempt *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__webhook_delivery_attempt__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   metachat__v1__webhook_delivery__init
                      (Metachat__V1__WebhookDelivery         *message)
 {
@@ -592,6 +637,51 @@ void   metachat__v1__redeliver_webhook_request__free_unpacked
   assert(message->base.descriptor == &metachat__v1__redeliver_webhook_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   metachat__v1__get_webhook_delivery_request__init
+                     (Metachat__V1__GetWebhookDeliveryRequest         *message)
+{
+  static const Metachat__V1__GetWebhookDeliveryRequest init_value = METACHAT__V1__GET_WEBHOOK_DELIVERY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__get_webhook_delivery_request__get_packed_size
+                     (const Metachat__V1__GetWebhookDeliveryRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__get_webhook_delivery_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__get_webhook_delivery_request__pack
+                     (const Metachat__V1__GetWebhookDeliveryRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__get_webhook_delivery_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__get_webhook_delivery_request__pack_to_buffer
+                     (const Metachat__V1__GetWebhookDeliveryRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__get_webhook_delivery_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__GetWebhookDeliveryRequest *
+       metachat__v1__get_webhook_delivery_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__GetWebhookDeliveryRequest *)
+     protobuf_c_message_unpack (&metachat__v1__get_webhook_delivery_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__get_webhook_delivery_request__free_unpacked
+                     (Metachat__V1__GetWebhookDeliveryRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__get_webhook_delivery_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   metachat__v1__redeliver_webhook_response__init
                      (Metachat__V1__RedeliverWebhookResponse         *message)
 {
@@ -817,7 +907,7 @@ void   metachat__v1__rotate_webhook_secret_response__free_unpacked
   assert(message->base.descriptor == &metachat__v1__rotate_webhook_secret_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor metachat__v1__webhook_endpoint__field_descriptors[10] =
+static const ProtobufCFieldDescriptor metachat__v1__webhook_endpoint__field_descriptors[13] =
 {
   {
     "id",
@@ -939,13 +1029,52 @@ static const ProtobufCFieldDescriptor metachat__v1__webhook_endpoint__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "disabled_reason",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__WebhookEndpoint, disabled_reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "consecutive_failures",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__WebhookEndpoint, consecutive_failures),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "previous_secret_expires_at",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__WebhookEndpoint, previous_secret_expires_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__webhook_endpoint__field_indices_by_name[] = {
+  11,   /* field[11] = consecutive_failures */
   7,   /* field[7] = created_at */
   4,   /* field[4] = description */
+  10,   /* field[10] = disabled_reason */
   5,   /* field[5] = enabled */
   3,   /* field[3] = event_types */
   0,   /* field[0] = id */
+  12,   /* field[12] = previous_secret_expires_at */
   9,   /* field[9] = secret_rotated_at */
   6,   /* field[6] = signing_secret_last_four */
   1,   /* field[1] = tenant_id */
@@ -955,7 +1084,7 @@ static const unsigned metachat__v1__webhook_endpoint__field_indices_by_name[] = 
 static const ProtobufCIntRange metachat__v1__webhook_endpoint__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor metachat__v1__webhook_endpoint__descriptor =
 {
@@ -965,58 +1094,34 @@ const ProtobufCMessageDescriptor metachat__v1__webhook_endpoint__descriptor =
   "Metachat__V1__WebhookEndpoint",
   "metachat.v1",
   sizeof(Metachat__V1__WebhookEndpoint),
-  10,
+  13,
   metachat__v1__webhook_endpoint__field_descriptors,
   metachat__v1__webhook_endpoint__field_indices_by_name,
   1,  metachat__v1__webhook_endpoint__number_ranges,
   (ProtobufCMessageInit) metachat__v1__webhook_endpoint__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__webhook_event__field_descriptors[5] =
+static const ProtobufCFieldDescriptor metachat__v1__webhook_event__field_descriptors[3] =
 {
   {
-    "id",
+    "type",
     1,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Metachat__V1__WebhookEvent, id),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "type",
-    2,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_ENUM,
-    0,   /* quantifier_offset */
     offsetof(Metachat__V1__WebhookEvent, type),
-    &metachat__v1__webhook_event_type__descriptor,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "tenant_id",
-    3,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Metachat__V1__WebhookEvent, tenant_id),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "occurred_at",
-    4,
+    "timestamp",
+    2,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
-    offsetof(Metachat__V1__WebhookEvent, occurred_at),
+    offsetof(Metachat__V1__WebhookEvent, timestamp),
     &google__protobuf__timestamp__descriptor,
     NULL,
     0,             /* flags */
@@ -1024,7 +1129,7 @@ static const ProtobufCFieldDescriptor metachat__v1__webhook_event__field_descrip
   },
   {
     "data",
-    5,
+    3,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
@@ -1036,16 +1141,14 @@ static const ProtobufCFieldDescriptor metachat__v1__webhook_event__field_descrip
   },
 };
 static const unsigned metachat__v1__webhook_event__field_indices_by_name[] = {
-  4,   /* field[4] = data */
-  0,   /* field[0] = id */
-  3,   /* field[3] = occurred_at */
-  2,   /* field[2] = tenant_id */
-  1,   /* field[1] = type */
+  2,   /* field[2] = data */
+  1,   /* field[1] = timestamp */
+  0,   /* field[0] = type */
 };
 static const ProtobufCIntRange metachat__v1__webhook_event__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor metachat__v1__webhook_event__descriptor =
 {
@@ -1055,14 +1158,117 @@ const ProtobufCMessageDescriptor metachat__v1__webhook_event__descriptor =
   "Metachat__V1__WebhookEvent",
   "metachat.v1",
   sizeof(Metachat__V1__WebhookEvent),
-  5,
+  3,
   metachat__v1__webhook_event__field_descriptors,
   metachat__v1__webhook_event__field_indices_by_name,
   1,  metachat__v1__webhook_event__number_ranges,
   (ProtobufCMessageInit) metachat__v1__webhook_event__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__webhook_delivery__field_descriptors[16] =
+static const ProtobufCFieldDescriptor metachat__v1__webhook_delivery_attempt__field_descriptors[6] =
+{
+  {
+    "attempt",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__WebhookDeliveryAttempt, attempt),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "started_at",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__WebhookDeliveryAttempt, started_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "finished_at",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__WebhookDeliveryAttempt, finished_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status_code",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__WebhookDeliveryAttempt, status_code),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "error",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__WebhookDeliveryAttempt, error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "response_body",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__WebhookDeliveryAttempt, response_body),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__webhook_delivery_attempt__field_indices_by_name[] = {
+  0,   /* field[0] = attempt */
+  4,   /* field[4] = error */
+  2,   /* field[2] = finished_at */
+  5,   /* field[5] = response_body */
+  1,   /* field[1] = started_at */
+  3,   /* field[3] = status_code */
+};
+static const ProtobufCIntRange metachat__v1__webhook_delivery_attempt__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor metachat__v1__webhook_delivery_attempt__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.WebhookDeliveryAttempt",
+  "WebhookDeliveryAttempt",
+  "Metachat__V1__WebhookDeliveryAttempt",
+  "metachat.v1",
+  sizeof(Metachat__V1__WebhookDeliveryAttempt),
+  6,
+  metachat__v1__webhook_delivery_attempt__field_descriptors,
+  metachat__v1__webhook_delivery_attempt__field_indices_by_name,
+  1,  metachat__v1__webhook_delivery_attempt__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__webhook_delivery_attempt__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__webhook_delivery__field_descriptors[18] =
 {
   {
     "id",
@@ -1256,8 +1462,33 @@ static const ProtobufCFieldDescriptor metachat__v1__webhook_delivery__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "last_response_body",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__WebhookDelivery, last_response_body),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "attempt_log",
+    18,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metachat__V1__WebhookDelivery, n_attempt_log),
+    offsetof(Metachat__V1__WebhookDelivery, attempt_log),
+    &metachat__v1__webhook_delivery_attempt__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__webhook_delivery__field_indices_by_name[] = {
+  17,   /* field[17] = attempt_log */
   5,   /* field[5] = attempts */
   12,   /* field[12] = created_at */
   11,   /* field[11] = delivered_at */
@@ -1267,6 +1498,7 @@ static const unsigned metachat__v1__webhook_delivery__field_indices_by_name[] = 
   0,   /* field[0] = id */
   10,   /* field[10] = last_attempt_at */
   8,   /* field[8] = last_error */
+  16,   /* field[16] = last_response_body */
   7,   /* field[7] = last_status_code */
   6,   /* field[6] = max_attempts */
   9,   /* field[9] = next_attempt_at */
@@ -1278,7 +1510,7 @@ static const unsigned metachat__v1__webhook_delivery__field_indices_by_name[] = 
 static const ProtobufCIntRange metachat__v1__webhook_delivery__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 16 }
+  { 0, 18 }
 };
 const ProtobufCMessageDescriptor metachat__v1__webhook_delivery__descriptor =
 {
@@ -1288,7 +1520,7 @@ const ProtobufCMessageDescriptor metachat__v1__webhook_delivery__descriptor =
   "Metachat__V1__WebhookDelivery",
   "metachat.v1",
   sizeof(Metachat__V1__WebhookDelivery),
-  16,
+  18,
   metachat__v1__webhook_delivery__field_descriptors,
   metachat__v1__webhook_delivery__field_indices_by_name,
   1,  metachat__v1__webhook_delivery__number_ranges,
@@ -1857,6 +2089,57 @@ const ProtobufCMessageDescriptor metachat__v1__redeliver_webhook_request__descri
   (ProtobufCMessageInit) metachat__v1__redeliver_webhook_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor metachat__v1__get_webhook_delivery_request__field_descriptors[2] =
+{
+  {
+    "webhook_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__GetWebhookDeliveryRequest, webhook_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "delivery_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__GetWebhookDeliveryRequest, delivery_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__get_webhook_delivery_request__field_indices_by_name[] = {
+  1,   /* field[1] = delivery_id */
+  0,   /* field[0] = webhook_id */
+};
+static const ProtobufCIntRange metachat__v1__get_webhook_delivery_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metachat__v1__get_webhook_delivery_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.GetWebhookDeliveryRequest",
+  "GetWebhookDeliveryRequest",
+  "Metachat__V1__GetWebhookDeliveryRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__GetWebhookDeliveryRequest),
+  2,
+  metachat__v1__get_webhook_delivery_request__field_descriptors,
+  metachat__v1__get_webhook_delivery_request__field_indices_by_name,
+  1,  metachat__v1__get_webhook_delivery_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__get_webhook_delivery_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor metachat__v1__redeliver_webhook_response__field_descriptors[1] =
 {
   {
@@ -2073,7 +2356,7 @@ const ProtobufCMessageDescriptor metachat__v1__rotate_webhook_secret_response__d
   (ProtobufCMessageInit) metachat__v1__rotate_webhook_secret_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue metachat__v1__webhook_event_type__enum_values_by_number[9] =
+static const ProtobufCEnumValue metachat__v1__webhook_event_type__enum_values_by_number[17] =
 {
   { "WEBHOOK_EVENT_TYPE_UNSPECIFIED", "METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_UNSPECIFIED", 0 },
   { "WEBHOOK_EVENT_TYPE_CONVERSATION_CREATED", "METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_CONVERSATION_CREATED", 1 },
@@ -2084,19 +2367,35 @@ static const ProtobufCEnumValue metachat__v1__webhook_event_type__enum_values_by
   { "WEBHOOK_EVENT_TYPE_DOCUMENT_READY", "METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_DOCUMENT_READY", 6 },
   { "WEBHOOK_EVENT_TYPE_DOCUMENT_FAILED", "METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_DOCUMENT_FAILED", 7 },
   { "WEBHOOK_EVENT_TYPE_TEST", "METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_TEST", 8 },
+  { "WEBHOOK_EVENT_TYPE_CONVERSATION_UPDATED", "METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_CONVERSATION_UPDATED", 9 },
+  { "WEBHOOK_EVENT_TYPE_MESSAGE_DELIVERY_UPDATED", "METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_MESSAGE_DELIVERY_UPDATED", 10 },
+  { "WEBHOOK_EVENT_TYPE_TENANT_CREATED", "METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_TENANT_CREATED", 11 },
+  { "WEBHOOK_EVENT_TYPE_TENANT_UPDATED", "METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_TENANT_UPDATED", 12 },
+  { "WEBHOOK_EVENT_TYPE_TENANT_DISABLED", "METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_TENANT_DISABLED", 13 },
+  { "WEBHOOK_EVENT_TYPE_API_KEY_CREATED", "METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_API_KEY_CREATED", 14 },
+  { "WEBHOOK_EVENT_TYPE_API_KEY_REVOKED", "METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_API_KEY_REVOKED", 15 },
+  { "WEBHOOK_EVENT_TYPE_API_KEY_ROTATED", "METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_API_KEY_ROTATED", 16 },
 };
 static const ProtobufCIntRange metachat__v1__webhook_event_type__value_ranges[] = {
-{0, 0},{0, 9}
+{0, 0},{0, 17}
 };
-static const ProtobufCEnumValueIndex metachat__v1__webhook_event_type__enum_values_by_name[9] =
+static const ProtobufCEnumValueIndex metachat__v1__webhook_event_type__enum_values_by_name[17] =
 {
+  { "WEBHOOK_EVENT_TYPE_API_KEY_CREATED", 14 },
+  { "WEBHOOK_EVENT_TYPE_API_KEY_REVOKED", 15 },
+  { "WEBHOOK_EVENT_TYPE_API_KEY_ROTATED", 16 },
   { "WEBHOOK_EVENT_TYPE_CONVERSATION_ASSIGNED", 4 },
   { "WEBHOOK_EVENT_TYPE_CONVERSATION_CREATED", 1 },
   { "WEBHOOK_EVENT_TYPE_CONVERSATION_ESCALATED", 5 },
   { "WEBHOOK_EVENT_TYPE_CONVERSATION_STATUS_CHANGED", 3 },
+  { "WEBHOOK_EVENT_TYPE_CONVERSATION_UPDATED", 9 },
   { "WEBHOOK_EVENT_TYPE_DOCUMENT_FAILED", 7 },
   { "WEBHOOK_EVENT_TYPE_DOCUMENT_READY", 6 },
   { "WEBHOOK_EVENT_TYPE_MESSAGE_CREATED", 2 },
+  { "WEBHOOK_EVENT_TYPE_MESSAGE_DELIVERY_UPDATED", 10 },
+  { "WEBHOOK_EVENT_TYPE_TENANT_CREATED", 11 },
+  { "WEBHOOK_EVENT_TYPE_TENANT_DISABLED", 13 },
+  { "WEBHOOK_EVENT_TYPE_TENANT_UPDATED", 12 },
   { "WEBHOOK_EVENT_TYPE_TEST", 8 },
   { "WEBHOOK_EVENT_TYPE_UNSPECIFIED", 0 },
 };
@@ -2107,9 +2406,9 @@ const ProtobufCEnumDescriptor metachat__v1__webhook_event_type__descriptor =
   "WebhookEventType",
   "Metachat__V1__WebhookEventType",
   "metachat.v1",
-  9,
+  17,
   metachat__v1__webhook_event_type__enum_values_by_number,
-  9,
+  17,
   metachat__v1__webhook_event_type__enum_values_by_name,
   1,
   metachat__v1__webhook_event_type__value_ranges,
@@ -2149,7 +2448,7 @@ const ProtobufCEnumDescriptor metachat__v1__webhook_delivery_status__descriptor 
   metachat__v1__webhook_delivery_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor metachat__v1__webhook_service__method_descriptors[9] =
+static const ProtobufCMethodDescriptor metachat__v1__webhook_service__method_descriptors[10] =
 {
   { "CreateWebhookEndpoint", &metachat__v1__create_webhook_endpoint_request__descriptor, &metachat__v1__create_webhook_endpoint_response__descriptor },
   { "GetWebhookEndpoint", &metachat__v1__get_webhook_endpoint_request__descriptor, &metachat__v1__webhook_endpoint__descriptor },
@@ -2157,6 +2456,7 @@ static const ProtobufCMethodDescriptor metachat__v1__webhook_service__method_des
   { "UpdateWebhookEndpoint", &metachat__v1__update_webhook_endpoint_request__descriptor, &metachat__v1__webhook_endpoint__descriptor },
   { "DeleteWebhookEndpoint", &metachat__v1__delete_webhook_endpoint_request__descriptor, &google__protobuf__empty__descriptor },
   { "ListWebhookDeliveries", &metachat__v1__list_webhook_deliveries_request__descriptor, &metachat__v1__list_webhook_deliveries_response__descriptor },
+  { "GetWebhookDelivery", &metachat__v1__get_webhook_delivery_request__descriptor, &metachat__v1__webhook_delivery__descriptor },
   { "RedeliverWebhook", &metachat__v1__redeliver_webhook_request__descriptor, &metachat__v1__redeliver_webhook_response__descriptor },
   { "SendTestWebhookEvent", &metachat__v1__send_test_webhook_event_request__descriptor, &metachat__v1__send_test_webhook_event_response__descriptor },
   { "RotateWebhookSecret", &metachat__v1__rotate_webhook_secret_request__descriptor, &metachat__v1__rotate_webhook_secret_response__descriptor },
@@ -2164,12 +2464,13 @@ static const ProtobufCMethodDescriptor metachat__v1__webhook_service__method_des
 const unsigned metachat__v1__webhook_service__method_indices_by_name[] = {
   0,        /* CreateWebhookEndpoint */
   4,        /* DeleteWebhookEndpoint */
+  6,        /* GetWebhookDelivery */
   1,        /* GetWebhookEndpoint */
   5,        /* ListWebhookDeliveries */
   2,        /* ListWebhookEndpoints */
-  6,        /* RedeliverWebhook */
-  8,        /* RotateWebhookSecret */
-  7,        /* SendTestWebhookEvent */
+  7,        /* RedeliverWebhook */
+  9,        /* RotateWebhookSecret */
+  8,        /* SendTestWebhookEvent */
   3         /* UpdateWebhookEndpoint */
 };
 const ProtobufCServiceDescriptor metachat__v1__webhook_service__descriptor =
@@ -2179,7 +2480,7 @@ const ProtobufCServiceDescriptor metachat__v1__webhook_service__descriptor =
   "WebhookService",
   "Metachat__V1__WebhookService",
   "metachat.v1",
-  9,
+  10,
   metachat__v1__webhook_service__method_descriptors,
   metachat__v1__webhook_service__method_indices_by_name
 };
@@ -2231,13 +2532,21 @@ void metachat__v1__webhook_service__list_webhook_deliveries(ProtobufCService *se
   assert(service->descriptor == &metachat__v1__webhook_service__descriptor);
   service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void metachat__v1__webhook_service__get_webhook_delivery(ProtobufCService *service,
+                                                         const Metachat__V1__GetWebhookDeliveryRequest *input,
+                                                         Metachat__V1__WebhookDelivery_Closure closure,
+                                                         void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__webhook_service__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void metachat__v1__webhook_service__redeliver_webhook(ProtobufCService *service,
                                                       const Metachat__V1__RedeliverWebhookRequest *input,
                                                       Metachat__V1__RedeliverWebhookResponse_Closure closure,
                                                       void *closure_data)
 {
   assert(service->descriptor == &metachat__v1__webhook_service__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__webhook_service__send_test_webhook_event(ProtobufCService *service,
                                                             const Metachat__V1__SendTestWebhookEventRequest *input,
@@ -2245,7 +2554,7 @@ void metachat__v1__webhook_service__send_test_webhook_event(ProtobufCService *se
                                                             void *closure_data)
 {
   assert(service->descriptor == &metachat__v1__webhook_service__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__webhook_service__rotate_webhook_secret(ProtobufCService *service,
                                                           const Metachat__V1__RotateWebhookSecretRequest *input,
@@ -2253,7 +2562,7 @@ void metachat__v1__webhook_service__rotate_webhook_secret(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &metachat__v1__webhook_service__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__webhook_service__init (Metachat__V1__WebhookService_Service *service,
                                           Metachat__V1__WebhookService_ServiceDestroy destroy)

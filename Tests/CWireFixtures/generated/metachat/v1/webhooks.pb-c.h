@@ -24,6 +24,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Metachat__V1__WebhookEndpoint Metachat__V1__WebhookEndpoint;
 typedef struct Metachat__V1__WebhookEvent Metachat__V1__WebhookEvent;
+typedef struct Metachat__V1__WebhookDeliveryAttempt Metachat__V1__WebhookDeliveryAttempt;
 typedef struct Metachat__V1__WebhookDelivery Metachat__V1__WebhookDelivery;
 typedef struct Metachat__V1__CreateWebhookEndpointRequest Metachat__V1__CreateWebhookEndpointRequest;
 typedef struct Metachat__V1__CreateWebhookEndpointResponse Metachat__V1__CreateWebhookEndpointResponse;
@@ -35,6 +36,7 @@ typedef struct Metachat__V1__DeleteWebhookEndpointRequest Metachat__V1__DeleteWe
 typedef struct Metachat__V1__ListWebhookDeliveriesRequest Metachat__V1__ListWebhookDeliveriesRequest;
 typedef struct Metachat__V1__ListWebhookDeliveriesResponse Metachat__V1__ListWebhookDeliveriesResponse;
 typedef struct Metachat__V1__RedeliverWebhookRequest Metachat__V1__RedeliverWebhookRequest;
+typedef struct Metachat__V1__GetWebhookDeliveryRequest Metachat__V1__GetWebhookDeliveryRequest;
 typedef struct Metachat__V1__RedeliverWebhookResponse Metachat__V1__RedeliverWebhookResponse;
 typedef struct Metachat__V1__SendTestWebhookEventRequest Metachat__V1__SendTestWebhookEventRequest;
 typedef struct Metachat__V1__SendTestWebhookEventResponse Metachat__V1__SendTestWebhookEventResponse;
@@ -45,7 +47,8 @@ typedef struct Metachat__V1__RotateWebhookSecretResponse Metachat__V1__RotateWeb
 /* --- enums --- */
 
 /*
- * Kinds of events an endpoint can subscribe to.
+ * Kinds of events an endpoint can subscribe to. Each has a wire name, the `type` of the
+ * delivered JSON and the second part of the RabbitMQ routing key (in brackets).
  */
 typedef enum _Metachat__V1__WebhookEventType {
   /*
@@ -53,37 +56,69 @@ typedef enum _Metachat__V1__WebhookEventType {
    */
   METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_UNSPECIFIED = 0,
   /*
-   * A conversation was created.
+   * A conversation was created (`conversation.created`).
    */
   METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_CONVERSATION_CREATED = 1,
   /*
-   * A message (user, assistant, agent or system) was stored.
+   * A message (user, assistant, agent or system) was stored (`message.created`).
    */
   METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_MESSAGE_CREATED = 2,
   /*
-   * A conversation's status changed.
+   * A conversation's status changed (`conversation.status_changed`).
    */
   METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_CONVERSATION_STATUS_CHANGED = 3,
   /*
-   * A conversation's assignee changed.
+   * A conversation's assignee changed (`conversation.assigned`).
    */
   METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_CONVERSATION_ASSIGNED = 4,
   /*
-   * A conversation was handed over to a human.
+   * A conversation was handed over to a human (`conversation.escalated`).
    */
   METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_CONVERSATION_ESCALATED = 5,
   /*
-   * A document finished ingestion and is searchable.
+   * A document finished ingestion and is searchable (`document.ready`; not emitted yet).
    */
   METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_DOCUMENT_READY = 6,
   /*
-   * A document's ingestion failed.
+   * A document's ingestion failed (`document.failed`; not emitted yet).
    */
   METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_DOCUMENT_FAILED = 7,
   /*
-   * Sent only by SendTestWebhookEvent.
+   * Sent only by SendTestWebhookEvent (`webhook.test`).
    */
-  METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_TEST = 8
+  METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_TEST = 8,
+  /*
+   * A conversation's title, metadata or review flag changed (`conversation.updated`).
+   */
+  METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_CONVERSATION_UPDATED = 9,
+  /*
+   * An outbound message's delivery state changed (`message.delivery_updated`).
+   */
+  METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_MESSAGE_DELIVERY_UPDATED = 10,
+  /*
+   * The tenant was created (`tenant.created`).
+   */
+  METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_TENANT_CREATED = 11,
+  /*
+   * The tenant's name, settings, metadata or state changed (`tenant.updated`).
+   */
+  METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_TENANT_UPDATED = 12,
+  /*
+   * The tenant was disabled (`tenant.disabled`).
+   */
+  METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_TENANT_DISABLED = 13,
+  /*
+   * A tenant API key was created (`api_key.created`).
+   */
+  METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_API_KEY_CREATED = 14,
+  /*
+   * A tenant API key was revoked (`api_key.revoked`).
+   */
+  METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_API_KEY_REVOKED = 15,
+  /*
+   * A tenant API key's rotation was confirmed (`api_key.rotated`).
+   */
+  METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_API_KEY_ROTATED = 16
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METACHAT__V1__WEBHOOK_EVENT_TYPE)
 } Metachat__V1__WebhookEventType;
 /*
@@ -95,7 +130,8 @@ typedef enum _Metachat__V1__WebhookDeliveryStatus {
    */
   METACHAT__V1__WEBHOOK_DELIVERY_STATUS__WEBHOOK_DELIVERY_STATUS_UNSPECIFIED = 0,
   /*
-   * Waiting for its next attempt at next_attempt_at (attempts counts earlier failures).
+   * Waiting for its next attempt at next_attempt_at (attempts counts earlier failures), or
+   * being sent right now.
    */
   METACHAT__V1__WEBHOOK_DELIVERY_STATUS__WEBHOOK_DELIVERY_STATUS_PENDING = 1,
   /*
@@ -104,7 +140,7 @@ typedef enum _Metachat__V1__WebhookDeliveryStatus {
   METACHAT__V1__WEBHOOK_DELIVERY_STATUS__WEBHOOK_DELIVERY_STATUS_SUCCEEDED = 2,
   /*
    * Failed and will not be retried although attempts remained: test events, endpoint
-   * disabled or deleted, or the receiver answered 410 Gone.
+   * disabled, or the receiver answered a final status (4xx other than 408 and 429).
    */
   METACHAT__V1__WEBHOOK_DELIVERY_STATUS__WEBHOOK_DELIVERY_STATUS_FAILED = 3,
   /*
@@ -131,8 +167,9 @@ struct  Metachat__V1__WebhookEndpoint
    */
   char *tenant_id;
   /*
-   * Absolute https URL, at most 2048 characters (http is accepted only when the server
-   * allows insecure webhook targets, e.g. in tests).
+   * Absolute https URL, at most 2048 characters, whose host does not resolve to a
+   * loopback, private, link-local or metadata address (http and such addresses only inside
+   * OUTBOUND_ALLOW_CIDRS).
    */
   char *url;
   /*
@@ -165,44 +202,85 @@ struct  Metachat__V1__WebhookEndpoint
    * Output only. Time of the last secret rotation; unset if never rotated.
    */
   Google__Protobuf__Timestamp *secret_rotated_at;
+  /*
+   * Output only. Why the server disabled the endpoint ("receiver answered 410 Gone",
+   * "20 events in a row failed"); empty when enabled or disabled by an update.
+   */
+  char *disabled_reason;
+  /*
+   * Output only. Events in a row whose delivery ended without success.
+   */
+  int32_t consecutive_failures;
+  /*
+   * Output only. Until when deliveries are signed with the previous secret too; unset
+   * outside a rotation's grace period.
+   */
+  Google__Protobuf__Timestamp *previous_secret_expires_at;
 };
 #define METACHAT__V1__WEBHOOK_ENDPOINT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__webhook_endpoint__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL, NULL, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL, NULL, NULL, (char *)protobuf_c_empty_string, 0, NULL }
 
 
 /*
- * The JSON body POSTed to a webhook endpoint.
+ * The JSON body POSTed to a webhook endpoint (and published to RabbitMQ).
  */
 struct  Metachat__V1__WebhookEvent
 {
   ProtobufCMessage base;
   /*
-   * Event ID (UUID); identical across retries and redeliveries, so receivers can drop
-   * duplicates.
+   * Wire name of the event type, e.g. "message.created" (see WebhookEventType).
    */
-  char *id;
-  /*
-   * Kind of event.
-   */
-  Metachat__V1__WebhookEventType type;
-  /*
-   * Tenant the event belongs to.
-   */
-  char *tenant_id;
+  char *type;
   /*
    * When the event happened.
    */
-  Google__Protobuf__Timestamp *occurred_at;
+  Google__Protobuf__Timestamp *timestamp;
   /*
-   * Event-specific object, e.g. {"conversation": {...}} or {"message": {...}} or
-   * {"document": {...}}, each in its protobuf JSON form.
+   * Event-specific object (docs/webhooks.md lists each type's fields), always with
+   * "tenantId"; e.g. {"tenantId", "conversationId", "eventId", "message": {...}}.
    */
   Google__Protobuf__Struct *data;
 };
 #define METACHAT__V1__WEBHOOK_EVENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__webhook_event__descriptor) \
-    , (char *)protobuf_c_empty_string, METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, NULL }
+    , (char *)protobuf_c_empty_string, NULL, NULL }
+
+
+/*
+ * One attempt to deliver an event.
+ */
+struct  Metachat__V1__WebhookDeliveryAttempt
+{
+  ProtobufCMessage base;
+  /*
+   * Output only. 1 for the first attempt.
+   */
+  int32_t attempt;
+  /*
+   * Output only. When the request started.
+   */
+  Google__Protobuf__Timestamp *started_at;
+  /*
+   * Output only. When the answer (or the failure) came.
+   */
+  Google__Protobuf__Timestamp *finished_at;
+  /*
+   * Output only. HTTP status; 0 when no response was received.
+   */
+  int32_t status_code;
+  /*
+   * Output only. Why it failed; empty after success.
+   */
+  char *error;
+  /*
+   * Output only. The first 1024 bytes of the response body, as text.
+   */
+  char *response_body;
+};
+#define METACHAT__V1__WEBHOOK_DELIVERY_ATTEMPT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__webhook_delivery_attempt__descriptor) \
+    , 0, NULL, NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -212,7 +290,7 @@ struct  Metachat__V1__WebhookDelivery
 {
   ProtobufCMessage base;
   /*
-   * Output only. Delivery ID (UUID); sent as x-metachat-delivery.
+   * Output only. Delivery ID (UUID).
    */
   char *id;
   /*
@@ -220,7 +298,7 @@ struct  Metachat__V1__WebhookDelivery
    */
   char *webhook_id;
   /*
-   * Output only. ID of the delivered event.
+   * Output only. ID of the delivered event: the webhook-id header.
    */
   char *event_id;
   /*
@@ -276,10 +354,19 @@ struct  Metachat__V1__WebhookDelivery
    * Output only. The event exactly as sent (or to be sent).
    */
   Metachat__V1__WebhookEvent *event;
+  /*
+   * Output only. The first 1024 bytes of the last response body, as text.
+   */
+  char *last_response_body;
+  /*
+   * Output only. Every attempt, oldest first (GetWebhookDelivery only; empty in lists).
+   */
+  size_t n_attempt_log;
+  Metachat__V1__WebhookDeliveryAttempt **attempt_log;
 };
 #define METACHAT__V1__WEBHOOK_DELIVERY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__webhook_delivery__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_UNSPECIFIED, METACHAT__V1__WEBHOOK_DELIVERY_STATUS__WEBHOOK_DELIVERY_STATUS_UNSPECIFIED, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_UNSPECIFIED, METACHAT__V1__WEBHOOK_DELIVERY_STATUS__WEBHOOK_DELIVERY_STATUS_UNSPECIFIED, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /*
@@ -322,8 +409,8 @@ struct  Metachat__V1__CreateWebhookEndpointResponse
    */
   Metachat__V1__WebhookEndpoint *webhook;
   /*
-   * Secret for verifying x-metachat-signature (starts "whsec_"). Returned only here;
-   * store it now.
+   * Secret for verifying webhook-signature (starts "whsec_"). Returned only here; store
+   * it now.
    */
   char *signing_secret;
 };
@@ -507,6 +594,26 @@ struct  Metachat__V1__RedeliverWebhookRequest
 
 
 /*
+ * Request for GetWebhookDelivery.
+ */
+struct  Metachat__V1__GetWebhookDeliveryRequest
+{
+  ProtobufCMessage base;
+  /*
+   * ID of the endpoint. Required.
+   */
+  char *webhook_id;
+  /*
+   * ID of the delivery. Required.
+   */
+  char *delivery_id;
+};
+#define METACHAT__V1__GET_WEBHOOK_DELIVERY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__get_webhook_delivery_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
  * Answer to RedeliverWebhook.
  */
 struct  Metachat__V1__RedeliverWebhookResponse
@@ -567,7 +674,7 @@ struct  Metachat__V1__RotateWebhookSecretRequest
   char *webhook_id;
   /*
    * How long deliveries keep signing with the old secret too, 0..7 days; during the
-   * overlap x-metachat-signature carries two comma-separated "v1=" values (new first).
+   * overlap webhook-signature carries two space-separated "v1," signatures (new first).
    * Unset or 0: the old secret stops at once.
    */
   Google__Protobuf__Duration *grace_period;
@@ -634,6 +741,25 @@ Metachat__V1__WebhookEvent *
                       const uint8_t       *data);
 void   metachat__v1__webhook_event__free_unpacked
                      (Metachat__V1__WebhookEvent *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__WebhookDeliveryAttempt methods */
+void   metachat__v1__webhook_delivery_attempt__init
+                     (Metachat__V1__WebhookDeliveryAttempt         *message);
+size_t metachat__v1__webhook_delivery_attempt__get_packed_size
+                     (const Metachat__V1__WebhookDeliveryAttempt   *message);
+size_t metachat__v1__webhook_delivery_attempt__pack
+                     (const Metachat__V1__WebhookDeliveryAttempt   *message,
+                      uint8_t             *out);
+size_t metachat__v1__webhook_delivery_attempt__pack_to_buffer
+                     (const Metachat__V1__WebhookDeliveryAttempt   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__WebhookDeliveryAttempt *
+       metachat__v1__webhook_delivery_attempt__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__webhook_delivery_attempt__free_unpacked
+                     (Metachat__V1__WebhookDeliveryAttempt *message,
                       ProtobufCAllocator *allocator);
 /* Metachat__V1__WebhookDelivery methods */
 void   metachat__v1__webhook_delivery__init
@@ -844,6 +970,25 @@ Metachat__V1__RedeliverWebhookRequest *
 void   metachat__v1__redeliver_webhook_request__free_unpacked
                      (Metachat__V1__RedeliverWebhookRequest *message,
                       ProtobufCAllocator *allocator);
+/* Metachat__V1__GetWebhookDeliveryRequest methods */
+void   metachat__v1__get_webhook_delivery_request__init
+                     (Metachat__V1__GetWebhookDeliveryRequest         *message);
+size_t metachat__v1__get_webhook_delivery_request__get_packed_size
+                     (const Metachat__V1__GetWebhookDeliveryRequest   *message);
+size_t metachat__v1__get_webhook_delivery_request__pack
+                     (const Metachat__V1__GetWebhookDeliveryRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__get_webhook_delivery_request__pack_to_buffer
+                     (const Metachat__V1__GetWebhookDeliveryRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__GetWebhookDeliveryRequest *
+       metachat__v1__get_webhook_delivery_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__get_webhook_delivery_request__free_unpacked
+                     (Metachat__V1__GetWebhookDeliveryRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Metachat__V1__RedeliverWebhookResponse methods */
 void   metachat__v1__redeliver_webhook_response__init
                      (Metachat__V1__RedeliverWebhookResponse         *message);
@@ -947,6 +1092,9 @@ typedef void (*Metachat__V1__WebhookEndpoint_Closure)
 typedef void (*Metachat__V1__WebhookEvent_Closure)
                  (const Metachat__V1__WebhookEvent *message,
                   void *closure_data);
+typedef void (*Metachat__V1__WebhookDeliveryAttempt_Closure)
+                 (const Metachat__V1__WebhookDeliveryAttempt *message,
+                  void *closure_data);
 typedef void (*Metachat__V1__WebhookDelivery_Closure)
                  (const Metachat__V1__WebhookDelivery *message,
                   void *closure_data);
@@ -979,6 +1127,9 @@ typedef void (*Metachat__V1__ListWebhookDeliveriesResponse_Closure)
                   void *closure_data);
 typedef void (*Metachat__V1__RedeliverWebhookRequest_Closure)
                  (const Metachat__V1__RedeliverWebhookRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__GetWebhookDeliveryRequest_Closure)
+                 (const Metachat__V1__GetWebhookDeliveryRequest *message,
                   void *closure_data);
 typedef void (*Metachat__V1__RedeliverWebhookResponse_Closure)
                  (const Metachat__V1__RedeliverWebhookResponse *message,
@@ -1026,6 +1177,10 @@ struct Metachat__V1__WebhookService_Service
                                   const Metachat__V1__ListWebhookDeliveriesRequest *input,
                                   Metachat__V1__ListWebhookDeliveriesResponse_Closure closure,
                                   void *closure_data);
+  void (*get_webhook_delivery)(Metachat__V1__WebhookService_Service *service,
+                               const Metachat__V1__GetWebhookDeliveryRequest *input,
+                               Metachat__V1__WebhookDelivery_Closure closure,
+                               void *closure_data);
   void (*redeliver_webhook)(Metachat__V1__WebhookService_Service *service,
                             const Metachat__V1__RedeliverWebhookRequest *input,
                             Metachat__V1__RedeliverWebhookResponse_Closure closure,
@@ -1052,6 +1207,7 @@ void metachat__v1__webhook_service__init (Metachat__V1__WebhookService_Service *
       function_prefix__ ## update_webhook_endpoint,\
       function_prefix__ ## delete_webhook_endpoint,\
       function_prefix__ ## list_webhook_deliveries,\
+      function_prefix__ ## get_webhook_delivery,\
       function_prefix__ ## redeliver_webhook,\
       function_prefix__ ## send_test_webhook_event,\
       function_prefix__ ## rotate_webhook_secret  }
@@ -1079,6 +1235,10 @@ void metachat__v1__webhook_service__list_webhook_deliveries(ProtobufCService *se
                                                             const Metachat__V1__ListWebhookDeliveriesRequest *input,
                                                             Metachat__V1__ListWebhookDeliveriesResponse_Closure closure,
                                                             void *closure_data);
+void metachat__v1__webhook_service__get_webhook_delivery(ProtobufCService *service,
+                                                         const Metachat__V1__GetWebhookDeliveryRequest *input,
+                                                         Metachat__V1__WebhookDelivery_Closure closure,
+                                                         void *closure_data);
 void metachat__v1__webhook_service__redeliver_webhook(ProtobufCService *service,
                                                       const Metachat__V1__RedeliverWebhookRequest *input,
                                                       Metachat__V1__RedeliverWebhookResponse_Closure closure,
@@ -1098,6 +1258,7 @@ extern const ProtobufCEnumDescriptor    metachat__v1__webhook_event_type__descri
 extern const ProtobufCEnumDescriptor    metachat__v1__webhook_delivery_status__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__webhook_endpoint__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__webhook_event__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__webhook_delivery_attempt__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__webhook_delivery__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__create_webhook_endpoint_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__create_webhook_endpoint_response__descriptor;
@@ -1109,6 +1270,7 @@ extern const ProtobufCMessageDescriptor metachat__v1__delete_webhook_endpoint_re
 extern const ProtobufCMessageDescriptor metachat__v1__list_webhook_deliveries_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__list_webhook_deliveries_response__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__redeliver_webhook_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__get_webhook_delivery_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__redeliver_webhook_response__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__send_test_webhook_event_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__send_test_webhook_event_response__descriptor;
