@@ -28,7 +28,9 @@ package final class OutboundHTTPClient: Service, Sendable {
         /// Connections each client keeps open to one host at most (AsyncHTTPClient's soft limit).
         /// Default 8.
         package var connectionsPerHost = 8
-        /// Whether redirects are followed. Default true.
+        /// Whether redirects of operator-configured URLs are followed. Default true. A
+        /// tenant-supplied URL's redirects are never followed: the target of a redirect would
+        /// escape the egress check (the caller sees the 3xx answer).
         package var followsRedirects = true
 
         /// The defaults.
@@ -46,6 +48,8 @@ package final class OutboundHTTPClient: Service, Sendable {
         /// The client for operator-configured URLs and IP literals, made on first use (a client
         /// that was never made needs no shutdown).
         var shared: HTTPClient?
+        /// The client for tenant-supplied IP literals (redirects not followed), made on first use.
+        var tenantShared: HTTPClient?
         var pinned: [String: PinnedClient] = [:]
         var clock: UInt64 = 0
         var closed = false
@@ -89,7 +93,7 @@ package final class OutboundHTTPClient: Service, Sendable {
         }
         let target = try await self.check(url: request.url, requireHTTPS: requireHTTPS)
         guard let pinnedKey = target.pinnedKey else {
-            return try await self.sharedClient().execute(request, timeout: amount)
+            return try await self.sharedClient(tenantSupplied: true).execute(request, timeout: amount)
         }
         let client = try self.lease(
             pinnedKey, host: target.url.host, address: target.address, until: .now() + amount)
@@ -144,20 +148,25 @@ package final class OutboundHTTPClient: Service, Sendable {
             defer {
                 state.pinned.removeAll()
                 state.shared = nil
+                state.tenantShared = nil
             }
-            return state.pinned.values.map(\.client) + (state.shared.map { [$0] } ?? [])
+            return state.pinned.values.map(\.client) + [state.shared, state.tenantShared].compactMap { $0 }
         }
         for client in clients { try? await client.shutdown() }
     }
 
-    private func sharedClient() throws -> HTTPClient {
+    private func sharedClient(tenantSupplied: Bool = false) throws -> HTTPClient {
         try self.state.withLock { state in
             guard !state.closed else { throw EgressRefusal("the server is shutting down") }
-            if let shared = state.shared { return shared }
+            if let shared = tenantSupplied ? state.tenantShared : state.shared { return shared }
             let shared = HTTPClient(
                 eventLoopGroupProvider: .singleton,
-                configuration: Self.clientConfiguration(self.configuration, pin: nil))
-            state.shared = shared
+                configuration: Self.clientConfiguration(self.configuration, pin: nil, tenantSupplied: tenantSupplied))
+            if tenantSupplied {
+                state.tenantShared = shared
+            } else {
+                state.shared = shared
+            }
             return shared
         }
     }
@@ -181,7 +190,8 @@ package final class OutboundHTTPClient: Service, Sendable {
             }
             let client = HTTPClient(
                 eventLoopGroupProvider: .singleton,
-                configuration: Self.clientConfiguration(self.configuration, pin: (host, "\(address)")))
+                configuration: Self.clientConfiguration(
+                    self.configuration, pin: (host, "\(address)"), tenantSupplied: true))
             state.pinned[key] = PinnedClient(client: client, lastUsed: state.clock, latestDeadline: deadline)
             guard state.pinned.count > self.configuration.pinnedClientLimit,
                 let oldest = state.pinned.filter({ $0.key != key }).min(by: { $0.value.lastUsed < $1.value.lastUsed })
@@ -199,7 +209,7 @@ package final class OutboundHTTPClient: Service, Sendable {
     }
 
     private static func clientConfiguration(
-        _ configuration: Configuration, pin: (host: String, address: String)?
+        _ configuration: Configuration, pin: (host: String, address: String)?, tenantSupplied: Bool
     ) -> HTTPClient.Configuration {
         var result = HTTPClient.Configuration()
         let connect = configuration.connectTimeout.components
@@ -208,7 +218,7 @@ package final class OutboundHTTPClient: Service, Sendable {
         if let pin { result.dnsOverride = [pin.host: pin.address] }
         result.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.connectionsPerHost)
-        if !configuration.followsRedirects { result.redirectConfiguration = .disallow }
+        if tenantSupplied || !configuration.followsRedirects { result.redirectConfiguration = .disallow }
         return result
     }
 }

@@ -16,6 +16,8 @@ final class ScriptedEmbeddingServer: Sendable {
         case status(Int)
         /// 200 with this body.
         case body(String)
+        /// 302 to this location.
+        case redirect(String)
     }
 
     /// The script and what arrived, shared with the connections' handlers.
@@ -86,7 +88,8 @@ final class ScriptedEmbeddingServer: Sendable {
                     ((try? JSONSerialization.jsonObject(with: Data(self.body)) as? [String: Any])?["input"] as? [Any])?
                     .count ?? 0
                 let (status, text): (Int, String)
-                switch self.next(self.body) {
+                let answer = self.next(self.body)
+                switch answer {
                 case .vectors(let dimensions):
                     let data = (0..<inputs).map { index in
                         let vector = Array(repeating: "\(index + 1)", count: dimensions).joined(separator: ",")
@@ -100,8 +103,14 @@ final class ScriptedEmbeddingServer: Sendable {
                 case .body(let body):
                     status = 200
                     text = body
+                case .redirect:
+                    status = 302
+                    text = ""
                 }
                 var headers = HTTPHeaders()
+                if case .redirect(let location) = answer {
+                    headers.add(name: "location", value: location)
+                }
                 headers.add(name: "content-type", value: "application/json")
                 headers.add(name: "content-length", value: String(text.utf8.count))
                 context.write(

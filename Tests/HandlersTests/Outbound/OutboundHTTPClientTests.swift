@@ -138,4 +138,28 @@ struct OutboundHTTPClientTests {
             } throws: { error in "\(error)".contains("not an absolute http(s) URL") }
         }
     }
+
+    @Test(
+        "A tenant URL's redirect is answered, not followed (its target would escape the check); the operator's is followed"
+    )
+    func redirectsNotFollowed() async throws {
+        let server = try await ScriptedEmbeddingServer([
+            .redirect("http://169.254.169.254/latest/meta-data"), .redirect("/v1/elsewhere"), .body("followed"),
+        ])
+        try await Self.withClient(policy: Self.loopbackOnly, resolver: ScriptedResolver([["127.0.0.1"]])) {
+            client throws in
+            var request = HTTPClientRequest(url: server.baseURL + "/embeddings")
+            request.method = .POST
+            request.body = .bytes(ByteBuffer(string: "{}"))
+            let response = try await client.execute(
+                request, destination: .tenantSupplied(requireHTTPS: false), timeout: .seconds(10))
+            #expect(response.status.code == 302)
+            #expect(response.headers.first(name: "location") == "http://169.254.169.254/latest/meta-data")
+            #expect(
+                try await Self.post(client, server.baseURL + "/embeddings", destination: .operatorConfigured)
+                    == "followed")
+        }
+        #expect(server.bodies.count == 3)
+        try await server.close()
+    }
 }
