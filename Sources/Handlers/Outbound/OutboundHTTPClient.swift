@@ -85,9 +85,7 @@ package final class OutboundHTTPClient: Service, Sendable {
     package func execute(
         _ request: HTTPClientRequest, destination: OutboundDestination, timeout: Duration
     ) async throws -> HTTPClientResponse {
-        let amount = TimeAmount.nanoseconds(
-            Int64(timeout.components.seconds) * 1_000_000_000
-                + timeout.components.attoseconds / 1_000_000_000)
+        let amount = Self.timeAmount(timeout)
         guard case .tenantSupplied(let requireHTTPS) = destination else {
             return try await self.sharedClient().execute(request, timeout: amount)
         }
@@ -212,13 +210,17 @@ package final class OutboundHTTPClient: Service, Sendable {
         _ configuration: Configuration, pin: (host: String, address: String)?, tenantSupplied: Bool
     ) -> HTTPClient.Configuration {
         var result = HTTPClient.Configuration()
-        let connect = configuration.connectTimeout.components
-        result.timeout = .init(
-            connect: .nanoseconds(connect.seconds * 1_000_000_000 + connect.attoseconds / 1_000_000_000))
+        result.timeout = .init(connect: Self.timeAmount(configuration.connectTimeout))
         if let pin { result.dnsOverride = [pin.host: pin.address] }
         result.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.connectionsPerHost)
         if tenantSupplied || !configuration.followsRedirects { result.redirectConfiguration = .disallow }
         return result
+    }
+
+    /// A duration as NIO's time amount (nanoseconds).
+    private static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
