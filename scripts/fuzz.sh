@@ -27,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-ALL_TARGETS=(grpc-framing http1 http2 rest-binding path-query document-readers chat-streams)
+ALL_TARGETS=(grpc-framing http1 http2 rest-binding path-query document-readers chat-streams meta-webhooks)
 SCRATCH=.build-fuzz
 
 mode=fuzz
