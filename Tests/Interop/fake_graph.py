@@ -32,6 +32,8 @@ class GraphRequest:
     headers: dict[str, str]
     body: dict | None
     at: float
+    # The status the fake answered (set once answered).
+    status: int = 0
 
 
 @dataclass
@@ -75,6 +77,8 @@ def _handler(graph: FakeGraph):
             pass
 
         def answer(self, status: int, body: dict) -> None:
+            with graph.lock:
+                graph.requests[self.request_index].status = status
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("content-type", "application/json")
@@ -87,6 +91,7 @@ def _handler(graph: FakeGraph):
             query = dict(urllib.parse.parse_qsl(parsed.query))
             with graph.lock:
                 graph.requests.append(GraphRequest(self.command, parsed.path, query, dict(self.headers.items()), body, time.time()))
+                self.request_index = len(graph.requests) - 1
             token = self.headers.get("authorization", "").removeprefix("Bearer ")
             return token, parsed.path.strip("/").split("/"), parsed.path
 
