@@ -41,8 +41,8 @@ class FakeGraph:
     port: int
     version: str = "v21.0"
     revoked_tokens: set[str] = field(default_factory=set)
-    # Answers (status, JSON body) for the next sends, first queued first.
-    queued_send_answers: list[tuple[int, dict]] = field(default_factory=list)
+    # Answers (status, JSON body) for the next sends to a path ("" : any path), first queued first.
+    queued_send_answers: dict[str, list[tuple[int, dict]]] = field(default_factory=dict)
     requests: list[GraphRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     sent_count: int = 0
@@ -51,9 +51,11 @@ class FakeGraph:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def queue_send_answers(self, *answers: tuple[int, dict]) -> None:
+    def queue_send_answers(self, *answers: tuple[int, dict], object_id: str = "") -> None:
+        """Answers for the next sends to `/{version}/{object_id}/messages` (or to any path)."""
+        path = f"/{self.version}/{object_id}/messages" if object_id else ""
         with self.lock:
-            self.queued_send_answers.extend(answers)
+            self.queued_send_answers.setdefault(path, []).extend(answers)
 
     def sends(self) -> list[GraphRequest]:
         with self.lock:
@@ -114,13 +116,14 @@ def _handler(graph: FakeGraph):
                 body = json.loads(raw)
             except ValueError:
                 body = None
-            token, parts, _ = self.record(body)
+            token, parts, path = self.record(body)
             if token in graph.revoked_tokens:
                 return self.answer(401, INVALID_TOKEN)
             if len(parts) != 3 or parts[0] != graph.version or parts[2] != "messages" or not isinstance(body, dict):
                 return self.answer(400, {"error": {"message": "Invalid request", "type": "GraphMethodException", "code": 100}})
             with graph.lock:
-                scripted = graph.queued_send_answers.pop(0) if graph.queued_send_answers else None
+                queue = graph.queued_send_answers.get(path) or graph.queued_send_answers.get("") or []
+                scripted = queue.pop(0) if queue else None
                 if scripted is None:
                     graph.sent_count += 1
                     number = graph.sent_count
@@ -134,9 +137,14 @@ def _handler(graph: FakeGraph):
     return Handler
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    # The server's connection pool opens several connections at once (the default backlog is 5).
+    request_queue_size = 128
+
+
 @contextlib.contextmanager
 def running_graph() -> Iterator[FakeGraph]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), None)  # type: ignore[arg-type]
+    server = _Server(("127.0.0.1", 0), None)  # type: ignore[arg-type]
     graph = FakeGraph(port=server.server_address[1])
     server.RequestHandlerClass = _handler(graph)
     server.daemon_threads = True

@@ -254,7 +254,7 @@ def test_a_message_delivered_three_times_makes_one_message_and_one_reply(server,
     for state in ["delivered", "read", "delivered"]:
         status = whatsapp_payload(channel, statuses=[{"id": out, "status": state, "timestamp": "1", "recipient_id": USER}])
         assert post_callback(server, f"/api/channels/{channel['id']}/callback", status).status == 200
-    wait_until(lambda: inbound_settled(channel["id"]), 30, "the receipts processed")
+        wait_until(lambda: inbound_settled(channel["id"]), 30, f"the {state} receipt processed")
     assert messages_of(server, key, conversation["id"])[1]["deliveryStatus"] == "MESSAGE_DELIVERY_STATUS_READ"
     failed = whatsapp_payload(channel, statuses=[{"id": out, "status": "failed", "timestamp": "2", "recipient_id": USER,
                                          "errors": [{"code": 131026, "title": "Message undeliverable", "error_data": {"details": "Receiver is incapable"}}]}])
@@ -345,7 +345,8 @@ def test_agent_reply_goes_out_through_the_channel_after_a_rate_limit(server, adm
     _, key = new_tenant(server, admin)
     channel = whatsapp_channel(server, key)
     conversation, before = start_conversation(server, key, channel, graph)
-    graph.queue_send_answers((429, RATE_LIMITED), (400, {"error": {"message": "(#80007) rate limit", "type": "OAuthException", "code": 80007}}))
+    graph.queue_send_answers((429, RATE_LIMITED), (400, {"error": {"message": "(#80007) rate limit", "type": "OAuthException", "code": 80007}}),
+                             object_id=phone(channel))
     reply = agent_reply(server, key, conversation, "An agent here: we open at 9.")
     sent = wait_delivery(server, key, conversation, reply["id"], {"MESSAGE_DELIVERY_STATUS_SENT"})
     attempts = sends_to(graph, phone(channel))[before:]

@@ -35,7 +35,7 @@ def test_kill_9_between_ack_and_reply_sends_the_reply_exactly_once(tmp_path: Pat
         channel = whatsapp_channel(server, key)
         number = phone(channel)
         # The Graph API is down: the reply stays in the outbox after the callback was answered.
-        graph.queue_send_answers(*[(503, UNAVAILABLE)] * 50)
+        graph.queue_send_answers(*[(503, UNAVAILABLE)] * 50, object_id=number)
         body = whatsapp_payload(channel, [text_message(f"wamid.{uuid.uuid4().hex}", "Are you open on Sunday?")])
         reply = post_callback(server, f"/api/channels/{channel['id']}/callback", body)
         assert reply.status == 200

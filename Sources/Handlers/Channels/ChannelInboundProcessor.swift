@@ -38,8 +38,15 @@ struct ChannelInboundProcessor: Sendable {
         let channel: ChannelRow?
         do {
             channel = try await self.pool.withTenantTransaction(tenantID: claim.tenantID) { connection in
-                try await ChannelStore(connection: connection, tenantID: claim.tenantID, publicBaseURL: "").find(
-                    claim.channelID)
+                // The channel's health: when its latest callback arrived.
+                _ = try await connection.execute(
+                    """
+                    UPDATE channels SET last_inbound_at = \(claim.receivedAt)
+                    WHERE tenant_id = \(claim.tenantID) AND id = \(claim.channelID)
+                      AND (last_inbound_at IS NULL OR last_inbound_at < \(claim.receivedAt))
+                    """)
+                return try await ChannelStore(connection: connection, tenantID: claim.tenantID, publicBaseURL: "")
+                    .find(claim.channelID)
             }
         } catch {
             throw .retryable("the channel could not be read")
@@ -210,37 +217,31 @@ struct ChannelInboundProcessor: Sendable {
     // MARK: Receipts
 
     private func apply(_ status: MetaDeliveryStatus, channel: ChannelRow) async throws(Failure) {
-        let found: (id: UUID, status: String?)?
+        let found: UUID?
         do {
             found = try await self.pool.withTenantTransaction(tenantID: channel.tenantID) { connection in
                 try await connection.query(
                     """
-                    SELECT m.id, m.delivery_status FROM messages m
+                    SELECT m.id FROM messages m
                     JOIN conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id
                     WHERE m.tenant_id = \(channel.tenantID) AND m.external_message_id = \(status.externalID)
                       AND c.channel_id = \(channel.id)
                     LIMIT 1
                     """
-                ).first.map { (try $0.decode("id", as: UUID.self), try $0.decode("delivery_status", as: String?.self)) }
+                ).first.map { try $0.decode("id", as: UUID.self) }
             }
         } catch {
             throw .retryable("the message of a receipt could not be read")
         }
         // A receipt of a message sent some other way (or already pruned) changes nothing.
         guard let found else { return }
-        let rank = ["QUEUED": 0, "SENT": 1, "DELIVERED": 2, "READ": 3, "FAILED": 4]
-        let next: Metachat_V1_MessageDeliveryStatus
-        let name: String
-        switch status.state {
-        case .sent: (next, name) = (.sent, "SENT")
-        case .delivered: (next, name) = (.delivered, "DELIVERED")
-        case .read: (next, name) = (.read, "READ")
-        case .failed: (next, name) = (.failed, "FAILED")
-        }
-        // Receipts may arrive out of order: a message already read is not set back to delivered.
-        if let current = found.status, let now = rank[current], let new = rank[name], new <= now, name != "FAILED" {
-            return
-        }
+        let next: Metachat_V1_MessageDeliveryStatus =
+            switch status.state {
+            case .sent: .sent
+            case .delivered: .delivered
+            case .read: .read
+            case .failed: .failed
+            }
         var error = ""
         if status.state == .failed {
             error = status.errorCode.map { "WhatsApp error \($0): " } ?? ""
@@ -248,7 +249,7 @@ struct ChannelInboundProcessor: Sendable {
         }
         do {
             _ = try await self.ledger.updateDelivery(
-                tenantID: channel.tenantID, messageID: found.id, status: next, error: error)
+                tenantID: channel.tenantID, messageID: found, status: next, error: error, forwardOnly: true)
         } catch {
             throw .retryable("the receipt could not be recorded")
         }

@@ -11,6 +11,7 @@ struct ChannelInboundQueue: Sendable {
         var channelID: UUID
         var body: [UInt8]
         var attempts: Int
+        var receivedAt: Date
     }
 
     let pool: PostgresPool
@@ -27,13 +28,14 @@ struct ChannelInboundQueue: Sendable {
                 WHERE id IN (
                     SELECT id FROM channel_inbound WHERE status = 'PENDING' AND next_attempt_at <= now()
                     ORDER BY next_attempt_at, id LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED)
-                RETURNING id, tenant_id, channel_id, body, attempts
+                RETURNING id, tenant_id, channel_id, body, attempts, received_at
                 """
             ).map {
                 Claim(
                     id: try $0.decode("id"), tenantID: try $0.decode("tenant_id"),
                     channelID: try $0.decode("channel_id"),
-                    body: try $0.decode("body"), attempts: try $0.decode("attempts"))
+                    body: try $0.decode("body"), attempts: try $0.decode("attempts"),
+                    receivedAt: try $0.decode("received_at"))
             }.sorted { $0.id < $1.id }
         }
     }

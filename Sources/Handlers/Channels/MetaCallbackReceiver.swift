@@ -7,7 +7,9 @@ package import Storage
 /// and the signed `POST` events.
 ///
 /// A `POST` is answered 200 as soon as its body is stored in `channel_inbound` (the
-/// ``ChannelInboundWorker``s process it later), so Meta's delivery never waits for a model. It is
+/// ``ChannelWorker``s process it later, and stamp the channel's `last_inbound_at` then: an update
+/// of the channel row here would make every callback of a channel wait for the one before), so
+/// Meta's delivery never waits for a model. It is
 /// stored only when `X-Hub-Signature-256` matches the app secret of a channel behind the URL
 /// (compared in constant time) and the body reads as a callback of that channel's platform;
 /// otherwise nothing is stored.
@@ -101,11 +103,6 @@ package struct MetaCallbackReceiver: Sendable {
                     """
                     INSERT INTO channel_inbound (tenant_id, channel_id, body)
                     VALUES (\(channel.tenantID), \(channel.id), \(body))
-                    """)
-                _ = try await connection.execute(
-                    """
-                    UPDATE channels SET last_inbound_at = now()
-                    WHERE tenant_id = \(channel.tenantID) AND id = \(channel.id)
                     """)
                 _ = try await connection.query("SELECT pg_notify('channel_inbound', '')")
             }
