@@ -6631,6 +6631,18 @@ package enum MetaChatOpenAPI {
                   "pattern": "^-?[0-9]+$"
                 },
                 "description": "Total tokens per UTC day (packed), oldest day first, one entry per day touched by the\nrange."
+              },
+              "costNanoUsd": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "What the answers cost, in nano-dollars (10^-9 USD), as in TenantUsage.cost_nano_usd."
+              },
+              "unpricedAnswers": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "Answers the price list did not price."
               }
             }
           },
@@ -7423,6 +7435,18 @@ package enum MetaChatOpenAPI {
                   "$ref": "#/components/schemas/metachat.v1.ModelUsage"
                 },
                 "description": "The assistant's usage per provider and model on the UTC days touched by the range, most\ntokens first."
+              },
+              "costNanoUsd": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "What the answers cost, in nano-dollars (10^-9 USD; 1000000000 is one dollar), priced by the\nserver's LLM_PRICES when each answer was stored. Answers of unpriced models add nothing here\nand are counted in unpriced_answers."
+              },
+              "unpricedAnswers": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "Answers of models LLM_PRICES did not price when they were stored."
               }
             }
           },

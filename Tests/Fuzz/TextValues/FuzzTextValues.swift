@@ -21,10 +21,12 @@ internal import Storage
 /// - 5: `IPNetwork` (`OUTBOUND_ALLOW_CIDRS`, `TRUSTED_PROXIES`): a network read reads again from
 ///   its description to the same network and contains its own address; the egress policy answers
 ///   for it without failing.
+/// - 6: `ModelPriceTable` (`LLM_PRICES`): a list read prices no token above the maximum, and a cost
+///   is never negative, even for the largest token counts.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTextValues(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
-    let reader = input.byte() % 6
+    let reader = input.byte() % 7
     let text = String(decoding: input.rest, as: UTF8.self)
     switch reader {
     case 0: checkRetryAfter(text)
@@ -32,7 +34,8 @@ public func fuzzTextValues(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     case 2: checkRabbitMQURL(text)
     case 3: checkOutboundURL(text)
     case 4: checkCronSchedule(text)
-    default: checkNetwork(text)
+    case 5: checkNetwork(text)
+    default: checkPrices(text)
     }
     return 0
 }
@@ -116,5 +119,25 @@ private func checkNetwork(_ text: String) {
     if let address = ClientAddress(base) {
         fuzzCheck(policy.isAllowedNetwork(address), "an allowed network's own address is refused")
         _ = policy.refusal(for: address)
+    }
+}
+
+private func checkPrices(_ text: String) {
+    guard let table = try? ModelPriceTable(text) else { return }
+    let maximum = Int64(ModelPriceTable.maximumDollarsPerMillion) * 1_000_000
+    for entry in text.split(separator: ",") {
+        let name = entry.split(separator: "=").first.map { String($0.drop(while: { $0 == " " })) } ?? ""
+        let parts = name.split(separator: ":", maxSplits: 1)
+        let (provider, model) = parts.count == 2 ? (String(parts[0]), String(parts[1])) : ("openai", name)
+        let plain = model.hasSuffix("*") ? String(model.dropLast()) : model
+        guard let price = table.price(provider: provider, model: plain) else { continue }
+        fuzzCheck(
+            (0...maximum).contains(price.inputPicoUSDPerToken) && (0...maximum).contains(price.outputPicoUSDPerToken),
+            "a price above the maximum")
+        for tokens in [0, 1, 999_999, Int.max] {
+            let cost = table.costNanoUSD(
+                provider: provider, model: plain, promptTokens: tokens, completionTokens: tokens)
+            fuzzCheck((cost ?? 0) >= 0, "a negative cost")
+        }
     }
 }
