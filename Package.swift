@@ -367,6 +367,7 @@ let fuzzTargets: [(product: String, folder: String, dependencies: [Target.Depend
     ("fuzz-path-query", "PathQuery", ["FuzzSupport", "RESTBridge"]),
     ("fuzz-document-readers", "DocumentReaders", ["FuzzSupport", "DocumentReaders"]),
     ("fuzz-chat-streams", "ChatStreams", ["FuzzSupport", "ChatStreams"]),
+    ("fuzz-text-values", "TextValues", ["FuzzSupport", "Handlers", "RPCServer", "Storage"]),
     ("fuzz-meta-webhooks", "MetaWebhooks", ["MetaWebhooks"]),
 ]
 

@@ -1,4 +1,4 @@
-package import FoundationEssentials
+internal import FoundationEssentials
 internal import Storage
 
 /// Channel credentials sealed by the ``SecretsEnvelope``: each value bound to its channel and
