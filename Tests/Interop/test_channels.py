@@ -310,10 +310,16 @@ def test_messenger_messages_postbacks_and_echoes(server, admin, graph: FakeGraph
     wait_until(lambda: inbound_settled(channel["id"]), 60, "the callback processed")
     conversation = conversations_of(server, key)[0]
     assert conversation["channelType"] == "CHANNEL_TYPE_MESSENGER" and conversation["externalUserId"] == psid
-    sent = wait_until(lambda: len(sends_to(graph, page)[before:]) >= 2 and sends_to(graph, page)[before:], 30, "two replies")
+    def replies():
+        return [r for r in sends_to(graph, page)[before:] if "message" in r.body]
+    sent = wait_until(lambda: len(replies()) >= 2 and replies(), 30, "two replies")
     messages = messages_of(server, key, conversation["id"])
     assert [m["text"] for m in messages if m["role"] == "MESSAGE_ROLE_USER"] == ["hi there", "Get Started"]
     assert all(r.body["messaging_type"] == "RESPONSE" and r.body["recipient"] == {"id": psid} for r in sent)
+    # The typing indicator went out for each of the two messages, each before its reply.
+    typing = [r for r in sends_to(graph, page)[before:] if "sender_action" in r.body]
+    assert [r.body for r in typing] == [{"recipient": {"id": psid}, "sender_action": "typing_on"}] * 2
+    assert typing[0].at <= sent[0].at
     assert {r.body["message"]["text"] for r in sent} <= {m["text"] for m in messages if m["role"] == "MESSAGE_ROLE_ASSISTANT"}
 
 

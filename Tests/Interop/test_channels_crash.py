@@ -29,23 +29,25 @@ def test_kill_9_between_ack_and_reply_sends_the_reply_exactly_once(tmp_path: Pat
         environment = dict(RATE_LIMIT_MAX_REQUESTS="1000000", META_GRAPH_BASE_URL=graph.base_url, META_GRAPH_API_VERSION="v21.0")
         port = free_port()
         log = tmp_path / "serve.log"
-        server = start_server(port, log, environment)
-        admin = seed_admin("channels-crash@example.com", f"crash-{uuid.uuid4().hex[:12]}")["apiKey"]
-        tenant, key = new_tenant(server, admin)
-        channel = whatsapp_channel(server, key)
-        number = phone(channel)
-        # The Graph API is down: the reply stays in the outbox after the callback was answered.
-        graph.queue_send_answers(*[(503, UNAVAILABLE)] * 50, object_id=number)
-        body = whatsapp_payload(channel, [text_message(f"wamid.{uuid.uuid4().hex}", "Are you open on Sunday?")])
-        reply = post_callback(server, f"/api/channels/{channel['id']}/callback", body)
-        assert reply.status == 200
-        wait_until(lambda: graph.sends(), 30, "a first (refused) send")
-        assert psql(f"SELECT status FROM channel_outbox WHERE tenant_id = '{tenant}'") == "PENDING"
-        server.process.kill()
-        server.process.wait(timeout=10)
-        graph.queued_send_answers.clear()
-        server = start_server(port, log, environment)
+        servers = [start_server(port, log, environment)]
         try:
+            server = servers[0]
+            admin = seed_admin("channels-crash@example.com", f"crash-{uuid.uuid4().hex[:12]}")["apiKey"]
+            tenant, key = new_tenant(server, admin)
+            channel = whatsapp_channel(server, key)
+            number = phone(channel)
+            # The Graph API is down: the reply stays in the outbox after the callback was answered.
+            graph.queue_send_answers(*[(503, UNAVAILABLE)] * 50, object_id=number)
+            body = whatsapp_payload(channel, [text_message(f"wamid.{uuid.uuid4().hex}", "Are you open on Sunday?")])
+            reply = post_callback(server, f"/api/channels/{channel['id']}/callback", body)
+            assert reply.status == 200
+            wait_until(lambda: [r for r in graph.sends() if r.path == f"/v21.0/{number}/messages"], 30, "a first (refused) send")
+            assert psql(f"SELECT status FROM channel_outbox WHERE tenant_id = '{tenant}'") == "PENDING"
+            server.process.kill()
+            server.process.wait(timeout=10)
+            graph.queued_send_answers.clear()
+            server = start_server(port, log, environment)
+            servers.append(server)
             wait_until(lambda: psql(f"SELECT status FROM channel_outbox WHERE tenant_id = '{tenant}'") == "SENT", 120,
                        "the reply sent after the restart")
             # Meta redelivers the callback too: still one message and one reply.
@@ -59,5 +61,7 @@ def test_kill_9_between_ack_and_reply_sends_the_reply_exactly_once(tmp_path: Pat
             assert messages[1]["deliveryStatus"] == "MESSAGE_DELIVERY_STATUS_SENT"
             assert accepted(graph, number)[0].body["text"]["body"] == messages[1]["text"]
         finally:
-            server.process.terminate()
-            server.process.wait(timeout=30)
+            for running in servers:
+                if running.process.poll() is None:
+                    running.process.terminate()
+                    running.process.wait(timeout=30)

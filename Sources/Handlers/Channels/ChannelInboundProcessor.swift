@@ -80,6 +80,9 @@ struct ChannelInboundProcessor: Sendable {
         } catch {
             throw .retryable("the dedupe table could not be read")
         }
+        if channel.type == .messenger {
+            await self.showTyping(to: message.from, channel: channel)
+        }
         var media = message.media
         if channel.type == .whatsapp {
             for index in media.indices where !media[index].id.isEmpty {
@@ -129,6 +132,20 @@ struct ChannelInboundProcessor: Sendable {
         } catch {
             throw .retryable("the dedupe row could not be written")
         }
+    }
+
+    /// Messenger's typing indicator while the answer is made: best effort (a failure only means
+    /// the user sees no dots).
+    private func showTyping(to user: String, channel: ChannelRow) async {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = .sortedKeys
+        guard let stored = channel.sealed(.accessToken),
+            let token = try? self.sealing.open(stored, channelID: channel.id, .accessToken),
+            let body = try? encoder.encode(GraphTextMessage.messengerTyping(to: user))
+        else { return }
+        _ = try? await self.graph.send(
+            method: "POST", path: "\(channel.channel.messenger.pageID)/messages", accessToken: token, body: Array(body))
     }
 
     /// The conversation the user's messages continue: the newest one of the channel and user that

@@ -162,20 +162,21 @@ struct ChannelReplySender: Sendable {
         var messageId: String?
     }
 
-    /// Records the outcome on the message (delivery status and event) and the channel's health.
+    /// Records the outcome in the channel's health, then on the message (delivery status and
+    /// event): whoever sees the message's new status finds the channel's health up to date.
     private func record(_ outcome: Outcome, of job: Job) async {
         switch outcome {
         case .sent(let externalID):
+            await self.health(job, error: nil, isSend: true)
             _ = try? await self.ledger.updateDelivery(
                 tenantID: job.tenantID, messageID: job.messageID, status: .sent,
                 externalMessageID: String(externalID.prefix(256)))
-            await self.health(job, error: nil, isSend: true)
         case .retry(let text):
             await self.health(job, error: text, isSend: false)
         case .failed(let text, let channelError):
+            if channelError { await self.health(job, error: text, isSend: false) }
             _ = try? await self.ledger.updateDelivery(
                 tenantID: job.tenantID, messageID: job.messageID, status: .failed, error: String(text.prefix(1000)))
-            if channelError { await self.health(job, error: text, isSend: false) }
         }
     }
 

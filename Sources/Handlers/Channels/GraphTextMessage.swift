@@ -31,6 +31,17 @@ enum GraphTextMessage {
         var message: Message
     }
 
+    /// Messenger sender action: `{"recipient":{"id"},"sender_action":"typing_on"}`.
+    struct MessengerSenderAction: Encodable {
+        var recipient: Messenger.Recipient
+        var senderAction: String
+    }
+
+    /// Messenger's typing indicator for `to`.
+    static func messengerTyping(to: String) -> MessengerSenderAction {
+        MessengerSenderAction(recipient: Messenger.Recipient(id: to), senderAction: "typing_on")
+    }
+
     /// A WhatsApp text message to `to`.
     static func whatsApp(to: String, text: String) -> WhatsApp {
         WhatsApp(to: to, text: WhatsApp.Text(body: text))
