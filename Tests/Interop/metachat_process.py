@@ -193,7 +193,8 @@ def seed_admin(email: str, label: str, **environment: str) -> dict:
 def generate_metachat_stubs(out: Path) -> SimpleNamespace:
     """Generates Python messages and stubs for `proto/metachat/v1/*.proto` (with the
     `google/api` protos they import) into `out`, puts `out` on `sys.path` and imports the
-    security, tenant and system modules. The caller removes `out` from `sys.path`."""
+    security, tenant, system, conversation, common and chat modules. The caller removes `out`
+    from `sys.path`."""
     protos = sorted(str(path.relative_to(REPO_ROOT / "proto")) for path in (REPO_ROOT / "proto").rglob("*.proto"))
     protos = [name for name in protos if name.startswith(("metachat/", "google/api/"))]
     command = [
@@ -211,7 +212,7 @@ def generate_metachat_stubs(out: Path) -> SimpleNamespace:
         pytest.fail(f"protoc failed ({result.returncode}):\n{result.stderr}")
     sys.path.insert(0, str(out))
     modules = {}
-    for name in ("security", "tenants", "system", "conversations", "common"):
+    for name in ("security", "tenants", "system", "conversations", "common", "chat"):
         modules[f"{name}_pb2"] = importlib.import_module(f"metachat.v1.{name}_pb2")
         modules[f"{name}_pb2_grpc"] = importlib.import_module(f"metachat.v1.{name}_pb2_grpc")
     return SimpleNamespace(**modules)

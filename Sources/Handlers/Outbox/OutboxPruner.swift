@@ -3,10 +3,10 @@ package import Logging
 internal import ServiceLifecycle
 package import Storage
 
-/// Keeps the outbox and the webhook delivery log bounded: deletes outbox events that every
-/// consumer has handled (fanned out, and published or older than ``outboxRetention``) once they
-/// are an hour old, and finished deliveries (with their attempts) older than
-/// ``deliveryRetention``, in batches. Prunes at start and then every hour until graceful shutdown.
+/// Keeps the outbox bounded: deletes outbox events that every consumer has handled (fanned out,
+/// and published or older than ``outboxRetention``) once they are an hour old, in batches.
+/// Prunes at start and then every hour until graceful shutdown. (The webhook delivery log is the
+/// retention run's: `RetentionRunner`, docs/retention.md.)
 ///
 /// Without `RABBITMQ_URL` events are never published, so they stay ``outboxRetention`` (7 days):
 /// a bus configured later receives at most that backlog.
@@ -17,8 +17,6 @@ package struct OutboxPruner: Service {
     let pool: PostgresPool
     /// How long an unpublished (but fanned out) event is kept. Default 7 days.
     let outboxRetention: Duration
-    /// How long a finished delivery is kept. Default 30 days.
-    let deliveryRetention: Duration
     let interval: Duration
     let logger: Logger
 
@@ -27,16 +25,14 @@ package struct OutboxPruner: Service {
     /// - Parameters:
     ///   - pool: PostgreSQL, migrated.
     ///   - outboxRetention: How long an unpublished event is kept.
-    ///   - deliveryRetention: How long a finished delivery is kept.
     ///   - interval: Time between runs (default 1 hour).
     ///   - logger: Receives what was pruned and failures.
     package init(
-        pool: PostgresPool, outboxRetention: Duration = .seconds(7 * 86_400),
-        deliveryRetention: Duration = .seconds(30 * 86_400), interval: Duration = .seconds(3600), logger: Logger
+        pool: PostgresPool, outboxRetention: Duration = .seconds(7 * 86_400), interval: Duration = .seconds(3600),
+        logger: Logger
     ) {
         self.pool = pool
         self.outboxRetention = outboxRetention
-        self.deliveryRetention = deliveryRetention
         self.interval = interval
         self.logger = logger
     }
@@ -45,10 +41,9 @@ package struct OutboxPruner: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    let (events, deliveries) = try await self.prune(now: Date())
-                    if events + deliveries > 0 {
-                        self.logger.info(
-                            "pruned the outbox", metadata: ["events": "\(events)", "deliveries": "\(deliveries)"])
+                    let events = try await self.prune(now: Date())
+                    if events > 0 {
+                        self.logger.info("pruned the outbox", metadata: ["events": "\(events)"])
                     }
                 } catch {
                     self.logger.warning("pruning the outbox failed; trying again in an hour")
@@ -60,12 +55,11 @@ package struct OutboxPruner: Service {
 
     /// Deletes what is due at `now`.
     ///
-    /// - Returns: How many outbox events and deliveries were deleted.
+    /// - Returns: How many outbox events were deleted.
     @discardableResult
-    package func prune(now: Date) async throws -> (events: Int, deliveries: Int) {
+    package func prune(now: Date) async throws -> Int {
         let handledBefore = now - 3600
         let unpublishedBefore = now - TimeInterval(self.outboxRetention.components.seconds)
-        let finishedBefore = now - TimeInterval(self.deliveryRetention.components.seconds)
         var events = 0
         while true {
             let deleted = try await self.pool.withAdminTransaction { connection in
@@ -82,21 +76,6 @@ package struct OutboxPruner: Service {
             events += deleted
             if deleted < Self.batchSize { break }
         }
-        var deliveries = 0
-        while true {
-            let deleted = try await self.pool.withAdminTransaction { connection in
-                try await connection.execute(
-                    """
-                    DELETE FROM webhook_deliveries WHERE id IN (
-                        SELECT id FROM webhook_deliveries
-                        WHERE status IN ('SUCCEEDED', 'FAILED', 'DEAD_LETTERED') AND updated_at < \(finishedBefore)
-                        LIMIT \(Int64(Self.batchSize)))
-                    """
-                )
-            }
-            deliveries += deleted
-            if deleted < Self.batchSize { break }
-        }
-        return (events, deliveries)
+        return events
     }
 }

@@ -6,12 +6,16 @@ package struct RetentionDefaults: Sendable, Equatable {
     package var apiLogDays = 30
     /// Days audit-log rows are kept.
     package var auditLogDays = 365
+    /// Days a finished webhook delivery (and its attempts) stays in the delivery log.
+    package var webhookDeliveryDays = 30
+    /// How long a chat call's idempotency key is kept (the contract promises 24 hours).
+    package var idempotencyKeyRetention: Duration = .seconds(24 * 3600)
     /// How long conversation events stay (the stream's resume window).
     package var eventRetention: Duration = .seconds(168 * 3600)
     /// Rows deleted per statement (and per transaction), so no statement holds locks for long.
     package var batchSize = 1000
 
-    /// The defaults: 90 days of messages, 30 of API logs, 365 of audit rows, a week of events,
-    /// batches of 1,000.
+    /// The defaults: 90 days of messages, 30 of API logs, 365 of audit rows, 30 of finished webhook
+    /// deliveries, a day of idempotency keys, a week of events, batches of 1,000.
     package init() {}
 }

@@ -10,13 +10,34 @@ extension RetentionRunner {
         case apiLogs
         /// `audit_log`, by `created_at`.
         case auditLog
+        /// `webhook_deliveries` that ended (succeeded, failed, dead-lettered), by `updated_at`, with
+        /// their attempts; waiting and running ones stay whatever their age.
+        case webhookDeliveries
+        /// `chat_requests`, the chat calls' idempotency keys, by `created_at`.
+        case idempotencyKeys
 
         var name: String {
             switch self {
             case .messages: "messages"
             case .apiLogs: "api_logs"
             case .auditLog: "audit_log"
+            case .webhookDeliveries: "webhook_deliveries"
+            case .idempotencyKeys: "chat_requests"
             }
+        }
+
+        /// The column whose age decides.
+        var age: String {
+            switch self {
+            case .apiLogs: "occurred_at"
+            case .webhookDeliveries: "updated_at"
+            case .messages, .auditLog, .idempotencyKeys: "created_at"
+            }
+        }
+
+        /// What else a row must satisfy to expire.
+        var condition: String {
+            self == .webhookDeliveries ? " AND status IN ('SUCCEEDED', 'FAILED', 'DEAD_LETTERED')" : ""
         }
     }
 
@@ -27,13 +48,14 @@ extension RetentionRunner {
     ) async throws -> RetentionTableResult {
         var result = RetentionTableResult(table: table.name)
         let scope = tenantID == nil ? "$1::uuid IS NULL AND tenant_id IS NULL" : "tenant_id = $1"
-        let age = table == .apiLogs ? "occurred_at" : "created_at"
+        let age = table.age
         let binds: [PostgresValue?] = [tenantID.map(PostgresValue.uuid), .timestamp(cutoff)]
         if dryRun {
             let rows = try await self.pool.withAdminTransaction { connection in
                 try await connection.query(
                     PostgresQuery(
-                        unsafeSQL: "SELECT count(*) AS n FROM \(table.name) WHERE \(scope) AND \(age) < $2",
+                        unsafeSQL:
+                            "SELECT count(*) AS n FROM \(table.name) WHERE \(scope) AND \(age) < $2\(table.condition)",
                         binds: binds))
             }
             let count = try rows.first?.decode("n", as: Int64.self) ?? 0
@@ -61,10 +83,16 @@ extension RetentionRunner {
     /// One batch: the oldest expired rows, locked and skipped when another transaction holds
     /// them, archived when `$4`, then deleted. Messages also leave their conversation's count.
     private static func deleteStatement(_ table: ExpiringTable, scope: String, age: String) -> String {
+        let key =
+            switch table {
+            case .messages, .webhookDeliveries: "tenant_id, id"
+            case .idempotencyKeys: "tenant_id, idempotency_key"
+            case .apiLogs, .auditLog: "id"
+            }
         let doomed = """
             WITH doomed AS (
-                SELECT \(table == .messages ? "tenant_id, id" : "id") FROM \(table.name)
-                WHERE \(scope) AND \(age) < $2 ORDER BY \(age) LIMIT $3 FOR UPDATE SKIP LOCKED)
+                SELECT \(key) FROM \(table.name)
+                WHERE \(scope) AND \(age) < $2\(table.condition) ORDER BY \(age) LIMIT $3 FOR UPDATE SKIP LOCKED)
             """
         switch table {
         case .messages:
@@ -99,6 +127,24 @@ extension RetentionRunner {
             return doomed + """
                 ,
                 deleted AS (DELETE FROM audit_log a USING doomed d WHERE a.id = d.id AND $4 IS NOT NULL RETURNING 1)
+                SELECT (SELECT count(*) FROM deleted) AS deleted, 0::bigint AS archived
+                """
+        case .webhookDeliveries:
+            // The attempts go with their delivery (ON DELETE CASCADE).
+            return doomed + """
+                ,
+                deleted AS (
+                    DELETE FROM webhook_deliveries w USING doomed d
+                    WHERE w.tenant_id = d.tenant_id AND w.id = d.id AND $4 IS NOT NULL RETURNING 1)
+                SELECT (SELECT count(*) FROM deleted) AS deleted, 0::bigint AS archived
+                """
+        case .idempotencyKeys:
+            return doomed + """
+                ,
+                deleted AS (
+                    DELETE FROM chat_requests r USING doomed d
+                    WHERE r.tenant_id = d.tenant_id AND r.idempotency_key = d.idempotency_key AND $4 IS NOT NULL
+                    RETURNING 1)
                 SELECT (SELECT count(*) FROM deleted) AS deleted, 0::bigint AS archived
                 """
         }

@@ -131,6 +131,16 @@ package struct RetentionRunner: Sendable {
                     try await self.expire(
                         .auditLog, tenantID: tenant.id, before: now - Self.days(self.defaults.auditLogDays),
                         archive: false, dryRun: request.dryRun))
+                totals[4].add(
+                    try await self.expire(
+                        .webhookDeliveries, tenantID: tenant.id,
+                        before: now - Self.days(self.defaults.webhookDeliveryDays), archive: false,
+                        dryRun: request.dryRun))
+                totals[5].add(
+                    try await self.expire(
+                        .idempotencyKeys, tenantID: tenant.id,
+                        before: now - TimeInterval(self.defaults.idempotencyKeyRetention.components.seconds),
+                        archive: false, dryRun: request.dryRun))
                 tenantsProcessed += 1
                 try await store.progress(id: record.id, tenantsProcessed: tenantsProcessed, tables: totals)
             }

@@ -20,7 +20,9 @@ package struct RetentionTableResult: Sendable, Equatable, Codable {
     }
 
     /// The tables a run covers, in the order it processes them.
-    static let tables = ["messages", "api_logs", "conversation_events", "audit_log"]
+    static let tables = [
+        "messages", "api_logs", "conversation_events", "audit_log", "webhook_deliveries", "chat_requests",
+    ]
 
     var message: Metachat_V1_RetentionTableResult {
         var result = Metachat_V1_RetentionTableResult()

@@ -1038,5 +1038,17 @@ ALTER TABLE chat_usage_daily
 
 """#
         ),
+        (
+            version: 17,
+            fileName: "0017_webhook_delivery_retention.sql",
+            sha256: "a99e5b24175eba0e06cd757687d886942c4aa6af4d3e08a30d5c04602f72b79b",
+            sql: #"""
+-- Retention deletes a tenant's finished webhook deliveries by age (docs/retention.md): this
+-- index lets each batch walk the oldest finished ones instead of scanning the delivery log.
+CREATE INDEX webhook_deliveries_finished_idx ON webhook_deliveries (tenant_id, updated_at)
+    WHERE status IN ('SUCCEEDED', 'FAILED', 'DEAD_LETTERED');
+
+"""#
+        ),
     ]
 }

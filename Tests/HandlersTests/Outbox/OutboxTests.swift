@@ -165,7 +165,7 @@ struct OutboxTests {
             }
             let pruner = OutboxPruner(
                 pool: pool, logger: Logger(label: "pruner", factory: { _ in SwiftLogNoOpLogHandler() }))
-            let (events, _) = try await pruner.prune(now: Date())
+            let events = try await pruner.prune(now: Date())
             #expect(events == cases.filter { !$0.kept }.count)
             let left = try await pool.withAdminTransaction { connection in
                 try await connection.query("SELECT id FROM outbox_events").map { try $0.decode("id", as: UUID.self) }

@@ -268,4 +268,70 @@ struct RetentionRunnerTests {
             }
         }
     }
+
+    @Test(
+        "Finished webhook deliveries older than 30 days go with their attempts; waiting ones and idempotency keys under a day stay"
+    )
+    func deliveriesAndIdempotencyKeys() async throws {
+        try await MigratedDatabase.with { pool in
+            let seeded = try await Self.seed(pool, ages: [])
+            let tenant = seeded.tenant
+            let endpoint = UUID()
+            // (status, age in days) → kept?
+            let deliveries: [(status: String, days: Double, kept: Bool)] = [
+                ("SUCCEEDED", 40, false), ("FAILED", 31, false), ("DEAD_LETTERED", 45, false),
+                ("SUCCEEDED", 29, true), ("PENDING", 60, true), ("SENDING", 60, true),
+            ]
+            try await pool.withAdminTransaction { connection in
+                try await connection.execute(
+                    """
+                    INSERT INTO webhook_endpoints (tenant_id, id, url, signing_secret, signing_secret_last_four)
+                    VALUES ($1, $2, 'https://hooks.example/x', 'sealed', 'abcd')
+                    """, [.uuid(tenant), .uuid(endpoint)])
+                for delivery in deliveries {
+                    let id = UUID()
+                    try await connection.execute(
+                        """
+                        INSERT INTO webhook_deliveries (tenant_id, id, webhook_id, event_id, event_type, body, status,
+                            attempts, max_attempts, created_at, updated_at)
+                        VALUES ($1, $2, $3, gen_random_uuid(), 'tenant.updated', '{}', $4, 1, 5,
+                            now() - $5 * interval '1 day', now() - $5 * interval '1 day')
+                        """,
+                        [.uuid(tenant), .uuid(id), .uuid(endpoint), .text(delivery.status), .float64(delivery.days)])
+                    try await connection.execute(
+                        """
+                        INSERT INTO webhook_delivery_attempts (tenant_id, delivery_id, attempt, started_at, finished_at)
+                        VALUES ($1, $2, 1, now(), now())
+                        """, [.uuid(tenant), .uuid(id)])
+                }
+                for (key, hours) in [("old", 25.0), ("fresh", 23.0)] {
+                    try await connection.execute(
+                        """
+                        INSERT INTO chat_requests (tenant_id, idempotency_key, request_hash, created_at)
+                        VALUES ($1, $2, repeat('a', 64), now() - $3 * interval '1 hour')
+                        """, [.uuid(tenant), .text(key), .float64(hours)])
+                }
+            }
+            let dryRun = try await Self.runner(pool).run(.init(trigger: .command, dryRun: true, tenantID: tenant))
+            #expect(dryRun.tables.first { $0.table == "webhook_deliveries" }?.deleted == 3)
+            #expect(try await Self.count(pool, "SELECT count(*) FROM webhook_deliveries") == 6)
+
+            let record = try await Self.runner(pool, batchSize: 2).run(.init(trigger: .command, tenantID: tenant))
+            #expect(record.tables.first { $0.table == "webhook_deliveries" }?.deleted == 3)
+            #expect(record.tables.first { $0.table == "chat_requests" }?.deleted == 1)
+            let left = try await pool.withAdminTransaction { connection in
+                try await connection.query("SELECT status FROM webhook_deliveries ORDER BY status").map {
+                    try $0.decode(0, as: String.self)
+                }
+            }
+            #expect(left == deliveries.filter(\.kept).map(\.status).sorted())
+            #expect(try await Self.count(pool, "SELECT count(*) FROM webhook_delivery_attempts") == 3)
+            let keys = try await pool.withAdminTransaction { connection in
+                try await connection.query("SELECT idempotency_key FROM chat_requests").map {
+                    try $0.decode(0, as: String.self)
+                }
+            }
+            #expect(keys == ["fresh"])
+        }
+    }
 }
