@@ -70,7 +70,8 @@ enum DashboardScripts {
           }
           if (change.conversationId !== root.dataset.conversation) return;
           if (change.kind === "message_created" && change.messageId) {
-            const bubble = bubbleFor(change.messageId, change.roleLabel ?? "", change.roleClass ?? "");
+            const role = change.author ? `${change.roleLabel ?? ""} · ${change.author}` : (change.roleLabel ?? "");
+            const bubble = bubbleFor(change.messageId, role, change.roleClass ?? "");
             const text = bubble.querySelector(".text");
             text.textContent = change.text ?? "";
             bubble.setAttribute("aria-busy", "false");

@@ -14,6 +14,7 @@ enum LiveEventFrame {
         var messageId: String?
         var roleLabel: String?
         var roleClass: String?
+        var author: String?
         var text: String?
     }
 
@@ -45,7 +46,8 @@ enum LiveEventFrame {
             let role = MessageRoleLabel(message.role)
             let body = Change(
                 conversationId: event.conversationID, kind: "message_created", messageId: message.id,
-                roleLabel: role.label, roleClass: role.cssClass, text: message.text)
+                roleLabel: role.label, roleClass: role.cssClass,
+                author: message.authorID.isEmpty ? nil : message.authorID, text: message.text)
             return Self.encode(name: "change", id: event.eventID, body)
         case .some(let payload):
             let kind =

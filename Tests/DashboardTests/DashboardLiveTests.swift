@@ -43,9 +43,9 @@ struct DashboardLiveTests {
         /// The frames so far.
         var all: [String] { self.frames.list.withLock { $0 } }
 
-        /// Waits (polling, at most 10 s) until `count` frames satisfy `matching`.
+        /// Waits (polling, at most 30 s) until `count` frames satisfy `matching`.
         func wait(for count: Int, _ matching: (String) -> Bool = { _ in true }) async throws -> [String] {
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < deadline {
                 let found = self.all.filter(matching)
                 if found.count >= count { return found }
@@ -96,6 +96,7 @@ struct DashboardLiveTests {
             let reader = FrameReader(first)
             try await Self.userMessage(harness, tenant: tenant, conversation: conversation, "first <b>question</b>")
             let seen = try await reader.wait(for: 1) { $0.contains("\"kind\":\"message_created\"") }
+            try #require(seen.count == 1)
             #expect(seen[0].contains("event: change"))
             #expect(seen[0].contains(#""text":"first <b>question</b>""#))
             let lastSeen = try #require(Self.ids(reader.all).last)
@@ -108,6 +109,7 @@ struct DashboardLiveTests {
                 headers: [("Last-Event-ID", String(lastSeen))])
             let again = FrameReader(resumed)
             let frames = try await again.wait(for: 3) { $0.hasPrefix("id: ") }
+            try #require(frames.count >= 3)
             let ids = Self.ids(frames)
             #expect(ids.first == lastSeen + 1)
             #expect(ids == Array(ids.sorted()) && Set(ids).count == ids.count)
@@ -129,7 +131,9 @@ struct DashboardLiveTests {
                 "GET", DashboardInboxTests.path(tenant, "/live?conversation=\(id)"), cookie: token)
             #expect(response.status == 200)
             let reader = FrameReader(response)
-            _ = try await reader.wait(for: 1) { $0.hasPrefix("retry:") }
+            // Reply pieces are never stored: a change seen first proves the stream follows live events.
+            try await Self.userMessage(harness, tenant: tenant, conversation: conversation, "anyone there?")
+            _ = try await reader.wait(for: 1) { $0.contains("anyone there?") }
             for (sequence, piece) in ["Hel", "lo <script>", ""].enumerated() {
                 var event = Metachat_V1_ConversationEvent()
                 event.tenantID = tenant.uuidString.lowercased()
@@ -143,6 +147,7 @@ struct DashboardLiveTests {
                 await harness.hub.live(event, tenantID: tenant)
             }
             let frames = try await reader.wait(for: 3) { $0.hasPrefix("event: delta") }
+            try #require(frames.count == 3)
             #expect(frames.allSatisfy { !$0.contains("id: ") })
             #expect(frames[0].contains(#""text":"Hel""#) && frames[0].contains(#""final":false"#))
             #expect(frames[1].contains(#""text":"lo <script>""#))

@@ -14,7 +14,8 @@ final class UnlimitedLoginAttempts: LoginAttemptCounter {
 
     func check(subject: String, policy: RateLimitPolicy) async -> RateLimitDecision {
         self.subjects.withLock { $0.append(subject) }
-        return RateLimitDecision(allowed: true, limit: policy.requests, remaining: 1, resetMilliseconds: 0, retryAfterMilliseconds: 0)
+        return RateLimitDecision(
+            allowed: true, limit: policy.requests, remaining: 1, resetMilliseconds: 0, retryAfterMilliseconds: 0)
     }
 }
 
@@ -100,7 +101,8 @@ struct DashboardTestHarness {
             body = Array(form.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&").utf8)
         }
         return await self.responder.respond(
-            to: HTTPRequest(method: method, target: target, headers: all + headers, body: body, peer: "127.0.0.1:40000"))
+            to: HTTPRequest(method: method, target: target, headers: all + headers, body: body, peer: "127.0.0.1:40000")
+        )
     }
 
     /// Signs in and returns the session cookie's token.
