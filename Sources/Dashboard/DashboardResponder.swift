@@ -65,7 +65,19 @@ package struct DashboardResponder: HTTPResponder {
         FormFields.maximumBytes
     }
 
+    /// Answers a request; every response carries `server-timing: app;dur=<ms>`, the time spent
+    /// here (for streams: until the head), which the dashboard's benchmark reads.
     package func respond(to request: HTTPRequest) async -> HTTPResponse {
+        let started = ContinuousClock.now
+        var response = await self.answer(request)
+        let elapsed = ContinuousClock.now - started
+        let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        response.headers.append(
+            ("server-timing", "app;dur=\(microseconds / 1000).\(String(microseconds % 1000 + 1000).dropFirst())"))
+        return response
+    }
+
+    private func answer(_ request: HTTPRequest) async -> HTTPResponse {
         do {
             return try await self.route(request)
         } catch let error as RPCError {
