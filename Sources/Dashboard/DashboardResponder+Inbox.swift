@@ -11,6 +11,12 @@ extension DashboardResponder {
     func tenantRoute(_ request: HTTPRequest, _ segments: [Substring]) async throws -> HTTPResponse? {
         guard segments.count >= 3, segments[0] == "tenants" else { return nil }
         let method = request.method
+        if segments[2] == "keys" {
+            return try await self.withTenant(request, segments[1], unsafe: method != "GET") { session, tenantID, form in
+                try await self.keysRoute(request, segments, session: session, tenantID: tenantID, form: form)
+                    ?? self.errorPage(status: 404, message: "There is no page at this address.", session: session)
+            }
+        }
         switch (method, segments.count, segments[2]) {
         case ("GET", 3, "inbox"):
             return try await self.withTenant(request, segments[1], unsafe: false) { session, tenantID, _ in

@@ -19,6 +19,7 @@ package struct DashboardResponder: HTTPResponder {
     let sessions: DashboardSessionStore
     let tenants: TenantHandler
     let conversations: ConversationHandler
+    let security: SecurityHandler
     let inbox: ConversationInbox
     let notes: ConversationNotes
     let loginAttempts: any LoginAttemptCounter
@@ -36,12 +37,13 @@ package struct DashboardResponder: HTTPResponder {
     ///   - tenants: The tenant handler the API uses.
     ///   - conversations: The conversation handler the API uses (its event hub feeds the live
     ///     routes).
+    ///   - security: The API's security handler (tenant API keys and their rotation).
     ///   - loginAttempts: Counts sign-in attempts per address and per account.
     ///   - configuration: Timeouts, password cost, login limits, trusted proxies.
     ///   - logger: Receives failures.
     /// - Throws: When a template does not compile.
     package init(
-        pool: PostgresPool, tenants: TenantHandler, conversations: ConversationHandler,
+        pool: PostgresPool, tenants: TenantHandler, conversations: ConversationHandler, security: SecurityHandler,
         loginAttempts: any LoginAttemptCounter, configuration: DashboardConfiguration, logger: Logger
     ) throws {
         self.users = DashboardUserStore(pool: pool)
@@ -50,6 +52,7 @@ package struct DashboardResponder: HTTPResponder {
             absoluteTimeout: configuration.sessionAbsoluteTimeout)
         self.tenants = tenants
         self.conversations = conversations
+        self.security = security
         self.inbox = ConversationInbox(pool: pool)
         self.notes = ConversationNotes(pool: pool)
         self.loginAttempts = loginAttempts

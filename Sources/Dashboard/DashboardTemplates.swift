@@ -4,7 +4,7 @@ enum DashboardTemplates {
     /// Name and text of every template; partials are referenced as `{{> name}}`.
     static let all: [(name: String, text: String)] = [
         ("header", header), ("footer", footer), ("login", login), ("tenants", tenants), ("error", error),
-        ("inbox", inbox), ("conversation", conversation),
+        ("inbox", inbox), ("conversation", conversation), ("keys", keys), ("secret", secret),
     ]
 
     static let header = """
@@ -64,7 +64,7 @@ enum DashboardTemplates {
         {{#tenants}}
         <tr>
         <td>{{name}}</td>
-        <td><code>{{id}}</code> <a href="/tenants/{{id}}/inbox">Inbox</a></td>
+        <td><code>{{id}}</code> <a href="/tenants/{{id}}/inbox">Inbox</a>{{#canToggle}} <a href="/tenants/{{id}}/keys">API keys</a>{{/canToggle}}</td>
         <td>{{status}}</td>
         {{#canToggle}}
         <td>
@@ -168,6 +168,57 @@ enum DashboardTemplates {
         {{/canAct}}
         </section>
         <script type="module" src="/static/live.js"></script>
+        {{> footer}}
+        """
+
+    static let keys = """
+        {{> header}}
+        <p>{{tenantName}}</p>
+        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+        <table>
+        <caption>API keys (secrets are never shown again after creation)</caption>
+        <thead><tr><th scope="col">Label</th><th scope="col">Key</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead>
+        <tbody>
+        {{#rows}}
+        <tr>
+        <td>{{label}}</td>
+        <td><code>{{prefix}}…{{lastFour}}</code></td>
+        <td>{{#active}}Active{{/active}}{{^active}}Revoked{{/active}}</td>
+        <td>
+        {{#active}}
+        <form method="post" action="{{actionBase}}/rotation" class="inline"><input type="hidden" name="csrf" value="{{csrfToken}}"><button type="submit">Rotate</button></form>
+        <form method="post" action="{{actionBase}}/revoke" class="inline"><input type="hidden" name="csrf" value="{{csrfToken}}"><button type="submit">Revoke</button></form>
+        {{/active}}
+        </td>
+        </tr>
+        {{/rows}}
+        </tbody>
+        </table>
+        <h2>New key</h2>
+        <form method="post" action="{{createAction}}" class="stack">
+        <input type="hidden" name="csrf" value="{{csrfToken}}">
+        <label for="label">Label</label>
+        <input id="label" name="label" required maxlength="100">
+        <button type="submit">Create key</button>
+        </form>
+        {{> footer}}
+        """
+
+    static let secret = """
+        {{> header}}
+        {{#apiKey}}
+        <p role="status">Copy the key now: it is shown this once and never again.</p>
+        <p><label for="secret">API key</label><br><input id="secret" readonly size="70" value="{{apiKey}}"></p>
+        {{/apiKey}}
+        {{#rotationToken}}
+        <p role="status">Step 2 of 2: confirm to replace the key{{#expiresAt}} (before {{expiresAt}}){{/expiresAt}}. The new key is shown once after confirming.</p>
+        <form method="post" action="{{confirmAction}}" class="stack">
+        <input type="hidden" name="csrf" value="{{csrfToken}}">
+        <input type="hidden" name="token" value="{{rotationToken}}">
+        <button type="submit">Confirm rotation</button>
+        </form>
+        {{/rotationToken}}
+        <p><a href="{{keysHref}}">Back to the keys</a></p>
         {{> footer}}
         """
 

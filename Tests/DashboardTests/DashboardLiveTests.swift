@@ -127,11 +127,19 @@ struct DashboardLiveTests {
             let token = try await harness.login("ann@acme.example")
             let conversation = try await DashboardInboxTests.conversation(harness, tenant: tenant, user: "customer")
             let id = conversation.uuidString.lowercased()
-            let response = await harness.send(
-                "GET", DashboardInboxTests.path(tenant, "/live?conversation=\(id)"), cookie: token)
+            // The conversation page's live route carries the position the page was read at.
+            let page = await harness.send(
+                "GET", DashboardInboxTests.path(tenant, "/conversations/\(id)"), cookie: token)
+            let live = try #require(
+                page.text.range(of: "data-live-url=\"").map { range in
+                    String(page.text[range.upperBound...].prefix { $0 != "\"" })
+                })
+            #expect(live.contains("conversation=\(id)&amp;after="))
+            let response = await harness.send("GET", live.replacingOccurrences(of: "&amp;", with: "&"), cookie: token)
             #expect(response.status == 200)
             let reader = FrameReader(response)
-            // Reply pieces are never stored: a change seen first proves the stream follows live events.
+            // Reply pieces are never stored: a stored change read first (replayed from the page's
+            // position if need be) proves the watch is registered and follows live events.
             try await Self.userMessage(harness, tenant: tenant, conversation: conversation, "anyone there?")
             _ = try await reader.wait(for: 1) { $0.contains("anyone there?") }
             for (sequence, piece) in ["Hel", "lo <script>", ""].enumerated() {

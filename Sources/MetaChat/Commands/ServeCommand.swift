@@ -81,13 +81,13 @@ struct ServeCommand: AsyncParsableCommand {
         HealthRoutes.register(in: &routes, handler: system)
         var router = RPCRouter()
         system.registerMethods(with: &router)
-        SecurityHandler(
+        let security = SecurityHandler(
             pool: dependencies.postgres,
             pepper: pepper.bytes,
             rotationGracePeriod: configuration.keyRotationGracePeriod,
             keyEvents: dependencies.invalidation
         )
-        .registerMethods(with: &router)
+        security.registerMethods(with: &router)
         let tenants = TenantHandler(
             pool: dependencies.postgres, secrets: configuration.secrets, outbound: dependencies.outbound,
             changes: dependencies.invalidation
@@ -151,7 +151,7 @@ struct ServeCommand: AsyncParsableCommand {
         let dashboard = try configuration.dashboardPort.map { port in
             try Self.dashboardServer(
                 port: port, configuration: configuration, dependencies: dependencies, tenants: tenants,
-                conversations: conversations, logger: logger)
+                conversations: conversations, security: security, logger: logger)
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -174,12 +174,12 @@ struct ServeCommand: AsyncParsableCommand {
     /// with the dashboard's pages over the same handlers as the API (docs/dashboard.md).
     private static func dashboardServer(
         port: Int, configuration: AppConfiguration, dependencies: ServeDependencies, tenants: TenantHandler,
-        conversations: ConversationHandler, logger: Logger
+        conversations: ConversationHandler, security: SecurityHandler, logger: Logger
     ) throws -> RPCServer {
         var dashboardConfiguration = DashboardConfiguration.defaults
         dashboardConfiguration.trustedProxies = configuration.rest.trustedProxies
         let responder = try DashboardResponder(
-            pool: dependencies.postgres, tenants: tenants, conversations: conversations,
+            pool: dependencies.postgres, tenants: tenants, conversations: conversations, security: security,
             loginAttempts: dependencies.rateLimiter,
             configuration: dashboardConfiguration, logger: logger)
         var server = configuration.server

@@ -54,7 +54,10 @@ struct DashboardTestHarness {
             do {
                 let responder = try DashboardResponder(
                     pool: pool, tenants: TenantHandler(pool: pool, secrets: SecretsEnvelope(current: nil)),
-                    conversations: ConversationHandler(pool: pool, hub: hub), loginAttempts: loginAttempts,
+                    conversations: ConversationHandler(pool: pool, hub: hub),
+                    security: SecurityHandler(
+                        pool: pool, pepper: Array(repeating: 7, count: 32), keyEvents: NoKeyChangeListener()),
+                    loginAttempts: loginAttempts,
                     configuration: configuration, logger: Self.logger)
                 try await body(
                     DashboardTestHarness(
