@@ -284,6 +284,8 @@ def main() -> None:
     header = ["workload", "p50 ms", "p95 ms", "max ms", "requests", "events/s written", "page"]
     print_plain(header, render)
     print(markdown(header, render))
+    if args.sessions < 10:
+        return
     memory = sessions(args.metachat, args, log_dir)
     header = ["workload", "RSS KiB per session", "MiB in all"]
     print_plain(header, memory)

@@ -1,3 +1,5 @@
+internal import Mustache
+
 /// The live inbox of one tenant: the views with their counts, and the chosen view's
 /// conversations, longest waiting first.
 struct InboxView: Sendable {
@@ -28,4 +30,22 @@ struct InboxView: Sendable {
     var empty: Bool
     /// The SSE route, with the position the page was read at.
     var liveURL: String
+}
+
+/// The rows are looked up by key rather than through swift-mustache's `Mirror` reflection: the
+/// inbox renders up to 500 of them per page (docs/benchmarks.md, "Dashboard").
+extension InboxView.Row: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "href": self.href
+        case "title": self.title
+        case "user": self.user
+        case "channel": self.channel
+        case "status": self.status
+        case "assignee": self.assignee
+        case "waiting": self.waiting
+        case "messages": self.messages
+        default: nil
+        }
+    }
 }
