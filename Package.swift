@@ -391,6 +391,7 @@ let fuzzTargets: [(product: String, folder: String, dependencies: [Target.Depend
     ("fuzz-path-query", "PathQuery", ["FuzzSupport", "RESTBridge"]),
     ("fuzz-document-readers", "DocumentReaders", ["FuzzSupport", "DocumentReaders"]),
     ("fuzz-chat-streams", "ChatStreams", ["FuzzSupport", "ChatStreams"]),
+    ("fuzz-text-values", "TextValues", ["FuzzSupport", "Handlers", "RPCServer", "Storage"]),
 ]
 
 if fuzzing {

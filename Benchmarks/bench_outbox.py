@@ -175,7 +175,7 @@ def metachat(binary: str, directory: Path, **environment):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)  # paces the readiness polling
-        yield port
+        yield port, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -196,18 +196,24 @@ SELECT gen_random_uuid(), '{tenant}', 'conversation.created', '{body}' FROM gene
 SELECT pg_notify('outbox', '');""")
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (from /proc)."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_count(sql: str, wanted: int, timeout_s: float) -> float:
     started = time.monotonic()
     while int(psql("SET app.scope = 'admin'; " + sql).splitlines()[-1]) < wanted:
         if time.monotonic() - started > timeout_s:
             raise RuntimeError(f"timed out: {sql}")
-        time.sleep(0.02)  # paces the polling of work the relays do on their own
+        time.sleep(0.1)  # paces the polling of work the relays do on their own
     return time.monotonic() - started
 
 
 def deliveries(args, binary: str, directory: Path) -> list[list[str]]:
     rows = []
-    with nginx(directory / "nginx") as receiver, metachat(binary, directory) as port:
+    with nginx(directory / "nginx") as receiver, metachat(binary, directory) as (port, pid):
         admin = json.loads(subprocess.run([binary, "seed-admin", "--email", "bench@example.com", "--label",
                                            f"bench-{uuid.uuid4().hex[:8]}", "--json"], capture_output=True,
                                           text=True, check=True).stdout)["apiKey"]
@@ -218,10 +224,12 @@ def deliveries(args, binary: str, directory: Path) -> list[list[str]]:
         psql("SET app.scope = 'admin'; DELETE FROM outbox_events;")
         insert_events(tenant, args.events)
         wanted = args.events * args.endpoints
+        cpu_before = process_cpu_seconds(pid)
         elapsed = wait_count(
             f"SELECT count(*) FROM webhook_deliveries WHERE tenant_id = '{tenant}' AND status = 'SUCCEEDED'", wanted, 600)
+        cpu = process_cpu_seconds(pid) - cpu_before
         rows.append([f"metachat: {args.events:,} events to {args.endpoints} endpoints", f"{wanted / elapsed:,.0f}",
-                     f"{elapsed:.1f}"])
+                     f"{elapsed:.1f}", f"{cpu / wanted * 1e6:,.0f}"])
         script = directory / "post.lua"
         script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(BODY)}\n'
                           'wrk.headers["content-type"] = "application/json"\n')
@@ -230,7 +238,7 @@ def deliveries(args, binary: str, directory: Path) -> list[list[str]]:
                                 check=True).stdout
         rate = next(line for line in output.splitlines() if line.startswith("Requests/sec")).split()[1]
         rows.append(["reference: wrk POSTing the same body to the same nginx (64 connections)",
-                     f"{float(rate):,.0f}", f"{args.seconds}"])
+                     f"{float(rate):,.0f}", f"{args.seconds}", ""])
     return rows
 
 
@@ -239,7 +247,7 @@ def rabbitmq(args, binary: str, directory: Path) -> list[list[str]]:
 
     url = os.environ["RABBITMQ_TEST_URL"]
     rows = []
-    with metachat(binary, directory, RABBITMQ_URL=url) as port:
+    with metachat(binary, directory, RABBITMQ_URL=url) as (port, _):
         admin = json.loads(subprocess.run([binary, "seed-admin", "--email", "bench-bus@example.com", "--label",
                                            f"bus-{uuid.uuid4().hex[:8]}", "--json"], capture_output=True,
                                           text=True, check=True).stdout)["apiKey"]
@@ -276,13 +284,19 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--endpoints", type=int, default=4)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--only", choices=["request-path", "webhooks", "rabbitmq"],
+                        help="run one of the three parts (default: all)")
     args = parser.parse_args()
     directory = Path(args.data_dir)
     tenant = psql("SET app.scope = 'admin'; INSERT INTO tenants (name) VALUES ('pgbench') RETURNING id").splitlines()[-1]
     show = (lambda h, b: print(markdown(h, b) + "\n")) if args.markdown else (lambda h, b: (print_plain(h, b), print()))
-    show(["request path (pgbench, one tenant)", "tx/s", "p50 ms", "p99 ms"], request_path(args, tenant, directory))
-    show(["webhook delivery", "deliveries/s", "seconds"], deliveries(args, args.metachat, directory))
-    show(["RabbitMQ publishing", "events/s", "seconds"], rabbitmq(args, args.metachat, directory))
+    if args.only in (None, "request-path"):
+        show(["request path (pgbench, one tenant)", "tx/s", "p50 ms", "p99 ms"], request_path(args, tenant, directory))
+    if args.only in (None, "webhooks"):
+        show(["webhook delivery", "deliveries/s", "seconds", "server CPU µs/delivery"],
+             deliveries(args, args.metachat, directory))
+    if args.only in (None, "rabbitmq"):
+        show(["RabbitMQ publishing", "events/s", "seconds"], rabbitmq(args, args.metachat, directory))
     return 0
 
 

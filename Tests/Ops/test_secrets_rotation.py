@@ -92,10 +92,12 @@ def test_bad_key_texts_stop_the_commands_with_exit_78(database):
         ("SECRETS_ENCRYPTION_KEY", "ab" * 31),
         ("SECRETS_ENCRYPTION_OLD_KEYS", f"{'ab' * 32},nope"),
         ("OUTBOUND_ALLOW_CIDRS", "10.0.0.0/33"),
+        ("LLM_PRICES", "openai:gpt-4o-mini=0.15"),
     ]:
         environment = {"DATABASE_URL": database.url, "SECRETS_ENCRYPTION_KEY": "cd" * 32, variable: value}
         result = run_metachat(["secrets", "rewrap"], **environment)
         assert result.returncode == 78, (variable, value, result.stderr)
         assert variable in result.stderr
-        assert value not in result.stderr or variable == "OUTBOUND_ALLOW_CIDRS"
+        # Only secrets stay out of the message; a refused CIDR or price entry is named.
+        assert value not in result.stderr or variable in ("OUTBOUND_ALLOW_CIDRS", "LLM_PRICES")
 

@@ -103,7 +103,8 @@ struct UsageStatsQuery: Sendable {
         }
         let usage = try await connection.query(
             """
-            SELECT tenant_id, provider, model, day::text AS day, answers, prompt_tokens, completion_tokens
+            SELECT tenant_id, provider, model, day::text AS day, answers, prompt_tokens, completion_tokens,
+                cost_nano_usd, unpriced_answers
             FROM chat_usage_daily
             WHERE day >= (\(start) AT TIME ZONE 'UTC')::date AND day <= ((\(end) - interval '1 microsecond') AT TIME ZONE 'UTC')::date
             ORDER BY tenant_id, provider, model, day
@@ -117,7 +118,12 @@ struct UsageStatsQuery: Sendable {
             let answers = try row.decode("answers", as: Int64.self)
             let prompt = try row.decode("prompt_tokens", as: Int64.self)
             let completion = try row.decode("completion_tokens", as: Int64.self)
+            let cost = try row.decode("cost_nano_usd", as: Int64.self)
+            let unpriced = try row.decode("unpriced_answers", as: Int64.self)
             byTenant[id]?.assistantAnswers += answers
+            let tenantCost = byTenant[id]?.costNanoUsd ?? 0
+            byTenant[id]?.costNanoUsd = Self.saturatingSum(tenantCost, cost)
+            byTenant[id]?.unpricedAnswers += unpriced
             byTenant[id]?.promptTokens += prompt
             byTenant[id]?.completionTokens += completion
             let key = provider + "\u{0}" + model
@@ -134,6 +140,8 @@ struct UsageStatsQuery: Sendable {
             entry.promptTokens += prompt
             entry.completionTokens += completion
             entry.totalTokens += prompt + completion
+            entry.costNanoUsd = Self.saturatingSum(entry.costNanoUsd, cost)
+            entry.unpricedAnswers += unpriced
             if let index = dayIndex[try row.decode("day", as: String.self)] {
                 entry.dailyTotalTokens[index] += prompt + completion
             }
@@ -162,6 +170,8 @@ struct UsageStatsQuery: Sendable {
             totals.totalTokens += tenant.totalTokens
             totals.assistantAnswers += tenant.assistantAnswers
             totals.apiRequestCount += tenant.apiRequestCount
+            totals.costNanoUsd = Self.saturatingSum(totals.costNanoUsd, tenant.costNanoUsd)
+            totals.unpricedAnswers += tenant.unpricedAnswers
             for (index, count) in tenant.dailyMessageCounts.enumerated() {
                 totals.dailyMessageCounts[index] += count
             }
@@ -169,5 +179,11 @@ struct UsageStatsQuery: Sendable {
         }
         response.totals = totals
         return response
+    }
+
+    /// `a + b`, at most `Int64.max` (costs are bounded per row, not in sum).
+    private static func saturatingSum(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? Int64.max : sum
     }
 }

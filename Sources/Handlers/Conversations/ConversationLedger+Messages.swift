@@ -45,6 +45,16 @@ extension ConversationLedger {
     package func record(
         tenantID: UUID, conversationID: UUID, _ message: Metachat_V1_Message, actor: String
     ) async throws -> (message: Metachat_V1_Message, created: Bool) {
+        try await self.record(tenantID: tenantID, conversationID: conversationID, message, actor: actor, alongside: nil)
+    }
+
+    /// ``record(tenantID:conversationID:_:actor:)``, with more writes in the same transaction
+    /// when the message is new (the orchestrator's usage row: an answer and what it cost commit
+    /// together or not at all).
+    func record(
+        tenantID: UUID, conversationID: UUID, _ message: Metachat_V1_Message, actor: String,
+        alongside: (@Sendable (PostgresConnection) async throws -> Void)?
+    ) async throws -> (message: Metachat_V1_Message, created: Bool) {
         let transition: ConversationTransition? =
             switch message.role {
             case .agent: .agentReply(agentID: message.authorID)
@@ -102,6 +112,7 @@ extension ConversationLedger {
             }
             let events = payloads.enumerated().map { Self.event(first + Int64($0.offset), conversation, $0.element) }
             try await log.append(events)
+            try await alongside?(store.connection)
             return (row.message, true, events)
         }
         await self.sink.committed(events, tenantID: tenantID)

@@ -166,6 +166,13 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
             try TenantSettingsValidator.checkSecret(key, field: "settings.rag.embedding.apiKey")
         }
         let paths = mask.paths
+        // Name resolution happens here, before the row lock is taken: a slow resolver never holds
+        // the tenant's row (and a pooled connection) while it waits.
+        let egressVerdicts = await self.egressVerdicts(
+            for: [
+                mask.covers("settings.llm.base_url") ? body.settings.llm.baseURL : "",
+                mask.covers("settings.rag.embedding.base_url") ? body.settings.rag.embedding.baseURL : "",
+            ])
         let row: TenantRow? = try await self.storage {
             try await self.withScope(of: principal, tenantID: id) { connection in
                 let store = TenantStore(connection: connection, secrets: self.secrets)
@@ -178,7 +185,8 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
                     updated.name = name
                 }
                 try TenantSettingsValidator.check(updated.settings)
-                try await self.checkEgress(before: current.tenant.settings, after: updated.settings)
+                try await self.checkEgress(
+                    before: current.tenant.settings, after: updated.settings, verdicts: egressVerdicts)
                 try Self.checkStoredKeysStayWithTheirHost(
                     before: current.tenant.settings, after: updated.settings, llmChange: llmChange,
                     embeddingChange: embeddingChange)
@@ -238,15 +246,42 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
 
     // MARK: - Helpers
 
+    /// What the egress policy says of each URL an update may save, worked out before any
+    /// transaction: `nil` when the URL is allowed, the refusal otherwise. Empty URLs are skipped.
+    private func egressVerdicts(for urls: [String]) async -> [String: EgressRefusal?] {
+        guard let outbound = self.outbound else { return [:] }
+        var verdicts: [String: EgressRefusal?] = [:]
+        for url in urls where !url.isEmpty && verdicts[url] == nil {
+            do {
+                try await outbound.check(url: url, requireHTTPS: false)
+                verdicts[url] = .some(nil)
+            } catch let refusal as EgressRefusal {
+                verdicts[url] = .some(refusal)
+            } catch {
+                verdicts[url] = .some(EgressRefusal("\(url) could not be checked: \(error)"))
+            }
+        }
+        return verdicts
+    }
+
     /// Refuses provider base URLs the egress policy would refuse at connect time (checked here
-    /// only when they change, so a saved URL never blocks unrelated updates).
-    private func checkEgress(before: Metachat_V1_TenantSettings?, after: Metachat_V1_TenantSettings) async throws {
+    /// only when they change, so a saved URL never blocks unrelated updates). A URL in `verdicts`
+    /// was checked before the transaction; any other (a concurrent update changed what the mask
+    /// leaves in place) is checked now.
+    private func checkEgress(
+        before: Metachat_V1_TenantSettings?, after: Metachat_V1_TenantSettings,
+        verdicts: [String: EgressRefusal?] = [:]
+    ) async throws {
         guard let outbound = self.outbound else { return }
         let urls = [
             ("settings.llm.baseUrl", before?.llm.baseURL, after.llm.baseURL),
             ("settings.rag.embedding.baseUrl", before?.rag.embedding.baseURL, after.rag.embedding.baseURL),
         ]
         for (field, old, new) in urls where !new.isEmpty && new != old {
+            if let verdict = verdicts[new] {
+                if let refusal = verdict { throw TenantFieldViolation.error(field, "is refused: \(refusal)") }
+                continue
+            }
             do {
                 try await outbound.check(url: new, requireHTTPS: false)
             } catch let refusal as EgressRefusal {

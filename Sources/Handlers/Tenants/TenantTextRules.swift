@@ -26,7 +26,7 @@ enum TenantTextRules {
     /// Checks a value that must be an absolute `http` or `https` URL with a host.
     static func checkHTTPURL(_ text: String, field: String, maximum: Int) throws {
         try self.check(text, field: field, maximum: maximum)
-        guard let url = HTTPURLParts(text), url.path.isEmpty || url.path.hasPrefix("/") else {
+        guard let url = OutboundURL(text), url.hasWellFormedHost, url.path.isEmpty || url.path.hasPrefix("/") else {
             throw TenantFieldViolation.error(field, "must be an absolute http(s) URL")
         }
     }
@@ -35,7 +35,7 @@ enum TenantTextRules {
     /// scheme and nothing after the authority.
     static func checkOrigin(_ text: String, field: String) throws {
         try self.check(text, field: field, minimum: 1, maximum: 2048)
-        guard let url = HTTPURLParts(text), url.path.isEmpty, !url.hasQueryOrFragment else {
+        guard let url = OutboundURL(text), url.hasWellFormedHost, url.path.isEmpty, !url.hasQueryOrFragment else {
             throw TenantFieldViolation.error(field, "must be an http(s) origin like https://example.com:8443")
         }
     }

@@ -1,15 +1,15 @@
 /// Reads an HTTP `retry-after` value: delay-seconds (`120`) or an IMF-fixdate
 /// (`Wed, 21 Oct 2015 07:28:00 GMT`), as RFC 9110 §10.2.3 defines them.
-enum RetryAfterHeader {
+package enum RetryAfterHeader {
     /// The longest wait a header may ask for (a day); longer values are cut to it.
-    static let maximumSeconds: Int64 = 86_400
+    package static let maximumSeconds: Int64 = 86_400
 
     /// The delay the header asks for, at most a day; `nil` when it does not parse.
     ///
     /// - Parameters:
     ///   - value: The header value.
     ///   - nowSeconds: The current Unix time, for a date.
-    static func delay(_ value: String, nowSeconds: Int64) -> Duration? {
+    package static func delay(_ value: String, nowSeconds: Int64) -> Duration? {
         let trimmed = value.trimmingPrefix(while: { $0 == " " })
         if !trimmed.isEmpty, trimmed.utf8.count <= 10, trimmed.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
             let seconds = Int64(trimmed)

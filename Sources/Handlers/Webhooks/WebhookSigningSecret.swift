@@ -5,7 +5,7 @@ internal import Storage
 /// sign (HMAC-SHA256) every delivery.
 package struct WebhookSigningSecret: Sendable, Hashable {
     /// The prefix every secret's text starts with.
-    static let prefix = "whsec_"
+    package static let prefix = "whsec_"
 
     /// The secret as shown once to the tenant, e.g. `whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw`.
     package let text: String

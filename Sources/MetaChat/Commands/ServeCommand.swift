@@ -59,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
             ingestWorkers: configuration.ingestWorkers,
             ingestLease: configuration.ingestLease,
             chatProviders: configuration.chatProviders,
+            modelPrices: configuration.modelPrices,
             egress: configuration.egress,
             events: configuration.events,
             secrets: configuration.secrets,

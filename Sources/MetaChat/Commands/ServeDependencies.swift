@@ -88,7 +88,8 @@ struct ServeDependencies {
         databaseURL: String, redisURL: RedisURL, conversationStream: ConversationStreamConfiguration = .defaults,
         storagePath: String = "./storage", embedding: (baseURL: String, apiKey: String, model: String)? = nil,
         ingestWorkers: Int = 2, ingestLease: Duration = .seconds(120), chatProviders: ChatProviderDefaults = .offline,
-        egress: EgressPolicy = EgressPolicy(), events: EventsConfiguration, secrets: SecretsEnvelope,
+        modelPrices: ModelPriceTable = .none, egress: EgressPolicy = EgressPolicy(), events: EventsConfiguration,
+        secrets: SecretsEnvelope,
         retention: RetentionDefaults = RetentionDefaults(), retentionSchedule: CronSchedule? = nil,
         apiLogRoutes: [String: String] = [:], httpStatus: @escaping @Sendable (RPCError.Code) -> Int = { _ in 200 },
         logger: Logger
@@ -147,11 +148,14 @@ struct ServeDependencies {
         lockOptions.applicationName = "metachat-turns"
         lockOptions.statementTimeout = nil
         self.turnLockPool = PostgresPool(configuration: .init(url: databaseURL, options: lockOptions), logger: logger)
+        var chatConfiguration = ChatOrchestrator.Configuration.defaults
+        chatConfiguration.prices = modelPrices
         self.orchestrator = ChatOrchestrator(
             pool: postgres, events: self.conversationEvents, retriever: self.retriever,
             models: ChatModelDirectory(
                 defaults: chatProviders, transport: self.outbound, breaker: CircuitBreaker(), secrets: secrets),
-            turns: ConversationTurnLock(pool: self.turnLockPool))
+            turns: ConversationTurnLock(pool: self.turnLockPool),
+            configuration: chatConfiguration)
         var webhookOutbound = OutboundHTTPClient.Configuration()
         webhookOutbound.connectTimeout = .seconds(5)
         // Endpoints on one host share a client's pool for that host: it must never be what limits

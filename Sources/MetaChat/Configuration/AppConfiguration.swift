@@ -36,6 +36,7 @@ internal import Storage
 /// | `ANTHROPIC_API_KEY` | unset | key for ANTHROPIC tenants without their own |
 /// | `ANTHROPIC_BASE_URL` | `https://api.anthropic.com/v1` | Anthropic Messages API for ANTHROPIC tenants without a base URL |
 /// | `ANTHROPIC_MODEL` | `claude-3-5-haiku-latest` | Anthropic model of tenants that name none |
+/// | `LLM_PRICES` | empty (answers counted as unpriced) | what answers cost: `[provider:]model[*]=input/output` in dollars per million tokens, comma-separated |
 /// | `OPENAI_EMBEDDING_MODEL` | `text-embedding-3-small` | fallback for `EMBEDDING_MODEL` |
 /// | `INGEST_WORKERS` | `2` | ingestion jobs run at once per process (1–32) |
 /// | `INGEST_LEASE_SECONDS` | `120` | how long a claimed ingestion job stays with a worker that makes no progress before another may take it (5–3600) |
@@ -84,6 +85,8 @@ struct AppConfiguration: Sendable {
     var embedding: (baseURL: String, apiKey: String, model: String)?
     /// The chat models' server defaults (`OPENAI_*`, `ANTHROPIC_*`).
     var chatProviders: ChatProviderDefaults = .offline
+    /// `LLM_PRICES`: what answers cost.
+    var modelPrices: ModelPriceTable = .none
     /// `INGEST_WORKERS`: ingestion jobs at once.
     var ingestWorkers = 2
     /// `INGEST_LEASE_SECONDS`: an ingestion job's lease.
@@ -390,5 +393,10 @@ extension AppConfiguration {
             anthropicKey: nonEmpty(environment["ANTHROPIC_API_KEY"]) ?? "",
             anthropicBaseURL: anthropicBaseURL ?? ChatProviderDefaults.anthropicBaseURL,
             anthropicModel: anthropicModel ?? "claude-3-5-haiku-latest")
+        do {
+            self.modelPrices = try ModelPriceTable(environment["LLM_PRICES"] ?? "")
+        } catch {
+            throw ConfigurationError(variable: "LLM_PRICES", problem: error.description)
+        }
     }
 }

@@ -6631,6 +6631,18 @@ package enum MetaChatOpenAPI {
                   "pattern": "^-?[0-9]+$"
                 },
                 "description": "Total tokens per UTC day (packed), oldest day first, one entry per day touched by the\nrange."
+              },
+              "costNanoUsd": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "What the answers cost, in nano-dollars (10^-9 USD), as in TenantUsage.cost_nano_usd."
+              },
+              "unpricedAnswers": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "Answers the price list did not price."
               }
             }
           },
@@ -7423,6 +7435,18 @@ package enum MetaChatOpenAPI {
                   "$ref": "#/components/schemas/metachat.v1.ModelUsage"
                 },
                 "description": "The assistant's usage per provider and model on the UTC days touched by the range, most\ntokens first."
+              },
+              "costNanoUsd": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "What the answers cost, in nano-dollars (10^-9 USD; 1000000000 is one dollar), priced by the\nserver's LLM_PRICES when each answer was stored. Answers of unpriced models add nothing here\nand are counted in unpriced_answers."
+              },
+              "unpricedAnswers": {
+                "type": "string",
+                "format": "int64",
+                "pattern": "^-?[0-9]+$",
+                "description": "Answers of models LLM_PRICES did not price when they were stored."
               }
             }
           },
@@ -7892,7 +7916,7 @@ package enum MetaChatOpenAPI {
           },
           "metachat.v1.WebhookEventType": {
             "type": "string",
-            "description": "Kinds of events an endpoint can subscribe to. Each has a wire name, the `type` of the\ndelivered JSON and the second part of the RabbitMQ routing key (in brackets).\n\n- `WEBHOOK_EVENT_TYPE_UNSPECIFIED`: Not set; rejected in event_types.\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_CREATED`: A conversation was created (`conversation.created`).\n- `WEBHOOK_EVENT_TYPE_MESSAGE_CREATED`: A message (user, assistant, agent or system) was stored (`message.created`).\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_STATUS_CHANGED`: A conversation's status changed (`conversation.status_changed`).\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_ASSIGNED`: A conversation's assignee changed (`conversation.assigned`).\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_ESCALATED`: A conversation was handed over to a human (`conversation.escalated`).\n- `WEBHOOK_EVENT_TYPE_DOCUMENT_READY`: A document finished ingestion and is searchable (`document.ready`; not emitted yet).\n- `WEBHOOK_EVENT_TYPE_DOCUMENT_FAILED`: A document's ingestion failed (`document.failed`; not emitted yet).\n- `WEBHOOK_EVENT_TYPE_TEST`: Sent only by SendTestWebhookEvent (`webhook.test`).\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_UPDATED`: A conversation's title, metadata or review flag changed (`conversation.updated`).\n- `WEBHOOK_EVENT_TYPE_MESSAGE_DELIVERY_UPDATED`: An outbound message's delivery state changed (`message.delivery_updated`).\n- `WEBHOOK_EVENT_TYPE_TENANT_CREATED`: The tenant was created (`tenant.created`).\n- `WEBHOOK_EVENT_TYPE_TENANT_UPDATED`: The tenant's name, settings, metadata or state changed (`tenant.updated`).\n- `WEBHOOK_EVENT_TYPE_TENANT_DISABLED`: The tenant was disabled (`tenant.disabled`).\n- `WEBHOOK_EVENT_TYPE_API_KEY_CREATED`: A tenant API key was created (`api_key.created`).\n- `WEBHOOK_EVENT_TYPE_API_KEY_REVOKED`: A tenant API key was revoked (`api_key.revoked`).\n- `WEBHOOK_EVENT_TYPE_API_KEY_ROTATED`: A tenant API key's rotation was confirmed (`api_key.rotated`).",
+            "description": "Kinds of events an endpoint can subscribe to. Each has a wire name, the `type` of the\ndelivered JSON and the second part of the RabbitMQ routing key (in brackets).\n\n- `WEBHOOK_EVENT_TYPE_UNSPECIFIED`: Not set; rejected in event_types.\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_CREATED`: A conversation was created (`conversation.created`).\n- `WEBHOOK_EVENT_TYPE_MESSAGE_CREATED`: A message (user, assistant, agent or system) was stored (`message.created`).\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_STATUS_CHANGED`: A conversation's status changed (`conversation.status_changed`).\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_ASSIGNED`: A conversation's assignee changed (`conversation.assigned`).\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_ESCALATED`: A conversation was handed over to a human (`conversation.escalated`).\n- `WEBHOOK_EVENT_TYPE_DOCUMENT_READY`: A document finished ingestion and is searchable (`document.ready`).\n- `WEBHOOK_EVENT_TYPE_DOCUMENT_FAILED`: A document's ingestion failed (`document.failed`: dead-lettered after its last attempt).\n- `WEBHOOK_EVENT_TYPE_TEST`: Sent only by SendTestWebhookEvent (`webhook.test`).\n- `WEBHOOK_EVENT_TYPE_CONVERSATION_UPDATED`: A conversation's title, metadata or review flag changed (`conversation.updated`).\n- `WEBHOOK_EVENT_TYPE_MESSAGE_DELIVERY_UPDATED`: An outbound message's delivery state changed (`message.delivery_updated`).\n- `WEBHOOK_EVENT_TYPE_TENANT_CREATED`: The tenant was created (`tenant.created`).\n- `WEBHOOK_EVENT_TYPE_TENANT_UPDATED`: The tenant's name, settings, metadata or state changed (`tenant.updated`).\n- `WEBHOOK_EVENT_TYPE_TENANT_DISABLED`: The tenant was disabled (`tenant.disabled`).\n- `WEBHOOK_EVENT_TYPE_API_KEY_CREATED`: A tenant API key was created (`api_key.created`).\n- `WEBHOOK_EVENT_TYPE_API_KEY_REVOKED`: A tenant API key was revoked (`api_key.revoked`).\n- `WEBHOOK_EVENT_TYPE_API_KEY_ROTATED`: A tenant API key's rotation was confirmed (`api_key.rotated`).",
             "enum": [
               "WEBHOOK_EVENT_TYPE_UNSPECIFIED",
               "WEBHOOK_EVENT_TYPE_CONVERSATION_CREATED",

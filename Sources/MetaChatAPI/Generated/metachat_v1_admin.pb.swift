@@ -345,6 +345,14 @@ package nonisolated struct Metachat_V1_TenantUsage: Sendable {
   /// tokens first.
   package var models: [Metachat_V1_ModelUsage] = []
 
+  /// What the answers cost, in nano-dollars (10^-9 USD; 1000000000 is one dollar), priced by the
+  /// server's LLM_PRICES when each answer was stored. Answers of unpriced models add nothing here
+  /// and are counted in unpriced_answers.
+  package var costNanoUsd: Int64 = 0
+
+  /// Answers of models LLM_PRICES did not price when they were stored.
+  package var unpricedAnswers: Int64 = 0
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -379,6 +387,12 @@ package nonisolated struct Metachat_V1_ModelUsage: Sendable {
   /// Total tokens per UTC day (packed), oldest day first, one entry per day touched by the
   /// range.
   package var dailyTotalTokens: [Int64] = []
+
+  /// What the answers cost, in nano-dollars (10^-9 USD), as in TenantUsage.cost_nano_usd.
+  package var costNanoUsd: Int64 = 0
+
+  /// Answers the price list did not price.
+  package var unpricedAnswers: Int64 = 0
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -746,7 +760,7 @@ nonisolated extension Metachat_V1_GetUsageStatsRequest: SwiftProtobuf.Message, S
 
 nonisolated extension Metachat_V1_TenantUsage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".TenantUsage"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tenant_id\0\u{3}tenant_name\0\u{3}message_count\0\u{3}conversation_count\0\u{3}document_count\0\u{3}prompt_tokens\0\u{3}completion_tokens\0\u{3}total_tokens\0\u{3}api_request_count\0\u{3}daily_message_counts\0\u{3}assistant_answers\0\u{1}models\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tenant_id\0\u{3}tenant_name\0\u{3}message_count\0\u{3}conversation_count\0\u{3}document_count\0\u{3}prompt_tokens\0\u{3}completion_tokens\0\u{3}total_tokens\0\u{3}api_request_count\0\u{3}daily_message_counts\0\u{3}assistant_answers\0\u{1}models\0\u{3}cost_nano_usd\0\u{3}unpriced_answers\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -766,6 +780,8 @@ nonisolated extension Metachat_V1_TenantUsage: SwiftProtobuf.Message, SwiftProto
       case 10: try { try decoder.decodeRepeatedInt64Field(value: &self.dailyMessageCounts) }()
       case 11: try { try decoder.decodeSingularInt64Field(value: &self.assistantAnswers) }()
       case 12: try { try decoder.decodeRepeatedMessageField(value: &self.models) }()
+      case 13: try { try decoder.decodeSingularInt64Field(value: &self.costNanoUsd) }()
+      case 14: try { try decoder.decodeSingularInt64Field(value: &self.unpricedAnswers) }()
       default: break
       }
     }
@@ -808,6 +824,12 @@ nonisolated extension Metachat_V1_TenantUsage: SwiftProtobuf.Message, SwiftProto
     if !self.models.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.models, fieldNumber: 12)
     }
+    if self.costNanoUsd != 0 {
+      try visitor.visitSingularInt64Field(value: self.costNanoUsd, fieldNumber: 13)
+    }
+    if self.unpricedAnswers != 0 {
+      try visitor.visitSingularInt64Field(value: self.unpricedAnswers, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -824,6 +846,8 @@ nonisolated extension Metachat_V1_TenantUsage: SwiftProtobuf.Message, SwiftProto
     if lhs.dailyMessageCounts != rhs.dailyMessageCounts {return false}
     if lhs.assistantAnswers != rhs.assistantAnswers {return false}
     if lhs.models != rhs.models {return false}
+    if lhs.costNanoUsd != rhs.costNanoUsd {return false}
+    if lhs.unpricedAnswers != rhs.unpricedAnswers {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -831,7 +855,7 @@ nonisolated extension Metachat_V1_TenantUsage: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Metachat_V1_ModelUsage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ModelUsage"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}provider\0\u{1}model\0\u{1}answers\0\u{3}prompt_tokens\0\u{3}completion_tokens\0\u{3}total_tokens\0\u{3}daily_total_tokens\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}provider\0\u{1}model\0\u{1}answers\0\u{3}prompt_tokens\0\u{3}completion_tokens\0\u{3}total_tokens\0\u{3}daily_total_tokens\0\u{3}cost_nano_usd\0\u{3}unpriced_answers\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -846,6 +870,8 @@ nonisolated extension Metachat_V1_ModelUsage: SwiftProtobuf.Message, SwiftProtob
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.completionTokens) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.totalTokens) }()
       case 7: try { try decoder.decodeRepeatedInt64Field(value: &self.dailyTotalTokens) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.costNanoUsd) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.unpricedAnswers) }()
       default: break
       }
     }
@@ -873,6 +899,12 @@ nonisolated extension Metachat_V1_ModelUsage: SwiftProtobuf.Message, SwiftProtob
     if !self.dailyTotalTokens.isEmpty {
       try visitor.visitPackedInt64Field(value: self.dailyTotalTokens, fieldNumber: 7)
     }
+    if self.costNanoUsd != 0 {
+      try visitor.visitSingularInt64Field(value: self.costNanoUsd, fieldNumber: 8)
+    }
+    if self.unpricedAnswers != 0 {
+      try visitor.visitSingularInt64Field(value: self.unpricedAnswers, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -884,6 +916,8 @@ nonisolated extension Metachat_V1_ModelUsage: SwiftProtobuf.Message, SwiftProtob
     if lhs.completionTokens != rhs.completionTokens {return false}
     if lhs.totalTokens != rhs.totalTokens {return false}
     if lhs.dailyTotalTokens != rhs.dailyTotalTokens {return false}
+    if lhs.costNanoUsd != rhs.costNanoUsd {return false}
+    if lhs.unpricedAnswers != rhs.unpricedAnswers {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

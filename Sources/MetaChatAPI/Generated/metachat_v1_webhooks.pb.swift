@@ -45,10 +45,10 @@ package nonisolated enum Metachat_V1_WebhookEventType: SwiftProtobuf.Enum, Swift
   /// A conversation was handed over to a human (`conversation.escalated`).
   case conversationEscalated // = 5
 
-  /// A document finished ingestion and is searchable (`document.ready`; not emitted yet).
+  /// A document finished ingestion and is searchable (`document.ready`).
   case documentReady // = 6
 
-  /// A document's ingestion failed (`document.failed`; not emitted yet).
+  /// A document's ingestion failed (`document.failed`: dead-lettered after its last attempt).
   case documentFailed // = 7
 
   /// Sent only by SendTestWebhookEvent (`webhook.test`).

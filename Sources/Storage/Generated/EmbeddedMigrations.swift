@@ -997,5 +997,19 @@ CREATE POLICY webhook_delivery_attempts_scope ON webhook_delivery_attempts
 
 """#
         ),
+        (
+            version: 16,
+            fileName: "0016_chat_usage_cost.sql",
+            sha256: "74f3e594adde8b815797b2fb54333c544038abaf67bdbc473830758fbfd2aaf3",
+            sql: #"""
+-- What the assistant's answers cost, priced by LLM_PRICES when each answer was stored (a later
+-- price change never rewrites what was spent): nano-dollars (10^-9 USD) per tenant, provider,
+-- model and UTC day, and how many answers had no price (a model the table does not name).
+ALTER TABLE chat_usage_daily
+    ADD COLUMN cost_nano_usd     bigint NOT NULL DEFAULT 0 CHECK (cost_nano_usd >= 0),
+    ADD COLUMN unpriced_answers  bigint NOT NULL DEFAULT 0 CHECK (unpriced_answers >= 0);
+
+"""#
+        ),
     ]
 }

@@ -19,26 +19,29 @@ package struct RabbitMQURL: Sendable, Hashable, CustomStringConvertible {
     /// - Parameter string: e.g. `amqp://metachat:s3cret@127.0.0.1:5672/%2F`.
     package init?(_ string: String) {
         guard string.hasPrefix("amqp://"), string.utf8.count <= 2048 else { return nil }
-        var rest = Substring(string.dropFirst("amqp://".count))
+        let rest = Substring(string.dropFirst("amqp://".count))
+        // The authority ends at the first `/`: an `@` in the virtual host is not user info.
+        let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+        var authority = rest[..<authorityEnd]
+        let path = rest[authorityEnd...].dropFirst()
         var username = "guest"
         var password = "guest"
-        if let at = rest.lastIndex(of: "@") {
-            let parts = rest[..<at].split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        if let at = authority.lastIndex(of: "@") {
+            let parts = authority[..<at].split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
             guard let user = ASCIIHex.percentDecoded(parts[0]) else { return nil }
             username = user
             if parts.count == 2 {
                 guard let secret = ASCIIHex.percentDecoded(parts[1]) else { return nil }
                 password = secret
             }
-            rest = rest[rest.index(after: at)...]
+            authority = authority[authority.index(after: at)...]
         }
-        let pathParts = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         var virtualHost = "/"
-        if pathParts.count == 2, !pathParts[1].isEmpty {
-            guard let decoded = ASCIIHex.percentDecoded(pathParts[1]) else { return nil }
+        if !path.isEmpty {
+            guard let decoded = ASCIIHex.percentDecoded(path) else { return nil }
             virtualHost = decoded
         }
-        let hostPort = (pathParts.first ?? "").split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let hostPort = authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         guard let host = hostPort.first, !host.isEmpty, !host.contains("?") else { return nil }
         var port = 5672
         if hostPort.count == 2 {

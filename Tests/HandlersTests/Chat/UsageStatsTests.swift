@@ -2,6 +2,7 @@ import Foundation
 import Handlers
 import MetaChatAPI
 import RPCServer
+import Storage
 import SwiftProtobuf
 import Testing
 
@@ -67,6 +68,66 @@ struct UsageStatsTests {
             await expectRPCError(.invalidArgument, "startTime") {
                 try await handler.getUsageStats(request: request, context: Self.admin())
             }
+        }
+    }
+
+    @Test("Cost per model and tenant from LLM_PRICES, in nano-dollars; answers of unpriced models are counted")
+    func costFromPrices() async throws {
+        let server = try await FakeModelServer(.openAI, script: [.stream(["Fine. [confidence: high]"], usage: (10, 5))])
+        var configuration = ChatOrchestrator.Configuration.defaults
+        configuration.prices = try ModelPriceTable("openai_compatible:fake-*=2.50/10,local:other=1/1")
+        try await ChatTestHarness.with(server: server, configuration: configuration) { harness in
+            let first = try await harness.send("one")
+            try await harness.send("two", conversation: first.conversationID)
+            var request = Metachat_V1_GetUsageStatsRequest()
+            request.tenantID = harness.tenantID.uuidString.lowercased()
+            let stats = try await UsageStatsHandler(pool: harness.pool).getUsageStats(
+                request: request, context: Self.admin())
+            let tenant = try #require(stats.tenants.first)
+            // Per answer: 10 × $2.50/M + 5 × $10/M = $0.000075 = 75,000 nano-dollars.
+            #expect(tenant.costNanoUsd == 150_000 && tenant.unpricedAnswers == 0)
+            #expect(tenant.models.first?.costNanoUsd == 150_000)
+            #expect(stats.totals.costNanoUsd == 150_000)
+        }
+        // LOCAL answers under a list that prices another model: unpriced, no cost.
+        try await ChatTestHarness.with(server: nil, settings: "{}", configuration: configuration) { harness in
+            try await harness.send("hello")
+            var request = Metachat_V1_GetUsageStatsRequest()
+            request.tenantID = harness.tenantID.uuidString.lowercased()
+            let stats = try await UsageStatsHandler(pool: harness.pool).getUsageStats(
+                request: request, context: Self.admin())
+            let tenant = try #require(stats.tenants.first)
+            #expect(tenant.assistantAnswers == 1)
+            #expect(tenant.models.first?.provider == "local")
+            #expect(tenant.costNanoUsd == 0 && tenant.unpricedAnswers == 1)
+            #expect(tenant.models.first?.unpricedAnswers == 1)
+        }
+    }
+
+    @Test("The usage row commits with the answer: when it cannot be written, no answer is stored either")
+    func usageAndAnswerCommitTogether() async throws {
+        let server = try await FakeModelServer(.openAI, script: [.stream(["Fine. [confidence: high]"], usage: (10, 5))])
+        try await ChatTestHarness.with(server: server) { harness in
+            let first = try await harness.send("one")
+            #expect(try await harness.messages(first.conversationID).count == 2)
+            try await harness.pool.withAdminTransaction { connection in
+                try await connection.execute(
+                    """
+                    CREATE FUNCTION refuse_usage() RETURNS trigger LANGUAGE plpgsql AS
+                    $$ BEGIN RAISE EXCEPTION 'usage refused by the test'; END $$
+                    """)
+                try await connection.execute(
+                    """
+                    CREATE TRIGGER refuse_usage BEFORE INSERT OR UPDATE ON chat_usage_daily
+                    FOR EACH ROW EXECUTE FUNCTION refuse_usage()
+                    """)
+            }
+            await #expect(throws: (any Error).self) {
+                try await harness.send("two", conversation: first.conversationID)
+            }
+            // The question is stored; no answer without its usage.
+            let roles = try await harness.messages(first.conversationID).map(\.role)
+            #expect(roles == [.user, .assistant, .user])
         }
     }
 }

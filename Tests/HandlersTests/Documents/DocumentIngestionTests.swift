@@ -140,6 +140,7 @@ struct DocumentIngestionTests {
             #expect(waiting.status == .pending)
             #expect(waiting.ingestAttempts == 1)
             #expect(waiting.lastIngestError.contains("could not be reached"))
+            #expect(try await harness.count("outbox_events WHERE event_type = 'document.failed'") == 0)
             // Not due again until its backoff passed.
             #expect(try await unreachable.runNext() == false)
             for attempt in 2...5 {
@@ -153,6 +154,43 @@ struct DocumentIngestionTests {
             #expect(failed.ingestAttempts == 5)
             #expect(try await harness.count("ingest_jobs WHERE status = 'DEAD'") == 1)
             #expect(try await harness.count("document_chunks") == 0)
+            // Only the dead letter is news for webhooks: one document.failed with the final state.
+            let events = try await Self.documentEvents(harness)
+            #expect(events.map(\.type) == ["document.failed"])
+            #expect(events.first?.body.contains("\"id\":\"\(document.id)\"") == true)
+            #expect(events.first?.body.contains("\"status\":\"DOCUMENT_STATUS_FAILED\"") == true)
+            #expect(events.first?.body.contains("could not be reached") == true)
+        }
+    }
+
+    @Test("Ingestion writes one document.ready per content, in the transaction that stores the chunks")
+    func readyEvents() async throws {
+        try await DocumentTestHarness.with(embeddings: false) { harness in
+            let document = try await harness.create("Ready soon.\n\nA second paragraph to index.")
+            #expect(try await Self.documentEvents(harness).isEmpty)
+            try await harness.ingestAll()
+            var events = try await Self.documentEvents(harness)
+            #expect(events.map(\.type) == ["document.ready"])
+            #expect(events.first?.body.contains("\"id\":\"\(document.id)\"") == true)
+            #expect(events.first?.body.contains("\"status\":\"DOCUMENT_STATUS_READY\"") == true)
+            // Running the workers again finds nothing to do and writes nothing.
+            try await harness.ingestAll()
+            #expect(try await Self.documentEvents(harness).count == 1)
+            // A reindex is new content for the index: a second event.
+            _ = try await harness.handler.reindexDocument(
+                request: .with { $0.documentID = document.id }, context: harness.asA)
+            try await harness.ingestAll()
+            events = try await Self.documentEvents(harness)
+            #expect(events.map(\.type) == ["document.ready", "document.ready"])
+        }
+    }
+
+    /// The document events in the outbox, oldest first.
+    static func documentEvents(_ harness: DocumentTestHarness) async throws -> [(type: String, body: String)] {
+        try await harness.pool.withAdminTransaction { connection in
+            try await connection.query(
+                "SELECT event_type, body FROM outbox_events WHERE event_type LIKE 'document.%' ORDER BY position"
+            ).map { (try $0.decode(0, as: String.self), try $0.decode(1, as: String.self)) }
         }
     }
 }

@@ -29,4 +29,29 @@ struct OutboundURLTests {
     func refused(text: String) {
         #expect(OutboundURL(text) == nil)
     }
+
+    @Test(
+        "The path keeps its case and a query or fragment is noticed",
+        arguments: [
+            ("https://Example.com/V1/Chat?x=1", "/V1/Chat", true), ("http://host", "", false),
+            ("http://host#frag", "", true), ("http://host:8080/a/b", "/a/b", false),
+        ])
+    func pathAndQuery(text: String, path: String, hasQueryOrFragment: Bool) throws {
+        let url = try #require(OutboundURL(text))
+        #expect(url.path == path)
+        #expect(url.hasQueryOrFragment == hasQueryOrFragment)
+    }
+
+    @Test(
+        "A stored setting's host must be a DNS name or a bracketed IPv6 literal",
+        arguments: [
+            ("https://api.example.com", true), ("http://[fd00::1]:80", true), ("http://127.0.0.1", true),
+            ("http://a:b:80/", false), ("http://-bad.example/", false), ("http://bad-.example/", false),
+            ("http://a..b/", false), ("http://under_score.example/", false), ("http://[fe80::1%eth0]/", false),
+            ("http://\(String(repeating: "a", count: 64)).example/", false),
+        ])
+    func wellFormedHost(text: String, wellFormed: Bool) throws {
+        let url = try #require(OutboundURL(text))
+        #expect(url.hasWellFormedHost == wellFormed)
+    }
 }

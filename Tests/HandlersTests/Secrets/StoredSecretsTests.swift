@@ -225,4 +225,69 @@ struct TenantEgressTests {
             #expect(allowed.settings.llm.baseURL == "http://ollama.internal:11434/v1")
         }
     }
+
+    /// A resolver that, while it answers, tries to lock the tenant's row from another connection
+    /// without waiting, and records whether it could.
+    private final class LockProbingResolver: HostResolver {
+        let pool: PostgresPool
+        let tenantID = LockedBox<String?>(nil)
+        let rowWasFree = LockedBox<[Bool]>([])
+
+        init(pool: PostgresPool) {
+            self.pool = pool
+        }
+
+        func addresses(of host: String) async throws -> [ClientAddress] {
+            if let id = self.tenantID.withLock({ $0 }) {
+                let free: Bool
+                do {
+                    _ = try await self.pool.withAdminTransaction { connection in
+                        try await connection.query(
+                            PostgresQuery(
+                                unsafeSQL: "SELECT 1 FROM tenants WHERE id = $1::uuid FOR UPDATE NOWAIT",
+                                binds: [.text(id)]))
+                    }
+                    free = true
+                } catch {
+                    free = false
+                }
+                self.rowWasFree.withLock { $0.append(free) }
+            }
+            return [ClientAddress("127.0.0.1")].compactMap { $0 }
+        }
+    }
+
+    @Test("A new base URL's name is resolved before the tenant's row is locked, and a refusal leaves the row as it was")
+    func resolvedOutsideTheRowLock() async throws {
+        try await MigratedDatabase.with { pool in
+            let resolver = LockProbingResolver(pool: pool)
+            let allowing = OutboundHTTPClient(
+                policy: EgressPolicy(allowedNetworks: [IPNetwork("127.0.0.0/8")].compactMap { $0 }), resolver: resolver)
+            let handler = TenantHandler(pool: pool, secrets: .forTests, outbound: allowing)
+            let tenant = try await TenantFixtures.create(handler)
+            resolver.tenantID.withLock { $0 = tenant.id }
+            var update = Metachat_V1_UpdateTenantRequest()
+            update.tenantID = tenant.id
+            update.tenant.settings.llm.baseURL = "http://models.internal:11434/v1"
+            update.tenant.settings.llm.apiKey = "sk-models-internal-0000-WXYZ"
+            update.updateMask.paths = ["settings.llm.base_url", "settings.llm.api_key"]
+            let updated = try await handler.updateTenant(
+                request: update, context: TestCaller.context(TestCaller.superAdmin))
+            #expect(updated.settings.llm.baseURL == "http://models.internal:11434/v1")
+            #expect(resolver.rowWasFree.withLock { $0 } == [true])
+
+            let strict = TenantHandler(
+                pool: pool, secrets: .forTests, outbound: OutboundHTTPClient(policy: EgressPolicy(), resolver: resolver)
+            )
+            update.tenant.settings.llm.baseURL = "http://other.internal:11434/v1"
+            await expectRPCError(.invalidArgument, "settings.llm.baseUrl is refused: other.internal") {
+                try await strict.updateTenant(request: update, context: TestCaller.context(TestCaller.superAdmin))
+            }
+            #expect(resolver.rowWasFree.withLock { $0 } == [true, true])
+            var get = Metachat_V1_GetTenantRequest()
+            get.tenantID = tenant.id
+            let stored = try await handler.getTenant(request: get, context: TestCaller.context(TestCaller.superAdmin))
+            #expect(stored.settings.llm.baseURL == "http://models.internal:11434/v1")
+        }
+    }
 }

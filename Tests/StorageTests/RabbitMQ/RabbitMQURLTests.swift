@@ -15,6 +15,14 @@ struct RabbitMQURLTests {
         #expect(slash.virtualHost == "/")
     }
 
+    @Test("An @ after the first / belongs to the virtual host, not to user info")
+    func atInVirtualHost() throws {
+        let url = try #require(RabbitMQURL("amqp://broker:5672/team@events"))
+        #expect(url.host == "broker" && url.port == 5672)
+        #expect(url.username == "guest" && url.password == "guest")
+        #expect(url.virtualHost == "team@events")
+    }
+
     @Test(
         "Anything else is refused",
         arguments: [

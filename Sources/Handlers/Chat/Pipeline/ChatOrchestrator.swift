@@ -31,16 +31,21 @@ package struct ChatOrchestrator: Sendable {
         /// A PENDING idempotency claim older than this is taken over. Default 330 s (longer than
         /// the longest model call).
         package var claimStaleAfter: Duration
+        /// What answers cost (`LLM_PRICES`). Default: no prices (every answer unpriced).
+        package var prices: ModelPriceTable
 
         /// The defaults above.
         package static let defaults = Configuration(
             historyTokenBudget: 3000, historyMessages: 100, claimStaleAfter: .seconds(330))
 
         /// Creates a configuration.
-        package init(historyTokenBudget: Int, historyMessages: Int, claimStaleAfter: Duration) {
+        package init(
+            historyTokenBudget: Int, historyMessages: Int, claimStaleAfter: Duration, prices: ModelPriceTable = .none
+        ) {
             self.historyTokenBudget = historyTokenBudget
             self.historyMessages = historyMessages
             self.claimStaleAfter = claimStaleAfter
+            self.prices = prices
         }
     }
 
@@ -340,6 +345,17 @@ package struct ChatOrchestrator: Sendable {
         reply.escalationAction = action
         reply.usage = usage
 
+        // The usage row commits with the stored answer (or the hand-off message of a withheld
+        // one): an answer is never stored without what it used, nor counted without being stored.
+        let spent = ChatUsageLedger.Answer(
+            provider: provider, model: result.model, promptTokens: result.promptTokens,
+            completionTokens: result.completionTokens,
+            costNanoUSD: self.configuration.prices.costNanoUSD(
+                provider: provider, model: result.model, promptTokens: result.promptTokens,
+                completionTokens: result.completionTokens))
+        let recordUsage: @Sendable (PostgresConnection) async throws -> Void = { connection in
+            try await ChatUsageLedger.record(spent, tenantID: tenantID, on: connection)
+        }
         if action == .immediateEscalation {
             await stream.end()
             let note =
@@ -350,7 +366,7 @@ package struct ChatOrchestrator: Sendable {
                 tenantID: tenantID, conversationID: conversationID, userMessageID: userMessage.id,
                 escalation: ConversationLedger.Escalation(
                     reason: .lowConfidence, note: note, confidence: analysis.score),
-                text: policy.handoffMessage)
+                text: policy.handoffMessage, alongside: recordUsage)
             reply.message = handoff
             reply.escalated = true
             reply.escalationReason = .lowConfidence
@@ -376,12 +392,9 @@ package struct ChatOrchestrator: Sendable {
             answer.escalationAction = action
             answer.needsReview = action == .suggestReview
             reply.message = try await self.ledger.record(
-                tenantID: tenantID, conversationID: conversationID, answer, actor: "system"
+                tenantID: tenantID, conversationID: conversationID, answer, actor: "system", alongside: recordUsage
             ).message
         }
-        try await self.usage.record(
-            tenantID: tenantID, provider: provider, model: result.model, promptTokens: result.promptTokens,
-            completionTokens: result.completionTokens)
         try await stream.final(reply)
         return reply
     }
@@ -417,7 +430,7 @@ package struct ChatOrchestrator: Sendable {
     /// message as a SYSTEM message.
     private func handOff(
         tenantID: UUID, conversationID: UUID, userMessageID: String, escalation: ConversationLedger.Escalation,
-        text: String
+        text: String, alongside: (@Sendable (PostgresConnection) async throws -> Void)? = nil
     ) async throws -> Metachat_V1_Message {
         var escalation = escalation
         escalation.messageID = UUID(uuidString: userMessageID)
@@ -427,7 +440,7 @@ package struct ChatOrchestrator: Sendable {
         message.role = .system
         message.text = text
         return try await self.ledger.record(
-            tenantID: tenantID, conversationID: conversationID, message, actor: "system"
+            tenantID: tenantID, conversationID: conversationID, message, actor: "system", alongside: alongside
         )
         .message
     }

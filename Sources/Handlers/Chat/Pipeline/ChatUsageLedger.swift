@@ -8,28 +8,39 @@ internal import Storage
 struct ChatUsageLedger: Sendable {
     let pool: PostgresPool
 
-    /// Adds one answer's usage.
-    func record(tenantID: UUID, provider: String, model: String, promptTokens: Int, completionTokens: Int) async throws
-    {
-        let prompt = Int64(max(0, promptTokens))
-        let completion = Int64(max(0, completionTokens))
-        let modelName = String(model.prefix(200))
-        do {
-            try await self.pool.withTenantTransaction(tenantID: tenantID) { connection in
-                _ = try await connection.query(
-                    """
-                    INSERT INTO chat_usage_daily AS u (tenant_id, day, provider, model, answers, prompt_tokens,
-                        completion_tokens)
-                    VALUES (\(tenantID), (now() AT TIME ZONE 'UTC')::date, \(provider), \(modelName), 1, \(prompt),
-                        \(completion))
-                    ON CONFLICT (tenant_id, day, provider, model) DO UPDATE SET
-                        answers = u.answers + 1, prompt_tokens = u.prompt_tokens + excluded.prompt_tokens,
-                        completion_tokens = u.completion_tokens + excluded.completion_tokens
-                    """)
-            }
-        } catch let error as PostgresError {
-            throw RPCError(storage: error)
-        }
+    /// One answer's usage, as the orchestrator records it in the transaction that stores the answer.
+    struct Answer: Sendable {
+        /// The provider's stored name.
+        var provider: String
+        /// The model as the provider reported it.
+        var model: String
+        /// Prompt tokens.
+        var promptTokens: Int
+        /// Completion tokens.
+        var completionTokens: Int
+        /// What it cost (``ModelPriceTable``); `nil` when the model is not priced.
+        var costNanoUSD: Int64?
+    }
+
+    /// Adds one answer's usage on `connection`, inside the caller's tenant transaction.
+    static func record(_ answer: Answer, tenantID: UUID, on connection: PostgresConnection) async throws {
+        let prompt = Int64(max(0, answer.promptTokens))
+        let completion = Int64(max(0, answer.completionTokens))
+        let modelName = String(answer.model.prefix(200))
+        let cost = max(0, answer.costNanoUSD ?? 0)
+        let unpriced: Int64 = answer.costNanoUSD == nil ? 1 : 0
+        _ = try await connection.query(
+            """
+            INSERT INTO chat_usage_daily AS u (tenant_id, day, provider, model, answers, prompt_tokens,
+                completion_tokens, cost_nano_usd, unpriced_answers)
+            VALUES (\(tenantID), (now() AT TIME ZONE 'UTC')::date, \(answer.provider), \(modelName), 1, \(prompt),
+                \(completion), \(cost), \(unpriced))
+            ON CONFLICT (tenant_id, day, provider, model) DO UPDATE SET
+                answers = u.answers + 1, prompt_tokens = u.prompt_tokens + excluded.prompt_tokens,
+                completion_tokens = u.completion_tokens + excluded.completion_tokens,
+                cost_nano_usd = least(u.cost_nano_usd::numeric + excluded.cost_nano_usd, 9223372036854775807)::int8,
+                unpriced_answers = u.unpriced_answers + excluded.unpriced_answers
+            """)
     }
 
     /// Refuses a model call when a monthly quota of `quota` is used up.

@@ -160,6 +160,10 @@ package struct DocumentIngestor: Sendable {
                 WHERE tenant_id = \(job.tenantID) AND id = \(job.documentID)
                 """
             )
+            if let ready = try await store.find(job.documentID) {
+                try await OutboxWriter(connection: connection).append(
+                    [try OutboxEvent.document(.documentReady, document: ready.document)].compactMap { $0 })
+            }
             try await self.queue.finish(job, on: connection)
         }
     }

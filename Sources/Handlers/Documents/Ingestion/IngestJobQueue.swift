@@ -1,4 +1,5 @@
 internal import FoundationEssentials
+internal import MetaChatAPI
 internal import Storage
 
 /// The durable ingestion jobs in `ingest_jobs`: claimed with `FOR UPDATE SKIP LOCKED` (any number
@@ -116,6 +117,15 @@ struct IngestJobQueue: Sendable {
                 WHERE tenant_id = \(job.tenantID) AND id = \(job.documentID) AND generation = \(job.generation)
                 """
             )
+            // Only a dead letter of the document's current content is news: a superseded
+            // generation's failure changed nothing the tenant sees.
+            if dead,
+                let failed = try await DocumentStore(connection: connection, tenantID: job.tenantID)
+                    .find(job.documentID), failed.generation == job.generation, failed.document.status == .failed
+            {
+                try await OutboxWriter(connection: connection).append(
+                    [try OutboxEvent.document(.documentFailed, document: failed.document)].compactMap { $0 })
+            }
         }
         return dead
     }

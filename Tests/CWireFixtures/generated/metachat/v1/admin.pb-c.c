@@ -931,7 +931,7 @@ const ProtobufCMessageDescriptor metachat__v1__get_usage_stats_request__descript
   (ProtobufCMessageInit) metachat__v1__get_usage_stats_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__tenant_usage__field_descriptors[12] =
+static const ProtobufCFieldDescriptor metachat__v1__tenant_usage__field_descriptors[14] =
 {
   {
     "tenant_id",
@@ -1077,12 +1077,37 @@ static const ProtobufCFieldDescriptor metachat__v1__tenant_usage__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "cost_nano_usd",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__TenantUsage, cost_nano_usd),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unpriced_answers",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__TenantUsage, unpriced_answers),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__tenant_usage__field_indices_by_name[] = {
   8,   /* field[8] = api_request_count */
   10,   /* field[10] = assistant_answers */
   6,   /* field[6] = completion_tokens */
   3,   /* field[3] = conversation_count */
+  12,   /* field[12] = cost_nano_usd */
   9,   /* field[9] = daily_message_counts */
   4,   /* field[4] = document_count */
   2,   /* field[2] = message_count */
@@ -1091,11 +1116,12 @@ static const unsigned metachat__v1__tenant_usage__field_indices_by_name[] = {
   0,   /* field[0] = tenant_id */
   1,   /* field[1] = tenant_name */
   7,   /* field[7] = total_tokens */
+  13,   /* field[13] = unpriced_answers */
 };
 static const ProtobufCIntRange metachat__v1__tenant_usage__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor metachat__v1__tenant_usage__descriptor =
 {
@@ -1105,14 +1131,14 @@ const ProtobufCMessageDescriptor metachat__v1__tenant_usage__descriptor =
   "Metachat__V1__TenantUsage",
   "metachat.v1",
   sizeof(Metachat__V1__TenantUsage),
-  12,
+  14,
   metachat__v1__tenant_usage__field_descriptors,
   metachat__v1__tenant_usage__field_indices_by_name,
   1,  metachat__v1__tenant_usage__number_ranges,
   (ProtobufCMessageInit) metachat__v1__tenant_usage__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__model_usage__field_descriptors[7] =
+static const ProtobufCFieldDescriptor metachat__v1__model_usage__field_descriptors[9] =
 {
   {
     "provider",
@@ -1198,20 +1224,46 @@ static const ProtobufCFieldDescriptor metachat__v1__model_usage__field_descripto
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "cost_nano_usd",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ModelUsage, cost_nano_usd),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unpriced_answers",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ModelUsage, unpriced_answers),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__model_usage__field_indices_by_name[] = {
   2,   /* field[2] = answers */
   4,   /* field[4] = completion_tokens */
+  7,   /* field[7] = cost_nano_usd */
   6,   /* field[6] = daily_total_tokens */
   1,   /* field[1] = model */
   3,   /* field[3] = prompt_tokens */
   0,   /* field[0] = provider */
   5,   /* field[5] = total_tokens */
+  8,   /* field[8] = unpriced_answers */
 };
 static const ProtobufCIntRange metachat__v1__model_usage__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor metachat__v1__model_usage__descriptor =
 {
@@ -1221,7 +1273,7 @@ const ProtobufCMessageDescriptor metachat__v1__model_usage__descriptor =
   "Metachat__V1__ModelUsage",
   "metachat.v1",
   sizeof(Metachat__V1__ModelUsage),
-  7,
+  9,
   metachat__v1__model_usage__field_descriptors,
   metachat__v1__model_usage__field_indices_by_name,
   1,  metachat__v1__model_usage__number_ranges,

@@ -307,10 +307,20 @@ struct  Metachat__V1__TenantUsage
    */
   size_t n_models;
   Metachat__V1__ModelUsage **models;
+  /*
+   * What the answers cost, in nano-dollars (10^-9 USD; 1000000000 is one dollar), priced by the
+   * server's LLM_PRICES when each answer was stored. Answers of unpriced models add nothing here
+   * and are counted in unpriced_answers.
+   */
+  int64_t cost_nano_usd;
+  /*
+   * Answers of models LLM_PRICES did not price when they were stored.
+   */
+  int64_t unpriced_answers;
 };
 #define METACHAT__V1__TENANT_USAGE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__tenant_usage__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0, 0,NULL, 0, 0 }
 
 
 /*
@@ -351,10 +361,18 @@ struct  Metachat__V1__ModelUsage
    */
   size_t n_daily_total_tokens;
   int64_t *daily_total_tokens;
+  /*
+   * What the answers cost, in nano-dollars (10^-9 USD), as in TenantUsage.cost_nano_usd.
+   */
+  int64_t cost_nano_usd;
+  /*
+   * Answers the price list did not price.
+   */
+  int64_t unpriced_answers;
 };
 #define METACHAT__V1__MODEL_USAGE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__model_usage__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL, 0, 0 }
 
 
 /*

@@ -76,11 +76,11 @@ typedef enum _Metachat__V1__WebhookEventType {
    */
   METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_CONVERSATION_ESCALATED = 5,
   /*
-   * A document finished ingestion and is searchable (`document.ready`; not emitted yet).
+   * A document finished ingestion and is searchable (`document.ready`).
    */
   METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_DOCUMENT_READY = 6,
   /*
-   * A document's ingestion failed (`document.failed`; not emitted yet).
+   * A document's ingestion failed (`document.failed`: dead-lettered after its last attempt).
    */
   METACHAT__V1__WEBHOOK_EVENT_TYPE__WEBHOOK_EVENT_TYPE_DOCUMENT_FAILED = 7,
   /*
