@@ -46,6 +46,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // Tests only: property checks over extreme values of every client-controlled number.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        // The dashboard's logic-less HTML templates (docs/dashboard.md).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // MARK: C system libraries (one per library, imported only by the folder that wraps it)
@@ -181,6 +183,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The operators' and agents' web dashboard (its own port): pages rendered from Mustache
+        // templates over the same handlers as the API (docs/dashboard.md). Depends on Handlers,
+        // never the other way round.
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "Handlers",
+                "MetaChatAPI",
+                "RESTBridge",
+                "RPCServer",
+                "Storage",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "Codegen",
             dependencies: [
@@ -209,6 +228,7 @@ let package = Package(
                 "RESTBridge",
                 "MetaChatAPI",
                 "Handlers",
+                "Dashboard",
                 "Storage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -338,6 +358,18 @@ let package = Package(
                 "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: [
+                "Dashboard",
+                "Handlers",
+                "MetaChatAPI",
+                "RPCServer",
+                "Storage",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

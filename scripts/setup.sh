@@ -27,6 +27,9 @@ APT_PACKAGES=(
   nghttp2-client
   # Reverse proxy the interop suite runs infrastructure/nginx/metachat.conf with.
   nginx
+  # The dashboard's end-to-end test drives Debian's headless Chromium with playwright
+  # (Tests/Interop/test_dashboard_browser.py); playwright never downloads a browser here.
+  chromium
   # The ops phase (docs/deployment.md): promtool checks ops/monitoring's Prometheus config and
   # alert rules, amtool the Alertmanager config, docker-compose validates docker/docker-compose.yml
   # offline (`config`; no container engine is needed or run).

@@ -98,6 +98,9 @@ export API_KEY_PEPPER
 SECRETS_ENCRYPTION_KEY="$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')"
 export SECRETS_ENCRYPTION_KEY
 export OUTBOUND_ALLOW_CIDRS=127.0.0.0/8
+# Many servers run at once in the suites: none opens the dashboard's fixed default port (3001);
+# the dashboard's own tests give each server a free port of its own.
+export DASHBOARD_PORT=off
 
 phase_format() {
   local -a files

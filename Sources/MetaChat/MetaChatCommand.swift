@@ -10,6 +10,7 @@ struct MetaChatCommand: AsyncParsableCommand {
             ServeCommand.self,
             MigrateCommand.self,
             SeedAdminCommand.self,
+            DashboardUserCommand.self,
             RetentionCommand.self,
             SecretsCommand.self,
             BenchCommand.self,

@@ -44,14 +44,28 @@ extension ConversationLedger {
     ///   - transition: What to do.
     ///   - actor: Who does it, for the events' `changed_by`.
     ///   - escalation: The escalation's details (required by ``ConversationTransition/escalate``).
+    ///   - claim: For ``ConversationTransition/assign(assigneeID:)`` only: refuse, under the
+    ///     conversation's row lock, when another assignee holds it (a race-safe "assign to me").
     /// - Returns: The conversation afterwards.
     /// - Throws: `NOT_FOUND`, `FAILED_PRECONDITION` for a transition the status does not allow,
-    ///   `INVALID_ARGUMENT` when the escalation names a message of another conversation.
+    ///   `INVALID_ARGUMENT` when the escalation names a message of another conversation, `ABORTED`
+    ///   naming the holder (also in the `metachat-assignee` metadata) when a claim loses.
     package func transition(
-        tenantID: UUID, id: UUID, _ transition: ConversationTransition, actor: String, escalation: Escalation? = nil
+        tenantID: UUID, id: UUID, _ transition: ConversationTransition, actor: String, escalation: Escalation? = nil,
+        claim: Bool = false
     ) async throws -> Metachat_V1_Conversation {
         let (row, events) = try await self.transaction(tenantID) { store, log in
             guard let current = try await store.find(id, lock: .change) else { throw Self.notFound(id) }
+            if claim, case .assign(let assigneeID) = transition, let holder = current.state.assigneeID,
+                holder != assigneeID
+            {
+                var metadata = Metadata()
+                metadata.addString(holder, forKey: "metachat-assignee")
+                throw RPCError(
+                    code: .aborted,
+                    message: "Conversation \(id.lowercasedString) is already assigned to \(holder).",
+                    metadata: metadata)
+            }
             // Bad input is refused before the status is looked at.
             if let messageID = escalation?.messageID {
                 guard let message = try await store.message(messageID),

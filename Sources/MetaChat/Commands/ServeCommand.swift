@@ -1,4 +1,5 @@
 internal import ArgumentParser
+internal import Dashboard
 internal import Dispatch
 internal import FoundationEssentials
 internal import Handlers
@@ -85,20 +86,20 @@ struct ServeCommand: AsyncParsableCommand {
             receiver: MetaCallbackReceiver(pool: dependencies.postgres, sealing: dependencies.channelSealing))
         var router = RPCRouter()
         system.registerMethods(with: &router)
-        SecurityHandler(
+        let security = SecurityHandler(
             pool: dependencies.postgres,
             pepper: pepper.bytes,
             rotationGracePeriod: configuration.keyRotationGracePeriod,
             keyEvents: dependencies.invalidation
         )
-        .registerMethods(with: &router)
-        TenantHandler(
+        security.registerMethods(with: &router)
+        let tenants = TenantHandler(
             pool: dependencies.postgres, secrets: configuration.secrets, outbound: dependencies.outbound,
             changes: dependencies.invalidation
         )
-        .registerMethods(with: &router)
-        ConversationHandler(pool: dependencies.postgres, hub: dependencies.conversationEvents)
-            .registerMethods(with: &router)
+        tenants.registerMethods(with: &router)
+        let conversations = ConversationHandler(pool: dependencies.postgres, hub: dependencies.conversationEvents)
+        conversations.registerMethods(with: &router)
         AdminHandler(pool: dependencies.postgres, jobs: dependencies.retentionJobs).registerMethods(with: &router)
         DocumentHandler(
             pool: dependencies.postgres, files: dependencies.documentFiles, retriever: dependencies.retriever
@@ -157,9 +158,14 @@ struct ServeCommand: AsyncParsableCommand {
             metrics: metrics,
             logger: logger
         )
+        let dashboard = try configuration.dashboardPort.map { port in
+            try Self.dashboardServer(
+                port: port, configuration: configuration, dependencies: dependencies, tenants: tenants,
+                conversations: conversations, security: security, logger: logger)
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: dependencies.services(around: server).map {
+                services: dependencies.services(around: server, dashboard: dashboard).map {
                     // Any part that stops on its own (the server failing to bind, say) takes
                     // the others down gracefully with it.
                     .init(
@@ -172,6 +178,27 @@ struct ServeCommand: AsyncParsableCommand {
         )
         try await group.run()
         logger.info("stopped")
+    }
+
+    /// The dashboard's listener: the same server code on its own port (one event loop), answering
+    /// with the dashboard's pages over the same handlers as the API (docs/dashboard.md).
+    private static func dashboardServer(
+        port: Int, configuration: AppConfiguration, dependencies: ServeDependencies, tenants: TenantHandler,
+        conversations: ConversationHandler, security: SecurityHandler, logger: Logger
+    ) throws -> RPCServer {
+        var dashboardConfiguration = DashboardConfiguration.defaults
+        dashboardConfiguration.trustedProxies = configuration.rest.trustedProxies
+        let responder = try DashboardResponder(
+            pool: dependencies.postgres, tenants: tenants, conversations: conversations, security: security,
+            loginAttempts: dependencies.rateLimiter,
+            configuration: dashboardConfiguration, logger: logger)
+        var server = configuration.server
+        server.port = port
+        server.eventLoopThreads = 1
+        server.maxRequestBodyBytes = FormFields.maximumBytes
+        var dashboardLogger = logger
+        dashboardLogger[metadataKey: "listener"] = "dashboard"
+        return RPCServer(configuration: server, responder: responder, logger: dashboardLogger)
     }
 
     /// Refuses to start (exit 78) without `SECRETS_ENCRYPTION_KEY` when sealed secrets exist, and

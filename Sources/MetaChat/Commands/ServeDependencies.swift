@@ -208,7 +208,7 @@ struct ServeDependencies {
     /// the pools last.
     ///
     /// - Parameter server: The RPC server, which uses all of them.
-    func services(around server: some Service) -> [any Service] {
+    func services(around server: some Service, dashboard: (any Service)? = nil) -> [any Service] {
         var services: [any Service] = [
             self.postgres,
             self.turnLockPool,
@@ -234,6 +234,7 @@ struct ServeDependencies {
         if let relay = self.eventBusRelay { services.append(relay) }
         if let scheduler = self.retentionScheduler { services.append(scheduler) }
         services += [server, self.conversationEvents] as [any Service]
+        if let dashboard { services.append(dashboard) }
         return services
     }
 }

@@ -9,6 +9,7 @@ internal import Storage
 /// | --- | --- | --- |
 /// | `HOST` | `127.0.0.1` | address to listen on |
 /// | `PORT` | `3000` | port to listen on (1–65535) |
+/// | `DASHBOARD_PORT` | `3001` | port of the dashboard's second listener on `HOST` (1–65535, not `PORT`); `off` serves no dashboard |
 /// | `DATABASE_URL` | none (required by `serve`) | libpq URI of PostgreSQL |
 /// | `API_KEY_PEPPER` | none (required by `serve` and `seed-admin`) | secret for key hashes: hex or text, ≥ 32 bytes |
 /// | `REDIS_URL` | `redis://127.0.0.1:6379/0` | Redis URL, `redis://[user[:password]@]host[:port][/db]`; `rediss://` is refused |
@@ -57,6 +58,8 @@ internal import Storage
 struct AppConfiguration: Sendable {
     /// The listener settings.
     var server: RPCServerConfiguration
+    /// `DASHBOARD_PORT`: the dashboard listener's port; `nil` when it is off.
+    var dashboardPort: Int? = 3001
     /// The REST bridge settings.
     var rest: RESTConfiguration
     /// The PostgreSQL URI, if set.
@@ -121,6 +124,23 @@ struct AppConfiguration: Sendable {
             server.port = port
         }
         self.server = server
+        if let text = environment["DASHBOARD_PORT"], !text.isEmpty {
+            if text.lowercased() == "off" {
+                self.dashboardPort = nil
+            } else {
+                guard text.count <= 5, let port = Int(text), (1...65535).contains(port) else {
+                    throw ConfigurationError(
+                        variable: "DASHBOARD_PORT",
+                        problem: "must be a number from 1 to 65535 or `off`, not '\(text.prefix(20))'")
+                }
+                self.dashboardPort = port
+            }
+        }
+        if let dashboardPort = self.dashboardPort, dashboardPort == server.port {
+            throw ConfigurationError(
+                variable: "DASHBOARD_PORT",
+                problem: "must differ from PORT (\(server.port)); set it to another port or `off`")
+        }
         self.events = try EventsConfiguration(environment: environment)
         self.databaseURL = environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         if let databaseURL = self.databaseURL,

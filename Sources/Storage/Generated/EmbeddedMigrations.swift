@@ -876,6 +876,100 @@ CREATE POLICY channel_inbound_messages_scope ON channel_inbound_messages
 """#
         ),
         (
+            version: 13,
+            fileName: "0013_dashboard_users.sql",
+            sha256: "0cf588fe130e75ca0cd2ddf90b37bd9029f88b0e3ddfc5021bf94c4f1528aa7c",
+            sql: #"""
+-- 0013_dashboard_users: the dashboard's people and their server-side sessions (docs/dashboard.md).
+--
+-- A dashboard user signs in with an email and a password (an scrypt hash, never the password);
+-- super admins reach every tenant, the other roles exactly one. A session row is found by the
+-- SHA-256 of the opaque token in the browser's cookie, so a copy of the table opens no session.
+-- Changing a user's password or role deletes all of that user's sessions in the same
+-- transaction. Only the admin scope sees or changes these tables.
+
+CREATE TABLE dashboard_users (
+    id                  uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    email               text        NOT NULL CHECK (email = btrim(email) AND email LIKE '_%@_%' AND length(email) <= 254),
+    role                text        NOT NULL CHECK (role IN ('super_admin', 'tenant_admin', 'agent', 'viewer')),
+    -- The one tenant of a tenant admin, agent or viewer; none for a super admin.
+    tenant_id           uuid        REFERENCES tenants (id) ON DELETE CASCADE,
+    password_hash       text        NOT NULL CHECK (password_hash LIKE 'scrypt$%'),
+    disabled_at         timestamptz,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    CHECK ((role = 'super_admin') = (tenant_id IS NULL))
+);
+
+CREATE UNIQUE INDEX dashboard_users_email_key ON dashboard_users (lower(email));
+CREATE INDEX dashboard_users_tenant_id_idx ON dashboard_users (tenant_id) WHERE tenant_id IS NOT NULL;
+
+CREATE TRIGGER dashboard_users_touch_updated_at BEFORE UPDATE ON dashboard_users
+    FOR EACH ROW EXECUTE FUNCTION app_touch_updated_at();
+
+CREATE TABLE dashboard_sessions (
+    -- Lower-case hex SHA-256 of the cookie's token.
+    token_hash          text        PRIMARY KEY CHECK (token_hash ~ '^[0-9a-f]{64}$'),
+    user_id             uuid        NOT NULL REFERENCES dashboard_users (id) ON DELETE CASCADE,
+    -- Presented with every unsafe request of the session (form field or x-csrf-token).
+    csrf_token          text        NOT NULL CHECK (length(csrf_token) = 64),
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    last_seen_at        timestamptz NOT NULL DEFAULT now(),
+    -- The absolute end, whatever the activity.
+    expires_at          timestamptz NOT NULL
+);
+
+CREATE INDEX dashboard_sessions_user_id_idx ON dashboard_sessions (user_id);
+CREATE INDEX dashboard_sessions_expires_at_idx ON dashboard_sessions (expires_at);
+
+ALTER TABLE dashboard_users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE dashboard_users FORCE ROW LEVEL SECURITY;
+CREATE POLICY dashboard_users_scope ON dashboard_users
+    USING (app_admin_scope())
+    WITH CHECK (app_admin_scope());
+
+ALTER TABLE dashboard_sessions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE dashboard_sessions FORCE ROW LEVEL SECURITY;
+CREATE POLICY dashboard_sessions_scope ON dashboard_sessions
+    USING (app_admin_scope())
+    WITH CHECK (app_admin_scope());
+
+"""#
+        ),
+        (
+            version: 14,
+            fileName: "0014_conversation_notes.sql",
+            sha256: "f54d82c3f2fc17b2c4b761ac8fd4c2bd5e0735618230227ee1bd454d1a9a9d9f",
+            sql: #"""
+-- 0014_conversation_notes: agents' private notes on a conversation (docs/dashboard.md).
+--
+-- A note is for the tenant's agents only: it is not a message, so it never reaches the
+-- customer, a channel's outbox, the conversation's events, webhooks or the event bus. Notes go
+-- with their conversation (and tenant).
+
+CREATE TABLE conversation_notes (
+    tenant_id        uuid        NOT NULL,
+    id               uuid        NOT NULL DEFAULT gen_random_uuid(),
+    conversation_id  uuid        NOT NULL,
+    -- Who wrote it (the dashboard user's email).
+    author           text        NOT NULL CHECK (length(author) BETWEEN 1 AND 256),
+    text             text        NOT NULL CHECK (length(text) BETWEEN 1 AND 8000),
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, conversation_id) REFERENCES conversations (tenant_id, id) ON DELETE CASCADE
+);
+
+CREATE INDEX conversation_notes_conversation_idx ON conversation_notes (tenant_id, conversation_id, created_at);
+
+ALTER TABLE conversation_notes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE conversation_notes FORCE ROW LEVEL SECURITY;
+CREATE POLICY conversation_notes_scope ON conversation_notes
+    USING (app_row_visible(tenant_id))
+    WITH CHECK (app_row_visible(tenant_id));
+
+"""#
+        ),
+        (
             version: 15,
             fileName: "0015_outbox_webhooks.sql",
             sha256: "225443161036a2d42f7c228d775cac021fb8b8b350a0520a095f83e456ce1e23",

@@ -19,8 +19,9 @@ struct MigratorTests {
                     == [
                         "admin_tenant_grants", "admin_users", "api_keys", "api_logs", "api_logs_archive", "audit_log",
                         "channel_inbound", "channel_inbound_messages", "channel_outbox", "channels", "chat_requests",
-                        "chat_usage_daily", "conversation_event_counters",
-                        "conversation_events", "conversations", "document_chunks", "documents", "ingest_jobs",
+                        "chat_usage_daily", "conversation_event_counters", "conversation_events", "conversation_notes",
+                        "conversations", "dashboard_sessions", "dashboard_users", "document_chunks", "documents",
+                        "ingest_jobs",
                         "messages",
                         "messages_archive", "outbox_events", "retention_runs", "schema_migrations", "tenants",
                         "webhook_deliveries", "webhook_delivery_attempts", "webhook_endpoints",

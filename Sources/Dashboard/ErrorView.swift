@@ -1,0 +1,5 @@
+/// A page saying what went wrong.
+struct ErrorView: Sendable {
+    var chrome: PageChrome
+    var message: String
+}
