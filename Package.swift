@@ -159,10 +159,17 @@ let package = Package(
             name: "ChatStreams",
             swiftSettings: strictSettings
         ),
+        // The channels' reader of Meta webhook callbacks (WhatsApp Cloud API, Messenger). No I/O,
+        // so the fuzz target links only this (docs/channels.md).
+        .target(
+            name: "MetaWebhooks",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "Handlers",
             dependencies: [
                 "ChatStreams",
+                "MetaWebhooks",
                 "DocumentReaders",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "MetaChatAPI",
@@ -338,6 +345,7 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "ChatStreams",
+                "MetaWebhooks",
                 "CZlib",
                 "DocumentReaders",
                 // A scripted OpenAI-compatible embeddings server for the client's failure tests.
@@ -392,6 +400,7 @@ let fuzzTargets: [(product: String, folder: String, dependencies: [Target.Depend
     ("fuzz-document-readers", "DocumentReaders", ["FuzzSupport", "DocumentReaders"]),
     ("fuzz-chat-streams", "ChatStreams", ["FuzzSupport", "ChatStreams"]),
     ("fuzz-text-values", "TextValues", ["FuzzSupport", "Handlers", "RPCServer", "Storage"]),
+    ("fuzz-meta-webhooks", "MetaWebhooks", ["MetaWebhooks"]),
 ]
 
 if fuzzing {

@@ -127,11 +127,13 @@ extension ConversationLedger {
     ///   - status: Its new delivery state (not UNSPECIFIED).
     ///   - error: The provider's error, for FAILED.
     ///   - externalMessageID: The provider's id of the message, once known.
+    ///   - forwardOnly: Whether a status that is not past the stored one (SENT, DELIVERED, READ in
+    ///     that order; FAILED is past all) is ignored: receipts arrive in any order.
     /// - Returns: The message afterwards.
     /// - Throws: `NOT_FOUND` when the tenant has no such message.
     package func updateDelivery(
         tenantID: UUID, messageID: UUID, status: Metachat_V1_MessageDeliveryStatus, error: String = "",
-        externalMessageID: String = ""
+        externalMessageID: String = "", forwardOnly: Bool = false
     ) async throws -> Metachat_V1_Message {
         guard let statusName = StoredName.delivery(status) else {
             throw TenantFieldViolation.error("status", "must be a delivery status")
@@ -143,6 +145,12 @@ extension ConversationLedger {
                 let conversation = try await store.find(conversationID, lock: .change)
             else {
                 throw RPCError(code: .notFound, message: "Message \(messageID.lowercasedString) was not found.")
+            }
+            if forwardOnly, let current = try await store.message(messageID)?.message,
+                Self.deliveryRank(status) <= Self.deliveryRank(current.deliveryStatus), status != .failed
+            {
+                // Read under the conversation's lock: the receipt that got here first is not undone.
+                return (current, [Metachat_V1_ConversationEvent]())
             }
             let eventID = try await log.reserve(1)
             let row = try await store.writeDelivery(
@@ -160,6 +168,17 @@ extension ConversationLedger {
         }
         await self.sink.committed(events, tenantID: tenantID)
         return message
+    }
+
+    /// The order of delivery states for ``updateDelivery(tenantID:messageID:status:error:externalMessageID:forwardOnly:)``.
+    private static func deliveryRank(_ status: Metachat_V1_MessageDeliveryStatus) -> Int {
+        switch status {
+        case .sent: 1
+        case .delivered: 2
+        case .read: 3
+        case .failed: 4
+        default: 0
+        }
     }
 
     /// The stored message `message` repeats, if any: the same idempotency key with the same

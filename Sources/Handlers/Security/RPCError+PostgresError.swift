@@ -27,6 +27,7 @@ extension RPCError {
         case "admin_users_email_key": "An admin user with this email already exists."
         case "api_keys_admin_label_key", "api_keys_tenant_label_key":
             "An active key with this label already exists for this owner."
+        case "channels_tenant_id_name_key": "A channel with this name already exists."
         default: "The object already exists."
         }
     }

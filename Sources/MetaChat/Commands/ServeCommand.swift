@@ -65,6 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
             secrets: configuration.secrets,
             retention: configuration.retention,
             retentionSchedule: configuration.retentionSchedule,
+            channels: configuration.channels,
             apiLogRoutes: Self.routeTemplates(),
             httpStatus: { $0.httpStatus },
             logger: logger
@@ -80,6 +81,9 @@ struct ServeCommand: AsyncParsableCommand {
         )
         var routes = RawRouteTable()
         HealthRoutes.register(in: &routes, handler: system)
+        ChannelCallbackRoutes.register(
+            in: &routes,
+            receiver: MetaCallbackReceiver(pool: dependencies.postgres, sealing: dependencies.channelSealing))
         var router = RPCRouter()
         system.registerMethods(with: &router)
         let security = SecurityHandler(
@@ -105,6 +109,11 @@ struct ServeCommand: AsyncParsableCommand {
         WebhookHandler(
             pool: dependencies.postgres, sender: dependencies.webhookSender, sealing: dependencies.webhookSecrets,
             destinations: dependencies.webhookDestinations, configuration: configuration.events.webhooks
+        )
+        .registerMethods(with: &router)
+        ChannelHandler(
+            pool: dependencies.postgres, sealing: dependencies.channelSealing, graph: dependencies.graph,
+            configuration: configuration.channels
         )
         .registerMethods(with: &router)
         let interceptors: [any ServerInterceptor] = [

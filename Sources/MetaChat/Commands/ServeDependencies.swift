@@ -75,6 +75,12 @@ struct ServeDependencies {
     let outboxPruner: OutboxPruner
     /// Runs librabbitmq's blocking calls.
     let eventBusThreadPool: NIOThreadPool
+    /// Seals and opens channel credentials.
+    let channelSealing: ChannelSecretSealing
+    /// Reaches the Graph API (`META_GRAPH_BASE_URL`).
+    let graph: OutboundGraphAPITransport
+    /// Processes stored Meta callbacks and sends channel replies.
+    let channelWorker: ChannelWorker
 
     /// Builds the parts; nothing connects or starts a thread yet.
     ///
@@ -91,7 +97,8 @@ struct ServeDependencies {
         modelPrices: ModelPriceTable = .none, egress: EgressPolicy = EgressPolicy(), events: EventsConfiguration,
         secrets: SecretsEnvelope,
         retention: RetentionDefaults = RetentionDefaults(), retentionSchedule: CronSchedule? = nil,
-        apiLogRoutes: [String: String] = [:], httpStatus: @escaping @Sendable (RPCError.Code) -> Int = { _ in 200 },
+        channels: ChannelConfiguration = .defaults, apiLogRoutes: [String: String] = [:],
+        httpStatus: @escaping @Sendable (RPCError.Code) -> Int = { _ in 200 },
         logger: Logger
     ) throws {
         self.postgres = PostgresPool(configuration: .init(url: databaseURL), logger: logger)
@@ -174,6 +181,12 @@ struct ServeDependencies {
             pool: postgres, sender: self.webhookSender, sealing: self.webhookSecrets, configuration: events.webhooks,
             logger: logger)
         self.outboxPruner = OutboxPruner(pool: postgres, logger: logger)
+        self.channelSealing = ChannelSecretSealing(envelope: secrets)
+        self.graph = OutboundGraphAPITransport(
+            client: self.outbound, baseURL: channels.graphBaseURL, version: channels.graphVersion)
+        self.channelWorker = ChannelWorker(
+            pool: postgres, orchestrator: self.orchestrator, events: self.conversationEvents,
+            sealing: self.channelSealing, graph: self.graph, logger: logger)
         self.eventBusThreadPool = NIOThreadPool(numberOfThreads: 1)
         if let url = events.rabbitMQ {
             let health = EventBusHealth()
@@ -216,6 +229,7 @@ struct ServeDependencies {
             ThreadPoolService(threadPool: self.eventBusThreadPool),
             self.webhookRelay,
             self.outboxPruner,
+            self.channelWorker,
         ]
         if let relay = self.eventBusRelay { services.append(relay) }
         if let scheduler = self.retentionScheduler { services.append(scheduler) }

@@ -46,6 +46,9 @@ internal import Storage
 /// | `OUTBOUND_ALLOW_CIDRS` | empty | CIDRs that tenant-supplied URLs (LLM base URLs, webhook targets) may reach although they are loopback, private or link-local, e.g. `10.20.0.0/16` |
 /// | `WEBHOOK_RETRY_MAX_ATTEMPTS` | `5` | attempts per webhook delivery, the first included (1–50) |
 /// | `WEBHOOK_RETRY_INITIAL_DELAY_MS` | `1000` | delay after a delivery's first failed attempt, doubling per attempt (±20 %, at most 1 hour; 1–3600000) |
+/// | `API_URL` | `http://localhost:3000` | the server's public base URL: channel callback URLs (`{API_URL}/api/channels/{id}/callback`) and the widget snippet start with it |
+/// | `META_GRAPH_BASE_URL` | `https://graph.facebook.com` | Meta's Graph API (WhatsApp Cloud API, Messenger); tests point it at a local server |
+/// | `META_GRAPH_API_VERSION` | `v21.0` | the Graph API version in request paths (`v` and a version number) |
 /// | `RABBITMQ_URL` | unset (no event bus) | `amqp://user:password@host:port/vhost`: every event is also published there |
 /// | `RABBITMQ_EXCHANGE` | `metachat.events` | the durable topic exchange events are published to |
 ///
@@ -101,6 +104,8 @@ struct AppConfiguration: Sendable {
     var retentionSchedule: CronSchedule?
     /// Retention where tenants do not set it; the events' window follows the stream's.
     var retention = RetentionDefaults()
+    /// `API_URL`, `META_GRAPH_BASE_URL`, `META_GRAPH_API_VERSION`: where channels are reached.
+    var channels = ChannelConfiguration.defaults
 
     /// Reads and validates the environment.
     ///
@@ -256,6 +261,7 @@ struct AppConfiguration: Sendable {
             self.ingestLease = .seconds(seconds)
         }
         try self.readOutboundSettings(environment)
+        try self.readChannelSettings(environment)
         let cron = environment["RETENTION_CRON"].flatMap { $0.isEmpty ? nil : $0 } ?? "0 3 * * *"
         if cron.lowercased() != "off" {
             do {
@@ -354,6 +360,35 @@ extension AppConfiguration {
                 networks.append(network)
             }
             self.egress = EgressPolicy(allowedNetworks: networks)
+        }
+    }
+}
+
+extension AppConfiguration {
+    /// Reads `API_URL`, `META_GRAPH_BASE_URL` and `META_GRAPH_API_VERSION`.
+    fileprivate mutating func readChannelSettings(_ environment: [String: String]) throws {
+        for variable in ["API_URL", "META_GRAPH_BASE_URL"] {
+            guard let text = environment[variable], !text.isEmpty else { continue }
+            guard let url = OutboundURL(text), !text.contains("?"), !text.contains("#") else {
+                throw ConfigurationError(
+                    variable: variable, problem: "must be an absolute http(s) URL without query or fragment")
+            }
+            _ = url
+        }
+        if let text = environment["API_URL"], !text.isEmpty {
+            self.channels.publicBaseURL = text
+        }
+        if let text = environment["META_GRAPH_BASE_URL"], !text.isEmpty {
+            self.channels.graphBaseURL = text
+        }
+        if let text = environment["META_GRAPH_API_VERSION"], !text.isEmpty {
+            let digits = text.dropFirst()
+            guard text.hasPrefix("v"), text.count <= 16, !digits.isEmpty,
+                digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") })
+            else {
+                throw ConfigurationError(variable: "META_GRAPH_API_VERSION", problem: "must look like v21.0")
+            }
+            self.channels.graphVersion = text
         }
     }
 }

@@ -452,6 +452,52 @@ package enum MetaChatOpenAPI {
             }
           }
         },
+        "/api/channels/{channel_id}/test": {
+          "post": {
+            "tags": [
+              "ChannelService"
+            ],
+            "summary": "Checks the stored credentials against the platform: for WhatsApp `GET /{version}/{phone_number_id}`, for Messenger `GET /{version}/{page_id}`, both with the stored token (META_GRAPH_BASE_URL).",
+            "description": "Checks the stored credentials against the platform: for WhatsApp\n`GET /{version}/{phone_number_id}`, for Messenger `GET /{version}/{page_id}`, both with\nthe stored token (META_GRAPH_BASE_URL). A failure is recorded in the channel's health;\na success clears its last error. WEB_CHAT channels have nothing to reach and answer ok.\nAnswers the outcome and the channel afterwards.\n\nRPC: `metachat.v1.ChannelService.TestChannelConnection`.",
+            "operationId": "ChannelService_TestChannelConnection",
+            "parameters": [
+              {
+                "name": "channel_id",
+                "in": "path",
+                "required": true,
+                "description": "ID of the channel. Required.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            ],
+            "requestBody": {
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "description": "Request for TestChannelConnection."
+                  }
+                }
+              }
+            },
+            "responses": {
+              "200": {
+                "description": "Success: `metachat.v1.TestChannelConnectionResponse`.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/metachat.v1.TestChannelConnectionResponse"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
         "/api/chat/messages": {
           "post": {
             "tags": [
@@ -4027,6 +4073,36 @@ package enum MetaChatOpenAPI {
                 "format": "date-time",
                 "description": "Output only. Time of the latest change.",
                 "readOnly": true
+              },
+              "health": {
+                "$ref": "#/components/schemas/metachat.v1.ChannelHealth",
+                "description": "Output only. Latest inbound message, latest successful send, latest error.",
+                "readOnly": true
+              }
+            }
+          },
+          "metachat.v1.ChannelHealth": {
+            "type": "object",
+            "description": "How a channel is doing, kept by the server.",
+            "properties": {
+              "lastInboundAt": {
+                "type": "string",
+                "format": "date-time",
+                "description": "When the latest inbound callback of the channel was stored; unset when none came."
+              },
+              "lastSendAt": {
+                "type": "string",
+                "format": "date-time",
+                "description": "When the latest message was accepted by the platform; unset when none was."
+              },
+              "lastError": {
+                "type": "string",
+                "description": "The latest error talking to the platform (e.g. \"Graph API error 190: invalid access\ntoken\"); empty when none happened since the latest success."
+              },
+              "lastErrorAt": {
+                "type": "string",
+                "format": "date-time",
+                "description": "When last_error happened; unset when last_error is empty."
               }
             }
           },
@@ -7447,6 +7523,34 @@ package enum MetaChatOpenAPI {
                 "format": "int64",
                 "pattern": "^-?[0-9]+$",
                 "description": "Answers of models LLM_PRICES did not price when they were stored."
+              }
+            }
+          },
+          "metachat.v1.TestChannelConnectionRequest": {
+            "type": "object",
+            "description": "Request for TestChannelConnection.",
+            "properties": {
+              "channelId": {
+                "type": "string",
+                "description": "ID of the channel. Required."
+              }
+            }
+          },
+          "metachat.v1.TestChannelConnectionResponse": {
+            "type": "object",
+            "description": "Outcome of TestChannelConnection.",
+            "properties": {
+              "ok": {
+                "type": "boolean",
+                "description": "Whether the platform accepted the stored credentials."
+              },
+              "detail": {
+                "type": "string",
+                "description": "What the platform answered, e.g. \"Graph API error 190: invalid access token\"; empty\nwhen ok."
+              },
+              "channel": {
+                "$ref": "#/components/schemas/metachat.v1.Channel",
+                "description": "The channel afterwards (its health updated)."
               }
             }
           },

@@ -56,6 +56,13 @@ package enum Metachat_V1_ChannelService {
             kind: .unary
         )
 
+        /// `TestChannelConnection`: unary.
+        package static let testChannelConnection = MethodDescriptor(
+            service: Metachat_V1_ChannelService.serviceName,
+            method: "TestChannelConnection",
+            kind: .unary
+        )
+
         /// Every method of the service, in declaration order.
         package static let all: [MethodDescriptor] = [
             createChannel,
@@ -63,6 +70,7 @@ package enum Metachat_V1_ChannelService {
             listChannels,
             updateChannel,
             deleteChannel,
+            testChannelConnection,
         ]
     }
 }
@@ -90,6 +98,13 @@ package protocol Metachat_V1_ChannelServiceHandler: Sendable {
     /// channel_id kept for reference) but can no longer be answered on the channel. Answers
     /// an empty object.
     func deleteChannel(request: Metachat_V1_DeleteChannelRequest, context: ServerContext) async throws -> SwiftProtobuf.Google_Protobuf_Empty
+
+    /// Checks the stored credentials against the platform: for WhatsApp
+    /// `GET /{version}/{phone_number_id}`, for Messenger `GET /{version}/{page_id}`, both with
+    /// the stored token (META_GRAPH_BASE_URL). A failure is recorded in the channel's health;
+    /// a success clears its last error. WEB_CHAT channels have nothing to reach and answer ok.
+    /// Answers the outcome and the channel afterwards.
+    func testChannelConnection(request: Metachat_V1_TestChannelConnectionRequest, context: ServerContext) async throws -> Metachat_V1_TestChannelConnectionResponse
 }
 
 extension Metachat_V1_ChannelServiceHandler {
@@ -131,6 +146,13 @@ extension Metachat_V1_ChannelServiceHandler {
             serializer: ProtobufSerializer<SwiftProtobuf.Google_Protobuf_Empty>()
         ) { request, context in
             try await self.deleteChannel(request: request, context: context)
+        }
+        router.registerUnary(
+            Metachat_V1_ChannelService.Method.testChannelConnection,
+            deserializer: ProtobufDeserializer<Metachat_V1_TestChannelConnectionRequest>(),
+            serializer: ProtobufSerializer<Metachat_V1_TestChannelConnectionResponse>()
+        ) { request, context in
+            try await self.testChannelConnection(request: request, context: context)
         }
     }
 }
@@ -236,6 +258,26 @@ package struct Metachat_V1_ChannelServiceClient: Sendable {
             options: options
         )
     }
+
+    /// Checks the stored credentials against the platform: for WhatsApp
+    /// `GET /{version}/{phone_number_id}`, for Messenger `GET /{version}/{page_id}`, both with
+    /// the stored token (META_GRAPH_BASE_URL). A failure is recorded in the channel's health;
+    /// a success clears its last error. WEB_CHAT channels have nothing to reach and answer ok.
+    /// Answers the outcome and the channel afterwards.
+    package func testChannelConnection(
+        _ request: Metachat_V1_TestChannelConnectionRequest,
+        metadata: Metadata = [:],
+        options: CallOptions = .defaults
+    ) async throws -> Metachat_V1_TestChannelConnectionResponse {
+        try await self.client.unary(
+            Metachat_V1_ChannelService.Method.testChannelConnection,
+            request: request,
+            serializer: ProtobufSerializer<Metachat_V1_TestChannelConnectionRequest>(),
+            deserializer: ProtobufDeserializer<Metachat_V1_TestChannelConnectionResponse>(),
+            metadata: metadata,
+            options: options
+        )
+    }
 }
 
 extension Metachat_V1_ChannelService {
@@ -285,6 +327,15 @@ extension Metachat_V1_ChannelService {
             method: Method.deleteChannel,
             requestType: Metachat_V1_DeleteChannelRequest.self,
             responseType: SwiftProtobuf.Google_Protobuf_Empty.self
+        ),
+        RESTRoute(
+            httpMethod: "POST",
+            pathTemplate: "/api/channels/{channel_id}/test",
+            body: "*",
+            responseBody: "",
+            method: Method.testChannelConnection,
+            requestType: Metachat_V1_TestChannelConnectionRequest.self,
+            responseType: Metachat_V1_TestChannelConnectionResponse.self
         ),
     ]
 }

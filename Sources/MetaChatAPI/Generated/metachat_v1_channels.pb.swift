@@ -23,6 +23,55 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// How a channel is doing, kept by the server.
+package nonisolated struct Metachat_V1_ChannelHealth: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// When the latest inbound callback of the channel was stored; unset when none came.
+  package var lastInboundAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_lastInboundAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_lastInboundAt = newValue}
+  }
+  /// Returns true if `lastInboundAt` has been explicitly set.
+  package var hasLastInboundAt: Bool {self._lastInboundAt != nil}
+  /// Clears the value of `lastInboundAt`. Subsequent reads from it will return its default value.
+  package mutating func clearLastInboundAt() {self._lastInboundAt = nil}
+
+  /// When the latest message was accepted by the platform; unset when none was.
+  package var lastSendAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_lastSendAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_lastSendAt = newValue}
+  }
+  /// Returns true if `lastSendAt` has been explicitly set.
+  package var hasLastSendAt: Bool {self._lastSendAt != nil}
+  /// Clears the value of `lastSendAt`. Subsequent reads from it will return its default value.
+  package mutating func clearLastSendAt() {self._lastSendAt = nil}
+
+  /// The latest error talking to the platform (e.g. "Graph API error 190: invalid access
+  /// token"); empty when none happened since the latest success.
+  package var lastError: String = String()
+
+  /// When last_error happened; unset when last_error is empty.
+  package var lastErrorAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_lastErrorAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_lastErrorAt = newValue}
+  }
+  /// Returns true if `lastErrorAt` has been explicitly set.
+  package var hasLastErrorAt: Bool {self._lastErrorAt != nil}
+  /// Clears the value of `lastErrorAt`. Subsequent reads from it will return its default value.
+  package mutating func clearLastErrorAt() {self._lastErrorAt = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _lastInboundAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _lastSendAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _lastErrorAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
 /// Settings of a web chat widget channel.
 package nonisolated struct Metachat_V1_WebChatConfig: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -215,6 +264,16 @@ package nonisolated struct Metachat_V1_Channel: @unchecked Sendable {
   package var hasUpdatedAt: Bool {_storage._updatedAt != nil}
   /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
   package mutating func clearUpdatedAt() {_uniqueStorage()._updatedAt = nil}
+
+  /// Output only. Latest inbound message, latest successful send, latest error.
+  package var health: Metachat_V1_ChannelHealth {
+    get {_storage._health ?? Metachat_V1_ChannelHealth()}
+    set {_uniqueStorage()._health = newValue}
+  }
+  /// Returns true if `health` has been explicitly set.
+  package var hasHealth: Bool {_storage._health != nil}
+  /// Clears the value of `health`. Subsequent reads from it will return its default value.
+  package mutating func clearHealth() {_uniqueStorage()._health = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -424,9 +483,102 @@ package nonisolated struct Metachat_V1_DeleteChannelRequest: Sendable {
   package init() {}
 }
 
+/// Request for TestChannelConnection.
+package nonisolated struct Metachat_V1_TestChannelConnectionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ID of the channel. Required.
+  package var channelID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// Outcome of TestChannelConnection.
+package nonisolated struct Metachat_V1_TestChannelConnectionResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Whether the platform accepted the stored credentials.
+  package var ok: Bool = false
+
+  /// What the platform answered, e.g. "Graph API error 190: invalid access token"; empty
+  /// when ok.
+  package var detail: String = String()
+
+  /// The channel afterwards (its health updated).
+  package var channel: Metachat_V1_Channel {
+    get {_channel ?? Metachat_V1_Channel()}
+    set {_channel = newValue}
+  }
+  /// Returns true if `channel` has been explicitly set.
+  package var hasChannel: Bool {self._channel != nil}
+  /// Clears the value of `channel`. Subsequent reads from it will return its default value.
+  package mutating func clearChannel() {self._channel = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _channel: Metachat_V1_Channel? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "metachat.v1"
+
+nonisolated extension Metachat_V1_ChannelHealth: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ChannelHealth"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}last_inbound_at\0\u{3}last_send_at\0\u{3}last_error\0\u{3}last_error_at\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._lastInboundAt) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._lastSendAt) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.lastError) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._lastErrorAt) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._lastInboundAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._lastSendAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.lastError.isEmpty {
+      try visitor.visitSingularStringField(value: self.lastError, fieldNumber: 3)
+    }
+    try { if let v = self._lastErrorAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_ChannelHealth, rhs: Metachat_V1_ChannelHealth) -> Bool {
+    if lhs._lastInboundAt != rhs._lastInboundAt {return false}
+    if lhs._lastSendAt != rhs._lastSendAt {return false}
+    if lhs.lastError != rhs.lastError {return false}
+    if lhs._lastErrorAt != rhs._lastErrorAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
 
 nonisolated extension Metachat_V1_WebChatConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".WebChatConfig"
@@ -595,7 +747,7 @@ nonisolated extension Metachat_V1_MessengerConfig: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Metachat_V1_Channel: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Channel"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}type\0\u{1}name\0\u{1}enabled\0\u{3}web_chat\0\u{1}whatsapp\0\u{1}messenger\0\u{3}callback_url\0\u{3}created_at\0\u{3}updated_at\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}type\0\u{1}name\0\u{1}enabled\0\u{3}web_chat\0\u{1}whatsapp\0\u{1}messenger\0\u{3}callback_url\0\u{3}created_at\0\u{3}updated_at\0\u{1}health\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -607,6 +759,7 @@ nonisolated extension Metachat_V1_Channel: SwiftProtobuf.Message, SwiftProtobuf.
     var _callbackURL: String = String()
     var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _health: Metachat_V1_ChannelHealth? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -626,6 +779,7 @@ nonisolated extension Metachat_V1_Channel: SwiftProtobuf.Message, SwiftProtobuf.
       _callbackURL = source._callbackURL
       _createdAt = source._createdAt
       _updatedAt = source._updatedAt
+      _health = source._health
     }
   }
 
@@ -691,6 +845,7 @@ nonisolated extension Metachat_V1_Channel: SwiftProtobuf.Message, SwiftProtobuf.
         case 9: try { try decoder.decodeSingularStringField(value: &_storage._callbackURL) }()
         case 10: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
         case 11: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._health) }()
         default: break
         }
       }
@@ -742,6 +897,9 @@ nonisolated extension Metachat_V1_Channel: SwiftProtobuf.Message, SwiftProtobuf.
       try { if let v = _storage._updatedAt {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
       } }()
+      try { if let v = _storage._health {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -760,6 +918,7 @@ nonisolated extension Metachat_V1_Channel: SwiftProtobuf.Message, SwiftProtobuf.
         if _storage._callbackURL != rhs_storage._callbackURL {return false}
         if _storage._createdAt != rhs_storage._createdAt {return false}
         if _storage._updatedAt != rhs_storage._updatedAt {return false}
+        if _storage._health != rhs_storage._health {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1051,6 +1210,80 @@ nonisolated extension Metachat_V1_DeleteChannelRequest: SwiftProtobuf.Message, S
 
   package static func ==(lhs: Metachat_V1_DeleteChannelRequest, rhs: Metachat_V1_DeleteChannelRequest) -> Bool {
     if lhs.channelID != rhs.channelID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_TestChannelConnectionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".TestChannelConnectionRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}channel_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.channelID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.channelID.isEmpty {
+      try visitor.visitSingularStringField(value: self.channelID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_TestChannelConnectionRequest, rhs: Metachat_V1_TestChannelConnectionRequest) -> Bool {
+    if lhs.channelID != rhs.channelID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metachat_V1_TestChannelConnectionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".TestChannelConnectionResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ok\0\u{1}detail\0\u{1}channel\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.ok) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.detail) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._channel) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.ok != false {
+      try visitor.visitSingularBoolField(value: self.ok, fieldNumber: 1)
+    }
+    if !self.detail.isEmpty {
+      try visitor.visitSingularStringField(value: self.detail, fieldNumber: 2)
+    }
+    try { if let v = self._channel {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Metachat_V1_TestChannelConnectionResponse, rhs: Metachat_V1_TestChannelConnectionResponse) -> Bool {
+    if lhs.ok != rhs.ok {return false}
+    if lhs.detail != rhs.detail {return false}
+    if lhs._channel != rhs._channel {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

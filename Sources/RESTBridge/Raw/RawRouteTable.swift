@@ -1,7 +1,8 @@
 package import RPCServer
 
-/// Hand-written HTTP routes matched by exact method and path: health, metrics, the OpenAPI
-/// document, and (later) Meta webhooks and uploads, which need the raw request.
+/// Hand-written HTTP routes matched by method and path: health, metrics, the OpenAPI document,
+/// Meta webhook callbacks and uploads, which need the raw request. A route's path is exact, or a
+/// template whose `{name}` segments each match one non-empty path segment (exact paths win).
 ///
 /// The table is data; ``RESTGateway`` serves it ahead of the generated routes, with the same
 /// request ids, error shape, CORS and security headers.
@@ -22,11 +23,71 @@ package struct RawRouteTable: Sendable {
         case notFound
     }
 
+    /// Answers one request to a templated route, given the values of its `{name}` segments in
+    /// order.
+    package typealias TemplateHandler = @Sendable (HTTPRequest, [String]) async -> HTTPResponse
+
+    /// One templated route.
+    struct TemplateRoute: Sendable {
+        /// The template's segments; `nil` for a `{name}` segment.
+        var segments: [String?]
+        var method: String
+        var handler: TemplateHandler
+        var maxBodyBytes: Int?
+        var template: String
+    }
+
     private var routes: [String: [String: Route]]
+    private var templates: [TemplateRoute] = []
 
     /// Creates an empty table.
     package init() {
         self.routes = [:]
+    }
+
+    /// Adds a templated route, e.g. `/api/channels/{channel_id}/callback`.
+    ///
+    /// - Parameters:
+    ///   - method: The HTTP method in upper case.
+    ///   - template: The path with `{name}` segments.
+    ///   - maxBodyBytes: The route's own body limit, or `nil` for the bridge's.
+    ///   - handler: Answers the request, given the segments' values.
+    package mutating func add(
+        _ method: String, template: String, maxBodyBytes: Int? = nil, handler: @escaping TemplateHandler
+    ) {
+        let segments = template.split(separator: "/", omittingEmptySubsequences: false).map {
+            $0.hasPrefix("{") && $0.hasSuffix("}") ? nil : String($0)
+        }
+        self.templates.append(
+            TemplateRoute(
+                segments: segments, method: method.uppercased(), handler: handler, maxBodyBytes: maxBodyBytes,
+                template: template))
+    }
+
+    /// The templated routes whose segments match `path`, with the values of their placeholders.
+    private func templateMatches(_ path: Substring) -> [(route: TemplateRoute, values: [String])] {
+        guard !self.templates.isEmpty else { return [] }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        var matches: [(route: TemplateRoute, values: [String])] = []
+        for route in self.templates where route.segments.count == parts.count {
+            var values: [String] = []
+            var matched = true
+            for (segment, part) in zip(route.segments, parts) {
+                if let segment {
+                    if segment != part {
+                        matched = false
+                        break
+                    }
+                } else if part.isEmpty {
+                    matched = false
+                    break
+                } else {
+                    values.append(String(part))
+                }
+            }
+            if matched { matches.append((route, values)) }
+        }
+        return matches
     }
 
     /// Adds a route, replacing one with the same method and path.
@@ -42,11 +103,12 @@ package struct RawRouteTable: Sendable {
 
     /// The registered routes as `METHOD path`, sorted.
     package var descriptions: [String] {
-        self.routes.flatMap { path, methods in methods.keys.map { "\($0) \(path)" } }.sorted()
+        (self.routes.flatMap { path, methods in methods.keys.map { "\($0) \(path)" } }
+            + self.templates.map { "\($0.method) \($0.template)" }).sorted()
     }
 
     func lookup(method: String, path: Substring) -> Lookup {
-        guard let methods = self.routes[String(path)] else { return .notFound }
+        guard let methods = self.routes[String(path)] else { return self.templateLookup(method: method, path: path) }
         if let route = methods[method] ?? (method == "HEAD" ? methods["GET"] : nil) {
             return .found(route.handler)
         }
@@ -55,12 +117,29 @@ package struct RawRouteTable: Sendable {
         return .methodNotAllowed(allowed: allowed.sorted())
     }
 
+    private func templateLookup(method: String, path: Substring) -> Lookup {
+        let matches = self.templateMatches(path)
+        guard !matches.isEmpty else { return .notFound }
+        if let match = matches.first(where: { $0.route.method == method })
+            ?? (method == "HEAD" ? matches.first(where: { $0.route.method == "GET" }) : nil)
+        {
+            let handler = match.route.handler
+            let values = match.values
+            return .found { request in await handler(request, values) }
+        }
+        var allowed = Set(matches.map(\.route.method))
+        if allowed.contains("GET") { allowed.insert("HEAD") }
+        return .methodNotAllowed(allowed: allowed.sorted())
+    }
+
     /// Whether any route sets its own body limit.
     var hasOwnBodyLimits: Bool {
         self.routes.values.contains { methods in methods.values.contains { $0.maxBodyBytes != nil } }
+            || self.templates.contains { $0.maxBodyBytes != nil }
     }
 
     func maxBodyBytes(method: String, path: Substring) -> Int? {
-        self.routes[String(path)]?[method]?.maxBodyBytes
+        if let methods = self.routes[String(path)] { return methods[method]?.maxBodyBytes }
+        return self.templateMatches(path).first { $0.route.method == method }?.route.maxBodyBytes
     }
 }

@@ -755,6 +755,127 @@ CREATE POLICY chat_usage_daily_scope ON chat_usage_daily
 """#
         ),
         (
+            version: 11,
+            fileName: "0011_channels.sql",
+            sha256: "d47811f2663c311d59ad1b313fad7e06120f52b4bb4964defe75c13df802da71",
+            sql: #"""
+-- 0011_channels: the channels connecting a tenant to its end users (web chat widget, WhatsApp
+-- Cloud API, Facebook Messenger) with their sealed credentials and health (docs/channels.md).
+--
+-- Credentials (access_token, app_secret, verify_token) are sealed by the secrets envelope
+-- (docs/secrets.md), bound to the row's id and column; responses show only the *_last_four copies.
+-- Messenger's page access token lives in access_token.
+
+CREATE TABLE channels (
+    tenant_id                uuid        NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    id                       uuid        NOT NULL DEFAULT gen_random_uuid(),
+    type                     text        NOT NULL CHECK (type IN ('WEB_CHAT', 'WHATSAPP', 'MESSENGER')),
+    name                     text        NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    enabled                  boolean     NOT NULL DEFAULT true,
+    -- WEB_CHAT: the public widget id, its allowed origins and greeting.
+    widget_id                text        UNIQUE CHECK (widget_id IS NULL OR length(widget_id) BETWEEN 1 AND 64),
+    allowed_origins          text[]      NOT NULL DEFAULT '{}',
+    greeting                 text        NOT NULL DEFAULT '' CHECK (length(greeting) <= 1000),
+    -- WHATSAPP: the phone number and business account; MESSENGER: the page.
+    phone_number_id          text        CHECK (phone_number_id ~ '^[0-9]{1,32}$'),
+    business_account_id      text        CHECK (business_account_id ~ '^[0-9]{1,32}$'),
+    page_id                  text        CHECK (page_id ~ '^[0-9]{1,32}$'),
+    access_token             text,
+    access_token_last_four   text        NOT NULL DEFAULT '',
+    app_secret               text,
+    app_secret_last_four     text        NOT NULL DEFAULT '',
+    verify_token             text,
+    verify_token_last_four   text        NOT NULL DEFAULT '',
+    -- Health: the latest inbound callback stored, the latest accepted send, the latest error.
+    last_inbound_at          timestamptz,
+    last_send_at             timestamptz,
+    last_error               text        NOT NULL DEFAULT '' CHECK (length(last_error) <= 1000),
+    last_error_at            timestamptz,
+    created_at               timestamptz NOT NULL DEFAULT now(),
+    updated_at               timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, id),
+    UNIQUE (id),
+    UNIQUE (tenant_id, name),
+    CONSTRAINT channels_web_chat_check CHECK ((type = 'WEB_CHAT') = (widget_id IS NOT NULL)),
+    CONSTRAINT channels_whatsapp_check CHECK (
+        type <> 'WHATSAPP' OR (phone_number_id IS NOT NULL AND business_account_id IS NOT NULL)),
+    CONSTRAINT channels_messenger_check CHECK (type <> 'MESSENGER' OR page_id IS NOT NULL),
+    CONSTRAINT channels_meta_secrets_check CHECK (
+        type = 'WEB_CHAT' OR (access_token IS NOT NULL AND app_secret IS NOT NULL AND verify_token IS NOT NULL))
+);
+
+-- ListChannels: newest first within a tenant.
+CREATE INDEX channels_created_idx ON channels (tenant_id, created_at DESC, id DESC);
+
+ALTER TABLE channels ENABLE ROW LEVEL SECURITY;
+ALTER TABLE channels FORCE ROW LEVEL SECURITY;
+CREATE POLICY channels_scope ON channels
+    USING (app_row_visible(tenant_id))
+    WITH CHECK (app_row_visible(tenant_id));
+
+"""#
+        ),
+        (
+            version: 12,
+            fileName: "0012_channel_inbound.sql",
+            sha256: "15ee2aee5931e0cf19a4f52bef838090dff8393df3f068f3edee25e6e5ec5d32",
+            sql: #"""
+-- 0012_channel_inbound: Meta callbacks stored before they are acknowledged, and the platform
+-- message ids already turned into messages (docs/channels.md).
+--
+-- A verified callback is inserted here and answered 200 at once; channel workers in every serve
+-- process claim PENDING rows with FOR UPDATE SKIP LOCKED (woken by NOTIFY channel_inbound) and
+-- turn them into conversation messages, replies and delivery receipts. A process dying anywhere
+-- leaves the row to be claimed again.
+
+CREATE TABLE channel_inbound (
+    id               bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id        uuid        NOT NULL,
+    channel_id       uuid        NOT NULL,
+    -- The body exactly as Meta posted it (its signature was checked over these bytes).
+    body             bytea       NOT NULL,
+    status           text        NOT NULL DEFAULT 'PENDING' CHECK (status IN ('PENDING', 'DONE', 'FAILED')),
+    attempts         integer     NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+    last_error       text        NOT NULL DEFAULT '',
+    received_at      timestamptz NOT NULL DEFAULT now(),
+    processed_at     timestamptz,
+    FOREIGN KEY (tenant_id, channel_id) REFERENCES channels (tenant_id, id) ON DELETE CASCADE
+);
+
+CREATE INDEX channel_inbound_due_idx ON channel_inbound (next_attempt_at, id) WHERE status = 'PENDING';
+CREATE INDEX channel_inbound_channel_idx ON channel_inbound (tenant_id, channel_id, received_at);
+
+-- One row per platform message id (wamid, mid) a channel turned into a message: a redelivered
+-- callback finds its id here and makes no second message and no second reply.
+CREATE TABLE channel_inbound_messages (
+    tenant_id            uuid        NOT NULL,
+    channel_id           uuid        NOT NULL,
+    external_message_id  text        NOT NULL CHECK (length(external_message_id) BETWEEN 1 AND 256),
+    conversation_id      uuid,
+    message_id           uuid,
+    created_at           timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, channel_id, external_message_id),
+    FOREIGN KEY (tenant_id, channel_id) REFERENCES channels (tenant_id, id) ON DELETE CASCADE
+);
+
+CREATE INDEX channel_inbound_messages_created_idx ON channel_inbound_messages (tenant_id, created_at);
+
+ALTER TABLE channel_inbound ENABLE ROW LEVEL SECURITY;
+ALTER TABLE channel_inbound FORCE ROW LEVEL SECURITY;
+CREATE POLICY channel_inbound_scope ON channel_inbound
+    USING (app_row_visible(tenant_id))
+    WITH CHECK (app_row_visible(tenant_id));
+
+ALTER TABLE channel_inbound_messages ENABLE ROW LEVEL SECURITY;
+ALTER TABLE channel_inbound_messages FORCE ROW LEVEL SECURITY;
+CREATE POLICY channel_inbound_messages_scope ON channel_inbound_messages
+    USING (app_row_visible(tenant_id))
+    WITH CHECK (app_row_visible(tenant_id));
+
+"""#
+        ),
+        (
             version: 13,
             fileName: "0013_dashboard_users.sql",
             sha256: "0cf588fe130e75ca0cd2ddf90b37bd9029f88b0e3ddfc5021bf94c4f1528aa7c",

@@ -18,9 +18,10 @@ struct MigratorTests {
                 try tables.map { try $0.decode("table_name", as: String.self) }
                     == [
                         "admin_tenant_grants", "admin_users", "api_keys", "api_logs", "api_logs_archive", "audit_log",
-                        "channel_outbox", "chat_requests", "chat_usage_daily", "conversation_event_counters",
-                        "conversation_events", "conversation_notes", "conversations", "dashboard_sessions",
-                        "dashboard_users", "document_chunks", "documents", "ingest_jobs",
+                        "channel_inbound", "channel_inbound_messages", "channel_outbox", "channels", "chat_requests",
+                        "chat_usage_daily", "conversation_event_counters", "conversation_events", "conversation_notes",
+                        "conversations", "dashboard_sessions", "dashboard_users", "document_chunks", "documents",
+                        "ingest_jobs",
                         "messages",
                         "messages_archive", "outbox_events", "retention_runs", "schema_migrations", "tenants",
                         "webhook_deliveries", "webhook_delivery_attempts", "webhook_endpoints",

@@ -7,6 +7,51 @@
 #endif
 
 #include "metachat/v1/channels.pb-c.h"
+void   metachat__v1__channel_health__init
+                     (Metachat__V1__ChannelHealth         *message)
+{
+  static const Metachat__V1__ChannelHealth init_value = METACHAT__V1__CHANNEL_HEALTH__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__channel_health__get_packed_size
+                     (const Metachat__V1__ChannelHealth *message)
+{
+  assert(message->base.descriptor == &metachat__v1__channel_health__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__channel_health__pack
+                     (const Metachat__V1__ChannelHealth *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__channel_health__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__channel_health__pack_to_buffer
+                     (const Metachat__V1__ChannelHealth *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__channel_health__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__ChannelHealth *
+       metachat__v1__channel_health__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__ChannelHealth *)
+     protobuf_c_message_unpack (&metachat__v1__channel_health__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__channel_health__free_unpacked
+                     (Metachat__V1__ChannelHealth *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__channel_health__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   metachat__v1__web_chat_config__init
                      (Metachat__V1__WebChatConfig         *message)
 {
@@ -457,6 +502,173 @@ void   metachat__v1__delete_channel_request__free_unpacked
   assert(message->base.descriptor == &metachat__v1__delete_channel_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   metachat__v1__test_channel_connection_request__init
+                     (Metachat__V1__TestChannelConnectionRequest         *message)
+{
+  static const Metachat__V1__TestChannelConnectionRequest init_value = METACHAT__V1__TEST_CHANNEL_CONNECTION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__test_channel_connection_request__get_packed_size
+                     (const Metachat__V1__TestChannelConnectionRequest *message)
+{
+  assert(message->base.descriptor == &metachat__v1__test_channel_connection_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__test_channel_connection_request__pack
+                     (const Metachat__V1__TestChannelConnectionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__test_channel_connection_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__test_channel_connection_request__pack_to_buffer
+                     (const Metachat__V1__TestChannelConnectionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__test_channel_connection_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__TestChannelConnectionRequest *
+       metachat__v1__test_channel_connection_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__TestChannelConnectionRequest *)
+     protobuf_c_message_unpack (&metachat__v1__test_channel_connection_request__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__test_channel_connection_request__free_unpacked
+                     (Metachat__V1__TestChannelConnectionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__test_channel_connection_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metachat__v1__test_channel_connection_response__init
+                     (Metachat__V1__TestChannelConnectionResponse         *message)
+{
+  static const Metachat__V1__TestChannelConnectionResponse init_value = METACHAT__V1__TEST_CHANNEL_CONNECTION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t metachat__v1__test_channel_connection_response__get_packed_size
+                     (const Metachat__V1__TestChannelConnectionResponse *message)
+{
+  assert(message->base.descriptor == &metachat__v1__test_channel_connection_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metachat__v1__test_channel_connection_response__pack
+                     (const Metachat__V1__TestChannelConnectionResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metachat__v1__test_channel_connection_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metachat__v1__test_channel_connection_response__pack_to_buffer
+                     (const Metachat__V1__TestChannelConnectionResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metachat__v1__test_channel_connection_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metachat__V1__TestChannelConnectionResponse *
+       metachat__v1__test_channel_connection_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metachat__V1__TestChannelConnectionResponse *)
+     protobuf_c_message_unpack (&metachat__v1__test_channel_connection_response__descriptor,
+                                allocator, len, data);
+}
+void   metachat__v1__test_channel_connection_response__free_unpacked
+                     (Metachat__V1__TestChannelConnectionResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metachat__v1__test_channel_connection_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor metachat__v1__channel_health__field_descriptors[4] =
+{
+  {
+    "last_inbound_at",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ChannelHealth, last_inbound_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_send_at",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ChannelHealth, last_send_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_error",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ChannelHealth, last_error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_error_at",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__ChannelHealth, last_error_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__channel_health__field_indices_by_name[] = {
+  2,   /* field[2] = last_error */
+  3,   /* field[3] = last_error_at */
+  0,   /* field[0] = last_inbound_at */
+  1,   /* field[1] = last_send_at */
+};
+static const ProtobufCIntRange metachat__v1__channel_health__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor metachat__v1__channel_health__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.ChannelHealth",
+  "ChannelHealth",
+  "Metachat__V1__ChannelHealth",
+  "metachat.v1",
+  sizeof(Metachat__V1__ChannelHealth),
+  4,
+  metachat__v1__channel_health__field_descriptors,
+  metachat__v1__channel_health__field_indices_by_name,
+  1,  metachat__v1__channel_health__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__channel_health__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor metachat__v1__web_chat_config__field_descriptors[3] =
 {
   {
@@ -766,7 +978,7 @@ const ProtobufCMessageDescriptor metachat__v1__messenger_config__descriptor =
   (ProtobufCMessageInit) metachat__v1__messenger_config__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metachat__v1__channel__field_descriptors[11] =
+static const ProtobufCFieldDescriptor metachat__v1__channel__field_descriptors[12] =
 {
   {
     "id",
@@ -900,11 +1112,24 @@ static const ProtobufCFieldDescriptor metachat__v1__channel__field_descriptors[1
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "health",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__Channel, health),
+    &metachat__v1__channel_health__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metachat__v1__channel__field_indices_by_name[] = {
   8,   /* field[8] = callback_url */
   9,   /* field[9] = created_at */
   4,   /* field[4] = enabled */
+  11,   /* field[11] = health */
   0,   /* field[0] = id */
   7,   /* field[7] = messenger */
   3,   /* field[3] = name */
@@ -917,7 +1142,7 @@ static const unsigned metachat__v1__channel__field_indices_by_name[] = {
 static const ProtobufCIntRange metachat__v1__channel__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor metachat__v1__channel__descriptor =
 {
@@ -927,7 +1152,7 @@ const ProtobufCMessageDescriptor metachat__v1__channel__descriptor =
   "Metachat__V1__Channel",
   "metachat.v1",
   sizeof(Metachat__V1__Channel),
-  11,
+  12,
   metachat__v1__channel__field_descriptors,
   metachat__v1__channel__field_indices_by_name,
   1,  metachat__v1__channel__number_ranges,
@@ -1305,19 +1530,123 @@ const ProtobufCMessageDescriptor metachat__v1__delete_channel_request__descripto
   (ProtobufCMessageInit) metachat__v1__delete_channel_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor metachat__v1__channel_service__method_descriptors[5] =
+static const ProtobufCFieldDescriptor metachat__v1__test_channel_connection_request__field_descriptors[1] =
+{
+  {
+    "channel_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__TestChannelConnectionRequest, channel_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__test_channel_connection_request__field_indices_by_name[] = {
+  0,   /* field[0] = channel_id */
+};
+static const ProtobufCIntRange metachat__v1__test_channel_connection_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor metachat__v1__test_channel_connection_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.TestChannelConnectionRequest",
+  "TestChannelConnectionRequest",
+  "Metachat__V1__TestChannelConnectionRequest",
+  "metachat.v1",
+  sizeof(Metachat__V1__TestChannelConnectionRequest),
+  1,
+  metachat__v1__test_channel_connection_request__field_descriptors,
+  metachat__v1__test_channel_connection_request__field_indices_by_name,
+  1,  metachat__v1__test_channel_connection_request__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__test_channel_connection_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metachat__v1__test_channel_connection_response__field_descriptors[3] =
+{
+  {
+    "ok",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__TestChannelConnectionResponse, ok),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "detail",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__TestChannelConnectionResponse, detail),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metachat__V1__TestChannelConnectionResponse, channel),
+    &metachat__v1__channel__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metachat__v1__test_channel_connection_response__field_indices_by_name[] = {
+  2,   /* field[2] = channel */
+  1,   /* field[1] = detail */
+  0,   /* field[0] = ok */
+};
+static const ProtobufCIntRange metachat__v1__test_channel_connection_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor metachat__v1__test_channel_connection_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metachat.v1.TestChannelConnectionResponse",
+  "TestChannelConnectionResponse",
+  "Metachat__V1__TestChannelConnectionResponse",
+  "metachat.v1",
+  sizeof(Metachat__V1__TestChannelConnectionResponse),
+  3,
+  metachat__v1__test_channel_connection_response__field_descriptors,
+  metachat__v1__test_channel_connection_response__field_indices_by_name,
+  1,  metachat__v1__test_channel_connection_response__number_ranges,
+  (ProtobufCMessageInit) metachat__v1__test_channel_connection_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor metachat__v1__channel_service__method_descriptors[6] =
 {
   { "CreateChannel", &metachat__v1__create_channel_request__descriptor, &metachat__v1__channel__descriptor },
   { "GetChannel", &metachat__v1__get_channel_request__descriptor, &metachat__v1__channel__descriptor },
   { "ListChannels", &metachat__v1__list_channels_request__descriptor, &metachat__v1__list_channels_response__descriptor },
   { "UpdateChannel", &metachat__v1__update_channel_request__descriptor, &metachat__v1__channel__descriptor },
   { "DeleteChannel", &metachat__v1__delete_channel_request__descriptor, &google__protobuf__empty__descriptor },
+  { "TestChannelConnection", &metachat__v1__test_channel_connection_request__descriptor, &metachat__v1__test_channel_connection_response__descriptor },
 };
 const unsigned metachat__v1__channel_service__method_indices_by_name[] = {
   0,        /* CreateChannel */
   4,        /* DeleteChannel */
   1,        /* GetChannel */
   2,        /* ListChannels */
+  5,        /* TestChannelConnection */
   3         /* UpdateChannel */
 };
 const ProtobufCServiceDescriptor metachat__v1__channel_service__descriptor =
@@ -1327,7 +1656,7 @@ const ProtobufCServiceDescriptor metachat__v1__channel_service__descriptor =
   "ChannelService",
   "Metachat__V1__ChannelService",
   "metachat.v1",
-  5,
+  6,
   metachat__v1__channel_service__method_descriptors,
   metachat__v1__channel_service__method_indices_by_name
 };
@@ -1370,6 +1699,14 @@ void metachat__v1__channel_service__delete_channel(ProtobufCService *service,
 {
   assert(service->descriptor == &metachat__v1__channel_service__descriptor);
   service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metachat__v1__channel_service__test_channel_connection(ProtobufCService *service,
+                                                            const Metachat__V1__TestChannelConnectionRequest *input,
+                                                            Metachat__V1__TestChannelConnectionResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &metachat__v1__channel_service__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metachat__v1__channel_service__init (Metachat__V1__ChannelService_Service *service,
                                           Metachat__V1__ChannelService_ServiceDestroy destroy)

@@ -21,6 +21,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "google/protobuf/wrappers.pb-c.h"
 #include "metachat/v1/common.pb-c.h"
 
+typedef struct Metachat__V1__ChannelHealth Metachat__V1__ChannelHealth;
 typedef struct Metachat__V1__WebChatConfig Metachat__V1__WebChatConfig;
 typedef struct Metachat__V1__WhatsAppConfig Metachat__V1__WhatsAppConfig;
 typedef struct Metachat__V1__MessengerConfig Metachat__V1__MessengerConfig;
@@ -31,12 +32,43 @@ typedef struct Metachat__V1__ListChannelsRequest Metachat__V1__ListChannelsReque
 typedef struct Metachat__V1__ListChannelsResponse Metachat__V1__ListChannelsResponse;
 typedef struct Metachat__V1__UpdateChannelRequest Metachat__V1__UpdateChannelRequest;
 typedef struct Metachat__V1__DeleteChannelRequest Metachat__V1__DeleteChannelRequest;
+typedef struct Metachat__V1__TestChannelConnectionRequest Metachat__V1__TestChannelConnectionRequest;
+typedef struct Metachat__V1__TestChannelConnectionResponse Metachat__V1__TestChannelConnectionResponse;
 
 
 /* --- enums --- */
 
 
 /* --- messages --- */
+
+/*
+ * How a channel is doing, kept by the server.
+ */
+struct  Metachat__V1__ChannelHealth
+{
+  ProtobufCMessage base;
+  /*
+   * When the latest inbound callback of the channel was stored; unset when none came.
+   */
+  Google__Protobuf__Timestamp *last_inbound_at;
+  /*
+   * When the latest message was accepted by the platform; unset when none was.
+   */
+  Google__Protobuf__Timestamp *last_send_at;
+  /*
+   * The latest error talking to the platform (e.g. "Graph API error 190: invalid access
+   * token"); empty when none happened since the latest success.
+   */
+  char *last_error;
+  /*
+   * When last_error happened; unset when last_error is empty.
+   */
+  Google__Protobuf__Timestamp *last_error_at;
+};
+#define METACHAT__V1__CHANNEL_HEALTH__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__channel_health__descriptor) \
+    , NULL, NULL, (char *)protobuf_c_empty_string, NULL }
+
 
 /*
  * Settings of a web chat widget channel.
@@ -204,6 +236,10 @@ struct  Metachat__V1__Channel
    * Output only. Time of the latest change.
    */
   Google__Protobuf__Timestamp *updated_at;
+  /*
+   * Output only. Latest inbound message, latest successful send, latest error.
+   */
+  Metachat__V1__ChannelHealth *health;
   Metachat__V1__Channel__ConfigCase config_case;
   union {
     /*
@@ -222,7 +258,7 @@ struct  Metachat__V1__Channel
 };
 #define METACHAT__V1__CHANNEL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__channel__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, METACHAT__V1__CHANNEL_TYPE__CHANNEL_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL, NULL, METACHAT__V1__CHANNEL__CONFIG__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, METACHAT__V1__CHANNEL_TYPE__CHANNEL_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL, NULL, NULL, METACHAT__V1__CHANNEL__CONFIG__NOT_SET, {0} }
 
 
 typedef enum {
@@ -383,6 +419,66 @@ struct  Metachat__V1__DeleteChannelRequest
     , (char *)protobuf_c_empty_string }
 
 
+/*
+ * Request for TestChannelConnection.
+ */
+struct  Metachat__V1__TestChannelConnectionRequest
+{
+  ProtobufCMessage base;
+  /*
+   * ID of the channel. Required.
+   */
+  char *channel_id;
+};
+#define METACHAT__V1__TEST_CHANNEL_CONNECTION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__test_channel_connection_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * Outcome of TestChannelConnection.
+ */
+struct  Metachat__V1__TestChannelConnectionResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Whether the platform accepted the stored credentials.
+   */
+  protobuf_c_boolean ok;
+  /*
+   * What the platform answered, e.g. "Graph API error 190: invalid access token"; empty
+   * when ok.
+   */
+  char *detail;
+  /*
+   * The channel afterwards (its health updated).
+   */
+  Metachat__V1__Channel *channel;
+};
+#define METACHAT__V1__TEST_CHANNEL_CONNECTION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metachat__v1__test_channel_connection_response__descriptor) \
+    , 0, (char *)protobuf_c_empty_string, NULL }
+
+
+/* Metachat__V1__ChannelHealth methods */
+void   metachat__v1__channel_health__init
+                     (Metachat__V1__ChannelHealth         *message);
+size_t metachat__v1__channel_health__get_packed_size
+                     (const Metachat__V1__ChannelHealth   *message);
+size_t metachat__v1__channel_health__pack
+                     (const Metachat__V1__ChannelHealth   *message,
+                      uint8_t             *out);
+size_t metachat__v1__channel_health__pack_to_buffer
+                     (const Metachat__V1__ChannelHealth   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__ChannelHealth *
+       metachat__v1__channel_health__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__channel_health__free_unpacked
+                     (Metachat__V1__ChannelHealth *message,
+                      ProtobufCAllocator *allocator);
 /* Metachat__V1__WebChatConfig methods */
 void   metachat__v1__web_chat_config__init
                      (Metachat__V1__WebChatConfig         *message);
@@ -573,8 +669,49 @@ Metachat__V1__DeleteChannelRequest *
 void   metachat__v1__delete_channel_request__free_unpacked
                      (Metachat__V1__DeleteChannelRequest *message,
                       ProtobufCAllocator *allocator);
+/* Metachat__V1__TestChannelConnectionRequest methods */
+void   metachat__v1__test_channel_connection_request__init
+                     (Metachat__V1__TestChannelConnectionRequest         *message);
+size_t metachat__v1__test_channel_connection_request__get_packed_size
+                     (const Metachat__V1__TestChannelConnectionRequest   *message);
+size_t metachat__v1__test_channel_connection_request__pack
+                     (const Metachat__V1__TestChannelConnectionRequest   *message,
+                      uint8_t             *out);
+size_t metachat__v1__test_channel_connection_request__pack_to_buffer
+                     (const Metachat__V1__TestChannelConnectionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__TestChannelConnectionRequest *
+       metachat__v1__test_channel_connection_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__test_channel_connection_request__free_unpacked
+                     (Metachat__V1__TestChannelConnectionRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metachat__V1__TestChannelConnectionResponse methods */
+void   metachat__v1__test_channel_connection_response__init
+                     (Metachat__V1__TestChannelConnectionResponse         *message);
+size_t metachat__v1__test_channel_connection_response__get_packed_size
+                     (const Metachat__V1__TestChannelConnectionResponse   *message);
+size_t metachat__v1__test_channel_connection_response__pack
+                     (const Metachat__V1__TestChannelConnectionResponse   *message,
+                      uint8_t             *out);
+size_t metachat__v1__test_channel_connection_response__pack_to_buffer
+                     (const Metachat__V1__TestChannelConnectionResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Metachat__V1__TestChannelConnectionResponse *
+       metachat__v1__test_channel_connection_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metachat__v1__test_channel_connection_response__free_unpacked
+                     (Metachat__V1__TestChannelConnectionResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
+typedef void (*Metachat__V1__ChannelHealth_Closure)
+                 (const Metachat__V1__ChannelHealth *message,
+                  void *closure_data);
 typedef void (*Metachat__V1__WebChatConfig_Closure)
                  (const Metachat__V1__WebChatConfig *message,
                   void *closure_data);
@@ -605,6 +742,12 @@ typedef void (*Metachat__V1__UpdateChannelRequest_Closure)
 typedef void (*Metachat__V1__DeleteChannelRequest_Closure)
                  (const Metachat__V1__DeleteChannelRequest *message,
                   void *closure_data);
+typedef void (*Metachat__V1__TestChannelConnectionRequest_Closure)
+                 (const Metachat__V1__TestChannelConnectionRequest *message,
+                  void *closure_data);
+typedef void (*Metachat__V1__TestChannelConnectionResponse_Closure)
+                 (const Metachat__V1__TestChannelConnectionResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -632,6 +775,10 @@ struct Metachat__V1__ChannelService_Service
                          const Metachat__V1__DeleteChannelRequest *input,
                          Google__Protobuf__Empty_Closure closure,
                          void *closure_data);
+  void (*test_channel_connection)(Metachat__V1__ChannelService_Service *service,
+                                  const Metachat__V1__TestChannelConnectionRequest *input,
+                                  Metachat__V1__TestChannelConnectionResponse_Closure closure,
+                                  void *closure_data);
 };
 typedef void (*Metachat__V1__ChannelService_ServiceDestroy)(Metachat__V1__ChannelService_Service *);
 void metachat__v1__channel_service__init (Metachat__V1__ChannelService_Service *service,
@@ -644,7 +791,8 @@ void metachat__v1__channel_service__init (Metachat__V1__ChannelService_Service *
       function_prefix__ ## get_channel,\
       function_prefix__ ## list_channels,\
       function_prefix__ ## update_channel,\
-      function_prefix__ ## delete_channel  }
+      function_prefix__ ## delete_channel,\
+      function_prefix__ ## test_channel_connection  }
 void metachat__v1__channel_service__create_channel(ProtobufCService *service,
                                                    const Metachat__V1__CreateChannelRequest *input,
                                                    Metachat__V1__Channel_Closure closure,
@@ -665,9 +813,14 @@ void metachat__v1__channel_service__delete_channel(ProtobufCService *service,
                                                    const Metachat__V1__DeleteChannelRequest *input,
                                                    Google__Protobuf__Empty_Closure closure,
                                                    void *closure_data);
+void metachat__v1__channel_service__test_channel_connection(ProtobufCService *service,
+                                                            const Metachat__V1__TestChannelConnectionRequest *input,
+                                                            Metachat__V1__TestChannelConnectionResponse_Closure closure,
+                                                            void *closure_data);
 
 /* --- descriptors --- */
 
+extern const ProtobufCMessageDescriptor metachat__v1__channel_health__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__web_chat_config__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__whats_app_config__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__messenger_config__descriptor;
@@ -678,6 +831,8 @@ extern const ProtobufCMessageDescriptor metachat__v1__list_channels_request__des
 extern const ProtobufCMessageDescriptor metachat__v1__list_channels_response__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__update_channel_request__descriptor;
 extern const ProtobufCMessageDescriptor metachat__v1__delete_channel_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__test_channel_connection_request__descriptor;
+extern const ProtobufCMessageDescriptor metachat__v1__test_channel_connection_response__descriptor;
 extern const ProtobufCServiceDescriptor metachat__v1__channel_service__descriptor;
 
 PROTOBUF_C__END_DECLS
