@@ -151,16 +151,18 @@ package struct DocumentIngestor: Sendable {
                 )
             }
             let dimensions = Int32(vectors.first?.count ?? 0)
-            try await connection.execute(
+            // The row as the event carries it comes back from the update itself: no second read.
+            let updated = try await connection.query(
                 """
                 UPDATE documents SET status = 'READY', chunk_count = \(Int32(drafts.count)),
                     page_count = \(Int32(extracted.pageCount)), embedding_model = \(dimensions > 0 ? model : ""),
                     embedding_dimensions = \(dimensions), ingest_progress = 100, error_message = '',
                     last_ingest_error = '', indexed_at = now(), updated_at = now()
                 WHERE tenant_id = \(job.tenantID) AND id = \(job.documentID)
+                RETURNING \(unescaped: DocumentRow.columns)
                 """
             )
-            if let ready = try await store.find(job.documentID) {
+            if let ready = try updated.first.map(DocumentRow.init) {
                 try await OutboxWriter(connection: connection).append(
                     [try OutboxEvent.document(.documentReady, document: ready.document)].compactMap { $0 })
             }
