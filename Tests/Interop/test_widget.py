@@ -371,6 +371,9 @@ def test_too_many_sockets_from_one_address_are_refused_with_429(server, admin):
     address = fake_address()
     sockets = [open_socket(server, widget, address=address) for _ in range(20)]
     try:
+        # `ready` on each: every session is running (and counted).
+        for socket in sockets:
+            assert hello(socket, widget, config(server, widget, address=address).json()["visitorToken"])["type"] == "ready"
         with pytest.raises(InvalidStatus) as refused:
             open_socket(server, widget, address=address)
         assert refused.value.response.status_code == 429

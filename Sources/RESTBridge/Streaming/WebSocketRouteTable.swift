@@ -105,7 +105,9 @@ package struct WebSocketRouteTable: WebSocketResponder {
             handler = exact
         } else if let (route, values) = self.templateMatch(request.path) {
             handler = { session, request in try await route.handler(session, request, values) }
-            admission = route.admission.map { admit in { request in await admit(request, values) } }
+            if let admit = route.admission {
+                admission = { request in await admit(request, values) }
+            }
         } else {
             return nil
         }

@@ -3,6 +3,7 @@ internal import Logging
 internal import MetaChatAPI
 internal import RPCServer
 internal import Storage
+internal import SwiftProtobuf
 internal import Synchronization
 internal import WidgetProtocol
 
@@ -109,7 +110,7 @@ final class VisitorSession: Sendable {
             } catch let error as RPCError {
                 refusal =
                     switch error.code {
-                    case .alreadyExists, .invalidArgument where error.message.contains("idempotency"):
+                    case .alreadyExists:
                         .error(
                             code: .clientIDReused, message: "clientId was already used for another text",
                             clientID: clientID)

@@ -53,7 +53,7 @@ package struct VisitorToken: Sendable, Equatable {
     static func bytes(base64URL text: Substring) -> [UInt8]? {
         guard text.utf8.allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "=") })
         else { return nil }
-        var base64 = text.replacing("-", with: "+").replacing("_", with: "/")
+        var base64 = String(text).replacing("-", with: "+").replacing("_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         return Data(base64Encoded: base64).map { Array($0) }
     }

@@ -1,7 +1,8 @@
-package import FoundationEssentials
+internal import FoundationEssentials
 internal import MetaChatAPI
 internal import RPCServer
 package import Storage
+internal import SwiftProtobuf
 
 /// Finds the enabled `WEB_CHAT` channel behind a public widget id, with its tenant's widget
 /// settings (the public endpoints carry no key, so the lookup runs in the admin scope).

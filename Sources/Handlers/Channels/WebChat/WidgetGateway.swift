@@ -1,5 +1,5 @@
-package import FoundationEssentials
-internal import Logging
+internal import FoundationEssentials
+package import Logging
 internal import MetaChatAPI
 package import RPCServer
 package import Storage
@@ -180,7 +180,7 @@ package struct WidgetGateway: Sendable {
                 continue
             }
             let frame: WidgetClientFrame
-            do {
+            do throws(WidgetFrameError) {
                 frame = try WidgetClientFrame(text: text)
             } catch {
                 try await Self.send(.error(code: .invalidFrame, message: error.description, clientID: nil), on: session)
@@ -202,12 +202,12 @@ package struct WidgetGateway: Sendable {
         _ message: WebSocketMessage, widgetID: String, session: WebSocketSession
     ) async throws -> (channel: WidgetChannel, visitorID: UUID, after: Int64?)? {
         let frame: WidgetClientFrame
-        do {
+        do throws(WidgetFrameError) {
             guard case .text(let text) = message else {
                 throw WidgetFrameError(field: "frame", problem: "must be a text message")
             }
             frame = try WidgetClientFrame(text: text)
-        } catch let error as WidgetFrameError {
+        } catch {
             try? await Self.send(.error(code: .invalidFrame, message: error.description, clientID: nil), on: session)
             await session.close(code: Close.badHello, reason: "bad hello")
             return nil
