@@ -103,7 +103,9 @@ public enum WidgetClientFrame: Sendable, Equatable {
 
     private static let clientIDBytes: Set<UInt8> = Set(
         Array(UInt8(ascii: "A")...UInt8(ascii: "Z")) + Array(UInt8(ascii: "a")...UInt8(ascii: "z"))
-            + Array(UInt8(ascii: "0")...UInt8(ascii: "9")) + [UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-")])
+            + Array(UInt8(ascii: "0")...UInt8(ascii: "9")) + [
+                UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"),
+            ])
 
     private static func required(_ value: String?, _ field: String) throws(WidgetFrameError) -> String {
         guard let value, !value.isEmpty else { throw WidgetFrameError(field: field, problem: "is required") }

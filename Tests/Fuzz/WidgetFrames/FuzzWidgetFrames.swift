@@ -11,8 +11,8 @@ public func fuzzWidgetFrames(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
     // The target links only WidgetProtocol.
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
     let text = String(decoding: bytes, as: UTF8.self)
-    let first = Result { () throws(WidgetFrameError) in try WidgetClientFrame(text: text) }
-    let second = Result { () throws(WidgetFrameError) in try WidgetClientFrame(text: text) }
+    let first = Result { () throws(WidgetFrameError) -> WidgetClientFrame in try WidgetClientFrame(text: text) }
+    let second = Result { () throws(WidgetFrameError) -> WidgetClientFrame in try WidgetClientFrame(text: text) }
     fuzzCheck(first == second, "reading the same frame twice gave different results")
     switch first {
     case .failure(let error):

@@ -87,7 +87,8 @@ final class VisitorSession: Sendable {
         } catch {
             self.gateway.logger.warning("widget conversation not opened: \(String(reflecting: error))")
             try await self.send(
-                .error(code: .notAnswered, message: "The message could not be stored; send it again.", clientID: clientID))
+                .error(
+                    code: .notAnswered, message: "The message could not be stored; send it again.", clientID: clientID))
             return
         }
         let channelID = self.channel.channelID.lowercasedString
@@ -225,7 +226,8 @@ final class VisitorSession: Sendable {
                 }
             } catch let error as RPCError where error.code == .invalidArgument {
                 try? await WidgetGateway.send(
-                    .error(code: .invalidFrame, message: "after lies ahead of the conversation's events", clientID: nil),
+                    .error(
+                        code: .invalidFrame, message: "after lies ahead of the conversation's events", clientID: nil),
                     on: session)
                 await session.close(code: WidgetGateway.Close.badHello, reason: "bad after")
             } catch {

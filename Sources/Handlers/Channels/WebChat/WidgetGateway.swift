@@ -90,7 +90,8 @@ package struct WidgetGateway: Sendable {
         guard channel.allows(origin: origin) else {
             return Self.error(403, "PERMISSION_DENIED", "This origin may not embed the widget.")
         }
-        let decision = await self.limiter.check(subject: "widget:connect:\(address)", policy: self.limits.connectsPerAddress)
+        let decision = await self.limiter.check(
+            subject: "widget:connect:\(address)", policy: self.limits.connectsPerAddress)
         guard decision.allowed else {
             var response = Self.error(429, "RESOURCE_EXHAUSTED", "Too many widget requests from this address.")
             response.headers.append(("retry-after", String(max(1, (decision.retryAfterMilliseconds + 999) / 1000))))
@@ -140,7 +141,8 @@ package struct WidgetGateway: Sendable {
         guard self.sockets.hasRoom(address, limit: self.limits.socketsPerAddress) else {
             return Self.error(429, "RESOURCE_EXHAUSTED", "Too many widget sockets from this address.")
         }
-        let decision = await self.limiter.check(subject: "widget:connect:\(address)", policy: self.limits.connectsPerAddress)
+        let decision = await self.limiter.check(
+            subject: "widget:connect:\(address)", policy: self.limits.connectsPerAddress)
         guard decision.allowed else {
             return Self.error(429, "RESOURCE_EXHAUSTED", "Too many widget connections from this address.")
         }
@@ -153,7 +155,8 @@ package struct WidgetGateway: Sendable {
     package func serve(_ session: WebSocketSession, request: HTTPRequest, widgetID: String) async throws {
         let address = self.address(of: request)
         guard self.sockets.open(address, limit: self.limits.socketsPerAddress) else {
-            try? await Self.send(.error(code: .rateLimited, message: "Too many sockets from this address.", clientID: nil), on: session)
+            try? await Self.send(
+                .error(code: .rateLimited, message: "Too many sockets from this address.", clientID: nil), on: session)
             await session.close(code: .policyViolation, reason: "too many sockets")
             return
         }
@@ -162,7 +165,9 @@ package struct WidgetGateway: Sendable {
         let timer = Task {
             try await Task.sleep(for: timeout)
             try? await Self.send(
-                .error(code: .helloTimeout, message: "Send hello within \(timeout.components.seconds) seconds.", clientID: nil),
+                .error(
+                    code: .helloTimeout, message: "Send hello within \(timeout.components.seconds) seconds.",
+                    clientID: nil),
                 on: session)
             await session.close(code: Close.helloTimeout, reason: "no hello")
         }
@@ -171,12 +176,14 @@ package struct WidgetGateway: Sendable {
         guard let first = try await frames.next() else { return }
         timer.cancel()
         guard let opened = try await self.hello(first, widgetID: widgetID, session: session) else { return }
-        let visitor = VisitorSession(gateway: self, session: session, channel: opened.channel, visitorID: opened.visitorID, address: address)
+        let visitor = VisitorSession(
+            gateway: self, session: session, channel: opened.channel, visitorID: opened.visitorID, address: address)
         defer { visitor.stop() }
         try await visitor.start(after: opened.after)
         while let message = try await frames.next() {
             guard case .text(let text) = message else {
-                try await Self.send(.error(code: .invalidFrame, message: "frame must be a text message", clientID: nil), on: session)
+                try await Self.send(
+                    .error(code: .invalidFrame, message: "frame must be a text message", clientID: nil), on: session)
                 continue
             }
             let frame: WidgetClientFrame
@@ -189,7 +196,8 @@ package struct WidgetGateway: Sendable {
             switch frame {
             case .hello:
                 try await Self.send(
-                    .error(code: .helloRequired, message: "hello was already sent on this socket", clientID: nil), on: session)
+                    .error(code: .helloRequired, message: "hello was already sent on this socket", clientID: nil),
+                    on: session)
             case .message(let clientID, let text):
                 try await visitor.receive(clientID: clientID, text: text)
             }
@@ -213,7 +221,8 @@ package struct WidgetGateway: Sendable {
             return nil
         }
         guard case .hello(let helloWidget, let token, let after) = frame else {
-            try? await Self.send(.error(code: .helloRequired, message: "the first frame must be hello", clientID: nil), on: session)
+            try? await Self.send(
+                .error(code: .helloRequired, message: "the first frame must be hello", clientID: nil), on: session)
             await session.close(code: Close.badHello, reason: "hello required")
             return nil
         }
@@ -229,14 +238,17 @@ package struct WidgetGateway: Sendable {
             visitor = try self.signer.verify(token, widgetID: widgetID)
         } catch {
             try? await Self.send(
-                .error(code: .invalidToken, message: "token is not a valid visitor token for this widget", clientID: nil),
+                .error(
+                    code: .invalidToken, message: "token is not a valid visitor token for this widget", clientID: nil),
                 on: session)
             await session.close(code: Close.badToken, reason: "invalid token")
             return nil
         }
-        guard let channel = try await self.directory.find(widgetID: widgetID), channel.tenantID == visitor.tenantID else {
+        guard let channel = try await self.directory.find(widgetID: widgetID), channel.tenantID == visitor.tenantID
+        else {
             try? await Self.send(
-                .error(code: .invalidToken, message: "token is not a valid visitor token for this widget", clientID: nil),
+                .error(
+                    code: .invalidToken, message: "token is not a valid visitor token for this widget", clientID: nil),
                 on: session)
             await session.close(code: Close.badToken, reason: "invalid token")
             return nil
