@@ -9,6 +9,7 @@ answer), rate limits, and bad frames. A real `metachat serve` with the offline `
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -373,14 +374,11 @@ def test_messages_over_the_visitor_limit_are_refused_with_rate_limited(server, a
 def test_too_many_sockets_from_one_address_are_refused_with_429(server, admin):
     _, _, widget = new_widget(server, admin)
     address = fake_address()
-    sockets = [open_socket(server, widget, address=address) for _ in range(20)]
-    try:
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(open_socket(server, widget, address=address)) for _ in range(20)]
         # `ready` on each: every session is running (and counted).
         for socket in sockets:
             assert hello(socket, widget, config(server, widget, address=address).json()["visitorToken"])["type"] == "ready"
         with pytest.raises(InvalidStatus) as refused:
             open_socket(server, widget, address=address)
         assert refused.value.response.status_code == 429
-    finally:
-        for socket in sockets:
-            socket.close()
