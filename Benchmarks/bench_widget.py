@@ -1,7 +1,8 @@
 """The web chat widget's cost per open socket: 500 concurrent widget sockets on `metachat serve`
 (each a visitor of its own: a config request for a token, the handshake with an allowed Origin,
 `hello`, `ready`), the server's RSS before and after they are all open, and then every socket
-sending one message and reading its whole answer from the offline `local` model. Reference in the
+sending one message and reading its whole answer from the offline `local` model, --askers sockets
+at a time (all 500 stay open meanwhile). Reference in the
 same run: 500 sockets on the echo server's `/v1/ws/echo` route (the bare WebSocket transport, one
 message each).
 
@@ -59,7 +60,7 @@ def address(index: int) -> str:
     return f"10.{index // 65536 % 256}.{index // 256 % 256}.{index % 256 + 1}"
 
 
-async def widget_round(port: int, widget: str, count: int, pid: int) -> dict:
+async def widget_round(port: int, widget: str, count: int, pid: int, askers: int) -> dict:
     tokens = []
     for index in range(count):
         reply = restclient.request(port, "GET", f"/api/public/widget/config?widgetId={widget}",
@@ -93,8 +94,14 @@ async def widget_round(port: int, widget: str, count: int, pid: int) -> dict:
             if frame["type"] == "error":
                 raise RuntimeError(frame)
 
+    gate = asyncio.Semaphore(askers)
+
+    async def ask_in_turn(index: int, socket_) -> None:
+        async with gate:
+            await ask(index, socket_)
+
     asked = time.monotonic()
-    await asyncio.gather(*(ask(index, socket_) for index, socket_ in enumerate(sockets)))
+    await asyncio.gather(*(ask_in_turn(index, socket_) for index, socket_ in enumerate(sockets)))
     answer_s = time.monotonic() - asked
     after_answers = rss_kib(pid)
     await asyncio.gather(*(socket_.close() for socket_ in sockets))
@@ -145,6 +152,7 @@ def main() -> None:
     parser.add_argument("--metachat", default=str(ROOT / ".build" / "debug" / "metachat"))
     parser.add_argument("--echo-server", default=str(ROOT / ".build" / "debug" / "echo-server"))
     parser.add_argument("--sockets", type=int, default=500)
+    parser.add_argument("--askers", type=int, default=50, help="sockets asking at the same time")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch_text:
         scratch = Path(scratch_text)
@@ -163,7 +171,10 @@ def main() -> None:
                 {"name": "Bench chat", "webChat": {"allowedOrigins": [ORIGIN]}}),
                 {"x-api-key": key["apiKey"], "content-type": "application/json"}).json()
             widget = channel["webChat"]["widgetId"]
-            widget_result = asyncio.run(widget_round(port, widget, args.sockets, server.pid))
+            widget_result = asyncio.run(widget_round(port, widget, args.sockets, server.pid, args.askers))
+        except Exception:
+            print((scratch / "serve.log").read_text()[-4000:], file=sys.stderr)
+            raise
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -177,7 +188,8 @@ def main() -> None:
             echo.stdin.close()
             echo.wait(timeout=30)
     mib = lambda kib: kib / 1024  # noqa: E731
-    print(f"{args.sockets} concurrent sockets ({Path(args.metachat).parent.name} build)")
+    print(f"{args.sockets} concurrent sockets ({Path(args.metachat).parent.name} build; "
+          f"metachat: one message per socket, {args.askers} asking at a time)")
     print("| server | RSS before | RSS with all open | growth | per socket | open all | one message each | answer p50 / p99 |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, result in [("metachat widget", widget_result), ("echo server /v1/ws/echo", echo_result)]:
