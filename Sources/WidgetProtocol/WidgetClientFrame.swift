@@ -55,10 +55,16 @@ public enum WidgetClientFrame: Sendable, Equatable {
                 throw WidgetFrameError(
                     field: "token", problem: "must be 1-\(Self.maximumTokenBytes) printable ASCII characters")
             }
-            if let after = wire.after, !(0...Self.maximumAfter).contains(after) {
-                throw WidgetFrameError(field: "after", problem: "must be 0-\(Self.maximumAfter)")
+            // Read as a JSON number (a double), so 1.5 or 1e20 are refused naming the field; every
+            // integer up to 2^53 - 1 is exact in it.
+            var after: Int64?
+            if let number = wire.after {
+                guard number.rounded() == number, number >= 0, number <= Double(Self.maximumAfter) else {
+                    throw WidgetFrameError(field: "after", problem: "must be an integer 0-\(Self.maximumAfter)")
+                }
+                after = Int64(number)
             }
-            self = .hello(widgetID: widgetID, token: token, after: wire.after)
+            self = .hello(widgetID: widgetID, token: token, after: after)
         case "message":
             let clientID = try Self.required(wire.clientId, "clientId")
             guard clientID.utf8.count <= Self.maximumClientIDBytes,
@@ -96,7 +102,7 @@ public enum WidgetClientFrame: Sendable, Equatable {
         var type: String?
         var widgetId: String?
         var token: String?
-        var after: Int64?
+        var after: Double?
         var clientId: String?
         var text: String?
     }
