@@ -25,6 +25,7 @@ from websockets.sync.client import ClientConnection, connect
 import restclient
 from fake_openai import FakeOpenAI
 from metachat_process import MetaChat, require_services, running_metachat, seed_admin
+from test_channels import psql
 from test_knowledge_base import ok, rest
 
 SITE = "https://shop.example"
@@ -270,6 +271,8 @@ def test_a_message_is_acknowledged_streamed_and_stored_and_a_resend_makes_nothin
     texts = [(item["role"], item["text"]) for item in messages_of(server, credentials, conversation)]
     assert [role for role, _ in texts] == ["MESSAGE_ROLE_USER", "MESSAGE_ROLE_ASSISTANT"] * 2
     assert texts[0][1] == "When do you open?" and texts[2][1] == "Thanks"
+    # Web chat answers reach the widget over its socket: nothing is queued for a channel sender.
+    assert psql(f"SELECT count(*) FROM channel_outbox WHERE conversation_id = '{conversation}'") == "0"
 
 
 def test_the_same_client_id_with_another_text_is_refused(server, admin):
