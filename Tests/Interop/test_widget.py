@@ -385,3 +385,14 @@ def test_too_many_sockets_from_one_address_are_refused_with_429(server, admin):
         with pytest.raises(InvalidStatus) as refused:
             open_socket(server, widget, address=address)
         assert refused.value.response.status_code == 429
+
+
+def test_a_socket_without_hello_is_closed_with_4408(server, admin):
+    _, _, widget = new_widget(server, admin)
+    with open_socket(server, widget) as socket:
+        # The server's hello timeout is 10 s; the wait for its frame is bounded above that.
+        refused = frame(socket, timeout_s=WAIT_S)
+        assert refused["code"] == "hello_timeout"
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=WAIT_S)
+        assert closed.value.rcvd.code == 4408
