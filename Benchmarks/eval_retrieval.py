@@ -9,8 +9,9 @@ What runs, all through the public REST API of one `metachat serve`:
   2. every chosen page uploaded as it is (POST /api/documents, contentType text/html, the
      page's <title> as title, its file name in metadata.page), so the server's own HTML reader,
      chunker and embedder are what is measured; the run waits until every document is READY and
-     prints the ingestion rate (chunks/s) beside the embedder's own rate on the same chunk texts
-     (POST /v1/embeddings, 64 per request, as the server sends them);
+     prints the ingestion rate (chunks/s) beside the embedder's own rate on the first
+     --reference-chunks of the same chunk texts (POST /v1/embeddings, 64 per request, as the
+     server sends them);
   3. every question asked in each mode (SEARCH_MODE_TEXT, _VECTOR, _HYBRID) with topK 10.
 
 A question is answered at rank r when the r-th result is a chunk of the page the question names
@@ -87,6 +88,12 @@ def page_title(raw: str, fallback: str) -> str:
     match = re.search(r"<title>(.*?)</title>", raw, re.S)
     title = " ".join(html.unescape(match.group(1)).split()) if match else ""
     return (title or fallback)[:300]
+
+
+def text_length(page: Path) -> int:
+    """Characters of a page's text: tags removed, entities decoded, whitespace runs counted once."""
+    raw = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page.read_text(encoding="utf-8"), flags=re.S)
+    return len(" ".join(html.unescape(re.sub(r"<[^>]+>", " ", raw)).split()))
 
 
 def answered_rank(pages: list[str], page: str, depth: int) -> int | None:
@@ -258,18 +265,28 @@ def main() -> int:
     parser.add_argument("--questions", required=True, type=Path)
     parser.add_argument("--pages", default="sql-*.html,app-*.html",
                         help="comma-separated globs of the pages to ingest (default: %(default)s)")
+    parser.add_argument("--max-page-chars", type=int, default=10_000,
+                        help="leave out pages with more characters of text than this (0: none left out); "
+                             "questions about them are skipped (default: %(default)s)")
     parser.add_argument("--language", default="english", help="the tenant's settings.rag.textSearchLanguage")
     parser.add_argument("--database-url", required=True, help="a superuser URL (only for --tune)")
     parser.add_argument("--embedding-url", required=True)
+    parser.add_argument("--reference-chunks", type=int, default=256,
+                        help="chunk texts the embedder embeds alone for the reference rate (default: %(default)s)")
     parser.add_argument("--tune", action="store_true")
     args = parser.parse_args()
 
     questions = read_questions(args.questions)
-    pages = sorted({p for pattern in args.pages.split(",") for p in args.docs.glob(pattern)})
-    names = {p.name for p in pages}
-    unknown = sorted({page for _, page in questions if page not in names})
+    everything = sorted({p for pattern in args.pages.split(",") for p in args.docs.glob(pattern)})
+    unknown = sorted({page for _, page in questions if page not in {p.name for p in everything}})
     if unknown:
         raise SystemExit(f"questions name pages outside the corpus: {', '.join(unknown)}")
+    pages = [p for p in everything if not args.max_page_chars or text_length(p) <= args.max_page_chars]
+    names = {p.name for p in pages}
+    asked = [(q, page) for q, page in questions if page in names]
+    print(f"{len(pages)} of {len(everything)} pages (text of at most {args.max_page_chars or 'any'} characters), "
+          f"{len(asked)} of {len(questions)} questions", flush=True)
+    questions = asked
     log_dir = args.data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -294,11 +311,12 @@ def main() -> int:
               f"{chunks} chunks in {seconds:.1f} s: {chunks / seconds:.1f} chunks/s through the server", flush=True)
         chunk_texts = json.loads(psql(args.database_url, "SELECT coalesce(json_agg(text), '[]') FROM document_chunks "
                                                          f"WHERE tenant_id = '{tenant['id']}'"))  # fmt: skip
+        sample = chunk_texts[:args.reference_chunks]
         started = time.monotonic()
-        embed(args.embedding_url, chunk_texts)
+        embed(args.embedding_url, sample)
         direct = time.monotonic() - started
-        print(f"reference: the embedder alone embeds the same {len(chunk_texts)} chunk texts in {direct:.1f} s: "
-              f"{len(chunk_texts) / direct:.1f} chunks/s", flush=True)
+        print(f"reference: the embedder alone embeds {len(sample)} of the same chunk texts in {direct:.1f} s: "
+              f"{len(sample) / direct:.1f} chunks/s", flush=True)
 
         results: dict[str, list[int | None]] = {}
         for mode in MODES:
