@@ -355,7 +355,7 @@ def main() -> int:
         admin = {"x-admin-key": json.loads(seeded.stdout)["apiKey"]}
         port = free_port()
         environment = ["env", "HOST=127.0.0.1", f"PORT={port}", "LOG_LEVEL=warning",
-                       "RATE_LIMIT_MAX_REQUESTS=1000000000", f"EMBEDDING_BASE_URL={embedding_url}",
+                       "RATE_LIMIT_MAX_REQUESTS=1000000000", "DASHBOARD_PORT=off", f"EMBEDDING_BASE_URL={embedding_url}",
                        f"EMBEDDING_MODEL={MODEL}", "INGEST_WORKERS=1"]  # fmt: skip
         server = Server("metachat", [*environment, args.metachat, "serve"], cpus, log_dir, "search", port=port,
                         ready_timeout=60)  # fmt: skip

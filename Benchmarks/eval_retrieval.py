@@ -296,7 +296,8 @@ def main() -> int:
     )  # fmt: skip
     admin = {"x-admin-key": json.loads(seeded.stdout)["apiKey"]}
     port = free_port()
-    environment = ["env", "HOST=127.0.0.1", f"PORT={port}", "LOG_LEVEL=warning", "RATE_LIMIT_MAX_REQUESTS=1000000000"]
+    environment = ["env", "HOST=127.0.0.1", f"PORT={port}", "LOG_LEVEL=warning", "RATE_LIMIT_MAX_REQUESTS=1000000000",
+                   "DASHBOARD_PORT=off"]
     server = Server("metachat", [*environment, args.metachat, "serve"], os.cpu_count() - 1, log_dir, "eval",
                     port=port, ready_timeout=60)  # fmt: skip
     try:
