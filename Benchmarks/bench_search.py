@@ -93,8 +93,8 @@ def serve_vectors(path: Path, port_file: Path) -> None:
             if any(text not in vectors for text in texts):
                 answer, status = {"error": {"message": "unknown query text"}}, 400
             else:
-                answer = {"object": "list", "model": MODEL,
-                          "data": [{"object": "embedding", "index": i, "embedding": vectors[t]} for i, t in enumerate(texts)]}  # fmt: skip
+                data = [{"object": "embedding", "index": i, "embedding": vectors[t]} for i, t in enumerate(texts)]
+                answer = {"object": "list", "model": MODEL, "data": data}
                 status = 200
             data = json.dumps(answer).encode()
             self.send_response(status)
@@ -228,7 +228,8 @@ def search_script(tenant: str, text: str, vector: list[float], mode: str, exact:
         FROM tenants WHERE id = {t}"""
     count = f"""SELECT count(*) AS n FROM (
             SELECT 1 FROM document_chunks
-            WHERE tenant_id = {t} AND dimensions = {DIMENSION} AND embedding_model = {m} LIMIT {EXACT_SEARCH_LIMIT + 1}) s"""
+            WHERE tenant_id = {t} AND dimensions = {DIMENSION} AND embedding_model = {m}
+            LIMIT {EXACT_SEARCH_LIMIT + 1}) s"""
     scope = f"SELECT set_config('app.tenant_id', {t}, true)"
     lines = ["BEGIN;", scope + ";", " ".join(settings.split()) + ";", "COMMIT;", "BEGIN;", scope + ";"]
     if use_vector:
@@ -355,8 +356,8 @@ def main() -> int:
         admin = {"x-admin-key": json.loads(seeded.stdout)["apiKey"]}
         port = free_port()
         environment = ["env", "HOST=127.0.0.1", f"PORT={port}", "LOG_LEVEL=warning",
-                       "RATE_LIMIT_MAX_REQUESTS=1000000000", "DASHBOARD_PORT=off", f"EMBEDDING_BASE_URL={embedding_url}",
-                       f"EMBEDDING_MODEL={MODEL}", "INGEST_WORKERS=1"]  # fmt: skip
+                       "RATE_LIMIT_MAX_REQUESTS=1000000000", "DASHBOARD_PORT=off",
+                       f"EMBEDDING_BASE_URL={embedding_url}", f"EMBEDDING_MODEL={MODEL}", "INGEST_WORKERS=1"]  # fmt: skip
         server = Server("metachat", [*environment, args.metachat, "serve"], cpus, log_dir, "search", port=port,
                         ready_timeout=60)  # fmt: skip
         tenants, keys = [], []

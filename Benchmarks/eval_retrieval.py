@@ -201,7 +201,8 @@ def ranked_lists(url: str, tenant: str, questions: list[tuple[str, str]], vector
             GROUP BY q.qid ORDER BY q.qid
         """)  # fmt: skip
         lists[name] = parse_lists(answer, len(questions))
-    chunk_documents = dict(line.split("\t") for line in psql(url, "SELECT id, document_id FROM eval_chunks").splitlines())
+    answer = psql(url, "SELECT id, document_id FROM eval_chunks")
+    chunk_documents = dict(line.split("\t") for line in answer.splitlines())
     psql(url, "DROP TABLE eval_chunks; DROP TABLE eval_questions")
     return lists, chunk_documents
 
