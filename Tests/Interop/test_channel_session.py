@@ -217,6 +217,19 @@ def test_a_session_must_open_with_a_good_hello(server, admin, metachat_api, firs
         session.close()
 
 
+def test_a_web_chat_channel_is_the_widgets(server, admin, metachat_api):
+    _, key = new_tenant(server, admin)
+    channel = ok(rest(server, "POST", "/api/channels", key, {"name": "Site", "webChat": {}}))
+    session = Session(server, metachat_api, key)
+    try:
+        session.send({"envelopeId": "1", "hello": {"channelId": channel["id"]}})
+        ended = session.receive()
+        assert isinstance(ended, grpc.RpcError) and ended.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "web chat" in ended.details()
+    finally:
+        session.close()
+
+
 def test_another_tenants_channel_is_not_found(server, admin, metachat_api):
     _, owner = new_tenant(server, admin)
     channel = whatsapp_channel(server, owner)

@@ -53,6 +53,22 @@ struct DocumentSearchTests {
         }
     }
 
+    @Test("Text alone matches any of the question's words; beside the vectors the text half needs every word")
+    func textHalfOfHybridNeedsEveryWord() async throws {
+        try await DocumentTestHarness.with { harness in
+            let ids = try await Self.seed(harness, context: harness.asA)
+            // "days" is in three passages; "paid", "leave" and "days" together only in Holidays.
+            let question = "paid leave days"
+            let text = try await harness.search(question, mode: .text)
+            let textHits = Set(text.results.filter { $0.textRank > 0 }.map(\.citation.documentID))
+            #expect(textHits == Set([ids["Holidays"], ids["Shipping"], ids["Refunds"]].compactMap { $0 }))
+            let hybrid = try await harness.search(question)
+            let ranked = hybrid.results.filter { $0.textRank > 0 }.map(\.citation.documentID)
+            #expect(ranked == [ids["Holidays"]].compactMap { $0 })
+            #expect(hybrid.results.first?.citation.documentID == ids["Holidays"])
+        }
+    }
+
     @Test("A passage first in both lists scores 1; minScore, topK, metadata and document filters apply")
     func scoresAndFilters() async throws {
         try await DocumentTestHarness.with { harness in

@@ -114,6 +114,11 @@ struct ChannelGatewaySession: Sendable {
             throw RPCError(
                 code: .failedPrecondition, message: "Channel \(channelID.lowercasedString) is disabled.")
         }
+        guard channel.type != .webChat else {
+            throw RPCError(
+                code: .failedPrecondition,
+                message: "Channel \(channelID.lowercasedString) is a web chat: the widget serves it, not a gateway.")
+        }
         let hold = ChannelGatewayHold(
             pool: self.pool, tenantID: tenantID, channelID: channelID, sessionID: UUID(),
             length: self.configuration.heartbeatInterval * 3)
@@ -383,7 +388,7 @@ struct ChannelGatewaySession: Sendable {
                 try? await Task.sleep(for: self.configuration.pollInterval)
                 waker.yield()
             }
-            let woken = await iterator.next()
+            let woken: Void? = await iterator.next()
             timer.cancel()
             if woken == nil { return }
         }

@@ -191,12 +191,19 @@ package struct DocumentRetriever: Retriever {
         }
         var textList = "SELECT NULL::uuid AS id, 0::float8 AS tscore, 0::int8 AS trank WHERE false"
         if useText {
+            // Alone, the text list matches any of the question's words (all of them rarely appear
+            // in one passage); beside the vector list it needs every word, so that it promotes
+            // only passages that are surely about the question and does not push the vector
+            // list's right answers down (docs/knowledge-base.md, "Retrieval quality").
+            let query =
+                useVector
+                ? "nullif(plainto_tsquery($3::regconfig, $2)::text, '')::tsquery"
+                : "nullif(replace(plainto_tsquery($3::regconfig, $2)::text, ' & ', ' | '), '')::tsquery"
             textList = """
                 SELECT id, tscore, row_number() OVER (ORDER BY tscore DESC, id) AS trank FROM (
                     SELECT c.id, ts_rank_cd(c.search_vector, q.query)::float8 AS tscore
                     FROM document_chunks c,
-                        (SELECT nullif(replace(plainto_tsquery($3::regconfig, $2)::text, ' & ', ' | '), '')::tsquery
-                            AS query) q
+                        (SELECT \(query) AS query) q
                     WHERE c.tenant_id = $1 AND q.query IS NOT NULL AND c.search_vector @@ q.query\(filters)
                     ORDER BY tscore DESC, c.id LIMIT $4) t
                 """
