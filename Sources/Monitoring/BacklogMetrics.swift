@@ -49,7 +49,8 @@ package struct BacklogMetrics: Sendable {
         self.ingestionJobsQueued = gauge(
             "metachat_ingestion_jobs_queued", "Document ingestion jobs waiting or running (read at scrape).")
         self.readSucceeded = gauge(
-            "metachat_backlog_read_success", "1 when the scrape's backlog query succeeded; 0 when PostgreSQL failed it.")
+            "metachat_backlog_read_success", "1 when the scrape's backlog query succeeded; 0 when PostgreSQL failed it."
+        )
     }
 
     /// Sets the gauges from a reading, or marks the reading failed (the gauges keep their last

@@ -52,7 +52,9 @@ for round in 1...3 {
             newCost = run(prometheus, threads: threads, count: calls)
             oldCost = run(handRolled, threads: threads, count: calls)
         }
-        print("\(round)    \(threads)        \(format(newCost))        \(format(oldCost))         \(format(newCost / oldCost))")
+        print(
+            "\(round)    \(threads)        \(format(newCost))        \(format(oldCost))         \(format(newCost / oldCost))"
+        )
     }
 }
 

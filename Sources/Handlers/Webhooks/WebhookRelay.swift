@@ -37,7 +37,8 @@ package struct WebhookRelay: Service {
     ///   - logger: Receives failures.
     package init(
         pool: PostgresPool, sender: WebhookSender, sealing: any WebhookSecretSealing,
-        configuration: WebhookConfiguration = .defaults, metrics: WebhookMetrics = PlatformMetrics.unobserved().webhooks,
+        configuration: WebhookConfiguration = .defaults,
+        metrics: WebhookMetrics = PlatformMetrics.unobserved().webhooks,
         logger: Logger
     ) {
         self.queue = WebhookDeliveryQueue(pool: pool, configuration: configuration)

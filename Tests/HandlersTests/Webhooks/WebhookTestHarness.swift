@@ -1,8 +1,8 @@
 import Foundation
 import Handlers
 import Logging
-import Monitoring
 import MetaChatAPI
+import Monitoring
 import Prometheus
 import RPCServer
 import ServiceLifecycle
