@@ -1,6 +1,7 @@
 import Foundation
 import Handlers
 import MetaChatAPI
+import Prometheus
 import RPCServer
 import Storage
 import Testing

@@ -83,9 +83,9 @@ struct DocumentIngestionTests {
                 #expect(chunks.isEmpty)
             }
             #expect(try await harness.count("document_chunks") == 0)
-            let metrics = registry.emitToString()
-            #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="retry"}"#) == 4)
-            #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="failed"}"#) == 1)
+            let metrics = harness.metrics.emitToString()
+            #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="failed"}"#) == Double(ids.count))
+            #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="retry"}"#) == 0)
             #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="ready"}"#) == 0)
             // Permanent failures are dead-lettered after one attempt.
             #expect(try await harness.count("ingest_jobs WHERE status = 'DEAD' AND attempts = 1") == cases.count)
@@ -161,6 +161,10 @@ struct DocumentIngestionTests {
             #expect(failed.ingestAttempts == 5)
             #expect(try await harness.count("ingest_jobs WHERE status = 'DEAD'") == 1)
             #expect(try await harness.count("document_chunks") == 0)
+            let metrics = registry.emitToString()
+            #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="retry"}"#) == 4)
+            #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="failed"}"#) == 1)
+            #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="ready"}"#) == 0)
             // Only the dead letter is news for webhooks: one document.failed with the final state.
             let events = try await Self.documentEvents(harness)
             #expect(events.map(\.type) == ["document.failed"])
