@@ -84,7 +84,8 @@ struct DocumentIngestionTests {
             }
             #expect(try await harness.count("document_chunks") == 0)
             let metrics = harness.metrics.emitToString()
-            #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="failed"}"#) == Double(ids.count))
+            #expect(
+                MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="failed"}"#) == Double(ids.count))
             #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="retry"}"#) == 0)
             #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="ready"}"#) == 0)
             // Permanent failures are dead-lettered after one attempt.
