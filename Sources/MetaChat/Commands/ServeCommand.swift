@@ -141,11 +141,14 @@ struct ServeCommand: AsyncParsableCommand {
         ]
         let metrics = PrometheusRPCMetrics(registry: registry)
         let postgres = dependencies.postgres
+        let redis = dependencies.redis
         let backlog = BacklogMetrics(registry: registry)
         let backlogReader = BacklogReader(pool: postgres)
         MetricsRoute.register(in: &routes, registry: registry, token: configuration.metricsToken) {
             backlog.update(try? await backlogReader.read())
             return postgres.usage.prometheusText(prefix: "metachat_postgres_pool")
+                + postgres.waitTotals.prometheusText(prefix: "metachat_postgres_pool")
+                + redis.waitTotals.prometheusText(prefix: "metachat_redis_pool")
         }
         try OpenAPIRoute.register(in: &routes, routes: MetaChatRESTRoutes.all, router: router)
 
