@@ -95,7 +95,8 @@ def test_run_retention_answers_with_a_run_whose_outcome_can_be_read(server, admi
     run = poll("the retention run to finish", finished)
     assert run["state"] == "RETENTION_RUN_STATE_SUCCEEDED", run
     assert [table["table"] for table in run["tables"]] == [
-        "messages", "api_logs", "conversation_events", "audit_log", "webhook_deliveries", "chat_requests"]
+        "messages", "api_logs", "conversation_events", "audit_log", "webhook_deliveries", "chat_requests",
+        "channel_inbound", "channel_inbound_messages"]
     listed = ok(rest(server, "GET", "/api/admin/retention/runs?pageSize=5", headers))
     assert started["id"] in [item["id"] for item in listed["runs"]]
     assert rest(server, "GET", "/api/admin/retention/runs/not-a-uuid", headers).status == 400
@@ -106,7 +107,8 @@ def test_the_command_prints_counts_and_waits_its_turn(server):
     result = run_metachat(["retention", "run", "--dry-run"])
     assert result.returncode == 0, result.stderr
     assert "SUCCEEDED (dry run: nothing changed)" in result.stdout
-    for table in ("messages", "api_logs", "conversation_events", "audit_log", "webhook_deliveries", "chat_requests"):
+    for table in ("messages", "api_logs", "conversation_events", "audit_log", "webhook_deliveries", "chat_requests",
+                  "channel_inbound", "channel_inbound_messages"):
         assert f"\n{table} " in result.stdout, result.stdout
     bad = run_metachat(["retention", "run", "--tenant", "nope"])
     assert bad.returncode == 78 and "--tenant" in bad.stderr

@@ -17,17 +17,58 @@ struct ChannelInboundQueue: Sendable {
     let pool: PostgresPool
     let configuration: ChannelWorkerConfiguration
 
-    /// Claims up to `limit` due callbacks, oldest first: each gets an attempt and a lease.
-    func claim(limit: Int) async throws -> [Claim] {
+    /// Claims up to `limit` due callbacks, each tenant's oldest first and at most
+    /// ``ChannelWorkerConfiguration/concurrencyPerTenant`` minus what it already has in flight
+    /// (`held`); each gets an attempt and a lease.
+    ///
+    /// Tenants are taken one by one from a random point, wrapping around (a skip scan of
+    /// `channel_inbound_tenant_due_idx`, one probe per tenant with callbacks waiting), so a burst of
+    /// one tenant's callbacks never queues another tenant's behind it.
+    func claim(limit: Int, held: [UUID: Int] = [:], start: UUID = UUID()) async throws -> [Claim] {
+        guard limit > 0 else { return [] }
+        let perTenant = self.configuration.concurrencyPerTenant
+        let full = held.filter { $0.value >= perTenant }.keys
+        let fullLiteral = "{" + full.map(\.lowercasedString).joined(separator: ",") + "}"
+        let partly = held.filter { $0.value > 0 && $0.value < perTenant }
+        let partlyLiteral = "{" + partly.keys.map(\.lowercasedString).joined(separator: ",") + "}"
+        let roomLiteral = "{" + partly.values.map { String(perTenant - $0) }.joined(separator: ",") + "}"
         let leaseMilliseconds = Int64(self.configuration.lease / .milliseconds(1))
         return try await self.pool.withAdminTransaction { connection in
             try await connection.query(
                 """
+                WITH RECURSIVE upward AS (
+                    SELECT (SELECT tenant_id FROM channel_inbound WHERE status = 'PENDING' AND tenant_id >= \(start)
+                            ORDER BY tenant_id LIMIT 1) AS tenant_id
+                  UNION ALL
+                    SELECT (SELECT c.tenant_id FROM channel_inbound c
+                            WHERE c.status = 'PENDING' AND c.tenant_id > u.tenant_id ORDER BY c.tenant_id LIMIT 1)
+                    FROM upward u WHERE u.tenant_id IS NOT NULL
+                ), wrapped AS (
+                    SELECT (SELECT tenant_id FROM channel_inbound WHERE status = 'PENDING' AND tenant_id < \(start)
+                            ORDER BY tenant_id LIMIT 1) AS tenant_id
+                  UNION ALL
+                    SELECT (SELECT c.tenant_id FROM channel_inbound c
+                            WHERE c.status = 'PENDING' AND c.tenant_id > w.tenant_id AND c.tenant_id < \(start)
+                            ORDER BY c.tenant_id LIMIT 1)
+                    FROM wrapped w WHERE w.tenant_id IS NOT NULL
+                ), tenants AS (
+                    SELECT tenant_id FROM upward WHERE tenant_id IS NOT NULL
+                    UNION ALL
+                    SELECT tenant_id FROM wrapped WHERE tenant_id IS NOT NULL
+                ), due AS (
+                    SELECT d.id FROM tenants t
+                    LEFT JOIN unnest(\(partlyLiteral)::text::uuid[], \(roomLiteral)::text::int4[]) AS h(tenant_id, room)
+                        ON h.tenant_id = t.tenant_id
+                    CROSS JOIN LATERAL (
+                        SELECT c.id FROM channel_inbound c
+                        WHERE c.tenant_id = t.tenant_id AND c.status = 'PENDING' AND c.next_attempt_at <= now()
+                        ORDER BY c.next_attempt_at, c.id LIMIT coalesce(h.room, \(Int32(perTenant)))
+                        FOR UPDATE SKIP LOCKED) d
+                    WHERE NOT (t.tenant_id = ANY (\(fullLiteral)::text::uuid[]))
+                    LIMIT \(Int64(limit)))
                 UPDATE channel_inbound SET attempts = attempts + 1,
                     next_attempt_at = now() + \(leaseMilliseconds) * interval '1 millisecond'
-                WHERE id IN (
-                    SELECT id FROM channel_inbound WHERE status = 'PENDING' AND next_attempt_at <= now()
-                    ORDER BY next_attempt_at, id LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED)
+                WHERE id IN (SELECT id FROM due)
                 RETURNING id, tenant_id, channel_id, body, attempts, received_at
                 """
             ).map {

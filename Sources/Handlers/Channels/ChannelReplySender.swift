@@ -12,6 +12,10 @@ internal import Storage
 /// accepted it and before `SENT` was committed). After the send the row is `SENT` in the same
 /// transaction; the message's delivery status, its platform id and the channel's health follow.
 ///
+/// Several senders run at once (``ChannelWorkerConfiguration/senders``); a row is taken only when
+/// no earlier row of its conversation is still pending (being sent, or waiting for a retry), so
+/// each conversation's replies leave in order while other conversations' go on.
+///
 /// Outside the 24-hour customer-service window (no user message in the conversation within
 /// ``ChannelWorkerConfiguration/replyWindow``) a free-form reply is refused: the message is
 /// FAILED with the reason, nothing is sent. Rate limits, 5xx and transport failures are retried
@@ -57,6 +61,8 @@ struct ChannelReplySender: Sendable {
                 JOIN messages m ON m.tenant_id = o.tenant_id AND m.id = o.message_id
                 JOIN conversations c ON c.tenant_id = o.tenant_id AND c.id = o.conversation_id
                 WHERE o.status = 'PENDING' AND o.next_attempt_at <= now()
+                    AND NOT EXISTS (SELECT 1 FROM channel_outbox p WHERE p.tenant_id = o.tenant_id
+                        AND p.conversation_id = o.conversation_id AND p.status = 'PENDING' AND p.id < o.id)
                 ORDER BY o.next_attempt_at, o.id LIMIT 1
                 FOR UPDATE OF o SKIP LOCKED
                 """)

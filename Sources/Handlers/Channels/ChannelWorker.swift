@@ -5,8 +5,10 @@ package import Storage
 internal import Synchronization
 
 /// Works the channels' durable queues in every `serve` process: processes stored Meta callbacks
-/// (``ChannelInboundProcessor``, up to ``ChannelWorkerConfiguration/concurrency`` at once, each
-/// under a lease) and sends queued replies (``ChannelReplySender``).
+/// (``ChannelInboundProcessor``, up to ``ChannelWorkerConfiguration/concurrency`` at once and
+/// ``ChannelWorkerConfiguration/concurrencyPerTenant`` of one tenant, each under a lease) and
+/// sends queued replies (``ChannelReplySender``, ``ChannelWorkerConfiguration/senders`` at once,
+/// beside the claims, so a slow Graph API never holds up new callbacks).
 ///
 /// Woken by `NOTIFY channel_inbound` (a callback stored), by its own finished callbacks (their
 /// answers wait in the outbox), and every ``ChannelWorkerConfiguration/pollInterval`` anyway
@@ -57,21 +59,31 @@ package struct ChannelWorker: Service {
 
     private func loop() async {
         let (wake, waker) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let senders = (0..<max(1, self.configuration.senders)).map { _ in
+            AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        }
         let running = InFlightCount()
         await withDiscardingTaskGroup { group in
             group.addTask {
                 await self.listen(waker)
             }
+            // The senders run beside the claims: a slow Graph API delays replies, never the
+            // processing of new callbacks.
+            for (stream, _) in senders {
+                group.addTask {
+                    await self.send(woken: stream)
+                }
+            }
             var iterator = wake.makeAsyncIterator()
             while !Task.isCancelled {
-                let room = self.configuration.concurrency - running.value
+                let (room, held) = running.room(self.configuration.concurrency)
                 if room > 0 {
                     do {
-                        for claim in try await self.inbound.claim(limit: room) {
-                            running.add(1)
+                        for claim in try await self.inbound.claim(limit: room, held: held) {
+                            running.add(claim.tenantID)
                             group.addTask {
                                 await self.process(claim)
-                                running.add(-1)
+                                running.remove(claim.tenantID)
                                 waker.yield()
                             }
                         }
@@ -79,7 +91,9 @@ package struct ChannelWorker: Service {
                         self.logger.warning("could not claim channel callbacks; trying again shortly")
                     }
                 }
-                await self.sendAll()
+                for (_, sender) in senders {
+                    sender.yield()
+                }
                 let timer = Task {
                     try? await Task.sleep(for: self.configuration.pollInterval)
                     waker.yield()
@@ -88,6 +102,9 @@ package struct ChannelWorker: Service {
                 timer.cancel()
             }
             waker.finish()
+            for (_, sender) in senders {
+                sender.finish()
+            }
         }
     }
 
@@ -109,14 +126,16 @@ package struct ChannelWorker: Service {
         }
     }
 
-    /// Sends every due reply.
-    private func sendAll() async {
-        do {
-            while !Task.isCancelled, try await self.sender.sendNext() {}
-        } catch {
-            self.logger.warning(
-                "could not send channel replies; trying again shortly",
-                metadata: ["error": "\(String(reflecting: error))"])
+    /// One sender: sends every due reply it can take each time it is woken.
+    private func send(woken: AsyncStream<Void>) async {
+        for await _ in woken {
+            do {
+                while !Task.isCancelled, try await self.sender.sendNext() {}
+            } catch {
+                self.logger.warning(
+                    "could not send channel replies; trying again shortly",
+                    metadata: ["error": "\(String(reflecting: error))"])
+            }
         }
     }
 
@@ -134,13 +153,25 @@ package struct ChannelWorker: Service {
     }
 }
 
-/// How many callbacks are being processed.
+/// The callbacks being processed, per tenant.
 private final class InFlightCount: Sendable {
-    private let count = Mutex(0)
+    private let counts = Mutex<[UUID: Int]>([:])
 
-    var value: Int { self.count.withLock { $0 } }
+    /// How many more may start in all (of `concurrency`), and how many each tenant has running.
+    func room(_ concurrency: Int) -> (Int, [UUID: Int]) {
+        self.counts.withLock { counts in
+            (concurrency - counts.values.reduce(0, +), counts)
+        }
+    }
 
-    func add(_ delta: Int) {
-        self.count.withLock { $0 += delta }
+    func add(_ tenant: UUID) {
+        self.counts.withLock { $0[tenant, default: 0] += 1 }
+    }
+
+    func remove(_ tenant: UUID) {
+        self.counts.withLock { counts in
+            let left = counts[tenant, default: 1] - 1
+            counts[tenant] = left > 0 ? left : nil
+        }
     }
 }

@@ -15,6 +15,12 @@ package struct ChannelWorkerConfiguration: Sendable, Hashable {
     /// How long after the user's last message a free-form reply may be sent (Meta's customer
     /// service window). Default 24 hours.
     package var replyWindow: Duration
+    /// Stored callbacks of one tenant processed at once per process, so one tenant's burst never
+    /// takes every slot from the others. Default 4.
+    package var concurrencyPerTenant = 4
+    /// Replies sent at once per process (each holds a pooled connection while the Graph API
+    /// answers); one conversation's replies still go one at a time, in order. Default 4.
+    package var senders = 4
 
     /// The defaults above.
     package static let defaults = ChannelWorkerConfiguration(

@@ -15,6 +15,12 @@ extension RetentionRunner {
         case webhookDeliveries
         /// `chat_requests`, the chat calls' idempotency keys, by `created_at`.
         case idempotencyKeys
+        /// `channel_inbound`, Meta callbacks processed (done or failed), by `received_at`; pending
+        /// ones stay whatever their age.
+        case channelCallbacks
+        /// `channel_inbound_messages`, the platform message ids callbacks are deduplicated by, by
+        /// `created_at`.
+        case channelMessageIDs
 
         var name: String {
             switch self {
@@ -23,6 +29,8 @@ extension RetentionRunner {
             case .auditLog: "audit_log"
             case .webhookDeliveries: "webhook_deliveries"
             case .idempotencyKeys: "chat_requests"
+            case .channelCallbacks: "channel_inbound"
+            case .channelMessageIDs: "channel_inbound_messages"
             }
         }
 
@@ -31,13 +39,18 @@ extension RetentionRunner {
             switch self {
             case .apiLogs: "occurred_at"
             case .webhookDeliveries: "updated_at"
-            case .messages, .auditLog, .idempotencyKeys: "created_at"
+            case .channelCallbacks: "received_at"
+            case .messages, .auditLog, .idempotencyKeys, .channelMessageIDs: "created_at"
             }
         }
 
         /// What else a row must satisfy to expire.
         var condition: String {
-            self == .webhookDeliveries ? " AND status IN ('SUCCEEDED', 'FAILED', 'DEAD_LETTERED')" : ""
+            switch self {
+            case .webhookDeliveries: " AND status IN ('SUCCEEDED', 'FAILED', 'DEAD_LETTERED')"
+            case .channelCallbacks: " AND status IN ('DONE', 'FAILED')"
+            case .messages, .apiLogs, .auditLog, .idempotencyKeys, .channelMessageIDs: ""
+            }
         }
     }
 
@@ -87,7 +100,8 @@ extension RetentionRunner {
             switch table {
             case .messages, .webhookDeliveries: "tenant_id, id"
             case .idempotencyKeys: "tenant_id, idempotency_key"
-            case .apiLogs, .auditLog: "id"
+            case .channelMessageIDs: "tenant_id, channel_id, external_message_id"
+            case .apiLogs, .auditLog, .channelCallbacks: "id"
             }
         let doomed = """
             WITH doomed AS (
@@ -144,6 +158,22 @@ extension RetentionRunner {
                 deleted AS (
                     DELETE FROM chat_requests r USING doomed d
                     WHERE r.tenant_id = d.tenant_id AND r.idempotency_key = d.idempotency_key AND $4 IS NOT NULL
+                    RETURNING 1)
+                SELECT (SELECT count(*) FROM deleted) AS deleted, 0::bigint AS archived
+                """
+        case .channelCallbacks:
+            return doomed + """
+                ,
+                deleted AS (DELETE FROM channel_inbound c USING doomed d WHERE c.id = d.id AND $4 IS NOT NULL RETURNING 1)
+                SELECT (SELECT count(*) FROM deleted) AS deleted, 0::bigint AS archived
+                """
+        case .channelMessageIDs:
+            return doomed + """
+                ,
+                deleted AS (
+                    DELETE FROM channel_inbound_messages m USING doomed d
+                    WHERE m.tenant_id = d.tenant_id AND m.channel_id = d.channel_id
+                        AND m.external_message_id = d.external_message_id AND $4 IS NOT NULL
                     RETURNING 1)
                 SELECT (SELECT count(*) FROM deleted) AS deleted, 0::bigint AS archived
                 """

@@ -148,6 +148,16 @@ package struct RetentionRunner: Sendable {
                         .idempotencyKeys, tenantID: tenant.id,
                         before: now - TimeInterval(self.defaults.idempotencyKeyRetention.components.seconds),
                         archive: false, dryRun: request.dryRun))
+                totals[6].add(
+                    try await self.expire(
+                        .channelCallbacks, tenantID: tenant.id,
+                        before: now - Self.days(self.defaults.channelCallbackDays), archive: false,
+                        dryRun: request.dryRun))
+                totals[7].add(
+                    try await self.expire(
+                        .channelMessageIDs, tenantID: tenant.id,
+                        before: now - Self.days(self.defaults.channelMessageIDDays), archive: false,
+                        dryRun: request.dryRun))
                 tenantsProcessed += 1
                 try await store.progress(id: record.id, tenantsProcessed: tenantsProcessed, tables: totals)
             }

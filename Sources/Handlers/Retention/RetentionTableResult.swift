@@ -22,6 +22,7 @@ package struct RetentionTableResult: Sendable, Equatable, Codable {
     /// The tables a run covers, in the order it processes them.
     static let tables = [
         "messages", "api_logs", "conversation_events", "audit_log", "webhook_deliveries", "chat_requests",
+        "channel_inbound", "channel_inbound_messages",
     ]
 
     var message: Metachat_V1_RetentionTableResult {

@@ -73,10 +73,12 @@ package struct WebhookRelay: Service {
             var iterator = wake.makeAsyncIterator()
             while !Task.isCancelled {
                 await self.fanOutAll()
-                let claimed = await self.claimAll(
+                let drained = await self.claimAll(
                     lanes: lanes, group: &group, waker: waker, finished: finished, recordWaker: recordWaker)
                 var wait = self.configuration.pollInterval
-                if !claimed, let due = try? await self.queue.untilNextDue(), due > .zero {
+                // Only when nothing was due: with the lanes full, the next finished attempt wakes
+                // the loop anyway.
+                if drained, let due = try? await self.queue.untilNextDue(), due > .zero {
                     wait = min(wait, due)
                 }
                 let timer = Task {
@@ -103,29 +105,25 @@ package struct WebhookRelay: Service {
     /// Claims due deliveries while the lanes have room (up to ``DeliveryLanes/aheadFactor`` times
     /// the concurrency, so a finished attempt goes on with the next claim without waiting for this
     /// loop), and starts a task for each claim that may run at once; each task then works through
-    /// its lane. Whether anything was claimed.
+    /// its lane. Whether it stopped because nothing more was due (rather than for lack of room).
     @discardableResult
     private func claimAll(
         lanes: DeliveryLanes, group: inout DiscardingTaskGroup, waker: AsyncStream<Void>.Continuation,
         finished: FinishedAttempts, recordWaker: AsyncStream<Void>.Continuation
     ) async -> Bool {
-        var claimedAny = false
         while !Task.isCancelled {
             let (room, held) = lanes.room()
-            guard room > 0 else { break }
-            let perEndpoint = lanes.perEndpointHeld
-            let busy = Set(held.filter { $0.value >= perEndpoint }.keys)
+            guard room > 0 else { return false }
             let claims: [WebhookClaim]
             do {
-                claims = try await self.queue.claim(limit: room, busy: busy) { perEndpoint - held[$0, default: 0] }
+                claims = try await self.queue.claim(limit: room, held: held, perEndpoint: lanes.perEndpointHeld)
             } catch {
                 self.logger.warning(
                     "could not claim webhook deliveries; trying again shortly",
                     metadata: ["error": "\(String(reflecting: error))"])
-                break
+                return true
             }
-            guard !claims.isEmpty else { break }
-            claimedAny = true
+            guard !claims.isEmpty else { return true }
             for claim in lanes.add(claims) {
                 group.addTask {
                     var next: WebhookClaim? = claim
@@ -141,7 +139,7 @@ package struct WebhookRelay: Service {
                 }
             }
         }
-        return claimedAny
+        return false
     }
 
     /// Makes one attempt of a claimed delivery; `nil` when there is nothing to record (the endpoint

@@ -1144,5 +1144,53 @@ CREATE INDEX webhook_deliveries_finished_idx ON webhook_deliveries (tenant_id, u
 
 """#
         ),
+        (
+            version: 22,
+            fileName: "0022_webhook_delivery_endpoint_due.sql",
+            sha256: "7e50e264859150a1a6ce4ac0021ee577296536fd614f26e00739c0172f37eba6",
+            sql: #"""
+-- Due webhook deliveries are claimed endpoint by endpoint (WebhookDeliveryQueue.claim): each
+-- endpoint's pending deliveries in due order, and a skip scan over the endpoints that have any.
+-- The index in due order across all endpoints is dropped: the claim no longer walks it (a walk
+-- that filtered out busy endpoints grew with the backlog), and the next due time is read per
+-- endpoint from this one.
+CREATE INDEX webhook_deliveries_endpoint_due_idx ON webhook_deliveries (webhook_id, next_attempt_at)
+    WHERE status = 'PENDING';
+DROP INDEX webhook_deliveries_due_idx;
+
+"""#
+        ),
+        (
+            version: 23,
+            fileName: "0023_channel_inbound_retention.sql",
+            sha256: "255fce01a4ad61ba006bccfbbed103459fd3aea181572de1623e0aeec4930891",
+            sql: #"""
+-- Retention deletes a tenant's processed Meta callbacks by age (docs/retention.md): this index
+-- lets each batch walk the oldest processed ones instead of scanning the callback table. The
+-- message ids are walked by channel_inbound_messages_created_idx (tenant, created_at).
+CREATE INDEX channel_inbound_processed_idx ON channel_inbound (tenant_id, received_at)
+    WHERE status IN ('DONE', 'FAILED');
+
+"""#
+        ),
+        (
+            version: 25,
+            fileName: "0025_channel_queue_fairness.sql",
+            sha256: "bc3b9e53a554da4c6915bf18bbac32ef62b69d5902ddf69c7cd59906ff1eac3b",
+            sql: #"""
+-- Channel queues shared fairly (docs/channels.md):
+-- * stored callbacks are claimed tenant by tenant (ChannelInboundQueue.claim): each tenant's
+--   oldest due ones, up to its share, found by a skip scan over the tenants that have any; the
+--   index in due order across tenants is no longer walked and goes;
+-- * a reply is sent only when no earlier reply of its conversation is still pending, so several
+--   senders keep each conversation's order.
+CREATE INDEX channel_inbound_tenant_due_idx ON channel_inbound (tenant_id, next_attempt_at, id)
+    WHERE status = 'PENDING';
+DROP INDEX channel_inbound_due_idx;
+CREATE INDEX channel_outbox_conversation_pending_idx ON channel_outbox (tenant_id, conversation_id, id)
+    WHERE status = 'PENDING';
+
+"""#
+        ),
     ]
 }

@@ -343,4 +343,69 @@ struct RetentionRunnerTests {
             #expect(keys == ["fresh"])
         }
     }
+
+    @Test(
+        "Processed channel callbacks older than 7 days and message ids older than 14 go; pending callbacks and newer rows stay"
+    )
+    func channelCallbacksAndMessageIDs() async throws {
+        try await MigratedDatabase.with { pool in
+            let tenant = try await Self.seed(pool, ages: []).tenant
+            let other = try await Self.seed(pool, ages: []).tenant
+            // (status, age in days) → kept?
+            let callbacks: [(status: String, days: Double, kept: Bool)] = [
+                ("DONE", 8, false), ("FAILED", 30, false), ("DONE", 6, true), ("PENDING", 30, true),
+            ]
+            let messageIDs: [(days: Double, kept: Bool)] = [(15, false), (40, false), (13, true)]
+            for owner in [tenant, other] {
+                let channel = UUID()
+                try await pool.withAdminTransaction { connection in
+                    try await connection.execute(
+                        """
+                        INSERT INTO channels (tenant_id, id, type, name, phone_number_id, business_account_id,
+                            access_token, app_secret, verify_token)
+                        VALUES ($1, $2, 'WHATSAPP', 'wa', '1', '2', 'sealed', 'sealed', 'sealed')
+                        """, [.uuid(owner), .uuid(channel)])
+                    for callback in callbacks {
+                        try await connection.execute(
+                            """
+                            INSERT INTO channel_inbound (tenant_id, channel_id, body, status, received_at)
+                            VALUES ($1, $2, '\\x7b7d', $3, now() - $4 * interval '1 day')
+                            """,
+                            [.uuid(owner), .uuid(channel), .text(callback.status), .float64(callback.days)])
+                    }
+                    for (index, id) in messageIDs.enumerated() {
+                        try await connection.execute(
+                            """
+                            INSERT INTO channel_inbound_messages (tenant_id, channel_id, external_message_id, created_at)
+                            VALUES ($1, $2, $3, now() - $4 * interval '1 day')
+                            """, [.uuid(owner), .uuid(channel), .text("wamid.\(index)"), .float64(id.days)])
+                    }
+                }
+            }
+            let dryRun = try await Self.runner(pool).run(.init(trigger: .command, dryRun: true, tenantID: tenant))
+            #expect(dryRun.tables.first { $0.table == "channel_inbound" }?.deleted == 2)
+            #expect(dryRun.tables.first { $0.table == "channel_inbound_messages" }?.deleted == 2)
+            #expect(try await Self.count(pool, "SELECT count(*) FROM channel_inbound") == 8)
+
+            let record = try await Self.runner(pool, batchSize: 1).run(.init(trigger: .command, tenantID: tenant))
+            #expect(record.tables.first { $0.table == "channel_inbound" }?.deleted == 2)
+            #expect(record.tables.first { $0.table == "channel_inbound_messages" }?.deleted == 2)
+            let left = try await pool.withAdminTransaction { connection in
+                try await connection.query(
+                    "SELECT status FROM channel_inbound WHERE tenant_id = $1 ORDER BY status", [.uuid(tenant)]
+                ).map { try $0.decode(0, as: String.self) }
+            }
+            #expect(left == callbacks.filter(\.kept).map(\.status).sorted())
+            #expect(
+                try await Self.count(
+                    pool, "SELECT count(*) FROM channel_inbound_messages WHERE tenant_id = $1", [.uuid(tenant)]) == 1)
+            // The other tenant's rows were not in this run's scope.
+            #expect(
+                try await Self.count(pool, "SELECT count(*) FROM channel_inbound WHERE tenant_id = $1", [.uuid(other)])
+                    == 4)
+            #expect(
+                try await Self.count(
+                    pool, "SELECT count(*) FROM channel_inbound_messages WHERE tenant_id = $1", [.uuid(other)]) == 3)
+        }
+    }
 }
