@@ -180,11 +180,18 @@ let package = Package(
             name: "MetaWebhooks",
             swiftSettings: strictSettings
         ),
+        // The web chat widget's frames: reading the client's, rendering the server's. No I/O, so
+        // the fuzz target links only this (docs/widget.md).
+        .target(
+            name: "WidgetProtocol",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "Handlers",
             dependencies: [
                 "ChatStreams",
                 "MetaWebhooks",
+                "WidgetProtocol",
                 "DocumentReaders",
                 "Monitoring",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -379,6 +386,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "ChatStreams",
                 "MetaWebhooks",
+                "WidgetProtocol",
                 "CZlib",
                 "DocumentReaders",
                 "Monitoring",
@@ -436,6 +444,7 @@ let fuzzTargets: [(product: String, folder: String, dependencies: [Target.Depend
     ("fuzz-chat-streams", "ChatStreams", ["FuzzSupport", "ChatStreams"]),
     ("fuzz-text-values", "TextValues", ["FuzzSupport", "Handlers", "RPCServer", "Storage"]),
     ("fuzz-meta-webhooks", "MetaWebhooks", ["MetaWebhooks"]),
+    ("fuzz-widget-frames", "WidgetFrames", ["WidgetProtocol"]),
 ]
 
 if fuzzing {

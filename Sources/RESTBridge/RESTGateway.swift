@@ -95,7 +95,7 @@ package struct RESTGateway: HTTPResponder {
         let requestID = request.header("x-request-id").flatMap(RequestID.validated) ?? self.requestIDs.next()
         let client = self.clientAddresses.origin(peer: request.peerAddress, headers: request.headers)
         var response: HTTPResponse
-        if let origin = request.header("origin") {
+        if let origin = request.header("origin"), !self.rawRoutes.checksOwnOrigin(path: request.path) {
             if !self.configuration.cors.allows(origin) {
                 response = ErrorBody.response(
                     for: RPCError(code: .permissionDenied, message: "Origin \(origin) is not allowed to call this API.")

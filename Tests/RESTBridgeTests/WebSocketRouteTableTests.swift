@@ -82,4 +82,45 @@ struct WebSocketRouteTableTests {
         #expect(generated.count == 32)
         #expect(sent.messages.withLock { $0 } == [.text("/v1/ws/who \(generated)")])
     }
+
+    @Test("A templated route matches one non-empty segment per placeholder and hands the values to the handler")
+    func templatedRoute() async throws {
+        var table = Self.table()
+        table.add(template: "/api/widget/{widget_id}/ws") { session, _, values in
+            try await session.send(text: values.joined(separator: ","))
+        }
+        table.add("/api/widget/exact/ws") { session, _ in try await session.send(text: "exact") }
+
+        #expect(table.route(for: Self.request("/api/widget//ws")) == nil)
+        #expect(table.route(for: Self.request("/api/widget/a/b/ws")) == nil)
+        #expect(table.paths.contains("/api/widget/{widget_id}/ws"))
+        for (path, expected) in [("/api/widget/wdg_1/ws?x=1", "wdg_1"), ("/api/widget/exact/ws", "exact")] {
+            let request = Self.request(path)
+            let route = try #require(table.route(for: request))
+            let sent = Sent()
+            try await route.handler(Self.session(request, inbound: [], sent: sent))
+            #expect(sent.messages.withLock { $0 } == [.text(expected)])
+        }
+    }
+
+    @Test("A templated route's admission sees the request and the values; exact routes have none")
+    func templatedAdmission() async throws {
+        var table = Self.table()
+        table.add(
+            template: "/api/widget/{widget_id}/ws",
+            admission: { request, values in
+                values == ["open"] && request.header("origin") == "https://ok.example"
+                    ? nil : HTTPResponse(status: 403)
+            },
+            handler: { _, _, _ in })
+
+        let admitted = try #require(
+            table.route(for: Self.request("/api/widget/open/ws", headers: [("origin", "https://ok.example")])))
+        let admission = try #require(admitted.admission)
+        #expect(
+            await admission(Self.request("/api/widget/open/ws", headers: [("origin", "https://ok.example")])) == nil)
+        let refused = try #require(table.route(for: Self.request("/api/widget/other/ws"))?.admission)
+        #expect(await refused(Self.request("/api/widget/other/ws"))?.status == 403)
+        #expect(table.route(for: Self.request("/v1/ws/echo"))?.admission == nil)
+    }
 }

@@ -91,12 +91,11 @@ struct ChannelInboundProcessor: Sendable {
         }
         let conversationID: UUID?
         do {
-            conversationID = try await self.openConversation(channel: channel, user: message.from)
+            conversationID = try await Self.openConversation(pool: self.pool, channel: channel, user: message.from)
         } catch {
             throw .retryable("the conversation could not be read")
         }
-        let key =
-            "channel:" + Digest.hex(Digest.sha256(Array("\(channel.id.lowercasedString):\(message.externalID)".utf8)))
+        let key = Self.idempotencyKey(channelID: channel.id, externalMessageID: message.externalID)
         let input = ChatOrchestrator.Input(
             tenantID: tenantID, conversationID: conversationID, channelType: ChannelFieldRules.storedName(channel.type),
             channelID: channel.id, externalUserID: message.from, text: Self.text(of: message, media: media),
@@ -148,10 +147,16 @@ struct ChannelInboundProcessor: Sendable {
             method: "POST", path: "\(channel.channel.messenger.pageID)/messages", accessToken: token, body: Array(body))
     }
 
+    /// The orchestrator's idempotency key for a platform message of a channel: the same however
+    /// often (and through whichever face, callback or gateway session) the message arrives.
+    static func idempotencyKey(channelID: UUID, externalMessageID: String) -> String {
+        "channel:" + Digest.hex(Digest.sha256(Array("\(channelID.lowercasedString):\(externalMessageID)".utf8)))
+    }
+
     /// The conversation the user's messages continue: the newest one of the channel and user that
     /// is not closed.
-    private func openConversation(channel: ChannelRow, user: String) async throws -> UUID? {
-        try await self.pool.withTenantTransaction(tenantID: channel.tenantID) { connection in
+    static func openConversation(pool: PostgresPool, channel: ChannelRow, user: String) async throws -> UUID? {
+        try await pool.withTenantTransaction(tenantID: channel.tenantID) { connection in
             try await connection.query(
                 """
                 SELECT id FROM conversations

@@ -16,6 +16,9 @@ internal import Storage
 /// no earlier row of its conversation is still pending (being sent, or waiting for a retry), so
 /// each conversation's replies leave in order while other conversations' go on.
 ///
+/// A channel held by a gateway session (`ChatService.ChannelSession`) is left to it: its replies
+/// go to the gateway while the hold lasts.
+///
 /// Outside the 24-hour customer-service window (no user message in the conversation within
 /// ``ChannelWorkerConfiguration/replyWindow``) a free-form reply is refused: the message is
 /// FAILED with the reason, nothing is sent. Rate limits, 5xx and transport failures are retried
@@ -31,7 +34,8 @@ struct ChannelReplySender: Sendable {
     /// What became of one outbox row.
     enum Outcome: Sendable {
         case sent(externalID: String)
-        case retry(String)
+        /// Try again later: after the backoff, or after `after` when Meta asked for a longer wait.
+        case retry(String, after: Duration? = nil)
         case failed(String, channelError: Bool)
     }
 
@@ -63,6 +67,8 @@ struct ChannelReplySender: Sendable {
                 WHERE o.status = 'PENDING' AND o.next_attempt_at <= now()
                     AND NOT EXISTS (SELECT 1 FROM channel_outbox p WHERE p.tenant_id = o.tenant_id
                         AND p.conversation_id = o.conversation_id AND p.status = 'PENDING' AND p.id < o.id)
+                    AND NOT EXISTS (SELECT 1 FROM channels g WHERE g.tenant_id = o.tenant_id AND g.id = o.channel_id
+                        AND g.gateway_session_until > now())
                 ORDER BY o.next_attempt_at, o.id LIMIT 1
                 FOR UPDATE OF o SKIP LOCKED
                 """)
@@ -83,7 +89,9 @@ struct ChannelReplySender: Sendable {
             case .retry: giveUp = job.attempts >= self.configuration.maximumAttempts
             case .failed: giveUp = true
             }
-            let delay = Int64(self.configuration.retryDelay(afterAttempts: job.attempts) / .milliseconds(1))
+            var wait = self.configuration.retryDelay(afterAttempts: job.attempts)
+            if case .retry(_, let after?) = outcome { wait = max(wait, after) }
+            let delay = Int64(wait / .milliseconds(1))
             let status =
                 switch outcome {
                 case .sent: "SENT"
@@ -92,7 +100,7 @@ struct ChannelReplySender: Sendable {
             let error: String? =
                 switch outcome {
                 case .sent: nil
-                case .retry(let text), .failed(let text, _): text
+                case .retry(let text, _), .failed(let text, _): text
                 }
             _ = try await connection.execute(
                 """
@@ -101,7 +109,7 @@ struct ChannelReplySender: Sendable {
                     next_attempt_at = now() + \(delay) * interval '1 millisecond'
                 WHERE id = \(job.id)
                 """)
-            if giveUp, case .retry(let text) = outcome {
+            if giveUp, case .retry(let text, _) = outcome {
                 return (job, Outcome.failed("gave up after \(job.attempts) attempts: \(text)", channelError: true))
             }
             return (job, outcome)
@@ -154,7 +162,7 @@ struct ChannelReplySender: Sendable {
             return .sent(externalID: answer?.messages?.first?.id ?? answer?.messageId ?? "")
         }
         let error = GraphAPIError(statusCode: response.statusCode, body: response.body)
-        if error.isRetryable { return .retry(error.description) }
+        if error.isRetryable { return .retry(error.description, after: response.retryAfter) }
         return .failed(error.description, channelError: true)
     }
 
@@ -177,7 +185,7 @@ struct ChannelReplySender: Sendable {
             _ = try? await self.ledger.updateDelivery(
                 tenantID: job.tenantID, messageID: job.messageID, status: .sent,
                 externalMessageID: String(externalID.prefix(256)))
-        case .retry(let text):
+        case .retry(let text, _):
             await self.health(job, error: text, isSend: false)
         case .failed(let text, let channelError):
             if channelError { await self.health(job, error: text, isSend: false) }

@@ -18,14 +18,18 @@ package struct GraphAPIResponse: Sendable {
     package var statusCode: Int
     /// The body (at most ``maximumBodyBytes`` kept).
     package var body: [UInt8]
+    /// How long Meta asks the caller to wait before the next call (``GraphRateLimitHint``), if it
+    /// says.
+    package var retryAfter: Duration?
 
     /// The most body bytes kept.
     package static let maximumBodyBytes = 65_536
 
     /// A response.
-    package init(statusCode: Int, body: [UInt8]) {
+    package init(statusCode: Int, body: [UInt8], retryAfter: Duration? = nil) {
         self.statusCode = statusCode
         self.body = body
+        self.retryAfter = retryAfter
     }
 }
 

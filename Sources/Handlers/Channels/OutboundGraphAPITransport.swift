@@ -1,4 +1,5 @@
 internal import AsyncHTTPClient
+internal import FoundationEssentials
 internal import NIOCore
 internal import NIOHTTP1
 
@@ -44,7 +45,11 @@ package struct OutboundGraphAPITransport: GraphAPITransport {
                 let room = GraphAPIResponse.maximumBodyBytes - kept.count
                 if room > 0 { kept += chunk.readableBytesView.prefix(room) }
             }
-            return GraphAPIResponse(statusCode: Int(response.status.code), body: kept)
+            let waitHint = GraphRateLimitHint.delay(
+                retryAfter: response.headers.first(name: "retry-after"),
+                businessUseCaseUsage: response.headers.first(name: "x-business-use-case-usage"),
+                nowSeconds: Int64(Date().timeIntervalSince1970))
+            return GraphAPIResponse(statusCode: Int(response.status.code), body: kept, retryAfter: waitHint)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw GraphAPIFailure("timeout after \(self.timeout)")
         } catch let error as HTTPClientError where error == .connectTimeout {

@@ -7,8 +7,8 @@ package import Storage
 /// `POST /api/chat` (Chat), all through one ``ChatOrchestrator``.
 ///
 /// Every method checks the request's text and fields, resolves the tenant it acts on
-/// (``TenantAccessResolver``), then hands the message to the orchestrator. ChannelSession is
-/// not served yet (`UNIMPLEMENTED`).
+/// (``TenantAccessResolver``), then hands the message to the orchestrator. ChannelSession runs a
+/// channel gateway's session (``ChannelGatewaySession``).
 ///
 /// ```swift
 /// ChatHandler(pool: postgres, orchestrator: orchestrator).registerMethods(with: &router)
@@ -16,15 +16,20 @@ package import Storage
 package struct ChatHandler: Metachat_V1_ChatService.Handler {
     let orchestrator: ChatOrchestrator
     let access: TenantAccessResolver
+    let gateway: ChannelGatewaySession
 
     /// Creates the handler.
     ///
     /// - Parameters:
     ///   - pool: PostgreSQL, migrated (tenants and grants).
     ///   - orchestrator: Answers the messages.
-    package init(pool: PostgresPool, orchestrator: ChatOrchestrator) {
+    ///   - gateway: Timing and limits of channel gateway sessions.
+    package init(
+        pool: PostgresPool, orchestrator: ChatOrchestrator, gateway: ChannelGatewayConfiguration = .defaults
+    ) {
         self.orchestrator = orchestrator
         self.access = TenantAccessResolver(pool: pool)
+        self.gateway = ChannelGatewaySession(pool: pool, orchestrator: orchestrator, configuration: gateway)
     }
 
     package func sendMessage(
@@ -91,7 +96,8 @@ package struct ChatHandler: Metachat_V1_ChatService.Handler {
         request: RPCAsyncSequence<Metachat_V1_ChannelInbound>, response: RPCWriter<Metachat_V1_ChannelOutbound>,
         context: ServerContext
     ) async throws {
-        throw RPCError(code: .unimplemented, message: "ChannelSession is not served yet.")
+        let access = try await self.access.resolve(context)
+        try await self.gateway.run(tenantID: access.tenantID, requests: request, responses: response)
     }
 
     /// Checks a request and names the tenant it acts on.

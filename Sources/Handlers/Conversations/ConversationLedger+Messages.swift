@@ -27,8 +27,9 @@ extension ConversationLedger {
     /// - ASSISTANT and SYSTEM: no change; an answer flagged `needs_review` flags the conversation
     ///   (`conversation_updated`).
     ///
-    /// A message that leaves the server (AGENT, ASSISTANT, SYSTEM) in a conversation with a channel
-    /// is queued for that channel in the same transaction (`delivery_status` QUEUED). With an
+    /// A message that leaves the server (AGENT, ASSISTANT, SYSTEM) in a conversation with a
+    /// WhatsApp or Messenger channel is queued for that channel in the same transaction
+    /// (`delivery_status` QUEUED); a web chat's reaches the widget over the live stream. With an
     /// `idempotency_key` the conversation keeps one message per key: a repeat with the same
     /// content answers the stored message (and writes nothing), other content is
     /// `ALREADY_EXISTS`. A USER message whose `external_message_id` is already stored in the
@@ -91,7 +92,9 @@ extension ConversationLedger {
             let count = payloads.count + 1 + (flagsReview ? 1 : 0)
             let first = try await log.reserve(count)
             let messageEventID = first + Int64(payloads.count)
-            let outbound = message.role != .user && current.channelID != nil
+            // Web chat answers reach the widget over its socket (the live stream), not an outbox.
+            let outbound =
+                message.role != .user && current.channelID != nil && current.conversation.channelType != .webChat
             let row = try await store.insertMessage(
                 conversationID: conversationID, eventID: messageEventID, message: message,
                 deliveryStatus: outbound ? "QUEUED" : nil)

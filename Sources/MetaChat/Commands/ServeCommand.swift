@@ -91,6 +91,14 @@ struct ServeCommand: AsyncParsableCommand {
         ChannelCallbackRoutes.register(
             in: &routes,
             receiver: MetaCallbackReceiver(pool: dependencies.postgres, sealing: dependencies.channelSealing))
+        let widget = WidgetGateway(
+            pool: dependencies.postgres, signer: VisitorTokenSigner(pepper: pepper.bytes),
+            orchestrator: dependencies.orchestrator, hub: dependencies.conversationEvents,
+            limiter: dependencies.rateLimiter,
+            addresses: ClientAddressResolver(trustedProxies: configuration.rest.trustedProxies), logger: logger)
+        WidgetRoutes.register(in: &routes, gateway: widget)
+        var sockets = WebSocketRouteTable()
+        WidgetRoutes.register(in: &sockets, gateway: widget)
         var router = RPCRouter()
         system.registerMethods(with: &router)
         let security = SecurityHandler(
@@ -168,6 +176,7 @@ struct ServeCommand: AsyncParsableCommand {
             router: router,
             interceptors: interceptors,
             responder: gateway,
+            webSockets: sockets,
             reflection: try ReflectionService(descriptorSets: [MetaChatDescriptorSet.bytes]),
             metrics: metrics,
             logger: logger

@@ -39,6 +39,8 @@ package struct RawRouteTable: Sendable {
 
     private var routes: [String: [String: Route]]
     private var templates: [TemplateRoute] = []
+    /// Exact paths that answer browsers of any origin and check `Origin` themselves.
+    private var ownOriginPaths: Set<String> = []
 
     /// Creates an empty table.
     package init() {
@@ -99,6 +101,21 @@ package struct RawRouteTable: Sendable {
     ///   - handler: Answers the request.
     package mutating func add(_ method: String, _ path: String, maxBodyBytes: Int? = nil, handler: @escaping Handler) {
         self.routes[path, default: [:]][method.uppercased()] = Route(handler: handler, maxBodyBytes: maxBodyBytes)
+    }
+
+    /// Marks an exact path as public to every origin: the gateway does not refuse its requests
+    /// for an `Origin` outside `API_CORS_ORIGINS` and adds no CORS headers; the route checks the
+    /// origin and answers CORS itself (the widget's config endpoint, whose origins are each
+    /// channel's).
+    ///
+    /// - Parameter path: The exact path.
+    package mutating func checksOwnOrigin(_ path: String) {
+        self.ownOriginPaths.insert(path)
+    }
+
+    /// Whether the route at `path` checks `Origin` itself.
+    func checksOwnOrigin(path: Substring) -> Bool {
+        !self.ownOriginPaths.isEmpty && self.ownOriginPaths.contains(String(path))
     }
 
     /// The registered routes as `METHOD path`, sorted.

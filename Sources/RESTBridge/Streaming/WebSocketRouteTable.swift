@@ -1,6 +1,8 @@
 package import RPCServer
 
-/// Hand-written WebSocket routes matched by exact path, e.g. the chat widget's live channel.
+/// Hand-written WebSocket routes matched by exact path, or by a template whose `{name}` segments
+/// each match one non-empty segment (exact paths win), e.g. the chat widget's
+/// `/api/widget/{widget_id}/ws`.
 ///
 /// The server asks the table about every HTTP/1.1 WebSocket handshake; a path with no route
 /// falls through to the HTTP responder (which answers 404). The `101` response carries
@@ -18,7 +20,24 @@ package struct WebSocketRouteTable: WebSocketResponder {
     /// one answered in the handshake); returning closes with 1000, throwing with 1011.
     package typealias Handler = @Sendable (WebSocketSession, HTTPRequest) async throws -> Void
 
+    /// Serves one session of a templated route, given the values of its `{name}` segments in
+    /// order.
+    package typealias TemplateHandler = @Sendable (WebSocketSession, HTTPRequest, [String]) async throws -> Void
+    /// Checks a templated route's upgrade request before the handshake, given the segments'
+    /// values: `nil` admits it, a response refuses it.
+    package typealias TemplateAdmission = @Sendable (HTTPRequest, [String]) async -> HTTPResponse?
+
+    /// One templated route.
+    private struct TemplateRoute: Sendable {
+        /// The template's segments; `nil` for a `{name}` segment.
+        var segments: [String?]
+        var template: String
+        var admission: TemplateAdmission?
+        var handler: TemplateHandler
+    }
+
     private var routes: [String: Handler]
+    private var templates: [TemplateRoute] = []
 
     /// Creates an empty table.
     package init() {
@@ -34,19 +53,70 @@ package struct WebSocketRouteTable: WebSocketResponder {
         self.routes[path] = handler
     }
 
-    /// The registered paths, sorted.
+    /// Adds a templated route, e.g. `/api/widget/{widget_id}/ws`.
+    ///
+    /// - Parameters:
+    ///   - template: The path with `{name}` segments.
+    ///   - admission: Checks the upgrade request before the handshake; `nil` admits all.
+    ///   - handler: Serves each session, given the segments' values.
+    package mutating func add(
+        template: String, admission: TemplateAdmission? = nil, handler: @escaping TemplateHandler
+    ) {
+        let segments = template.split(separator: "/", omittingEmptySubsequences: false).map {
+            $0.hasPrefix("{") && $0.hasSuffix("}") ? nil : String($0)
+        }
+        self.templates.append(
+            TemplateRoute(segments: segments, template: template, admission: admission, handler: handler))
+    }
+
+    /// The registered paths and templates, sorted.
     package var paths: [String] {
-        self.routes.keys.sorted()
+        (self.routes.keys + self.templates.map(\.template)).sorted()
+    }
+
+    /// The first templated route matching `path`, with the values of its placeholders.
+    private func templateMatch(_ path: Substring) -> (route: TemplateRoute, values: [String])? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        for route in self.templates where route.segments.count == parts.count {
+            var values: [String] = []
+            var matched = true
+            for (segment, part) in zip(route.segments, parts) {
+                if let segment {
+                    if segment != part {
+                        matched = false
+                        break
+                    }
+                } else if part.isEmpty {
+                    matched = false
+                    break
+                } else {
+                    values.append(String(part))
+                }
+            }
+            if matched { return (route, values) }
+        }
+        return nil
     }
 
     package func route(for request: HTTPRequest) -> WebSocketRoute? {
-        guard let handler = self.routes[String(request.path)] else { return nil }
+        let handler: Handler
+        var admission: WebSocketRoute.Admission?
+        if let exact = self.routes[String(request.path)] {
+            handler = exact
+        } else if let (route, values) = self.templateMatch(request.path) {
+            handler = { session, request in try await route.handler(session, request, values) }
+            if let admit = route.admission {
+                admission = { request in await admit(request, values) }
+            }
+        } else {
+            return nil
+        }
         let requestID = request.header("x-request-id").flatMap(RequestID.validated) ?? RequestID.generate()
         var request = request
         request.headers.removeAll { HeaderName.matches($0.name, "x-request-id") }
         request.headers.append(("x-request-id", requestID))
         let upgradeRequest = request
-        return WebSocketRoute(responseHeaders: [("x-request-id", requestID)]) { session in
+        return WebSocketRoute(responseHeaders: [("x-request-id", requestID)], admission: admission) { session in
             try await handler(session, upgradeRequest)
         }
     }

@@ -112,6 +112,9 @@ extension HTTP1ConnectionHandler {
             if let decoder {
                 pipeline.removeHandler(context: decoder, promise: nil)
             }
+            // A read the HTTP handler held back while the route's admission ran (it reads nothing
+            // while responding) reaches the WebSocket handlers now.
+            context.channel.read()
         }
     }
 }

@@ -247,7 +247,11 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             self.state = .responding
             let request = self.makeRequest(head: head, body: body, context: context)
             if Self.requestsWebSocket(head), let route = self.webSockets?.route(for: request) {
-                self.upgradeToWebSocket(route: route, request: request, head: head, context: context)
+                if let admission = route.admission {
+                    self.admit(request, to: route, admission: admission, head: head, context: context)
+                } else {
+                    self.upgradeToWebSocket(route: route, request: request, head: head, context: context)
+                }
             } else {
                 self.dispatch(request, head: head, context: context)
             }
@@ -374,6 +378,28 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             HTTP1ConnectionHandler.onLoop(loop) {
                 let endpoint = loopBound.value
                 endpoint.handler.write(response, head: head, context: endpoint.context)
+            }
+        }
+    }
+
+    /// Asks the route's admission about an upgrade request, then answers its refusal or goes on
+    /// with the handshake, back on the event loop.
+    private func admit(
+        _ request: HTTPRequest, to route: WebSocketRoute, admission: @escaping WebSocketRoute.Admission,
+        head: HTTPRequestHead, context: ChannelHandlerContext
+    ) {
+        let loop = context.eventLoop
+        let loopBound = NIOLoopBound(Endpoint(handler: self, context: context), eventLoop: loop)
+        self.tasks.start(on: self.executor) {
+            let refusal = await admission(request)
+            HTTP1ConnectionHandler.onLoop(loop) {
+                let endpoint = loopBound.value
+                if let refusal {
+                    endpoint.handler.write(refusal, head: head, context: endpoint.context)
+                } else {
+                    endpoint.handler.upgradeToWebSocket(
+                        route: route, request: request, head: head, context: endpoint.context)
+                }
             }
         }
     }

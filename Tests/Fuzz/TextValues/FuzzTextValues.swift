@@ -23,10 +23,13 @@ internal import Storage
 ///   for it without failing.
 /// - 6: `ModelPriceTable` (`LLM_PRICES`): a list read prices no token above the maximum, and a cost
 ///   is never negative, even for the largest token counts.
+/// - 7: `GraphRateLimitHint` (the Graph API's `X-Business-Use-Case-Usage`, with and without a
+///   `Retry-After` beside it): a wait, when given, is between zero and a day, and a `Retry-After`
+///   that reads wins.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTextValues(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
-    let reader = input.byte() % 7
+    let reader = input.byte() % 8
     let text = String(decoding: input.rest, as: UTF8.self)
     switch reader {
     case 0: checkRetryAfter(text)
@@ -35,7 +38,8 @@ public func fuzzTextValues(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     case 3: checkOutboundURL(text)
     case 4: checkCronSchedule(text)
     case 5: checkNetwork(text)
-    default: checkPrices(text)
+    case 6: checkPrices(text)
+    default: checkGraphRateLimitHint(text)
     }
     return 0
 }
@@ -50,6 +54,15 @@ private func checkRetryAfter(_ text: String) {
     {
         fuzzCheck(delay == .seconds(min(value, RetryAfterHeader.maximumSeconds)), "delay-seconds read wrongly")
     }
+}
+
+private func checkGraphRateLimitHint(_ text: String) {
+    let now: Int64 = 1_765_000_000
+    if let wait = GraphRateLimitHint.delay(retryAfter: nil, businessUseCaseUsage: text, nowSeconds: now) {
+        fuzzCheck(wait > .zero && wait <= GraphRateLimitHint.maximum, "a usage wait outside 0...1 day")
+    }
+    let both = GraphRateLimitHint.delay(retryAfter: "120", businessUseCaseUsage: text, nowSeconds: now)
+    fuzzCheck(both == .seconds(120), "a readable Retry-After did not win")
 }
 
 private func checkSigningSecret(_ text: String) {

@@ -131,4 +131,56 @@ struct ChannelQueueTests {
             #expect(sentTexts() == ["other", "first", "second"])
         }
     }
+
+    @Test("A throttled reply waits as long as Meta asks, not the shorter backoff")
+    func throttledReplyWaits() async throws {
+        try await Harness.with { h in
+            let channel = try await h.create(Harness.whatsAppRequest())
+            let tenantID = try #require(UUID(uuidString: h.tenantA))
+            let channelID = try #require(UUID(uuidString: channel.id))
+            let conversation = UUID()
+            let outboxID = try await h.pool.withAdminTransaction { connection in
+                try await connection.execute(
+                    """
+                    INSERT INTO conversations (tenant_id, id, channel_type, channel_id, external_user_id, message_count)
+                    VALUES ($1, $2, 'WHATSAPP', $3, '15550001', 0)
+                    """, [.uuid(tenantID), .uuid(conversation), .uuid(channelID)])
+                var message = UUID()
+                for (index, role) in ["USER", "ASSISTANT"].enumerated() {
+                    message = try await connection.query(
+                        """
+                        INSERT INTO messages (tenant_id, conversation_id, event_id, role, text)
+                        VALUES ($1, $2, $3, $4, 'text') RETURNING id
+                        """, [.uuid(tenantID), .uuid(conversation), .int64(Int64(index + 1)), .text(role)]
+                    )[0].decode(0, as: UUID.self)
+                }
+                return try await connection.query(
+                    """
+                    INSERT INTO channel_outbox (tenant_id, channel_id, conversation_id, message_id)
+                    VALUES ($1, $2, $3, $4) RETURNING id
+                    """, [.uuid(tenantID), .uuid(channelID), .uuid(conversation), .uuid(message)]
+                )[0].decode(0, as: Int64.self)
+            }
+            h.graph.answer { _ in
+                GraphAPIResponse(
+                    statusCode: 429, body: Array(#"{"error":{"message":"Rate limit hit","code":130429}}"#.utf8),
+                    retryAfter: .seconds(900))
+            }
+            let sender = ChannelReplySender(
+                pool: h.pool, ledger: ConversationLedger(pool: h.pool),
+                sealing: ChannelSecretSealing(envelope: .forTests), graph: h.graph, configuration: .defaults)
+            #expect(try await sender.sendNext())
+            let (status, wait) = try await h.pool.withAdminTransaction { connection in
+                let row = try await connection.query(
+                    """
+                    SELECT status, extract(epoch FROM next_attempt_at - now())::float8 AS wait
+                    FROM channel_outbox WHERE id = $1
+                    """, [.int64(outboxID)])[0]
+                return (try row.decode("status", as: String.self), try row.decode("wait", as: Double.self))
+            }
+            #expect(status == "PENDING")
+            // The backoff after a first failure is about a second; Meta asked for 15 minutes.
+            #expect(wait > 890 && wait <= 900)
+        }
+    }
 }
