@@ -24,6 +24,7 @@ package struct RESTGateway: HTTPResponder {
     private let logger: Logger
     private let requestIDs = RequestIDGenerator()
     private let rawRoutesHaveOwnLimits: Bool
+    private let metrics: any RPCServerMetrics
 
     /// Creates the gateway.
     ///
@@ -34,6 +35,8 @@ package struct RESTGateway: HTTPResponder {
     ///   - schema: The messages the routes use, for binding and error messages.
     ///   - rawRoutes: Hand-written routes, matched first.
     ///   - configuration: Limits, CORS, proxies and streaming settings.
+    ///   - metrics: Receives every call the routes make (face `rest`), and requests no route
+    ///     matches as the one unknown method.
     ///   - logger: Logs failures with their request ids.
     /// - Throws: When a route's path template is malformed.
     package init(
@@ -42,6 +45,7 @@ package struct RESTGateway: HTTPResponder {
         schema: SchemaRegistry,
         rawRoutes: RawRouteTable = RawRouteTable(),
         configuration: RESTConfiguration = RESTConfiguration(),
+        metrics: any RPCServerMetrics = NoMetrics(),
         logger: Logger
     ) throws {
         self.table = try RESTRouteTable(routes: routes, router: dispatcher.router)
@@ -59,6 +63,7 @@ package struct RESTGateway: HTTPResponder {
         self.configuration = configuration
         self.heartbeats = StreamHeartbeats(interval: configuration.heartbeatInterval)
         self.clientAddresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -138,6 +143,8 @@ package struct RESTGateway: HTTPResponder {
             break
         }
         if allowed.isEmpty {
+            self.metrics.callFinished(
+                path: RPCServerMetricsLabel.unknownMethod, code: .notFound, transport: .http, duration: .zero)
             return ErrorBody.response(for: RPCError(code: .notFound, message: "No route matches \(path)."))
         }
         var response = ErrorBody.response(
@@ -157,6 +164,14 @@ package struct RESTGateway: HTTPResponder {
         requestID: String,
         client: ClientAddress
     ) async -> HTTPResponse {
+        // Streams count when their response starts: their status is OK once the first bytes go out.
+        let startedAt = ContinuousClock.now
+        var code = RPCError.Code.ok
+        defer {
+            self.metrics.callFinished(
+                path: entry.methodPath, code: code, transport: .http,
+                duration: ContinuousClock.now - startedAt)
+        }
         let message: [UInt8]
         do {
             message = try self.binder.bind(
@@ -170,6 +185,7 @@ package struct RESTGateway: HTTPResponder {
                 )
             )
         } catch {
+            code = .invalidArgument
             return error.response
         }
         let context = ServerContext(
@@ -214,6 +230,7 @@ package struct RESTGateway: HTTPResponder {
             }
             return response
         } catch {
+            code = RPCError.from(error).code
             return self.errorResponse(error, context: context)
         }
     }

@@ -4,6 +4,7 @@ of their own (docs/hardening.md, "Metrics")."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Iterator
 
@@ -56,5 +57,29 @@ def test_unknown_methods_share_one_label_and_the_token_opens_the_metrics(server)
     reply = restclient.request(server.port, "GET", "/metrics", headers={"authorization": f"Bearer {TOKEN}"})
     text = reply.body.decode()
     assert reply.status == 200, text[:300]
-    assert 'rpc_server_calls_total{method="unknown",status="UNIMPLEMENTED"} 50' in text, text[:2000]
+    assert 'rpc_server_calls_total{method="unknown",status="UNIMPLEMENTED",face="grpc"} 50' in text, text[:2000]
     assert "evil.Service" not in text
+
+
+def test_rest_calls_and_unmatched_routes_are_counted_on_the_rest_face(server):
+    """REST calls land in rpc_server_calls_total with face="rest" and the method's path; requests
+    no route matches (with made-up paths) share the one method="unknown" series."""
+    for index in range(20):
+        reply = restclient.request(server.port, "GET", f"/api/evil-{index}/x%22y")
+        assert reply.status == 404
+    reply = restclient.request(server.port, "GET", "/api/tenants")
+    assert reply.status == 401
+    reply = restclient.request(server.port, "GET", "/metrics", headers={"authorization": f"Bearer {TOKEN}"})
+    text = reply.body.decode()
+    assert reply.status == 200, text[:300]
+    assert 'rpc_server_calls_total{method="unknown",status="NOT_FOUND",face="rest"} 20' in text, text[:3000]
+    assert (
+        'rpc_server_calls_total{method="/metachat.v1.TenantService/ListTenants",status="UNAUTHENTICATED",face="rest"} 1'
+        in text
+    ), text[:3000]
+    assert re.search(
+        r'^rpc_server_call_duration_seconds_count\{method="/metachat.v1.TenantService/ListTenants",face="rest"\} 1$',
+        text,
+        re.MULTILINE,
+    ), text[:3000]
+    assert "evil-" not in text

@@ -4,10 +4,8 @@ checked by amtool (config, routes, templates), and every metric a rule names hel
 live `metachat serve` publishes.
 
 Metric names in rules are classified in exactly one place, below: published by `metachat
-serve` (must be in a live scrape), Prometheus' own (`up`), from exporters beside it (EXTERNAL),
-or PENDING — named by rules in rules/platform-pending.yml for parts of the platform not built
-yet. A pending metric that a live server starts publishing fails the test, so it moves out of
-PENDING as the platform grows."""
+serve` (must be in a live scrape: every name metachat-api.yml and platform.yml use), Prometheus'
+own (`up`), or from exporters beside it (EXTERNAL)."""
 
 from __future__ import annotations
 
@@ -39,11 +37,6 @@ EXTERNAL = {
     "node_filesystem_size_bytes",
     # prometheus-blackbox-exporter
     "probe_success",
-}
-# Named by rules/platform-pending.yml; published once the outbox and webhook delivery exist.
-PENDING = {
-    "metachat_outbox_oldest_age_seconds",
-    "metachat_webhook_deliveries_total",
 }
 ALERT_ENV = {
     "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T000/B000/testtoken",
@@ -198,9 +191,8 @@ def scrape(port: int, token: str) -> str:
 
 def test_every_metric_a_rule_names_is_published_or_listed(tmp_path, metachat_api):
     """A live `metachat serve` (scraped with METRICS_TOKEN after a few calls) publishes every
-    metric the rules in metachat-api.yml name; the others are Prometheus' own or EXTERNAL
-    exporters' (never published by the server), or PENDING and named only by
-    platform-pending.yml (and not published yet)."""
+    metric the rules in metachat-api.yml and platform.yml name; the others are Prometheus' own or
+    EXTERNAL exporters' (never published by the server)."""
     require_services()
     import grpc
 
@@ -213,6 +205,12 @@ def test_every_metric_a_rule_names_is_published_or_listed(tmp_path, metachat_api
                 stub.ListTenants(metachat_api.tenants_pb2.ListTenantsRequest(), timeout=10)
         finally:
             channel.close()
+        rest = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        try:
+            rest.request("GET", "/api/tenants")
+            assert rest.getresponse().status == 401
+        finally:
+            rest.close()
         text = scrape(server.port, token)
     published = {
         match.group(1)
@@ -223,13 +221,17 @@ def test_every_metric_a_rule_names_is_published_or_listed(tmp_path, metachat_api
     for _, (path, expression) in alert_rules().items():
         by_file.setdefault(path.name, set()).update(metric_names(expression))
     named = set().union(*by_file.values())
-    unclassified = named - published - PROMETHEUS_OWN - EXTERNAL - PENDING
+    unclassified = named - published - PROMETHEUS_OWN - EXTERNAL
     assert unclassified == set(), f"rules name metrics that no server publishes and no list explains: {sorted(unclassified)}"
-    assert by_file["metachat-api.yml"] - PROMETHEUS_OWN <= published, sorted(by_file["metachat-api.yml"] - published)
-    assert PENDING & published == set(), f"now published; move out of PENDING: {sorted(PENDING & published)}"
+    for name in ("metachat-api.yml", "platform.yml"):
+        assert by_file[name] - PROMETHEUS_OWN <= published, (name, sorted(by_file[name] - published))
     assert EXTERNAL & published == set()
-    assert PENDING == by_file["platform-pending.yml"], "PENDING must list exactly what platform-pending.yml names"
-    assert PENDING.isdisjoint(by_file["metachat-api.yml"] | by_file["infrastructure.yml"])
+    assert by_file["infrastructure.yml"] <= EXTERNAL
+    # Both faces land in the same series, told apart by their face label.
+    assert re.search(r'^rpc_server_calls_total\{[^}]*face="grpc"', text, re.MULTILINE), text[:2000]
+    assert re.search(r'^rpc_server_calls_total\{[^}]*face="rest"', text, re.MULTILINE), text[:2000]
+    # The backlog was read from PostgreSQL at this scrape.
+    assert re.search(r"^metachat_backlog_read_success 1(\.0)?$", text, re.MULTILINE), text
     # The pool gauges carry the pool's real size.
     assert re.search(r"^metachat_postgres_pool_connections_max [1-9][0-9]*$", text, re.MULTILINE), text
 
@@ -296,7 +298,7 @@ def test_prometheus_scrapes_a_live_server_with_the_shipped_config(tmp_path):
                     pass
             assert up and up[0]["value"][1] == "1", (up, (tmp_path / "prometheus.log").read_text()[-3000:])
             assert calls and int(calls[0]["value"][1]) >= 1, calls
-            assert {g["name"] for g in groups} == {"metachat-api", "infrastructure", "platform-pending"}
+            assert {g["name"] for g in groups} == {"metachat-api", "infrastructure", "platform"}
             for group in groups:
                 for rule in group["rules"]:
                     assert rule["health"] == "ok", (group["name"], rule["name"], rule.get("lastError"))

@@ -1,6 +1,7 @@
 package import FoundationEssentials
 package import Logging
 internal import MetaChatAPI
+package import Monitoring
 package import Storage
 
 /// Runs retention: for every tenant (or one), deletes the messages and API logs older than the
@@ -53,6 +54,7 @@ package struct RetentionRunner: Sendable {
     let defaults: RetentionDefaults
     /// Prunes conversation events as the stream does.
     let events: ConversationEventPruner
+    private let metrics: RetentionMetrics
     private let logger: Logger
 
     /// A runner.
@@ -61,11 +63,16 @@ package struct RetentionRunner: Sendable {
     ///   - pool: The database.
     ///   - defaults: Retention where tenants do not set it, and the batch size.
     ///   - events: The stream's event pruning.
+    ///   - metrics: Counts each finished run and the rows it deleted.
     ///   - logger: Receives each run's outcome.
-    package init(pool: PostgresPool, defaults: RetentionDefaults, events: ConversationEventPruner, logger: Logger) {
+    package init(
+        pool: PostgresPool, defaults: RetentionDefaults, events: ConversationEventPruner,
+        metrics: RetentionMetrics = PlatformMetrics.unobserved().retention, logger: Logger
+    ) {
         self.pool = pool
         self.defaults = defaults
         self.events = events
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -177,6 +184,9 @@ package struct RetentionRunner: Sendable {
         }
         try? await store.progress(id: record.id, tenantsProcessed: tenantsProcessed, tables: totals)
         let finished = try await store.finish(id: record.id, error: failure) ?? record
+        self.metrics.finished(
+            succeeded: failure == nil,
+            deleted: request.dryRun ? [] : totals.map { (table: $0.table, rows: $0.deleted) })
         self.logger.info(
             "retention run finished",
             metadata: [

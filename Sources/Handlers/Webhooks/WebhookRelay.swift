@@ -1,5 +1,6 @@
 internal import FoundationEssentials
 package import Logging
+package import Monitoring
 internal import ServiceLifecycle
 package import Storage
 internal import Synchronization
@@ -22,6 +23,7 @@ package struct WebhookRelay: Service {
     let sealing: any WebhookSecretSealing
     let listener: PostgresNotificationListener
     let configuration: WebhookConfiguration
+    let metrics: WebhookMetrics
     let logger: Logger
 
     /// Creates the relay.
@@ -31,16 +33,20 @@ package struct WebhookRelay: Service {
     ///   - sender: Makes the attempts.
     ///   - sealing: Opens the endpoints' signing secrets.
     ///   - configuration: Retries, limits and timing.
+    ///   - metrics: Counts every attempt by outcome.
     ///   - logger: Receives failures.
     package init(
         pool: PostgresPool, sender: WebhookSender, sealing: any WebhookSecretSealing,
-        configuration: WebhookConfiguration = .defaults, logger: Logger
+        configuration: WebhookConfiguration = .defaults,
+        metrics: WebhookMetrics = PlatformMetrics.unobserved().webhooks,
+        logger: Logger
     ) {
         self.queue = WebhookDeliveryQueue(pool: pool, configuration: configuration)
         self.sender = sender
         self.sealing = sealing
         self.listener = PostgresNotificationListener(configuration: pool.configuration, channel: OutboxWriter.channel)
         self.configuration = configuration
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -141,6 +147,7 @@ package struct WebhookRelay: Service {
     private func attempt(_ claim: WebhookClaim) async -> WebhookAttempt? {
         guard claim.endpointEnabled else {
             try? await self.queue.abandon(claim, reason: "endpoint disabled")
+            self.metrics.attempted(.disabled)
             return nil
         }
         let attempt: WebhookAttempt
@@ -156,7 +163,19 @@ package struct WebhookRelay: Service {
                 error: "the signing secret could not be opened (SECRETS_ENCRYPTION_KEY)", responseBody: "",
                 outcome: .final)
         }
-        return Task.isCancelled ? nil : attempt
+        if Task.isCancelled { return nil }
+        self.metrics.attempted(Self.metricsOutcome(attempt.outcome, claim: claim))
+        return attempt
+    }
+
+    /// What an attempt's outcome counts as.
+    static func metricsOutcome(_ outcome: WebhookAttemptOutcome, claim: WebhookClaim) -> WebhookMetrics.Outcome {
+        switch outcome {
+        case .succeeded: .success
+        case .retryable: claim.attempt >= claim.maximumAttempts ? .failure : .retry
+        case .final: .failure
+        case .gone: .disabled
+        }
     }
 
     /// Records finished attempts in batches, one transaction each, as they come.

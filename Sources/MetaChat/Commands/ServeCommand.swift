@@ -5,6 +5,8 @@ internal import FoundationEssentials
 internal import Handlers
 internal import Logging
 internal import MetaChatAPI
+internal import Monitoring
+internal import Prometheus
 internal import RESTBridge
 internal import RPCServer
 internal import ServiceLifecycle
@@ -50,6 +52,10 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = configuredLogger
 
         try await Self.checkSecrets(databaseURL: databaseURL, envelope: configuration.secrets, logger: logger)
+        // Every metric lives on this one registry, handed to the parts that produce them; nothing
+        // is bootstrapped globally (docs/metrics.md).
+        let registry = PrometheusCollectorRegistry()
+        let platformMetrics = PlatformMetrics(registry: registry)
         let dependencies = try ServeDependencies(
             databaseURL: databaseURL,
             redisURL: configuration.redisURL,
@@ -68,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
             channels: configuration.channels,
             apiLogRoutes: Self.routeTemplates(),
             httpStatus: { $0.httpStatus },
+            metrics: platformMetrics,
             logger: logger
         )
         let system = SystemHandler(
@@ -140,10 +147,16 @@ struct ServeCommand: AsyncParsableCommand {
                 defaults: configuration.rateLimit
             ),
         ]
-        let metrics = InMemoryRPCMetrics()
+        let metrics = PrometheusRPCMetrics(registry: registry)
         let postgres = dependencies.postgres
-        MetricsRoute.register(in: &routes, metrics: metrics, token: configuration.metricsToken) {
-            postgres.usage.prometheusText(prefix: "metachat_postgres_pool")
+        let redis = dependencies.redis
+        let backlog = BacklogMetrics(registry: registry)
+        let backlogReader = BacklogReader(pool: postgres)
+        MetricsRoute.register(in: &routes, registry: registry, token: configuration.metricsToken) {
+            backlog.update(try? await backlogReader.read())
+            return postgres.usage.prometheusText(prefix: "metachat_postgres_pool")
+                + postgres.waitTotals.prometheusText(prefix: "metachat_postgres_pool")
+                + redis.waitTotals.prometheusText(prefix: "metachat_redis_pool")
         }
         try OpenAPIRoute.register(in: &routes, routes: MetaChatRESTRoutes.all, router: router)
 
@@ -155,6 +168,7 @@ struct ServeCommand: AsyncParsableCommand {
             schema: schema,
             rawRoutes: routes,
             configuration: configuration.rest,
+            metrics: metrics,
             logger: logger
         )
         let server = RPCServer(

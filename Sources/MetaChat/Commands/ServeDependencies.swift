@@ -1,6 +1,7 @@
 internal import AsyncHTTPClient
 internal import Handlers
 internal import Logging
+internal import Monitoring
 internal import NIOCore
 internal import NIOPosix
 internal import RPCServer
@@ -99,6 +100,7 @@ struct ServeDependencies {
         retention: RetentionDefaults = RetentionDefaults(), retentionSchedule: CronSchedule? = nil,
         channels: ChannelConfiguration = .defaults, apiLogRoutes: [String: String] = [:],
         httpStatus: @escaping @Sendable (RPCError.Code) -> Int = { _ in 200 },
+        metrics: PlatformMetrics = .unobserved(),
         logger: Logger
     ) throws {
         self.postgres = PostgresPool(configuration: .init(url: databaseURL), logger: logger)
@@ -120,13 +122,14 @@ struct ServeDependencies {
             policy: egress, resolver: SystemHostResolver(threadPool: self.resolverThreadPool))
         self.conversationEvents = ConversationEventHub(
             pool: self.postgres, redis: self.redis, subscriber: self.subscriber, configuration: conversationStream,
-            logger: logger)
+            escalations: metrics.escalations, logger: logger)
         self.conversationEventPruner = ConversationEventPruner(
             pool: self.postgres, configuration: conversationStream, logger: logger)
         self.apiLog = ApiLogRecorder(
             pool: self.postgres, routes: apiLogRoutes, httpStatus: httpStatus, logger: logger)
         self.retention = RetentionRunner(
-            pool: self.postgres, defaults: retention, events: self.conversationEventPruner, logger: logger)
+            pool: self.postgres, defaults: retention, events: self.conversationEventPruner,
+            metrics: metrics.retention, logger: logger)
         self.retentionJobs = RetentionJobs(runner: self.retention)
         let runner = self.retention
         self.retentionScheduler = retentionSchedule.map {
@@ -148,7 +151,7 @@ struct ServeDependencies {
         self.ingestionWorker = DocumentIngestionWorker(
             ingestor: DocumentIngestor(
                 pool: postgres, files: files, embedder: embedder, temporaryDirectory: storagePath + "/tmp",
-                lease: ingestLease, logger: logger),
+                lease: ingestLease, metrics: metrics.ingestion, logger: logger),
             pool: postgres, concurrency: ingestWorkers, logger: logger)
         var lockOptions = PostgresPool.Configuration.Options.defaults
         lockOptions.maximumConnections = 32
@@ -162,7 +165,7 @@ struct ServeDependencies {
             models: ChatModelDirectory(
                 defaults: chatProviders, transport: self.outbound, breaker: CircuitBreaker(), secrets: secrets),
             turns: ConversationTurnLock(pool: self.turnLockPool),
-            configuration: chatConfiguration)
+            configuration: chatConfiguration, metrics: metrics.chat)
         var webhookOutbound = OutboundHTTPClient.Configuration()
         webhookOutbound.connectTimeout = .seconds(5)
         // Endpoints on one host share a client's pool for that host: it must never be what limits
@@ -179,7 +182,7 @@ struct ServeDependencies {
         self.webhookDestinations = OutboundWebhookDestinations(client: self.webhookOutbound)
         self.webhookRelay = WebhookRelay(
             pool: postgres, sender: self.webhookSender, sealing: self.webhookSecrets, configuration: events.webhooks,
-            logger: logger)
+            metrics: metrics.webhooks, logger: logger)
         self.outboxPruner = OutboxPruner(pool: postgres, logger: logger)
         self.channelSealing = ChannelSecretSealing(envelope: secrets)
         self.graph = OutboundGraphAPITransport(

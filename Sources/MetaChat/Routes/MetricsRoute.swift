@@ -1,8 +1,9 @@
+internal import Prometheus
 internal import RESTBridge
 internal import RPCServer
 internal import Storage
 
-/// `GET /metrics`: the Prometheus text, for scrapers that present `METRICS_TOKEN` as a bearer
+/// `GET /metrics`: the Prometheus text of the server's registry (docs/metrics.md), for scrapers that present `METRICS_TOKEN` as a bearer
 /// token (`Authorization: Bearer <token>`, compared in constant time).
 ///
 /// Metrics name methods, statuses and load: not public. Without `METRICS_TOKEN` the route
@@ -12,14 +13,15 @@ enum MetricsRoute {
     ///
     /// - Parameters:
     ///   - table: The raw route table.
-    ///   - metrics: The server's metrics.
+    ///   - registry: The server's metrics.
     ///   - token: `METRICS_TOKEN`; `nil` serves the metrics to nobody.
-    ///   - gauges: More metrics in the text format, read at each scrape (the pools' use).
+    ///   - refresh: Runs before each scrape is rendered (gauges read at scrape time) and returns
+    ///     more metrics in the text format (the pools' use).
     static func register(
         in table: inout RawRouteTable,
-        metrics: InMemoryRPCMetrics,
+        registry: PrometheusCollectorRegistry,
         token: String?,
-        gauges: @escaping @Sendable () -> String = { "" }
+        refresh: @escaping @Sendable () async -> String = { "" }
     ) {
         table.add("GET", "/metrics") { request in
             guard let token else {
@@ -43,10 +45,13 @@ enum MetricsRoute {
                 response.headers.append(("www-authenticate", #"Bearer realm="metrics""#))
                 return response
             }
+            let more = await refresh()
+            var body = registry.emitToBuffer()
+            body.append(contentsOf: more.utf8)
             return HTTPResponse(
                 status: 200,
                 headers: [("content-type", "text/plain; version=0.0.4")],
-                body: Array((metrics.prometheusText() + gauges()).utf8)
+                body: body
             )
         }
     }

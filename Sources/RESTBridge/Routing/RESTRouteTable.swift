@@ -10,6 +10,8 @@ package struct RESTRouteTable: Sendable {
         package var template: PathTemplate
         /// The handler of its RPC method.
         package var handler: RPCMethodHandler
+        /// The method's path (`/package.Service/Method`), made once: the metrics' method label.
+        package var methodPath: String
     }
 
     /// What a request's method and path found.
@@ -76,7 +78,8 @@ package struct RESTRouteTable: Sendable {
             guard let handler = router.handler(forPath: route.method.path[...]) else { continue }
             let template = try PathTemplate(route.pathTemplate)
             let index = self.entries.count
-            self.entries.append(Entry(route: route, template: template, handler: handler))
+            self.entries.append(
+                Entry(route: route, template: template, handler: handler, methodPath: handler.descriptor.path))
             if let position = self.candidates.firstIndex(where: { $0.method == route.httpMethod }) {
                 self.candidates[position].entries.add(index, template: template)
             } else {

@@ -1,8 +1,8 @@
 /// Receives the server's measurements: connections, streams and finished calls.
 ///
 /// Called on event loops, so implementations must be cheap and must not block. The server
-/// uses ``NoMetrics`` unless given another; ``InMemoryRPCMetrics`` keeps counters and a latency
-/// histogram that a `/metrics` route can render.
+/// uses ``NoMetrics`` unless given another; `serve` gives it the Prometheus-backed one of the
+/// Monitoring module, which the REST face reports to as well (docs/metrics.md).
 package protocol RPCServerMetrics: Sendable {
     /// A connection was accepted.
     func connectionOpened()
@@ -12,15 +12,16 @@ package protocol RPCServerMetrics: Sendable {
     func streamOpened()
     /// An HTTP/2 stream closed.
     func streamClosed()
-    /// A gRPC call ended.
+    /// A call ended (gRPC, or REST through the gateway).
     ///
     /// - Parameters:
     ///   - path: The method's path, e.g. `/metachat.v1.TenantService/GetTenant`, or
     ///     ``RPCServerMetricsLabel/unknownMethod`` for every path no method serves (a client
     ///     chooses those, so they never become labels of their own).
     ///   - code: The status the call ended with.
+    ///   - transport: The face the call came in on.
     ///   - duration: From the request headers to the status.
-    func callFinished(path: String, code: RPCError.Code, duration: Duration)
+    func callFinished(path: String, code: RPCError.Code, transport: CallTransport, duration: Duration)
 }
 
 /// Label values the server reports with.
@@ -37,5 +38,5 @@ package struct NoMetrics: RPCServerMetrics {
     package func connectionClosed() {}
     package func streamOpened() {}
     package func streamClosed() {}
-    package func callFinished(path: String, code: RPCError.Code, duration: Duration) {}
+    package func callFinished(path: String, code: RPCError.Code, transport: CallTransport, duration: Duration) {}
 }

@@ -296,6 +296,7 @@ extension HTTP2ConnectionHandler {
         self.services.metrics.callFinished(
             path: stream.routed ? (stream.path ?? "") : RPCServerMetricsLabel.unknownMethod,
             code: error?.code ?? .ok,
+            transport: .grpc,
             duration: ContinuousClock.now - stream.startedAt
         )
         stream.deadlineTimer?.cancel()

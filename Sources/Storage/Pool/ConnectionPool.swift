@@ -30,6 +30,9 @@ final class ConnectionPool<Connection: Sendable>: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Acquisitions finished, and their summed wait in nanoseconds (``waitTotals``).
+    private let acquisitions = Atomic<Int64>(0)
+    private let waitedNanoseconds = Atomic<Int64>(0)
     private let acquireTimeout: Duration
     private let openConnection: @Sendable () async throws -> Connection
     private let closeConnection: @Sendable (Connection) async -> Void
@@ -64,6 +67,22 @@ final class ConnectionPool<Connection: Sendable>: Sendable {
         }
     }
 
+    /// How long callers have waited for connections, summed, and how many asked.
+    var waitTotals: PoolWaitTotals {
+        PoolWaitTotals(
+            acquisitions: self.acquisitions.load(ordering: .relaxed),
+            waitedNanoseconds: self.waitedNanoseconds.load(ordering: .relaxed))
+    }
+
+    /// Counts one finished acquisition that asked at `requested`.
+    private func recordWait(since requested: ContinuousClock.Instant) {
+        let (seconds, attoseconds) = (ContinuousClock.now - requested).components
+        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let waited = nanoseconds.overflow ? Int64.max : nanoseconds.partialValue &+ attoseconds / 1_000_000_000
+        self.acquisitions.add(1, ordering: .relaxed)
+        self.waitedNanoseconds.add(max(0, waited), ordering: .relaxed)
+    }
+
     /// Takes an idle connection, opens a new one, or waits for one to come back.
     ///
     /// Every connection acquired must be given back with ``release(_:reusable:)``.
@@ -74,7 +93,32 @@ final class ConnectionPool<Connection: Sendable>: Sendable {
             state.nextWaiterID &+= 1
             return state.nextWaiterID
         }
-        let grant = try await withTaskCancellationHandler {
+        let requested = ContinuousClock.now
+        let grant: ConnectionPoolGrant<Connection>
+        do {
+            grant = try await self.waitForGrant(id)
+            self.recordWait(since: requested)
+        } catch {
+            self.recordWait(since: requested)
+            throw error
+        }
+        switch grant {
+        case .connection(let connection):
+            return connection
+        case .open:
+            do {
+                return try await self.openConnection()
+            } catch {
+                let release = self.state.withLock { $0.machine.openFailed() }
+                await self.perform(release)
+                throw error
+            }
+        }
+    }
+
+    /// Waits for the state machine to grant waiter `id` a connection (or the right to open one).
+    private func waitForGrant(_ id: UInt64) async throws -> ConnectionPoolGrant<Connection> {
+        try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: Waiter) in
                 let action = self.state.withLock { $0.machine.acquire(waiterID: id, waiter: continuation) }
                 switch action {
@@ -93,18 +137,6 @@ final class ConnectionPool<Connection: Sendable>: Sendable {
             }
         } onCancel: {
             self.failWaiter(id, with: CancellationError())
-        }
-        switch grant {
-        case .connection(let connection):
-            return connection
-        case .open:
-            do {
-                return try await self.openConnection()
-            } catch {
-                let release = self.state.withLock { $0.machine.openFailed() }
-                await self.perform(release)
-                throw error
-            }
         }
     }
 

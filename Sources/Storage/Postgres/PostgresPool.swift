@@ -45,6 +45,10 @@ package final class PostgresPool: Sendable {
         )
     }
 
+    /// How long callers have waited for a connection, summed, and how many asked (for `/metrics`;
+    /// two relaxed atomic loads).
+    package var waitTotals: PoolWaitTotals { self.pool.waitTotals }
+
     /// Creates a pool; nothing starts yet: its threads start with its ``Service`` run or its
     /// first connection, and connections open on first use.
     ///

@@ -24,6 +24,9 @@ package final class RedisPool: Sendable {
     private let threadPool: PoolThreads
     private let pool: ConnectionPool<HiredisConnection>
 
+    /// How long callers have waited for a connection, summed, and how many asked (for `/metrics`).
+    package var waitTotals: PoolWaitTotals { self.pool.waitTotals }
+
     /// Creates a pool; nothing starts yet: its threads start with its ``Service`` run or its
     /// first connection, and connections open on first use.
     ///

@@ -1,6 +1,7 @@
 import Foundation
 import Handlers
 import MetaChatAPI
+import Prometheus
 import RPCServer
 import Storage
 import Testing
@@ -50,6 +51,14 @@ struct ChatOrchestratorTests {
             let system = try #require(server.requests.first?.messages.first)
             #expect(system.role == "system" && system.content.contains("[1] (Hours) We open at 9 every weekday."))
             #expect(system.content.contains("[confidence: high]") && system.content.contains("Acme"))
+            let metrics = harness.metrics.emitToString()
+            let provider = #"provider="openai_compatible""#
+            #expect(MetricsText.value(metrics, "metachat_llm_tokens_total{\(provider),kind=\"prompt\"}") == 120)
+            #expect(MetricsText.value(metrics, "metachat_llm_tokens_total{\(provider),kind=\"completion\"}") == 14)
+            #expect(MetricsText.value(metrics, "metachat_llm_request_duration_seconds_count{\(provider)}") == 1)
+            #expect(MetricsText.value(metrics, "metachat_llm_unpriced_answers_total{\(provider)}") == 1)
+            #expect(MetricsText.value(metrics, "metachat_retrieval_duration_seconds_count") == 1)
+            #expect(!metrics.contains("metachat_llm_errors_total{"))
         }
     }
 
@@ -308,6 +317,10 @@ struct ChatOrchestratorTests {
             #expect(try await harness.messages(conversation).map(\.role) == [.user])
             let live = harness.livePieces(conversation)
             #expect(live.last?.isFinal == true && live.last?.errorMessage.contains("truncated") == true)
+            #expect(
+                MetricsText.value(
+                    harness.metrics.emitToString(),
+                    #"metachat_llm_errors_total{provider="openai_compatible",status="UNAVAILABLE"}"#) == 1)
             let retry = try await harness.send("Question?", key: "k-fail")
             #expect(retry.conversationID == conversation && retry.message.text == "Whole answer.")
             #expect(try await harness.messages(conversation).map(\.role) == [.user, .assistant], "one user message")

@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import Handlers
 import MetaChatAPI
+import Monitoring
+import Prometheus
 import RPCServer
 import Storage
 import SwiftProtobuf
@@ -36,6 +38,8 @@ struct ChatTestHarness {
     let ledger: ConversationLedger
     let events: RecordingConversationEventSink
     let tenantID: UUID
+    /// The orchestrator's metrics.
+    let metrics: PrometheusCollectorRegistry
 
     /// Runs `body` with a tenant whose settings are `settings` (JSON of TenantSettings; the
     /// model server's base URL replaces `$BASE`).
@@ -67,13 +71,16 @@ struct ChatTestHarness {
                         let models = ChatModelDirectory(
                             defaults: defaults, transport: DirectModelHTTPTransport(http: http.client),
                             breaker: CircuitBreaker())
+                        let registry = PrometheusCollectorRegistry()
                         let orchestrator = ChatOrchestrator(
                             pool: pool, events: events, retriever: retriever, models: models,
-                            turns: ConversationTurnLock(pool: pool), configuration: configuration)
+                            turns: ConversationTurnLock(pool: pool), configuration: configuration,
+                            metrics: ChatMetrics(registry: registry))
                         let harness = ChatTestHarness(
                             pool: pool, server: server, orchestrator: orchestrator,
                             handler: ChatHandler(pool: pool, orchestrator: orchestrator),
-                            ledger: ConversationLedger(pool: pool, events: events), events: events, tenantID: tenantID)
+                            ledger: ConversationLedger(pool: pool, events: events), events: events, tenantID: tenantID,
+                            metrics: registry)
                         return try await body(harness)
                     }
                 })

@@ -1,6 +1,7 @@
 import Foundation
 import Handlers
 import MetaChatAPI
+import Prometheus
 import RPCServer
 import Storage
 import SwiftProtobuf
@@ -88,6 +89,10 @@ struct UsageStatsTests {
             #expect(tenant.costNanoUsd == 150_000 && tenant.unpricedAnswers == 0)
             #expect(tenant.models.first?.costNanoUsd == 150_000)
             #expect(stats.totals.costNanoUsd == 150_000)
+            // The same cost in US dollars on the metric: 2 × $0.000075.
+            let cost = MetricsText.value(
+                harness.metrics.emitToString(), #"metachat_llm_cost_usd_total{provider="openai_compatible"}"#)
+            #expect(cost.map { abs($0 - 0.000150) < 1e-12 } == true, "\(String(describing: cost))")
         }
         // LOCAL answers under a list that prices another model: unpriced, no cost.
         try await ChatTestHarness.with(server: nil, settings: "{}", configuration: configuration) { harness in

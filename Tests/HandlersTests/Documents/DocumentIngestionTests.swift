@@ -3,6 +3,8 @@ import Foundation
 import Handlers
 import Logging
 import MetaChatAPI
+import Monitoring
+import Prometheus
 import RPCServer
 import Storage
 import SwiftProtobuf
@@ -81,6 +83,11 @@ struct DocumentIngestionTests {
                 #expect(chunks.isEmpty)
             }
             #expect(try await harness.count("document_chunks") == 0)
+            let metrics = harness.metrics.emitToString()
+            #expect(
+                MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="failed"}"#) == Double(ids.count))
+            #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="retry"}"#) == 0)
+            #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="ready"}"#) == 0)
             // Permanent failures are dead-lettered after one attempt.
             #expect(try await harness.count("ingest_jobs WHERE status = 'DEAD' AND attempts = 1") == cases.count)
         }
@@ -126,9 +133,10 @@ struct DocumentIngestionTests {
     @Test("A transient embedding failure is retried with backoff, then dead-lettered")
     func transientFailuresRetry() async throws {
         try await DocumentTestHarness.with(embeddings: false) { harness in
+            let registry = PrometheusCollectorRegistry()
             let unreachable = DocumentIngestor(
                 pool: harness.pool, files: harness.files, embedder: UnreachableEmbedder(),
-                temporaryDirectory: harness.storage.path + "/tmp",
+                temporaryDirectory: harness.storage.path + "/tmp", metrics: IngestionMetrics(registry: registry),
                 logger: .init(
                     label: "quiet",
                     factory: { _ in
@@ -154,6 +162,10 @@ struct DocumentIngestionTests {
             #expect(failed.ingestAttempts == 5)
             #expect(try await harness.count("ingest_jobs WHERE status = 'DEAD'") == 1)
             #expect(try await harness.count("document_chunks") == 0)
+            let metrics = registry.emitToString()
+            #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="retry"}"#) == 4)
+            #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="failed"}"#) == 1)
+            #expect(MetricsText.value(metrics, #"metachat_ingestion_jobs_total{outcome="ready"}"#) == 0)
             // Only the dead letter is news for webhooks: one document.failed with the final state.
             let events = try await Self.documentEvents(harness)
             #expect(events.map(\.type) == ["document.failed"])
@@ -171,6 +183,9 @@ struct DocumentIngestionTests {
             try await harness.ingestAll()
             var events = try await Self.documentEvents(harness)
             #expect(events.map(\.type) == ["document.ready"])
+            #expect(
+                MetricsText.value(harness.metrics.emitToString(), #"metachat_ingestion_jobs_total{outcome="ready"}"#)
+                    == 1)
             #expect(events.first?.body.contains("\"id\":\"\(document.id)\"") == true)
             #expect(events.first?.body.contains("\"status\":\"DOCUMENT_STATUS_READY\"") == true)
             // Running the workers again finds nothing to do and writes nothing.

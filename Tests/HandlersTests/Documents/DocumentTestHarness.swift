@@ -3,6 +3,8 @@ import Foundation
 import Handlers
 import Logging
 import MetaChatAPI
+import Monitoring
+import Prometheus
 import RPCServer
 import Storage
 import SwiftProtobuf
@@ -19,6 +21,8 @@ struct DocumentTestHarness {
     let storage: URL
     let tenantA: String
     let tenantB: String
+    /// The ingestor's metrics.
+    let metrics: PrometheusCollectorRegistry
 
     /// Runs `body` against a freshly migrated schema; `embeddings` uses the offline model server.
     static func with<R>(embeddings: Bool = true, _ body: (DocumentTestHarness) async throws -> R) async throws -> R {
@@ -54,6 +58,7 @@ struct DocumentTestHarness {
                         ProcessInfo.processInfo.environment["METACHAT_TEST_LOGS"] == "1"
                             ? StreamLogHandler.standardError(label: $0) as any LogHandler : SwiftLogNoOpLogHandler()
                     })
+                let registry = PrometheusCollectorRegistry()
                 let harness = DocumentTestHarness(
                     pool: pool,
                     handler: DocumentHandler(
@@ -61,11 +66,12 @@ struct DocumentTestHarness {
                         retriever: DocumentRetriever(pool: pool, embedder: embedder, logger: logger)),
                     ingestor: DocumentIngestor(
                         pool: pool, files: files, embedder: embedder, temporaryDirectory: storage.path + "/tmp",
-                        logger: logger),
+                        metrics: IngestionMetrics(registry: registry), logger: logger),
                     files: files,
                     storage: storage,
                     tenantA: try await ConversationTestHarness.makeTenant(pool, name: "A"),
-                    tenantB: try await ConversationTestHarness.makeTenant(pool, name: "B"))
+                    tenantB: try await ConversationTestHarness.makeTenant(pool, name: "B"),
+                    metrics: registry)
                 return try await body(harness)
             }
         }

@@ -2,6 +2,8 @@ import Foundation
 import Handlers
 import Logging
 import MetaChatAPI
+import Monitoring
+import Prometheus
 import RPCServer
 import Storage
 import Testing
@@ -12,13 +14,15 @@ import Testing
 struct RetentionRunnerTests {
     private static let logger = Logger(label: "retention-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    private static func runner(_ pool: PostgresPool, batchSize: Int = 3) -> RetentionRunner {
+    private static func runner(
+        _ pool: PostgresPool, batchSize: Int = 3, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+    ) -> RetentionRunner {
         var defaults = RetentionDefaults()
         defaults.batchSize = batchSize
         return RetentionRunner(
             pool: pool, defaults: defaults,
             events: ConversationEventPruner(pool: pool, configuration: .defaults, logger: Self.logger),
-            logger: Self.logger)
+            metrics: RetentionMetrics(registry: metrics), logger: Self.logger)
     }
 
     /// A tenant with retention settings, a conversation, and messages created `ages` days ago.
@@ -63,11 +67,16 @@ struct RetentionRunnerTests {
         try await MigratedDatabase.with { pool in
             let short = try await Self.seed(pool, messageDays: 10, ages: [30, 20, 11, 9, 1, 0.1, 50])
             let standard = try await Self.seed(pool, ages: [100, 95, 91, 89, 30, 1, 0])
-            let record = try await Self.runner(pool).run(.init(trigger: .command))
+            let registry = PrometheusCollectorRegistry()
+            let record = try await Self.runner(pool, metrics: registry).run(.init(trigger: .command))
             #expect(record.state == .succeeded)
             #expect(record.tenantsProcessed == 2)
             let messages = try #require(record.tables.first { $0.table == "messages" })
             #expect(messages.deleted == 4 + 3)
+            let metrics = registry.emitToString()
+            #expect(MetricsText.value(metrics, #"metachat_retention_runs_total{outcome="succeeded"}"#) == 1)
+            #expect(MetricsText.value(metrics, #"metachat_retention_runs_total{outcome="failed"}"#) == 0)
+            #expect(MetricsText.value(metrics, #"metachat_retention_deleted_rows_total{table="messages"}"#) == 7)
             #expect(messages.archived == 0)
             #expect(
                 try await Self.count(pool, "SELECT count(*) FROM messages WHERE tenant_id = $1", [.uuid(short.tenant)])

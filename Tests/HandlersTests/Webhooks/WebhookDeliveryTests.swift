@@ -1,6 +1,7 @@
 import Foundation
 import Handlers
 import MetaChatAPI
+import Prometheus
 import RPCServer
 import Storage
 import SwiftProtobuf
@@ -95,6 +96,10 @@ struct WebhookDeliveryTests {
             #expect(delivery.attempts == 4)
             #expect(delivery.attemptLog.map(\.statusCode) == [503, 503, 503, 200])
             #expect(delivery.attemptLog.map(\.responseBody) == ["busy", "busy", "busy", "ok"])
+            let metrics = h.metrics.emitToString()
+            #expect(MetricsText.value(metrics, #"metachat_webhook_deliveries_total{outcome="retry"}"#) == 3)
+            #expect(MetricsText.value(metrics, #"metachat_webhook_deliveries_total{outcome="success"}"#) == 1)
+            #expect(MetricsText.value(metrics, #"metachat_webhook_deliveries_total{outcome="failure"}"#) == 0)
             let log = delivery.attemptLog
             for (index, expected) in [1.0, 2.0, 4.0].enumerated() {
                 let gap = Self.seconds(log[index].finishedAt, log[index + 1].startedAt)
@@ -118,6 +123,9 @@ struct WebhookDeliveryTests {
             #expect(delivery.attempts == 1)
             #expect(delivery.lastStatusCode == 400)
             #expect(delivery.lastResponseBody == "nope")
+            #expect(
+                MetricsText.value(h.metrics.emitToString(), #"metachat_webhook_deliveries_total{outcome="failure"}"#)
+                    == 1)
             #expect(h.receiver.received(at: url).count == 1)
             #expect(try await h.endpoint(endpoint.webhook.id).enabled)
         }

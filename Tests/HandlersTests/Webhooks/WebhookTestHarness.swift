@@ -2,6 +2,8 @@ import Foundation
 import Handlers
 import Logging
 import MetaChatAPI
+import Monitoring
+import Prometheus
 import RPCServer
 import ServiceLifecycle
 import Storage
@@ -91,6 +93,8 @@ struct WebhookTestHarness: Sendable {
     let configuration: WebhookConfiguration
     let tenantA: String
     let tenantB: String
+    /// The relay's metrics.
+    let metrics: PrometheusCollectorRegistry
 
     /// Runs `body` against a fresh schema; with `relay`, a relay runs meanwhile.
     static func with<R: Sendable>(
@@ -104,6 +108,7 @@ struct WebhookTestHarness: Sendable {
         return try await Self.gate.withPlace {
             try await MigratedDatabase.with(maximumConnections: 8) { pool in
                 let receiver = ScriptedWebhookReceiver()
+                let registry = PrometheusCollectorRegistry()
                 let sender = WebhookSender(transport: receiver, timeout: settings.attemptTimeout)
                 let harness = WebhookTestHarness(
                     pool: pool,
@@ -114,10 +119,12 @@ struct WebhookTestHarness: Sendable {
                     receiver: receiver,
                     configuration: settings,
                     tenantA: try await ConversationTestHarness.makeTenant(pool, name: "A"),
-                    tenantB: try await ConversationTestHarness.makeTenant(pool, name: "B"))
+                    tenantB: try await ConversationTestHarness.makeTenant(pool, name: "B"),
+                    metrics: registry)
                 guard relay else { return try await body(harness) }
                 let service = WebhookRelay(
                     pool: pool, sender: sender, sealing: testSecretSealing, configuration: settings,
+                    metrics: WebhookMetrics(registry: registry),
                     logger: Logger(label: "webhook-tests", factory: { _ in SwiftLogNoOpLogHandler() }))
                 return try await withThrowingTaskGroup(of: R?.self) { group in
                     group.addTask {

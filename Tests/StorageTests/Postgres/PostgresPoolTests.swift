@@ -347,7 +347,7 @@ struct PostgresPoolTests {
         }
     }
 
-    @Test("usage counts lent connections and queued callers, and renders them as gauges")
+    @Test("usage counts lent connections and queued callers, and renders them as gauges; waits are summed")
     func usageCountsLentConnectionsAndWaiters() async throws {
         var options = PostgresPool.Configuration.Options.defaults
         options.maximumConnections = 1
@@ -372,6 +372,7 @@ struct PostgresPoolTests {
             await Task.yield()
         }
         #expect(pool.usage.waiting == 1)
+        let waitingSeen = ContinuousClock.now
         #expect(
             pool.usage.prometheusText(prefix: "p")
                 == "# TYPE p_connections_open gauge\np_connections_open 1\n"
@@ -380,10 +381,20 @@ struct PostgresPoolTests {
                 + "# TYPE p_waiting_callers gauge\np_waiting_callers 1\n"
         )
 
+        let heldWhileWaiting = ContinuousClock.now - waitingSeen
         releaseContinuation.yield()
         try await holder.value
         _ = try await waiter.value
         #expect(pool.usage == PoolUsage(open: 1, inUse: 0, waiting: 0, maximum: 1))
+        // The waiter waited at least from when it was seen queued until the holder let go.
+        let totals = pool.waitTotals
+        #expect(totals.acquisitions == 2)
+        let (seconds, attoseconds) = heldWhileWaiting.components
+        #expect(totals.waitedNanoseconds >= seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        #expect(totals.waitedNanoseconds > 0)
+        let text = PoolWaitTotals(acquisitions: 2, waitedNanoseconds: 1_500_000_000).prometheusText(prefix: "p")
+        #expect(text.contains("# TYPE p_acquisitions_total counter\np_acquisitions_total 2\n"))
+        #expect(text.contains("# TYPE p_acquire_wait_seconds_total counter\np_acquire_wait_seconds_total 1.5\n"))
         await pool.shutdown()
     }
 

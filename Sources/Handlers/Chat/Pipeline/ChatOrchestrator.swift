@@ -1,6 +1,7 @@
 internal import ChatStreams
 package import FoundationEssentials
 package import MetaChatAPI
+package import Monitoring
 internal import RPCServer
 package import Storage
 internal import SwiftProtobuf
@@ -103,6 +104,7 @@ package struct ChatOrchestrator: Sendable {
     let requests: ChatRequestLedger
     let usage: ChatUsageLedger
     let configuration: Configuration
+    let metrics: ChatMetrics
 
     /// Creates the orchestrator.
     ///
@@ -113,9 +115,11 @@ package struct ChatOrchestrator: Sendable {
     ///   - models: Picks each tenant's model.
     ///   - turns: Orders the turns of a conversation.
     ///   - configuration: Tunables.
+    ///   - metrics: Counts model calls (tokens, cost, latency, errors) and retrieval latency.
     package init(
         pool: PostgresPool, events: any ConversationEventSink, retriever: (any Retriever)?, models: ChatModelDirectory,
-        turns: ConversationTurnLock, configuration: Configuration = .defaults
+        turns: ConversationTurnLock, configuration: Configuration = .defaults,
+        metrics: ChatMetrics = PlatformMetrics.unobserved().chat
     ) {
         self.pool = pool
         self.ledger = ConversationLedger(pool: pool, events: events)
@@ -126,6 +130,7 @@ package struct ChatOrchestrator: Sendable {
         self.requests = ChatRequestLedger(pool: pool, staleAfter: configuration.claimStaleAfter)
         self.usage = ChatUsageLedger(pool: pool)
         self.configuration = configuration
+        self.metrics = metrics
     }
 
     /// Answers `input`; with `deltas`, streams the answer to it as it is generated.
@@ -272,8 +277,10 @@ package struct ChatOrchestrator: Sendable {
         var sources: [ChatModelRequest.Source] = []
         let rag = settings.settings.rag
         if let retriever = self.retriever, !rag.hasEnabled || rag.enabled.value {
+            let retrievalStarted = ContinuousClock.now
             let retrieval = try await retriever.retrieve(
                 RetrievalQuery(text: String(input.text.prefix(2000))), tenantID: tenantID)
+            self.metrics.retrieved(duration: ContinuousClock.now - retrievalStarted)
             for (index, passage) in retrieval.passages.enumerated() {
                 sources.append(
                     ChatModelRequest.Source(number: index + 1, text: passage.text, citation: passage.citation))
@@ -315,6 +322,7 @@ package struct ChatOrchestrator: Sendable {
             try await stream.text(visible)
         }
         let result: ChatModelResult
+        let modelStarted = ContinuousClock.now
         do {
             result = try await model.generate(request) { piece in
                 try await show(filter.push(piece))
@@ -328,6 +336,8 @@ package struct ChatOrchestrator: Sendable {
                 case is CancellationError: RPCError(code: .cancelled, message: "The caller went away.")
                 default: RPCError(code: .internalError, message: RPCError.unknownErrorMessage)
                 }
+            self.metrics.failed(
+                provider: provider, status: rpcError.code.name, duration: ContinuousClock.now - modelStarted)
             await stream.fail(rpcError.message)
             throw rpcError
         }
@@ -353,6 +363,9 @@ package struct ChatOrchestrator: Sendable {
             costNanoUSD: self.configuration.prices.costNanoUSD(
                 provider: provider, model: result.model, promptTokens: result.promptTokens,
                 completionTokens: result.completionTokens))
+        self.metrics.answered(
+            provider: provider, promptTokens: result.promptTokens, completionTokens: result.completionTokens,
+            costNanoUSD: spent.costNanoUSD, duration: ContinuousClock.now - modelStarted)
         let recordUsage: @Sendable (PostgresConnection) async throws -> Void = { connection in
             try await ChatUsageLedger.record(spent, tenantID: tenantID, on: connection)
         }

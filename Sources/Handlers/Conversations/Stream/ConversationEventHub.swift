@@ -1,6 +1,7 @@
 package import FoundationEssentials
 package import Logging
 package import MetaChatAPI
+package import Monitoring
 package import RPCServer
 package import Storage
 internal import Synchronization
@@ -47,6 +48,7 @@ package final class ConversationEventHub: ConversationEventSink, Sendable {
     private let redis: RedisPool?
     private let subscriber: RedisSubscriber?
     private let logger: Logger
+    private let escalations: EscalationMetrics
     private let state = Mutex(State())
     private let publications: AsyncStream<(UUID, [Metachat_V1_ConversationEvent])>
     private let publicationsContinuation: AsyncStream<(UUID, [Metachat_V1_ConversationEvent])>.Continuation
@@ -59,17 +61,19 @@ package final class ConversationEventHub: ConversationEventSink, Sendable {
     ///   - subscriber: Receives other servers' announcements; `nil` likewise.
     ///   - configuration: Intervals and limits.
     ///   - health: Answers from this stream whether it is degraded.
+    ///   - escalations: Counts the escalation events that commit, by reason.
     ///   - logger: Receives Redis and PostgreSQL trouble.
     package init(
         pool: PostgresPool, redis: RedisPool?, subscriber: RedisSubscriber?,
         configuration: ConversationStreamConfiguration = .defaults, health: ConversationStreamHealth = .init(),
-        logger: Logger
+        escalations: EscalationMetrics = PlatformMetrics.unobserved().escalations, logger: Logger
     ) {
         self.reader = ConversationEventReader(pool: pool)
         self.redis = redis
         self.subscriber = subscriber
         self.configuration = configuration
         self.health = health
+        self.escalations = escalations
         self.logger = logger
         // Announcements wait here for the publishing task; while Redis is down the oldest are
         // dropped (other servers then poll PostgreSQL, which has every event).
@@ -81,9 +85,26 @@ package final class ConversationEventHub: ConversationEventSink, Sendable {
     // MARK: ConversationEventSink
 
     package func committed(_ events: [Metachat_V1_ConversationEvent], tenantID: UUID) async {
+        for event in events {
+            if case .escalated(let escalated) = event.payload {
+                self.escalations.escalated(reason: Self.escalationLabel(escalated.reason))
+            }
+        }
         self.readyFeed(tenantID)?.submit(.events(events))
         if self.redis != nil {
             self.publicationsContinuation.yield((tenantID, events))
+        }
+    }
+
+    /// The metrics' reason label of an escalation reason.
+    static func escalationLabel(_ reason: Metachat_V1_EscalationReason) -> String {
+        switch reason {
+        case .keyword: "keyword"
+        case .lowConfidence: "low_confidence"
+        case .noContext: "no_context"
+        case .manual: "manual"
+        case .requestedByUser: "requested_by_user"
+        default: "other"
         }
     }
 

@@ -2,6 +2,7 @@ internal import DocumentReaders
 internal import FoundationEssentials
 package import Logging
 internal import MetaChatAPI
+package import Monitoring
 package import Storage
 
 /// Ingests one document generation: reads its file, extracts the text, chunks it, embeds the
@@ -15,6 +16,7 @@ package struct DocumentIngestor: Sendable {
     let chunker: DocumentChunker
     let embedder: (any TextEmbedder)?
     let queue: IngestJobQueue
+    let metrics: IngestionMetrics
     let logger: Logger
 
     /// Creates an ingestor.
@@ -25,10 +27,12 @@ package struct DocumentIngestor: Sendable {
     ///   - embedder: Embeds chunks; `nil`: chunks are stored for full-text search only.
     ///   - temporaryDirectory: Where `pdftotext` works.
     ///   - lease: How long a claimed job stays with its worker without progress (default 120 s).
+    ///   - metrics: Counts every run of a job by outcome.
     ///   - logger: Receives failures (never document content).
     package init(
         pool: PostgresPool, files: DocumentFileStore, embedder: (any TextEmbedder)?, temporaryDirectory: String,
-        lease: Duration = .seconds(120), logger: Logger
+        lease: Duration = .seconds(120), metrics: IngestionMetrics = PlatformMetrics.unobserved().ingestion,
+        logger: Logger
     ) {
         self.pool = pool
         self.files = files
@@ -38,6 +42,7 @@ package struct DocumentIngestor: Sendable {
         var queue = IngestJobQueue(pool: pool)
         queue.configuration.lease = lease
         self.queue = queue
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -72,8 +77,10 @@ package struct DocumentIngestor: Sendable {
     private func runWithoutRenewal(_ job: IngestJob) async {
         do {
             try await self.ingest(job)
+            self.metrics.finished(.ready)
         } catch is CancellationError {
             try? await self.queue.release(job)
+            self.metrics.finished(.released)
         } catch let error as ExtractionError {
             await self.fail(job, error.message, transient: false)
         } catch let error as EmbeddingError {
@@ -91,6 +98,7 @@ package struct DocumentIngestor: Sendable {
     private func fail(_ job: IngestJob, _ message: String, transient: Bool) async {
         do {
             let dead = try await self.queue.fail(job, error: message, transient: transient)
+            self.metrics.finished(dead ? .failed : .retry)
             self.logger.notice(
                 dead ? "document ingestion failed for good" : "document ingestion will be retried",
                 metadata: ["document": "\(job.documentID)", "attempt": "\(job.attempts)", "error": "\(message)"])

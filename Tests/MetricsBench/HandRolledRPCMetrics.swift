@@ -1,22 +1,23 @@
-internal import Synchronization
+import RPCServer
+import Synchronization
 
-/// Counts connections, streams and calls by method and status, with a latency histogram per
-/// method, and renders them in the Prometheus text format.
-package final class InMemoryRPCMetrics: RPCServerMetrics {
+/// The reference: the hand-rolled metrics `serve` used before swift-prometheus (one mutex,
+/// a dictionary of per-method statistics keyed by path), kept here only to be measured against.
+final class HandRolledRPCMetrics: RPCServerMetrics {
     /// The upper bounds of the latency buckets, in seconds.
-    package static let latencyBuckets: [Double] = [
+    static let latencyBuckets: [Double] = [
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
     ]
 
     /// A snapshot of one method's calls.
-    package struct MethodStatistics: Sendable, Hashable {
+    struct MethodStatistics: Sendable, Hashable {
         /// Calls per status name (e.g. `OK`, `NOT_FOUND`).
-        package var callsByStatus: [String: Int] = [:]
-        /// Calls per latency bucket (same order as ``InMemoryRPCMetrics/latencyBuckets``, plus
+        var callsByStatus: [String: Int] = [:]
+        /// Calls per latency bucket (same order as ``HandRolledRPCMetrics/latencyBuckets``, plus
         /// one for slower calls).
-        package var latencyBucketCounts = [Int](repeating: 0, count: InMemoryRPCMetrics.latencyBuckets.count + 1)
+        var latencyBucketCounts = [Int](repeating: 0, count: HandRolledRPCMetrics.latencyBuckets.count + 1)
         /// The sum of all latencies, in seconds.
-        package var latencySum: Double = 0
+        var latencySum: Double = 0
     }
 
     private struct State {
@@ -28,14 +29,14 @@ package final class InMemoryRPCMetrics: RPCServerMetrics {
     private let state = Mutex(State())
 
     /// Creates empty metrics.
-    package init() {}
+    init() {}
 
-    package func connectionOpened() { self.state.withLock { $0.activeConnections += 1 } }
-    package func connectionClosed() { self.state.withLock { $0.activeConnections -= 1 } }
-    package func streamOpened() { self.state.withLock { $0.activeStreams += 1 } }
-    package func streamClosed() { self.state.withLock { $0.activeStreams -= 1 } }
+    func connectionOpened() { self.state.withLock { $0.activeConnections += 1 } }
+    func connectionClosed() { self.state.withLock { $0.activeConnections -= 1 } }
+    func streamOpened() { self.state.withLock { $0.activeStreams += 1 } }
+    func streamClosed() { self.state.withLock { $0.activeStreams -= 1 } }
 
-    package func callFinished(path: String, code: RPCError.Code, duration: Duration) {
+    func callFinished(path: String, code: RPCError.Code, transport: CallTransport, duration: Duration) {
         let (seconds, attoseconds) = duration.components
         let elapsed = Double(seconds) + Double(attoseconds) / 1e18
         let bucket = Self.latencyBuckets.firstIndex { elapsed <= $0 } ?? Self.latencyBuckets.count
@@ -47,17 +48,17 @@ package final class InMemoryRPCMetrics: RPCServerMetrics {
     }
 
     /// Connections open now.
-    package var activeConnections: Int { self.state.withLock { $0.activeConnections } }
+    var activeConnections: Int { self.state.withLock { $0.activeConnections } }
     /// HTTP/2 streams open now.
-    package var activeStreams: Int { self.state.withLock { $0.activeStreams } }
+    var activeStreams: Int { self.state.withLock { $0.activeStreams } }
     /// Per-method statistics, keyed by path.
-    package var methods: [String: MethodStatistics] { self.state.withLock { $0.methods } }
+    var methods: [String: MethodStatistics] { self.state.withLock { $0.methods } }
 
     /// A label value as the Prometheus text format writes it: backslash, double quote and line
     /// feed escaped.
     ///
     /// - Parameter value: The raw value.
-    package static func escapedLabelValue(_ value: String) -> String {
+    static func escapedLabelValue(_ value: String) -> String {
         guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == 0x0A }) else {
             return value
         }
@@ -75,7 +76,7 @@ package final class InMemoryRPCMetrics: RPCServerMetrics {
     }
 
     /// The metrics in the Prometheus text exposition format.
-    package func prometheusText() -> String {
+    func prometheusText() -> String {
         let (connections, streams, methods) = self.state.withLock {
             ($0.activeConnections, $0.activeStreams, $0.methods)
         }
