@@ -63,16 +63,21 @@ package struct WebhookRelay: Service {
         let lanes = DeliveryLanes(
             concurrency: self.configuration.concurrency, perEndpoint: self.configuration.concurrencyPerEndpoint)
         let finished = FinishedAttempts()
+        // Set by a notification and by the poll timer; a wake-up by a finished attempt claims
+        // without looking for new events first.
+        let fanOutPending = PendingFlag()
         await withDiscardingTaskGroup { group in
             group.addTask {
-                await self.listen(waker)
+                await self.listen(waker, fanOutPending: fanOutPending)
             }
             group.addTask {
                 await self.recordAll(finished, woken: recordWake)
             }
             var iterator = wake.makeAsyncIterator()
             while !Task.isCancelled {
-                await self.fanOutAll()
+                if fanOutPending.take() {
+                    await self.fanOutAll()
+                }
                 let drained = await self.claimAll(
                     lanes: lanes, group: &group, waker: waker, finished: finished, recordWaker: recordWaker)
                 var wait = self.configuration.pollInterval
@@ -83,6 +88,7 @@ package struct WebhookRelay: Service {
                 }
                 let timer = Task {
                     try? await Task.sleep(for: wait)
+                    fanOutPending.set()
                     waker.yield()
                 }
                 _ = await iterator.next()
@@ -196,18 +202,34 @@ package struct WebhookRelay: Service {
         }
     }
 
-    /// Wakes the loop on every `NOTIFY outbox`.
-    private func listen(_ waker: AsyncStream<Void>.Continuation) async {
+    /// Wakes the loop, with events to fan out, on every `NOTIFY outbox`.
+    private func listen(_ waker: AsyncStream<Void>.Continuation, fanOutPending: PendingFlag) async {
         while !Task.isCancelled {
             do {
                 if try await self.listener.wait(timeout: .seconds(5)) {
+                    fanOutPending.set()
                     waker.yield()
                 }
             } catch {
                 try? await Task.sleep(for: self.configuration.pollInterval)
+                fanOutPending.set()
                 waker.yield()
             }
         }
+    }
+}
+
+/// Whether something asked for work since the flag was last taken.
+private final class PendingFlag: Sendable {
+    private let flag = Atomic<Bool>(true)
+
+    func set() {
+        self.flag.store(true, ordering: .releasing)
+    }
+
+    /// Whether it was set; clears it.
+    func take() -> Bool {
+        self.flag.exchange(false, ordering: .acquiringAndReleasing)
     }
 }
 
@@ -236,7 +258,7 @@ private final class FinishedAttempts: Sendable {
 /// limits claimed (their leases cover the wait: ``WebhookConfiguration/lease``).
 private final class DeliveryLanes: Sendable {
     /// How many claims beyond the running ones are held, as a multiple of the limits.
-    static let aheadFactor = 2
+    static let aheadFactor = 4
 
     private struct Lane {
         var running = 0
