@@ -270,14 +270,8 @@ struct ChannelGatewaySession: Sendable {
                 if acked.withLock({ $0 }) { await self.forget(message.externalMessageID, channel: channel) }
                 throw error
             }
-        } catch let error as RPCError {
-            try? state.send(.error(Self.sessionError(envelopeID, error)))
         } catch {
-            try? state.send(
-                .error(
-                    Self.sessionError(
-                        envelopeID,
-                        RPCError(code: .unavailable, message: "The message could not be stored; send it again."))))
+            Self.report(error, envelopeID: envelopeID, what: "message", to: state)
         }
     }
 
@@ -341,14 +335,8 @@ struct ChannelGatewaySession: Sendable {
                 tenantID: tenantID, messageID: messageID, status: receipt.status,
                 error: receipt.status == .failed ? receipt.errorMessage : "",
                 externalMessageID: receipt.externalMessageID, forwardOnly: true)
-        } catch let error as RPCError {
-            try? state.send(.error(Self.sessionError(envelopeID, error)))
         } catch {
-            try? state.send(
-                .error(
-                    Self.sessionError(
-                        envelopeID,
-                        RPCError(code: .unavailable, message: "The receipt could not be stored; send it again."))))
+            Self.report(error, envelopeID: envelopeID, what: "receipt", to: state)
         }
     }
 
@@ -447,6 +435,15 @@ struct ChannelGatewaySession: Sendable {
         ack.messageID = messageID
         ack.duplicate = duplicate
         return ack
+    }
+
+    /// Tells the gateway why an envelope was not taken: an `RPCError` as it is, anything else
+    /// (the database) as `UNAVAILABLE`, to be sent again.
+    private static func report(_ error: any Error, envelopeID: String, what: String, to state: SessionState) {
+        let reported =
+            error as? RPCError
+            ?? RPCError(code: .unavailable, message: "The \(what) could not be stored; send it again.")
+        try? state.send(.error(Self.sessionError(envelopeID, reported)))
     }
 
     private static func sessionError(_ envelopeID: String, _ error: RPCError)
