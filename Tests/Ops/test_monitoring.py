@@ -30,8 +30,11 @@ TIMEOUT_S = 120
 
 PROMETHEUS_OWN = {"up"}
 EXTERNAL = {
-    # prometheus-postgres-exporter
+    # prometheus-postgres-exporter with ops/ha/postgres-exporter-queries.yml (Tests/Ops/test_ha.py
+    # scrapes them from the real exporter)
     "pg_replication_lag",
+    "pg_replication_is_replica",
+    "pg_replication_streaming",
     # prometheus-node-exporter
     "node_filesystem_avail_bytes",
     "node_filesystem_size_bytes",
