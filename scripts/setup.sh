@@ -36,6 +36,10 @@ APT_PACKAGES=(
   prometheus
   prometheus-alertmanager
   docker-compose
+  # The HA PostgreSQL pair (docs/ha.md): Tests/Ops/test_ha.py runs ops/ha's PgPool-II
+  # configuration in Debian's pgpool2 and its query file in prometheus-postgres-exporter.
+  pgpool2
+  prometheus-postgres-exporter
   # readelf: the packaging test reads the libraries `metachat` links (docker/api.Dockerfile).
   binutils
   # The ops phase lints ops/ and docker/ shell scripts.
@@ -106,7 +110,7 @@ install_apt_packages() {
   local m
   for m in "${missing[@]}"; do
     case "$m" in
-      redis-server | rabbitmq-server | prometheus | prometheus-alertmanager) disable_system_service "$m" ;;
+      redis-server | rabbitmq-server | prometheus | prometheus-alertmanager | pgpool2 | prometheus-postgres-exporter) disable_system_service "$m" ;;
     esac
   done
 }

@@ -278,6 +278,10 @@ def make_pair() -> Iterator[Callable[..., Pair]]:
             except BaseException:
                 print(pgpool.log(), through(pair.pgpool_url(), "SELECT 1").stderr)
                 raise
+            # The pgpool service's health check (ops/docker-compose.ha.yml, docker/pgpool.Dockerfile).
+            ready = subprocess.run([str(pg_bin() / "pg_isready"), "-h", "127.0.0.1", "-p", str(pgpool.port)],
+                                   capture_output=True, text=True, timeout=30)  # fmt: skip
+            assert ready.returncode == 0, ready.stdout + ready.stderr
         return pair
 
     try:

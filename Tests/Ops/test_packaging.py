@@ -22,6 +22,7 @@ import yaml
 from ops_support import REPO_ROOT, free_port, metachat_binary, psql
 
 COMPOSE = REPO_ROOT / "docker" / "docker-compose.yml"
+HA_COMPOSE = REPO_ROOT / "ops" / "docker-compose.ha.yml"
 DOCKERFILE = REPO_ROOT / "docker" / "api.Dockerfile"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 README = REPO_ROOT / "README.md"
@@ -32,12 +33,18 @@ CONTAINER_SPECIFIC = {"HOST", "PORT", "DATABASE_URL", "REDIS_URL", "TRUSTED_PROX
 TIMEOUT_S = 120
 
 
-def compose_config(*arguments: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+HA_SECRETS = {**SECRETS, "REPLICATION_PASSWORD": "repl-secret", "PGPOOL_PCP_PASSWORD": "pcp-secret"}
+
+
+def compose_config(*arguments: str, env: dict[str, str] | None = None, ha: bool = False) -> subprocess.CompletedProcess:
+    """`docker-compose config` on docker/docker-compose.yml (and ops/docker-compose.ha.yml over it
+    when `ha`) with .env.example, the suite's environment minus every variable the files read."""
     binary = shutil.which("docker-compose")
     assert binary, "docker-compose is not installed (scripts/setup.sh installs Debian's docker-compose)"
-    clean = {k: v for k, v in os.environ.items() if k not in SECRETS and k not in binary_variables()}
+    clean = {k: v for k, v in os.environ.items() if k not in HA_SECRETS and k not in binary_variables()}
+    files = ["-f", str(COMPOSE), *(["-f", str(HA_COMPOSE)] if ha else [])]
     return subprocess.run(
-        [binary, "--env-file", str(ENV_EXAMPLE), "-f", str(COMPOSE), *arguments, "config"],
+        [binary, "--env-file", str(ENV_EXAMPLE), *files, *arguments, "config"],
         capture_output=True, text=True, timeout=TIMEOUT_S, env={**clean, **(env or {})},
     )  # fmt: skip
 
@@ -88,11 +95,22 @@ def env_example() -> dict[str, dict[str, str]]:
 
 
 def compose_interpolated() -> dict[str, str | None]:
-    """Every ${NAME...} in the compose file and its :- default (None when it has none)."""
+    """Every ${NAME...} in the compose files and its :- default (None when it has none)."""
     found: dict[str, str | None] = {}
-    for name, default in re.findall(r"\$\{([A-Z][A-Z0-9_]*)(?::-([^}]*)|:\?[^}]*)?\}", COMPOSE.read_text()):
-        found[name] = default if default or f"${{{name}:-}}" in COMPOSE.read_text() else found.get(name)
+    text = COMPOSE.read_text() + HA_COMPOSE.read_text()
+    for name, default in re.findall(r"\$\{([A-Z][A-Z0-9_]*)(?::-([^}]*)|:\?[^}]*)?\}", text):
+        found[name] = default if default or f"${{{name}:-}}" in text else found.get(name)
     return found
+
+
+def published_ports(service: dict) -> set[str]:
+    ports = set()
+    for port in service.get("ports", []):
+        if isinstance(port, dict):
+            ports.add(f"{port['host_ip']}:{port['published']}:{port['target']}")
+        else:
+            ports.add(str(port).removesuffix("/tcp"))
+    return ports
 
 
 def test_compose_file_validates_and_follows_the_guide():
@@ -115,12 +133,7 @@ def test_compose_file_validates_and_follows_the_guide():
         "rabbitmq": {"127.0.0.1:5672:5672", "127.0.0.1:15672:15672"},
     }
     for name, service in services.items():
-        ports = set()
-        for port in service.get("ports", []):
-            if isinstance(port, dict):
-                ports.add(f"{port['host_ip']}:{port['published']}:{port['target']}")
-            else:
-                ports.add(str(port).removesuffix("/tcp"))
+        ports = published_ports(service)
         assert ports == expected_ports.get(name, set()), (name, ports)
         assert service.get("logging") == {"driver": "json-file", "options": {"max-size": "10m", "max-file": "5"}}, name
         if name not in ("migrate", "seed-admin"):
@@ -135,6 +148,78 @@ def test_compose_file_validates_and_follows_the_guide():
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert services["api"]["environment"]["DATABASE_URL"] == "postgresql://metachat:pg-app@postgres:5432/metachat"
     assert services["api"]["environment"]["TRUSTED_PROXIES"].startswith("172.28.0.1/32,")
+
+
+def test_ha_compose_override_validates_and_follows_the_same_rules():
+    """ops/docker-compose.ha.yml over docker/docker-compose.yml passes `docker-compose config`
+    (with the ops profile) and keeps the main file's rules: every port on 127.0.0.1, log
+    rotation on every service, a health check and `restart: unless-stopped` on every long-running
+    one, start order gated on health (primary → standby → PgPool → api, migrate, seed-admin); the
+    api and the one-shots reach PostgreSQL through PgPool only; the files the services run (ops/ha
+    mounted at /opt/metachat-ha, the pgpool image) exist and name each other correctly."""
+    result = compose_config("--profile", "ops", env=HA_SECRETS, ha=True)
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    added = {"pg-standby", "pgpool", "postgres-exporter", "postgres-exporter-standby"}
+    assert set(services) == {"postgres", "redis", "rabbitmq", "api", "dashboard", "migrate", "seed-admin"} | added
+    expected_ports = {
+        "api": {"127.0.0.1:3000:3000"}, "dashboard": {"127.0.0.1:3001:4173"}, "postgres": {"127.0.0.1:5432:5432"},
+        "redis": {"127.0.0.1:6379:6379"}, "rabbitmq": {"127.0.0.1:5672:5672", "127.0.0.1:15672:15672"},
+        "pgpool": {"127.0.0.1:5433:5432"}, "pg-standby": {"127.0.0.1:5434:5432"},
+        "postgres-exporter": {"127.0.0.1:9187:9187"}, "postgres-exporter-standby": {"127.0.0.1:9188:9187"},
+    }  # fmt: skip
+    healthy = {"condition": "service_healthy"}
+    for name, service in services.items():
+        assert published_ports(service) == expected_ports.get(name, set()), (name, published_ports(service))
+        assert service.get("logging") == {"driver": "json-file", "options": {"max-size": "10m", "max-file": "5"}}, name
+        if name not in ("migrate", "seed-admin"):
+            assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
+            assert service.get("restart") == "unless-stopped", name
+        if name in added:
+            assert set(service["networks"]) == {"meta-chat-network"}, name
+    assert services["pg-standby"]["depends_on"] == {"postgres": healthy}
+    assert services["pgpool"]["depends_on"] == {"postgres": healthy, "pg-standby": healthy}
+    assert services["postgres-exporter"]["depends_on"] == {"postgres": healthy}
+    assert services["postgres-exporter-standby"]["depends_on"] == {"pg-standby": healthy}
+    assert services["api"]["depends_on"] == {"postgres": healthy, "redis": healthy, "pgpool": healthy}
+    assert services["migrate"]["depends_on"] == {"postgres": healthy, "pgpool": healthy}
+    assert services["seed-admin"]["depends_on"] == {"postgres": healthy, "redis": healthy, "pgpool": healthy}
+    for name in ("api", "migrate", "seed-admin"):
+        assert services[name]["environment"]["DATABASE_URL"] == "postgresql://metachat:pg-app@pgpool:5432/metachat", name
+    pgpool = services["pgpool"]["environment"]
+    assert pgpool["PGPOOL_BACKENDS"] == "postgres:5432,pg-standby:5432"
+    assert pgpool["PGPOOL_USERS"] == "metachat:pg-app postgres:pg-super"
+    assert services["postgres"]["environment"]["REPLICATION_PASSWORD"] == "repl-secret"
+    assert services["postgres"]["environment"]["REPLICATION_CIDR"] == "172.28.0.0/16"
+    for name, host in (("postgres-exporter", "postgres"), ("postgres-exporter-standby", "pg-standby")):
+        source = services[name]["environment"]["DATA_SOURCE_NAME"]
+        assert source == f"postgresql://replicator:repl-secret@{host}:5432/postgres?sslmode=disable", source
+
+    # What the containers run is in the repository, where the mounts and the image put it.
+    ha_dir = REPO_ROOT / "ops" / "ha"
+    for name in ("postgres", "pg-standby", "postgres-exporter", "postgres-exporter-standby"):
+        assert f"{ha_dir}:/opt/metachat-ha:ro" in services[name]["volumes"], name
+    assert services["pg-standby"]["entrypoint"] == ["/opt/metachat-ha/standby-entrypoint.sh"]
+    for name in ("postgres-exporter", "postgres-exporter-standby"):
+        assert services[name]["command"] == ["--extend.query-path=/opt/metachat-ha/postgres-exporter-queries.yml"]
+    assert (ha_dir / "postgres-exporter-queries.yml").is_file() and os.access(ha_dir / "standby-entrypoint.sh", os.X_OK)
+    init = (REPO_ROOT / "docker" / "postgres-init" / "20-replication.sh")
+    assert os.access(init, os.X_OK) and "exec /opt/metachat-ha/init-primary.sh" in init.read_text()
+    pgpool_image = (REPO_ROOT / "docker" / "pgpool.Dockerfile").read_text()
+    assert services["pgpool"]["build"]["dockerfile"] == "docker/pgpool.Dockerfile"
+    assert "COPY ops/ha/ /opt/metachat-ha/" in pgpool_image and 'ENTRYPOINT ["/opt/metachat-ha/start-pgpool.sh"]' in pgpool_image
+    assert {"pgpool2", "postgresql-client"} <= apt_packages(pgpool_image)
+    # The api's environment is still exactly what the binary reads.
+    assert set(services["api"]["environment"]) == binary_variables()
+
+
+def test_ha_compose_refuses_to_start_without_its_secrets():
+    """Without REPLICATION_PASSWORD or PGPOOL_PCP_PASSWORD, `config` fails naming it."""
+    for missing in ("REPLICATION_PASSWORD", "PGPOOL_PCP_PASSWORD"):
+        env = {k: v for k, v in HA_SECRETS.items() if k != missing}
+        result = compose_config(env=env, ha=True)
+        assert result.returncode != 0
+        assert f"set {missing} in .env" in result.stderr, result.stderr
 
 
 def test_compose_refuses_to_start_without_the_secrets():
