@@ -7,9 +7,13 @@ through PgPool; every server on free loopback ports, every one stopped afterward
 
 from __future__ import annotations
 
+import concurrent.futures
+import ctypes
+import ctypes.util
 import json
 import os
 import re
+import select
 import secrets
 import shutil
 import signal
@@ -331,6 +335,69 @@ def test_transactions_through_pgpool_run_on_the_primary_with_their_local_setting
     assert ports == {str(pair.primary.port)}, ports
 
 
+def test_concurrent_writes_through_pgpool_all_land_on_both_servers(pair):
+    """Sixteen sessions writing at once through PgPool: every row is on the primary, then on the
+    standby, none twice."""
+    through(pair.pgpool_url(), "CREATE TABLE IF NOT EXISTS concurrent_probe (token text PRIMARY KEY)")
+    tokens = [uuid.uuid4().hex for _ in range(16)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(lambda token: through(pair.pgpool_url(), f"INSERT INTO concurrent_probe VALUES ('{token}')"), tokens))
+    assert [r.returncode for r in results] == [0] * 16, [r.stderr for r in results if r.returncode]
+    listed = "', '".join(tokens)
+    count = f"SELECT count(*) FROM concurrent_probe WHERE token IN ('{listed}')"
+    assert pair.primary.sql(count, database="metachat") == "16"
+    poll(lambda: pair.standby.sql(count, database="metachat") == "16", "the rows did not all reach the standby")
+
+
+class PGnotify(ctypes.Structure):
+    _fields_ = [("relname", ctypes.c_char_p), ("be_pid", ctypes.c_int), ("extra", ctypes.c_char_p), ("next", ctypes.c_void_p)]
+
+
+def test_a_notification_reaches_an_idle_listener_through_pgpool(pair):
+    """MetaChat's workers wait for NOTIFY on an idle connection of their own
+    (PostgresNotificationListener: LISTEN, then poll(2) on libpq's socket, sending nothing).
+    Through PgPool a notification another session sends reaches such a listener, payload intact."""
+    library = ctypes.util.find_library("pq")
+    assert library, "libpq is not installed (scripts/setup.sh installs libpq-dev)"
+    libpq = ctypes.CDLL(library)
+    libpq.PQconnectdb.restype, libpq.PQconnectdb.argtypes = ctypes.c_void_p, [ctypes.c_char_p]
+    libpq.PQstatus.argtypes = [ctypes.c_void_p]
+    libpq.PQerrorMessage.restype, libpq.PQerrorMessage.argtypes = ctypes.c_char_p, [ctypes.c_void_p]
+    libpq.PQexec.restype, libpq.PQexec.argtypes = ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p]
+    libpq.PQresultStatus.argtypes = [ctypes.c_void_p]
+    libpq.PQclear.argtypes = [ctypes.c_void_p]
+    libpq.PQsocket.argtypes = [ctypes.c_void_p]
+    libpq.PQconsumeInput.argtypes = [ctypes.c_void_p]
+    libpq.PQnotifies.restype, libpq.PQnotifies.argtypes = ctypes.POINTER(PGnotify), [ctypes.c_void_p]
+    libpq.PQfreemem.argtypes = [ctypes.c_void_p]
+    libpq.PQfinish.argtypes = [ctypes.c_void_p]
+    connection = libpq.PQconnectdb(pair.pgpool_url().encode())
+    try:
+        assert libpq.PQstatus(connection) == 0, libpq.PQerrorMessage(connection)
+        listened = libpq.PQexec(connection, b"LISTEN ha_wakeup")
+        assert libpq.PQresultStatus(listened) == 1, libpq.PQerrorMessage(connection)  # PGRES_COMMAND_OK
+        libpq.PQclear(listened)
+        payload = uuid.uuid4().hex
+        sent = through(pair.pgpool_url(), f"NOTIFY ha_wakeup, '{payload}'")
+        assert sent.returncode == 0, sent.stderr
+        deadline = time.monotonic() + DEADLINE_S
+        received = None
+        while received is None:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, "no notification arrived through PgPool"
+            readable, _, _ = select.select([libpq.PQsocket(connection)], [], [], remaining)
+            if not readable:
+                continue
+            assert libpq.PQconsumeInput(connection) == 1, libpq.PQerrorMessage(connection)
+            notification = libpq.PQnotifies(connection)
+            if notification:
+                received = (notification.contents.relname, notification.contents.extra)
+                libpq.PQfreemem(ctypes.cast(notification, ctypes.c_void_p))
+        assert received == (b"ha_wakeup", payload.encode())
+    finally:
+        libpq.PQfinish(connection)
+
+
 def test_check_replication_reports_the_standby_streaming_with_a_small_lag(pair):
     """On the primary, check-replication.sh names the standby as streaming with its lag in bytes
     and seconds, and the slot as active; as the replication role too (pg_monitor). Against the
@@ -553,6 +620,30 @@ def test_promotion_after_the_primary_stops_and_the_old_primary_returns_as_standb
     )
     assert "state=streaming" in checked.stdout
     assert old.sql(f"SELECT count(*) FROM before_failover WHERE token = '{after}'", database="metachat") == "1"
+
+    # PgPool takes the old primary back as node 0, now a standby (pcp_attach_node, docs/ha.md).
+    assert pair.pgpool is not None
+    passfile = pair.root / "pcppass"
+    passfile.write_text(f"127.0.0.1:{pair.pgpool.pcp_port}:pcp:pcp-secret\n")
+    passfile.chmod(0o600)
+    attach = shutil.which("pcp_attach_node", path="/usr/sbin:/usr/bin")
+    assert attach, "pcp_attach_node is not installed (pgpool2)"
+    attached = subprocess.run(
+        [attach, "-h", "127.0.0.1", "-p", str(pair.pgpool.pcp_port), "-U", "pcp", "-n", "0", "-w"],
+        capture_output=True, text=True, timeout=TIMEOUT_S, env=clean_environment(PCPPASSFILE=str(passfile)),
+    )  # fmt: skip
+    assert attached.returncode == 0, attached.stdout + attached.stderr
+
+    def nodes() -> dict[str, tuple[str, str]] | None:
+        shown = through(pair.pgpool_url("postgres", "postgres"), "SHOW pool_nodes")
+        if shown.returncode != 0:
+            return None
+        rows = [line.split("|") for line in shown.stdout.strip().splitlines()]
+        found = {row[0]: (row[3], row[6]) for row in rows}  # node_id: (status, role)
+        return found if found.get("0", ("", ""))[1] == "standby" and found["0"][0] in ("up", "waiting") else None
+
+    shown = poll(nodes, "PgPool did not show the old primary back as a standby")
+    assert shown["1"] == ("up", "primary"), shown
 
 
 def test_start_pgpool_writes_its_configuration_privately(tmp_path):
