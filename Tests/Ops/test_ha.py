@@ -307,13 +307,20 @@ def standby_count(pair: Pair, table: str, token: str) -> int:
 
 
 def test_a_row_written_through_pgpool_reaches_the_standby(pair):
-    """A table and a row written through PgPool (as the application role) show up on the hot
-    standby, which refuses writes of its own."""
+    """A table with a pgvector column and a row written through PgPool (as the application role)
+    show up on the hot standby, pgvector's extension and operators with them; the standby
+    refuses writes of its own (guide step 3.2)."""
     token = uuid.uuid4().hex
-    written = through(pair.pgpool_url(), f"CREATE TABLE IF NOT EXISTS ha_probe (token text); INSERT INTO ha_probe VALUES ('{token}')")
+    written = through(
+        pair.pgpool_url(),
+        f"CREATE TABLE IF NOT EXISTS ha_probe (token text, embedding vector(3)); INSERT INTO ha_probe VALUES ('{token}', '[1,2,3]')",
+    )
     assert written.returncode == 0, written.stderr + (pair.pgpool.log() if pair.pgpool else "")
     poll(lambda: standby_count(pair, "ha_probe", token) == 1, "the row did not reach the standby")
-    refused = through(pair.standby.url(database="metachat"), "INSERT INTO ha_probe VALUES ('x')")
+    assert pair.standby.sql("SELECT count(*) FROM pg_extension WHERE extname = 'vector'", database="metachat") == "1"
+    distance = f"SELECT embedding <-> '[1,2,4]' FROM ha_probe WHERE token = '{token}'"
+    assert pair.standby.sql(distance, database="metachat") == "1"
+    refused = through(pair.standby.url(database="metachat"), "INSERT INTO ha_probe (token) VALUES ('x')")
     assert refused.returncode != 0 and "read-only transaction" in refused.stderr
 
 
