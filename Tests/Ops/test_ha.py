@@ -8,6 +8,7 @@ through PgPool; every server on free loopback ports, every one stopped afterward
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import ctypes
 import ctypes.util
 import json
@@ -225,8 +226,8 @@ def through(url: str, statement: str) -> subprocess.CompletedProcess:
     return psql(url, statement, check=False)
 
 
-@pytest.fixture(scope="module")
-def make_pair() -> Iterator[Callable[..., Pair]]:
+@contextlib.contextmanager
+def pair_factory() -> Iterator[Callable[..., Pair]]:
     """Builds pairs as an operator does (docs/ha.md): initdb and start a primary with the
     application role and database (pgvector in it), ops/ha/init-primary.sh on it,
     ops/ha/start-standby.sh into an empty directory, the standby started on it, and optionally
@@ -296,9 +297,17 @@ def make_pair() -> Iterator[Callable[..., Pair]]:
 
 
 @pytest.fixture(scope="module")
-def pair(make_pair) -> Pair:
-    """The pair most tests share (none of them stops a server of it)."""
-    return make_pair(True)
+def pair() -> Iterator[Pair]:
+    """The pair most tests share (none of them stops a server of it), with PgPool."""
+    with pair_factory() as make:
+        yield make(True)
+
+
+@pytest.fixture
+def make_pair() -> Iterator[Callable[..., Pair]]:
+    """Pairs of a test's own (it stops or promotes servers), gone when the test ends."""
+    with pair_factory() as make:
+        yield make
 
 
 def standby_count(pair: Pair, table: str, token: str) -> int:
