@@ -662,6 +662,34 @@ def test_promotion_after_the_primary_stops_and_the_old_primary_returns_as_standb
     assert shown["1"] == ("up", "primary"), shown
 
 
+def test_pgpool_starts_over_a_stale_pid_file_and_refuses_a_second_one(pair):
+    """A pid file left by a killed pgpool (naming a process that is gone) does not keep
+    start-pgpool.sh from starting; a pgpool still running on the directory does, with a message
+    naming it."""
+    assert pair.pgpool is not None
+    second = Pgpool(directory=pair.root / "pgpool-restarted", environment=pair.pgpool.environment)
+    second.directory.mkdir(mode=0o700)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (second.directory / "pgpool.pid").write_text(f"{gone.pid}\n")
+    if as_service():
+        shutil.chown(second.directory, SERVICE_USER, SERVICE_USER)
+        shutil.chown(second.directory / "pgpool.pid", SERVICE_USER, SERVICE_USER)
+    second.start()
+    try:
+        url = f"postgresql://metachat:{pair.app_password}@127.0.0.1:{second.port}/metachat"
+        poll(lambda: second.process is not None and second.process.poll() is None and through(url, "SELECT 1").stdout.strip() == "1",
+             "pgpool did not start over the stale pid file")  # fmt: skip
+        assert "removing the stale" in second.log()
+        running = int((second.directory / "pgpool.pid").read_text().strip("\x00\n "))
+        env = {**second.environment, "PGPOOL_DIR": str(second.directory), "PGPOOL_PORT": str(free_port()), "PGPOOL_PCP_PORT": str(free_port())}
+        refused = run_script("start-pgpool.sh", env=env, service=True)
+        assert refused.returncode == 1
+        assert f"pgpool already runs with pid {running} on {second.directory}" in refused.stderr, refused.stderr
+    finally:
+        second.stop()
+
+
 def test_start_pgpool_writes_its_configuration_privately(tmp_path):
     """--render-only writes pgpool.conf with the backends in order (primary first), pool_passwd
     with every user (the replication role included) and pcp.conf, all mode 0600."""

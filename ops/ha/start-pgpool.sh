@@ -109,5 +109,17 @@ if ((render_only)); then
   printf '%s\n' "${command[*]}"
   exit 0
 fi
+# A pid file left by a pgpool that was killed (a container stopped hard) would stop this one from
+# starting; in a container the old pid is often this very process's (1), which pgpool takes for a
+# pgpool still running. Only a live process other than this script counts.
+pidfile="$PGPOOL_DIR/pgpool.pid"
+if [[ -f "$pidfile" ]]; then
+  old_pid="$(head -n 1 -- "$pidfile" 2>/dev/null | tr -dc '0-9' || true)"
+  if [[ "$old_pid" =~ ^[0-9]+$ && "$old_pid" != "$$" ]] && kill -0 "$old_pid" 2>/dev/null; then
+    ha_die "pgpool already runs with pid ${old_pid} on ${PGPOOL_DIR} (${pidfile})"
+  fi
+  ha_log "removing the stale ${pidfile} (pid ${old_pid:-none} is gone)"
+  rm -f -- "$pidfile"
+fi
 ha_log "PgPool on ${PGPOOL_LISTEN_ADDRESSES}:${PGPOOL_PORT}, nodes ${PGPOOL_BACKENDS} (primary first)"
 exec "${command[@]}"
