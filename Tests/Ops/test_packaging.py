@@ -337,6 +337,22 @@ def test_bootstrap_runs_every_step_in_order(tmp_path):
     ]
 
 
+def test_bootstrap_starts_monitoring_last_when_asked(tmp_path):
+    """With --monitoring, Loki, Alloy and Grafana (profile `monitoring`) start after the API and
+    the dashboard are healthy; without it they are never started (the test above)."""
+    compose, log = recording_compose(tmp_path)
+    env = {"COMPOSE": compose, "ENV_FILE": str(env_file(tmp_path)), "OPS_DATA_ROOT": str(tmp_path / "deploy")}
+    result = run_ops("bootstrap-stack.sh", "--no-build", "--monitoring", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Grafana on 127.0.0.1:3002" in result.stderr
+    assert [line.split(" | ")[0].split(str(COMPOSE) + " ")[1] for line in log.read_text().splitlines()] == [
+        "up -d --wait postgres redis rabbitmq",
+        "--profile ops run --rm migrate",
+        "up -d --wait api dashboard",
+        "--profile monitoring up -d --wait loki alloy grafana",
+    ]
+
+
 def test_bootstrap_stops_at_the_first_failing_step(tmp_path):
     compose, log = recording_compose(tmp_path, fail_on="migrate")
     env = {"COMPOSE": compose, "ENV_FILE": str(env_file(tmp_path)), "OPS_DATA_ROOT": str(tmp_path / "deploy")}
