@@ -38,6 +38,9 @@ APT_PACKAGES=(
   docker-compose
   # readelf: the packaging test reads the libraries `metachat` links (docker/api.Dockerfile).
   binutils
+  # The test phase's stall watchdog prints a hung test process's thread stacks with gdb
+  # (scripts/lib/stall-watchdog.sh).
+  gdb
   # The ops phase lints ops/ and docker/ shell scripts.
   shellcheck
   # gRPC's official Ruby interop client (src/ruby/pb/test/client.rb, shipped with the grpc gem),

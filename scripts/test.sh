@@ -7,7 +7,8 @@
 # Phases, in order, stopping at the first failure:
 #   build      swift build --build-tests, plus the echo-server and interop-server products the
 #              interop phase runs
-#   test       swift test --skip-build
+#   test       swift test --skip-build; ten minutes without a line of output (TEST_STALL_SECONDS)
+#              is a hang: the watchdog prints the test process's thread stacks and fails the phase
 #   interop    pytest Tests/Interop: grpcio, curl, h2 and raw-socket clients against echo-server,
 #              gRPC's interop cases (grpcio and the official Ruby client) against interop-server
 #              (pytest's exit code 5, "no tests collected", fails the phase like any other)
@@ -61,6 +62,8 @@ source scripts/lib/services.sh
 
 # shellcheck source=scripts/lib/embedding.sh
 source scripts/lib/embedding.sh
+# shellcheck source=scripts/lib/stall-watchdog.sh
+source scripts/lib/stall-watchdog.sh
 
 DATA_DIR=""
 cleanup() {
@@ -146,7 +149,7 @@ phase_ops() {
 run_phase() {
   case "$1" in
     build) swift build --build-tests && swift build --product echo-server && swift build --product interop-server ;;
-    test) swift test --skip-build ;;
+    test) run_with_stall_watchdog "${TEST_STALL_SECONDS:-600}" swift test --skip-build ;;
     interop) phase_interop ;;
     ops) phase_ops ;;
     fuzz) scripts/fuzz.sh --replay ;;
