@@ -310,6 +310,19 @@ let package = Package(
             path: "Tests/MetricsBench",
             swiftSettings: strictSettings
         ),
+        // What the API log costs a call on the request path (docs/benchmarks.md, "API log on the
+        // request path"), beside a pass-through interceptor in the same run.
+        .executableTarget(
+            name: "apilog-bench",
+            dependencies: [
+                "Handlers",
+                "RPCServer",
+                "Storage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/ApiLogBench",
+            swiftSettings: strictSettings
+        ),
 
         // gRPC's interop test service (grpc.testing) for the interop cases and the official
         // interop clients (docs/interop.md).

@@ -13,32 +13,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [[ ${1:-} == -- ]] && shift
 
-log() { printf 'bench-chat: %s\n' "$*" >&2; }
+# shellcheck source=scripts/lib/bench-run.sh
+source scripts/lib/bench-run.sh
+bench_prepare bench-chat "${BENCH_CHAT_NO_BUILD:-0}"
 
-# shellcheck source=lib/release-build.sh
-source scripts/lib/release-build.sh
-[[ -x .venv/bin/python ]] || scripts/setup.sh
-
-if [[ ${BENCH_CHAT_NO_BUILD:-0} != 1 ]]; then
-  log "building metachat (release)"
-  release_build --product metachat
-fi
-bin="$(swift build -c release --show-bin-path)"
-
-# shellcheck source=lib/services.sh
-source scripts/lib/services.sh
-mkdir -p .data
-data_dir="$(mktemp -d "$PWD/.data/bench-chat-XXXXXX")"
-cleanup() {
-  services_stop || true
-  rm -rf "$data_dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-services_start "$data_dir" ephemeral
-API_KEY_PEPPER="$(openssl rand -hex 32)"
-export API_KEY_PEPPER
-"$bin/metachat" migrate >/dev/null
-
-.venv/bin/python Benchmarks/bench_chat.py --metachat "$bin/metachat" --data-dir "$data_dir" "$@"
+.venv/bin/python Benchmarks/bench_chat.py --metachat "$bench_bin/metachat" --data-dir "$bench_data_dir" "$@"

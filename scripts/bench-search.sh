@@ -15,35 +15,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [[ ${1:-} == -- ]] && shift
 
-log() { printf 'bench-search: %s\n' "$*" >&2; }
-
-# shellcheck source=lib/release-build.sh
-source scripts/lib/release-build.sh
-[[ -x .venv/bin/python ]] || scripts/setup.sh
-
-if [[ ${BENCH_SEARCH_NO_BUILD:-0} != 1 ]]; then
-  log "building metachat (release)"
-  release_build --product metachat
-fi
-bin="$(swift build -c release --show-bin-path)"
-
-# shellcheck source=lib/services.sh
-source scripts/lib/services.sh
-mkdir -p .data
-data_dir="$(mktemp -d "$PWD/.data/bench-search-XXXXXX")"
-cleanup() {
-  services_stop || true
-  rm -rf "$data_dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-services_start "$data_dir" ephemeral
-API_KEY_PEPPER="$(openssl rand -hex 32)"
+# shellcheck source=scripts/lib/bench-run.sh
+source scripts/lib/bench-run.sh
+bench_prepare bench-search "${BENCH_SEARCH_NO_BUILD:-0}"
 SECRETS_ENCRYPTION_KEY="$(openssl rand -hex 32)"
-export API_KEY_PEPPER SECRETS_ENCRYPTION_KEY
-export STORAGE_PATH="$data_dir/storage"
-"$bin/metachat" migrate >/dev/null
+export SECRETS_ENCRYPTION_KEY
+export STORAGE_PATH="$bench_data_dir/storage"
 
-.venv/bin/python Benchmarks/bench_search.py --metachat "$bin/metachat" --data-dir "$data_dir" \
+.venv/bin/python Benchmarks/bench_search.py --metachat "$bench_bin/metachat" --data-dir "$bench_data_dir" \
   --database-url "$DATABASE_URL" --superuser-url "$METACHAT_PG_SUPERUSER_URL" "$@"

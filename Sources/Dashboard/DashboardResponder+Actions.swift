@@ -60,7 +60,7 @@ extension DashboardResponder {
                 get.conversationID = conversationID
                 let conversation = try await self.conversations.getConversation(request: get, context: context)
                 try await self.notes.add(
-                    tenantID: tenantID, conversationID: UUID(uuidString: conversation.id) ?? UUID(),
+                    tenantID: tenantID, conversationID: UUID(canonicalText: conversation.id) ?? UUID(),
                     author: session.email, text: form["text"] ?? "")
             }
         } catch let error as RPCError

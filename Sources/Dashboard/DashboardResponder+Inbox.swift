@@ -49,7 +49,7 @@ extension DashboardResponder {
         _ body: (DashboardSession, UUID, FormFields) async throws -> HTTPResponse
     ) async throws -> HTTPResponse {
         try await self.withSession(request, unsafe: changes) { session, form in
-            guard text.utf8.count == 36, let tenantID = UUID(uuidString: String(text)),
+            guard text.utf8.count == 36, let tenantID = UUID(canonicalText: String(text)),
                 session.reaches(tenant: tenantID)
             else {
                 return self.errorPage(status: 404, message: "There is no page at this address.", session: session)
@@ -114,7 +114,7 @@ extension DashboardResponder {
         list.newestFirst = true
         let messages = try await self.conversations.listMessages(request: list, context: context)
         let notes = try await self.notes.list(
-            tenantID: tenantID, conversationID: UUID(uuidString: conversation.id) ?? UUID())
+            tenantID: tenantID, conversationID: UUID(canonicalText: conversation.id) ?? UUID())
         let bubbles = messages.messages.reversed().map { message in
             let role = MessageRoleLabel(message.role)
             return ConversationView.Bubble(

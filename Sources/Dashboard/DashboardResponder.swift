@@ -292,7 +292,7 @@ package struct DashboardResponder: HTTPResponder {
             try await self.audit(
                 DashboardAuditEntry(
                     actor: DashboardAuditEntry.actor(session.userID), action: "dashboard.tenant.created",
-                    target: tenant.id, tenantID: UUID(uuidString: tenant.id),
+                    target: tenant.id, tenantID: UUID(canonicalText: tenant.id),
                     clientAddress: self.clientAddress(of: request)))
             return DashboardResponse.redirect(to: "/tenants")
         } catch let error as RPCError where error.code == .invalidArgument {
@@ -304,7 +304,7 @@ package struct DashboardResponder: HTTPResponder {
     private func setTenantEnabled(session: DashboardSession, id: String, enabled: Bool, request: HTTPRequest)
         async throws -> HTTPResponse
     {
-        guard let tenantID = UUID(uuidString: id), session.reaches(tenant: tenantID) else {
+        guard let tenantID = UUID(canonicalText: id), session.reaches(tenant: tenantID) else {
             return self.errorPage(status: 404, message: "Tenant \(id.prefix(64)) was not found.", session: session)
         }
         guard !session.role.isTenantScoped else {

@@ -73,6 +73,7 @@ package final class RPCServer: Service, Sendable {
                 maxMessageBytes: configuration.rpc.maxReceiveMessageBytes,
                 maxBufferedBytes: configuration.rpc.maxBufferedResponseBytes,
                 clientAddresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
+                metrics: metrics,
                 next: responder
             ),
             webSockets: webSockets,

@@ -4,7 +4,9 @@ of their own (docs/hardening.md, "Metrics")."""
 
 from __future__ import annotations
 
+import http.client
 import re
+import struct
 import uuid
 from typing import Iterator
 
@@ -83,3 +85,76 @@ def test_rest_calls_and_unmatched_routes_are_counted_on_the_rest_face(server):
         re.MULTILINE,
     ), text[:3000]
     assert "evil-" not in text
+
+
+def grpc_web_call(server: MetaChat, path: str, message: bytes) -> str:
+    """One gRPC-Web call over HTTP/1.1 with a made-up key; returns its grpc-status (from the
+    headers of a trailers-only answer, else from the trailer frame)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        body = struct.pack(">BI", 0, len(message)) + message
+        connection.request(
+            "POST",
+            path,
+            body=body,
+            headers={"content-type": "application/grpc-web+proto", "x-api-key": "mc_live_" + "x" * 40},
+        )
+        response = connection.getresponse()
+        payload = response.read()
+        status = response.getheader("grpc-status")
+    finally:
+        connection.close()
+    if status is not None:
+        return status
+    match = re.search(rb"grpc-status:\s*(\d+)", payload)
+    assert match, payload[:300]
+    return match.group(1).decode()
+
+
+def metrics_text(server: MetaChat) -> str:
+    reply = restclient.request(server.port, "GET", "/metrics", headers={"authorization": f"Bearer {TOKEN}"})
+    assert reply.status == 200, reply.body[:300]
+    return reply.body.decode()
+
+
+def test_grpc_web_calls_are_counted_on_their_own_face(server, metachat_api):
+    """gRPC-Web calls land in rpc_server_calls_total with face="grpc_web": a known method with its
+    path and status, made-up paths under the one method="unknown" series."""
+    request = metachat_api.tenants_pb2.GetTenantRequest(tenant_id=str(uuid.uuid4())).SerializeToString()
+    for _ in range(3):
+        assert grpc_web_call(server, "/metachat.v1.TenantService/GetTenant", request) == "16"
+    for index in range(4):
+        assert grpc_web_call(server, f"/evil.Web{index}/Method", b"") == "12"
+    text = metrics_text(server)
+    assert (
+        'rpc_server_calls_total{method="/metachat.v1.TenantService/GetTenant",status="UNAUTHENTICATED",face="grpc_web"} 3'
+        in text
+    ), text[:3000]
+    assert 'rpc_server_calls_total{method="unknown",status="UNIMPLEMENTED",face="grpc_web"} 4' in text, text[:3000]
+    assert re.search(
+        r'^rpc_server_call_duration_seconds_count\{method="/metachat.v1.TenantService/GetTenant",face="grpc_web"\} 3$',
+        text,
+        re.MULTILINE,
+    ), text[:3000]
+    assert "evil.Web" not in text
+
+
+def test_redis_commands_are_measured(server):
+    """The server's Redis commands show in a latency histogram whose count grows with calls, beside
+    a failure counter per kind."""
+
+    def command_count(text: str) -> int:
+        match = re.search(r"^metachat_redis_command_duration_seconds_count (\d+)$", text, re.MULTILINE)
+        assert match, text[:3000]
+        return int(match.group(1))
+
+    before = command_count(metrics_text(server))
+    # Failed key checks are counted per client address in Redis (AUTH_FAILURE_LIMIT).
+    for _ in range(5):
+        reply = restclient.request(server.port, "GET", "/api/tenants", headers={"x-api-key": "mc_live_" + "y" * 40})
+        assert reply.status == 401, reply.body[:300]
+    text = metrics_text(server)
+    assert command_count(text) > before, text[:3000]
+    assert re.search(r'^metachat_redis_command_duration_seconds_bucket\{le="\+Inf"\} \d+$', text, re.MULTILINE)
+    for kind in ("error_reply", "timeout", "connection_lost", "other"):
+        assert re.search(rf'^metachat_redis_command_errors_total\{{kind="{kind}"\}} \d+$', text, re.MULTILINE), kind

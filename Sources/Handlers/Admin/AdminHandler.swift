@@ -46,7 +46,7 @@ package struct AdminHandler: Metachat_V1_AdminService.Handler {
     ) async throws -> Metachat_V1_RetentionRun {
         try RequestTextCheck.check(request)
         _ = try context.requireAdmin()
-        guard let id = UUID(uuidString: request.runID) else {
+        guard let id = UUID(canonicalText: request.runID) else {
             throw TenantFieldViolation.error("runId", "must be a UUID")
         }
         let record: RetentionRunRecord?

@@ -35,7 +35,7 @@ package struct UsageStatsHandler: Sendable {
         let standardAdmin: UUID?
         switch context.principal {
         case .admin(let adminID, _, let role):
-            standardAdmin = role == .super ? nil : UUID(uuidString: adminID)
+            standardAdmin = role == .super ? nil : UUID(canonicalText: adminID)
         case .bootstrap:
             standardAdmin = nil
         case .tenant:
@@ -45,7 +45,7 @@ package struct UsageStatsHandler: Sendable {
         }
         var tenantID: UUID?
         if !request.tenantID.isEmpty {
-            guard request.tenantID.utf8.count == 36, let id = UUID(uuidString: request.tenantID) else {
+            guard request.tenantID.utf8.count == 36, let id = UUID(canonicalText: request.tenantID) else {
                 throw TenantFieldViolation.error("tenantId", "must be a UUID")
             }
             tenantID = id

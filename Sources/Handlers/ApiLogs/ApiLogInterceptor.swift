@@ -35,7 +35,7 @@ package struct ApiLogInterceptor: ServerInterceptor {
             case .admin(_, let key, _):
                 keyID = key
                 if let named = context.requestMetadata.firstString(forKey: TenantAccessResolver.tenantHeader),
-                    let id = UUID(uuidString: named)
+                    let id = UUID(canonicalText: named)
                 {
                     tenantID = id.lowercasedString
                 }
@@ -59,6 +59,6 @@ package struct ApiLogInterceptor: ServerInterceptor {
 
     /// A key id as stored (a UUID's text), or `nil` for the bootstrap key's name.
     private static func uuidText(_ key: String) -> String? {
-        UUID(uuidString: key).map(\.lowercasedString)
+        UUID(canonicalText: key).map(\.lowercasedString)
     }
 }

@@ -79,6 +79,18 @@ package final class ApiLogRecorder: Sendable {
         wake?.yield()
     }
 
+    /// Takes the oldest waiting entries, at most a batch: the writer's step before its `COPY`.
+    ///
+    /// - Returns: The entries, oldest first; empty when none wait.
+    package func takeWaitingBatch() -> [ApiLogEntry] {
+        self.state.withLock { state -> [ApiLogEntry] in
+            state.wakeRequested = false
+            let count = min(state.waiting.count, self.configuration.batchSize)
+            defer { state.waiting.removeFirst(count) }
+            return Array(state.waiting.prefix(count))
+        }
+    }
+
     /// Entries dropped because too many were waiting.
     package var droppedCount: Int { self.state.withLock { $0.dropped } }
 
@@ -93,12 +105,7 @@ package final class ApiLogRecorder: Sendable {
     package func flush() async throws -> Int {
         var written = 0
         while true {
-            let batch = self.state.withLock { state -> [ApiLogEntry] in
-                state.wakeRequested = false
-                let count = min(state.waiting.count, self.configuration.batchSize)
-                defer { state.waiting.removeFirst(count) }
-                return Array(state.waiting.prefix(count))
-            }
+            let batch = self.takeWaitingBatch()
             guard !batch.isEmpty else { return written }
             var rows = PostgresCopyText()
             for entry in batch { rows.appendRow(self.columns(of: entry)) }

@@ -151,7 +151,7 @@ package final class KeyDirectory: Sendable {
     ///
     /// - Parameter keyID: The key's id.
     package func invalidate(keyID: String) {
-        let id = UUID(uuidString: keyID)
+        let id = UUID(canonicalText: keyID)
         self.state.withLock { state in
             self.invalidations.add(1, ordering: .releasing)
             state.entries = state.entries.filter { _, entry in
@@ -165,7 +165,7 @@ package final class KeyDirectory: Sendable {
     ///
     /// - Parameter tenantID: The tenant's id.
     package func invalidate(tenantID: String) {
-        let id = UUID(uuidString: tenantID)
+        let id = UUID(canonicalText: tenantID)
         self.state.withLock { state in
             self.invalidations.add(1, ordering: .releasing)
             state.entries = state.entries.filter { _, entry in

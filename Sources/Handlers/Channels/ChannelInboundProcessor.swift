@@ -117,8 +117,8 @@ struct ChannelInboundProcessor: Sendable {
             throw .retryable("the answer failed")
         }
         do {
-            let userMessageID = answered.flatMap { UUID(uuidString: $0.userMessage.id) }
-            let replyConversation = answered.flatMap { UUID(uuidString: $0.conversationID) }
+            let userMessageID = answered.flatMap { UUID(canonicalText: $0.userMessage.id) }
+            let replyConversation = answered.flatMap { UUID(canonicalText: $0.conversationID) }
             try await self.pool.withTenantTransaction(tenantID: tenantID) { connection in
                 _ = try await connection.execute(
                     """

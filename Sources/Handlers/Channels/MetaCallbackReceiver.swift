@@ -126,7 +126,7 @@ package struct MetaCallbackReceiver: Sendable {
         let base = ""
         switch target {
         case .channel(let text):
-            guard let id = UUID(uuidString: text), text.count == 36 else { return [] }
+            guard let id = UUID(canonicalText: text), text.count == 36 else { return [] }
             return try await self.pool.withAdminTransaction { connection in
                 try await connection.query(
                     """
@@ -136,7 +136,7 @@ package struct MetaCallbackReceiver: Sendable {
                 ).map { try ChannelRow($0, publicBaseURL: base) }
             }
         case .integration(let platform, let tenantText):
-            guard let tenantID = UUID(uuidString: tenantText), tenantText.count == 36,
+            guard let tenantID = UUID(canonicalText: tenantText), tenantText.count == 36,
                 let type = ["whatsapp": "WHATSAPP", "messenger": "MESSENGER"][platform]
             else { return [] }
             return try await self.pool.withAdminTransaction { connection in

@@ -55,11 +55,11 @@ package struct ChatHandler: Metachat_V1_ChatService.Handler {
         try RequestTextCheck.check(request)
         var context = context
         if !request.tenantID.isEmpty {
-            guard request.tenantID.utf8.count == 36, UUID(uuidString: request.tenantID) != nil else {
+            guard request.tenantID.utf8.count == 36, UUID(canonicalText: request.tenantID) != nil else {
                 throw TenantFieldViolation.error("tenantId", "must be a UUID")
             }
             let header = context.requestMetadata.firstString(forKey: TenantAccessResolver.tenantHeader)
-            if let header, !header.isEmpty, UUID(uuidString: header) != UUID(uuidString: request.tenantID) {
+            if let header, !header.isEmpty, UUID(canonicalText: header) != UUID(canonicalText: request.tenantID) {
                 throw TenantFieldViolation.error("tenantId", "must name the same tenant as x-tenant-id")
             }
             if header == nil || header?.isEmpty == true {

@@ -41,7 +41,7 @@ struct ConversationEventLog {
         var sql = "INSERT INTO conversation_events (tenant_id, id, conversation_id, kind, payload, occurred_at) VALUES "
         var binds: [PostgresValue?] = []
         for (index, event) in events.enumerated() {
-            guard let id = event.sequenceNumber, let conversationID = UUID(uuidString: event.conversationID) else {
+            guard let id = event.sequenceNumber, let conversationID = UUID(canonicalText: event.conversationID) else {
                 preconditionFailure("a durable event needs an event id and a conversation")
             }
             let payload: [UInt8] = try event.serializedBytes()

@@ -1,6 +1,7 @@
 internal import FoundationEssentials
 internal import MetaChatAPI
 internal import RPCServer
+internal import Storage
 
 /// The rules for the fields of ConversationService requests. Each failure is `INVALID_ARGUMENT`
 /// whose message starts with the field's JSON path (`attachments[1].mimeType must …`) and never
@@ -16,7 +17,7 @@ enum ConversationFieldRules {
         guard !text.isEmpty else {
             throw TenantFieldViolation.error(field, "is required")
         }
-        guard text.utf8.count == 36, let id = UUID(uuidString: text) else {
+        guard text.utf8.count == 36, let id = UUID(canonicalText: text) else {
             throw TenantFieldViolation.error(field, "must be a UUID")
         }
         return id

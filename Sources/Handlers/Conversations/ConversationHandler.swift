@@ -109,7 +109,7 @@ package struct ConversationHandler: Metachat_V1_ConversationService.Handler {
         var response = Metachat_V1_ListConversationsResponse()
         let page = rows.prefix(pageSize)
         response.conversations = page.map(\.conversation)
-        if rows.count > pageSize, let last = page.last, let id = UUID(uuidString: last.conversation.id) {
+        if rows.count > pageSize, let last = page.last, let id = UUID(canonicalText: last.conversation.id) {
             response.nextPageToken = KeysetPageToken(position: last.updatedMicros, id: id, filters: fingerprint)
                 .encoded()
         }

@@ -144,7 +144,7 @@ extension ConversationLedger {
         let (message, events) = try await self.transaction(tenantID) { store, log in
             // The conversation is locked before the counter, as every change does.
             guard let found = try await store.message(messageID),
-                let conversationID = UUID(uuidString: found.message.conversationID),
+                let conversationID = UUID(canonicalText: found.message.conversationID),
                 let conversation = try await store.find(conversationID, lock: .change)
             else {
                 throw RPCError(code: .notFound, message: "Message \(messageID.lowercasedString) was not found.")

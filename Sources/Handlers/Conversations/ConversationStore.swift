@@ -150,7 +150,7 @@ struct ConversationStore {
             """
             INSERT INTO messages (tenant_id, id, conversation_id, event_id, role, text, author_id, details,
                 needs_review, delivery_status, external_message_id, idempotency_key)
-            VALUES (\(self.tenantID), coalesce(\(UUID(uuidString: message.id))::uuid, gen_random_uuid()), \
+            VALUES (\(self.tenantID), coalesce(\(UUID(canonicalText: message.id))::uuid, gen_random_uuid()), \
             \(conversationID), \(eventID), \(role), \(message.text), \(message.authorID), \
             \(PostgresValue.jsonb(details)), \(message.needsReview), \(deliveryStatus), \
             \(message.externalMessageID.isEmpty ? nil : message.externalMessageID), \

@@ -205,7 +205,7 @@ package struct DocumentHandler: Metachat_V1_DocumentService.Handler {
         var response = Metachat_V1_ListDocumentsResponse()
         let page = rows.prefix(pageSize)
         response.documents = page.map(\.document)
-        if rows.count > pageSize, let last = page.last, let id = UUID(uuidString: last.document.id) {
+        if rows.count > pageSize, let last = page.last, let id = UUID(canonicalText: last.document.id) {
             response.nextPageToken = KeysetPageToken(position: last.createdMicros, id: id, filters: fingerprint)
                 .encoded()
         }

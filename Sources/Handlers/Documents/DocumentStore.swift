@@ -169,7 +169,7 @@ struct DocumentStore {
 
     /// The UUID of an id this module wrote.
     static func uuid(_ text: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else {
+        guard let id = UUID(canonicalText: text) else {
             throw DocumentFileError(operation: "parse stored id", errno: 0)
         }
         return id

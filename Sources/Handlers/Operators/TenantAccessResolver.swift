@@ -49,10 +49,10 @@ package struct TenantAccessResolver: Sendable {
         let header = context.requestMetadata.firstString(forKey: Self.tenantHeader)
         switch principal {
         case .tenant(let own, _):
-            guard let ownID = UUID(uuidString: own) else {
+            guard let ownID = UUID(canonicalText: own) else {
                 throw RPCError(code: .internalError, message: RPCError.unknownErrorMessage)
             }
-            if let header, !header.isEmpty, UUID(uuidString: header) != ownID {
+            if let header, !header.isEmpty, UUID(canonicalText: header) != ownID {
                 throw RPCError(code: .notFound, message: "Tenant \(Self.display(header)) was not found.")
             }
             return TenantAccess(tenantID: ownID, actor: "tenant:\(own)", isOperator: false)
@@ -75,7 +75,7 @@ package struct TenantAccessResolver: Sendable {
                 message: "x-tenant-id is required with an admin key: it names the tenant whose data the call reaches."
             )
         }
-        guard header.utf8.count == 36, let id = UUID(uuidString: header) else {
+        guard header.utf8.count == 36, let id = UUID(canonicalText: header) else {
             throw RPCError(code: .invalidArgument, message: "x-tenant-id must be a UUID.")
         }
         return id
@@ -86,7 +86,7 @@ package struct TenantAccessResolver: Sendable {
     private func admit(
         _ access: TenantAccess, standardAdminID: String?, context: ServerContext, target: String?
     ) async throws {
-        let adminID = standardAdminID.flatMap(UUID.init(uuidString:))
+        let adminID = standardAdminID.flatMap(UUID.init(canonicalText:))
         let tenantID = access.tenantID
         let action = "operator.\(context.descriptor.method)"
         let auditTarget = target.flatMap { $0.isEmpty ? nil : $0 } ?? access.tenantIDText
@@ -129,6 +129,6 @@ package struct TenantAccessResolver: Sendable {
 
     /// A header value fit for an error message: a UUID in lower case, anything else not repeated.
     private static func display(_ header: String) -> String {
-        UUID(uuidString: header).map { $0.lowercasedString } ?? "named by x-tenant-id"
+        UUID(canonicalText: header).map { $0.lowercasedString } ?? "named by x-tenant-id"
     }
 }

@@ -1,5 +1,6 @@
 internal import FoundationEssentials
 internal import MetaChatAPI
+internal import Storage
 internal import SwiftProtobuf
 
 extension OutboxEvent {
@@ -27,6 +28,6 @@ extension OutboxEvent {
         }
         self.init(
             tenantID: tenantID, type: type, occurredAt: event.occurredAt.date, dataJSON: try event.jsonString(),
-            conversationID: UUID(uuidString: event.conversationID))
+            conversationID: UUID(canonicalText: event.conversationID))
     }
 }

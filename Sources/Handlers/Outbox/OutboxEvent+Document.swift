@@ -12,7 +12,7 @@ extension OutboxEvent {
     static func document(_ type: Metachat_V1_WebhookEventType, document: Metachat_V1_Document) throws
         -> OutboxEvent?
     {
-        guard let tenantID = UUID(uuidString: document.tenantID) else { return nil }
+        guard let tenantID = UUID(canonicalText: document.tenantID) else { return nil }
         let data =
             "{\"tenantId\":\(try Self.jsonString(tenantID.lowercasedString)),\"document\":\(try document.jsonString())}"
         return OutboxEvent(tenantID: tenantID, type: type, occurredAt: Date(), dataJSON: data)

@@ -11,7 +11,7 @@ extension OutboxEvent {
     static func tenant(
         _ type: Metachat_V1_WebhookEventType, tenant: Metachat_V1_Tenant, changedFields: [String]? = nil
     ) throws -> OutboxEvent? {
-        guard let tenantID = UUID(uuidString: tenant.id) else { return nil }
+        guard let tenantID = UUID(canonicalText: tenant.id) else { return nil }
         var data =
             "{\"tenantId\":\(try Self.jsonString(tenantID.lowercasedString)),\"tenant\":\(try tenant.jsonString())"
         if let changedFields {

@@ -43,7 +43,7 @@ extension SecurityHandler {
         let (principal, adminID) = try Self.authorizeAdminKeys(context: context, adminID: request.adminID)
         let keyID = try SecurityInput.uuid(request.keyID, field: "keyId")
         var ownKeys = false
-        if case .admin(let callerID, _, _) = principal, UUID(uuidString: callerID) == adminID {
+        if case .admin(let callerID, _, _) = principal, UUID(canonicalText: callerID) == adminID {
             ownKeys = true
         }
         let (record, changed) = try await self.apiKeys.revoke(
@@ -95,7 +95,7 @@ extension SecurityHandler {
         if principal.isSuperAdmin {
             return (principal, adminID)
         }
-        guard case .admin(let callerID, _, _) = principal, UUID(uuidString: callerID) == adminID else {
+        guard case .admin(let callerID, _, _) = principal, UUID(canonicalText: callerID) == adminID else {
             throw RPCError(
                 code: .permissionDenied, message: "A STANDARD admin may manage only their own keys.")
         }

@@ -1,5 +1,6 @@
 internal import FoundationEssentials
 internal import RPCServer
+internal import Storage
 internal import SwiftProtobuf
 
 /// Checks of the fields SecurityService requests carry; each failure is `INVALID_ARGUMENT` naming
@@ -15,7 +16,7 @@ enum SecurityInput {
         guard !text.isEmpty else {
             throw RPCError(code: .invalidArgument, message: "\(field) is required.")
         }
-        guard text.utf8.count == 36, let id = UUID(uuidString: text) else {
+        guard text.utf8.count == 36, let id = UUID(canonicalText: text) else {
             throw RPCError(code: .invalidArgument, message: "\(field) must be a UUID.")
         }
         return id

@@ -1,4 +1,5 @@
 internal import FoundationEssentials
+internal import Storage
 
 /// The rules for a tenant's own fields besides its settings: name, metadata and ID.
 enum TenantFieldRules {
@@ -40,7 +41,7 @@ enum TenantFieldRules {
         guard !text.isEmpty else {
             throw TenantFieldViolation.error("tenantId", "is required")
         }
-        guard text.utf8.count == 36, let id = UUID(uuidString: text) else {
+        guard text.utf8.count == 36, let id = UUID(canonicalText: text) else {
             throw TenantFieldViolation.error("tenantId", "must be a UUID")
         }
         return id

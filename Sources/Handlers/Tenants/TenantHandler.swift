@@ -106,7 +106,9 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
         }
         var response = Metachat_V1_ListTenantsResponse()
         response.tenants = rows.prefix(pageSize).map(\.tenant)
-        if rows.count > pageSize, let last = rows.prefix(pageSize).last, let lastID = UUID(uuidString: last.tenant.id) {
+        if rows.count > pageSize, let last = rows.prefix(pageSize).last,
+            let lastID = UUID(canonicalText: last.tenant.id)
+        {
             response.nextPageToken = TenantPageToken(
                 createdMicros: last.createdMicros, id: lastID, enabled: enabled, nameQuery: nameQuery
             ).encoded()
@@ -330,7 +332,7 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
     /// The caller, who must be an admin or tenant `id` itself (compared as UUIDs, whatever the case
     /// of the request's text).
     static func requireAccess(to id: UUID, context: ServerContext) throws -> Principal {
-        if let principal = context.principal, case .tenant(let own, _) = principal, UUID(uuidString: own) == id {
+        if let principal = context.principal, case .tenant(let own, _) = principal, UUID(canonicalText: own) == id {
             return principal
         }
         return try context.requireAccess(toTenant: id.lowercasedString)

@@ -169,7 +169,7 @@ struct TenantStore {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let detailsJSON = String(decoding: try encoder.encode(details), as: UTF8.self)
-        let tenant = UUID(uuidString: tenantID)
+        let tenant = UUID(canonicalText: tenantID)
         try await self.connection.execute(
             """
             INSERT INTO audit_log (tenant_id, actor, action, target, request_id, details)

@@ -54,7 +54,7 @@ struct DashboardUserCommand: AsyncParsableCommand {
             }
             var tenantID: UUID?
             if let tenant = self.tenant {
-                guard let id = UUID(uuidString: tenant) else {
+                guard let id = UUID(canonicalText: tenant) else {
                     print("metachat dashboard-user: --tenant must be a tenant id (a UUID)", to: &standardError)
                     throw ExitCode(65)
                 }

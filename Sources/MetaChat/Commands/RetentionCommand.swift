@@ -43,7 +43,7 @@ struct RetentionCommand: AsyncParsableCommand {
             }
             var tenantID: UUID?
             if let tenant = self.tenant {
-                guard let id = UUID(uuidString: tenant) else {
+                guard let id = UUID(canonicalText: tenant) else {
                     print("metachat retention run: --tenant must be a tenant id (UUID)", to: &standardError)
                     throw ExitCode(78)
                 }

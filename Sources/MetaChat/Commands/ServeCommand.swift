@@ -157,6 +157,7 @@ struct ServeCommand: AsyncParsableCommand {
             return postgres.usage.prometheusText(prefix: "metachat_postgres_pool")
                 + postgres.waitTotals.prometheusText(prefix: "metachat_postgres_pool")
                 + redis.waitTotals.prometheusText(prefix: "metachat_redis_pool")
+                + redis.commandStatistics.prometheusText(prefix: "metachat_redis_command")
         }
         try OpenAPIRoute.register(in: &routes, routes: MetaChatRESTRoutes.all, router: router)
 

@@ -13,6 +13,7 @@ package struct GRPCWebResponder: HTTPResponder {
     private let maxBufferedBytes: Int
     private let next: any HTTPResponder
     private let clientAddresses: ClientAddressResolver
+    private let metrics: any RPCServerMetrics
 
     /// Creates the responder.
     ///
@@ -23,6 +24,7 @@ package struct GRPCWebResponder: HTTPResponder {
     ///   - maxBufferedBytes: Response bytes that may wait for a slow client before the
     ///     handler's writes wait.
     ///   - clientAddresses: Finds each call's client from its peer and trusted proxies' headers.
+    ///   - metrics: Receives every finished call, with the face ``CallTransport/grpcWeb``.
     ///   - next: Answers requests that are not gRPC-Web.
     package init(
         router: RPCRouter,
@@ -30,9 +32,11 @@ package struct GRPCWebResponder: HTTPResponder {
         maxMessageBytes: Int,
         maxBufferedBytes: Int = 256 * 1024,
         clientAddresses: ClientAddressResolver = ClientAddressResolver(),
+        metrics: any RPCServerMetrics = NoMetrics(),
         next: any HTTPResponder
     ) {
         self.clientAddresses = clientAddresses
+        self.metrics = metrics
         self.router = router.intercepted(by: interceptors)
         self.maxMessageBytes = maxMessageBytes
         self.maxBufferedBytes = maxBufferedBytes
@@ -50,22 +54,25 @@ package struct GRPCWebResponder: HTTPResponder {
         guard let contentType = request.header("content-type"), Self.isGRPCWeb(contentType) else {
             return await self.next.respond(to: request)
         }
+        let started = ContinuousClock.now
         let isText = contentType.hasPrefix("application/grpc-web-text")
         let responseType = isText ? "application/grpc-web-text+proto" : "application/grpc-web+proto"
         guard request.method == "POST" else {
-            return Self.trailersOnly(RPCError(code: .unimplemented, message: "gRPC-Web calls use POST."), responseType)
+            return self.refuse(
+                RPCError(code: .unimplemented, message: "gRPC-Web calls use POST."),
+                path: RPCServerMetricsLabel.unknownMethod, since: started, responseType)
         }
         guard let handler = self.router.handler(forPath: request.path) else {
-            return Self.trailersOnly(
+            return self.refuse(
                 RPCError(code: .unimplemented, message: "Method not found: \(request.path)"),
-                responseType
-            )
+                path: RPCServerMetricsLabel.unknownMethod, since: started, responseType)
         }
+        let path = String(request.path)
         let messages: [[UInt8]]
         do {
             messages = try self.requestMessages(request.body, isText: isText)
         } catch {
-            return Self.trailersOnly(RPCError.from(error), responseType)
+            return self.refuse(RPCError.from(error), path: path, since: started, responseType)
         }
         var deadline: ContinuousClock.Instant?
         if let timeout = request.header("grpc-timeout").flatMap({ GRPCTimeout.parse(Substring($0)) }) {
@@ -81,7 +88,17 @@ package struct GRPCWebResponder: HTTPResponder {
             requestID: metadata.firstString(forKey: "x-request-id") ?? "",
             transport: .grpcWeb
         )
-        return await self.run(handler, messages: messages, context: context, isText: isText, responseType: responseType)
+        return await self.run(
+            handler, messages: messages, context: context, isText: isText, responseType: responseType,
+            report: GRPCWebCallReport(metrics: self.metrics, path: path, started: started))
+    }
+
+    /// Answers a call refused before its handler ran, and counts it.
+    private func refuse(
+        _ error: RPCError, path: String, since started: ContinuousClock.Instant, _ responseType: String
+    ) -> HTTPResponse {
+        GRPCWebCallReport(metrics: self.metrics, path: path, started: started).finished(error)
+        return Self.trailersOnly(error, responseType)
     }
 
     package func maxBodyBytes(method: String, target: String) -> Int? {
@@ -93,7 +110,8 @@ package struct GRPCWebResponder: HTTPResponder {
         messages: [[UInt8]],
         context: ServerContext,
         isText: Bool,
-        responseType: String
+        responseType: String,
+        report: GRPCWebCallReport
     ) async -> HTTPResponse {
         let body = BoundedChunkStream(limit: self.maxBufferedBytes)
         let interceptors = handler.interceptors
@@ -114,6 +132,7 @@ package struct GRPCWebResponder: HTTPResponder {
             } catch {
                 failure = RPCError.from(error)
             }
+            report.finished(failure)
             try? await body.write(encode.apply(Self.trailerFrame(status: failure, trailing: context.response.trailing)))
             body.finish()
         }

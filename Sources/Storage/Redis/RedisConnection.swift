@@ -19,6 +19,7 @@ package struct RedisConnection: Sendable {
     let connection: HiredisConnection
     let lease: Lease
     let threadPool: PoolThreads
+    let statistics: RedisCommandStatistics
 
     /// Sends one command and returns its reply.
     ///
@@ -36,15 +37,21 @@ package struct RedisConnection: Sendable {
             )
         }
         let connection = self.connection
+        let started = ContinuousClock.now
         let reply: RedisReply
         do {
             reply = try await self.threadPool.run { try connection.command(bytes) }
         } catch is NIOThreadPoolError.ThreadPoolInactive {
             throw RedisError(code: .shutDown, message: "the Redis pool is shut down")
+        } catch let error as RedisError {
+            self.statistics.record(duration: ContinuousClock.now - started, failure: error.code)
+            throw error
         }
         if case .error(let message) = reply {
+            self.statistics.record(duration: ContinuousClock.now - started, failure: .errorReply)
             throw RedisError(code: .errorReply, message: message)
         }
+        self.statistics.record(duration: ContinuousClock.now - started, failure: nil)
         return reply
     }
 

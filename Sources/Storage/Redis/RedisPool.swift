@@ -26,6 +26,8 @@ package final class RedisPool: Sendable {
 
     /// How long callers have waited for a connection, summed, and how many asked (for `/metrics`).
     package var waitTotals: PoolWaitTotals { self.pool.waitTotals }
+    /// The commands sent on the pool's connections: latency and failures (for `/metrics`).
+    package let commandStatistics = RedisCommandStatistics()
 
     /// Creates a pool; nothing starts yet: its threads start with its ``Service`` run or its
     /// first connection, and connections open on first use.
@@ -88,7 +90,8 @@ package final class RedisPool: Sendable {
         }
         connection.beginLease()
         let handle = RedisConnection(
-            connection: connection, lease: RedisConnection.Lease(), threadPool: self.threadPool)
+            connection: connection, lease: RedisConnection.Lease(), threadPool: self.threadPool,
+            statistics: self.commandStatistics)
         do {
             let result = try await body(handle)
             handle.lease.end()

@@ -144,7 +144,7 @@ final class VisitorSession: Sendable {
         let created = try await self.gateway.ledger.create(
             tenantID: self.channel.tenantID, channelType: "WEB_CHAT", channelID: self.channel.channelID,
             externalUserID: self.visitorID.lowercasedString, title: "", metadata: [:])
-        guard let id = UUID(uuidString: created.id) else {
+        guard let id = UUID(canonicalText: created.id) else {
             throw RPCError(code: .internalError, message: RPCError.unknownErrorMessage)
         }
         let latest = Int64(created.lastEventID) ?? 0

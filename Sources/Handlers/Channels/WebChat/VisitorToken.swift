@@ -38,8 +38,8 @@ package struct VisitorToken: Sendable, Equatable {
     /// Reads a payload; `nil` when it is not four well-formed parts.
     init?(payload: String) {
         let parts = payload.split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count == 4, let tenantID = UUID(uuidString: String(parts[0])),
-            let visitorID = UUID(uuidString: String(parts[2])), let expiresAt = Int64(parts[3]), !parts[1].isEmpty
+        guard parts.count == 4, let tenantID = UUID(canonicalText: String(parts[0])),
+            let visitorID = UUID(canonicalText: String(parts[2])), let expiresAt = Int64(parts[3]), !parts[1].isEmpty
         else { return nil }
         self.init(tenantID: tenantID, widgetID: String(parts[1]), visitorID: visitorID, expiresAt: expiresAt)
     }

@@ -281,8 +281,8 @@ struct ChannelGatewaySession: Sendable {
         _ externalMessageID: String, channel: ChannelRow, conversationID: String, messageID: String
     ) async throws -> Bool {
         let tenantID = channel.tenantID
-        let conversation = UUID(uuidString: conversationID)
-        let message = UUID(uuidString: messageID)
+        let conversation = UUID(canonicalText: conversationID)
+        let message = UUID(canonicalText: messageID)
         return try await self.pool.withTenantTransaction(tenantID: tenantID) { connection in
             try await connection.query(
                 """

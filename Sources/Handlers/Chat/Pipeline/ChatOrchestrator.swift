@@ -171,7 +171,7 @@ package struct ChatOrchestrator: Sendable {
                 let conversation = try await self.ledger.create(
                     tenantID: input.tenantID, channelType: input.channelType, channelID: input.channelID,
                     externalUserID: input.externalUserID, title: "", metadata: input.metadata)
-                guard let newID = UUID(uuidString: conversation.id) else {
+                guard let newID = UUID(canonicalText: conversation.id) else {
                     throw RPCError(code: .internalError, message: RPCError.unknownErrorMessage)
                 }
                 id = newID
@@ -266,7 +266,7 @@ package struct ChatOrchestrator: Sendable {
     ) async throws -> Metachat_V1_ChatReply {
         var reply = initial
         let tenantID = input.tenantID
-        guard let conversationID = UUID(uuidString: conversation.id) else {
+        guard let conversationID = UUID(canonicalText: conversation.id) else {
             throw RPCError(code: .internalError, message: RPCError.unknownErrorMessage)
         }
         let llm = settings.settings.llm
@@ -417,7 +417,7 @@ package struct ChatOrchestrator: Sendable {
     private func history(tenantID: UUID, conversationID: UUID, excluding messageID: String, limit: Int)
         async throws -> [Metachat_V1_Message]
     {
-        let excluded = UUID(uuidString: messageID)
+        let excluded = UUID(canonicalText: messageID)
         do {
             return try await self.pool.withTenantTransaction(tenantID: tenantID) { connection in
                 let rows = try await connection.query(
@@ -446,7 +446,7 @@ package struct ChatOrchestrator: Sendable {
         text: String, alongside: (@Sendable (PostgresConnection) async throws -> Void)? = nil
     ) async throws -> Metachat_V1_Message {
         var escalation = escalation
-        escalation.messageID = UUID(uuidString: userMessageID)
+        escalation.messageID = UUID(canonicalText: userMessageID)
         _ = try await self.ledger.transition(
             tenantID: tenantID, id: conversationID, .escalate, actor: "system", escalation: escalation)
         var message = Metachat_V1_Message()

@@ -131,7 +131,7 @@ package final class ConversationEventHub: ConversationEventSink, Sendable {
         tenantID: UUID, filter: ConversationEventWatcher.Filter, after: Int64?,
         response: RPCWriter<Metachat_V1_ConversationEvent>
     ) async throws {
-        let conversationID = filter.conversationID.flatMap(UUID.init(uuidString:))
+        let conversationID = filter.conversationID.flatMap(UUID.init(canonicalText:))
         let (position, exists) = try await Self.storage {
             try await self.reader.position(tenantID: tenantID, conversationID: conversationID)
         }
