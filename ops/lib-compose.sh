@@ -41,7 +41,7 @@ ops_check_env() {
     ops_die "$ENV_FILE is readable by others: chmod 600 $ENV_FILE"
   fi
   local missing=() name
-  for name in DB_PASSWORD METACHAT_DB_PASSWORD API_KEY_PEPPER RABBITMQ_PASS; do
+  for name in DB_PASSWORD METACHAT_DB_PASSWORD API_KEY_PEPPER RABBITMQ_PASS GRAFANA_ADMIN_PASSWORD; do
     [[ -n "$(ops_env_value "$name")" ]] || missing+=("$name")
   done
   ((${#missing[@]} == 0)) || ops_die "set ${missing[*]} in $ENV_FILE"

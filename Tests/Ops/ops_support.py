@@ -3,7 +3,9 @@ test's own, and one-shot `metachat` commands."""
 
 from __future__ import annotations
 
+import http.client
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -203,3 +205,23 @@ def redis(tmp_path) -> Iterator[Redis]:
         yield server
     finally:
         server.stop()
+
+
+def scrape_metrics(port: int, token: str) -> str:
+    """GET /metrics of a `metachat serve` on 127.0.0.1:`port` with METRICS_TOKEN `token`: the
+    Prometheus text (the response must be 200)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/metrics", headers={"authorization": f"Bearer {token}"})
+        response = connection.getresponse()
+        body = response.read().decode()
+    finally:
+        connection.close()
+    assert response.status == 200, body
+    return body
+
+
+def published_metric_names(text: str) -> set[str]:
+    """The names of the samples in a Prometheus text exposition (histograms as their
+    `_bucket`, `_sum` and `_count` series)."""
+    return {match.group(1) for match in re.finditer(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{| )", text, re.MULTILINE)}

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ops_support import REPO_ROOT
+from ops_support import REPO_ROOT, published_metric_names, scrape_metrics
 from metachat_process import require_services, running_metachat
 
 MONITORING = REPO_ROOT / "ops" / "monitoring"
@@ -180,18 +180,6 @@ def test_notification_templates_render():
     assert "• instance: `foo.bar:1234`" in slack.stdout, slack.stdout
 
 
-def scrape(port: int, token: str) -> str:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", "/metrics", headers={"authorization": f"Bearer {token}"})
-        response = connection.getresponse()
-        body = response.read().decode()
-    finally:
-        connection.close()
-    assert response.status == 200, body
-    return body
-
-
 def test_every_metric_a_rule_names_is_published_or_listed(tmp_path, metachat_api):
     """A live `metachat serve` (scraped with METRICS_TOKEN after a few calls) publishes every
     metric the rules in metachat-api.yml and platform.yml name; the others are Prometheus' own or
@@ -214,11 +202,8 @@ def test_every_metric_a_rule_names_is_published_or_listed(tmp_path, metachat_api
             assert rest.getresponse().status == 401
         finally:
             rest.close()
-        text = scrape(server.port, token)
-    published = {
-        match.group(1)
-        for match in re.finditer(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{| )", text, re.MULTILINE)
-    }
+        text = scrape_metrics(server.port, token)
+    published = published_metric_names(text)
     assert "rpc_server_calls_total" in published, text[:2000]
     by_file: dict[str, set[str]] = {}
     for _, (path, expression) in alert_rules().items():

@@ -27,7 +27,10 @@ DOCKERFILE = REPO_ROOT / "docker" / "api.Dockerfile"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 README = REPO_ROOT / "README.md"
 CONFIGURATION = REPO_ROOT / "Sources" / "MetaChat" / "Configuration" / "AppConfiguration.swift"
-SECRETS = {"DB_PASSWORD": "pg-super", "METACHAT_DB_PASSWORD": "pg-app", "API_KEY_PEPPER": "p" * 64, "RABBITMQ_PASS": "rabbit"}
+SECRETS = {
+    "DB_PASSWORD": "pg-super", "METACHAT_DB_PASSWORD": "pg-app", "API_KEY_PEPPER": "p" * 64, "RABBITMQ_PASS": "rabbit",
+    "GRAFANA_ADMIN_PASSWORD": "grafana-admin",
+}  # fmt: skip
 # Where the container's value differs from the binary's default, on purpose (compose file comments).
 CONTAINER_SPECIFIC = {"HOST", "PORT", "DATABASE_URL", "REDIS_URL", "TRUSTED_PROXIES", "API_KEY_PEPPER", "STORAGE_PATH"}
 TIMEOUT_S = 120
@@ -114,16 +117,23 @@ def published_ports(service: dict) -> set[str]:
 
 
 def test_compose_file_validates_and_follows_the_guide():
-    """`docker-compose config` accepts the file (with the ops profile); every service but the
-    one-shots has a health check; ports are bound to 127.0.0.1 as the guide's table says; the
-    API starts once PostgreSQL and Redis are healthy, the dashboard once the API is."""
-    result = compose_config("--profile", "ops", env=SECRETS)
+    """`docker-compose config` accepts the file (with the ops and monitoring profiles); every
+    service but the one-shots has a health check; ports are bound to 127.0.0.1 as the guide's
+    table says (Grafana on 3002); the API starts once PostgreSQL and Redis are healthy, the
+    dashboard once the API is; Alloy and Grafana once Loki is."""
+    result = compose_config("--profile", "ops", "--profile", "monitoring", env=SECRETS)
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load(result.stdout)
     services = config["services"]
-    assert set(services) == {"postgres", "redis", "rabbitmq", "api", "dashboard", "migrate", "seed-admin"}
+    assert set(services) == {
+        "postgres", "redis", "rabbitmq", "api", "dashboard", "migrate", "seed-admin", "loki", "alloy", "grafana",
+    }  # fmt: skip
     raw = yaml.safe_load(COMPOSE.read_text())["services"]
     assert raw["migrate"]["profiles"] == ["ops"] and raw["seed-admin"]["profiles"] == ["ops"]
+    for name in ("loki", "alloy", "grafana"):
+        assert raw[name]["profiles"] == ["monitoring"], name
+    for name in ("postgres", "redis", "rabbitmq", "api", "dashboard"):
+        assert "profiles" not in raw[name], name
     assert services["migrate"]["command"] == ["migrate"]
     expected_ports = {
         "api": {"127.0.0.1:3000:3000"},
@@ -131,6 +141,9 @@ def test_compose_file_validates_and_follows_the_guide():
         "postgres": {"127.0.0.1:5432:5432"},
         "redis": {"127.0.0.1:6379:6379"},
         "rabbitmq": {"127.0.0.1:5672:5672", "127.0.0.1:15672:15672"},
+        "grafana": {"127.0.0.1:3002:3000"},
+        "loki": {"127.0.0.1:3100:3100"},
+        "alloy": {"127.0.0.1:12345:12345"},
     }
     for name, service in services.items():
         ports = published_ports(service)
@@ -146,6 +159,8 @@ def test_compose_file_validates_and_follows_the_guide():
     }
     assert services["dashboard"]["depends_on"] == {"api": {"condition": "service_healthy"}}
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert services["alloy"]["depends_on"] == {"loki": {"condition": "service_healthy"}}
+    assert services["grafana"]["depends_on"] == {"loki": {"condition": "service_healthy"}}
     assert services["api"]["environment"]["DATABASE_URL"] == "postgresql://metachat:pg-app@postgres:5432/metachat"
     assert services["api"]["environment"]["TRUSTED_PROXIES"].startswith("172.28.0.1/32,")
 
@@ -226,7 +241,9 @@ def test_compose_refuses_to_start_without_the_secrets():
     """With .env.example's empty secrets, `config` fails naming one of them."""
     result = compose_config()
     assert result.returncode != 0
-    assert re.search(r"set (DB_PASSWORD|METACHAT_DB_PASSWORD|API_KEY_PEPPER|RABBITMQ_PASS) in \.env", result.stderr), result.stderr
+    assert re.search(
+        r"set (DB_PASSWORD|METACHAT_DB_PASSWORD|API_KEY_PEPPER|RABBITMQ_PASS|GRAFANA_ADMIN_PASSWORD) in \.env", result.stderr
+    ), result.stderr
 
 
 def test_every_variable_list_names_the_same_variables_with_the_same_defaults():
@@ -402,6 +419,22 @@ def test_bootstrap_runs_every_step_in_order(tmp_path):
         f"{base} --profile ops run --rm migrate | email=",
         f"{base} --profile ops run --rm seed-admin | email=ops@example.com",
         f"{base} up -d --wait api dashboard | email=",
+    ]
+
+
+def test_bootstrap_starts_monitoring_last_when_asked(tmp_path):
+    """With --monitoring, Loki, Alloy and Grafana (profile `monitoring`) start after the API and
+    the dashboard are healthy; without it they are never started (the test above)."""
+    compose, log = recording_compose(tmp_path)
+    env = {"COMPOSE": compose, "ENV_FILE": str(env_file(tmp_path)), "OPS_DATA_ROOT": str(tmp_path / "deploy")}
+    result = run_ops("bootstrap-stack.sh", "--no-build", "--monitoring", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Grafana on 127.0.0.1:3002" in result.stderr
+    assert [line.split(" | ")[0].split(str(COMPOSE) + " ")[1] for line in log.read_text().splitlines()] == [
+        "up -d --wait postgres redis rabbitmq",
+        "--profile ops run --rm migrate",
+        "up -d --wait api dashboard",
+        "--profile monitoring up -d --wait loki alloy grafana",
     ]
 
 
