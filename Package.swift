@@ -289,10 +289,12 @@ let package = Package(
                 "CJemalloc",
                 "EchoFixture",
                 "Handlers",
+                "Monitoring",
                 "RPCServer",
                 "RESTBridge",
                 "Storage",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Tests/EchoServer",
             swiftSettings: strictSettings

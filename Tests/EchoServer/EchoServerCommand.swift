@@ -4,6 +4,8 @@ import EchoFixture
 import FoundationEssentials
 import Glibc
 import Logging
+import Monitoring
+import Prometheus
 import RESTBridge
 import RPCServer
 
@@ -56,12 +58,18 @@ enum EchoServerCommand {
         if let seconds = environment["SSE_HEARTBEAT_SECONDS"].flatMap(Double.init) {
             rest.heartbeatInterval = .milliseconds(Int(seconds * 1000))
         }
+        // ECHO_METRICS=1 measures every call as `metachat serve` does, for benchmarks with and
+        // without them (docs/benchmarks.md, "Metrics").
+        let metrics: any RPCServerMetrics =
+            environment["ECHO_METRICS"] == "1"
+            ? PrometheusRPCMetrics(registry: PrometheusCollectorRegistry()) : NoMetrics()
         let gateway = try RESTGateway(
             routes: Metachat_Fixture_V1_EchoService.restRoutes,
             dispatcher: RPCDispatcher(router: router, interceptors: interceptors),
             schema: try SchemaRegistry(descriptorSets: [EchoDescriptorSet.bytes]),
             rawRoutes: routes,
             configuration: rest,
+            metrics: metrics,
             logger: logger
         )
         var configuration = RPCServerConfiguration(host: "127.0.0.1", port: port, maxRequestBodyBytes: 5 * 1024 * 1024)
@@ -77,6 +85,7 @@ enum EchoServerCommand {
             responder: gateway,
             webSockets: EchoWebSocketRoute.table(),
             reflection: try ReflectionService(descriptorSets: [EchoDescriptorSet.bytes]),
+            metrics: metrics,
             logger: logger
         )
         // A blocking read, so on a thread of its own rather than the cooperative pool.

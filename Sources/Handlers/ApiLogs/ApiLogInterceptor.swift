@@ -59,6 +59,12 @@ package struct ApiLogInterceptor: ServerInterceptor {
 
     /// A key id as stored (a UUID's text), or `nil` for the bootstrap key's name.
     private static func uuidText(_ key: String) -> String? {
-        UUID(canonicalText: key).map(\.lowercasedString)
+        guard let id = UUID(canonicalText: key) else { return nil }
+        // Key ids come from the database in the lower-case form already: kept as they are.
+        let lowerCase =
+            key.utf8.withContiguousStorageIfAvailable { bytes in
+                !bytes.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "F") }
+            } ?? false
+        return lowerCase ? key : id.lowercasedString
     }
 }

@@ -65,9 +65,11 @@ package final class ApiLogRecorder: Sendable {
     /// Records a call; never blocks on I/O.
     ///
     /// - Parameter entry: The call.
-    package func record(_ entry: ApiLogEntry) {
+    package func record(_ entry: consuming ApiLogEntry) {
+        // Moved into the buffer, not copied: a copy retains each of the entry's strings.
+        var pending = Optional(entry)
         let wake = self.state.withLock { state -> AsyncStream<Void>.Continuation? in
-            guard state.waiting.count < self.configuration.capacity else {
+            guard state.waiting.count < self.configuration.capacity, let entry = pending.take() else {
                 state.dropped += 1
                 return nil
             }
@@ -85,9 +87,14 @@ package final class ApiLogRecorder: Sendable {
     package func takeWaitingBatch() -> [ApiLogEntry] {
         self.state.withLock { state -> [ApiLogEntry] in
             state.wakeRequested = false
-            let count = min(state.waiting.count, self.configuration.batchSize)
-            defer { state.waiting.removeFirst(count) }
-            return Array(state.waiting.prefix(count))
+            guard state.waiting.count > self.configuration.batchSize else {
+                // The usual case: everything waiting is one batch, handed over without a copy.
+                var batch: [ApiLogEntry] = []
+                swap(&batch, &state.waiting)
+                return batch
+            }
+            defer { state.waiting.removeFirst(self.configuration.batchSize) }
+            return Array(state.waiting.prefix(self.configuration.batchSize))
         }
     }
 

@@ -4,11 +4,14 @@
 /// `/metachat.v1.TenantService/GetTenant`.
 package struct MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
     /// The fully qualified service name, e.g. `metachat.v1.TenantService`.
-    package var service: String
+    package let service: String
     /// The method name, e.g. `GetTenant`.
-    package var method: String
+    package let method: String
     /// How many messages flow each way.
-    package var kind: RPCKind
+    package let kind: RPCKind
+    /// The HTTP/2 `:path` of the method, made once: every call reads it (routing, metrics, the
+    /// API log), and building it each time cost an allocation.
+    package let path: String
 
     /// Creates a descriptor.
     ///
@@ -20,10 +23,8 @@ package struct MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
         self.service = service
         self.method = method
         self.kind = kind
+        self.path = "/\(service)/\(method)"
     }
-
-    /// The HTTP/2 `:path` of the method.
-    package var path: String { "/\(self.service)/\(self.method)" }
 
     package var description: String { self.path }
 }
