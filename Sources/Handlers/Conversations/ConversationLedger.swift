@@ -66,6 +66,35 @@ package struct ConversationLedger: Sendable {
         return row.conversation
     }
 
+    /// The channel user's newest not-closed conversation, or a new one when there is none: found
+    /// and created in one transaction under a lock on the channel and user, so two first
+    /// messages of a new user at the same instant (two browser tabs of a web chat visitor) end
+    /// in one conversation.
+    ///
+    /// - Returns: The conversation and whether this call created it.
+    package func openOrCreate(
+        tenantID: UUID, channelType: String, channelID: UUID, externalUserID: String
+    ) async throws -> (conversation: Metachat_V1_Conversation, created: Bool) {
+        let (row, events) = try await self.transaction(tenantID) { store, log in
+            if let open = try await store.openConversation(channelID: channelID, externalUserID: externalUserID) {
+                return (open, [Metachat_V1_ConversationEvent]())
+            }
+            let id = try await log.reserve(1)
+            let row = try await store.insert(
+                channelType: channelType, channelID: channelID, externalUserID: externalUserID, title: "",
+                metadataJSON: try StoredMetadata.json([:]), lastEventID: id)
+            var created = Metachat_V1_ConversationEvent.ConversationCreated()
+            created.conversation = row.conversation
+            let events = [Self.event(id, row, .conversationCreated(created))]
+            try await log.append(events)
+            return (row, events)
+        }
+        if !events.isEmpty {
+            await self.sink.committed(events, tenantID: tenantID)
+        }
+        return (row.conversation, !events.isEmpty)
+    }
+
     /// The conversation with `id`.
     ///
     /// - Throws: `NOT_FOUND` when the tenant has none with this id.

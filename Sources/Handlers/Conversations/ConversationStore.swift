@@ -57,6 +57,27 @@ struct ConversationStore {
         return try rows.first.map(ConversationRow.init)
     }
 
+    /// The newest not-closed conversation of a channel's user, after waiting for every other
+    /// transaction that asked the same (a transaction-scoped advisory lock on the channel and
+    /// user): two requests of one new user, on any nodes, find-or-create one conversation.
+    ///
+    /// - Parameters:
+    ///   - channelID: The channel.
+    ///   - externalUserID: The user on that channel.
+    func openConversation(channelID: UUID, externalUserID: String) async throws -> ConversationRow? {
+        let key = "conversation-open:\(channelID.lowercasedString):\(externalUserID)"
+        _ = try await self.connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))")
+        let rows = try await self.connection.query(
+            """
+            SELECT \(unescaped: ConversationRow.columns) FROM conversations
+            WHERE tenant_id = \(self.tenantID) AND channel_id = \(channelID) AND external_user_id = \(externalUserID)
+              AND status <> 'CLOSED'
+            ORDER BY updated_at DESC, id DESC LIMIT 1
+            """
+        )
+        return try rows.first.map(ConversationRow.init)
+    }
+
     /// Writes a conversation's new state after a transition or a new message and returns it.
     ///
     /// - Parameters:

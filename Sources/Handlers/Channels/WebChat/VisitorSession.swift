@@ -133,21 +133,17 @@ final class VisitorSession: Sendable {
     // MARK: Conversation
 
     /// The visitor's conversation, created (and watched from its start) on the first message.
+    /// Found or created under a lock on the channel and visitor, so two tabs sending a new
+    /// visitor's first messages at once share one conversation.
     private func conversation() async throws -> UUID {
         if let known = self.state.withLock({ $0.conversationID }) { return known }
-        if let open = try await self.openConversation() {
-            let latest = try await self.lastEventID(open)
-            self.state.withLock { $0.conversationID = open }
-            self.watch(open, after: latest)
-            return open
-        }
-        let created = try await self.gateway.ledger.create(
+        let (conversation, created) = try await self.gateway.ledger.openOrCreate(
             tenantID: self.channel.tenantID, channelType: "WEB_CHAT", channelID: self.channel.channelID,
-            externalUserID: self.visitorID.lowercasedString, title: "", metadata: [:])
-        guard let id = UUID(canonicalText: created.id) else {
+            externalUserID: self.visitorID.lowercasedString)
+        guard let id = UUID(canonicalText: conversation.id) else {
             throw RPCError(code: .internalError, message: RPCError.unknownErrorMessage)
         }
-        let latest = Int64(created.lastEventID) ?? 0
+        let latest = created ? Int64(conversation.lastEventID) ?? 0 : try await self.lastEventID(id)
         self.state.withLock { $0.conversationID = id }
         self.watch(id, after: latest)
         return id
