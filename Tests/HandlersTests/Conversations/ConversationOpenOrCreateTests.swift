@@ -70,7 +70,8 @@ struct ConversationOpenOrCreateTests {
             #expect(again.id == first.id)
             let firstID = try ConversationTestHarness.uuid(first.id)
             _ = try await h.pool.withTenantTransaction(tenantID: tenant) { connection in
-                try await connection.query("UPDATE conversations SET status = 'CLOSED', closed_at = now() WHERE id = \(firstID)")
+                try await connection.query(
+                    "UPDATE conversations SET status = 'CLOSED', closed_at = now() WHERE id = \(firstID)")
             }
             let (next, nextCreated) = try await h.ledger.openOrCreate(
                 tenantID: tenant, channelType: "WEB_CHAT", channelID: channel, externalUserID: "visitor")
