@@ -16,6 +16,7 @@ package import Storage
 package struct MetaCallbackReceiver: Sendable {
     let pool: PostgresPool
     let sealing: ChannelSecretSealing
+    private let writer: ChannelInboundWriter
 
     /// Creates the receiver.
     ///
@@ -25,6 +26,7 @@ package struct MetaCallbackReceiver: Sendable {
     package init(pool: PostgresPool, sealing: ChannelSecretSealing) {
         self.pool = pool
         self.sealing = sealing
+        self.writer = ChannelInboundWriter(pool: pool)
     }
 
     /// The `GET` handshake: `hub.mode=subscribe` with the channel's verify token echoes
@@ -98,14 +100,7 @@ package struct MetaCallbackReceiver: Sendable {
         let channel = ofPlatform.first { recipients.contains(Self.objectID(of: $0)) } ?? ofPlatform[0]
         guard channel.enabled else { return .accepted }
         do {
-            try await self.pool.withTenantTransaction(tenantID: channel.tenantID) { connection in
-                _ = try await connection.execute(
-                    """
-                    INSERT INTO channel_inbound (tenant_id, channel_id, body)
-                    VALUES (\(channel.tenantID), \(channel.id), \(body))
-                    """)
-                _ = try await connection.query("SELECT pg_notify('channel_inbound', '')")
-            }
+            try await self.writer.store(tenantID: channel.tenantID, channelID: channel.id, body: body)
         } catch {
             return .unavailable("The event could not be stored; Meta delivers it again.")
         }
