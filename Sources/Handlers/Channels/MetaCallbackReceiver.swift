@@ -17,6 +17,7 @@ package struct MetaCallbackReceiver: Sendable {
     let pool: PostgresPool
     let sealing: ChannelSecretSealing
     private let writer: ChannelInboundWriter
+    private let candidateCache: ChannelCandidateCache
 
     /// Creates the receiver.
     ///
@@ -27,6 +28,7 @@ package struct MetaCallbackReceiver: Sendable {
         self.pool = pool
         self.sealing = sealing
         self.writer = ChannelInboundWriter(pool: pool)
+        self.candidateCache = ChannelCandidateCache()
     }
 
     /// The `GET` handshake: `hub.mode=subscribe` with the channel's verify token echoes
@@ -63,7 +65,7 @@ package struct MetaCallbackReceiver: Sendable {
     package func receive(_ target: MetaCallbackTarget, signature: String?, body: [UInt8]) async -> MetaCallbackOutcome {
         let candidates: [ChannelRow]
         do {
-            candidates = try await self.candidates(target)
+            candidates = try await self.candidateCache.channels(for: target) { try await self.candidates(target) }
         } catch {
             return .unavailable("The channel could not be read; try again shortly.")
         }

@@ -1,5 +1,5 @@
 /// Which URL a Meta callback came to.
-package enum MetaCallbackTarget: Sendable, Equatable {
+package enum MetaCallbackTarget: Sendable, Hashable {
     /// `/api/channels/{channel_id}/callback`: one channel.
     case channel(String)
     /// `/api/integrations/{whatsapp|messenger}/{tenant_id}`: the original platform's URL, any
