@@ -71,10 +71,13 @@ package struct ConversationLedger: Sendable {
     /// messages of a new user at the same instant (two browser tabs of a web chat visitor) end
     /// in one conversation.
     ///
+    /// - Parameter metadata: The new conversation's metadata (an existing one keeps its own).
     /// - Returns: The conversation and whether this call created it.
     package func openOrCreate(
-        tenantID: UUID, channelType: String, channelID: UUID, externalUserID: String
+        tenantID: UUID, channelType: String, channelID: UUID, externalUserID: String,
+        metadata: [String: String] = [:]
     ) async throws -> (conversation: Metachat_V1_Conversation, created: Bool) {
+        let metadataJSON = try StoredMetadata.json(metadata)
         let (row, events) = try await self.transaction(tenantID) { store, log in
             if let open = try await store.openConversation(channelID: channelID, externalUserID: externalUserID) {
                 return (open, [Metachat_V1_ConversationEvent]())
@@ -82,7 +85,7 @@ package struct ConversationLedger: Sendable {
             let id = try await log.reserve(1)
             let row = try await store.insert(
                 channelType: channelType, channelID: channelID, externalUserID: externalUserID, title: "",
-                metadataJSON: try StoredMetadata.json([:]), lastEventID: id)
+                metadataJSON: metadataJSON, lastEventID: id)
             var created = Metachat_V1_ConversationEvent.ConversationCreated()
             created.conversation = row.conversation
             let events = [Self.event(id, row, .conversationCreated(created))]

@@ -168,14 +168,23 @@ package struct ChatOrchestrator: Sendable {
             } else {
                 // A new conversation is created only once the message would be accepted.
                 try await self.admit(input, settings: settings, humanOwned: false)
-                let conversation = try await self.ledger.create(
-                    tenantID: input.tenantID, channelType: input.channelType, channelID: input.channelID,
-                    externalUserID: input.externalUserID, title: "", metadata: input.metadata)
+                let conversation: Metachat_V1_Conversation
+                if let channelID = input.channelID {
+                    // A channel user's first messages may be answered at once (two callbacks, two
+                    // tabs): they find or create one conversation under a lock on the user.
+                    (conversation, created) = try await self.ledger.openOrCreate(
+                        tenantID: input.tenantID, channelType: input.channelType, channelID: channelID,
+                        externalUserID: input.externalUserID, metadata: input.metadata)
+                } else {
+                    conversation = try await self.ledger.create(
+                        tenantID: input.tenantID, channelType: input.channelType, channelID: nil,
+                        externalUserID: input.externalUserID, title: "", metadata: input.metadata)
+                    created = true
+                }
                 guard let newID = UUID(canonicalText: conversation.id) else {
                     throw RPCError(code: .internalError, message: RPCError.unknownErrorMessage)
                 }
                 id = newID
-                created = true
             }
             if !key.isEmpty {
                 try await self.requests.attach(tenantID: input.tenantID, key: key, conversationID: id)
