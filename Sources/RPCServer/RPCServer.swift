@@ -29,6 +29,11 @@ package final class RPCServer: Service, Sendable {
     private struct Listening {
         var channel: (any Channel)?
         var shutDownRequested = false
+        /// Closes the connections left when the grace period ends.
+        var graceTimer: Scheduled<Void>?
+        /// The event loops are stopping or stopped: nothing may be scheduled on them any more (a
+        /// task scheduled on a loop that is shutting down can be dropped with its promise).
+        var loopsStopping = false
     }
     private let connections: ConnectionRegistry
 
@@ -108,10 +113,23 @@ package final class RPCServer: Service, Sendable {
                 self.shutDown()
             }
         } catch {
+            self.cancelGraceTimer()
             try? await Self.stop(group, after: self.services.tasks, timeout: .seconds(10), logger: self.logger)
             throw error
         }
+        self.cancelGraceTimer()
         try await Self.stop(group, after: self.services.tasks, timeout: .seconds(10), logger: self.logger)
+    }
+
+    /// Marks the loops as stopping and cancels the grace-period timer, if one was scheduled:
+    /// from here on ``shutDown(gracePeriod:)`` schedules nothing on them.
+    private func cancelGraceTimer() {
+        let timer = self.listening.withLock { listening -> Scheduled<Void>? in
+            listening.loopsStopping = true
+            defer { listening.graceTimer = nil }
+            return listening.graceTimer
+        }
+        timer?.cancel()
     }
 
     private func serve(on group: MultiThreadedEventLoopGroup, onListening: @Sendable (Int) -> Void) async throws {
@@ -187,9 +205,12 @@ package final class RPCServer: Service, Sendable {
         guard let listener else {
             return
         }
-        listener.eventLoop.scheduleTask(in: TimeAmount(gracePeriod)) {
-            for connection in connections.open {
-                connection.close(promise: nil)
+        self.listening.withLock { listening in
+            guard !listening.loopsStopping, listening.graceTimer == nil else { return }
+            listening.graceTimer = listener.eventLoop.scheduleTask(in: TimeAmount(gracePeriod)) {
+                for connection in connections.open {
+                    connection.close(promise: nil)
+                }
             }
         }
     }
