@@ -52,15 +52,9 @@ package struct ConversationLedger: Sendable {
     ) async throws -> Metachat_V1_Conversation {
         let metadataJSON = try StoredMetadata.json(metadata)
         let (row, events) = try await self.transaction(tenantID) { store, log in
-            let id = try await log.reserve(1)
-            let row = try await store.insert(
-                channelType: channelType, channelID: channelID, externalUserID: externalUserID, title: title,
-                metadataJSON: metadataJSON, lastEventID: id)
-            var created = Metachat_V1_ConversationEvent.ConversationCreated()
-            created.conversation = row.conversation
-            let events = [Self.event(id, row, .conversationCreated(created))]
-            try await log.append(events)
-            return (row, events)
+            try await Self.insertNew(
+                store: store, log: log, channelType: channelType, channelID: channelID,
+                externalUserID: externalUserID, title: title, metadataJSON: metadataJSON)
         }
         await self.sink.committed(events, tenantID: tenantID)
         return row.conversation
@@ -82,15 +76,9 @@ package struct ConversationLedger: Sendable {
             if let open = try await store.openConversation(channelID: channelID, externalUserID: externalUserID) {
                 return (open, [Metachat_V1_ConversationEvent]())
             }
-            let id = try await log.reserve(1)
-            let row = try await store.insert(
-                channelType: channelType, channelID: channelID, externalUserID: externalUserID, title: "",
-                metadataJSON: metadataJSON, lastEventID: id)
-            var created = Metachat_V1_ConversationEvent.ConversationCreated()
-            created.conversation = row.conversation
-            let events = [Self.event(id, row, .conversationCreated(created))]
-            try await log.append(events)
-            return (row, events)
+            return try await Self.insertNew(
+                store: store, log: log, channelType: channelType, channelID: channelID,
+                externalUserID: externalUserID, title: "", metadataJSON: metadataJSON)
         }
         if !events.isEmpty {
             await self.sink.committed(events, tenantID: tenantID)
@@ -206,6 +194,22 @@ package struct ConversationLedger: Sendable {
         } catch let error as PostgresError {
             throw RPCError(storage: error)
         }
+    }
+
+    /// Inserts a conversation and its `conversation_created` event in the caller's transaction.
+    private static func insertNew(
+        store: ConversationStore, log: ConversationEventLog, channelType: String, channelID: UUID?,
+        externalUserID: String, title: String, metadataJSON: String
+    ) async throws -> (ConversationRow, [Metachat_V1_ConversationEvent]) {
+        let id = try await log.reserve(1)
+        let row = try await store.insert(
+            channelType: channelType, channelID: channelID, externalUserID: externalUserID, title: title,
+            metadataJSON: metadataJSON, lastEventID: id)
+        var created = Metachat_V1_ConversationEvent.ConversationCreated()
+        created.conversation = row.conversation
+        let events = [Self.event(id, row, .conversationCreated(created))]
+        try await log.append(events)
+        return (row, events)
     }
 
     /// A durable event of the conversation in `row`.

@@ -9,20 +9,12 @@ struct ChannelCandidateCacheTests {
 
     /// Counts the reads it answers, each with no channels.
     final class CountingReader: Sendable {
-        private let reads = LockedCount()
+        private let reads = LockedBox(0)
         var count: Int { self.reads.value }
         func read() async throws -> [ChannelRow] {
-            self.reads.increment()
+            self.reads.withLock { $0 += 1 }
             return []
         }
-    }
-
-    final class LockedCount: @unchecked Sendable {
-        // @unchecked: every access goes through `lock`.
-        private let lock = NSLock()
-        private var count = 0
-        var value: Int { self.lock.withLock { self.count } }
-        func increment() { self.lock.withLock { self.count += 1 } }
     }
 
     @Test("Within its lifetime a URL is read once; after it, again; other URLs on their own")
