@@ -143,3 +143,67 @@ def test_rest_end_to_end(server, keys):
 
     assert rest(server, "DELETE", f"/api/documents/{created['id']}", {"x-api-key": a}).status == 200
     assert rest(server, "GET", f"/api/documents/{created['id']}", {"x-api-key": a}).status == 404
+
+
+def test_tenant_embedding_settings_round_trip_and_reindex(server):
+    """`settings.rag.embedding` over REST: the key is never answered (only its last four), bad
+    values and refused base URLs answer 400 naming the field, the tenant's own model tags its
+    chunks, and changing the model reindexes the tenant's documents in the background."""
+    admin = seed_admin("kb-embed@example.com", f"kb-{uuid.uuid4().hex[:12]}")["apiKey"]
+    tenant = ok(rest(server, "POST", "/api/tenants", {"x-admin-key": admin}, {"name": f"KB {uuid.uuid4().hex[:8]}"}))
+    key = ok(rest(server, "POST", f"/api/security/tenants/{tenant['id']}/api-keys", {"x-admin-key": admin}, {"label": "kb"}))["apiKey"]
+    headers = {"x-api-key": key}
+    path = f"/api/tenants/{tenant['id']}"
+    secret = "sk-embed-interop-0123456789"
+    # Another spelling of the model server's URL: the tenant's own base URL (loopback is inside
+    # OUTBOUND_ALLOW_CIDRS for this suite).
+    own_url = embedding_url() + "/"
+
+    patched = rest(server, "PATCH", path, headers, {"settings": {"rag": {"embedding": {
+        "model": "minilm-alias", "baseUrl": own_url, "apiKey": secret}}}})
+    assert patched.status == 200, (patched.status, patched.body[:500])
+    assert secret not in patched.body
+    embedding = patched.json()["settings"]["rag"]["embedding"]
+    assert embedding == {"model": "minilm-alias", "baseUrl": own_url, "apiKeyLastFour": "6789"}, embedding
+    stored = ok(rest(server, "GET", path, headers))
+    assert stored["settings"]["rag"]["embedding"] == embedding
+    assert secret not in json.dumps(stored)
+
+    for body, field in [
+        ({"dimensions": 2001}, "settings.rag.embedding.dimensions"),
+        ({"model": "m" * 201}, "settings.rag.embedding.model"),
+        ({"baseUrl": "ftp://example.com/v1"}, "settings.rag.embedding.baseUrl"),
+        ({"baseUrl": "http://10.20.30.40/v1", "apiKey": secret}, "settings.rag.embedding.baseUrl"),
+        ({"apiKey": "short"}, "settings.rag.embedding.apiKey"),
+    ]:
+        bad = rest(server, "PATCH", path, headers, {"settings": {"rag": {"embedding": body}}})
+        assert bad.status == 400, (body, bad.status, bad.body[:300])
+        assert field in bad.json()["error"]["message"], (body, bad.body[:300])
+    # Moving the stored key to another host needs the key again.
+    moved = rest(server, "PATCH", path, headers, {"settings": {"rag": {"embedding": {"baseUrl": embedding_url()}}}})
+    assert moved.status == 400 and "settings.rag.embedding.apiKey" in moved.json()["error"]["message"], moved.body[:300]
+    assert ok(rest(server, "GET", path, headers))["settings"]["rag"]["embedding"] == embedding
+
+    created = ok(rest(server, "POST", "/api/documents", headers, {
+        "title": "Account help", "content": "To change your password open Settings and choose Security.\n"}))
+    ready = wait_for_status(server, key, created["id"], {"DOCUMENT_STATUS_READY", "DOCUMENT_STATUS_FAILED"}, 60)
+    assert ready["status"] == "DOCUMENT_STATUS_READY" and ready["embeddingModel"] == "minilm-alias", ready
+
+    ok(rest(server, "PATCH", path, headers, {"settings": {"rag": {"embedding": {"model": "minilm-alias-2"}}}}))
+    deadline = time.monotonic() + 60
+    document = ready
+    while time.monotonic() < deadline:
+        document = ok(rest(server, "GET", f"/api/documents/{created['id']}", headers))
+        if document["status"] == "DOCUMENT_STATUS_READY" and document["embeddingModel"] == "minilm-alias-2":
+            break
+        # Searches keep answering by meaning while the document is reindexed.
+        query = urllib.parse.urlencode({"query": "how do I reset my login credentials", "mode": "SEARCH_MODE_VECTOR"})
+        found = ok(rest(server, "GET", f"/api/documents/search?{query}", headers))
+        assert [r["citation"]["documentId"] for r in found["results"]][:1] == [created["id"]], found
+        time.sleep(0.05)  # paces the polling of a state that changes on its own; not synchronisation
+    else:
+        pytest.fail(f"the document was not reindexed with minilm-alias-2: {document}\n{server.log_tail()}")
+    assert {chunk["embeddingModel"] for chunk in all_chunks(server, key, created["id"])} == {"minilm-alias-2"}
+    query = urllib.parse.urlencode({"query": "how do I reset my login credentials", "mode": "SEARCH_MODE_VECTOR"})
+    found = ok(rest(server, "GET", f"/api/documents/search?{query}", headers))
+    assert found["embeddingModel"] == "minilm-alias-2" and found["results"][0]["citation"]["documentId"] == created["id"]

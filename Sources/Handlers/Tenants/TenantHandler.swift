@@ -193,6 +193,15 @@ package struct TenantHandler: Metachat_V1_TenantService.Handler {
                     before: current.tenant.settings, after: updated.settings, llmChange: llmChange,
                     embeddingChange: embeddingChange)
                 try await Self.checkTextSearchLanguage(updated.settings, in: store)
+                if TenantEmbeddingChange.changesVectors(
+                    before: current.tenant.settings.rag.embedding, after: updated.settings.rag.embedding)
+                {
+                    // Every document is embedded again in the background; until then searches
+                    // also embed questions with the embedder being replaced.
+                    let queued = try await TenantEmbeddingReindex.queue(tenantID: id, on: connection)
+                    try await store.retireEmbedding(
+                        id: id, previous: queued > 0 ? current.tenant.settings.rag.embedding : nil)
+                }
                 let row = try await store.update(
                     id: id,
                     name: updated.name,

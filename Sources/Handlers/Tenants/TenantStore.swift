@@ -2,6 +2,7 @@ internal import FoundationEssentials
 internal import MetaChatAPI
 internal import RPCServer
 internal import Storage
+internal import SwiftProtobuf
 
 /// The SQL of the tenant endpoints, run on a connection inside a transaction whose row-level
 /// security scope the caller chose.
@@ -100,6 +101,40 @@ struct TenantStore {
             )
         )
         return try rows.first.map(TenantRow.init)
+    }
+
+    /// Keeps `previous` (the tenant's embedding settings before a change that makes its vectors
+    /// stale) and the embedding key stored now, sealed again for `previous_embedding_api_key`, as
+    /// the tenant's previous embedder: searches embed questions with it too until the reindex is
+    /// done. `nil` forgets any previous embedder. Runs before ``update(id:name:enabled:settingsJSON:metadataJSON:llmAPIKey:embeddingAPIKey:)``
+    /// replaces the key.
+    func retireEmbedding(id: UUID, previous: Metachat_V1_EmbeddingSettings?) async throws {
+        guard var previous else {
+            try await self.connection.execute(
+                "UPDATE tenants SET previous_embedding = NULL, previous_embedding_api_key = NULL WHERE id = \(id)")
+            return
+        }
+        previous.apiKey = ""
+        previous.apiKeyLastFour = ""
+        let rows = try await self.connection.query("SELECT embedding_api_key FROM tenants WHERE id = \(id)")
+        var key: String?
+        if let stored = try rows.first?.decode("embedding_api_key", as: String?.self) {
+            if SecretsEnvelope.isSealed(stored) {
+                // A key that no longer opens is not kept: the previous embedder then runs without one.
+                key = try (try? self.secrets.open(
+                    stored, context: SecretContext(table: "tenants", column: "embedding_api_key", rowID: id.lowercasedString)
+                )).map { try self.seal($0, column: "previous_embedding_api_key", tenantID: id) }
+            } else {
+                // Plaintext from before sealing stays plaintext; `serve` seals it at start-up.
+                key = stored
+            }
+        }
+        try await self.connection.execute(
+            PostgresQuery(
+                unsafeSQL: """
+                    UPDATE tenants SET previous_embedding = $2, previous_embedding_api_key = $3 WHERE id = $1
+                    """,
+                binds: [.uuid(id), .jsonb(try previous.jsonString()), key.map(PostgresValue.text)]))
     }
 
     /// Seals a provider key for the tenant's row.

@@ -140,17 +140,21 @@ struct ServeDependencies {
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         let postgres = self.postgres
         let files = DocumentFileStore(root: storagePath)
-        let embedder: (any TextEmbedder)? = embedding.map {
-            OpenAIEmbeddingClient(
-                configuration: .init(baseURL: $0.baseURL, apiKey: $0.apiKey, model: $0.model), http: http)
+        let serverEmbedding = embedding.map {
+            OpenAIEmbeddingClient.Configuration(baseURL: $0.baseURL, apiKey: $0.apiKey, model: $0.model)
         }
+        let embedder: (any TextEmbedder)? = serverEmbedding.map { OpenAIEmbeddingClient(configuration: $0, http: http) }
+        // Tenants' own embedding base URLs go through the egress check, like their LLM base URLs.
+        let embedders = TenantEmbedderDirectory(
+            server: serverEmbedding, serverTransport: DirectModelHTTPTransport(http: http),
+            tenantTransport: self.outbound, secrets: secrets)
         self.http = http
         self.documentFiles = files
         self.embedder = embedder
-        self.retriever = DocumentRetriever(pool: postgres, embedder: embedder, logger: logger)
+        self.retriever = DocumentRetriever(pool: postgres, embedders: embedders, logger: logger)
         self.ingestionWorker = DocumentIngestionWorker(
             ingestor: DocumentIngestor(
-                pool: postgres, files: files, embedder: embedder, temporaryDirectory: storagePath + "/tmp",
+                pool: postgres, files: files, embedders: embedders, temporaryDirectory: storagePath + "/tmp",
                 lease: ingestLease, metrics: metrics.ingestion, logger: logger),
             pool: postgres, concurrency: ingestWorkers, logger: logger)
         var lockOptions = PostgresPool.Configuration.Options.defaults

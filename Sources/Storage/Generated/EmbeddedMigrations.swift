@@ -1211,5 +1211,20 @@ CREATE INDEX channel_outbox_channel_pending_idx ON channel_outbox (tenant_id, ch
 
 """#
         ),
+        (
+            version: 27,
+            fileName: "0027_tenant_previous_embedding.sql",
+            sha256: "dbe21b5e2a9ee10cb2c21bd24f47c1331e2757e28cdd78ceb446dae405f68cd0",
+            sql: #"""
+-- A tenant's embedding settings from before its last change of model, endpoint or dimensions
+-- (settings.rag.embedding without the key, as JSON) and its key (sealed, like embedding_api_key),
+-- kept while its documents are reindexed: searches embed the question with both until no document
+-- is waiting for the new model (docs/knowledge-base.md, "A tenant's own embedder").
+ALTER TABLE tenants
+    ADD COLUMN previous_embedding         jsonb,
+    ADD COLUMN previous_embedding_api_key text;
+
+"""#
+        ),
     ]
 }

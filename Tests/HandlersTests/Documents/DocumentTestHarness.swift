@@ -23,6 +23,12 @@ struct DocumentTestHarness {
     let tenantB: String
     /// The ingestor's metrics.
     let metrics: PrometheusCollectorRegistry
+    /// Changes tenants' settings (sealing keys with ``secrets``), as TenantService does.
+    let tenants: TenantHandler
+    /// The envelope the tenants' stored keys are sealed with.
+    static let secrets = SecretsEnvelope(current: SecretsEncryptionKey(bytes: Array(100..<132)))
+    /// The offline model's name as the server's embedder records it.
+    static let serverModel = "all-MiniLM-L6-v2"
 
     /// Runs `body` against a freshly migrated schema; `embeddings` uses the offline model server.
     static func with<R>(embeddings: Bool = true, _ body: (DocumentTestHarness) async throws -> R) async throws -> R {
@@ -43,12 +49,14 @@ struct DocumentTestHarness {
     private static func run<R>(
         embeddings: Bool, storage: URL, http: HTTPClient, _ body: (DocumentTestHarness) async throws -> R
     ) async throws -> R {
-        let embedder: (any TextEmbedder)? =
-            embeddings
-            ? OpenAIEmbeddingClient(
-                configuration: .init(baseURL: try TestEnvironment.embeddingURL(), model: "all-MiniLM-L6-v2"), http: http
-            )
-            : nil
+        // Tenants' own settings (`settings.rag.embedding`) are honoured; their base URLs reach the
+        // loopback model server directly (the egress check has its own tests).
+        let transport = DirectModelHTTPTransport(http: http)
+        let embedders = TenantEmbedderDirectory(
+            server: embeddings
+                ? OpenAIEmbeddingClient.Configuration(baseURL: try TestEnvironment.embeddingURL(), model: Self.serverModel)
+                : nil,
+            serverTransport: transport, tenantTransport: transport, secrets: Self.secrets)
         return try await Self.gate.withPlace {
             try await MigratedDatabase.with(maximumConnections: 6) { pool in
                 let files = DocumentFileStore(root: storage.path)
@@ -63,15 +71,16 @@ struct DocumentTestHarness {
                     pool: pool,
                     handler: DocumentHandler(
                         pool: pool, files: files,
-                        retriever: DocumentRetriever(pool: pool, embedder: embedder, logger: logger)),
+                        retriever: DocumentRetriever(pool: pool, embedders: embedders, logger: logger)),
                     ingestor: DocumentIngestor(
-                        pool: pool, files: files, embedder: embedder, temporaryDirectory: storage.path + "/tmp",
+                        pool: pool, files: files, embedders: embedders, temporaryDirectory: storage.path + "/tmp",
                         metrics: IngestionMetrics(registry: registry), logger: logger),
                     files: files,
                     storage: storage,
                     tenantA: try await ConversationTestHarness.makeTenant(pool, name: "A"),
                     tenantB: try await ConversationTestHarness.makeTenant(pool, name: "B"),
-                    metrics: registry)
+                    metrics: registry,
+                    tenants: TenantHandler(pool: pool, secrets: Self.secrets))
                 return try await body(harness)
             }
         }

@@ -22,6 +22,9 @@ package struct OpenAIEmbeddingClient: TextEmbedder {
         package var apiKey: String
         /// Model name sent with every request.
         package var model: String
+        /// The `dimensions` asked for (models that can shorten their vectors, like
+        /// text-embedding-3-*); `nil`: not sent, the model's own size.
+        package var dimensions: Int?
         /// Inputs per request (default 64; at least 32 unless fewer are asked for).
         package var batchSize: Int
         /// Attempts per batch, the first included (default 4).
@@ -33,12 +36,13 @@ package struct OpenAIEmbeddingClient: TextEmbedder {
 
         /// A configuration with the defaults above.
         package init(
-            baseURL: String, apiKey: String = "", model: String, batchSize: Int = 64, attempts: Int = 4,
-            requestTimeout: Duration = .seconds(60), initialBackoff: Duration = .milliseconds(500)
+            baseURL: String, apiKey: String = "", model: String, dimensions: Int? = nil, batchSize: Int = 64,
+            attempts: Int = 4, requestTimeout: Duration = .seconds(60), initialBackoff: Duration = .milliseconds(500)
         ) {
             self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
             self.apiKey = apiKey
             self.model = model
+            self.dimensions = dimensions
             self.batchSize = batchSize
             self.attempts = attempts
             self.requestTimeout = requestTimeout
@@ -48,16 +52,30 @@ package struct OpenAIEmbeddingClient: TextEmbedder {
 
     /// The configuration.
     package let configuration: Configuration
-    private let http: HTTPClient
+    private let transport: any ModelHTTPTransport
+    /// Whether the base URL came from a tenant's settings: then every connection goes through the
+    /// egress check of the transport, as for a tenant's LLM base URL.
+    private let tenantSupplied: Bool
 
-    /// Creates a client.
+    /// Creates a client for the server's own (operator-configured) service.
     ///
     /// - Parameters:
     ///   - configuration: The service.
     ///   - http: The HTTP client (owned by the caller, shut down by it).
     package init(configuration: Configuration, http: HTTPClient) {
+        self.init(configuration: configuration, transport: DirectModelHTTPTransport(http: http), tenantSupplied: false)
+    }
+
+    /// Creates a client sending through `transport`.
+    ///
+    /// - Parameters:
+    ///   - configuration: The service.
+    ///   - transport: Sends the requests (the outbound client checks tenant-supplied hosts).
+    ///   - tenantSupplied: Whether the base URL is a tenant's.
+    package init(configuration: Configuration, transport: any ModelHTTPTransport, tenantSupplied: Bool) {
         self.configuration = configuration
-        self.http = http
+        self.transport = transport
+        self.tenantSupplied = tenantSupplied
     }
 
     package var model: String { self.configuration.model }
@@ -96,6 +114,7 @@ package struct OpenAIEmbeddingClient: TextEmbedder {
     private struct RequestBody: Encodable {
         var model: String
         var input: [String]
+        var dimensions: Int?
     }
 
     private struct ResponseBody: Decodable {
@@ -113,12 +132,16 @@ package struct OpenAIEmbeddingClient: TextEmbedder {
         if !self.configuration.apiKey.isEmpty {
             request.headers.add(name: "authorization", value: "Bearer \(self.configuration.apiKey)")
         }
-        let body = try JSONEncoder().encode(RequestBody(model: self.configuration.model, input: batch))
+        let body = try JSONEncoder().encode(
+                RequestBody(model: self.configuration.model, input: batch, dimensions: self.configuration.dimensions))
         request.body = .bytes(ByteBuffer(bytes: body))
         let seconds = self.configuration.requestTimeout.components.seconds
         let response: HTTPClientResponse
         do {
-            response = try await self.http.execute(request, timeout: .seconds(max(1, seconds)))
+            response = try await self.transport.execute(
+                request, tenantSupplied: self.tenantSupplied, timeout: .seconds(max(1, seconds)))
+        } catch let refusal as EgressRefusal {
+            throw EmbeddingError("the embedding service's address is refused: \(refusal)", isTransient: false)
         } catch let error as HTTPClientError {
             throw EmbeddingError("the embedding service could not be reached (\(error))", isTransient: true)
         } catch is CancellationError {

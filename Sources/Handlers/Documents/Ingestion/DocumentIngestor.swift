@@ -14,12 +14,12 @@ package struct DocumentIngestor: Sendable {
     let files: DocumentFileStore
     let extractor: DocumentExtractor
     let chunker: DocumentChunker
-    let embedder: (any TextEmbedder)?
+    let embedders: TenantEmbedderDirectory
     let queue: IngestJobQueue
     let metrics: IngestionMetrics
     let logger: Logger
 
-    /// Creates an ingestor.
+    /// Creates an ingestor embedding every tenant's chunks with one embedder.
     ///
     /// - Parameters:
     ///   - pool: PostgreSQL, migrated.
@@ -34,11 +34,32 @@ package struct DocumentIngestor: Sendable {
         lease: Duration = .seconds(120), metrics: IngestionMetrics = PlatformMetrics.unobserved().ingestion,
         logger: Logger
     ) {
+        self.init(
+            pool: pool, files: files, embedders: TenantEmbedderDirectory(fixed: embedder),
+            temporaryDirectory: temporaryDirectory, lease: lease, metrics: metrics, logger: logger)
+    }
+
+    /// Creates an ingestor embedding each tenant's chunks with its own embedder
+    /// (`settings.rag.embedding`, else the server's).
+    ///
+    /// - Parameters:
+    ///   - pool: PostgreSQL, migrated.
+    ///   - files: Where original bytes are kept.
+    ///   - embedders: Picks each tenant's embedder.
+    ///   - temporaryDirectory: Where `pdftotext` works.
+    ///   - lease: How long a claimed job stays with its worker without progress (default 120 s).
+    ///   - metrics: Counts every run of a job by outcome.
+    ///   - logger: Receives failures (never document content).
+    package init(
+        pool: PostgresPool, files: DocumentFileStore, embedders: TenantEmbedderDirectory, temporaryDirectory: String,
+        lease: Duration = .seconds(120), metrics: IngestionMetrics = PlatformMetrics.unobserved().ingestion,
+        logger: Logger
+    ) {
         self.pool = pool
         self.files = files
         self.extractor = DocumentExtractor(pdf: PDFExtractor(temporaryDirectory: temporaryDirectory))
         self.chunker = DocumentChunker()
-        self.embedder = embedder
+        self.embedders = embedders
         var queue = IngestJobQueue(pool: pool)
         queue.configuration.lease = lease
         self.queue = queue
@@ -122,8 +143,10 @@ package struct DocumentIngestor: Sendable {
         let extracted = try await self.extractor.extract(bytes, kind: kind)
         let drafts = self.chunker.chunks(extracted)
         try await self.queue.progress(job, percent: 10)
+        let settings = try await TenantSearchSettings.load(job.tenantID, pool: self.pool)
+        let embedder = self.embedders.embedders(for: settings, tenantID: job.tenantID).current
         var vectors: [[Float]] = []
-        if let embedder = self.embedder {
+        if let embedder {
             let batch = 64
             var start = 0
             while start < drafts.count {
@@ -134,7 +157,7 @@ package struct DocumentIngestor: Sendable {
                 try await self.queue.progress(job, percent: 10 + 85 * start / max(1, drafts.count))
             }
         }
-        let language = try await self.language(job.tenantID)
+        let language = settings.language
         try await self.pool.withTenantTransaction(tenantID: job.tenantID) { connection in
             let store = DocumentStore(connection: connection, tenantID: job.tenantID)
             guard let locked = try await store.find(job.documentID, lock: true), locked.generation == job.generation
@@ -144,7 +167,7 @@ package struct DocumentIngestor: Sendable {
             }
             try await connection.execute(
                 "DELETE FROM document_chunks WHERE tenant_id = \(job.tenantID) AND document_id = \(job.documentID)")
-            let model = self.embedder?.model ?? ""
+            let model = embedder?.model ?? ""
             for (index, draft) in drafts.enumerated() {
                 let vector = index < vectors.count ? vectors[index] : nil
                 try await connection.execute(
@@ -174,6 +197,15 @@ package struct DocumentIngestor: Sendable {
                 try await OutboxWriter(connection: connection).append(
                     [try OutboxEvent.document(.documentReady, document: ready.document)].compactMap { $0 })
             }
+            // The last document of a reindex ends the need for the tenant's previous embedder.
+            try await connection.execute(
+                """
+                UPDATE tenants SET previous_embedding = NULL, previous_embedding_api_key = NULL
+                WHERE id = \(job.tenantID) AND previous_embedding IS NOT NULL AND NOT EXISTS (
+                    SELECT 1 FROM documents WHERE tenant_id = \(job.tenantID) AND id <> \(job.documentID)
+                        AND status IN ('PENDING', 'PROCESSING'))
+                """
+            )
             try await self.queue.finish(job, on: connection)
         }
     }

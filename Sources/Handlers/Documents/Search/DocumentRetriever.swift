@@ -18,19 +18,41 @@ package struct DocumentRetriever: Retriever {
     static let rankConstant = 60.0
 
     let pool: PostgresPool
-    let embedder: (any TextEmbedder)?
+    let embedders: TenantEmbedderDirectory
     let logger: Logger
 
-    /// Creates the retriever.
+    /// Creates the retriever with one embedder for every tenant.
     ///
     /// - Parameters:
     ///   - pool: PostgreSQL, migrated.
     ///   - embedder: Embeds queries (the same model as the chunks); `nil`: text search only.
     ///   - logger: Receives embedding failures.
     package init(pool: PostgresPool, embedder: (any TextEmbedder)?, logger: Logger) {
+        self.init(pool: pool, embedders: TenantEmbedderDirectory(fixed: embedder), logger: logger)
+    }
+
+    /// Creates the retriever embedding each tenant's queries with its own embedder
+    /// (`settings.rag.embedding`, else the server's), and while the tenant's documents are
+    /// reindexed after a change, with the previous one too.
+    ///
+    /// - Parameters:
+    ///   - pool: PostgreSQL, migrated.
+    ///   - embedders: Picks each tenant's embedders.
+    ///   - logger: Receives embedding failures.
+    package init(pool: PostgresPool, embedders: TenantEmbedderDirectory, logger: Logger) {
         self.pool = pool
-        self.embedder = embedder
+        self.embedders = embedders
         self.logger = logger
+    }
+
+    /// One query vector and the model whose chunks it is compared with.
+    struct QueryVector: Sendable {
+        /// The model recorded with the chunks.
+        var model: String
+        /// The question's vector.
+        var vector: [Float]
+        /// Whether the tenant's chunks of this model and dimension are scanned exactly.
+        var exact = true
     }
 
     package func retrieve(_ query: RetrievalQuery, tenantID: UUID) async throws -> Retrieval {
@@ -44,45 +66,56 @@ package struct DocumentRetriever: Retriever {
         let minScore = query.minScore ?? settings.minScore
         var mode = query.mode == .unspecified ? .hybrid : query.mode
         var notice = ""
-        var vector: [Float]?
+        var vectors: [QueryVector] = []
         if mode != .text {
-            if let embedder = self.embedder {
-                do {
-                    vector = try await embedder.embed([query.text]).first
-                } catch let error as EmbeddingError {
-                    self.logger.warning("query embedding failed", metadata: ["error": "\(error.message)"])
-                    notice = "The embedding service did not answer (\(error.message)); full-text search only."
+            let embedders = self.embedders.embedders(for: settings, tenantID: tenantID)
+            if let current = embedders.current {
+                // While a reindex runs, the question is embedded by both models: each vector is
+                // compared with the chunks of its own model (docs/knowledge-base.md).
+                var failure: EmbeddingError?
+                for embedder in [current, embedders.previous].compactMap({ $0 }) {
+                    do {
+                        if let vector = try await embedder.embed([query.text]).first {
+                            vectors.append(QueryVector(model: embedder.model, vector: vector))
+                        }
+                    } catch let error as EmbeddingError {
+                        self.logger.warning(
+                            "query embedding failed", metadata: ["model": "\(embedder.model)", "error": "\(error.message)"])
+                        failure = failure ?? error
+                    }
+                }
+                if vectors.isEmpty, let failure {
+                    notice = "The embedding service did not answer (\(failure.message)); full-text search only."
                 }
             } else {
                 notice = "No embedding service is configured; full-text search only."
             }
-            if vector == nil { mode = .text }
+            if vectors.isEmpty { mode = .text }
         }
         let candidates = max(40, topK * 4)
-        let model = self.embedder?.model ?? ""
         let text = query.text
         let documentIDs = query.documentIDs
         let metadata = query.metadata
         let language = settings.language
+        let planned = vectors
         do {
             let rows = try await self.pool.withTenantTransaction(tenantID: tenantID) { connection in
-                var exact = false
-                if let vector {
-                    exact =
+                var vectors = planned
+                for index in vectors.indices {
+                    vectors[index].exact =
                         try await Self.chunkCount(
-                            tenantID: tenantID, dimension: vector.count, model: model, upTo: Self.exactSearchLimit,
-                            on: connection) <= Self.exactSearchLimit
-                    if !exact {
-                        // A constant: the index's candidates are filtered to the tenant afterwards, so
-                        // the search looks at as many as pgvector allows.
-                        _ = try await connection.query(
-                            PostgresQuery(unsafeSQL: "SET LOCAL hnsw.ef_search = 1000", binds: []))
-                    }
+                            tenantID: tenantID, dimension: vectors[index].vector.count, model: vectors[index].model,
+                            upTo: Self.exactSearchLimit, on: connection) <= Self.exactSearchLimit
+                }
+                if vectors.contains(where: { !$0.exact }) {
+                    // A constant: the index's candidates are filtered to the tenant afterwards, so
+                    // the search looks at as many as pgvector allows.
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL hnsw.ef_search = 1000", binds: []))
                 }
                 let plan = Self.query(
-                    tenantID: tenantID, text: text, language: language, vector: vector, model: model, mode: mode,
+                    tenantID: tenantID, text: text, language: language, vectors: vectors, mode: mode,
                     candidates: candidates, topK: topK, minScore: minScore, documentIDs: documentIDs,
-                    metadata: metadata, exact: exact)
+                    metadata: metadata)
                 return try await connection.query(plan)
             }
             var passages: [Metachat_V1_SearchResult] = []
@@ -110,7 +143,7 @@ package struct DocumentRetriever: Retriever {
                 passages.append(result)
             }
             return Retrieval(
-                passages: passages, mode: mode, embeddingModel: vector == nil ? "" : (self.embedder?.model ?? ""),
+                passages: passages, mode: mode, embeddingModel: vectors.map(\.model).joined(separator: ","),
                 notice: notice)
         } catch let error as PostgresError {
             if !error.isUnavailable {
@@ -142,13 +175,13 @@ package struct DocumentRetriever: Retriever {
         return Int(try rows.first?.decode("n", as: Int64.self) ?? 0)
     }
 
-    /// The search statement (public for plan tests and the benchmark). With `exact`, the vector
-    /// half reads the tenant's chunks and sorts them by distance (a fence keeps the planner off the
-    /// HNSW index); otherwise it walks the index.
+    /// The search statement (public for plan tests and the benchmark). A vector marked `exact`
+    /// reads the tenant's chunks of its model and sorts them by distance (a fence keeps the planner
+    /// off the HNSW index); otherwise it walks the index. With two vectors (a reindex between two
+    /// models), each ranks the chunks of its model and the vector list interleaves the two by rank.
     static func query(
-        tenantID: UUID, text: String, language: String, vector: [Float]?, model: String,
-        mode: Metachat_V1_SearchMode, candidates: Int, topK: Int, minScore: Double, documentIDs: [UUID],
-        metadata: [String: String], exact: Bool = false
+        tenantID: UUID, text: String, language: String, vectors: [QueryVector], mode: Metachat_V1_SearchMode,
+        candidates: Int, topK: Int, minScore: Double, documentIDs: [UUID], metadata: [String: String]
     ) -> PostgresQuery {
         var binds: [PostgresValue?] = [
             .uuid(tenantID), .text(text), .text(language), .int64(Int64(candidates)),
@@ -158,36 +191,52 @@ package struct DocumentRetriever: Retriever {
             ? nil : "{" + documentIDs.map { $0.uuidString.lowercased() }.joined(separator: ",") + "}"
         binds.append(documentFilter.map(PostgresValue.unknown))  // $5
         binds.append(metadata.isEmpty ? nil : .jsonb((try? StoredMetadata.json(metadata)) ?? "{}"))  // $6
-        binds.append(.text(model))  // $7
         let filters = """
              AND ($5::uuid[] IS NULL OR c.document_id = ANY($5::uuid[]))
              AND ($6::jsonb IS NULL OR c.document_id IN
                   (SELECT d.id FROM documents d WHERE d.tenant_id = $1 AND d.metadata @> $6::jsonb))
             """
-        let useVector = mode != .text && vector != nil
+        let useVector = mode != .text && !vectors.isEmpty
         let useText = mode != .vector
         var vectorList = "SELECT NULL::uuid AS id, 0::float8 AS vscore, 0::int8 AS vrank WHERE false"
-        if useVector, let vector {
-            binds.append(.unknown(ChunkRow.text(vector)))  // $8
-            let dimension = vector.count
-            if exact {
-                vectorList = """
-                    SELECT id, 1 - dist AS vscore, row_number() OVER (ORDER BY dist, id) AS vrank FROM (
-                        SELECT c.id, (c.embedding::vector(\(dimension)) <=> $8::vector(\(dimension)))::float8 AS dist
-                        FROM (SELECT c.id, c.embedding FROM document_chunks c
-                            WHERE c.tenant_id = $1 AND c.dimensions = \(dimension) AND c.embedding_model = $7\(filters)
-                            OFFSET 0) c
-                        ORDER BY dist, c.id LIMIT $4) v
+        if useVector {
+            var lists: [String] = []
+            for entry in vectors {
+                binds.append(.text(entry.model))
+                let model = binds.count
+                binds.append(.unknown(ChunkRow.text(entry.vector)))
+                let vector = binds.count
+                let dimension = entry.vector.count
+                let distance = "c.embedding::vector(\(dimension)) <=> $\(vector)::vector(\(dimension))"
+                let source =
+                    entry.exact
+                    ? """
+                    (SELECT c.id, c.embedding FROM document_chunks c
+                        WHERE c.tenant_id = $1 AND c.dimensions = \(dimension) AND c.embedding_model = $\(model)\(filters)
+                        OFFSET 0) c
                     """
-            } else {
-                vectorList = """
-                    SELECT id, 1 - dist AS vscore, row_number() OVER (ORDER BY dist, id) AS vrank FROM (
-                        SELECT c.id, (c.embedding::vector(\(dimension)) <=> $8::vector(\(dimension)))::float8 AS dist
-                        FROM document_chunks c
-                        WHERE c.tenant_id = $1 AND c.dimensions = \(dimension) AND c.embedding_model = $7\(filters)
-                        ORDER BY c.embedding::vector(\(dimension)) <=> $8::vector(\(dimension)) LIMIT $4) v
+                    : """
+                    document_chunks c
+                    WHERE c.tenant_id = $1 AND c.dimensions = \(dimension) AND c.embedding_model = $\(model)\(filters)
                     """
+                let order = entry.exact ? "dist, c.id" : distance
+                lists.append(
+                    """
+                    SELECT id, 1 - dist AS vscore, row_number() OVER (ORDER BY dist, id) AS vrank FROM (
+                        SELECT c.id, (\(distance))::float8 AS dist
+                        FROM \(source)
+                        ORDER BY \(order) LIMIT $4) v
+                    """)
             }
+            vectorList =
+                lists.count == 1
+                ? lists[0]
+                : """
+                SELECT id, vscore, vrank FROM (
+                    SELECT id, vscore, row_number() OVER (ORDER BY vrank, vscore DESC, id) AS vrank
+                    FROM (\(lists.map { "(\($0))" }.joined(separator: " UNION ALL "))) u) m
+                WHERE vrank <= $4
+                """
         }
         var textList = "SELECT NULL::uuid AS id, 0::float8 AS tscore, 0::int8 AS trank WHERE false"
         if useText {
