@@ -120,10 +120,11 @@ struct TenantStore {
         var key: String?
         if let stored = try rows.first?.decode("embedding_api_key", as: String?.self) {
             if SecretsEnvelope.isSealed(stored) {
+                let context = SecretContext(table: "tenants", column: "embedding_api_key", rowID: id.lowercasedString)
                 // A key that no longer opens is not kept: the previous embedder then runs without one.
-                key = try (try? self.secrets.open(
-                    stored, context: SecretContext(table: "tenants", column: "embedding_api_key", rowID: id.lowercasedString)
-                )).map { try self.seal($0, column: "previous_embedding_api_key", tenantID: id) }
+                if let plaintext = try? self.secrets.open(stored, context: context) {
+                    key = try self.seal(plaintext, column: "previous_embedding_api_key", tenantID: id)
+                }
             } else {
                 // Plaintext from before sealing stays plaintext; `serve` seals it at start-up.
                 key = stored

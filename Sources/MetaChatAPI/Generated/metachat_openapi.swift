@@ -5359,7 +5359,7 @@ package enum MetaChatOpenAPI {
           },
           "metachat.v1.EmbeddingProvider": {
             "type": "string",
-            "description": "Which embedding backend a tenant uses.\n\n- `EMBEDDING_PROVIDER_UNSPECIFIED`: Not set: the server's configured default (LOCAL when no OpenAI key is configured).\n- `EMBEDDING_PROVIDER_LOCAL`: Built-in deterministic embedder, no network (384 dimensions).\n- `EMBEDDING_PROVIDER_OPENAI`: OpenAI /v1/embeddings.\n- `EMBEDDING_PROVIDER_OPENAI_COMPATIBLE`: Any OpenAI-compatible /v1/embeddings server; requires base_url.",
+            "description": "Which embedding backend a tenant uses.\n\n- `EMBEDDING_PROVIDER_UNSPECIFIED`: Not set: the server's embedder (EMBEDDING_*, falling back to OPENAI_*), with the model, base URL and dimensions set here.\n- `EMBEDDING_PROVIDER_LOCAL`: The server's embedder exactly as configured; the other fields are ignored.\n- `EMBEDDING_PROVIDER_OPENAI`: OpenAI /v1/embeddings: the server's embeddings endpoint unless base_url names another.\n- `EMBEDDING_PROVIDER_OPENAI_COMPATIBLE`: Any OpenAI-compatible /v1/embeddings server; requires base_url.",
             "enum": [
               "EMBEDDING_PROVIDER_UNSPECIFIED",
               "EMBEDDING_PROVIDER_LOCAL",
@@ -5369,7 +5369,7 @@ package enum MetaChatOpenAPI {
           },
           "metachat.v1.EmbeddingSettings": {
             "type": "object",
-            "description": "How document chunks and queries are embedded. Changing provider, model or dimensions\nqueues a re-index of every document of the tenant; until a document is re-indexed its\nchunks are found by full-text search only.",
+            "description": "How document chunks and questions are embedded. All fields empty: the server's embedder.\nChanging provider, model, base_url or dimensions (not api_key alone) queues a reindex of\nevery READY or pending document of the tenant through the ingest jobs; until a document is\nreindexed its old chunks keep answering, and searches embed the question with both the new\nand the previous embedder, each compared with the chunks of its own model.",
             "properties": {
               "provider": {
                 "$ref": "#/components/schemas/metachat.v1.EmbeddingProvider",
@@ -5377,22 +5377,22 @@ package enum MetaChatOpenAPI {
               },
               "model": {
                 "type": "string",
-                "description": "Model name, e.g. \"text-embedding-3-small\"; at most 200 characters. Empty: the\nserver's OPENAI_EMBEDDING_MODEL. Ignored by LOCAL."
+                "description": "Model name, e.g. \"text-embedding-3-small\"; at most 200 characters. Recorded with every\nchunk. Empty: the server's embedding model."
               },
               "dimensions": {
                 "type": "integer",
                 "format": "int32",
                 "minimum": -2147483648,
                 "maximum": 2147483647,
-                "description": "Vector dimensions, 0..2000 (the pgvector HNSW limit). 0: the model's native size\n(1536 for text-embedding-3-small, 384 for LOCAL)."
+                "description": "Vector dimensions, 0..2000 (the pgvector HNSW limit), sent as the request's \"dimensions\"\n(models that can shorten their vectors, like text-embedding-3-*). 0: not sent, the\nmodel's native size."
               },
               "baseUrl": {
                 "type": "string",
-                "description": "Base URL of an OpenAI-compatible API including \"/v1\"; absolute http(s) URL. Required\nfor OPENAI_COMPATIBLE; ignored by LOCAL."
+                "description": "Base URL of an OpenAI-compatible API including \"/v1\"; absolute http(s) URL, checked\nagainst the egress policy when saved and at every connection (plain http only inside\nOUTBOUND_ALLOW_CIDRS). Required for OPENAI_COMPATIBLE. Empty: the server's endpoint."
               },
               "apiKey": {
                 "type": "string",
-                "description": "Write-only. API key for the embedding provider; never returned. Empty: the tenant's\nllm.api_key, else the server's OPENAI_API_KEY.",
+                "description": "Write-only. API key for the embedding provider; stored encrypted, never returned. A\ntenant base_url receives only this key (none when empty); the server's endpoint receives\nit when set, else the server's key. Must be given again (or cleared) when base_url or\nprovider moves it to another endpoint.",
                 "writeOnly": true
               },
               "apiKeyLastFour": {

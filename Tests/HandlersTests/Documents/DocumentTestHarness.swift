@@ -54,7 +54,8 @@ struct DocumentTestHarness {
         let transport = DirectModelHTTPTransport(http: http)
         let embedders = TenantEmbedderDirectory(
             server: embeddings
-                ? OpenAIEmbeddingClient.Configuration(baseURL: try TestEnvironment.embeddingURL(), model: Self.serverModel)
+                ? OpenAIEmbeddingClient.Configuration(
+                    baseURL: try TestEnvironment.embeddingURL(), model: Self.serverModel)
                 : nil,
             serverTransport: transport, tenantTransport: transport, secrets: Self.secrets)
         return try await Self.gate.withPlace {

@@ -67,7 +67,8 @@ struct TenantEmbeddingTests {
                 #expect(chunks.allSatisfy { $0.embeddingModel == Self.alias && $0.dimensions == 384 })
                 #expect(try await harness.get(id).embeddingModel == Self.alias)
             }
-            #expect(try await harness.get(other.id, context: harness.asB).embeddingModel == DocumentTestHarness.serverModel)
+            #expect(
+                try await harness.get(other.id, context: harness.asB).embeddingModel == DocumentTestHarness.serverModel)
             let found = try await harness.search(Self.question, mode: .vector)
             #expect(found.mode == .vector)
             #expect(found.embeddingModel == Self.alias)
@@ -109,12 +110,14 @@ struct TenantEmbeddingTests {
         }
     }
 
-    @Test("Changing the model reindexes every document in the background; searches answer from the old vectors meanwhile")
+    @Test(
+        "Changing the model reindexes every document in the background; searches answer from the old vectors meanwhile")
     func modelChangeReindexes() async throws {
         try await DocumentTestHarness.with { harness in
             let ids = try await DocumentSearchTests.seed(harness, context: harness.asA)
             for id in ids.values {
-                #expect(try await harness.chunks(id).allSatisfy { $0.embeddingModel == DocumentTestHarness.serverModel })
+                #expect(
+                    try await harness.chunks(id).allSatisfy { $0.embeddingModel == DocumentTestHarness.serverModel })
             }
             #expect(try await Self.pendingJobs(harness) == 0)
 
@@ -139,7 +142,8 @@ struct TenantEmbeddingTests {
                 try DocumentTestHarness.secrets.open(
                     sealed,
                     context: SecretContext(
-                        table: "tenants", column: "previous_embedding_api_key", rowID: harness.tenantA)) == Self.tenantKey)
+                        table: "tenants", column: "previous_embedding_api_key", rowID: harness.tenantA))
+                    == Self.tenantKey)
             for id in ids.values {
                 #expect(try await harness.get(id).status == .pending)
             }
@@ -187,6 +191,37 @@ struct TenantEmbeddingTests {
             try await harness.ingestAll()
             #expect(try await harness.get(document.id).status == .ready)
             #expect(try await harness.chunks(document.id).allSatisfy { $0.embeddingModel == Self.alias })
+            #expect(try await !Self.hasPreviousEmbedder(harness))
+        }
+    }
+
+    @Test(
+        "Concurrent model changes serialise on the tenant's row: after the jobs every chunk carries the model saved last"
+    )
+    func concurrentChanges() async throws {
+        try await DocumentTestHarness.with { harness in
+            let ids = try await DocumentSearchTests.seed(harness, context: harness.asA)
+            let chunksBefore = try await harness.count("document_chunks")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for model in ["minilm-one", "minilm-two", "minilm-three", "minilm-four"] {
+                    group.addTask {
+                        try await Self.setEmbedding(harness, tenant: harness.tenantA, paths: ["model"]) {
+                            $0.model = model
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await harness.ingestAll()
+            let saved = try await harness.tenants.getTenant(
+                request: .with { $0.tenantID = harness.tenantA }, context: harness.asA
+            ).settings.rag.embedding.model
+            for id in ids.values {
+                #expect(try await harness.get(id).status == .ready)
+                #expect(try await harness.chunks(id).allSatisfy { $0.embeddingModel == saved })
+            }
+            #expect(try await harness.count("document_chunks") == chunksBefore)
+            #expect(try await Self.pendingJobs(harness) == 0)
             #expect(try await !Self.hasPreviousEmbedder(harness))
         }
     }

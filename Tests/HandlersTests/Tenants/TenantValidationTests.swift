@@ -34,6 +34,18 @@ struct TenantValidationTests {
         },
         BadSettings("settings.rag.textSearchLanguage", "not a name") { $0.rag.textSearchLanguage = "english; drop" },
         BadSettings("settings.rag.embedding.dimensions", "2001") { $0.rag.embedding.dimensions = 2001 },
+        BadSettings("settings.rag.embedding.dimensions", "-1") { $0.rag.embedding.dimensions = -1 },
+        BadSettings("settings.rag.embedding.model", "201 characters") {
+            $0.rag.embedding.model = String(repeating: "m", count: 201)
+        },
+        BadSettings("settings.rag.embedding.model", "a line break") { $0.rag.embedding.model = "mini\nlm" },
+        BadSettings("settings.rag.embedding.baseUrl", "ftp scheme") {
+            $0.rag.embedding.baseURL = "ftp://e.example.com/v1"
+        },
+        BadSettings("settings.rag.embedding.baseUrl", "user info") {
+            $0.rag.embedding.baseURL = "http://user:pw@e.example.com/v1"
+        },
+        BadSettings("settings.rag.embedding.apiKey", "a space") { $0.rag.embedding.apiKey = "sk-with a-space-1234" },
         BadSettings("settings.rag.embedding.baseUrl", "no scheme") { $0.rag.embedding.baseURL = "example.com/v1" },
         BadSettings("settings.rag.embedding.baseUrl", "missing for a compatible provider") {
             $0.rag.embedding.provider = .openaiCompatible

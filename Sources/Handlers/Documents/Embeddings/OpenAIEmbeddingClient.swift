@@ -133,7 +133,7 @@ package struct OpenAIEmbeddingClient: TextEmbedder {
             request.headers.add(name: "authorization", value: "Bearer \(self.configuration.apiKey)")
         }
         let body = try JSONEncoder().encode(
-                RequestBody(model: self.configuration.model, input: batch, dimensions: self.configuration.dimensions))
+            RequestBody(model: self.configuration.model, input: batch, dimensions: self.configuration.dimensions))
         request.body = .bytes(ByteBuffer(bytes: body))
         let seconds = self.configuration.requestTimeout.components.seconds
         let response: HTTPClientResponse

@@ -80,7 +80,8 @@ package struct DocumentRetriever: Retriever {
                         }
                     } catch let error as EmbeddingError {
                         self.logger.warning(
-                            "query embedding failed", metadata: ["model": "\(embedder.model)", "error": "\(error.message)"])
+                            "query embedding failed",
+                            metadata: ["model": "\(embedder.model)", "error": "\(error.message)"])
                         failure = failure ?? error
                     }
                 }
@@ -110,7 +111,8 @@ package struct DocumentRetriever: Retriever {
                 if vectors.contains(where: { !$0.exact }) {
                     // A constant: the index's candidates are filtered to the tenant afterwards, so
                     // the search looks at as many as pgvector allows.
-                    _ = try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL hnsw.ef_search = 1000", binds: []))
+                    _ = try await connection.query(
+                        PostgresQuery(unsafeSQL: "SET LOCAL hnsw.ef_search = 1000", binds: []))
                 }
                 let plan = Self.query(
                     tenantID: tenantID, text: text, language: language, vectors: vectors, mode: mode,

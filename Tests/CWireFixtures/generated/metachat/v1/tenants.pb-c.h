@@ -79,15 +79,16 @@ typedef enum _Metachat__V1__LlmProvider {
  */
 typedef enum _Metachat__V1__EmbeddingProvider {
   /*
-   * Not set: the server's configured default (LOCAL when no OpenAI key is configured).
+   * Not set: the server's embedder (EMBEDDING_*, falling back to OPENAI_*), with the model,
+   * base URL and dimensions set here.
    */
   METACHAT__V1__EMBEDDING_PROVIDER__EMBEDDING_PROVIDER_UNSPECIFIED = 0,
   /*
-   * Built-in deterministic embedder, no network (384 dimensions).
+   * The server's embedder exactly as configured; the other fields are ignored.
    */
   METACHAT__V1__EMBEDDING_PROVIDER__EMBEDDING_PROVIDER_LOCAL = 1,
   /*
-   * OpenAI /v1/embeddings.
+   * OpenAI /v1/embeddings: the server's embeddings endpoint unless base_url names another.
    */
   METACHAT__V1__EMBEDDING_PROVIDER__EMBEDDING_PROVIDER_OPENAI = 2,
   /*
@@ -404,9 +405,11 @@ struct  Metachat__V1__LlmSettings
 
 
 /*
- * How document chunks and queries are embedded. Changing provider, model or dimensions
- * queues a re-index of every document of the tenant; until a document is re-indexed its
- * chunks are found by full-text search only.
+ * How document chunks and questions are embedded. All fields empty: the server's embedder.
+ * Changing provider, model, base_url or dimensions (not api_key alone) queues a reindex of
+ * every READY or pending document of the tenant through the ingest jobs; until a document is
+ * reindexed its old chunks keep answering, and searches embed the question with both the new
+ * and the previous embedder, each compared with the chunks of its own model.
  */
 struct  Metachat__V1__EmbeddingSettings
 {
@@ -416,23 +419,27 @@ struct  Metachat__V1__EmbeddingSettings
    */
   Metachat__V1__EmbeddingProvider provider;
   /*
-   * Model name, e.g. "text-embedding-3-small"; at most 200 characters. Empty: the
-   * server's OPENAI_EMBEDDING_MODEL. Ignored by LOCAL.
+   * Model name, e.g. "text-embedding-3-small"; at most 200 characters. Recorded with every
+   * chunk. Empty: the server's embedding model.
    */
   char *model;
   /*
-   * Vector dimensions, 0..2000 (the pgvector HNSW limit). 0: the model's native size
-   * (1536 for text-embedding-3-small, 384 for LOCAL).
+   * Vector dimensions, 0..2000 (the pgvector HNSW limit), sent as the request's "dimensions"
+   * (models that can shorten their vectors, like text-embedding-3-*). 0: not sent, the
+   * model's native size.
    */
   int32_t dimensions;
   /*
-   * Base URL of an OpenAI-compatible API including "/v1"; absolute http(s) URL. Required
-   * for OPENAI_COMPATIBLE; ignored by LOCAL.
+   * Base URL of an OpenAI-compatible API including "/v1"; absolute http(s) URL, checked
+   * against the egress policy when saved and at every connection (plain http only inside
+   * OUTBOUND_ALLOW_CIDRS). Required for OPENAI_COMPATIBLE. Empty: the server's endpoint.
    */
   char *base_url;
   /*
-   * Write-only. API key for the embedding provider; never returned. Empty: the tenant's
-   * llm.api_key, else the server's OPENAI_API_KEY.
+   * Write-only. API key for the embedding provider; stored encrypted, never returned. A
+   * tenant base_url receives only this key (none when empty); the server's endpoint receives
+   * it when set, else the server's key. Must be given again (or cleared) when base_url or
+   * provider moves it to another endpoint.
    */
   char *api_key;
   /*
