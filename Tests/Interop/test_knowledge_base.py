@@ -162,7 +162,7 @@ def test_tenant_embedding_settings_round_trip_and_reindex(server):
     patched = rest(server, "PATCH", path, headers, {"settings": {"rag": {"embedding": {
         "model": "minilm-alias", "baseUrl": own_url, "apiKey": secret}}}})
     assert patched.status == 200, (patched.status, patched.body[:500])
-    assert secret not in patched.body
+    assert secret.encode() not in patched.body
     embedding = patched.json()["settings"]["rag"]["embedding"]
     assert embedding == {"model": "minilm-alias", "baseUrl": own_url, "apiKeyLastFour": "6789"}, embedding
     stored = ok(rest(server, "GET", path, headers))
