@@ -7166,7 +7166,7 @@ package enum MetaChatOpenAPI {
               },
               "embeddingModel": {
                 "type": "string",
-                "description": "Embedding model used for the query; empty when no vector search ran."
+                "description": "Embedding model used for the query; empty when no vector search ran. While the tenant's\ndocuments are reindexed after a model change, both models, comma-separated (the new one\nfirst)."
               },
               "mode": {
                 "$ref": "#/components/schemas/metachat.v1.SearchMode",

@@ -696,7 +696,9 @@ package nonisolated struct Metachat_V1_SearchDocumentsResponse: Sendable {
   /// Passages, best first.
   package var results: [Metachat_V1_SearchResult] = []
 
-  /// Embedding model used for the query; empty when no vector search ran.
+  /// Embedding model used for the query; empty when no vector search ran. While the tenant's
+  /// documents are reindexed after a model change, both models, comma-separated (the new one
+  /// first).
   package var embeddingModel: String = String()
 
   /// The mode that ran: TEXT when vector or hybrid search was asked for but no embedding

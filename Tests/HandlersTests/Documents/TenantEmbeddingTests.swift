@@ -225,4 +225,65 @@ struct TenantEmbeddingTests {
             #expect(try await !Self.hasPreviousEmbedder(harness))
         }
     }
+
+    /// Answers loopback for any name (the tests' base URLs name IP addresses, which are not resolved).
+    private struct LoopbackResolver: HostResolver {
+        func addresses(of host: String) async throws -> [ClientAddress] {
+            [ClientAddress("127.0.0.1")].compactMap { $0 }
+        }
+    }
+
+    @Test("A tenant's embedding base URL passes the egress guard at every connection: loopback refused, nothing sent")
+    func egressAtConnect() async throws {
+        let server = try await ScriptedEmbeddingServer([.vectors(dimensions: 8)])
+        do {
+            try await DocumentTestHarness.with(embeddings: false) { harness in
+                let tenantID = try #require(UUID(uuidString: harness.tenantA))
+                // Stored without the save-time check, as a URL whose name resolves elsewhere since.
+                _ = try await harness.pool.withAdminTransaction { connection in
+                    try await connection.execute(
+                        PostgresQuery(
+                            unsafeSQL: """
+                                UPDATE tenants SET settings = jsonb_build_object('rag', jsonb_build_object(
+                                    'embedding', jsonb_build_object('baseUrl', $2::text, 'model', 'tiny-8')))
+                                WHERE id = $1
+                                """,
+                            binds: [.uuid(tenantID), .text(server.baseURL)]))
+                }
+                for (policy, allowed) in [
+                    (EgressPolicy(), false),
+                    (EgressPolicy(allowedNetworks: [IPNetwork("127.0.0.0/8")].compactMap { $0 }), true),
+                ] {
+                    let client = OutboundHTTPClient(policy: policy, resolver: LoopbackResolver())
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await client.run() }
+                        defer { group.cancelAll() }
+                        let directory = TenantEmbedderDirectory(
+                            server: nil, serverTransport: client, tenantTransport: client,
+                            secrets: DocumentTestHarness.secrets)
+                        let embedder = try #require(
+                            try await directory.embedders(for: tenantID, pool: harness.pool).current)
+                        #expect(embedder.model == "tiny-8")
+                        if allowed {
+                            #expect(try await embedder.embed(["a passage"]).map(\.count) == [8])
+                        } else {
+                            await #expect(throws: EmbeddingError.self) { try await embedder.embed(["a passage"]) }
+                            do {
+                                _ = try await embedder.embed(["a passage"])
+                            } catch let error as EmbeddingError {
+                                #expect(!error.isTransient)
+                                #expect(error.message.contains("127.0.0.1"))
+                            }
+                            #expect(server.bodies.isEmpty)
+                        }
+                    }
+                }
+                #expect(server.bodies.count == 1)
+            }
+            try await server.close()
+        } catch {
+            try? await server.close()
+            throw error
+        }
+    }
 }

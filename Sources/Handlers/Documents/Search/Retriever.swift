@@ -57,7 +57,8 @@ package struct Retrieval: Sendable {
     package var passages: [Metachat_V1_SearchResult]
     /// The mode that ran (TEXT when no embedding service answered).
     package var mode: Metachat_V1_SearchMode
-    /// The embedding model of the query vector; empty when no vector search ran.
+    /// The embedding model of the query vector; empty when no vector search ran. During a reindex
+    /// after a tenant's model change, both models, comma-separated (the new one first).
     package var embeddingModel: String
     /// Why the search ran differently from the query; empty when it ran as asked.
     package var notice: String

@@ -672,7 +672,9 @@ struct  Metachat__V1__SearchDocumentsResponse
   size_t n_results;
   Metachat__V1__SearchResult **results;
   /*
-   * Embedding model used for the query; empty when no vector search ran.
+   * Embedding model used for the query; empty when no vector search ran. While the tenant's
+   * documents are reindexed after a model change, both models, comma-separated (the new one
+   * first).
    */
   char *embedding_model;
   /*
