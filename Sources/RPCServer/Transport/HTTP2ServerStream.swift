@@ -89,6 +89,11 @@ final class HTTP2ServerStream {
     var httpBody = ByteBuffer()
     /// The largest plain HTTP request body accepted on this stream.
     var httpBodyLimit = 0
+    /// Hands a streamed plain HTTP body to its responder (``HTTPResponder/streamsRequestBody(method:target:)``)
+    /// while it arrives; `nil` for bodies collected whole and once the body has ended.
+    var httpBodyContinuation: AsyncThrowingStream<[UInt8], any Error>.Continuation?
+    /// Bytes of a streamed plain HTTP body received so far, against ``httpBodyLimit``.
+    var httpBodyReceived = 0
     /// Reset the stream (NO_ERROR) once the response has ended: the client is still sending a
     /// body the server refused (RFC 9113 §8.1).
     var resetAfterResponse = false
