@@ -12,6 +12,7 @@ import hashlib
 import http.client
 import json
 import os
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -279,13 +280,51 @@ def test_bad_upload_bodies_are_refused_by_name_and_store_nothing(server, key, na
     assert document_count(server, key) == 0
 
 
-def test_an_upload_without_a_key_is_answered_401_before_its_body_is_read(server, key):
+def curl_from_stdin(server: MetaChat, key: str | None, source: Path, protocol: str) -> tuple[int, bytes]:
+    """POSTs `source` as the body through curl's stdin, so no content-length is sent (chunked on
+    HTTP/1.1, DATA frames without a length on HTTP/2): only the streamed-body limit can stop it.
+    Returns the status curl saw and the body; curl's exit code is not checked, since the server
+    stops reading once it has answered."""
+    body_path = source.with_suffix(".reply")
+    command = [
+        restclient.curl_binary(), "-sS", protocol, "--max-time", "120", "-X", "POST", "-T", "-",
+        "-H", f"content-type: multipart/form-data; boundary={BOUNDARY}",
+        "--output", str(body_path), "--write-out", "%{http_code}",
+        f"http://127.0.0.1:{server.port}/api/documents/upload",
+    ]
+    if key:
+        command[1:1] = ["-H", f"x-api-key: {key}"]
+    with open(source, "rb") as stdin:
+        result = subprocess.run(command, stdin=stdin, capture_output=True, text=True, timeout=180)
+    assert result.stdout.strip().isdigit(), (result.returncode, result.stderr)
+    assert result.stdout.strip() != "000", (result.returncode, result.stderr)
+    return int(result.stdout.strip()), body_path.read_bytes() if body_path.exists() else b""
+
+
+@pytest.mark.parametrize("protocol", [restclient.HTTP1, restclient.HTTP2])
+def test_an_upload_without_a_key_is_answered_401_before_its_body_is_read(server, key, tmp_path, protocol):
     # 48 MiB the server will not read: the 401 must still reach the client, not a reset.
-    body = multipart([("file", "a.txt", "text/plain", b"a" * (48 * MIB))])
-    reply = upload_raw(server, None, body)
-    assert reply.status == 401, reply.body[:300]
-    assert reply.error()["status"] == "UNAUTHENTICATED"
-    # The connection closed after the answer; the next request on a new one works.
+    source = tmp_path / "body"
+    source.write_bytes(multipart([("file", "a.txt", "text/plain", b"a" * (48 * MIB))]))
+    status, body = curl_from_stdin(server, None, source, protocol)
+    assert status == 401, body[:300]
+    assert json.loads(body)["error"]["status"] == "UNAUTHENTICATED"
+    assert document_count(server, key) == 0
+
+
+@pytest.mark.parametrize("protocol", [restclient.HTTP1, restclient.HTTP2])
+def test_a_file_past_100_mib_without_a_length_is_refused_and_nothing_is_stored(server, key, tmp_path, protocol):
+    source = tmp_path / "body"
+    with open(source, "wb") as file:
+        file.write(multipart([("file", "big.txt", "text/plain", b"")])[:-len(BOUNDARY) - 8])
+        for _ in range(102):
+            file.write(b"b" * MIB)
+    status, body = curl_from_stdin(server, key, source, protocol)
+    # The file passes 100 MiB before the body passes the route's limit (101 MiB): UploadDocument
+    # refuses it by name, and the partly written file is removed.
+    assert status == 400, body[:300]
+    error = json.loads(body)["error"]
+    assert error["message"] == "chunk the file is larger than 104857600 bytes (100 MiB)", error
     assert document_count(server, key) == 0
 
 

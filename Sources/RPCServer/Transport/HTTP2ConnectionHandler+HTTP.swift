@@ -63,6 +63,9 @@ extension HTTP2ConnectionHandler {
         }
     }
 
+    /// Bytes of a streamed body answered early that are read and dropped before its stream is reset.
+    static let maximumDrainedBodyBytes = 64 * 1024 * 1024
+
     /// The error a body over its limit ends with.
     static func oversizedBodyError(limit: Int) -> RPCError {
         RPCError(code: .resourceExhausted, message: "The request body is larger than the limit of \(limit) bytes.")
@@ -104,12 +107,12 @@ extension HTTP2ConnectionHandler {
         stream.headersSent = true
         stream.responseFinished = true
         if stream.httpBodyContinuation != nil {
-            // Answered before its streamed body ended: the rest is dropped, and once the answer
-            // is out the stream is reset so the client stops sending.
+            // Answered before its streamed body ended: the rest is read and dropped, up to a
+            // limit past which the stream is reset so the client stops sending.
             self.endStreamedBody(stream, failure: RPCError(code: .cancelled, message: "The request was answered."))
             stream.kind = .pending
             self.releaseAll(stream)
-            stream.resetAfterResponse = !stream.requestEnded
+            stream.drainingBytesLeft = stream.requestEnded ? nil : Self.maximumDrainedBodyBytes
         }
         var headers: [(name: String, value: String)] = [(":status", String(response.status))]
         for (name, value) in response.headers {

@@ -331,6 +331,14 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         case .grpc, .pending:
             // The call has ended (or the request was refused): what still arrives is dropped.
             self.session?.consume(streamID: streamID, bytes: bytes.count)
+            if let left = stream.drainingBytesLeft {
+                stream.drainingBytesLeft = left - bytes.count
+                if left - bytes.count < 0 {
+                    stream.drainingBytesLeft = nil
+                    self.session?.resetStream(streamID: streamID, errorCode: 0)
+                    self.scheduleFlush()
+                }
+            }
         }
     }
 
