@@ -460,6 +460,7 @@ let fuzzTargets: [(product: String, folder: String, dependencies: [Target.Depend
     ("fuzz-text-values", "TextValues", ["FuzzSupport", "Handlers", "RPCServer", "Storage"]),
     ("fuzz-meta-webhooks", "MetaWebhooks", ["MetaWebhooks"]),
     ("fuzz-widget-frames", "WidgetFrames", ["WidgetProtocol"]),
+    ("fuzz-multipart", "Multipart", ["RESTBridge"]),
 ]
 
 if fuzzing {

@@ -10,7 +10,7 @@
 #   scripts/fuzz.sh --build [target...]            build only
 #
 # Targets: grpc-framing http1 http2 rest-binding path-query document-readers chat-streams
-# text-values meta-webhooks widget-frames (default: all, one at a time).
+# text-values meta-webhooks widget-frames multipart (default: all, one at a time).
 # Options: --release / --debug pick the build (default: release for fuzzing, debug for
 # --replay, which builds much faster and runs the few hundred corpus inputs in seconds).
 # Arguments after `--` go to libFuzzer, e.g. `-- -detect_leaks=0` (LeakSanitizer then checks
@@ -28,7 +28,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-ALL_TARGETS=(grpc-framing http1 http2 rest-binding path-query document-readers chat-streams text-values meta-webhooks widget-frames)
+ALL_TARGETS=(grpc-framing http1 http2 rest-binding path-query document-readers chat-streams text-values meta-webhooks widget-frames multipart)
 SCRATCH=.build-fuzz
 
 mode=fuzz

@@ -24,6 +24,7 @@ package struct RESTGateway: HTTPResponder {
     private let logger: Logger
     private let requestIDs = RequestIDGenerator()
     private let rawRoutesHaveOwnLimits: Bool
+    private let rawRoutesStreamBodies: Bool
     private let metrics: any RPCServerMetrics
 
     /// Creates the gateway.
@@ -51,6 +52,7 @@ package struct RESTGateway: HTTPResponder {
         self.table = try RESTRouteTable(routes: routes, router: dispatcher.router)
         self.rawRoutes = rawRoutes
         self.rawRoutesHaveOwnLimits = rawRoutes.hasOwnBodyLimits
+        self.rawRoutesStreamBodies = rawRoutes.hasStreamedBodies
         self.dispatcher = dispatcher
         self.binder = RequestBinder(registry: schema)
         self.renderer = ResponseRenderer(registry: schema)
@@ -87,6 +89,12 @@ package struct RESTGateway: HTTPResponder {
         guard self.rawRoutesHaveOwnLimits else { return self.configuration.maxBodyBytes }
         let path = target[..<(target.firstIndex(of: "?") ?? target.endIndex)]
         return self.rawRoutes.maxBodyBytes(method: method, path: path) ?? self.configuration.maxBodyBytes
+    }
+
+    package func streamsRequestBody(method: String, target: String) -> Bool {
+        guard self.rawRoutesStreamBodies else { return false }
+        let path = target[..<(target.firstIndex(of: "?") ?? target.endIndex)]
+        return self.rawRoutes.streamsBody(method: method, path: path)
     }
 
     package func respond(to request: HTTPRequest) async -> HTTPResponse {
@@ -127,7 +135,10 @@ package struct RESTGateway: HTTPResponder {
             var request = request
             request.headers.removeAll { HeaderName.matches($0.name, "x-request-id") }
             request.headers.append(("x-request-id", requestID))
-            return await handler(request)
+            let calls = RawRouteCalls(
+                dispatcher: self.dispatcher, request: request, requestID: requestID, client: client,
+                metrics: self.metrics, logger: self.logger)
+            return await handler(request, calls)
         case .methodNotAllowed(let methods):
             allowed.formUnion(methods)
         case .notFound:

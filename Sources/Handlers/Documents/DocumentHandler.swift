@@ -71,9 +71,11 @@ package struct DocumentHandler: Metachat_V1_DocumentService.Handler {
         try RequestTextCheck.check(header)
         let filename = try DocumentFieldRules.filename(header.filename)
         let title = header.title.isEmpty ? filename : try DocumentFieldRules.title(header.title, field: "header.title")
-        guard (1...DocumentFieldRules.maximumUploadBytes).contains(header.totalSize) else {
-            throw TenantFieldViolation.error("header.totalSize", "must be between 1 and 104857600")
+        // 0: the size is not announced (a multipart upload through REST); the limit still holds.
+        guard header.totalSize == 0 || (1...DocumentFieldRules.maximumUploadBytes).contains(header.totalSize) else {
+            throw TenantFieldViolation.error("header.totalSize", "must be 0 (not announced) or between 1 and 104857600")
         }
+        let announced = header.totalSize > 0
         try DocumentFieldRules.sha256(header.sha256, field: "header.sha256")
         try TenantFieldRules.checkMetadata(header.metadata)
         let upload = try self.ledger.files.beginUpload()
@@ -85,13 +87,21 @@ package struct DocumentHandler: Metachat_V1_DocumentService.Handler {
                 guard (1...DocumentFieldRules.maximumUploadPieceBytes).contains(data.count) else {
                     throw TenantFieldViolation.error("chunk", "must be 1 byte to 1 MiB")
                 }
-                guard upload.size + Int64(data.count) <= header.totalSize else {
-                    throw TenantFieldViolation.error("header.totalSize", "is smaller than the bytes sent")
+                guard
+                    upload.size + Int64(data.count)
+                        <= (announced ? header.totalSize : DocumentFieldRules.maximumUploadBytes)
+                else {
+                    throw announced
+                        ? TenantFieldViolation.error("header.totalSize", "is smaller than the bytes sent")
+                        : TenantFieldViolation.error("chunk", "the file is larger than 104857600 bytes (100 MiB)")
                 }
                 try upload.append(Array(data))
             }
             try upload.finish()
-            guard upload.size == header.totalSize else {
+            guard announced || upload.size > 0 else {
+                throw TenantFieldViolation.error("chunk", "the file is empty")
+            }
+            guard !announced || upload.size == header.totalSize else {
                 throw TenantFieldViolation.error("header.totalSize", "is larger than the bytes sent")
             }
             guard header.sha256.isEmpty || header.sha256 == upload.sha256 else {

@@ -97,6 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
             limiter: dependencies.rateLimiter,
             addresses: ClientAddressResolver(trustedProxies: configuration.rest.trustedProxies), logger: logger)
         WidgetRoutes.register(in: &routes, gateway: widget)
+        DocumentFileRoutes.register(in: &routes)
         var sockets = WebSocketRouteTable()
         WidgetRoutes.register(in: &sockets, gateway: widget)
         var router = RPCRouter()

@@ -380,8 +380,9 @@ package nonisolated struct Metachat_V1_UploadHeader: Sendable {
   /// MIME type. Empty: guessed from the filename extension.
   package var contentType: String = String()
 
-  /// Exact size of the file in bytes; required, 1..104857600 (100 MiB). A different number
-  /// of received bytes is INVALID_ARGUMENT.
+  /// Exact size of the file in bytes, 1..104857600 (100 MiB); a different number of received
+  /// bytes is INVALID_ARGUMENT. 0: not announced (the file ends when the client half-closes;
+  /// it must still be 1 byte to 100 MiB).
   package var totalSize: Int64 = 0
 
   /// Optional lowercase hex SHA-256 of the whole file; when set, a mismatch with the

@@ -10,6 +10,13 @@ package struct RawRouteTable: Sendable {
     /// Answers one request.
     package typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
 
+    /// Answers one request to a templated route that calls RPC methods, given the values of its
+    /// `{name}` segments in order and what calling takes (``RawRouteCalls``).
+    package typealias CallingHandler = @Sendable (HTTPRequest, [String], RawRouteCalls) async -> HTTPResponse
+
+    /// A found route, ready to answer.
+    typealias Resolved = @Sendable (HTTPRequest, RawRouteCalls) async -> HTTPResponse
+
     /// One route.
     struct Route: Sendable {
         var handler: Handler
@@ -18,7 +25,7 @@ package struct RawRouteTable: Sendable {
 
     /// What a method and path found.
     enum Lookup {
-        case found(Handler)
+        case found(Resolved)
         case methodNotAllowed(allowed: [String])
         case notFound
     }
@@ -32,8 +39,9 @@ package struct RawRouteTable: Sendable {
         /// The template's segments; `nil` for a `{name}` segment.
         var segments: [String?]
         var method: String
-        var handler: TemplateHandler
+        var handler: CallingHandler
         var maxBodyBytes: Int?
+        var streamsBody: Bool
         var template: String
     }
 
@@ -57,13 +65,31 @@ package struct RawRouteTable: Sendable {
     package mutating func add(
         _ method: String, template: String, maxBodyBytes: Int? = nil, handler: @escaping TemplateHandler
     ) {
+        self.add(method, template: template, maxBodyBytes: maxBodyBytes) { request, values, _ in
+            await handler(request, values)
+        }
+    }
+
+    /// Adds a templated route that calls RPC methods through the gateway's interceptors.
+    ///
+    /// - Parameters:
+    ///   - method: The HTTP method in upper case.
+    ///   - template: The path, with or without `{name}` segments.
+    ///   - maxBodyBytes: The route's own body limit, or `nil` for the bridge's.
+    ///   - streamsBody: Whether the request's body reaches the handler as it arrives
+    ///     (``HTTPRequest/bodyStream``) rather than whole.
+    ///   - handler: Answers the request, given the segments' values and the calls.
+    package mutating func add(
+        _ method: String, template: String, maxBodyBytes: Int? = nil, streamsBody: Bool = false,
+        calling handler: @escaping CallingHandler
+    ) {
         let segments = template.split(separator: "/", omittingEmptySubsequences: false).map {
             $0.hasPrefix("{") && $0.hasSuffix("}") ? nil : String($0)
         }
         self.templates.append(
             TemplateRoute(
                 segments: segments, method: method.uppercased(), handler: handler, maxBodyBytes: maxBodyBytes,
-                template: template))
+                streamsBody: streamsBody, template: template))
     }
 
     /// The templated routes whose segments match `path`, with the values of their placeholders.
@@ -127,7 +153,8 @@ package struct RawRouteTable: Sendable {
     func lookup(method: String, path: Substring) -> Lookup {
         guard let methods = self.routes[String(path)] else { return self.templateLookup(method: method, path: path) }
         if let route = methods[method] ?? (method == "HEAD" ? methods["GET"] : nil) {
-            return .found(route.handler)
+            let handler = route.handler
+            return .found { request, _ in await handler(request) }
         }
         var allowed = Set(methods.keys)
         if allowed.contains("GET") { allowed.insert("HEAD") }
@@ -142,7 +169,7 @@ package struct RawRouteTable: Sendable {
         {
             let handler = match.route.handler
             let values = match.values
-            return .found { request in await handler(request, values) }
+            return .found { request, calls in await handler(request, values, calls) }
         }
         var allowed = Set(matches.map(\.route.method))
         if allowed.contains("GET") { allowed.insert("HEAD") }
@@ -153,6 +180,17 @@ package struct RawRouteTable: Sendable {
     var hasOwnBodyLimits: Bool {
         self.routes.values.contains { methods in methods.values.contains { $0.maxBodyBytes != nil } }
             || self.templates.contains { $0.maxBodyBytes != nil }
+    }
+
+    /// Whether any route streams its request bodies.
+    var hasStreamedBodies: Bool {
+        self.templates.contains { $0.streamsBody }
+    }
+
+    /// Whether the route `method` and `path` find streams its request body.
+    func streamsBody(method: String, path: Substring) -> Bool {
+        guard self.routes[String(path)] == nil else { return false }
+        return self.templateMatches(path).first { $0.route.method == method }?.route.streamsBody ?? false
     }
 
     func maxBodyBytes(method: String, path: Substring) -> Int? {

@@ -120,6 +120,32 @@ package struct RPCDispatcher: Sendable {
         return true
     }
 
+    /// Calls a method that reads a stream of requests and answers one response (uploads fed
+    /// from a request body as it arrives).
+    ///
+    /// - Parameters:
+    ///   - handler: The method's handler.
+    ///   - requests: The serialized requests; its errors reach the handler's reads.
+    ///   - context: The call's context.
+    /// - Returns: The serialized response.
+    package func clientStreaming(
+        _ handler: RPCMethodHandler,
+        requests: RPCAsyncSequence<[UInt8]>,
+        context: ServerContext
+    ) async throws -> [UInt8] {
+        var response: [UInt8]?
+        try await self.chain(for: handler).run(context: context) { context in
+            let collected = CollectedResponse()
+            try await handler.handle(
+                requests: requests, responses: RPCWriter { try collected.set($0) }, context: context)
+            response = collected.message
+        }
+        guard let response else {
+            throw RPCError(code: .internalError, message: "The method finished without a response.")
+        }
+        return response
+    }
+
     /// Calls a method that takes one request and writes any number of responses.
     ///
     /// - Parameters:

@@ -105,6 +105,10 @@ package struct GRPCWebResponder: HTTPResponder {
         self.next.maxBodyBytes(method: method, target: target)
     }
 
+    package func streamsRequestBody(method: String, target: String) -> Bool {
+        self.next.streamsRequestBody(method: method, target: target)
+    }
+
     private func run(
         _ handler: RPCMethodHandler,
         messages: [[UInt8]],

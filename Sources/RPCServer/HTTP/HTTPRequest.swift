@@ -6,8 +6,13 @@ package struct HTTPRequest: Sendable {
     package var target: String
     /// The header fields in arrival order; names as sent.
     package var headers: [(name: String, value: String)]
-    /// The body bytes.
+    /// The body bytes; empty when the body streams (``bodyStream``).
     package var body: [UInt8]
+    /// The body as it arrives, for routes whose responder streams request bodies
+    /// (``HTTPResponder/streamsRequestBody(method:target:)``): chunks in order, finishing at the
+    /// body's end and throwing when the client goes away or the transport refuses the rest.
+    /// Read it at most once. `nil` when the body arrived whole in ``body``.
+    package var bodyStream: RPCAsyncSequence<[UInt8]>?
     /// The remote peer, e.g. `127.0.0.1:52144`.
     package var peer: String
     /// The connection peer's address (``peer`` without its port).
@@ -34,6 +39,7 @@ package struct HTTPRequest: Sendable {
         self.target = target
         self.headers = headers
         self.body = body
+        self.bodyStream = nil
         self.peer = peer
         self.peerAddress = peerAddress ?? ClientAddress(peer: peer) ?? .unknown
     }

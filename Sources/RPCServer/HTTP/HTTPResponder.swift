@@ -15,9 +15,25 @@ package protocol HTTPResponder: Sendable {
     ///   - method: The method in upper case.
     ///   - target: The path and query.
     func maxBodyBytes(method: String, target: String) -> Int?
+
+    /// Whether the body of a request reaches the responder as it arrives
+    /// (``HTTPRequest/bodyStream``) rather than whole: uploads larger than memory should hold.
+    ///
+    /// The transport then calls ``respond(to:)`` once the head has arrived and hands over body
+    /// bytes as the responder reads them, reading no further ahead than about a megabyte; the
+    /// body limit still applies (413 once passed). A response given before the body has ended
+    /// ends the request: the rest of the body is read and dropped, or the stream is reset.
+    ///
+    /// - Parameters:
+    ///   - method: The method in upper case.
+    ///   - target: The path and query.
+    func streamsRequestBody(method: String, target: String) -> Bool
 }
 
 extension HTTPResponder {
     /// The server's default limit applies.
     package func maxBodyBytes(method: String, target: String) -> Int? { nil }
+
+    /// Bodies arrive whole.
+    package func streamsRequestBody(method: String, target: String) -> Bool { false }
 }

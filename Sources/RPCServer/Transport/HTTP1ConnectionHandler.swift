@@ -25,6 +25,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         /// Reading a body up to a limit; goes to `.responding`, or `.discarding` when it grows
         /// too large.
         case receiving(HTTPRequestHead, ByteBuffer, limit: Int)
+        /// The responder runs while the body arrives (a route that streams request bodies); goes
+        /// to `.responding` at the body's end, or, when the response comes first, the rest of
+        /// the body is dropped and the connection closes.
+        case streaming(HTTPRequestHead, HTTP1StreamedBody)
         /// The body passed the limit and 413 was sent; the rest is dropped until `.end`, then the
         /// connection closes (after too many dropped bytes, at once).
         case discarding(dropped: Int)
@@ -161,6 +165,9 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if case .streaming(_, let body) = self.state {
+            body.continuation.finish(throwing: RPCError(code: .cancelled, message: "The client closed the connection."))
+        }
         self.streamTask?.cancel()
         self.streamTask = nil
         context.fireChannelInactive()
@@ -192,6 +199,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         if case .responding = self.state {
             self.readRequested = true
         } else if !self.pipelined.isEmpty {
+            self.readRequested = true
+        } else if case .streaming(_, let body) = self.state, body.paused {
             self.readRequested = true
         } else {
             context.read()
@@ -228,6 +237,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 : self.maxBodyBytes
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limit {
                 self.rejectOversizedBody(head: head, limit: limit, context: context)
+            } else if announcesBody,
+                self.responder.streamsRequestBody(method: head.method.rawValue, target: head.uri)
+            {
+                self.startStreamedRequest(head: head, limit: limit, context: context)
             } else {
                 self.state = .receiving(head, context.channel.allocator.buffer(capacity: 0), limit: limit)
                 if announcesBody {
@@ -255,6 +268,27 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             } else {
                 self.dispatch(request, head: head, context: context)
             }
+        case (.body(let chunk), .streaming(let head, let body)):
+            body.received += chunk.readableBytes
+            guard body.received <= body.limit else {
+                body.continuation.finish(
+                    throwing: RPCError(
+                        code: .resourceExhausted,
+                        message: "The request body is larger than the limit of \(body.limit) bytes."))
+                self.rejectOversizedBody(head: head, limit: body.limit, context: context)
+                return
+            }
+            body.queued += chunk.readableBytes
+            body.progressed = true
+            body.continuation.yield(Array(chunk.readableBytesView))
+            if body.queued > HTTP1StreamedBody.pauseBytes {
+                body.paused = true
+            }
+        case (.end, .streaming(_, let body)):
+            self.bodyTimer?.cancel()
+            self.bodyTimer = nil
+            body.continuation.finish()
+            self.state = .responding
         case (.body(let chunk), .discarding(let dropped)):
             self.state = .discarding(dropped: dropped + chunk.readableBytes)
             if dropped + chunk.readableBytes > Self.maxDroppedBodyBytes {
@@ -280,11 +314,24 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func bodyTimerFired(head: HTTPRequestHead, context: ChannelHandlerContext) {
         self.bodyTimer = nil
-        guard case .receiving = self.state else { return }
         let seconds = self.bodyReadTimeout.nanoseconds / 1_000_000_000
+        if case .streaming(_, let body) = self.state {
+            // A streamed body may take as long as it likes while it moves (or waits for its
+            // responder); it is refused when no byte arrived for a whole period.
+            guard !body.progressed, !body.paused else {
+                body.progressed = false
+                self.armBodyTimer(head: head, context: context)
+                return
+            }
+            body.continuation.finish(
+                throwing: RPCError(
+                    code: .deadlineExceeded, message: "The request body stopped arriving for \(seconds) s."))
+        } else {
+            guard case .receiving = self.state else { return }
+        }
         self.refuse(
             head: head,
-            status: .requestTimeout,
+            status: 408,
             response: HTTPResponse.error(
                 status: 408,
                 statusName: "DEADLINE_EXCEEDED",
@@ -300,7 +347,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func rejectOversizedBody(head: HTTPRequestHead, limit: Int, context: ChannelHandlerContext) {
         self.refuse(
             head: head,
-            status: .payloadTooLarge,
+            status: 413,
             response: HTTPResponse.error(
                 status: 413,
                 statusName: "RESOURCE_EXHAUSTED",
@@ -317,7 +364,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// closes, so the client reads the answer instead of a reset that discards it.
     private func refuse(
         head: HTTPRequestHead,
-        status: HTTPResponseStatus,
+        status: Int,
         response: HTTPResponse,
         closeAfterWrite: Bool = false,
         context: ChannelHandlerContext
@@ -328,7 +375,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.closeAfterResponse = true
         var buffer = context.channel.allocator.buffer(capacity: 128 + response.body.count)
         HTTP1ResponseEncoding.writeHead(
-            status: Int(status.code), headers: response.headers, framing: .contentLength(response.body.count),
+            status: status, headers: response.headers, framing: .contentLength(response.body.count),
             keepAlive: false, version: head.version, into: &buffer)
         buffer.writeBytes(response.body)
         let written = context.eventLoop.makePromise(of: Void.self)
@@ -366,6 +413,39 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             peer: peer.text,
             peerAddress: peer.address
         )
+    }
+
+    /// Hands the request to the responder now, its body to follow as it arrives.
+    private func startStreamedRequest(head: HTTPRequestHead, limit: Int, context: ChannelHandlerContext) {
+        let (chunks, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let body = HTTP1StreamedBody(continuation: continuation, limit: limit)
+        self.state = .streaming(head, body)
+        self.armBodyTimer(head: head, context: context)
+        let loop = context.eventLoop
+        let loopBound = NIOLoopBound((Endpoint(handler: self, context: context), body), eventLoop: loop)
+        var request = self.makeRequest(
+            head: head, body: context.channel.allocator.buffer(capacity: 0), context: context)
+        request.bodyStream = RPCAsyncSequence(wrapping: chunks).mapMessages { chunk in
+            let count = chunk.count
+            HTTP1ConnectionHandler.onLoop(loop) {
+                let (endpoint, body) = loopBound.value
+                endpoint.handler.streamedBytesTaken(count, of: body, context: endpoint.context)
+            }
+            return chunk
+        }
+        self.dispatch(request, head: head, context: context)
+    }
+
+    /// The responder took bytes of a streamed body: reading goes on once it has caught up.
+    private func streamedBytesTaken(_ count: Int, of body: HTTP1StreamedBody, context: ChannelHandlerContext) {
+        body.queued -= count
+        body.progressed = true
+        guard body.paused, body.queued <= HTTP1StreamedBody.resumeBytes else { return }
+        body.paused = false
+        guard case .streaming(_, let current) = self.state, current === body, self.readRequested, !self.closing
+        else { return }
+        self.readRequested = false
+        context.read()
     }
 
     private func dispatch(_ request: HTTPRequest, head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -423,6 +503,27 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// its head and then chunk by chunk; then ends it (closing the connection when it is not
     /// kept alive).
     func write(_ response: HTTPResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        switch self.state {
+        case .discarding:
+            // The request was refused (413, 408) while its responder ran: its answer is dropped.
+            _ = response.bodyStream?.makeAsyncIterator()
+            return
+        case .streaming(_, let body):
+            // Answered before the body ended: the rest of the body is not read.
+            body.continuation.finish()
+            self.bodyTimer?.cancel()
+            self.bodyTimer = nil
+            self.closeAfterResponse = true
+            if response.bodyStream == nil {
+                self.refuse(
+                    head: head, status: response.status, response: response, closeAfterWrite: true,
+                    context: context)
+                return
+            }
+            self.state = .responding
+        default:
+            break
+        }
         let isHead = head.method == .HEAD
         let streamsChunked = head.version.minor >= 1
         var keepAlive = head.isKeepAlive && !self.closeAfterResponse

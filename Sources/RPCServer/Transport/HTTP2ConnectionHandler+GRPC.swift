@@ -246,6 +246,9 @@ extension HTTP2ConnectionHandler {
         stream.queuedRequestBytes = max(0, stream.queuedRequestBytes - wireBytes)
         self.release(stream, bytes: wireBytes)
         self.returnWindow(stream)
+        if stream.httpBodyContinuation != nil, !stream.requestEnded, stream.unconsumedBytes == 0 {
+            self.restartBodyWait(stream)
+        }
         self.scheduleFlush()
     }
 

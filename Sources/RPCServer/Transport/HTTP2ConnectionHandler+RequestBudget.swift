@@ -110,6 +110,17 @@ extension HTTP2ConnectionHandler {
         }
     }
 
+    /// Starts the clock of a streamed plain HTTP body again: its next bytes must arrive within
+    /// the timeout.
+    func restartBodyWait(_ stream: HTTP2ServerStream) {
+        let now = ContinuousClock.now
+        stream.bodyWait = .message
+        stream.messageWaitOffset = now - stream.startedAt
+        if !self.bodyTimerArmed {
+            self.armBodyTimer(firingAt: now + self.services.configuration.requestBodyTimeout)
+        }
+    }
+
     /// Stops the request-body clock of `stream`.
     @inline(__always)
     func endBodyWait(_ stream: HTTP2ServerStream) {
@@ -167,6 +178,13 @@ extension HTTP2ConnectionHandler {
             self.resetAfterFlush(stream)
         } else {
             stream.resetAfterResponse = true
+            if stream.httpBodyContinuation != nil {
+                self.endStreamedBody(
+                    stream,
+                    failure: RPCError(
+                        code: .deadlineExceeded, message: "The request body stopped arriving for \(seconds) s."))
+                stream.task?.cancel()
+            }
             self.respondHTTPError(
                 stream, status: 408, message: "The request body did not arrive within \(seconds) s.")
         }

@@ -222,6 +222,9 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         stream.requestContinuation?.finish(
             throwing: RPCError(code: .cancelled, message: "The client cancelled the call."))
         stream.requestContinuation = nil
+        stream.httpBodyContinuation?.finish(
+            throwing: RPCError(code: .cancelled, message: "The client cancelled the request."))
+        stream.httpBodyContinuation = nil
         if let waiter = stream.writerWaiter {
             stream.writerWaiter = nil
             waiter.resume(throwing: RPCError(code: .cancelled, message: "The client cancelled the call."))
@@ -291,7 +294,13 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
                 return
             }
             if !endStream {
-                self.beginRequestBodyWait(stream)
+                if self.services.responder.streamsRequestBody(
+                    method: stream.method ?? "GET", target: stream.path ?? "/")
+                {
+                    self.startStreamedHTTPRequest(stream)
+                } else {
+                    self.beginRequestBodyWait(stream)
+                }
             }
         }
         if endStream {
@@ -308,6 +317,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         case .grpc where !stream.responseFinished:
             self.hold(stream, bytes: bytes.count)
             self.receiveMessageBytes(stream, bytes: bytes)
+        case .http where stream.httpBodyContinuation != nil:
+            self.receiveStreamedBody(stream, bytes: bytes)
         case .http:
             if stream.httpBody.readableBytes + bytes.count > stream.httpBodyLimit {
                 self.session?.consume(streamID: streamID, bytes: bytes.count)
@@ -320,6 +331,14 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         case .grpc, .pending:
             // The call has ended (or the request was refused): what still arrives is dropped.
             self.session?.consume(streamID: streamID, bytes: bytes.count)
+            if let left = stream.drainingBytesLeft {
+                stream.drainingBytesLeft = left - bytes.count
+                if left - bytes.count < 0 {
+                    stream.drainingBytesLeft = nil
+                    self.session?.resetStream(streamID: streamID, errorCode: 0)
+                    self.scheduleFlush()
+                }
+            }
         }
     }
 
@@ -351,7 +370,12 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegat
         case .grpc:
             self.endRequestMessages(stream)
         case .http:
-            self.startHTTPRequest(stream)
+            if let continuation = stream.httpBodyContinuation {
+                stream.httpBodyContinuation = nil
+                continuation.finish()
+            } else {
+                self.startHTTPRequest(stream)
+            }
         case .pending:
             break
         }

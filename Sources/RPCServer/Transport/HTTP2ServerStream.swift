@@ -89,6 +89,15 @@ final class HTTP2ServerStream {
     var httpBody = ByteBuffer()
     /// The largest plain HTTP request body accepted on this stream.
     var httpBodyLimit = 0
+    /// Hands a streamed plain HTTP body to its responder (``HTTPResponder/streamsRequestBody(method:target:)``)
+    /// while it arrives; `nil` for bodies collected whole and once the body has ended.
+    var httpBodyContinuation: AsyncThrowingStream<[UInt8], any Error>.Continuation?
+    /// Bytes of a streamed plain HTTP body received so far, against ``httpBodyLimit``.
+    var httpBodyReceived = 0
+    /// For a request answered before its streamed body ended: how many more of its bytes are
+    /// read and dropped before the stream is reset. Clients that take a reset for a failure
+    /// (curl before 8.x does) then see the answer whenever the rest of the body is not too large.
+    var drainingBytesLeft: Int?
     /// Reset the stream (NO_ERROR) once the response has ended: the client is still sending a
     /// body the server refused (RFC 9113 §8.1).
     var resetAfterResponse = false

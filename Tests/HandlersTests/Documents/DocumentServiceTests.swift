@@ -164,6 +164,9 @@ struct DocumentServiceTests {
             await expectRPCError(.invalidArgument, "header.totalSize") {
                 try await harness.upload(Array("abc".utf8), filename: "a.txt") { $0.totalSize = 104_857_601 }
             }
+            await expectRPCError(.invalidArgument, "header.totalSize") {
+                try await harness.upload(Array("abc".utf8), filename: "a.txt") { $0.totalSize = -1 }
+            }
             let documents = try await harness.count("documents")
             #expect(documents == 0)
             #expect(harness.storedFiles().isEmpty)
@@ -296,6 +299,22 @@ struct DocumentServiceTests {
             #expect(collected.bytes == pdfLike)
             #expect(collected.messages.first?.contentType == "application/pdf")
             #expect(collected.messages.count == 1)
+        }
+    }
+
+    @Test("An upload that does not announce its size (totalSize 0) is stored whole, as multipart uploads send it")
+    func unannouncedSize() async throws {
+        try await DocumentTestHarness.with(embeddings: false) { harness in
+            let bytes = Array("%PDF-1.4\n".utf8) + (0..<200_000).map { UInt8(truncatingIfNeeded: $0 % 241) }
+            let uploaded = try await harness.upload(bytes, filename: "sized-later.pdf", piece: 70_000) {
+                $0.totalSize = 0
+            }
+            #expect(uploaded.sizeBytes == Int64(bytes.count))
+            let collected = DownloadCollector()
+            try await harness.handler.downloadDocument(
+                request: .with { $0.documentID = uploaded.id },
+                response: RPCWriter { collected.add($0) }, context: harness.asA)
+            #expect(collected.bytes == bytes)
         }
     }
 }

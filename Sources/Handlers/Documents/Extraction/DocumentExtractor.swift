@@ -22,6 +22,21 @@ struct DocumentExtractor: Sendable {
         case .docx: document = try DOCXExtractor.extract(bytes)
         case .pdf: document = try await self.pdf.extract(bytes)
         }
+        return try self.checked(document, kind: kind)
+    }
+
+    /// The extracted text of the file stored at `path`, read as `kind`: a PDF is read by
+    /// `pdftotext` where it lies; other kinds are read into memory first (`read`).
+    ///
+    /// - Throws: ``ExtractionError`` when the file cannot be read or holds no text.
+    func extract(storedAt path: String, kind: DocumentKind, read: () throws -> [UInt8]) async throws
+        -> ExtractedDocument
+    {
+        guard kind == .pdf else { return try await self.extract(try read(), kind: kind) }
+        return try self.checked(try await self.pdf.extract(path: path), kind: kind)
+    }
+
+    private func checked(_ document: ExtractedDocument, kind: DocumentKind) throws -> ExtractedDocument {
         guard document.text.unicodeScalars.count <= Self.maximumScalars else {
             throw ExtractionError("the document's text is longer than 16 million characters")
         }

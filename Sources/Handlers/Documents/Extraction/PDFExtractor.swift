@@ -30,8 +30,26 @@ struct PDFExtractor: Sendable {
             _ = rmdir(directory)
         }
         try Self.write(bytes, to: "\(directory)/in.pdf")
+        return try await self.run(input: "\(directory)/in.pdf", directory: directory)
+    }
+
+    /// The blocks of the PDF stored at `path`, read where it lies (a 100 MiB upload is never
+    /// loaded into the server's memory).
+    func extract(path: String) async throws -> ExtractedDocument {
+        let directory = "\(self.temporaryDirectory)/pdf-\(UUID().uuidString.lowercased())"
+        _ = mkdir(self.temporaryDirectory, 0o700)
+        guard mkdir(directory, 0o700) == 0 else { throw DocumentFileError(operation: "mkdir", errno: errno) }
+        defer {
+            for name in ["out.txt", "err.txt"] { _ = unlink("\(directory)/\(name)") }
+            _ = rmdir(directory)
+        }
+        return try await self.run(input: path, directory: directory)
+    }
+
+    /// Runs `pdftotext` on `input`, writing into `directory`.
+    private func run(input: String, directory: String) async throws -> ExtractedDocument {
         let status = try await ChildProcess.run(
-            self.executable, ["-enc", "UTF-8", "-eol", "unix", "\(directory)/in.pdf", "\(directory)/out.txt"],
+            self.executable, ["-enc", "UTF-8", "-eol", "unix", input, "\(directory)/out.txt"],
             stderrPath: "\(directory)/err.txt", timeLimit: self.timeLimit)
         guard status == 0 else {
             let errors = (try? Self.read("\(directory)/err.txt", limit: 4096)).map {

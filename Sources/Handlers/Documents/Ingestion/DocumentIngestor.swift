@@ -5,6 +5,10 @@ internal import MetaChatAPI
 package import Monitoring
 package import Storage
 
+#if canImport(Glibc)
+    internal import Glibc
+#endif
+
 /// Ingests one document generation: reads its file, extracts the text, chunks it, embeds the
 /// chunks (when an embedder is configured) and replaces the document's chunks in one
 /// transaction that also marks it READY. A job for a generation that was superseded meanwhile
@@ -139,8 +143,14 @@ package struct DocumentIngestor: Sendable {
         guard let kind = DocumentKind(rawValue: current.document.contentType) else {
             throw ExtractionError("the document's content type is not supported")
         }
-        let bytes = try self.files.readAll(current.storageKey)
-        let extracted = try await self.extractor.extract(bytes, kind: kind)
+        let files = self.files
+        let key = current.storageKey
+        guard files.exists(key) else {
+            throw DocumentFileError(operation: "open \(key)", errno: ENOENT)
+        }
+        let extracted = try await self.extractor.extract(storedAt: files.path(key), kind: kind) {
+            try files.readAll(key)
+        }
         let drafts = self.chunker.chunks(extracted)
         try await self.queue.progress(job, percent: 10)
         let settings = try await TenantSearchSettings.load(job.tenantID, pool: self.pool)

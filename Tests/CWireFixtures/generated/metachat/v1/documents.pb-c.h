@@ -339,8 +339,9 @@ struct  Metachat__V1__UploadHeader
    */
   char *content_type;
   /*
-   * Exact size of the file in bytes; required, 1..104857600 (100 MiB). A different number
-   * of received bytes is INVALID_ARGUMENT.
+   * Exact size of the file in bytes, 1..104857600 (100 MiB); a different number of received
+   * bytes is INVALID_ARGUMENT. 0: not announced (the file ends when the client half-closes;
+   * it must still be 1 byte to 100 MiB).
    */
   int64_t total_size;
   /*
