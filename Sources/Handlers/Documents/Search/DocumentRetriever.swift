@@ -69,20 +69,17 @@ package struct DocumentRetriever: Retriever {
         var vectors: [QueryVector] = []
         if mode != .text {
             let embedders = self.embedders.embedders(for: settings, tenantID: tenantID)
-            if let current = embedders.current {
-                // While a reindex runs, the question is embedded by both models: each vector is
-                // compared with the chunks of its own model (docs/knowledge-base.md).
+            if embedders.current != nil {
+                // While a reindex runs, the question is embedded by both models at once: each vector
+                // is compared with the chunks of its own model (docs/knowledge-base.md).
+                async let newer = self.embed(query.text, with: embedders.current)
+                async let older = self.embed(query.text, with: embedders.previous)
                 var failure: EmbeddingError?
-                for embedder in [current, embedders.previous].compactMap({ $0 }) {
-                    do {
-                        if let vector = try await embedder.embed([query.text]).first {
-                            vectors.append(QueryVector(model: embedder.model, vector: vector))
-                        }
-                    } catch let error as EmbeddingError {
-                        self.logger.warning(
-                            "query embedding failed",
-                            metadata: ["model": "\(embedder.model)", "error": "\(error.message)"])
-                        failure = failure ?? error
+                for outcome in try await [newer, older] {
+                    switch outcome {
+                    case .success(let vector): vectors.append(vector)
+                    case .failure(let error): failure = failure ?? error
+                    case nil: break
                     }
                 }
                 if vectors.isEmpty, let failure {
@@ -152,6 +149,22 @@ package struct DocumentRetriever: Retriever {
                 self.logger.error("document search failed", metadata: ["error": "\(String(reflecting: error))"])
             }
             throw RPCError(storage: error)
+        }
+    }
+
+    /// The question's vector from `embedder`; `nil` without an embedder. A failure of the service
+    /// is logged and answered; anything else (cancellation) is thrown.
+    private func embed(_ text: String, with embedder: (any TextEmbedder)?) async throws
+        -> Result<QueryVector, EmbeddingError>?
+    {
+        guard let embedder else { return nil }
+        do {
+            guard let vector = try await embedder.embed([text]).first else { return nil }
+            return .success(QueryVector(model: embedder.model, vector: vector))
+        } catch let error as EmbeddingError {
+            self.logger.warning(
+                "query embedding failed", metadata: ["model": "\(embedder.model)", "error": "\(error.message)"])
+            return .failure(error)
         }
     }
 
