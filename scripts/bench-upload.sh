@@ -2,7 +2,7 @@
 # scripts/bench-upload.sh — a 100 MiB document uploaded through the multipart REST route and
 # downloaded back, over HTTP/1.1 and HTTP/2, with the server's peak RSS; beside curl copying the
 # same file on disk. The method is in Benchmarks/bench_upload.py (docs/benchmarks.md,
-# "Document uploads").
+# "Knowledge base: a 100 MiB document upload, and the server's memory").
 #
 # Usage: scripts/bench-upload.sh [-- DRIVER OPTIONS]
 #   BENCH_UPLOAD_NO_BUILD=1 uses the release binary already built.
