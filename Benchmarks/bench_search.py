@@ -195,11 +195,17 @@ def search_script(tenant: str, text: str, vector: list[float], mode: str, exact:
                     ORDER BY c.embedding::vector({d}) <=> {v}::vector({d}) LIMIT {candidates}) v"""
     text_list = "SELECT NULL::uuid AS id, 0::float8 AS tscore, 0::int8 AS trank WHERE false"
     if use_text:
+        # As DocumentRetriever: any word alone, every word beside the vector list.
+        query = (
+            f"nullif(plainto_tsquery('simple'::regconfig, {q})::text, '')::tsquery"
+            if use_vector
+            else f"nullif(replace(plainto_tsquery('simple'::regconfig, {q})::text, ' & ', ' | '), '')::tsquery"
+        )
         text_list = f"""
             SELECT id, tscore, row_number() OVER (ORDER BY tscore DESC, id) AS trank FROM (
                 SELECT c.id, ts_rank_cd(c.search_vector, q.query)::float8 AS tscore
                 FROM document_chunks c,
-                    (SELECT nullif(replace(plainto_tsquery('simple'::regconfig, {q})::text, ' & ', ' | '), '')::tsquery
+                    (SELECT {query}
                         AS query) q
                 WHERE c.tenant_id = {t} AND q.query IS NOT NULL AND c.search_vector @@ q.query{filters}
                 ORDER BY tscore DESC, c.id LIMIT {candidates}) t"""

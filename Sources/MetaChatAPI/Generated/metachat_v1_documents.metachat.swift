@@ -142,6 +142,8 @@ package protocol Metachat_V1_DocumentServiceHandler: Sendable {
     func updateDocument(request: Metachat_V1_UpdateDocumentRequest, context: ServerContext) async throws -> Metachat_V1_Document
 
     /// Streams the original bytes of a document as stored (1 MiB per message), for downloads.
+    /// gRPC only; REST clients use the raw route GET /api/documents/{document_id}/content, which
+    /// answers the bytes as a plain attachment body.
     func downloadDocument(request: Metachat_V1_DownloadDocumentRequest, response: RPCWriter<Metachat_V1_DocumentContent>, context: ServerContext) async throws
 
     /// Reads one document's metadata and ingestion state.
@@ -318,6 +320,8 @@ package struct Metachat_V1_DocumentServiceClient: Sendable {
     }
 
     /// Streams the original bytes of a document as stored (1 MiB per message), for downloads.
+    /// gRPC only; REST clients use the raw route GET /api/documents/{document_id}/content, which
+    /// answers the bytes as a plain attachment body.
     package func downloadDocument<Result: Sendable>(
         _ request: Metachat_V1_DownloadDocumentRequest,
         metadata: Metadata = [:],

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    internal import Glibc
+#endif
+
 /// Reads a `multipart/form-data` body (RFC 7578, framed as RFC 2046 §5.1.1 says) while it
 /// arrives, chunk by chunk, without holding more than one part's header block and a
 /// delimiter's length of its content.
@@ -226,25 +230,24 @@ package struct MultipartReader {
         return true
     }
 
-    /// The first index of `needle` in the pending bytes.
+    /// The first index of `needle` in the pending bytes (`memchr` finds each candidate start).
     private func find(_ needle: [UInt8]) -> Int? {
         guard let first = needle.first, self.pending.count >= needle.count else { return nil }
         let last = self.pending.count - needle.count
-        return self.pending.withUnsafeBufferPointer { haystack in
-            needle.withUnsafeBufferPointer { needle in
-                var index = 0
-                while index <= last {
-                    if haystack[index] == first {
-                        var matched = 1
-                        while matched < needle.count, haystack[index + matched] == needle[matched] {
-                            matched += 1
-                        }
-                        if matched == needle.count { return index }
-                    }
-                    index += 1
+        return self.pending.withUnsafeBufferPointer { haystack -> Int? in
+            guard let base = haystack.baseAddress else { return nil }
+            var index = 0
+            while index <= last {
+                guard let found = memchr(base + index, Int32(first), last - index + 1) else { return nil }
+                index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                var matched = 1
+                while matched < needle.count, haystack[index + matched] == needle[matched] {
+                    matched += 1
                 }
-                return nil
+                if matched == needle.count { return index }
+                index += 1
             }
+            return nil
         }
     }
 }

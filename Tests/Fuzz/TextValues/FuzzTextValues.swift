@@ -1,3 +1,4 @@
+internal import FoundationEssentials
 internal import FuzzSupport
 internal import Handlers
 internal import RPCServer
@@ -26,10 +27,13 @@ internal import Storage
 /// - 7: `GraphRateLimitHint` (the Graph API's `X-Business-Use-Case-Usage`, with and without a
 ///   `Retry-After` beside it): a wait, when given, is between zero and a day, and a `Retry-After`
 ///   that reads wins.
+/// - 8: `UUID(canonicalText:)` (every id a client sends): it reads exactly the 36-byte canonical
+///   form in either case, to the UUID Foundation reads from it, and prints back the same text in
+///   lower case.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTextValues(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
-    let reader = input.byte() % 8
+    let reader = input.byte() % 9
     let text = String(decoding: input.rest, as: UTF8.self)
     switch reader {
     case 0: checkRetryAfter(text)
@@ -39,7 +43,8 @@ public func fuzzTextValues(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     case 4: checkCronSchedule(text)
     case 5: checkNetwork(text)
     case 6: checkPrices(text)
-    default: checkGraphRateLimitHint(text)
+    case 7: checkGraphRateLimitHint(text)
+    default: checkCanonicalUUID(text)
     }
     return 0
 }
@@ -53,6 +58,22 @@ private func checkRetryAfter(_ text: String) {
         let value = Int64(digits)
     {
         fuzzCheck(delay == .seconds(min(value, RetryAfterHeader.maximumSeconds)), "delay-seconds read wrongly")
+    }
+}
+
+private func checkCanonicalUUID(_ text: String) {
+    let bytes = Array(text.utf8)
+    let hex = Array("0123456789abcdefABCDEF".utf8)
+    let canonical =
+        bytes.count == 36
+        && bytes.enumerated().allSatisfy { index, byte in
+            [8, 13, 18, 23].contains(index) ? byte == UInt8(ascii: "-") : hex.contains(byte)
+        }
+    let parsed = UUID(canonicalText: text)
+    fuzzCheck((parsed != nil) == canonical, "canonical form \(canonical) but parsed \(parsed != nil)")
+    if let parsed {
+        fuzzCheck(parsed == UUID(uuidString: text), "a different UUID than Foundation reads")
+        fuzzCheck(parsed.lowercasedString == text.lowercased(), "printed back differently")
     }
 }
 

@@ -34,7 +34,10 @@ struct ScratchPostgresServer {
                     try await server.startServer()
                     return server
                 } catch {
+                    // `pg_ctl -w` may give up while the server still comes up (a loaded machine):
+                    // stop whatever started before trying another port, so nothing is left running.
                     lastError = error
+                    await server.stopIfRunning()
                 }
             }
         } catch {
@@ -67,10 +70,15 @@ struct ScratchPostgresServer {
 
     /// Stops the server if it runs and deletes the cluster.
     func destroy() async {
+        await self.stopIfRunning()
+        try? FileManager.default.removeItem(atPath: self.directory)
+    }
+
+    /// Stops the server at once (`-m immediate`) if it runs; errors (none running) are ignored.
+    func stopIfRunning() async {
         try? await ChildProcess.run(
             ["\(self.binDirectory)/pg_ctl", "-D", "\(self.directory)/data", "-m", "immediate", "-w", "stop"],
             asServiceUser: true
         )
-        try? FileManager.default.removeItem(atPath: self.directory)
     }
 }
