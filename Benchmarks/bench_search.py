@@ -212,7 +212,7 @@ def search_script(tenant: str, text: str, vector: list[float], mode: str, exact:
     maximum = ((1 if use_vector else 0) + (1 if use_text else 0)) / (RANK_CONSTANT + 1)
     statement = f"""
         WITH vec AS ({vector_list}), txt AS ({text_list}),
-        fused AS (
+        fused AS MATERIALIZED (
             SELECT coalesce(vec.id, txt.id) AS id, coalesce(vec.vscore, 0) AS vscore,
                 coalesce(txt.tscore, 0) AS tscore, coalesce(vec.vrank, 0) AS vrank, coalesce(txt.trank, 0) AS trank,
                 (coalesce(1.0 / ({RANK_CONSTANT} + vec.vrank), 0)

@@ -280,9 +280,12 @@ package struct DocumentRetriever: Retriever {
         let minimumIndex = binds.count
         binds.append(.int64(Int64(topK)))
         let limitIndex = binds.count
+        // `fused` is MATERIALIZED: a handful of rows the planner then joins to their chunks by id;
+        // inlined, it joined them by scanning all of the tenant's chunks again (docs/benchmarks.md,
+        // "where a search's time goes").
         let sql = """
             WITH vec AS (\(vectorList)), txt AS (\(textList)),
-            fused AS (
+            fused AS MATERIALIZED (
                 SELECT coalesce(vec.id, txt.id) AS id, coalesce(vec.vscore, 0) AS vscore,
                     coalesce(txt.tscore, 0) AS tscore, coalesce(vec.vrank, 0) AS vrank, coalesce(txt.trank, 0) AS trank,
                     (coalesce(1.0 / (\(Self.rankConstant) + vec.vrank), 0)
