@@ -4,6 +4,7 @@ other load on both cores, /proc readings, medians and table printing. Standard l
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import select
@@ -13,6 +14,7 @@ import socket
 import statistics
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -45,6 +47,21 @@ def core_busy_ticks(cpu: int) -> int:
                 values = [int(v) for v in line.split()[1:]]
                 return sum(values) - values[3] - values[4]
     return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Setting up through the REST API
+
+
+def json_call(port: int, method: str, path: str, headers: dict[str, str], body: dict | None = None) -> dict:
+    """One JSON request to 127.0.0.1:port (raises on an error status); the parsed answer."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"content-type": "application/json", **headers},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read() or b"{}")
 
 
 # ---------------------------------------------------------------------------------------------

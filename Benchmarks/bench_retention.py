@@ -30,7 +30,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench_common import Server, free_port, markdown, print_plain
+from bench_common import Server, free_port, json_call, markdown, print_plain
 
 
 def pg_bin(name: str) -> str:
@@ -38,16 +38,6 @@ def pg_bin(name: str) -> str:
     return str(Path(directory) / name) if directory else name
 
 
-def call(port: int, method: str, path: str, headers: dict[str, str], body: dict | None = None) -> dict:
-    import urllib.request
-
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}", method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"content-type": "application/json", **headers},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read() or b"{}")
 
 
 def fill_sql(tenants: int, conversations: int, messages: int, expired_share: float, api_logs: int) -> str:
@@ -149,12 +139,12 @@ def main() -> int:
     server = Server("metachat", [*environment, f"PORT={port}", args.metachat, "serve"], args.server_cpu, log_dir,
                     "retention", port=port)
     try:
-        tenant = call(port, "POST", "/api/tenants", admin, {"name": f"Chat {uuid.uuid4().hex[:6]}"})
-        key = call(port, "POST", f"/api/security/tenants/{tenant['id']}/api-keys", admin, {"label": "bench"})
+        tenant = json_call(port, "POST", "/api/tenants", admin, {"name": f"Chat {uuid.uuid4().hex[:6]}"})
+        key = json_call(port, "POST", f"/api/security/tenants/{tenant['id']}/api-keys", admin, {"label": "bench"})
         headers = {"x-api-key": key["apiKey"]}
         targets = log_dir / "targets.txt"
         targets.write_text("".join(
-            call(port, "POST", "/api/conversations", headers, {"externalUserId": f"user-{index}"})["id"] + "\n"
+            json_call(port, "POST", "/api/conversations", headers, {"externalUserId": f"user-{index}"})["id"] + "\n"
             for index in range(args.targets)
         ))
         wrk(args, port, key["apiKey"], targets)  # warm-up: connections, caches, prepared statements

@@ -28,22 +28,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from bench_common import Server, free_port, markdown, median, print_plain, vm_hwm_kib
+from bench_common import Server, free_port, json_call, markdown, median, print_plain, vm_hwm_kib
 
 MIB = 1024 * 1024
 
 
-def call(port: int, method: str, path: str, headers: dict[str, str], body: dict | None = None) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}", method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"content-type": "application/json", **headers},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read() or b"{}")
 
 
 def make_file(path: Path, size: int) -> str:
@@ -78,7 +69,7 @@ def curl(cpu: int, args: list[str]) -> tuple[float, str]:
 def wait_ingested(port: int, key: str, document_id: str) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        status = call(port, "GET", f"/api/documents/{document_id}", {"x-api-key": key})["status"]
+        status = json_call(port, "GET", f"/api/documents/{document_id}", {"x-api-key": key})["status"]
         if status in ("DOCUMENT_STATUS_FAILED", "DOCUMENT_STATUS_READY"):
             return
         time.sleep(0.05)  # paces the polling of a state that changes on its own
@@ -146,8 +137,8 @@ def main() -> None:
     admin = json.loads(seeded.stdout.strip().splitlines()[-1])["apiKey"]
 
     def key_for(port: int) -> str:
-        tenant = call(port, "POST", "/api/tenants", {"x-admin-key": admin}, {"name": f"upload {time.monotonic_ns()}"})
-        return call(port, "POST", f"/api/security/tenants/{tenant['id']}/api-keys", {"x-admin-key": admin},
+        tenant = json_call(port, "POST", "/api/tenants", {"x-admin-key": admin}, {"name": f"upload {time.monotonic_ns()}"})
+        return json_call(port, "POST", f"/api/security/tenants/{tenant['id']}/api-keys", {"x-admin-key": admin},
                     {"label": "bench"})["apiKey"]
 
     copies = []

@@ -11,9 +11,7 @@ import concurrent.futures
 import hashlib
 import http.client
 import json
-import os
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -21,16 +19,10 @@ import pytest
 
 import restclient
 from metachat_process import MetaChat, require_services, running_metachat, seed_admin
+from test_knowledge_base import embedding_url, ok, rest, tenant_key, wait_for_status
 
 BOUNDARY = "metachat-test-boundary-7d2f"
 MIB = 1024 * 1024
-
-
-def embedding_url() -> str:
-    url = os.environ.get("METACHAT_TEST_EMBEDDING_URL")
-    if not url:
-        pytest.fail("METACHAT_TEST_EMBEDDING_URL not set: run this through `scripts/test.sh interop`")
-    return url
 
 
 @pytest.fixture(scope="module")
@@ -51,35 +43,14 @@ def admin(server) -> str:
     return seed_admin("files@example.com", f"files-{uuid.uuid4().hex[:12]}")["apiKey"]
 
 
-def json_request(server: MetaChat, method: str, path: str, headers: dict[str, str], body=None):
-    all_headers = dict(headers)
-    payload = None
-    if body is not None:
-        all_headers["content-type"] = "application/json"
-        payload = json.dumps(body)
-    return restclient.request(server.port, method, path, body=payload, headers=all_headers)
-
-
-def ok(reply: restclient.Reply) -> dict:
-    assert reply.status == 200, (reply.status, reply.body[:500])
-    return reply.json()
-
-
-def new_tenant_key(server: MetaChat, admin: str) -> str:
-    headers = {"x-admin-key": admin}
-    tenant = ok(json_request(server, "POST", "/api/tenants", headers, {"name": f"Files {uuid.uuid4().hex[:8]}"}))
-    reply = json_request(server, "POST", f"/api/security/tenants/{tenant['id']}/api-keys", headers, {"label": "f"})
-    return ok(reply)["apiKey"]
-
-
 @pytest.fixture
 def key(server, admin) -> str:
     """A fresh tenant per test, so document counts are the test's own."""
-    return new_tenant_key(server, admin)
+    return tenant_key(server, admin)
 
 
 def document_count(server: MetaChat, key: str) -> int:
-    return len(ok(json_request(server, "GET", "/api/documents?pageSize=100", {"x-api-key": key})).get("documents", []))
+    return len(ok(rest(server, "GET", "/api/documents?pageSize=100", {"x-api-key": key})).get("documents", []))
 
 
 def multipart(parts: list[tuple[str, str | None, str | None, bytes]], boundary: str = BOUNDARY) -> bytes:
@@ -120,17 +91,6 @@ def download(server: MetaChat, key: str, document_id: str, protocol=restclient.H
         protocol=protocol,
         timeout=120,
     )
-
-
-def wait_for_status(server: MetaChat, key: str, document_id: str, wanted: set[str], timeout_s: float = 120) -> dict:
-    deadline = time.monotonic() + timeout_s
-    document = {}
-    while time.monotonic() < deadline:
-        document = ok(json_request(server, "GET", f"/api/documents/{document_id}", {"x-api-key": key}))
-        if document["status"] in wanted:
-            return document
-        time.sleep(0.05)  # paces the polling of a state that changes on its own; not synchronisation
-    pytest.fail(f"document stayed {document.get('status')}:\n{server.log_tail()}")
 
 
 def peak_rss_kib(server: MetaChat) -> int:
@@ -181,7 +141,7 @@ def test_a_100_mib_upload_streams_to_disk_and_back(server, key, tmp_path, protoc
     uploaded = peak_rss_kib(server)
     assert document["sizeBytes"] == str(100 * MIB) and document["sha256"] == expected
     # Ingestion reads the PDF where it lies (pdftotext), never into the server's memory either.
-    failed = wait_for_status(server, key, document["id"], {"DOCUMENT_STATUS_FAILED", "DOCUMENT_STATUS_READY"})
+    failed = wait_for_status(server, key, document["id"], {"DOCUMENT_STATUS_FAILED", "DOCUMENT_STATUS_READY"}, 120)
     assert failed["status"] == "DOCUMENT_STATUS_FAILED", failed
     fetched = download(server, key, document["id"], protocol=protocol)
     downloaded = peak_rss_kib(server)
@@ -347,7 +307,7 @@ def test_concurrent_uploads_each_make_their_own_document(server, key):
 
 
 def test_downloads_of_unknown_foreign_and_malformed_ids(server, admin, key, tmp_path):
-    other = new_tenant_key(server, admin)
+    other = tenant_key(server, admin)
     mine = ok(upload_raw(server, key, multipart([("file", "mine.txt", "text/plain", b"private words")])))
     foreign = download(server, other, mine["id"])
     assert foreign.status == 404 and foreign.error()["status"] == "NOT_FOUND"

@@ -137,20 +137,6 @@ package struct RawRouteCalls: Sendable {
     }
 
     private func errorResponse(_ error: any Error, context: ServerContext) -> HTTPResponse {
-        let rpcError = RPCError.from(error)
-        if rpcError.code == .internalError || rpcError.code == .unknown {
-            self.logger.error(
-                "REST call failed",
-                metadata: [
-                    "request-id": "\(self.requestID)", "method": "\(context.descriptor.path)",
-                    "error": "\(String(reflecting: error))",
-                ]
-            )
-        }
-        var response = ErrorBody.response(for: rpcError)
-        response.headers += CallMetadata.headers(from: context.response.initial)
-        response.headers += CallMetadata.headers(from: context.response.trailing)
-        response.headers += CallMetadata.headers(from: rpcError.metadata)
-        return response
+        ErrorBody.response(for: error, context: context, logger: self.logger)
     }
 }
